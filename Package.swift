@@ -1,0 +1,71 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Relance",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "relance", targets: ["relance"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // libcurl, with small non-variadic wrappers around curl_easy_setopt/getinfo.
+        .target(
+            name: "CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        // SHA-256 from OpenSSL's libcrypto.
+        .target(
+            name: "CCrypto",
+            linkerSettings: [.linkedLibrary("crypto")]
+        ),
+        // Value types and pure domain rules. No I/O.
+        .target(name: "RelanceCore", dependencies: ["CCrypto"]),
+        .target(
+            name: "RelanceStore",
+            dependencies: [
+                "RelanceCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "RelanceTemplates",
+            dependencies: [
+                "RelanceCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        .target(
+            name: "RelanceEmail",
+            dependencies: ["RelanceCore", "CCurl"]
+        ),
+        .target(
+            name: "RelanceDaemon",
+            dependencies: [
+                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceEmail",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]
+        ),
+        .executableTarget(
+            name: "relance",
+            dependencies: [
+                "RelanceDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "RelanceCoreTests", dependencies: ["RelanceCore"]),
+        .testTarget(name: "RelanceStoreTests", dependencies: ["RelanceStore"]),
+        .testTarget(name: "RelanceTemplatesTests", dependencies: ["RelanceTemplates"]),
+        .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceEmail"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

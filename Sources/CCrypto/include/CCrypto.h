@@ -1,0 +1,6 @@
+#ifndef RELANCE_CCRYPTO_H
+#define RELANCE_CCRYPTO_H
+#include <stddef.h>
+/// SHA-256 of `length` bytes into `digest` (32 bytes), through OpenSSL's libcrypto.
+void relance_sha256(const void *bytes, size_t length, unsigned char digest[32]);
+#endif

@@ -1,0 +1,117 @@
+import RelanceCore
+
+/// Where jobs, payers and the delivery trace live. The daemon, the CLI and the
+/// HTTP API talk to this protocol; SQLite is the embedded implementation.
+///
+/// Every method that completes a job is conditional on the job id, the attempt
+/// and the lease owner: a worker that lost its lease cannot overwrite a newer outcome.
+public protocol JobStore: Sendable {
+    func migrate() async throws
+    func upsertPayer(_ payer: PayerProfile) async throws
+    func payer(ref: String) async throws -> PayerProfile?
+
+    /// Inserts the jobs (and payers) in one transaction. A job whose idempotency key
+    /// already exists is not inserted again: its existing row is returned.
+    func enqueue(_ jobs: [NewJob], payers: [PayerProfile]) async throws -> [EnqueueResult]
+
+    /// Takes up to `limit` due jobs for `owner`, moving them to `running` with a lease.
+    func claim(owner: String, limit: Int, leaseSeconds: Double) async throws -> [ClaimedJob]
+
+    /// Records the rendered message and that sending starts, re-checking just before
+    /// dispatch that the job is still ours and its case was not cancelled.
+    func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws -> DispatchPermission
+
+    /// Records the outcome of an attempt. Returns false when the lease was lost.
+    @discardableResult
+    func complete(_ job: Job, owner: String, outcome: DispatchOutcome, retry: RetryPolicy, random: Double) async throws -> Bool
+
+    /// Puts claimed jobs that were never dispatched back in the queue (graceful shutdown).
+    func release(_ jobs: [Job], owner: String, reason: String) async throws
+
+    /// Rescues expired leases and expires jobs past their maximum age.
+    func sweep(maxAge: Double) async throws -> SweepResult
+
+    /// Cancels every job of the case not yet dispatched.
+    func cancelCase(_ caseRef: String, reason: String) async throws -> Int
+
+    /// Deletes finished jobs, and their trace, finished more than `retention` seconds ago.
+    func prune(retention: Double, batch: Int) async throws -> Int
+
+    func job(id: Int64) async throws -> Job?
+    func jobs(_ filter: JobFilter) async throws -> [Job]
+    func events(jobID: Int64) async throws -> [DeliveryEvent]
+    /// Trace events with an id greater than `afterID`, oldest first.
+    func events(after afterID: Int64, filter: EventFilter, limit: Int) async throws -> [DeliveryEvent]
+
+    /// What is left to do now: for `--until-idle` and status lines.
+    func workload() async throws -> Workload
+}
+
+public struct EnqueueResult: Sendable, Equatable {
+    public var id: Int64
+    public var state: JobState
+    /// False when an existing job with the same idempotency key was returned.
+    public var created: Bool
+}
+
+public struct ClaimedJob: Sendable {
+    public var job: Job
+    /// The payer, or why it cannot be used (missing, unreadable row).
+    public var payer: Result<PayerProfile, PayerUnusable>
+}
+
+public struct PayerUnusable: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+public enum DispatchPermission: Sendable, Equatable {
+    case proceed
+    /// The case was cancelled after the claim; the job is now `cancelled`.
+    case cancelled(reason: String)
+    /// Another worker owns the job now (lease expired and rescued).
+    case leaseLost
+}
+
+public struct SweepResult: Sendable, Equatable {
+    public var requeued = 0
+    public var uncertain = 0
+    public var dead = 0
+    public init() {}
+}
+
+public struct JobFilter: Sendable {
+    public var state: JobState?
+    public var caseRef: String?
+    public var payerRef: String?
+    public var limit: Int = 100
+    public var afterID: Int64?
+    public init(state: JobState? = nil, caseRef: String? = nil, payerRef: String? = nil, limit: Int = 100, afterID: Int64? = nil) {
+        self.state = state
+        self.caseRef = caseRef
+        self.payerRef = payerRef
+        self.limit = limit
+        self.afterID = afterID
+    }
+}
+
+public struct EventFilter: Sendable {
+    public var caseRef: String?
+    public var channel: String?
+    public var jobID: Int64?
+    public init(caseRef: String? = nil, channel: String? = nil, jobID: Int64? = nil) {
+        self.caseRef = caseRef
+        self.channel = channel
+        self.jobID = jobID
+    }
+}
+
+public struct Workload: Sendable, Equatable {
+    /// Queued jobs whose run_at has come.
+    public var due: Int
+    public var running: Int
+    /// Queued jobs not yet due.
+    public var scheduled: Int
+    /// run_at of the next scheduled job.
+    public var nextRunAt: String?
+}

@@ -1,0 +1,514 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// The embedded store: one SQLite file in WAL mode, written in IMMEDIATE transactions
+/// so that concurrent writers (daemon, CLI, other services) queue on the busy timeout
+/// instead of failing on a lock upgrade.
+public final class SQLiteJobStore: JobStore {
+    let pool: DatabasePool
+    /// Called after each commit with the trace events it wrote (the daemon logs them).
+    let eventSink: (@Sendable ([DeliveryEvent]) -> Void)?
+
+    public let path: String
+
+    public init(path: String, busyTimeout: Double = 10, eventSink: (@Sendable ([DeliveryEvent]) -> Void)? = nil) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.prepareDatabase { db in
+            // WAL + NORMAL: durable across process crashes; a power loss may lose the
+            // last transactions but never corrupts the file.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        self.pool = try DatabasePool(path: path, configuration: config)
+        self.path = path
+        self.eventSink = eventSink
+    }
+
+    public func migrate() async throws {
+        try Schema.migrator.migrate(pool)
+    }
+
+    /// True when every migration this build knows has been applied.
+    public func isMigrated() async throws -> Bool {
+        try await pool.read { db in try Schema.migrator.hasCompletedMigrations(db) }
+    }
+
+    // MARK: transactions
+
+    /// Runs `body` in an IMMEDIATE transaction, then hands the events it recorded to the sink.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (Database, inout [DeliveryEvent]) throws -> T) async throws -> T {
+        let (result, events) = try await pool.writeWithoutTransaction { db -> (T, [DeliveryEvent]) in
+            var events: [DeliveryEvent] = []
+            var result: T?
+            try db.inTransaction(.immediate) {
+                events = []
+                result = try body(db, &events)
+                return .commit
+            }
+            return (result!, events)
+        }
+        if !events.isEmpty { eventSink?(events) }
+        return result
+    }
+
+    /// Appends one trace event; returns it as stored.
+    @discardableResult
+    static func record(
+        _ db: Database, _ events: inout [DeliveryEvent], job: Job, attempt: Int? = nil, kind: DeliveryEventKind,
+        detail: [String: JSONValue] = [:]
+    ) throws -> DeliveryEvent {
+        let detailText = JSONValue.object(detail).jsonText
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail)
+                VALUES (?, ?, ?, ?, ?, ?) RETURNING id, at
+                """,
+            arguments: [job.id, attempt ?? job.attempt, kind.rawValue, job.caseRef, job.channel, detailText]
+        )!
+        let event = DeliveryEvent(
+            id: row["id"], jobID: job.id, attempt: attempt ?? job.attempt, at: row["at"], kind: kind,
+            caseRef: job.caseRef, channel: job.channel, detail: .object(detail))
+        events.append(event)
+        return event
+    }
+
+    // MARK: payers
+
+    public func upsertPayer(_ payer: PayerProfile) async throws {
+        try await transaction { db, _ in try Self.upsertPayer(payer, db) }
+    }
+
+    static func upsertPayer(_ payer: PayerProfile, _ db: Database) throws {
+        let address = payer.postalAddress.map { JSONValue.array($0.map(JSONValue.string)).jsonText }
+        let channels = JSONValue.array(payer.channels.map { .string($0.rawValue) }).jsonText
+        try db.execute(
+            sql: """
+                INSERT INTO payers(ref, name, locale, timezone, segment, email, phone, postal_address, channels)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(ref) DO UPDATE SET
+                  name = excluded.name, locale = excluded.locale, timezone = excluded.timezone,
+                  segment = excluded.segment, email = excluded.email, phone = excluded.phone,
+                  postal_address = excluded.postal_address, channels = excluded.channels,
+                  updated_at = \(Schema.now)
+                """,
+            arguments: [
+                payer.ref, payer.name, payer.locale, payer.timezone, payer.segment, payer.email, payer.phone, address,
+                channels,
+            ])
+    }
+
+    public func payer(ref: String) async throws -> PayerProfile? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM payers WHERE ref = ?", arguments: [ref]) else {
+                return nil
+            }
+            return try Self.payer(from: row).get()
+        }
+    }
+
+    static func payer(from row: Row) -> Result<PayerProfile, PayerUnusable> {
+        let ref: String = row["ref"]
+        func bad(_ column: String, _ why: String) -> Result<PayerProfile, PayerUnusable> {
+            .failure(PayerUnusable(message: "payer \(ref): column \(column) \(why)"))
+        }
+        var channels: [Channel] = [.email]
+        if let text: String = row["channels"] {
+            guard let items = (try? JSONValue.parse(text))?.arrayValue else {
+                return bad("channels", "is not a JSON array: \(text.prefix(80))")
+            }
+            channels = []
+            for item in items {
+                guard let name = item.stringValue, let channel = Channel(rawValue: name) else {
+                    return bad("channels", "has an unknown channel \(item.jsonText) (email, sms, letter)")
+                }
+                channels.append(channel)
+            }
+        }
+        var address: [String]?
+        if let text: String = row["postal_address"] {
+            guard let items = (try? JSONValue.parse(text))?.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                return bad("postal_address", "is not a JSON array of strings")
+            }
+            address = items.compactMap(\.stringValue)
+        }
+        guard let name: String = row["name"] else { return bad("name", "is empty") }
+        return .success(
+            PayerProfile(
+                ref: ref, name: name, locale: row["locale"] ?? "fr-FR", timezone: row["timezone"] ?? "Europe/Paris",
+                segment: row["segment"] ?? "standard", email: row["email"], phone: row["phone"],
+                postalAddress: address, channels: channels))
+    }
+
+    // MARK: enqueue
+
+    public func enqueue(_ jobs: [NewJob], payers: [PayerProfile]) async throws -> [EnqueueResult] {
+        try await transaction { db, _ in
+            for payer in payers { try Self.upsertPayer(payer, db) }
+            var results: [EnqueueResult] = []
+            for job in jobs {
+                if let key = job.idempotencyKey,
+                    let existing = try Row.fetchOne(
+                        db, sql: "SELECT id, state FROM jobs WHERE idempotency_key = ?", arguments: [key])
+                {
+                    results.append(
+                        EnqueueResult(id: existing["id"], state: JobState(rawValue: existing["state"]) ?? .queued, created: false))
+                    continue
+                }
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        INSERT INTO jobs(idempotency_key, payer_ref, case_ref, channel, template, data, run_at, priority)
+                        VALUES (?, ?, ?, ?, ?, ?, COALESCE(?, \(Schema.now)), ?) RETURNING id
+                        """,
+                    arguments: [
+                        job.idempotencyKey, job.payerRef, job.caseRef, job.channel.rawValue, job.template, job.data,
+                        job.runAt, job.priority,
+                    ])!
+                let id: Int64 = row["id"]
+                // The trigger may have failed the job (unreadable run_at).
+                let state: String = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id])!
+                results.append(EnqueueResult(id: id, state: JobState(rawValue: state) ?? .queued, created: true))
+            }
+            return results
+        }
+    }
+
+    // MARK: claim and dispatch
+
+    public func claim(owner: String, limit: Int, leaseSeconds: Double) async throws -> [ClaimedJob] {
+        try await transaction { db, events in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = ?,
+                      lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?),
+                      dispatch_started_at = NULL, updated_at = \(Schema.now)
+                    WHERE id IN (
+                      SELECT id FROM jobs WHERE state = 'queued' AND run_at <= \(Schema.now)
+                      ORDER BY priority DESC, run_at, id LIMIT ?)
+                    RETURNING *
+                    """,
+                arguments: [owner, Self.modifier(seconds: leaseSeconds), limit])
+            var claimed: [ClaimedJob] = []
+            for row in rows {
+                let job = Self.job(from: row)
+                try Self.record(db, &events, job: job, kind: .claimed, detail: ["worker": .string(owner)])
+                let payer: Result<PayerProfile, PayerUnusable>
+                if let payerRow = try Row.fetchOne(db, sql: "SELECT * FROM payers WHERE ref = ?", arguments: [job.payerRef]) {
+                    payer = Self.payer(from: payerRow)
+                } else {
+                    payer = .failure(PayerUnusable(message: "payer \(job.payerRef) does not exist"))
+                }
+                claimed.append(ClaimedJob(job: job, payer: payer))
+            }
+            return claimed.sorted { ($0.job.priority, $1.job.runAt, $1.job.id) > ($1.job.priority, $0.job.runAt, $0.job.id) }
+        }
+    }
+
+    public func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws
+        -> DispatchPermission
+    {
+        try await transaction { db, events in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT state, attempt, lease_owner, cancel_reason FROM jobs WHERE id = ?", arguments: [job.id]),
+                row["state"] == "running", row["attempt"] == job.attempt, row["lease_owner"] == owner
+            else { return .leaseLost }
+            if let reason: String = row["cancel_reason"] {
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
+                          finished_at = \(Schema.now), updated_at = \(Schema.now) WHERE id = ?
+                        """, arguments: [job.id])
+                try Self.record(
+                    db, &events, job: job, kind: .cancelled,
+                    detail: ["reason": .string(reason), "checked": "before dispatch"])
+                return .cancelled(reason: reason)
+            }
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET dispatch_started_at = \(Schema.now), updated_at = \(Schema.now),
+                      lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) WHERE id = ?
+                    """, arguments: [Self.modifier(seconds: leaseSeconds), job.id])
+            try Self.record(db, &events, job: job, kind: .rendered, detail: rendered.objectValue ?? [:])
+            try Self.record(db, &events, job: job, kind: .dispatching)
+            return .proceed
+        }
+    }
+
+    public func complete(_ job: Job, owner: String, outcome: DispatchOutcome, retry: RetryPolicy, random: Double)
+        async throws -> Bool
+    {
+        try await transaction { db, events in
+            let ours = """
+                WHERE id = ? AND attempt = ? AND state = 'running' AND lease_owner = ?
+                """
+            let key: StatementArguments = [job.id, job.attempt, owner]
+            switch outcome {
+            case .accepted(let response):
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = 'sent', provider_ref = ?, last_error = NULL, lease_owner = NULL,
+                          lease_expires_at = NULL, finished_at = \(Schema.now), updated_at = \(Schema.now) \(ours)
+                        """, arguments: [response.providerRef] + key)
+                guard db.changesCount == 1 else { return false }
+                try Self.record(db, &events, job: job, kind: .accepted, detail: Self.detail(response))
+            case .permanent(let failure):
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                          finished_at = \(Schema.now), updated_at = \(Schema.now) \(ours)
+                        """, arguments: [failure.message] + key)
+                guard db.changesCount == 1 else { return false }
+                try Self.record(db, &events, job: job, kind: .permanentError, detail: Self.detail(failure))
+            case .transient(let failure):
+                let age = Timestamp.date(from: job.dueAt).map { Date().timeIntervalSince($0) } ?? 0
+                let decision = retry.decision(
+                    afterAttempt: job.attempt, maxAttemptsOverride: job.maxAttempts, age: max(age, 0), unit: random)
+                switch decision {
+                case .retry(let delay):
+                    try db.execute(
+                        sql: """
+                            UPDATE jobs SET state = 'queued', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                              dispatch_started_at = NULL,
+                              run_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?), updated_at = \(Schema.now) \(ours)
+                            """, arguments: [failure.message, Self.modifier(seconds: delay)] + key)
+                    guard db.changesCount == 1 else { return false }
+                    var detail = Self.detail(failure)
+                    detail["retry_in_seconds"] = JSONValue.number(String(format: "%.3f", delay))
+                    try Self.record(db, &events, job: job, kind: .transientError, detail: detail)
+                case .giveUp(let reason):
+                    try db.execute(
+                        sql: """
+                            UPDATE jobs SET state = 'dead', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                              finished_at = \(Schema.now), updated_at = \(Schema.now) \(ours)
+                            """, arguments: ["\(failure.message) (gave up: \(reason))"] + key)
+                    guard db.changesCount == 1 else { return false }
+                    try Self.record(db, &events, job: job, kind: .transientError, detail: Self.detail(failure))
+                    try Self.record(db, &events, job: job, kind: .dead, detail: ["reason": .string(reason)])
+                }
+            }
+            return true
+        }
+    }
+
+    public func release(_ jobs: [Job], owner: String, reason: String) async throws {
+        guard !jobs.isEmpty else { return }
+        try await transaction { db, events in
+            for job in jobs {
+                // The attempt was never used: give it back.
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_owner = NULL,
+                          lease_expires_at = NULL, updated_at = \(Schema.now)
+                        WHERE id = ? AND attempt = ? AND state = 'running' AND lease_owner = ? AND dispatch_started_at IS NULL
+                        """, arguments: [job.id, job.attempt, owner])
+                if db.changesCount == 1 {
+                    try Self.record(db, &events, job: job, kind: .deferred, detail: ["reason": .string(reason)])
+                }
+            }
+        }
+    }
+
+    public func sweep(maxAge: Double) async throws -> SweepResult {
+        try await transaction { db, events in
+            var result = SweepResult()
+            let expired = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE jobs SET
+                      state = CASE
+                        WHEN dispatch_started_at IS NOT NULL THEN 'uncertain'
+                        WHEN max_attempts IS NOT NULL AND attempt >= max_attempts THEN 'dead'
+                        ELSE 'queued' END,
+                      lease_owner = NULL, lease_expires_at = NULL, updated_at = \(Schema.now),
+                      finished_at = CASE WHEN dispatch_started_at IS NOT NULL
+                        OR (max_attempts IS NOT NULL AND attempt >= max_attempts) THEN \(Schema.now) END,
+                      last_error = CASE WHEN dispatch_started_at IS NOT NULL
+                        THEN 'lease expired after dispatch started: the message may have been sent; an operator must decide'
+                        ELSE last_error END
+                    WHERE state = 'running' AND lease_expires_at < \(Schema.now)
+                    RETURNING *
+                    """)
+            for row in expired {
+                let job = Self.job(from: row)
+                switch job.state {
+                case .uncertain:
+                    result.uncertain += 1
+                    try Self.record(
+                        db, &events, job: job, kind: .uncertain,
+                        detail: ["reason": "lease expired after dispatch started; the message may have been sent"])
+                case .dead:
+                    result.dead += 1
+                    try Self.record(
+                        db, &events, job: job, kind: .dead,
+                        detail: ["reason": .string("lease expired on every attempt (\(job.attempt)); the job may crash workers")])
+                default:
+                    result.requeued += 1
+                    try Self.record(db, &events, job: job, kind: .rescued, detail: ["reason": "lease expired before dispatch"])
+                }
+            }
+            let old = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE jobs SET state = 'dead', finished_at = \(Schema.now), updated_at = \(Schema.now),
+                      last_error = 'not sent within the maximum age: due ' || due_at
+                    WHERE state = 'queued' AND due_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)
+                    RETURNING *
+                    """, arguments: [Self.modifier(seconds: -maxAge)])
+            for row in old {
+                result.dead += 1
+                let job = Self.job(from: row)
+                try Self.record(
+                    db, &events, job: job, kind: .dead,
+                    detail: ["reason": .string("older than the maximum age of \(Int(maxAge)) s")])
+            }
+            return result
+        }
+    }
+
+    public func cancelCase(_ caseRef: String, reason: String) async throws -> Int {
+        try await transaction { db, events in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE jobs SET state = 'cancelled', cancel_reason = ?, finished_at = \(Schema.now),
+                      updated_at = \(Schema.now)
+                    WHERE case_ref = ? AND state = 'queued' RETURNING *
+                    """, arguments: [reason, caseRef])
+            for row in rows {
+                try Self.record(db, &events, job: Self.job(from: row), kind: .cancelled, detail: ["reason": .string(reason)])
+            }
+            // Claimed but not yet dispatching: the worker sees this flag just before dispatch.
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET cancel_reason = ?, updated_at = \(Schema.now)
+                    WHERE case_ref = ? AND state = 'running' AND dispatch_started_at IS NULL
+                    """, arguments: [reason, caseRef])
+            return rows.count + db.changesCount
+        }
+    }
+
+    public func prune(retention: Double, batch: Int) async throws -> Int {
+        try await transaction { db, _ in
+            let cutoff = Self.modifier(seconds: -retention)
+            let ids = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM jobs WHERE finished_at IS NOT NULL
+                      AND finished_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) LIMIT ?
+                    """, arguments: [cutoff, batch])
+            guard !ids.isEmpty else { return 0 }
+            let list = ids.map(String.init).joined(separator: ",")
+            try db.execute(sql: "DELETE FROM delivery_events WHERE job_id IN (\(list))")
+            try db.execute(sql: "DELETE FROM jobs WHERE id IN (\(list))")
+            return ids.count
+        }
+    }
+
+    // MARK: reading
+
+    public func job(id: Int64) async throws -> Job? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.job(from:))
+        }
+    }
+
+    public func jobs(_ filter: JobFilter) async throws -> [Job] {
+        try await pool.read { db in
+            var clauses: [String] = []
+            var arguments: StatementArguments = []
+            if let state = filter.state { clauses.append("state = ?"); arguments += [state.rawValue] }
+            if let caseRef = filter.caseRef { clauses.append("case_ref = ?"); arguments += [caseRef] }
+            if let payerRef = filter.payerRef { clauses.append("payer_ref = ?"); arguments += [payerRef] }
+            if let after = filter.afterID { clauses.append("id > ?"); arguments += [after] }
+            let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            arguments += [filter.limit]
+            return try Row.fetchAll(db, sql: "SELECT * FROM jobs \(whereSQL) ORDER BY id LIMIT ?", arguments: arguments)
+                .map(Self.job(from:))
+        }
+    }
+
+    public func events(jobID: Int64) async throws -> [DeliveryEvent] {
+        try await events(after: 0, filter: EventFilter(jobID: jobID), limit: 10_000)
+    }
+
+    public func events(after afterID: Int64, filter: EventFilter, limit: Int) async throws -> [DeliveryEvent] {
+        try await pool.read { db in
+            var clauses = ["id > ?"]
+            var arguments: StatementArguments = [afterID]
+            if let caseRef = filter.caseRef { clauses.append("case_ref = ?"); arguments += [caseRef] }
+            if let channel = filter.channel { clauses.append("channel = ?"); arguments += [channel] }
+            if let jobID = filter.jobID { clauses.append("job_id = ?"); arguments += [jobID] }
+            arguments += [limit]
+            return try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM delivery_events WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?",
+                arguments: arguments
+            ).map(Self.event(from:))
+        }
+    }
+
+    public func workload() async throws -> Workload {
+        try await pool.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT
+                      (SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at <= \(Schema.now)) AS due,
+                      (SELECT count(*) FROM jobs WHERE state = 'running') AS running,
+                      (SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at > \(Schema.now)) AS scheduled,
+                      (SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > \(Schema.now)) AS next_run_at
+                    """)!
+            return Workload(due: row["due"], running: row["running"], scheduled: row["scheduled"], nextRunAt: row["next_run_at"])
+        }
+    }
+
+    // MARK: row mapping
+
+    static func job(from row: Row) -> Job {
+        Job(
+            id: row["id"], idempotencyKey: row["idempotency_key"], payerRef: row["payer_ref"] ?? "",
+            caseRef: row["case_ref"], channel: row["channel"] ?? "", template: row["template"] ?? "",
+            data: row["data"] ?? "{}", runAt: row["run_at"] ?? "", dueAt: row["due_at"] ?? row["run_at"] ?? "",
+            priority: row["priority"] ?? 0, state: JobState(rawValue: row["state"] ?? "") ?? .failed,
+            attempt: row["attempt"] ?? 0, maxAttempts: row["max_attempts"], leaseOwner: row["lease_owner"],
+            leaseExpiresAt: row["lease_expires_at"], dispatchStartedAt: row["dispatch_started_at"],
+            lastError: row["last_error"], providerRef: row["provider_ref"], createdAt: row["created_at"] ?? "",
+            updatedAt: row["updated_at"] ?? "")
+    }
+
+    static func event(from row: Row) -> DeliveryEvent {
+        let detailText: String = row["detail"] ?? "{}"
+        return DeliveryEvent(
+            id: row["id"], jobID: row["job_id"], attempt: row["attempt"], at: row["at"],
+            kind: DeliveryEventKind(rawValue: row["event"]) ?? .permanentError, caseRef: row["case_ref"],
+            channel: row["channel"] ?? "", detail: (try? JSONValue.parse(detailText)) ?? .object([:]))
+    }
+
+    static func detail(_ response: ProviderResponse) -> [String: JSONValue] {
+        var detail = response.detail
+        if let code = response.code { detail["code"] = .number(String(code)) }
+        detail["response"] = .string(response.text)
+        if let ref = response.providerRef { detail["provider_ref"] = .string(ref) }
+        return detail
+    }
+
+    static func detail(_ failure: DispatchFailure) -> [String: JSONValue] {
+        var detail: [String: JSONValue] = ["reason": .string(failure.reason), "message": .string(failure.message)]
+        if let code = failure.code { detail["code"] = .number(String(code)) }
+        if let enhanced = failure.enhancedCode { detail["enhanced_code"] = .string(enhanced) }
+        return detail
+    }
+
+    /// An SQLite date modifier, e.g. `+30.000 seconds`.
+    static func modifier(seconds: Double) -> String {
+        String(format: "%+.3f seconds", seconds)
+    }
+}

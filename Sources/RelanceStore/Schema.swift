@@ -1,0 +1,102 @@
+import GRDB
+import RelanceCore
+
+/// Versioned migrations. A migration, once released, is never edited: add a new one.
+enum Schema {
+    /// SQL for "now" on the database clock, in the stored timestamp format.
+    static let now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-jobs-payers-trace") { db in
+            let states = JobStateSQL.all
+            try db.execute(
+                sql: """
+                    CREATE TABLE payers (
+                      ref TEXT PRIMARY KEY NOT NULL,
+                      name TEXT NOT NULL,
+                      locale TEXT NOT NULL DEFAULT 'fr-FR',
+                      timezone TEXT NOT NULL DEFAULT 'Europe/Paris',
+                      segment TEXT NOT NULL DEFAULT 'standard',
+                      email TEXT,
+                      phone TEXT,
+                      postal_address TEXT,
+                      channels TEXT NOT NULL DEFAULT '["email"]',
+                      created_at TEXT NOT NULL DEFAULT (\(now)),
+                      updated_at TEXT NOT NULL DEFAULT (\(now))
+                    );
+
+                    CREATE TABLE jobs (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      idempotency_key TEXT UNIQUE,
+                      payer_ref TEXT NOT NULL,
+                      case_ref TEXT,
+                      channel TEXT NOT NULL,
+                      template TEXT NOT NULL,
+                      data TEXT NOT NULL DEFAULT '{}',
+                      run_at TEXT NOT NULL DEFAULT (\(now)),
+                      due_at TEXT,
+                      priority INTEGER NOT NULL DEFAULT 0,
+                      state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN (\(states))),
+                      attempt INTEGER NOT NULL DEFAULT 0,
+                      max_attempts INTEGER,
+                      lease_owner TEXT,
+                      lease_expires_at TEXT,
+                      dispatch_started_at TEXT,
+                      cancel_reason TEXT,
+                      last_error TEXT,
+                      provider_ref TEXT,
+                      created_at TEXT NOT NULL DEFAULT (\(now)),
+                      updated_at TEXT NOT NULL DEFAULT (\(now)),
+                      finished_at TEXT
+                    );
+                    CREATE INDEX jobs_due ON jobs(priority DESC, run_at, id) WHERE state = 'queued';
+                    CREATE INDEX jobs_expiry ON jobs(due_at) WHERE state = 'queued';
+                    CREATE INDEX jobs_leases ON jobs(lease_expires_at) WHERE state = 'running';
+                    CREATE INDEX jobs_case ON jobs(case_ref);
+                    CREATE INDEX jobs_payer ON jobs(payer_ref);
+                    CREATE INDEX jobs_finished ON jobs(finished_at) WHERE finished_at IS NOT NULL;
+
+                    CREATE TABLE delivery_events (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      job_id INTEGER NOT NULL,
+                      attempt INTEGER NOT NULL,
+                      at TEXT NOT NULL DEFAULT (\(now)),
+                      event TEXT NOT NULL,
+                      case_ref TEXT,
+                      channel TEXT NOT NULL,
+                      detail TEXT NOT NULL DEFAULT '{}'
+                    );
+                    CREATE INDEX delivery_events_job ON delivery_events(job_id, id);
+
+                    -- Rows inserted with plain SQL by other services get the same treatment
+                    -- as those enqueued through Relance: run_at normalised to the stored
+                    -- format (or the job failed if it is not a date), due_at remembered for
+                    -- the maximum age, and an `enqueued` trace event.
+                    CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs BEGIN
+                      UPDATE jobs SET
+                        run_at = COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at), NEW.run_at),
+                        due_at = COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', NEW.due_at), strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at), \(now))
+                      WHERE id = NEW.id;
+                      INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail)
+                      VALUES (NEW.id, 0, 'enqueued', NEW.case_ref, NEW.channel,
+                              json_object('payer_ref', NEW.payer_ref, 'template', NEW.template,
+                                          'run_at', COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at), NEW.run_at)));
+                      UPDATE jobs SET state = 'failed', finished_at = \(now),
+                        last_error = 'run_at ' || quote(NEW.run_at) || ' is not a date (use ISO 8601, e.g. 2026-11-23T09:00:00Z)'
+                      WHERE id = NEW.id AND strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at) IS NULL;
+                      INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail)
+                      SELECT NEW.id, 0, 'permanent_error', NEW.case_ref, NEW.channel,
+                             json_object('reason', 'data', 'message', last_error)
+                      FROM jobs WHERE id = NEW.id AND state = 'failed';
+                    END;
+                    """
+            )
+        }
+        return migrator
+    }
+}
+
+enum JobStateSQL {
+    static var all: String { JobState.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ") }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Mustache
+import RelanceCore
+
+/// An amount of money in the payer's locale. `{{total_due}}` renders "1 250,00 €";
+/// `{{total_due.amount}}` and `{{total_due.currency}}` give the raw parts.
+public struct Money: MustacheCustomRenderable, Sendable, Equatable {
+    public let amount: Decimal
+    public let currency: String
+    let locale: Locale
+
+    public init(amount: Decimal, currency: String, locale: Locale) {
+        self.amount = amount
+        self.currency = currency
+        self.locale = locale
+    }
+
+    public var renderText: String {
+        amount.formatted(.currency(code: currency).locale(locale))
+    }
+    public var isNull: Bool { false }
+
+    /// ISO 4217 codes are three capital letters.
+    static func isCurrencyCode(_ s: String) -> Bool {
+        s.count == 3 && s.allSatisfy { $0.isASCII && $0.isUppercase }
+    }
+
+    /// Parses a decimal amount written as text ("1250.00", "-3.5"): never through Double.
+    static func parseAmount(_ text: String) -> Decimal? {
+        let allowed = Set("0123456789.-")
+        guard !text.isEmpty, text.allSatisfy({ allowed.contains($0) }),
+            text.filter({ $0 == "." }).count <= 1, text.dropFirst().allSatisfy({ $0 != "-" })
+        else { return nil }
+        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+    }
+}
+
+/// A calendar date (no time of day) shown as a long date in the payer's locale:
+/// "15 octobre 2026", "15 October 2026". `{{due_date.iso}}` gives `2026-10-15`.
+public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
+    public let iso: String
+    let date: Date
+    let locale: Locale
+
+    static let utc = TimeZone(identifier: "UTC")!
+
+    init?(iso: String, locale: Locale) {
+        guard iso.count == 10, iso.utf8.enumerated().allSatisfy({ i, c in
+            (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+        }) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = Self.utc
+        let parts = iso.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3,
+            let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
+            calendar.component(.day, from: date) == parts[2], calendar.component(.month, from: date) == parts[1]
+        else { return nil }
+        self.iso = iso
+        self.date = date
+        self.locale = locale
+    }
+
+    public var renderText: String {
+        var style = Date.FormatStyle(date: .long, time: .omitted, locale: locale, timeZone: Self.utc)
+        style.calendar = Calendar(identifier: .gregorian)
+        return date.formatted(style)
+    }
+    public var isNull: Bool { false }
+
+    /// Whole days from `self` to `other` (positive when `other` is later).
+    func days(until other: LocalDate) -> Int {
+        Int((other.date.timeIntervalSince(date) / 86400).rounded())
+    }
+}

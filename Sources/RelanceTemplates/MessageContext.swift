@@ -1,0 +1,122 @@
+import Foundation
+import RelanceCore
+
+/// The company sending the reminders, from configuration; shown in signatures and footers.
+public struct Creditor: Sendable, Equatable {
+    public var name: String
+    public var email: String
+    public var phone: String
+    public var website: String
+    public var address: [String]
+    public var registration: String
+    public var iban: String
+    public var bic: String
+
+    public init(
+        name: String = "", email: String = "", phone: String = "", website: String = "", address: [String] = [],
+        registration: String = "", iban: String = "", bic: String = ""
+    ) {
+        self.name = name
+        self.email = email
+        self.phone = phone
+        self.website = website
+        self.address = address
+        self.registration = registration
+        self.iban = iban
+        self.bic = bic
+    }
+}
+
+/// Builds the variables a template sees (documented in docs/TEMPLATES.md) from a
+/// payer, the creditor and the job's JSON data.
+public enum MessageContext {
+    /// Upper bounds on job data, so a hostile row cannot make rendering explode.
+    public static let maximumDataBytes = 256 * 1024
+
+    public static func build(
+        payer: PayerProfile, creditor: Creditor, caseRef: String?, data: String, today: Date
+    ) throws(TemplateError) -> [String: Any] {
+        guard data.utf8.count <= maximumDataBytes else {
+            throw .data("data is \(data.utf8.count) bytes, more than the \(maximumDataBytes) allowed")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(data)
+        } catch {
+            throw .data("data is not valid JSON: \(error.message)")
+        }
+        guard case .object(let fields) = json else { throw .data("data must be a JSON object, not \(json.jsonText.prefix(40))") }
+        let locale = Locale(identifier: payer.locale)
+        var todayCalendar = Calendar(identifier: .gregorian)
+        todayCalendar.timeZone = TimeZone(identifier: payer.timezone) ?? LocalDate.utc
+        let c = todayCalendar.dateComponents([.year, .month, .day], from: today)
+        let todayISO = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        let todayDate = LocalDate(iso: todayISO, locale: locale)!
+
+        var context: [String: Any] = [:]
+        for (key, value) in fields {
+            context[key] = try convert(value, path: "data/\(key)", locale: locale, today: todayDate)
+        }
+        if let invoices = fields["invoices"]?.arrayValue {
+            context["invoice_count"] = invoices.count
+            context["invoice_numbers"] = invoices.compactMap { $0["number"]?.stringValue }.joined(separator: ", ")
+        }
+        context["payer"] = [
+            "ref": payer.ref, "name": payer.name, "segment": payer.segment, "locale": payer.locale,
+            "is_business": payer.segment != "consumer",
+        ] as [String: Any]
+        context["creditor"] = [
+            "name": creditor.name, "email": creditor.email, "phone": creditor.phone, "website": creditor.website,
+            "address": creditor.address, "registration": creditor.registration, "iban": creditor.iban, "bic": creditor.bic,
+        ] as [String: Any]
+        if let caseRef { context["case_ref"] = caseRef }
+        context["today"] = todayDate
+        return context
+    }
+
+    static func convert(_ value: JSONValue, path: String, locale: Locale, today: LocalDate) throws(TemplateError) -> Any {
+        switch value {
+        case .null: return NSNull()
+        case .bool(let b): return b
+        case .number(let n): return n
+        case .string(let s):
+            if let date = LocalDate(iso: s, locale: locale) { return date }
+            if looksLikeDate(s) { throw .data("\(path): '\(s)' is not a valid calendar date") }
+            return s
+        case .array(let items):
+            var out: [Any] = []
+            for (i, item) in items.enumerated() { out.append(try convert(item, path: "\(path)/\(i)", locale: locale, today: today)) }
+            return out
+        case .object(let fields):
+            if let amountValue = fields["amount"], let currencyValue = fields["currency"], fields.count == 2 {
+                let amountText: String
+                switch amountValue {
+                case .string(let s): amountText = s
+                case .number(let n): amountText = n
+                default: throw .data("\(path)/amount: expected a decimal string such as \"1250.00\"")
+                }
+                guard let amount = Money.parseAmount(amountText) else {
+                    throw .data("\(path)/amount: '\(amountText)' is not a decimal amount (write it like \"1250.00\")")
+                }
+                guard let currency = currencyValue.stringValue, Money.isCurrencyCode(currency) else {
+                    throw .data("\(path)/currency: \(currencyValue.jsonText) is not an ISO 4217 code such as \"EUR\"")
+                }
+                return Money(amount: amount, currency: currency, locale: locale)
+            }
+            var out: [String: Any] = [:]
+            for (key, item) in fields { out[key] = try convert(item, path: "\(path)/\(key)", locale: locale, today: today) }
+            if let due = out["due_date"] as? LocalDate {
+                let days = due.days(until: today)
+                if out["days_overdue"] == nil { out["days_overdue"] = max(days, 0) }
+                if out["days_until_due"] == nil { out["days_until_due"] = max(-days, 0) }
+            }
+            return out
+        }
+    }
+
+    static func looksLikeDate(_ s: String) -> Bool {
+        s.count == 10 && s.utf8.enumerated().allSatisfy { i, c in
+            (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+        }
+    }
+}

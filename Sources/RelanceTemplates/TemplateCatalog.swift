@@ -1,0 +1,159 @@
+import Foundation
+import Mustache
+
+/// Every template and partial under a templates directory, parsed once.
+///
+/// Layout (DESIGN.md): `<message>/<locale>/<part>[.<segment>].mustache` and
+/// `partials/<locale>/<name>.mustache`. A catalog is immutable: reloading builds a
+/// new one and swaps it only if it loaded without error.
+public struct TemplateCatalog: Sendable {
+    struct Entry: Sendable {
+        var template: MustacheTemplate
+        /// Path relative to the templates directory, for traces and errors.
+        var path: String
+    }
+
+    public let directory: String
+    public let defaultLocale: String
+    /// `message/locale/part[.segment]` → template.
+    let entries: [String: Entry]
+    /// locale → partial name → template.
+    let partials: [String: [String: Entry]]
+    public let messages: [String]
+    public let locales: [String]
+
+    /// Folders beside the messages that are not messages.
+    static let reservedFolders: Set<String> = ["partials", "samples", "scenarios"]
+
+    /// Loads and parses every template; reports every broken file, not just the first.
+    public static func load(directory: String, defaultLocale: String) throws(TemplateLoadError) -> TemplateCatalog {
+        let fm = FileManager.default
+        var problems: [String] = []
+        var entries: [String: Entry] = [:]
+        var partials: [String: [String: Entry]] = [:]
+        var messages: Set<String> = []
+        var locales: Set<String> = []
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TemplateLoadError(directory: directory, problems: ["templates directory \(directory) does not exist"])
+        }
+        let topLevel = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        for top in topLevel where !top.hasPrefix(".") {
+            let topPath = directory + "/" + top
+            guard fm.fileExists(atPath: topPath, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            if reservedFolders.contains(top) && top != "partials" { continue }
+            for locale in ((try? fm.contentsOfDirectory(atPath: topPath)) ?? []).sorted() where !locale.hasPrefix(".") {
+                let localePath = topPath + "/" + locale
+                guard fm.fileExists(atPath: localePath, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    problems.append("\(top)/\(locale): expected a locale folder, found a file")
+                    continue
+                }
+                for file in ((try? fm.contentsOfDirectory(atPath: localePath)) ?? []).sorted()
+                where file.hasSuffix(".mustache") {
+                    let relative = "\(top)/\(locale)/\(file)"
+                    let name = String(file.dropLast(".mustache".count))
+                    guard let text = fm.contents(atPath: localePath + "/" + file).flatMap({ String(data: $0, encoding: .utf8) })
+                    else {
+                        problems.append("\(relative): unreadable or not UTF-8")
+                        continue
+                    }
+                    if top == "partials" {
+                        do {
+                            partials[locale, default: [:]][name] = Entry(template: try MustacheTemplate(string: text), path: relative)
+                        } catch {
+                            problems.append(describe(error, in: relative))
+                        }
+                        continue
+                    }
+                    let pieces = name.split(separator: ".", maxSplits: 1).map(String.init)
+                    guard let part = TemplatePart(rawValue: pieces[0]) else {
+                        problems.append(
+                            "\(relative): unknown part '\(pieces[0])' (known: \(TemplatePart.allCases.map(\.rawValue).joined(separator: ", ")))")
+                        continue
+                    }
+                    // Text parts render without HTML escaping: the pragma sets it per template,
+                    // on the first line so that line numbers in errors stay right.
+                    let source = part.escapesHTML ? text : "{{% CONTENT_TYPE: TEXT}}" + text
+                    do {
+                        entries["\(top)/\(locale)/\(name)"] = Entry(template: try MustacheTemplate(string: source), path: relative)
+                        messages.insert(top)
+                        locales.insert(locale)
+                    } catch {
+                        problems.append(describe(error, in: relative))
+                    }
+                }
+            }
+        }
+        if !problems.isEmpty { throw TemplateLoadError(directory: directory, problems: problems) }
+        if messages.isEmpty {
+            throw TemplateLoadError(directory: directory, problems: ["no template found under \(directory)"])
+        }
+        return TemplateCatalog(
+            directory: directory, defaultLocale: defaultLocale, entries: entries, partials: partials,
+            messages: messages.sorted(), locales: locales.sorted())
+    }
+
+    static func describe(_ error: any Error, in path: String) -> String {
+        if let parse = error as? MustacheTemplate.ParserError {
+            return "\(path):\(parse.context.lineNumber):\(parse.context.columnNumber): \(parse.error) near \"\(parse.context.line.trimmingCharacters(in: .whitespaces))\""
+        }
+        return "\(path): \(error)"
+    }
+
+    public func hasMessage(_ message: String) -> Bool { messages.contains(message) }
+
+    /// Which parts this message has in any locale.
+    public func parts(of message: String) -> Set<TemplatePart> {
+        Set(entries.keys.filter { $0.hasPrefix(message + "/") }.compactMap { key in
+            TemplatePart(rawValue: String(key.split(separator: "/")[2].split(separator: ".")[0]))
+        })
+    }
+
+    /// Finds the file for a part: for `fr-BE`/`strategic`, tries `fr-BE/part.strategic`,
+    /// `fr-BE/part`, `fr/part.strategic`, `fr/part`, then the default locale the same way.
+    public func resolve(message: String, part: TemplatePart, locale: String, segment: String?) throws(TemplateError)
+        -> ResolvedTemplate
+    {
+        var tried: [String] = []
+        for candidateLocale in LocaleChain.chain(for: locale, defaultLocale: defaultLocale) {
+            var names = [String]()
+            if let segment, !segment.isEmpty { names.append("\(part.rawValue).\(segment)") }
+            names.append(part.rawValue)
+            for name in names {
+                let key = "\(message)/\(candidateLocale)/\(name)"
+                if let entry = entries[key] {
+                    return ResolvedTemplate(
+                        template: entry.template, path: entry.path, locale: candidateLocale,
+                        variant: name.contains(".") ? segment : nil)
+                }
+                tried.append(key + ".mustache")
+            }
+        }
+        throw .notFound("no template for message '\(message)' part '\(part.rawValue)'; looked for \(tried.joined(separator: ", "))")
+    }
+
+    /// Partials for a locale, each resolved through the same locale chain.
+    func library(for locale: String) -> MustacheLibrary {
+        var templates: [String: MustacheTemplate] = [:]
+        for candidate in LocaleChain.chain(for: locale, defaultLocale: defaultLocale).reversed() {
+            for (name, entry) in partials[candidate] ?? [:] { templates[name] = entry.template }
+        }
+        return MustacheLibrary(templates: templates)
+    }
+}
+
+public struct ResolvedTemplate: Sendable {
+    let template: MustacheTemplate
+    public let path: String
+    public let locale: String
+    public let variant: String?
+}
+
+/// Every problem found while loading a templates directory.
+public struct TemplateLoadError: Error, Sendable, CustomStringConvertible {
+    public var directory: String
+    public var problems: [String]
+    public var description: String {
+        "templates in \(directory) failed to load:\n" + problems.map { "  " + $0 }.joined(separator: "\n")
+    }
+}
