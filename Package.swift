@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libcurl, with small non-variadic wrappers around curl_easy_setopt/getinfo.
@@ -53,6 +54,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                // Already in the graph through swift-configuration's YAML trait; used to
+                // find unknown keys with their line numbers.
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(

@@ -63,7 +63,12 @@ public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
     public var renderText: String {
         var style = Date.FormatStyle(date: .long, time: .omitted, locale: locale, timeZone: Self.utc)
         style.calendar = Calendar(identifier: .gregorian)
-        return date.formatted(style)
+        let text = date.formatted(style)
+        // French writes the first day of a month as an ordinal: "1er novembre 2026".
+        if locale.language.languageCode?.identifier == "fr", text.hasPrefix("1 ") {
+            return "1er " + text.dropFirst(2)
+        }
+        return text
     }
     public var isNull: Bool { false }
 

@@ -65,11 +65,18 @@ public enum MessageContext {
             "ref": payer.ref, "name": payer.name, "segment": payer.segment, "locale": payer.locale,
             "is_business": payer.segment != "consumer",
         ] as [String: Any]
-        context["creditor"] = [
-            "name": creditor.name, "email": creditor.email, "phone": creditor.phone, "website": creditor.website,
-            "address": creditor.address, "registration": creditor.registration, "iban": creditor.iban, "bic": creditor.bic,
-        ] as [String: Any]
-        if let caseRef { context["case_ref"] = caseRef }
+        // Empty values are left out: Mustache treats "" as true in a section, so a
+        // template's `{{#creditor.phone}}Tel: {{.}}{{/creditor.phone}}` would print "Tel: ".
+        var creditorFields: [String: Any] = [:]
+        for (key, value) in [
+            ("name", creditor.name), ("email", creditor.email), ("phone", creditor.phone), ("website", creditor.website),
+            ("registration", creditor.registration), ("iban", creditor.iban), ("bic", creditor.bic),
+        ] where !value.isEmpty {
+            creditorFields[key] = value
+        }
+        if !creditor.address.isEmpty { creditorFields["address"] = creditor.address }
+        context["creditor"] = creditorFields
+        if let caseRef, !caseRef.isEmpty { context["case_ref"] = caseRef }
         context["today"] = todayDate
         return context
     }
@@ -80,6 +87,7 @@ public enum MessageContext {
         case .bool(let b): return b
         case .number(let n): return n
         case .string(let s):
+            if s.isEmpty { return NSNull() }
             if let date = LocalDate(iso: s, locale: locale) { return date }
             if looksLikeDate(s) { throw .data("\(path): '\(s)' is not a valid calendar date") }
             return s
@@ -109,6 +117,7 @@ public enum MessageContext {
                 let days = due.days(until: today)
                 if out["days_overdue"] == nil { out["days_overdue"] = max(days, 0) }
                 if out["days_until_due"] == nil { out["days_until_due"] = max(-days, 0) }
+                if out["is_overdue"] == nil { out["is_overdue"] = days > 0 }
             }
             return out
         }

@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import RelanceCore
+import RelanceEmail
+import RelanceStore
+import RelanceTemplates
+import ServiceLifecycle
+import Synchronization
+
+/// Claims due jobs and sends them, with `concurrency` workers each holding its own
+/// transport session (one SMTP connection per worker).
+///
+/// Graceful shutdown: workers stop claiming, finish the job in hand, and put the
+/// jobs they claimed but had not started back in the queue.
+public final class Dispatcher: Service, Sendable {
+    let store: any JobStore
+    let composer: Mutex<MessageComposer>
+    let transport: any EmailTransport
+    let settings: RelanceConfig.DispatcherSettings
+    let retry: RetryPolicy
+    let untilIdle: Bool
+    let logger: Logger
+    let workerPrefix: String
+
+    private let stopping = Mutex(false)
+    private let busyWorkers = Mutex(0)
+    private let wakeups = Mutex(0)
+
+    public init(
+        store: any JobStore, composer: MessageComposer, transport: any EmailTransport,
+        settings: RelanceConfig.DispatcherSettings, retry: RetryPolicy, untilIdle: Bool, logger: Logger
+    ) {
+        self.store = store
+        self.composer = Mutex(composer)
+        self.transport = transport
+        self.settings = settings
+        self.retry = retry
+        self.untilIdle = untilIdle
+        self.logger = logger
+        let host = ProcessInfo.processInfo.hostName
+        self.workerPrefix = "\(host):\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// Swaps the templates used from the next job on (SIGHUP reload).
+    public func replaceComposer(_ new: MessageComposer) {
+        composer.withLock { $0 = new }
+    }
+
+    /// Wakes idle workers at once (a job was enqueued for now).
+    public func wake() {
+        wakeups.withLock { $0 += 1 }
+    }
+
+    var isStopping: Bool { stopping.withLock { $0 } }
+
+    public func run() async throws {
+        logger.info(
+            "dispatcher started",
+            metadata: [
+                "concurrency": "\(settings.concurrency)", "transport": "\(transport.summary)",
+                "until_idle": "\(untilIdle)",
+            ])
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for index in 0..<settings.concurrency {
+                    group.addTask { await self.worker(index) }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopping.withLock { $0 = true }
+        }
+        logger.info("dispatcher stopped")
+    }
+
+    func worker(_ index: Int) async {
+        let owner = "\(workerPrefix):w\(index)"
+        var session: (any EmailSession)?
+        defer { if let session { Task { await session.close() } } }
+        var storeFailures = 0
+        while !isStopping {
+            let claimed: [ClaimedJob]
+            do {
+                claimed = try await store.claim(owner: owner, limit: settings.batchSize, leaseSeconds: settings.lease)
+                storeFailures = 0
+            } catch {
+                storeFailures += 1
+                logger.error("claim failed", metadata: ["worker": "\(owner)", "error": "\(error)"])
+                await pause(seconds: min(30, Double(storeFailures)))
+                continue
+            }
+            if claimed.isEmpty {
+                if untilIdle, await isIdle() { return }
+                await pause(seconds: settings.pollInterval)
+                continue
+            }
+            busyWorkers.withLock { $0 += 1 }
+            for (position, item) in claimed.enumerated() {
+                if isStopping {
+                    let rest = claimed[position...].map(\.job)
+                    do {
+                        try await store.release(rest, owner: owner, reason: "shutdown before dispatch")
+                    } catch {
+                        logger.error("release failed; the leases will expire", metadata: ["error": "\(error)"])
+                    }
+                    break
+                }
+                if session == nil {
+                    do { session = try transport.makeSession() } catch {
+                        logger.error("cannot open a transport session", metadata: ["error": "\(error)"])
+                    }
+                }
+                await process(item, owner: owner, session: session)
+            }
+            busyWorkers.withLock { $0 -= 1 }
+        }
+    }
+
+    /// True when nothing is due, nothing is running anywhere, and no worker here is busy.
+    func isIdle() async -> Bool {
+        guard busyWorkers.withLock({ $0 }) == 0 else { return false }
+        guard let workload = try? await store.workload() else { return false }
+        return workload.due == 0 && workload.running == 0
+    }
+
+    /// Sleeps up to `seconds`, returning early on shutdown or a wake-up.
+    func pause(seconds: Double) async {
+        let start = wakeups.withLock { $0 }
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline, !isStopping, wakeups.withLock({ $0 }) == start {
+            try? await Task.sleep(for: .milliseconds(min(50, Int(seconds * 1000))))
+        }
+    }
+
+    func process(_ item: ClaimedJob, owner: String, session: (any EmailSession)?) async {
+        let job = item.job
+        do {
+            let payer: PayerProfile
+            switch item.payer {
+            case .success(let p): payer = p
+            case .failure(let why):
+                try await store.complete(
+                    job, owner: owner, outcome: .permanent(DispatchFailure(reason: "payer", message: why.message)),
+                    retry: retry, random: 0)
+                return
+            }
+            let composed: MessageComposer.Composed
+            do {
+                composed = try composer.withLock { $0 }.compose(job: job, payer: payer)
+            } catch {
+                try await store.complete(job, owner: owner, outcome: .permanent(error), retry: retry, random: 0)
+                return
+            }
+            let permission = try await store.beginDispatch(
+                job, owner: owner, leaseSeconds: settings.lease, rendered: composed.rendered.traceDetail)
+            switch permission {
+            case .proceed: break
+            case .cancelled, .leaseLost:
+                if permission == .leaseLost {
+                    logger.warning("lease lost before dispatch; another worker has the job", metadata: ["job": "\(job.id)"])
+                }
+                return
+            }
+            let outcome: DispatchOutcome
+            if let session {
+                outcome = await session.send(composed.email)
+            } else {
+                outcome = .transient(DispatchFailure(reason: "transport", message: "no transport session could be opened"))
+            }
+            let recorded = try await store.complete(
+                job, owner: owner, outcome: outcome, retry: retry, random: Double.random(in: 0..<1))
+            if !recorded {
+                logger.warning("lease lost during dispatch; outcome not recorded", metadata: ["job": "\(job.id)"])
+            }
+        } catch {
+            // The store failed: leave the job to its lease; the sweeper will decide.
+            logger.error("store error while processing a job", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+}

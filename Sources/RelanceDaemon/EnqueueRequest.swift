@@ -1,0 +1,185 @@
+import Foundation
+import RelanceCore
+import RelanceStore
+import RelanceTemplates
+
+/// One job to enqueue, as the CLI (JSON lines) and the HTTP API receive it:
+/// the `jobs` columns of DESIGN.md, plus an optional inline `payer` to upsert.
+public struct EnqueueRequest: Sendable {
+    public var job: NewJob
+    public var payer: PayerProfile?
+
+    public static let fields: Set<String> = [
+        "idempotency_key", "payer_ref", "payer", "case_ref", "channel", "template", "data", "run_at", "priority",
+    ]
+    public static let payerFields: Set<String> = [
+        "ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels",
+    ]
+
+    /// Parses and checks the shape of one request; `pointer` prefixes field names.
+    public static func parse(_ value: JSONValue, pointer: String = "") -> Result<EnqueueRequest, ValidationError> {
+        guard case .object(let o) = value else {
+            return .failure(ValidationError([FieldError(pointer, "must be a JSON object")]))
+        }
+        var errors: [FieldError] = []
+        for key in o.keys.sorted() where !fields.contains(key) {
+            errors.append(FieldError("\(pointer)/\(key)", "unknown field (known: \(fields.sorted().joined(separator: ", ")))"))
+        }
+        func string(_ key: String, required: Bool = false, max: Int = 200) -> String? {
+            switch o[key] {
+            case .none, .some(.null):
+                if required { errors.append(FieldError("\(pointer)/\(key)", "is required")) }
+                return nil
+            case .some(.string(let s)):
+                if s.isEmpty && required { errors.append(FieldError("\(pointer)/\(key)", "must not be empty")) }
+                if s.count > max { errors.append(FieldError("\(pointer)/\(key)", "longer than \(max) characters")) }
+                if s.contains(where: { $0.isNewline || $0 == "\u{0}" }) {
+                    errors.append(FieldError("\(pointer)/\(key)", "must not contain a line break or NUL"))
+                }
+                return s
+            default:
+                errors.append(FieldError("\(pointer)/\(key)", "must be a string"))
+                return nil
+            }
+        }
+        var payer: PayerProfile?
+        if let payerValue = o["payer"], payerValue != .null {
+            switch parsePayer(payerValue, pointer: "\(pointer)/payer") {
+            case .success(let p): payer = p
+            case .failure(let e): errors += e.errors
+            }
+        }
+        let payerRef = string("payer_ref", required: payer == nil) ?? payer?.ref ?? ""
+        if let payer, !payerRef.isEmpty, payer.ref != payerRef {
+            errors.append(FieldError("\(pointer)/payer_ref", "'\(payerRef)' differs from payer.ref '\(payer.ref)'"))
+        }
+        let caseRef = string("case_ref")
+        let idempotencyKey = string("idempotency_key")
+        let template = string("template", required: true) ?? ""
+        let channelName = string("channel", required: true) ?? ""
+        let channel = Channel(rawValue: channelName)
+        if channel == nil && !channelName.isEmpty {
+            errors.append(FieldError("\(pointer)/channel", "unknown channel '\(channelName)' (email, sms, letter)"))
+        }
+        var dataText = "{}"
+        switch o["data"] {
+        case .none, .some(.null): break
+        case .some(.object): dataText = o["data"]!.jsonText
+        case .some(.string(let s)):
+            // Accept data given as a JSON text, as a SQL writer would store it.
+            if case .some(.object) = try? JSONValue.parse(s) { dataText = s } else {
+                errors.append(FieldError("\(pointer)/data", "must be a JSON object"))
+            }
+        default: errors.append(FieldError("\(pointer)/data", "must be a JSON object"))
+        }
+        if dataText.utf8.count > MessageContext.maximumDataBytes {
+            errors.append(FieldError("\(pointer)/data", "larger than \(MessageContext.maximumDataBytes) bytes"))
+        }
+        var runAt: String?
+        if let text = string("run_at", max: 64) {
+            if let date = Timestamp.date(from: text) { runAt = Timestamp.string(from: date) } else {
+                errors.append(FieldError("\(pointer)/run_at", "'\(text)' is not an ISO 8601 date-time such as 2026-11-23T09:00:00Z"))
+            }
+        }
+        var priority = 0
+        switch o["priority"] {
+        case .none, .some(.null): break
+        case .some(.number(let n)):
+            if let p = Int(n), (-1000...1000).contains(p) { priority = p } else {
+                errors.append(FieldError("\(pointer)/priority", "must be a whole number from -1000 to 1000"))
+            }
+        default: errors.append(FieldError("\(pointer)/priority", "must be a whole number"))
+        }
+        guard errors.isEmpty, let channel else { return .failure(ValidationError(errors)) }
+        return .success(
+            EnqueueRequest(
+                job: NewJob(
+                    idempotencyKey: idempotencyKey, payerRef: payerRef, caseRef: caseRef, channel: channel,
+                    template: template, data: dataText, runAt: runAt, priority: priority),
+                payer: payer))
+    }
+
+    public static func parsePayer(_ value: JSONValue, pointer: String) -> Result<PayerProfile, ValidationError> {
+        guard case .object(let o) = value else { return .failure(ValidationError([FieldError(pointer, "must be a JSON object")])) }
+        var errors: [FieldError] = []
+        for key in o.keys.sorted() where !payerFields.contains(key) {
+            errors.append(FieldError("\(pointer)/\(key)", "unknown field (known: \(payerFields.sorted().joined(separator: ", ")))"))
+        }
+        let payer: PayerProfile
+        do {
+            payer = try JSONDecoder().decode(PayerProfile.self, from: Data(value.jsonText.utf8))
+        } catch let DecodingError.keyNotFound(key, _) {
+            return .failure(ValidationError(errors + [FieldError("\(pointer)/\(key.stringValue)", "is required")]))
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "/")
+            return .failure(ValidationError(errors + [FieldError("\(pointer)/\(path)", "has the wrong type")]))
+        } catch let DecodingError.dataCorrupted(context) {
+            let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "/")
+            return .failure(ValidationError(errors + [FieldError("\(pointer)/\(path)", "has an invalid value (channels: email, sms, letter)")]))
+        } catch {
+            return .failure(ValidationError(errors + [FieldError(pointer, "\(error)")]))
+        }
+        errors += payer.validate(prefix: pointer)
+        return errors.isEmpty ? .success(payer) : .failure(ValidationError(errors))
+    }
+}
+
+/// Checks requests against the store and templates, then inserts them all or none.
+public struct Enqueuer: Sendable {
+    let store: any JobStore
+    let composer: MessageComposer
+
+    public init(store: any JobStore, composer: MessageComposer) {
+        self.store = store
+        self.composer = composer
+    }
+
+    /// Validates every request (template known, payer usable, data renders), and
+    /// inserts nothing unless all pass.
+    public func enqueue(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [EnqueueResult] {
+        var errors: [FieldError] = []
+        var inlinePayers: [String: PayerProfile] = [:]
+        for (_, request) in requests { if let p = request.payer { inlinePayers[p.ref] = p } }
+        var storedPayers: [String: PayerProfile?] = [:]
+        for (pointer, request) in requests {
+            let job = request.job
+            var payer = inlinePayers[job.payerRef]
+            if payer == nil {
+                if storedPayers[job.payerRef] == nil { storedPayers[job.payerRef] = try await store.payer(ref: job.payerRef) }
+                payer = storedPayers[job.payerRef] ?? nil
+            }
+            guard let payer else {
+                errors.append(FieldError("\(pointer)/payer_ref", "payer '\(job.payerRef)' does not exist (create it with `relance payer upsert` or give a `payer` object)"))
+                continue
+            }
+            errors += check(job, payer: payer, pointer: pointer)
+        }
+        if !errors.isEmpty { throw ValidationError(errors) }
+        return try await store.enqueue(requests.map(\.request.job), payers: Array(inlinePayers.values))
+    }
+
+    func check(_ job: NewJob, payer: PayerProfile, pointer: String) -> [FieldError] {
+        guard composer.catalog.hasMessage(job.template) else {
+            return [FieldError("\(pointer)/template", "unknown template '\(job.template)' (known: \(composer.catalog.messages.joined(separator: ", ")))")]
+        }
+        let probe = Job(
+            id: 0, payerRef: job.payerRef, caseRef: job.caseRef, channel: job.channel.rawValue, template: job.template,
+            data: job.data, runAt: "", dueAt: "", createdAt: "", updatedAt: "")
+        do {
+            switch job.channel {
+            case .email: _ = try composer.compose(job: probe, payer: payer)
+            case .sms, .letter: _ = try composer.render(job: probe, payer: payer)
+            }
+        } catch {
+            let field: String
+            switch error.reason {
+            case "address": field = "/payer/email"
+            case "template": field = "/template"
+            case "channel": field = "/channel"
+            default: field = "/data"
+            }
+            return [FieldError(pointer + field, error.message)]
+        }
+        return []
+    }
+}

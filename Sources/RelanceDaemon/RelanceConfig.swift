@@ -1,0 +1,277 @@
+import Configuration
+import Foundation
+import RelanceCore
+import RelanceEmail
+import RelanceTemplates
+import SystemPackage
+import Yams
+
+/// The daemon's configuration: one YAML file, every key overridable by a
+/// `RELANCE_*` environment variable (`smtp.host` ← `RELANCE_SMTP_HOST`), secrets read
+/// from files so that systemd `LoadCredential=` works. See README, "Configuration".
+public struct RelanceConfig: Sendable {
+    public var stateDirectory: String
+    public var databasePath: String
+    public var busyTimeout: Double
+    public var templatesDirectory: String
+    public var defaultLocale: String
+    public var creditor: Creditor
+    public var email: EmailSettings
+    public var smtp: SMTPSettings?
+    public var dispatcher: DispatcherSettings
+    public var retry: RetryPolicy
+    public var sweepInterval: Double
+    public var retention: Double
+    public var pruneInterval: Double
+    public var logLevel: String
+    public var logFormat: String
+    /// Where each effective value came from, secrets redacted: for `relance config check`.
+    public var effective: [(String, String)] = []
+
+    public struct EmailSettings: Sendable {
+        public var transport: String
+        public var from: EmailAddress
+        public var fromName: String
+        public var replyTo: EmailAddress?
+        public var messageIDDomain: String
+        public var outboxDirectory: String
+    }
+
+    public struct DispatcherSettings: Sendable {
+        public var concurrency: Int
+        public var batchSize: Int
+        public var pollInterval: Double
+        public var lease: Double
+        public var drainTimeout: Double
+    }
+
+    /// Every key the file may hold, with its type; anything else is a typo and refused.
+    static let keys: [String: KeyKind] = [
+        "state_directory": .string, "database.path": .string, "database.busy_timeout": .duration,
+        "templates.directory": .string, "templates.default_locale": .string,
+        "creditor.name": .string, "creditor.email": .string, "creditor.phone": .string, "creditor.website": .string,
+        "creditor.address": .stringList, "creditor.registration": .string, "creditor.iban": .string, "creditor.bic": .string,
+        "email.transport": .string, "email.from": .string, "email.from_name": .string, "email.reply_to": .string,
+        "email.message_id_domain": .string, "email.outbox_directory": .string,
+        "smtp.host": .string, "smtp.port": .int, "smtp.security": .string, "smtp.username": .string,
+        "smtp.password_file": .string, "smtp.helo_name": .string, "smtp.connect_timeout": .duration,
+        "smtp.timeout": .duration, "smtp.ca_file": .string,
+        "dispatcher.concurrency": .int, "dispatcher.batch_size": .int, "dispatcher.poll_interval": .duration,
+        "dispatcher.lease": .duration, "dispatcher.drain_timeout": .duration,
+        "retry.base_delay": .duration, "retry.max_delay": .duration, "retry.max_attempts": .int, "retry.max_age": .duration,
+        "sweeper.interval": .duration, "retention.finished_jobs": .duration, "retention.prune_interval": .duration,
+        "log.level": .string, "log.format": .string,
+    ]
+
+    enum KeyKind { case string, int, duration, stringList }
+
+    /// Loads `path` (if any) under the environment. Throws `ConfigError` naming the key and file.
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        async throws -> RelanceConfig
+    {
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "relance")
+        ]
+        if let path {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigError("config file \(path) does not exist or is not readable")
+            }
+            try checkKeys(inFile: path)
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
+            } catch {
+                throw ConfigError("config file \(path): \(error)")
+            }
+        }
+        let reader = Reader(config: ConfigReader(providers: providers), file: path ?? "(no config file)")
+        return try build(reader, environment: environment)
+    }
+
+    /// Refuses keys nobody reads (typos) and YAML syntax errors, with their line.
+    static func checkKeys(inFile path: String) throws {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError("config file \(path) is not valid YAML: \(error)")
+        }
+        guard let node else { return }
+        guard let mapping = node.mapping else { throw ConfigError("config file \(path): the top level must be a mapping of keys") }
+        var problems: [String] = []
+        func walk(_ mapping: Node.Mapping, prefix: String) {
+            for (keyNode, value) in mapping {
+                let key = prefix + (keyNode.string ?? "?")
+                let line = (keyNode.mark?.line).map { ":\($0)" } ?? ""
+                if let nested = value.mapping, keys[key] == nil {
+                    walk(nested, prefix: key + ".")
+                } else if keys[key] == nil {
+                    let section = keys.keys.filter { $0.hasPrefix(prefix) }.sorted().map { $0.dropFirst(prefix.count) }
+                    problems.append("\(path)\(line): unknown key '\(key)'" + (prefix.isEmpty ? "" : " (known in this section: \(section.joined(separator: ", ")))"))
+                }
+            }
+        }
+        walk(mapping, prefix: "")
+        if !problems.isEmpty { throw ConfigError(problems.joined(separator: "\n")) }
+    }
+
+    static func build(_ r: Reader, environment: [String: String]) throws -> RelanceConfig {
+        let checkoutTemplates = FileManager.default.fileExists(atPath: "Templates") ? "Templates" : "/usr/share/relance/templates"
+        let state = try r.string("state_directory") ?? "var"
+        let outbox = try r.string("email.outbox_directory") ?? state + "/outbox"
+        let fromText = try r.string("email.from") ?? "relance@localhost.localdomain"
+        let from: EmailAddress
+        do { from = try EmailAddress(fromText) } catch { throw ConfigError("\(r.file): email.from: \(error)") }
+        var replyTo: EmailAddress?
+        if let text = try r.string("email.reply_to"), !text.isEmpty {
+            do { replyTo = try EmailAddress(text) } catch { throw ConfigError("\(r.file): email.reply_to: \(error)") }
+        }
+        var smtp: SMTPSettings?
+        if let host = try r.string("smtp.host"), !host.isEmpty {
+            let securityText = try r.string("smtp.security") ?? "starttls"
+            guard let security = SMTPSettings.Security(rawValue: securityText) else {
+                throw ConfigError("\(r.file): smtp.security: '\(securityText)' is not one of none, starttls, tls")
+            }
+            var password: String?
+            if let file = try r.string("smtp.password_file"), !file.isEmpty {
+                password = try readSecret(file, key: "smtp.password_file", environment: environment)
+            }
+            let port = try r.int("smtp.port") ?? (security == .tls ? 465 : 587)
+            guard (1...65535).contains(port) else { throw ConfigError("\(r.file): smtp.port: \(port) is not a TCP port") }
+            smtp = SMTPSettings(
+                host: host, port: port, security: security, username: try r.string("smtp.username"), password: password,
+                heloName: try r.string("smtp.helo_name"), connectTimeout: try r.duration("smtp.connect_timeout") ?? 10,
+                timeout: try r.duration("smtp.timeout") ?? 60, caFile: try r.string("smtp.ca_file"))
+        }
+        let transport = try r.string("email.transport") ?? (smtp == nil ? "outbox" : "smtp")
+        guard ["outbox", "smtp"].contains(transport) else {
+            throw ConfigError("\(r.file): email.transport: '\(transport)' is not one of outbox, smtp")
+        }
+        if transport == "smtp" && smtp == nil {
+            throw ConfigError("\(r.file): email.transport is smtp but smtp.host is not set")
+        }
+        let dispatcher = DispatcherSettings(
+            concurrency: try r.int("dispatcher.concurrency", in: 1...256) ?? 4,
+            batchSize: try r.int("dispatcher.batch_size", in: 1...1000) ?? 8,
+            pollInterval: try r.duration("dispatcher.poll_interval") ?? 1,
+            lease: try r.duration("dispatcher.lease") ?? 300,
+            drainTimeout: try r.duration("dispatcher.drain_timeout") ?? 30)
+        if let smtp, dispatcher.lease <= smtp.connectTimeout + smtp.timeout {
+            throw ConfigError(
+                "\(r.file): dispatcher.lease (\(dispatcher.lease) s) must be longer than smtp.connect_timeout + smtp.timeout (\(smtp.connectTimeout + smtp.timeout) s), or a slow send would be taken for a lost worker")
+        }
+        let retry = RetryPolicy(
+            baseDelay: try r.duration("retry.base_delay") ?? 30, maxDelay: try r.duration("retry.max_delay") ?? 3600,
+            maxAttempts: try r.int("retry.max_attempts", in: 1...100) ?? 8, maxAge: try r.duration("retry.max_age") ?? 3 * 86400)
+        let logFormat = try r.string("log.format") ?? "logfmt"
+        guard ["logfmt", "json"].contains(logFormat) else { throw ConfigError("\(r.file): log.format: '\(logFormat)' is not logfmt or json") }
+        let logLevel = try r.string("log.level") ?? "info"
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+            throw ConfigError("\(r.file): log.level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        var config = RelanceConfig(
+            stateDirectory: state, databasePath: try r.string("database.path") ?? state + "/relance.sqlite",
+            busyTimeout: try r.duration("database.busy_timeout") ?? 10,
+            templatesDirectory: try r.string("templates.directory") ?? checkoutTemplates,
+            defaultLocale: try r.string("templates.default_locale") ?? "en",
+            creditor: Creditor(
+                name: try r.string("creditor.name") ?? "", email: try r.string("creditor.email") ?? "",
+                phone: try r.string("creditor.phone") ?? "", website: try r.string("creditor.website") ?? "",
+                address: try r.stringList("creditor.address") ?? [], registration: try r.string("creditor.registration") ?? "",
+                iban: try r.string("creditor.iban") ?? "", bic: try r.string("creditor.bic") ?? ""),
+            email: EmailSettings(
+                transport: transport, from: from, fromName: try r.string("email.from_name") ?? "", replyTo: replyTo,
+                messageIDDomain: try r.string("email.message_id_domain") ?? String(from.domain), outboxDirectory: outbox),
+            smtp: smtp, dispatcher: dispatcher, retry: retry, sweepInterval: try r.duration("sweeper.interval") ?? 5,
+            retention: try r.duration("retention.finished_jobs") ?? 90 * 86400,
+            pruneInterval: try r.duration("retention.prune_interval") ?? 3600, logLevel: logLevel, logFormat: logFormat)
+        config.effective = r.seen.sorted { $0.0 < $1.0 }
+        return config
+    }
+
+    /// Reads a secret file. A relative path is looked up in systemd's `$CREDENTIALS_DIRECTORY`
+    /// first. The error names the file, never its content.
+    static func readSecret(_ file: String, key: String, environment: [String: String]) throws -> String {
+        var path = file
+        if !file.hasPrefix("/"), let credentials = environment["CREDENTIALS_DIRECTORY"],
+            FileManager.default.fileExists(atPath: credentials + "/" + file)
+        {
+            path = credentials + "/" + file
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError("\(key): cannot read secret file \(path)")
+        }
+        return text.trimmingCharacters(in: .newlines)
+    }
+}
+
+/// A configuration problem, saying which key and which file.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Strict typed access: a value that is present but of the wrong type is an error,
+/// not a silent default.
+final class Reader {
+    let config: ConfigReader
+    let file: String
+    var seen: [(String, String)] = []
+
+    init(config: ConfigReader, file: String) {
+        self.config = config
+        self.file = file
+    }
+
+    private func note(_ key: String, _ value: String) {
+        let secret = key.hasSuffix("password") || key.hasSuffix("token")
+        seen.append((key, secret ? "<redacted>" : value))
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let value = config.string(forKey: ConfigKey(key)) else { return nil }
+        note(key, value)
+        return value
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>? = nil) throws -> Int? {
+        guard let raw = config.string(forKey: ConfigKey(key)) else { return nil }
+        guard let value = Int(raw.trimmingCharacters(in: .whitespaces)) else {
+            throw ConfigError("\(file): \(key): '\(raw)' is not a whole number")
+        }
+        if let range, !range.contains(value) {
+            throw ConfigError("\(file): \(key): \(value) is outside \(range.lowerBound)…\(range.upperBound)")
+        }
+        note(key, raw)
+        return value
+    }
+
+    /// Seconds, written `90`, `1.5`, `30s`, `5m`, `2h` or `90d`.
+    func duration(_ key: String) throws -> Double? {
+        guard let raw = config.string(forKey: ConfigKey(key)) else { return nil }
+        guard let value = Self.parseDuration(raw), value >= 0 else {
+            throw ConfigError("\(file): \(key): '\(raw)' is not a duration (e.g. 30, 30s, 5m, 2h, 90d)")
+        }
+        note(key, raw)
+        return value
+    }
+
+    func stringList(_ key: String) throws -> [String]? {
+        guard let value = config.stringArray(forKey: ConfigKey(key)) else {
+            if let single = config.string(forKey: ConfigKey(key)) { return [single] }
+            return nil
+        }
+        note(key, value.joined(separator: " | "))
+        return value
+    }
+
+    static func parseDuration(_ raw: String) -> Double? {
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            if let n = Double(text.dropLast(suffix.count)), n.isFinite { return n * factor }
+        }
+        if let n = Double(text), n.isFinite { return n }
+        return nil
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+
+/// Encodings of RFC 2045 and RFC 2047, as pure functions over bytes and strings.
+public enum MIMEEncoding {
+    /// RFC 5322 §2.1.1: lines of at most 78 characters (998 at the very most).
+    public static let headerLineLimit = 78
+    /// RFC 2045 §6.7 and §6.8: encoded body lines of at most 76 characters.
+    public static let bodyLineLimit = 76
+
+    /// A header value with every CR, LF and other control character replaced by a
+    /// space: whatever a payer name or subject contains, it cannot start a new header.
+    public static func sanitizeHeaderValue(_ value: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{2028}" || scalar == "\u{2029}"
+                || scalar == "\u{85}"
+            {
+                out.append(" ")
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    static func isPrintableASCII(_ s: String) -> Bool {
+        s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+    }
+
+    /// RFC 2047 encoded-words (`=?UTF-8?B?…?=`) for an unstructured header value,
+    /// split on character boundaries so that each word is at most 75 characters.
+    /// Plain printable ASCII is left as it is.
+    public static func encodeUnstructured(_ value: String) -> [String] {
+        let clean = sanitizeHeaderValue(value)
+        if isPrintableASCII(clean) && !clean.contains("=?") {
+            return clean.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        }
+        return encodedWords(clean)
+    }
+
+    /// Splits text into base64 encoded-words of at most 75 characters each.
+    static func encodedWords(_ text: String) -> [String] {
+        // "=?UTF-8?B?" + "?=" is 12 characters; 63 characters of base64 carry 45 bytes… keep 45.
+        let maxBytes = 45
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > maxBytes, !chunk.isEmpty {
+                words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty || words.isEmpty {
+            words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
+        }
+        return words
+    }
+
+    /// A display name as RFC 5322 wants it: an atom sequence, a quoted string, or encoded-words.
+    public static func encodeDisplayName(_ name: String) -> String {
+        let clean = sanitizeHeaderValue(name).trimmingCharacters(in: .whitespaces)
+        if isPrintableASCII(clean) {
+            let atext = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "!#$%&'*+-/=?^_`{|}~ "))
+            if clean.unicodeScalars.allSatisfy({ atext.contains($0) }) && !clean.contains("=?") { return clean }
+            let escaped = clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\"" + escaped + "\""
+        }
+        return encodedWords(clean).joined(separator: " ")
+    }
+
+    /// Folds `Name: word word…` into lines of at most 78 characters, continuing with a space.
+    public static func foldHeader(name: String, words: [String]) -> String {
+        var out = name + ":"
+        var lineLength = out.count
+        for word in words {
+            if lineLength + 1 + word.count > headerLineLimit && lineLength > name.count + 1 {
+                out += "\r\n "
+                lineLength = 1
+            } else {
+                out += " "
+                lineLength += 1
+            }
+            out += word
+            lineLength += word.count
+        }
+        return out + "\r\n"
+    }
+
+    /// Quoted-printable (RFC 2045 §6.7) with CRLF line breaks, lines ≤ 76 characters,
+    /// trailing white space encoded, and a leading "From " or "." protected.
+    public static func quotedPrintable(_ text: String) -> String {
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var out = ""
+        let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
+            let bytes = Array(line.utf8)
+            var current = ""
+            func emit(_ token: String) {
+                // Keep room for the soft line break "=".
+                if current.count + token.count > bodyLineLimit - 1 {
+                    out += current + "=\r\n"
+                    current = ""
+                }
+                current += token
+            }
+            for (i, byte) in bytes.enumerated() {
+                let isLast = i == bytes.count - 1
+                let token: String
+                switch byte {
+                case UInt8(ascii: "="):
+                    token = "=3D"
+                case UInt8(ascii: " "), UInt8(ascii: "\t"):
+                    token = isLast ? String(format: "=%02X", byte) : String(UnicodeScalar(byte))
+                case UInt8(ascii: ".") where current.isEmpty:
+                    // A lone "." line ends SMTP DATA on servers that skip dot-stuffing.
+                    token = "=2E"
+                case UInt8(ascii: "F") where current.isEmpty && bytes[i...].starts(with: Array("From ".utf8)):
+                    // "From " at a line start gets mangled by mbox tools.
+                    token = "=46"
+                case 0x21...0x7E:
+                    token = String(UnicodeScalar(byte))
+                default:
+                    token = String(format: "=%02X", byte)
+                }
+                emit(token)
+            }
+            out += current
+            if index < lines.count - 1 { out += "\r\n" }
+        }
+        return out
+    }
+
+    /// Base64 in lines of 76 characters with CRLF (RFC 2045 §6.8).
+    public static func base64Lines(_ bytes: [UInt8]) -> String {
+        let encoded = Data(bytes).base64EncodedString()
+        var out = ""
+        var index = encoded.startIndex
+        while index < encoded.endIndex {
+            let end = encoded.index(index, offsetBy: bodyLineLimit, limitedBy: encoded.endIndex) ?? encoded.endIndex
+            out += encoded[index..<end] + "\r\n"
+            index = end
+        }
+        return out
+    }
+
+    /// RFC 5322 date: `Mon, 23 Nov 2026 12:00:00 +0000`.
+    public static func rfc5322Date(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return String(
+            format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[c.weekday! - 1], c.day!, months[c.month! - 1], c.year!,
+            c.hour!, c.minute!, c.second!)
+    }
+}
