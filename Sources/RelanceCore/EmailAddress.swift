@@ -21,7 +21,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         public var description: String { "invalid e-mail address \(EmailAddress.quoted(address)): \(reason)" }
     }
 
-    public init(_ raw: String) throws(Invalid) {
+    public init(_ raw: String) throws {
         let address = raw.trimmingSpaces()
         func invalid(_ reason: String) -> Invalid { Invalid(address: raw, reason: reason) }
         guard !address.isEmpty else { throw invalid("empty") }

@@ -10,7 +10,7 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Several field errors at once, so a caller can fix everything in one go.
-public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct InvalidFields: Error, Sendable, Equatable, CustomStringConvertible {
     public var errors: [FieldError]
     public init(_ errors: [FieldError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "; ") }

@@ -84,7 +84,7 @@ extension JSONValue: Codable {
 
 extension JSONValue {
     /// Parses a JSON text (RFC 8259) with Foundation's decoder.
-    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ text: String) throws -> JSONValue {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         } catch let DecodingError.dataCorrupted(context) {

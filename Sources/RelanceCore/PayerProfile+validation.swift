@@ -19,7 +19,7 @@ extension PayerProfile {
             errors.append(FieldError("\(prefix)/segment", "must be a short word of letters, digits, '-' or '_'"))
         }
         if let email {
-            do { _ = try EmailAddress(email) } catch { errors.append(FieldError("\(prefix)/email", error.description)) }
+            do { _ = try EmailAddress(email) } catch { errors.append(FieldError("\(prefix)/email", "\(error)")) }
         }
         if let phone, !Self.isE164(phone) {
             errors.append(FieldError("\(prefix)/phone", "'\(phone)' is not an E.164 number such as +33612345678"))

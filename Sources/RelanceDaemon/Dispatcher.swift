@@ -147,7 +147,7 @@ public final class Dispatcher: Service, Sendable {
             do {
                 composed = try composer.withLock { $0 }.compose(job: job, payer: payer)
             } catch {
-                try await store.complete(job, owner: owner, outcome: .permanent(error), retry: retry, random: 0)
+                try await store.complete(job, owner: owner, outcome: .permanent(.composing(error)), retry: retry, random: 0)
                 return
             }
             let permission = try await store.beginDispatch(

@@ -17,9 +17,9 @@ public struct EnqueueRequest: Sendable {
     ]
 
     /// Parses and checks the shape of one request; `pointer` prefixes field names.
-    public static func parse(_ value: JSONValue, pointer: String = "") -> Result<EnqueueRequest, ValidationError> {
+    public static func parse(_ value: JSONValue, pointer: String = "") -> Result<EnqueueRequest, InvalidFields> {
         guard case .object(let o) = value else {
-            return .failure(ValidationError([FieldError(pointer, "must be a JSON object")]))
+            return .failure(InvalidFields([FieldError(pointer, "must be a JSON object")]))
         }
         var errors: [FieldError] = []
         for key in o.keys.sorted() where !fields.contains(key) {
@@ -90,7 +90,7 @@ public struct EnqueueRequest: Sendable {
             }
         default: errors.append(FieldError("\(pointer)/priority", "must be a whole number"))
         }
-        guard errors.isEmpty, let channel else { return .failure(ValidationError(errors)) }
+        guard errors.isEmpty, let channel else { return .failure(InvalidFields(errors)) }
         return .success(
             EnqueueRequest(
                 job: NewJob(
@@ -99,8 +99,8 @@ public struct EnqueueRequest: Sendable {
                 payer: payer))
     }
 
-    public static func parsePayer(_ value: JSONValue, pointer: String) -> Result<PayerProfile, ValidationError> {
-        guard case .object(let o) = value else { return .failure(ValidationError([FieldError(pointer, "must be a JSON object")])) }
+    public static func parsePayer(_ value: JSONValue, pointer: String) -> Result<PayerProfile, InvalidFields> {
+        guard case .object(let o) = value else { return .failure(InvalidFields([FieldError(pointer, "must be a JSON object")])) }
         var errors: [FieldError] = []
         for key in o.keys.sorted() where !payerFields.contains(key) {
             errors.append(FieldError("\(pointer)/\(key)", "unknown field (known: \(payerFields.sorted().joined(separator: ", ")))"))
@@ -109,18 +109,18 @@ public struct EnqueueRequest: Sendable {
         do {
             payer = try JSONDecoder().decode(PayerProfile.self, from: Data(value.jsonText.utf8))
         } catch let DecodingError.keyNotFound(key, _) {
-            return .failure(ValidationError(errors + [FieldError("\(pointer)/\(key.stringValue)", "is required")]))
+            return .failure(InvalidFields(errors + [FieldError("\(pointer)/\(key.stringValue)", "is required")]))
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "/")
-            return .failure(ValidationError(errors + [FieldError("\(pointer)/\(path)", "has the wrong type")]))
+            return .failure(InvalidFields(errors + [FieldError("\(pointer)/\(path)", "has the wrong type")]))
         } catch let DecodingError.dataCorrupted(context) {
             let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "/")
-            return .failure(ValidationError(errors + [FieldError("\(pointer)/\(path)", "has an invalid value (channels: email, sms, letter)")]))
+            return .failure(InvalidFields(errors + [FieldError("\(pointer)/\(path)", "has an invalid value (channels: email, sms, letter)")]))
         } catch {
-            return .failure(ValidationError(errors + [FieldError(pointer, "\(error)")]))
+            return .failure(InvalidFields(errors + [FieldError(pointer, "\(error)")]))
         }
         errors += payer.validate(prefix: pointer)
-        return errors.isEmpty ? .success(payer) : .failure(ValidationError(errors))
+        return errors.isEmpty ? .success(payer) : .failure(InvalidFields(errors))
     }
 }
 
@@ -154,7 +154,7 @@ public struct Enqueuer: Sendable {
             }
             errors += check(job, payer: payer, pointer: pointer)
         }
-        if !errors.isEmpty { throw ValidationError(errors) }
+        if !errors.isEmpty { throw InvalidFields(errors) }
         return try await store.enqueue(requests.map(\.request.job), payers: Array(inlinePayers.values))
     }
 
@@ -171,6 +171,7 @@ public struct Enqueuer: Sendable {
             case .sms, .letter: _ = try composer.render(job: probe, payer: payer)
             }
         } catch {
+            let error = DispatchFailure.composing(error)
             let field: String
             switch error.reason {
             case "address": field = "/payer/email"

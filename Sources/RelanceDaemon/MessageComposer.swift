@@ -23,7 +23,7 @@ public struct MessageComposer: Sendable {
     }
 
     /// Renders the message of `job` for `payer`, as it would be sent now.
-    public func render(job: Job, payer: PayerProfile, today: Date = Date()) throws(DispatchFailure) -> RenderedMessage {
+    public func render(job: Job, payer: PayerProfile, today: Date = Date()) throws -> RenderedMessage {
         guard let channel = Channel(rawValue: job.channel) else {
             throw DispatchFailure(reason: "data", message: "unknown channel '\(job.channel)' (email, sms, letter)")
         }
@@ -38,18 +38,20 @@ public struct MessageComposer: Sendable {
                 parts.append(.emailHTML)
             }
             return try catalog.render(message: job.template, parts: parts, payer: payer, context: context)
-        } catch {
+        } catch let error as TemplateError {
             throw DispatchFailure(reason: error.kind == .data ? "data" : "template", message: error.message)
+        } catch {
+            throw DispatchFailure(reason: "template", message: "\(error)")
         }
     }
 
-    public func compose(job: Job, payer: PayerProfile, today: Date = Date()) throws(DispatchFailure) -> Composed {
+    public func compose(job: Job, payer: PayerProfile, today: Date = Date()) throws -> Composed {
         guard let address = payer.email, !address.isEmpty else {
             throw DispatchFailure(reason: "address", message: "payer \(payer.ref) has no e-mail address")
         }
         let recipient: EmailAddress
         do { recipient = try EmailAddress(address) } catch {
-            throw DispatchFailure(reason: "address", message: "payer \(payer.ref): \(error.description)")
+            throw DispatchFailure(reason: "address", message: "payer \(payer.ref): \(error)")
         }
         let rendered = try render(job: job, payer: payer, today: today)
         var headers: [(String, String)] = [("X-Relance-Job", String(job.id))]
@@ -66,5 +68,12 @@ public struct MessageComposer: Sendable {
         let outgoing = OutgoingEmail(
             jobID: job.id, attempt: job.attempt, envelopeFrom: email.from, recipients: [recipient], bytes: Array(mime.utf8))
         return Composed(rendered: rendered, email: outgoing, mime: mime)
+    }
+}
+
+extension DispatchFailure {
+    /// Any error from composing, as a permanent failure.
+    public static func composing(_ error: any Error) -> DispatchFailure {
+        error as? DispatchFailure ?? DispatchFailure(reason: "template", message: "\(error)")
     }
 }

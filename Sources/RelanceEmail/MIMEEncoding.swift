@@ -11,13 +11,17 @@ public enum MIMEEncoding {
     /// space: whatever a payer name or subject contains, it cannot start a new header.
     public static func sanitizeHeaderValue(_ value: String) -> String {
         var out = String.UnicodeScalarView()
+        var previousWasControl = false
         for scalar in value.unicodeScalars {
             if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{2028}" || scalar == "\u{2029}"
                 || scalar == "\u{85}"
             {
-                out.append(" ")
+                // A run of control characters (CR LF) becomes one space.
+                if !previousWasControl { out.append(" ") }
+                previousWasControl = true
             } else {
                 out.append(scalar)
+                previousWasControl = false
             }
         }
         return String(out)
@@ -40,8 +44,10 @@ public enum MIMEEncoding {
 
     /// Splits text into base64 encoded-words of at most 75 characters each.
     static func encodedWords(_ text: String) -> [String] {
-        // "=?UTF-8?B?" + "?=" is 12 characters; 63 characters of base64 carry 45 bytes… keep 45.
-        let maxBytes = 45
+        // 36 bytes make 48 base64 characters, a 60-character word: it fits on the first
+        // line after a header name of up to 16 characters (RFC 2047 allows 75, RFC 5322
+        // wants lines under 78).
+        let maxBytes = 36
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {

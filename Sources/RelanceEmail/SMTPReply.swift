@@ -9,7 +9,8 @@ public struct SMTPReply: Sendable, Equatable {
 
     /// The last complete reply in a captured dialogue (libcurl's incoming header lines).
     public static func last(in dialogue: String) -> SMTPReply? {
-        let lines = dialogue.split(whereSeparator: { $0 == "\r" || $0 == "\n" }).map(String.init)
+        // "\r\n" is one Character in Swift: split on isNewline, not on "\r" or "\n".
+        let lines = dialogue.split(whereSeparator: \.isNewline).map(String.init)
         for line in lines.reversed() {
             let chars = Array(line)
             guard chars.count >= 3, chars[0...2].allSatisfy(\.isNumber), let code = Int(String(chars[0...2])) else { continue }

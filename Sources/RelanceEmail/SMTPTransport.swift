@@ -71,8 +71,10 @@ final class SMTPConnection: EmailSession, @unchecked Sendable {
     private let settings: SMTPSettings
     private let queue: DispatchQueue
     private var handle: UnsafeMutableRawPointer?
-    private var upload = relance_buffer()
-    private var replies = relance_buffer()
+    // Heap-allocated: libcurl keeps these pointers between calls, so they must not be
+    // Swift inout temporaries.
+    private let upload = UnsafeMutablePointer<relance_buffer>.allocate(capacity: 1)
+    private let replies = UnsafeMutablePointer<relance_buffer>.allocate(capacity: 1)
 
     init(settings: SMTPSettings) throws {
         self.settings = settings
@@ -81,14 +83,16 @@ final class SMTPConnection: EmailSession, @unchecked Sendable {
             throw DispatchFailure(reason: "curl", message: "libcurl could not create a handle")
         }
         self.handle = handle
-        relance_buffer_init(&upload)
-        relance_buffer_init(&replies)
+        relance_buffer_init(upload)
+        relance_buffer_init(replies)
     }
 
     deinit {
         if let handle { curl_easy_cleanup(handle) }
-        relance_buffer_free(&upload)
-        relance_buffer_free(&replies)
+        relance_buffer_free(upload)
+        relance_buffer_free(replies)
+        upload.deallocate()
+        replies.deallocate()
     }
 
     func close() async {
@@ -115,10 +119,10 @@ final class SMTPConnection: EmailSession, @unchecked Sendable {
             handle = fresh
         }
         let curl = handle!
-        relance_buffer_reset(&upload)
-        relance_buffer_reset(&replies)
+        relance_buffer_reset(upload)
+        relance_buffer_reset(replies)
         _ = email.bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { relance_buffer_append(&upload, $0.baseAddress, $0.count) }
+            buffer.withMemoryRebound(to: CChar.self) { relance_buffer_append(upload, $0.baseAddress, $0.count) }
         }
         var recipients: UnsafeMutablePointer<curl_slist>?
         for recipient in email.recipients {
@@ -133,8 +137,8 @@ final class SMTPConnection: EmailSession, @unchecked Sendable {
         set(relance_curl_setopt_slist(curl, CURLOPT_MAIL_RCPT, recipients))
         set(relance_curl_setopt_long(curl, CURLOPT_UPLOAD, 1))
         set(relance_curl_setopt_long(curl, CURLOPT_INFILESIZE, email.bytes.count))
-        set(relance_curl_set_upload(curl, &upload))
-        set(relance_curl_capture_replies(curl, &replies))
+        set(relance_curl_set_upload(curl, upload))
+        set(relance_curl_capture_replies(curl, replies))
         set(relance_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1))
         set(relance_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000)))
         set(relance_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(settings.timeout * 1000)))
@@ -151,7 +155,9 @@ final class SMTPConnection: EmailSession, @unchecked Sendable {
         }
 
         let result = curl_easy_perform(curl)
-        let dialogue = replies.data.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: replies.length), as: UTF8.self) } ?? ""
+        let dialogue = replies.pointee.data.map {
+            String(decoding: UnsafeRawBufferPointer(start: $0, count: replies.pointee.length), as: UTF8.self)
+        } ?? ""
         let reply = SMTPReply.last(in: dialogue)
         if result == CURLE_OK {
             let final = reply ?? SMTPReply(code: 250, enhancedCode: nil, text: "250 accepted")

@@ -35,17 +35,17 @@ public enum MessageContext {
 
     public static func build(
         payer: PayerProfile, creditor: Creditor, caseRef: String?, data: String, today: Date
-    ) throws(TemplateError) -> [String: Any] {
+    ) throws -> [String: Any] {
         guard data.utf8.count <= maximumDataBytes else {
-            throw .data("data is \(data.utf8.count) bytes, more than the \(maximumDataBytes) allowed")
+            throw TemplateError.data("data is \(data.utf8.count) bytes, more than the \(maximumDataBytes) allowed")
         }
         let json: JSONValue
         do {
             json = try JSONValue.parse(data)
         } catch {
-            throw .data("data is not valid JSON: \(error.message)")
+            throw TemplateError.data("data is not valid JSON: \((error as? JSONParseError)?.message ?? "\(error)")")
         }
-        guard case .object(let fields) = json else { throw .data("data must be a JSON object, not \(json.jsonText.prefix(40))") }
+        guard case .object(let fields) = json else { throw TemplateError.data("data must be a JSON object, not \(json.jsonText.prefix(40))") }
         let locale = Locale(identifier: payer.locale)
         var todayCalendar = Calendar(identifier: .gregorian)
         todayCalendar.timeZone = TimeZone(identifier: payer.timezone) ?? LocalDate.utc
@@ -81,7 +81,7 @@ public enum MessageContext {
         return context
     }
 
-    static func convert(_ value: JSONValue, path: String, locale: Locale, today: LocalDate) throws(TemplateError) -> Any {
+    static func convert(_ value: JSONValue, path: String, locale: Locale, today: LocalDate) throws -> Any {
         switch value {
         case .null: return NSNull()
         case .bool(let b): return b
@@ -89,7 +89,7 @@ public enum MessageContext {
         case .string(let s):
             if s.isEmpty { return NSNull() }
             if let date = LocalDate(iso: s, locale: locale) { return date }
-            if looksLikeDate(s) { throw .data("\(path): '\(s)' is not a valid calendar date") }
+            if looksLikeDate(s) { throw TemplateError.data("\(path): '\(s)' is not a valid calendar date") }
             return s
         case .array(let items):
             var out: [Any] = []
@@ -101,13 +101,13 @@ public enum MessageContext {
                 switch amountValue {
                 case .string(let s): amountText = s
                 case .number(let n): amountText = n
-                default: throw .data("\(path)/amount: expected a decimal string such as \"1250.00\"")
+                default: throw TemplateError.data("\(path)/amount: expected a decimal string such as \"1250.00\"")
                 }
                 guard let amount = Money.parseAmount(amountText) else {
-                    throw .data("\(path)/amount: '\(amountText)' is not a decimal amount (write it like \"1250.00\")")
+                    throw TemplateError.data("\(path)/amount: '\(amountText)' is not a decimal amount (write it like \"1250.00\")")
                 }
                 guard let currency = currencyValue.stringValue, Money.isCurrencyCode(currency) else {
-                    throw .data("\(path)/currency: \(currencyValue.jsonText) is not an ISO 4217 code such as \"EUR\"")
+                    throw TemplateError.data("\(path)/currency: \(currencyValue.jsonText) is not an ISO 4217 code such as \"EUR\"")
                 }
                 return Money(amount: amount, currency: currency, locale: locale)
             }

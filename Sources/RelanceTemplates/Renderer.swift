@@ -36,18 +36,19 @@ extension TemplateCatalog {
     /// Renders the given parts of a message for a payer.
     public func render(
         message: String, parts: [TemplatePart], payer: PayerProfile, context: [String: Any]
-    ) throws(TemplateError) -> RenderedMessage {
+    ) throws -> RenderedMessage {
         guard hasMessage(message) else {
-            throw .notFound("unknown template '\(message)' (known: \(messages.joined(separator: ", ")))")
+            throw TemplateError.notFound("unknown template '\(message)' (known: \(messages.joined(separator: ", ")))")
         }
-        let library = library(for: payer.locale)
+        let htmlLibrary = library(for: payer.locale, escapingHTML: true)
+        let textLibrary = library(for: payer.locale, escapingHTML: false)
         var rendered: [TemplatePart: String] = [:]
         var files: [String] = []
         var locale = payer.locale
         var variant: String?
         for (i, part) in parts.enumerated() {
             let resolved = try resolve(message: message, part: part, locale: payer.locale, segment: payer.segment)
-            var text = resolved.template.render(context, library: library)
+            var text = resolved.template.render(context, library: part.escapesHTML ? htmlLibrary : textLibrary)
             if part == .emailSubject {
                 // A subject is one line: collapse every kind of line break and run of spaces.
                 text = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")

@@ -17,8 +17,11 @@ public struct TemplateCatalog: Sendable {
     public let defaultLocale: String
     /// `message/locale/part[.segment]` → template.
     let entries: [String: Entry]
-    /// locale → partial name → template.
+    /// locale → partial name → template, parsed twice: swift-mustache renders a
+    /// partial with a fresh (HTML) content type, so text parts need their own copy
+    /// carrying the TEXT pragma.
     let partials: [String: [String: Entry]]
+    let textPartials: [String: [String: Entry]]
     public let messages: [String]
     public let locales: [String]
 
@@ -26,11 +29,12 @@ public struct TemplateCatalog: Sendable {
     static let reservedFolders: Set<String> = ["partials", "samples", "scenarios"]
 
     /// Loads and parses every template; reports every broken file, not just the first.
-    public static func load(directory: String, defaultLocale: String) throws(TemplateLoadError) -> TemplateCatalog {
+    public static func load(directory: String, defaultLocale: String) throws -> TemplateCatalog {
         let fm = FileManager.default
         var problems: [String] = []
         var entries: [String: Entry] = [:]
         var partials: [String: [String: Entry]] = [:]
+        var textPartials: [String: [String: Entry]] = [:]
         var messages: Set<String> = []
         var locales: Set<String> = []
         var isDirectory: ObjCBool = false
@@ -60,6 +64,8 @@ public struct TemplateCatalog: Sendable {
                     if top == "partials" {
                         do {
                             partials[locale, default: [:]][name] = Entry(template: try MustacheTemplate(string: text), path: relative)
+                            textPartials[locale, default: [:]][name] = Entry(
+                                template: try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text), path: relative)
                         } catch {
                             problems.append(describe(error, in: relative))
                         }
@@ -90,6 +96,7 @@ public struct TemplateCatalog: Sendable {
         }
         return TemplateCatalog(
             directory: directory, defaultLocale: defaultLocale, entries: entries, partials: partials,
+            textPartials: textPartials,
             messages: messages.sorted(), locales: locales.sorted())
     }
 
@@ -111,7 +118,7 @@ public struct TemplateCatalog: Sendable {
 
     /// Finds the file for a part: for `fr-BE`/`strategic`, tries `fr-BE/part.strategic`,
     /// `fr-BE/part`, `fr/part.strategic`, `fr/part`, then the default locale the same way.
-    public func resolve(message: String, part: TemplatePart, locale: String, segment: String?) throws(TemplateError)
+    public func resolve(message: String, part: TemplatePart, locale: String, segment: String?) throws
         -> ResolvedTemplate
     {
         var tried: [String] = []
@@ -129,14 +136,15 @@ public struct TemplateCatalog: Sendable {
                 tried.append(key + ".mustache")
             }
         }
-        throw .notFound("no template for message '\(message)' part '\(part.rawValue)'; looked for \(tried.joined(separator: ", "))")
+        throw TemplateError.notFound("no template for message '\(message)' part '\(part.rawValue)'; looked for \(tried.joined(separator: ", "))")
     }
 
     /// Partials for a locale, each resolved through the same locale chain.
-    func library(for locale: String) -> MustacheLibrary {
+    func library(for locale: String, escapingHTML: Bool) -> MustacheLibrary {
         var templates: [String: MustacheTemplate] = [:]
+        let source = escapingHTML ? partials : textPartials
         for candidate in LocaleChain.chain(for: locale, defaultLocale: defaultLocale).reversed() {
-            for (name, entry) in partials[candidate] ?? [:] { templates[name] = entry.template }
+            for (name, entry) in source[candidate] ?? [:] { templates[name] = entry.template }
         }
         return MustacheLibrary(templates: templates)
     }
@@ -155,5 +163,39 @@ public struct TemplateLoadError: Error, Sendable, CustomStringConvertible {
     public var problems: [String]
     public var description: String {
         "templates in \(directory) failed to load:\n" + problems.map { "  " + $0 }.joined(separator: "\n")
+    }
+}
+
+extension TemplateCatalog {
+    /// Segments that have a variant file for this message.
+    public func variants(of message: String) -> [String] {
+        Set(entries.keys.filter { $0.hasPrefix(message + "/") }.compactMap { key -> String? in
+            let name = key.split(separator: "/")[2]
+            let pieces = name.split(separator: ".", maxSplits: 1)
+            return pieces.count == 2 ? String(pieces[1]) : nil
+        }).sorted()
+    }
+
+    /// Partials referenced (`{{> name}}`) that no locale chain can find: Mustache
+    /// would silently render them empty.
+    public func missingPartials() -> [String] {
+        var problems: [String] = []
+        let all = entries.map { ($0.value, $0.key.split(separator: "/")[1]) }
+            + partials.flatMap { locale, byName in byName.values.map { ($0, Substring(locale)) } }
+        for (entry, locale) in all {
+            let text = entry.template.description
+            var rest = Substring(text)
+            while let open = rest.range(of: "{{>") {
+                rest = rest[open.upperBound...]
+                guard let close = rest.range(of: "}}") else { break }
+                let name = rest[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+                let chain = LocaleChain.chain(for: String(locale), defaultLocale: defaultLocale)
+                if !chain.contains(where: { partials[$0]?[name] != nil }) {
+                    problems.append("\(entry.path): partial '\(name)' not found for locale \(locale) (looked in partials/\(chain.joined(separator: ", partials/")))")
+                }
+                rest = rest[close.upperBound...]
+            }
+        }
+        return problems.sorted()
     }
 }

@@ -1,0 +1,410 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RelanceCore
+import RelanceDaemon
+import RelanceStore
+
+@main
+struct Relance: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relance",
+        abstract: "Sends payment reminders by e-mail, SMS and letter, and keeps a trace of every step.",
+        subcommands: [
+            Serve.self, Migrate.self, PayerCommand.self, Enqueue.self, Cancel.self, Jobs.self, Tail.self, Render.self,
+            Templates.self, ConfigCommand.self,
+        ])
+}
+
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "YAML configuration file (default: $RELANCE_CONFIG, else built-in defaults and RELANCE_* variables).")
+    var config: String?
+
+    var configPath: String? { config ?? ProcessInfo.processInfo.environment["RELANCE_CONFIG"] }
+
+    /// Opens the runtime; configuration errors become a clean message and exit code.
+    func runtime(logTrace: Bool = false, bootstrapLogging: Bool = false) async throws -> Runtime {
+        do {
+            if bootstrapLogging {
+                let config = try await RelanceConfig.load(path: configPath)
+                Logging.bootstrapOnce(format: config.logFormat, level: config.logLevel)
+            }
+            return try await Runtime.open(configPath: configPath, logger: Logger(label: "relance"), logTrace: logTrace)
+        } catch let error as ConfigError {
+            throw CLIError("configuration: \(error)")
+        }
+    }
+}
+
+/// An error printed as `relance: <message>` on stderr with exit code 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum Logging {
+    nonisolated(unsafe) static var bootstrapped = false
+    static func bootstrapOnce(format: String, level: String) {
+        guard !bootstrapped else { return }
+        bootstrapped = true
+        LoggingSystem.bootstrap { label in
+            LineLogHandler(
+                label: label, format: LineLogHandler.Format(rawValue: format) ?? .logfmt,
+                level: Logger.Level(rawValue: level) ?? .info)
+        }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data(("relance: " + message + "\n").utf8))
+}
+
+// MARK: serve
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon: dispatcher, lease sweeper and pruning.")
+    @OptionGroup var options: GlobalOptions
+    @Flag(help: "Exit 0 once no due work remains (for demos, cron and tests).")
+    var untilIdle = false
+
+    func run() async throws {
+        let runtime = try await options.runtime(logTrace: true, bootstrapLogging: true)
+        let (group, _) = try runtime.serviceGroup(untilIdle: untilIdle)
+        runtime.logger.info(
+            "relance serving",
+            metadata: ["database": "\(runtime.config.databasePath)", "templates": "\(runtime.config.templatesDirectory)"])
+        try await group.run()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or upgrade the database schema.")
+    @OptionGroup var options: GlobalOptions
+    func run() async throws {
+        let runtime = try await options.runtime()
+        print("database \(runtime.config.databasePath) is up to date")
+    }
+}
+
+// MARK: payers
+
+struct PayerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payer", abstract: "Manage payer profiles.", subcommands: [Upsert.self, Show.self])
+
+    struct Upsert: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create or update a payer (flags, or --json).")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The whole payer as JSON ('-' reads stdin).") var json: String?
+        @Option var ref: String?
+        @Option var name: String?
+        @Option(help: "BCP 47, e.g. fr-FR.") var locale: String = "fr-FR"
+        @Option(help: "IANA time zone.") var timezone: String = "Europe/Paris"
+        @Option var segment: String = "standard"
+        @Option var email: String?
+        @Option(help: "E.164, e.g. +33612345678.") var phone: String?
+        @Option(name: .customLong("address-line"), help: "A postal address line (repeat).") var addressLines: [String] = []
+        @Option(help: "Preferred channels, comma-separated.") var channels: String = "email"
+
+        func run() async throws {
+            let value: JSONValue
+            if let json {
+                let text = json == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : json
+                do { value = try JSONValue.parse(text) } catch { throw CLIError("--json: \(error)") }
+            } else {
+                guard let ref, let name else { throw CLIError("give --ref and --name, or --json") }
+                var o: [String: JSONValue] = [
+                    "ref": .string(ref), "name": .string(name), "locale": .string(locale), "timezone": .string(timezone),
+                    "segment": .string(segment),
+                    "channels": .array(channels.split(separator: ",").map { .string(String($0)) }),
+                ]
+                if let email { o["email"] = .string(email) }
+                if let phone { o["phone"] = .string(phone) }
+                if !addressLines.isEmpty { o["postal_address"] = .array(addressLines.map(JSONValue.string)) }
+                value = .object(o)
+            }
+            switch EnqueueRequest.parsePayer(value, pointer: "") {
+            case .failure(let errors): throw CLIError("invalid payer: \(errors)")
+            case .success(let payer):
+                let runtime = try await options.runtime()
+                try await runtime.store.upsertPayer(payer)
+                print("payer \(payer.ref) saved")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a payer as JSON.")
+        @OptionGroup var options: GlobalOptions
+        @Argument var ref: String
+        func run() async throws {
+            let runtime = try await options.runtime()
+            guard let payer = try await runtime.store.payer(ref: ref) else { throw CLIError("payer \(ref) does not exist") }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(payer), as: UTF8.self))
+        }
+    }
+}
+
+// MARK: enqueue
+
+struct Enqueue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Enqueue a job (flags), or many (JSON lines on stdin with --stdin): all or nothing.")
+    @OptionGroup var options: GlobalOptions
+    @Flag(help: "Read one JSON job per line from stdin.") var stdin = false
+    @Option var payer: String?
+    @Option var template: String?
+    @Option var channel: String = "email"
+    @Option(name: .customLong("case")) var caseRef: String?
+    @Option(help: "Template variables as a JSON object.") var data: String = "{}"
+    @Option(help: "Not before (ISO 8601).") var runAt: String?
+    @Option var priority: Int = 0
+    @Option var idempotencyKey: String?
+
+    func run() async throws {
+        var requests: [(pointer: String, request: EnqueueRequest)] = []
+        var errors: [String] = []
+        if stdin {
+            let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty { continue }
+                let pointer = "line \(index + 1): "
+                do {
+                    switch EnqueueRequest.parse(try JSONValue.parse(trimmed)) {
+                    case .success(let r): requests.append((pointer, r))
+                    case .failure(let e): errors += e.errors.map { pointer + $0.description }
+                    }
+                } catch {
+                    errors.append(pointer + "\(error)")
+                }
+            }
+        } else {
+            var o: [String: JSONValue] = ["channel": .string(channel), "priority": .number(String(priority))]
+            if let payer { o["payer_ref"] = .string(payer) }
+            if let template { o["template"] = .string(template) }
+            if let caseRef { o["case_ref"] = .string(caseRef) }
+            if let runAt { o["run_at"] = .string(runAt) }
+            if let idempotencyKey { o["idempotency_key"] = .string(idempotencyKey) }
+            do { o["data"] = try JSONValue.parse(data) } catch { errors.append("--data: \(error)") }
+            if errors.isEmpty {
+                switch EnqueueRequest.parse(.object(o)) {
+                case .success(let r): requests.append(("", r))
+                case .failure(let e): errors += e.errors.map { "--" + $0.pointer.dropFirst().replacingOccurrences(of: "_ref", with: "").replacingOccurrences(of: "_", with: "-") + ": " + $0.message }
+                }
+            }
+        }
+        if !errors.isEmpty { throw CLIError("nothing enqueued:\n  " + errors.joined(separator: "\n  ")) }
+        if requests.isEmpty { throw CLIError("nothing to enqueue") }
+        let runtime = try await options.runtime()
+        let enqueuer = Enqueuer(store: runtime.store, composer: try runtime.composer())
+        do {
+            let results = try await enqueuer.enqueue(requests.map { ($0.pointer.isEmpty ? "" : $0.pointer, $0.request) })
+            for result in results {
+                print("\(result.id) \(result.state.rawValue)\(result.created ? "" : " (existing job for this idempotency key)")")
+            }
+        } catch let error as InvalidFields {
+            throw CLIError("nothing enqueued:\n  " + error.errors.map(\.description).joined(separator: "\n  "))
+        }
+    }
+}
+
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Cancel every job of a case not yet dispatched.")
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .customLong("case")) var caseRef: String
+    @Option(help: "paid, dispute or manual.") var reason: String = "manual"
+    func run() async throws {
+        guard ["paid", "dispute", "manual"].contains(reason) else { throw CLIError("--reason must be paid, dispute or manual") }
+        let runtime = try await options.runtime()
+        let count = try await runtime.store.cancelCase(caseRef, reason: reason)
+        print("\(count) job(s) of case \(caseRef) cancelled")
+    }
+}
+
+// MARK: jobs and trace
+
+struct Jobs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List and inspect jobs.", subcommands: [List.self, Show.self])
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: GlobalOptions
+        @Option var state: String?
+        @Option(name: .customLong("case")) var caseRef: String?
+        @Option var payer: String?
+        @Option var limit: Int = 100
+        @Flag var json = false
+        func run() async throws {
+            var filter = JobFilter(caseRef: caseRef, payerRef: payer, limit: limit)
+            if let state {
+                guard let s = JobState(rawValue: state) else {
+                    throw CLIError("--state: unknown state '\(state)' (\(JobState.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                filter.state = s
+            }
+            let runtime = try await options.runtime()
+            for job in try await runtime.store.jobs(filter) {
+                print(json ? TraceFormatter.json(job).jsonText : TraceFormatter.summary(job))
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var options: GlobalOptions
+        @Argument var id: Int64
+        @Flag var json = false
+        func run() async throws {
+            let runtime = try await options.runtime()
+            guard let job = try await runtime.store.job(id: id) else { throw CLIError("job \(id) does not exist") }
+            let events = try await runtime.store.events(jobID: id)
+            if json {
+                var o = TraceFormatter.json(job).objectValue!
+                o["trace"] = .array(events.map { (try? JSONValue.parse(TraceFormatter.json($0))) ?? .null })
+                print(JSONValue.object(o).jsonText)
+                return
+            }
+            print(TraceFormatter.summary(job))
+            for event in events { print("  " + TraceFormatter.line(event)) }
+        }
+    }
+}
+
+struct Tail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the delivery trace, one line per event.")
+    @OptionGroup var options: GlobalOptions
+    @Flag(name: .shortAndLong, help: "Keep printing new events.") var follow = false
+    @Flag var json = false
+    @Option(name: .customLong("case")) var caseRef: String?
+    @Option var channel: String?
+    @Option(name: .shortAndLong, help: "How many recent events to print first.") var lines: Int = 100
+
+    func run() async throws {
+        let runtime = try await options.runtime()
+        let filter = EventFilter(caseRef: caseRef, channel: channel)
+        // Find where the last `lines` events start, then print forward.
+        var after: Int64 = 0
+        var recent: [DeliveryEvent] = []
+        while true {
+            let batch = try await runtime.store.events(after: after, filter: filter, limit: 5000)
+            recent += batch
+            if recent.count > lines { recent.removeFirst(recent.count - lines) }
+            guard let last = batch.last else { break }
+            after = last.id
+        }
+        for event in recent { emit(event) }
+        guard follow else { return }
+        while !Task.isCancelled {
+            let batch = try await runtime.store.events(after: after, filter: filter, limit: 1000)
+            for event in batch { emit(event) }
+            if let last = batch.last { after = last.id } else { try await Task.sleep(for: .milliseconds(250)) }
+        }
+    }
+
+    func emit(_ event: DeliveryEvent) {
+        // Written straight away (not buffered) so that `tail -f | grep` sees each event.
+        let line = (json ? TraceFormatter.json(event) : TraceFormatter.line(event)) + "\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+}
+
+// MARK: render and templates
+
+struct Render: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print what would be sent for a job, or for a payer and template. Sends nothing.")
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "A job id.") var job: Int64?
+    @Option var payer: String?
+    @Option var template: String?
+    @Option var channel: String = "email"
+    @Option(name: .customLong("case")) var caseRef: String?
+    @Option var data: String?
+    @Flag(help: "Print the whole MIME message.") var mime = false
+
+    func run() async throws {
+        let runtime = try await options.runtime()
+        let composer = try runtime.composer()
+        var subject: Job
+        if let id = job {
+            guard let found = try await runtime.store.job(id: id) else { throw CLIError("job \(id) does not exist") }
+            subject = found
+        } else {
+            guard let payer, let template else { throw CLIError("give a job id, or --payer and --template") }
+            var dataText = data ?? "{}"
+            if data == nil, let sample = try? String(contentsOfFile: runtime.config.templatesDirectory + "/samples/\(template).json", encoding: .utf8) {
+                dataText = sample
+            }
+            subject = Job(
+                id: 0, payerRef: payer, caseRef: caseRef, channel: channel, template: template, data: dataText, runAt: "",
+                dueAt: "", createdAt: "", updatedAt: "")
+        }
+        guard let payerProfile = try await runtime.store.payer(ref: subject.payerRef) else {
+            throw CLIError("payer \(subject.payerRef) does not exist")
+        }
+        if subject.attempt == 0 { subject.attempt = 1 }
+        do {
+            if mime {
+                print(try composer.compose(job: subject, payer: payerProfile).mime.replacingOccurrences(of: "\r\n", with: "\n"))
+                return
+            }
+            let rendered = try composer.render(job: subject, payer: payerProfile)
+            print("# templates: \(rendered.files.joined(separator: ", ")) (locale \(rendered.locale)\(rendered.variant.map { ", variant \($0)" } ?? ""))")
+            for part in RelanceTemplatesParts.order where rendered.parts[part] != nil {
+                print("----- \(part.rawValue)")
+                print(rendered.parts[part]!)
+            }
+        } catch {
+            throw CLIError("cannot render job: \(DispatchFailure.composing(error).message)")
+        }
+    }
+}
+
+import RelanceTemplates
+enum RelanceTemplatesParts { static let order = TemplatePart.allCases }
+
+struct Templates: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Work with the template catalog.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Parse every template and render every message × locale × part × variant with sample data.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Templates directory (default: from configuration).") var directory: String?
+        func run() async throws {
+            let config: RelanceConfig
+            do { config = try await RelanceConfig.load(path: options.configPath) } catch { throw CLIError("configuration: \(error)") }
+            let catalog: TemplateCatalog
+            do {
+                catalog = try TemplateCatalog.load(directory: directory ?? config.templatesDirectory, defaultLocale: config.defaultLocale)
+            } catch {
+                throw CLIError("\(error)")
+            }
+            let report = TemplateChecker(catalog: catalog, creditor: config.creditor).run()
+            for problem in report.problems { print("FAIL \(problem)") }
+            print("\(catalog.messages.count) messages, \(catalog.locales.count) locales, \(report.rendered) parts rendered, \(report.problems.count) problem(s)")
+            if !report.problems.isEmpty { throw ExitCode.failure }
+        }
+    }
+}
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Check the configuration.", subcommands: [Check.self])
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate every key; print the effective values, secrets redacted.")
+        @OptionGroup var options: GlobalOptions
+        func run() async throws {
+            do {
+                let config = try await RelanceConfig.load(path: options.configPath)
+                for (key, value) in config.effective { print("\(key) = \(value)") }
+                print("database.path (effective) = \(config.databasePath)")
+                print("templates.directory (effective) = \(config.templatesDirectory)")
+                print("email.transport (effective) = \(config.email.transport)")
+                print("configuration ok")
+            } catch {
+                throw CLIError("configuration: \(error)")
+            }
+        }
+    }
+}

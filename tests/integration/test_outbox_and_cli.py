@@ -1,0 +1,80 @@
+"""The quickstart: three payers, the outbox transport, `relance tail`."""
+
+import email
+import email.policy
+import json
+
+
+def test_three_payers_get_messages_in_their_language_and_tone(relance_outbox):
+    r = relance_outbox
+    r.payer("FR", "Boulangerie Martin", "fr-FR", "compta@martin.example.fr", segment="standard")
+    r.payer("GB", "Britannia Holdings plc", "en-GB", "ap@britannia.example.co.uk", segment="strategic",
+            timezone="Europe/London")
+    r.payer("DE", "Müller GmbH", "de-DE", "buchhaltung@mueller.example.de", timezone="Europe/Berlin")
+    ids = {p: r.enqueue(p, case=f"CASE-{p}") for p in ("FR", "GB", "DE")}
+    r.serve_until_idle()
+
+    outbox = r.state / "outbox"
+    files = sorted(outbox.glob("*.eml"))
+    assert len(files) == 3
+    by_job = {}
+    for f in files:
+        message = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+        by_job[int(message["X-Relance-Job"])] = message
+    fr, gb, de = by_job[ids["FR"]], by_job[ids["GB"]], by_job[ids["DE"]]
+    assert str(fr["Subject"]).startswith("Rappel de règlement")
+    assert "Madame, Monsieur" in fr.get_body(("plain",)).get_content()
+    # Strategic: a courteous account statement, not a reminder.
+    assert str(gb["Subject"]).startswith("Your account summary")
+    assert "reminder" not in gb.get_body(("plain",)).get_content().lower()
+    # No German templates: the default locale (en) is used.
+    assert str(de["Subject"]).startswith("Payment reminder")
+
+    tail = r.run("tail").stdout.splitlines()
+    for job_id in ids.values():
+        kinds = [line.split()[4] for line in tail if f" job={job_id} " in line]
+        assert kinds == ["enqueued", "claimed", "rendered", "dispatching", "accepted"], kinds
+    rendered = [line for line in tail if f"job={ids['GB']} " in line and " rendered " in line][0]
+    assert "variant=strategic" in rendered and "locale=en" in rendered
+    rendered_de = [line for line in tail if f"job={ids['DE']} " in line and " rendered " in line][0]
+    assert "reminder-1/en/email-subject.mustache" in rendered_de
+
+    as_json = [json.loads(line) for line in r.run("tail", "--json", "--case", "CASE-FR").stdout.splitlines()]
+    assert {e["event"] for e in as_json} == {"enqueued", "claimed", "rendered", "dispatching", "accepted"}
+    assert all(e["case_ref"] == "CASE-FR" for e in as_json)
+
+    show = r.run("jobs", "show", str(ids["FR"])).stdout
+    assert " sent " in show and "accepted" in show
+
+
+def test_render_prints_without_sending(relance_outbox):
+    r = relance_outbox
+    r.payer("FR", "Boulangerie Martin", "fr-FR", "compta@martin.example.fr")
+    out = r.run("render", "--payer", "FR", "--template", "formal-notice").stdout
+    assert "reminder" not in out and "formal-notice/fr/email-text.mustache" in out
+    assert "L441-10" in out or "L. 441-10" in out
+    assert not (r.state / "outbox").exists() or not list((r.state / "outbox").glob("*.eml"))
+    assert r.jobs() == []
+
+
+def test_templates_check_passes_and_catches_a_broken_template(relance_outbox, tmp_path):
+    r = relance_outbox
+    assert "0 problem(s)" in r.run("templates", "check").stdout
+    import shutil
+    from conftest import REPO
+    broken = tmp_path / "tpl"
+    shutil.copytree(REPO / "Templates", broken)
+    (broken / "thanks/fr/email-text.mustache").write_text("Merci {{#payer}}\n")
+    result = r.run("templates", "check", "--directory", str(broken), check=False)
+    assert result.returncode != 0 and "thanks/fr/email-text.mustache:" in result.stderr
+
+
+def test_broken_config_is_refused_with_the_key_and_file(tmp_path):
+    from conftest import Relance
+    r = Relance(tmp_path, extra="dispatcher_typo: 3\n")
+    result = r.run("config", "check", check=False)
+    assert result.returncode != 0 and "unknown key 'dispatcher_typo'" in result.stderr and "relance.yaml" in result.stderr
+    r2 = Relance(tmp_path / "b", extra="")
+    r2.config.write_text(r2.config.read_text().replace("concurrency: 2", "concurrency: many"))
+    result = r2.run("config", "check", check=False)
+    assert result.returncode != 0 and "dispatcher.concurrency: 'many' is not a whole number" in result.stderr
