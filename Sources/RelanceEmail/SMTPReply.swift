@@ -20,6 +20,16 @@ public struct SMTPReply: Sendable, Equatable {
         return nil
     }
 
+    /// The last reply that refused something (code 400 or more): after a failure, the
+    /// server's last words may be a later prompt (`334` during AUTH) rather than the refusal.
+    public static func lastRefusal(in dialogue: String) -> SMTPReply? {
+        var refusal: SMTPReply?
+        for line in dialogue.split(whereSeparator: \.isNewline) {
+            if let reply = last(in: String(line)), reply.code >= 400 { refusal = reply }
+        }
+        return refusal
+    }
+
     /// `5.1.1` from `550 5.1.1 <x@y>: Recipient address rejected`.
     static func enhancedCode(in line: String) -> String? {
         let words = line.split(separator: " ")

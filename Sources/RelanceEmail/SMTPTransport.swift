@@ -167,9 +167,9 @@ final class SMTPConnection: EmailSession, @unchecked Sendable {
         curl_easy_cleanup(curl)
         handle = nil
         let error = String(cString: curl_easy_strerror(result))
-        // A reply only explains the failure if the server said no; otherwise the
-        // last reply is a success from before the network broke.
-        let failingReply = reply.flatMap { $0.code >= 400 ? $0 : nil }
+        // A reply only explains the failure if the server said no; a success from
+        // before the network broke explains nothing.
+        let failingReply = SMTPReply.lastRefusal(in: dialogue)
         return SMTPClassification.classify(reply: failingReply, transportError: "\(error) (libcurl \(result.rawValue)) talking to \(settings.host):\(settings.port)")
     }
 }

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""End-to-end e-mail benchmark (make bench).
+
+Sends N e-mail jobs through the real daemon — claim, render, MIME, SMTP into Postfix
+smtp-sink, state and trace written to SQLite — and, in the same run, measures Postfix
+smtp-source's raw rate into the same kind of sink with the same number of connections
+and the same message size. Prints the figures; nothing here is timed in a test.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+BIN = os.environ.get("RELANCE_BIN", str(REPO / ".build/release/relance"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sink(port):
+    cmd = ["smtp-sink"]
+    if os.geteuid() == 0:
+        cmd += ["-u", "nobody"]
+    cmd += [f"127.0.0.1:{port}", "1024"]
+    sink = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return sink
+        except OSError:
+            time.sleep(0.05)
+    sink.kill()
+    sys.exit("smtp-sink did not start")
+
+
+def timed(cmd, **kwargs):
+    """Runs cmd; returns (seconds, peak RSS in MiB, completed returncode)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, **kwargs)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024, proc.returncode
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args()
+
+    work = pathlib.Path(tempfile.mkdtemp(prefix="relance-bench-"))
+    try:
+        # 1. Postfix smtp-source: the raw rate of the same sink, same connections.
+        port = free_port()
+        sink = start_sink(port)
+        sample = json.loads((REPO / "Templates/samples/reminder-1.json").read_text())
+        size = 8000  # about the size of a rendered reminder-1 (text + HTML, QP-encoded)
+        raw_seconds, _, rc = timed(
+            ["smtp-source", "-d", "-s", str(args.concurrency), "-m", str(args.jobs), "-l", str(size),
+             "-f", "relances@bench.example", "-t", "payer@bench.example", f"127.0.0.1:{port}"],
+            stdout=subprocess.DEVNULL)
+        sink.kill()
+        sink.wait()
+        if rc != 0:
+            sys.exit(f"smtp-source failed ({rc})")
+
+        # 2. Relance end to end into a fresh sink.
+        port = free_port()
+        sink = start_sink(port)
+        config = work / "relance.yaml"
+        config.write_text(f"""
+state_directory: {work}/state
+templates:
+  directory: {REPO / 'Templates'}
+email:
+  from: relances@bench.example
+smtp:
+  host: 127.0.0.1
+  port: {port}
+  security: none
+dispatcher:
+  concurrency: {args.concurrency}
+  batch_size: {args.batch}
+  poll_interval: 0.05
+log:
+  level: {args.log_level}
+""")
+        env = dict(os.environ, RELANCE_CONFIG=str(config))
+        run = lambda *a, **k: subprocess.run([BIN, *a], env=env, check=True, capture_output=True, text=True, **k)
+        run("payer", "upsert", "--ref", "P", "--name", "Boulangerie Martin", "--locale", "fr-FR",
+            "--email", "compta@martin.example.fr")
+        lines = "\n".join(json.dumps({"payer_ref": "P", "template": "reminder-1", "channel": "email",
+                                      "case_ref": f"C-{i}", "data": sample}) for i in range(args.jobs))
+        t0 = time.monotonic()
+        run("enqueue", "--stdin", input=lines)
+        enqueue_seconds = time.monotonic() - t0
+        log = open(work / "serve.log", "wb")
+        seconds, rss, rc = timed([BIN, "serve", "--until-idle"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        sink.kill()
+        sink.wait()
+        if rc != 0:
+            sys.exit(f"relance serve failed ({rc}); see {work}/serve.log")
+        db = sqlite3.connect(work / "state/relance.sqlite")
+        states = dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
+        events = db.execute("SELECT count(*) FROM delivery_events").fetchone()[0]
+        if states != {"sent": args.jobs}:
+            sys.exit(f"not every job was sent: {states}")
+        log_lines = sum(1 for _ in open(work / "serve.log", "rb"))
+
+        print(f"jobs: {args.jobs}, connections: {args.concurrency}, batch: {args.batch}, log level: {args.log_level}")
+        print(f"postfix smtp-source raw:  {args.jobs / raw_seconds:8.0f} msg/s  ({raw_seconds:.2f} s, {size} bytes/msg)")
+        print(f"relance end to end:       {args.jobs / seconds:8.0f} msg/s  ({seconds:.2f} s), peak RSS {rss:.1f} MiB")
+        print(f"relance enqueue (CLI, one transaction): {args.jobs / enqueue_seconds:.0f} jobs/s")
+        print(f"states: {states}, trace events: {events}, log lines: {log_lines}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
