@@ -96,46 +96,70 @@ public enum MIMEEncoding {
 
     /// Quoted-printable (RFC 2045 §6.7) with CRLF line breaks, lines ≤ 76 characters,
     /// trailing white space encoded, and a leading "From " or "." protected.
+    /// Works on bytes in one pass: it runs for every message sent.
     public static func quotedPrintable(_ text: String) -> String {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        var out = ""
-        let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
-        for (index, line) in lines.enumerated() {
-            let bytes = Array(line.utf8)
-            var current = ""
-            func emit(_ token: String) {
-                // Keep room for the soft line break "=".
-                if current.count + token.count > bodyLineLimit - 1 {
-                    out += current + "=\r\n"
-                    current = ""
-                }
-                current += token
+        let hex = Array("0123456789ABCDEF".utf8)
+        let input = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count + input.count / 8)
+        var lineLength = 0
+        func room(_ width: Int) {
+            // Keep room for the soft line break "=".
+            if lineLength + width > bodyLineLimit - 1 {
+                out.append(UInt8(ascii: "="))
+                out.append(0x0D)
+                out.append(0x0A)
+                lineLength = 0
             }
-            for (i, byte) in bytes.enumerated() {
-                let isLast = i == bytes.count - 1
-                let token: String
-                switch byte {
-                case UInt8(ascii: "="):
-                    token = "=3D"
-                case UInt8(ascii: " "), UInt8(ascii: "\t"):
-                    token = isLast ? String(format: "=%02X", byte) : String(UnicodeScalar(byte))
-                case UInt8(ascii: ".") where current.isEmpty:
-                    // A lone "." line ends SMTP DATA on servers that skip dot-stuffing.
-                    token = "=2E"
-                case UInt8(ascii: "F") where current.isEmpty && bytes[i...].starts(with: Array("From ".utf8)):
-                    // "From " at a line start gets mangled by mbox tools.
-                    token = "=46"
-                case 0x21...0x7E:
-                    token = String(UnicodeScalar(byte))
-                default:
-                    token = String(format: "=%02X", byte)
-                }
-                emit(token)
-            }
-            out += current
-            if index < lines.count - 1 { out += "\r\n" }
+            lineLength += width
         }
-        return out
+        func encoded(_ byte: UInt8) {
+            room(3)
+            out.append(UInt8(ascii: "="))
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0F)])
+        }
+        func literal(_ byte: UInt8) {
+            room(1)
+            out.append(byte)
+        }
+        let from = Array("From ".utf8)
+        var i = 0
+        var lineStart = true
+        while i < input.count {
+            let byte = input[i]
+            if byte == 0x0D || byte == 0x0A {
+                // CR, LF and CRLF are all one hard line break.
+                if byte == 0x0D, i + 1 < input.count, input[i + 1] == 0x0A { i += 1 }
+                out.append(0x0D)
+                out.append(0x0A)
+                lineLength = 0
+                lineStart = true
+                i += 1
+                continue
+            }
+            let next = i + 1 < input.count ? input[i + 1] : 0x0A
+            let atLineEnd = next == 0x0A || next == 0x0D
+            switch byte {
+            case UInt8(ascii: "="):
+                encoded(byte)
+            case UInt8(ascii: " "), UInt8(ascii: "\t"):
+                if atLineEnd { encoded(byte) } else { literal(byte) }
+            case UInt8(ascii: ".") where lineStart:
+                // A lone "." line ends SMTP DATA on servers that skip dot-stuffing.
+                encoded(byte)
+            case UInt8(ascii: "F") where lineStart && input[i...].starts(with: from):
+                // "From " at a line start gets mangled by mbox tools.
+                encoded(byte)
+            case 0x21...0x7E:
+                literal(byte)
+            default:
+                encoded(byte)
+            }
+            lineStart = false
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Base64 in lines of 76 characters with CRLF (RFC 2045 §6.8).
