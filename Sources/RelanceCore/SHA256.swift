@@ -9,7 +9,14 @@ public enum SHA256 {
         input.withUnsafeBytes { raw in
             relance_sha256(raw.baseAddress, raw.count, &digest)
         }
-        return digest.map { String(format: "%02x", $0) }.joined()
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func hex(_ text: String) -> String { hex(Array(text.utf8)) }

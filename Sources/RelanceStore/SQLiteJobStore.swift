@@ -63,14 +63,14 @@ public final class SQLiteJobStore: JobStore {
         detail: [String: JSONValue] = [:]
     ) throws -> DeliveryEvent {
         let detailText = JSONValue.object(detail).jsonText
-        let row = try Row.fetchOne(
-            db,
+        // Cached: this statement runs several times for every job.
+        let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail)
                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id, at
-                """,
-            arguments: [job.id, attempt ?? job.attempt, kind.rawValue, job.caseRef, job.channel, detailText]
-        )!
+                """)
+        let row = try Row.fetchOne(
+            statement, arguments: [job.id, attempt ?? job.attempt, kind.rawValue, job.caseRef, job.channel, detailText])!
         let event = DeliveryEvent(
             id: row["id"], jobID: job.id, attempt: attempt ?? job.attempt, at: row["at"], kind: kind,
             caseRef: job.caseRef, channel: job.channel, detail: .object(detail))
