@@ -46,8 +46,9 @@ public struct Runtime: Sendable {
         let store = self.store
         let logger = self.logger
         let maxAge = config.retry.maxAge
+        let maxAttempts = config.retry.maxAttempts
         let sweeper = PeriodicService(name: "sweeper", interval: config.sweepInterval, logger: logger) {
-            let result = try await store.sweep(maxAge: maxAge)
+            let result = try await store.sweep(maxAge: maxAge, maxAttempts: maxAttempts)
             if result != SweepResult() {
                 logger.notice(
                     "sweep", metadata: ["requeued": "\(result.requeued)", "uncertain": "\(result.uncertain)", "dead": "\(result.dead)"])

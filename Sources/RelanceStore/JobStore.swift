@@ -28,8 +28,13 @@ public protocol JobStore: Sendable {
     /// Puts claimed jobs that were never dispatched back in the queue (graceful shutdown).
     func release(_ jobs: [Job], owner: String, reason: String) async throws
 
-    /// Rescues expired leases and expires jobs past their maximum age.
-    func sweep(maxAge: Double) async throws -> SweepResult
+    /// Rescues expired leases and expires jobs past their maximum age. A job whose lease
+    /// expired on its last allowed attempt (`max_attempts` of the job, else `maxAttempts`)
+    /// is `dead`: a job that kills every worker that takes it must not loop forever.
+    func sweep(maxAge: Double, maxAttempts: Int?) async throws -> SweepResult
+
+    /// Operator decisions on a finished job, mostly `uncertain` ones.
+    func resolve(jobID: Int64, decision: OperatorDecision, note: String) async throws -> Job?
 
     /// Cancels every job of the case not yet dispatched.
     func cancelCase(_ caseRef: String, reason: String) async throws -> Int
@@ -45,6 +50,23 @@ public protocol JobStore: Sendable {
 
     /// What is left to do now: for `--until-idle` and status lines.
     func workload() async throws -> Workload
+}
+
+extension JobStore {
+    /// Sweeps with only the jobs' own `max_attempts` as the attempt limit.
+    public func sweep(maxAge: Double) async throws -> SweepResult {
+        try await sweep(maxAge: maxAge, maxAttempts: nil)
+    }
+}
+
+/// What an operator decides about a job the daemon could not settle.
+public enum OperatorDecision: String, Sendable, CaseIterable {
+    /// Send it again (for an `uncertain` job: after checking it did not arrive).
+    case requeue
+    /// Record it as sent (for an `uncertain` job: it did arrive).
+    case markSent = "mark-sent"
+    /// Give up on it.
+    case cancel
 }
 
 public struct EnqueueResult: Sendable, Equatable {

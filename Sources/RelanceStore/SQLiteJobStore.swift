@@ -316,7 +316,7 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func sweep(maxAge: Double) async throws -> SweepResult {
+    public func sweep(maxAge: Double, maxAttempts: Int?) async throws -> SweepResult {
         try await transaction { db, events in
             var result = SweepResult()
             let expired = try Row.fetchAll(
@@ -325,17 +325,17 @@ public final class SQLiteJobStore: JobStore {
                     UPDATE jobs SET
                       state = CASE
                         WHEN dispatch_started_at IS NOT NULL THEN 'uncertain'
-                        WHEN max_attempts IS NOT NULL AND attempt >= max_attempts THEN 'dead'
+                        WHEN attempt >= COALESCE(max_attempts, :limit) THEN 'dead'
                         ELSE 'queued' END,
                       lease_owner = NULL, lease_expires_at = NULL, updated_at = \(Schema.now),
                       finished_at = CASE WHEN dispatch_started_at IS NOT NULL
-                        OR (max_attempts IS NOT NULL AND attempt >= max_attempts) THEN \(Schema.now) END,
+                        OR attempt >= COALESCE(max_attempts, :limit) THEN \(Schema.now) END,
                       last_error = CASE WHEN dispatch_started_at IS NOT NULL
                         THEN 'lease expired after dispatch started: the message may have been sent; an operator must decide'
                         ELSE last_error END
                     WHERE state = 'running' AND lease_expires_at < \(Schema.now)
                     RETURNING *
-                    """)
+                    """, arguments: ["limit": maxAttempts ?? Int.max])
             for row in expired {
                 let job = Self.job(from: row)
                 switch job.state {
@@ -370,6 +370,41 @@ public final class SQLiteJobStore: JobStore {
                     detail: ["reason": .string("older than the maximum age of \(Int(maxAge)) s")])
             }
             return result
+        }
+    }
+
+    public func resolve(jobID: Int64, decision: OperatorDecision, note: String) async throws -> Job? {
+        try await transaction { db, events in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobID]) else {
+                return nil
+            }
+            let job = Self.job(from: row)
+            // Only settled jobs: a queued or running one belongs to the dispatcher.
+            guard job.state.isFinished else {
+                throw OperatorError(message: "job \(jobID) is \(job.state.rawValue); only a finished job can be resolved")
+            }
+            let detail: [String: JSONValue] = ["by": "operator", "note": .string(note), "previous_state": .string(job.state.rawValue)]
+            switch decision {
+            case .requeue:
+                // A fresh attempt budget, due now.
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = 'queued', run_at = \(Schema.now), due_at = \(Schema.now),
+                          max_attempts = attempt + COALESCE(max_attempts, 8), dispatch_started_at = NULL,
+                          cancel_reason = NULL, finished_at = NULL, updated_at = \(Schema.now) WHERE id = ?
+                        """, arguments: [jobID])
+                try Self.record(db, &events, job: job, kind: .rescued, detail: detail)
+            case .markSent:
+                try db.execute(
+                    sql: "UPDATE jobs SET state = 'sent', updated_at = \(Schema.now) WHERE id = ?", arguments: [jobID])
+                try Self.record(db, &events, job: job, kind: .accepted, detail: detail)
+            case .cancel:
+                try db.execute(
+                    sql: "UPDATE jobs SET state = 'cancelled', cancel_reason = 'manual', updated_at = \(Schema.now) WHERE id = ?",
+                    arguments: [jobID])
+                try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
+            }
+            return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobID]).map(Self.job(from:))
         }
     }
 
@@ -511,4 +546,10 @@ public final class SQLiteJobStore: JobStore {
     static func modifier(seconds: Double) -> String {
         String(format: "%+.3f seconds", seconds)
     }
+}
+
+/// An operator command that cannot apply to the job as it is.
+public struct OperatorError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }

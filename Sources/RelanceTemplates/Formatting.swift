@@ -43,13 +43,18 @@ public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
     let locale: Locale
 
     static let utc = TimeZone(identifier: "UTC")!
+    /// Built once: creating a Calendar for every date of every message shows in profiles.
+    static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = utc
+        return calendar
+    }()
 
     init?(iso: String, locale: Locale) {
         guard iso.count == 10, iso.utf8.enumerated().allSatisfy({ i, c in
             (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
         }) else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = Self.utc
+        let calendar = Self.calendar
         let parts = iso.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 3,
             let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
@@ -62,7 +67,7 @@ public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
 
     public var renderText: String {
         var style = Date.FormatStyle(date: .long, time: .omitted, locale: locale, timeZone: Self.utc)
-        style.calendar = Calendar(identifier: .gregorian)
+        style.calendar = Self.calendar
         let text = date.formatted(style)
         // French writes the first day of a month as an ordinal: "1er novembre 2026".
         if locale.language.languageCode?.identifier == "fr", text.hasPrefix("1 ") {

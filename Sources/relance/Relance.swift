@@ -227,7 +227,7 @@ struct Cancel: AsyncParsableCommand {
 // MARK: jobs and trace
 
 struct Jobs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List and inspect jobs.", subcommands: [List.self, Show.self])
+    static let configuration = CommandConfiguration(abstract: "List and inspect jobs.", subcommands: [List.self, Show.self, Resolve.self])
 
     struct List: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
@@ -267,6 +267,31 @@ struct Jobs: AsyncParsableCommand {
             }
             print(TraceFormatter.summary(job))
             for event in events { print("  " + TraceFormatter.line(event)) }
+        }
+    }
+}
+
+extension Jobs {
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Settle a finished job, typically an uncertain one: requeue, mark-sent or cancel.")
+        @OptionGroup var options: GlobalOptions
+        @Argument var id: Int64
+        @Argument(help: "requeue, mark-sent or cancel.") var decision: String
+        @Option(help: "Why (kept in the trace).") var note: String = ""
+        func run() async throws {
+            guard let decision = OperatorDecision(rawValue: decision) else {
+                throw CLIError("decision must be one of \(OperatorDecision.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let runtime = try await options.runtime()
+            do {
+                guard let job = try await runtime.store.resolve(jobID: id, decision: decision, note: note) else {
+                    throw CLIError("job \(id) does not exist")
+                }
+                print(TraceFormatter.summary(job))
+            } catch let error as OperatorError {
+                throw CLIError(error.message)
+            }
         }
     }
 }

@@ -150,3 +150,24 @@ def test_sigterm_drains_and_exits_cleanly(relance_smtp, smtp):
     assert states <= {"sent", "queued"}, states  # nothing left running, nothing lost
     sent = [j for j in r.jobs() if j["state"] == "sent"]
     assert len(sent) == smtp.count()
+
+
+def test_operator_settles_an_uncertain_job(relance_smtp, smtp):
+    r = relance_smtp
+    r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
+    a, b = r.enqueue("P", case="A"), r.enqueue("P", case="B")
+    # As the sweeper leaves a job whose worker died during dispatch:
+    r.sql("UPDATE jobs SET state = 'uncertain', attempt = 1, dispatch_started_at = '2026-01-01T00:00:00.000Z' WHERE id IN (?, ?)", (a, b))
+    refused = r.run("jobs", "resolve", str(a), "resend", check=False)
+    assert refused.returncode != 0 and "requeue, mark-sent, cancel" in refused.stderr
+    r.run("jobs", "resolve", str(a), "requeue", "--note", "checked the mailbox: not received")
+    r.run("jobs", "resolve", str(b), "mark-sent", "--note", "customer confirmed receipt")
+    r.serve_until_idle()
+    jobs = {j["id"]: j for j in r.jobs()}
+    assert jobs[a]["state"] == "sent" and jobs[a]["attempt"] == 2
+    assert jobs[b]["state"] == "sent" and smtp.count() == 1
+    rescued = [e for e in r.trace(a) if e["event"] == "rescued"][0]
+    assert "not received" in rescued["detail"] and '"by":"operator"' in rescued["detail"]
+    busy = r.enqueue("P", case="C")
+    refused = r.run("jobs", "resolve", str(busy), "cancel", check=False)
+    assert refused.returncode != 0 and "only a finished job" in refused.stderr
