@@ -59,7 +59,7 @@ def timed(cmd, **kwargs):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=20000)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args()

@@ -4,7 +4,9 @@ import Foundation
 public enum JSONValue: Sendable, Equatable, Hashable {
     case null
     case bool(Bool)
-    /// Numbers keep their textual form so that amounts never pass through `Double`.
+    /// Numbers are kept as exact decimal text (through `Decimal`, never `Double`), though
+    /// not their trailing zeros: `1250.10` reads back as `1250.1`. Amounts in job data
+    /// are decimal strings (`"1250.10"`) precisely so that nothing is lost.
     case number(String)
     case string(String)
     case array([JSONValue])
@@ -51,7 +53,32 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension JSONValue: Codable {
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
     public init(from decoder: any Decoder) throws {
+        guard decoder.codingPath.count <= JSONValue.maximumDepth else {
+            throw JSONParseError(message: "nested deeper than \(JSONValue.maximumDepth) levels")
+        }
+        // Objects first, then arrays, then scalars (strings first): a failed attempt
+        // throws, and throwing is what makes a naive "try each type" decoder slow.
+        if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
+            var fields: [String: JSONValue] = [:]
+            fields.reserveCapacity(keyed.allKeys.count)
+            for key in keyed.allKeys { fields[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key) }
+            self = .object(fields)
+            return
+        }
+        if var unkeyed = try? decoder.unkeyedContainer() {
+            var items: [JSONValue] = []
+            while !unkeyed.isAtEnd { items.append(try unkeyed.decode(JSONValue.self)) }
+            self = .array(items)
+            return
+        }
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null
@@ -59,13 +86,9 @@ extension JSONValue: Codable {
             self = .string(s)
         } else if let b = try? c.decode(Bool.self) {
             self = .bool(b)
-        } else if let d = try? c.decode(Decimal.self) {
-            // Decimal keeps the exact digits of amounts; Double would not.
-            self = .number(d.description)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
         } else {
-            self = .object(try c.decode([String: JSONValue].self))
+            // Decimal keeps the exact value of a number (not its trailing zeros); Double would not.
+            self = .number(try c.decode(Decimal.self).description)
         }
     }
 
@@ -83,36 +106,18 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Parses a JSON text (RFC 8259) with Foundation's JSONSerialization, which is much
-    /// cheaper than a Codable decode that tries each type in turn. Numbers come back
-    /// as their shortest exact text ("1250.1"); amounts are decimal strings anyway.
+    /// Parses a JSON text strictly (RFC 8259: no trailing commas, no comments) with
+    /// Foundation's JSONDecoder, which also limits nesting depth.
     public static func parse(_ text: String) throws -> JSONValue {
-        let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        } catch let error as JSONParseError {
+            throw error
+        } catch let DecodingError.dataCorrupted(context) {
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            throw JSONParseError(message: underlying ?? context.debugDescription)
         } catch {
-            let message = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
-            throw JSONParseError(message: message ?? "\(error)")
-        }
-        return try convert(object, depth: 0)
-    }
-
-    static func convert(_ object: Any, depth: Int) throws -> JSONValue {
-        guard depth <= maximumDepth else { throw JSONParseError(message: "nested deeper than \(maximumDepth) levels") }
-        switch object {
-        case let s as String: return .string(s)
-        case is NSNull: return .null
-        case let n as NSNumber:
-            // JSON booleans arrive as NSNumber with the ObjC type 'c'.
-            if String(cString: n.objCType) == "c" { return .bool(n.boolValue) }
-            return .number(n.description)
-        case let a as [Any]: return .array(try a.map { try convert($0, depth: depth + 1) })
-        case let o as [String: Any]:
-            var fields: [String: JSONValue] = [:]
-            fields.reserveCapacity(o.count)
-            for (k, v) in o { fields[k] = try convert(v, depth: depth + 1) }
-            return .object(fields)
-        default: throw JSONParseError(message: "unsupported JSON value")
+            throw JSONParseError(message: "\(error)")
         }
     }
 

@@ -18,7 +18,9 @@ public struct Runtime: Sendable {
         let traceLogger = TraceLogger(logger: logger)
         var sink: (@Sendable ([DeliveryEvent]) -> Void)?
         if logTrace { sink = { events in traceLogger.log(events) } }
-        let store = try SQLiteJobStore(path: config.databasePath, busyTimeout: config.busyTimeout, eventSink: sink)
+        let store = try SQLiteJobStore(
+            path: config.databasePath, busyTimeout: config.busyTimeout, defaultMaxAttempts: config.retry.maxAttempts,
+            eventSink: sink)
         if migrate { try await store.migrate() }
         return Runtime(config: config, store: store, logger: logger)
     }

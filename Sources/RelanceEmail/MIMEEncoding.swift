@@ -50,8 +50,10 @@ public enum MIMEEncoding {
         let maxBytes = 36
         var words: [String] = []
         var chunk: [UInt8] = []
-        for character in text {
-            let bytes = Array(String(character).utf8)
+        // Split on Unicode scalars, not Characters: a word must hold whole UTF-8
+        // sequences (RFC 2047 §5), but one grapheme cluster can be longer than a word.
+        for scalar in text.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
             if chunk.count + bytes.count > maxBytes, !chunk.isEmpty {
                 words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
                 chunk = []
@@ -140,15 +142,18 @@ public enum MIMEEncoding {
             }
             let next = i + 1 < input.count ? input[i + 1] : 0x0A
             let atLineEnd = next == 0x0A || next == 0x0D
+            // A literal byte that would not fit starts a new line after a soft break:
+            // it needs the same protection as one after a hard break.
+            let startsLine = lineStart || lineLength + 1 > bodyLineLimit - 1
             switch byte {
             case UInt8(ascii: "="):
                 encoded(byte)
             case UInt8(ascii: " "), UInt8(ascii: "\t"):
                 if atLineEnd { encoded(byte) } else { literal(byte) }
-            case UInt8(ascii: ".") where lineStart:
+            case UInt8(ascii: ".") where startsLine:
                 // A lone "." line ends SMTP DATA on servers that skip dot-stuffing.
                 encoded(byte)
-            case UInt8(ascii: "F") where lineStart && input[i...].starts(with: from):
+            case UInt8(ascii: "F") where startsLine && input[i...].starts(with: from):
                 // "From " at a line start gets mangled by mbox tools.
                 encoded(byte)
             case 0x21...0x7E:

@@ -11,8 +11,14 @@ public final class SQLiteJobStore: JobStore {
     let eventSink: (@Sendable ([DeliveryEvent]) -> Void)?
 
     public let path: String
+    /// The attempt budget an operator's `requeue` gives a job (the configured `retry.max_attempts`).
+    let defaultMaxAttempts: Int
 
-    public init(path: String, busyTimeout: Double = 10, eventSink: (@Sendable ([DeliveryEvent]) -> Void)? = nil) throws {
+    public init(
+        path: String, busyTimeout: Double = 10, defaultMaxAttempts: Int = 8,
+        eventSink: (@Sendable ([DeliveryEvent]) -> Void)? = nil
+    ) throws {
+        self.defaultMaxAttempts = defaultMaxAttempts
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
@@ -148,7 +154,7 @@ public final class SQLiteJobStore: JobStore {
     // MARK: enqueue
 
     public func enqueue(_ jobs: [NewJob], payers: [PayerProfile]) async throws -> [EnqueueResult] {
-        try await transaction { db, _ in
+        try await transaction { db, events in
             for payer in payers { try Self.upsertPayer(payer, db) }
             var results: [EnqueueResult] = []
             for job in jobs {
@@ -173,6 +179,10 @@ public final class SQLiteJobStore: JobStore {
                 let id: Int64 = row["id"]
                 // The trigger may have failed the job (unreadable run_at).
                 let state: String = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id])!
+                // The trigger wrote its events; hand them to the sink like any other.
+                events += try Row.fetchAll(
+                    db, sql: "SELECT * FROM delivery_events WHERE job_id = ? ORDER BY id", arguments: [id]
+                ).map(Self.event(from:))
                 results.append(EnqueueResult(id: id, state: JobState(rawValue: state) ?? .queued, created: true))
             }
             return results
@@ -374,7 +384,8 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func resolve(jobID: Int64, decision: OperatorDecision, note: String) async throws -> Job? {
-        try await transaction { db, events in
+        let budget = defaultMaxAttempts
+        return try await transaction { db, events in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobID]) else {
                 return nil
             }
@@ -390,9 +401,9 @@ public final class SQLiteJobStore: JobStore {
                 try db.execute(
                     sql: """
                         UPDATE jobs SET state = 'queued', run_at = \(Schema.now), due_at = \(Schema.now),
-                          max_attempts = attempt + COALESCE(max_attempts, 8), dispatch_started_at = NULL,
+                          max_attempts = attempt + ?, dispatch_started_at = NULL,
                           cancel_reason = NULL, finished_at = NULL, updated_at = \(Schema.now) WHERE id = ?
-                        """, arguments: [jobID])
+                        """, arguments: [budget, jobID])
                 try Self.record(db, &events, job: job, kind: .rescued, detail: detail)
             case .markSent:
                 try db.execute(
