@@ -20,10 +20,15 @@ public struct Money: MustacheCustomRenderable, Sendable, Equatable {
     }
     public var isNull: Bool { false }
 
-    /// ISO 4217 codes are three capital letters.
+    /// Active ISO 4217 codes, as ICU knows them (EUR, GBP, CHF, XOF, …).
+    static let currencyCodes = Set(Locale.commonISOCurrencyCodes)
+
     static func isCurrencyCode(_ s: String) -> Bool {
-        s.count == 3 && s.allSatisfy { $0.isASCII && $0.isUppercase }
+        s.count == 3 && currencyCodes.contains(s)
     }
+
+    /// No invoice comes near this; beyond it Decimal starts to lose digits.
+    static let largestAmount = Decimal(string: "1000000000000000")!
 
     /// Parses a decimal amount written as text ("1250.00", "-3.5"): never through Double.
     static func parseAmount(_ text: String) -> Decimal? {
@@ -31,7 +36,9 @@ public struct Money: MustacheCustomRenderable, Sendable, Equatable {
         guard !text.isEmpty, text.allSatisfy({ allowed.contains($0) }),
             text.filter({ $0 == "." }).count <= 1, text.dropFirst().allSatisfy({ $0 != "-" })
         else { return nil }
-        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), abs(value) < largestAmount
+        else { return nil }
+        return value
     }
 }
 

@@ -104,10 +104,10 @@ public enum MessageContext {
                 default: throw TemplateError.data("\(path)/amount: expected a decimal string such as \"1250.00\"")
                 }
                 guard let amount = Money.parseAmount(amountText) else {
-                    throw TemplateError.data("\(path)/amount: '\(amountText)' is not a decimal amount (write it like \"1250.00\")")
+                    throw TemplateError.data("\(path)/amount: '\(amountText)' is not a decimal amount (write it like \"1250.00\", below 10^15)")
                 }
                 guard let currency = currencyValue.stringValue, Money.isCurrencyCode(currency) else {
-                    throw TemplateError.data("\(path)/currency: \(currencyValue.jsonText) is not an ISO 4217 code such as \"EUR\"")
+                    throw TemplateError.data("\(path)/currency: \(currencyValue.jsonText) is not an active ISO 4217 currency code such as \"EUR\"")
                 }
                 return Money(amount: amount, currency: currency, locale: locale)
             }

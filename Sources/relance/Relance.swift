@@ -36,7 +36,7 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// An error printed as `relance: <message>` on stderr with exit code 1.
+/// An error ArgumentParser prints as `Error: <message>` on stderr, with exit code 1.
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -53,10 +53,6 @@ enum Logging {
                 level: Logger.Level(rawValue: level) ?? .info)
         }
     }
-}
-
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data(("relance: " + message + "\n").utf8))
 }
 
 // MARK: serve
