@@ -4,9 +4,9 @@ import Foundation
 public enum JSONValue: Sendable, Equatable, Hashable {
     case null
     case bool(Bool)
-    /// Numbers are kept as exact decimal text (through `Decimal`, never `Double`), though
-    /// not their trailing zeros: `1250.10` reads back as `1250.1`. Amounts in job data
-    /// are decimal strings (`"1250.10"`) precisely so that nothing is lost.
+    /// Numbers are kept as exact text of their value, though not their trailing zeros
+    /// once parsed: `1250.10` reads back as `1250.1`. Amounts in job data are decimal
+    /// strings (`"1250.10"`) precisely so that nothing is lost.
     case number(String)
     case string(String)
     case array([JSONValue])
@@ -46,39 +46,9 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral,
     public init(nilLiteral: ()) { self = .null }
 }
 
-/// Why a JSON text was refused.
-public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    public var description: String { "malformed JSON: \(message)" }
-}
-
 extension JSONValue: Codable {
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     public init(from decoder: any Decoder) throws {
-        guard decoder.codingPath.count <= JSONValue.maximumDepth else {
-            throw JSONParseError(message: "nested deeper than \(JSONValue.maximumDepth) levels")
-        }
-        // Objects first, then arrays, then scalars (strings first): a failed attempt
-        // throws, and throwing is what makes a naive "try each type" decoder slow.
-        if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
-            var fields: [String: JSONValue] = [:]
-            fields.reserveCapacity(keyed.allKeys.count)
-            for key in keyed.allKeys { fields[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key) }
-            self = .object(fields)
-            return
-        }
-        if var unkeyed = try? decoder.unkeyedContainer() {
-            var items: [JSONValue] = []
-            while !unkeyed.isAtEnd { items.append(try unkeyed.decode(JSONValue.self)) }
-            self = .array(items)
-            return
-        }
+        // For Codable users (payer decoding, API bodies); `parse` is the fast path.
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null
@@ -86,9 +56,12 @@ extension JSONValue: Codable {
             self = .string(s)
         } else if let b = try? c.decode(Bool.self) {
             self = .bool(b)
+        } else if let d = try? c.decode(Decimal.self) {
+            self = .number(d.description)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
         } else {
-            // Decimal keeps the exact value of a number (not its trailing zeros); Double would not.
-            self = .number(try c.decode(Decimal.self).description)
+            self = .object(try c.decode([String: JSONValue].self))
         }
     }
 
@@ -106,29 +79,99 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Parses a JSON text strictly (RFC 8259: no trailing commas, no comments) with
-    /// Foundation's JSONDecoder, which also limits nesting depth.
-    public static func parse(_ text: String) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-        } catch let error as JSONParseError {
-            throw error
-        } catch let DecodingError.dataCorrupted(context) {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            throw JSONParseError(message: underlying ?? context.debugDescription)
-        } catch {
-            throw JSONParseError(message: "\(error)")
-        }
-    }
-
     /// Deeper documents are refused: no template needs them, and they cost stack.
     public static let maximumDepth = 64
 
-    /// Compact JSON text with sorted keys (stable, so hashes and tests are reproducible).
-    public var jsonText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+    /// Parses a JSON text with Foundation's JSONSerialization: several times cheaper
+    /// than a Codable decode, and it runs for every message sent. Numbers keep their
+    /// exact value (Int, Double or Decimal as Foundation picks, printed back exactly),
+    /// not their trailing zeros. Like every Foundation JSON parser, it tolerates a
+    /// trailing comma.
+    public static func parse(_ text: String) throws -> JSONValue {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        } catch {
+            let message = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            throw JSONParseError(message: message ?? "\(error)")
+        }
+        return try convert(object, depth: 0)
     }
+
+    static func convert(_ object: Any, depth: Int) throws -> JSONValue {
+        guard depth <= maximumDepth else { throw JSONParseError(message: "nested deeper than \(maximumDepth) levels") }
+        switch object {
+        case let s as String: return .string(s)
+        case is NSNull: return .null
+        case let n as NSNumber:
+            // JSON booleans arrive as NSNumber with the ObjC type 'c'.
+            if String(cString: n.objCType) == "c" { return .bool(n.boolValue) }
+            return .number(n.description)
+        case let a as [Any]: return .array(try a.map { try convert($0, depth: depth + 1) })
+        case let o as [String: Any]:
+            var fields: [String: JSONValue] = [:]
+            fields.reserveCapacity(o.count)
+            for (k, v) in o { fields[k] = try convert(v, depth: depth + 1) }
+            return .object(fields)
+        default: throw JSONParseError(message: "unsupported JSON value")
+        }
+    }
+
+    /// Compact JSON text with sorted keys (stable, so hashes and tests are reproducible).
+    /// Written directly rather than through JSONEncoder: it runs for every trace event,
+    /// and numbers are written as the text they hold.
+    public var jsonText: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += n
+        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let fields):
+            out += "{"
+            for (i, key) in fields.keys.sorted().enumerated() {
+                if i > 0 { out += "," }
+                JSONValue.writeString(key, to: &out)
+                out += ":"
+                fields[key]!.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}
+
+/// Why a JSON text was refused.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var description: String { "malformed JSON: \(message)" }
 }

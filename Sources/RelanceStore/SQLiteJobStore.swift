@@ -291,7 +291,8 @@ public final class SQLiteJobStore: JobStore {
                             """, arguments: [failure.message, Self.modifier(seconds: delay)] + key)
                     guard db.changesCount == 1 else { return false }
                     var detail = Self.detail(failure)
-                    detail["retry_in_seconds"] = JSONValue.number(String(format: "%.3f", delay))
+                    // Canonical number text (milliseconds precision), as it reads back from the table.
+                    detail["retry_in_seconds"] = .number((Decimal(Int((delay * 1000).rounded())) / 1000).description)
                     try Self.record(db, &events, job: job, kind: .transientError, detail: detail)
                 case .giveUp(let reason):
                     try db.execute(
