@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libcurl, with small non-variadic wrappers around curl_easy_setopt/getinfo.
@@ -47,10 +49,19 @@ let package = Package(
             name: "RelanceEmail",
             dependencies: ["RelanceCore", "CCurl"]
         ),
+        // The HTTP API: routes, authentication, errors. Knows the store, not the daemon.
+        .target(
+            name: "RelanceAPI",
+            dependencies: [
+                "RelanceCore", "RelanceStore", "CCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .target(
             name: "RelanceDaemon",
             dependencies: [
-                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceEmail",
+                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceEmail", "RelanceAPI",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -100,6 +100,8 @@ dispatcher:
   poll_interval: 0.05
 log:
   level: {args.log_level}
+api:
+  enabled: false
 """)
         env = dict(os.environ, RELANCE_CONFIG=str(config))
         run = lambda *a, **k: subprocess.run([BIN, *a], env=env, check=True, capture_output=True, text=True, **k)

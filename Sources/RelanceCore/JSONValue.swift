@@ -175,3 +175,17 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var message: String
     public var description: String { "malformed JSON: \(message)" }
 }
+
+extension JSONValue {
+    /// Parses JSON bytes (a request body); invalid UTF-8 is a parse error.
+    public static func parse(data: Data) throws -> JSONValue {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            let message = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            throw JSONParseError(message: message ?? "\(error)")
+        }
+        return try convert(object, depth: 0)
+    }
+}

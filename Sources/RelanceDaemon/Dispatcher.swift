@@ -21,6 +21,7 @@ public final class Dispatcher: Service, Sendable {
     let untilIdle: Bool
     let logger: Logger
     let workerPrefix: String
+    let metrics: RelanceMetrics?
 
     private let stopping = Mutex(false)
     private let busyWorkers = Mutex(0)
@@ -28,8 +29,10 @@ public final class Dispatcher: Service, Sendable {
 
     public init(
         store: any JobStore, composer: MessageComposer, transport: any EmailTransport,
-        settings: RelanceConfig.DispatcherSettings, retry: RetryPolicy, untilIdle: Bool, logger: Logger
+        settings: RelanceConfig.DispatcherSettings, retry: RetryPolicy, untilIdle: Bool, logger: Logger,
+        metrics: RelanceMetrics? = nil
     ) {
+        self.metrics = metrics
         self.store = store
         self.composer = Mutex(composer)
         self.transport = transport
@@ -161,11 +164,13 @@ public final class Dispatcher: Service, Sendable {
                 return
             }
             let outcome: DispatchOutcome
+            let started = ContinuousClock.now
             if let session {
                 outcome = await session.send(composed.email)
             } else {
                 outcome = .transient(DispatchFailure(reason: "transport", message: "no transport session could be opened"))
             }
+            metrics?.observe(channel: job.channel, outcome: outcome, duration: ContinuousClock.now - started)
             let recorded = try await store.complete(
                 job, owner: owner, outcome: outcome, retry: retry, random: Double.random(in: 0..<1))
             if !recorded {

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import RelanceAPI
 import RelanceCore
 import RelanceEmail
 import RelanceTemplates
@@ -25,6 +26,8 @@ public struct RelanceConfig: Sendable {
     public var pruneInterval: Double
     public var logLevel: String
     public var logFormat: String
+    /// nil when the HTTP API is disabled.
+    public var api: APIConfig?
     /// Where each effective value came from, secrets redacted: for `relance config check`.
     public var effective: [(String, String)] = []
 
@@ -35,6 +38,13 @@ public struct RelanceConfig: Sendable {
         public var replyTo: EmailAddress?
         public var messageIDDomain: String
         public var outboxDirectory: String
+    }
+
+    public struct APIConfig: Sendable {
+        public var settings: APISettings
+        public var tokens: APITokens
+        /// The OpenAPI document served at /openapi.yaml.
+        public var openAPIFile: String
     }
 
     public struct DispatcherSettings: Sendable {
@@ -61,9 +71,11 @@ public struct RelanceConfig: Sendable {
         "retry.base_delay": .duration, "retry.max_delay": .duration, "retry.max_attempts": .int, "retry.max_age": .duration,
         "sweeper.interval": .duration, "retention.finished_jobs": .duration, "retention.prune_interval": .duration,
         "log.level": .string, "log.format": .string,
+        "api.enabled": .bool, "api.listen": .string, "api.tokens_file": .string, "api.open_health": .bool,
+        "api.open_metrics": .bool, "api.max_body_bytes": .int, "api.openapi_file": .string,
     ]
 
-    enum KeyKind { case string, int, duration, stringList }
+    enum KeyKind { case string, int, duration, stringList, bool }
 
     /// Loads `path` (if any) under the environment. Throws `ConfigError` naming the key and file.
     public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
@@ -184,9 +196,35 @@ public struct RelanceConfig: Sendable {
                 messageIDDomain: try r.string("email.message_id_domain") ?? String(from.domain), outboxDirectory: outbox),
             smtp: smtp, dispatcher: dispatcher, retry: retry, sweepInterval: try r.duration("sweeper.interval") ?? 5,
             retention: try r.duration("retention.finished_jobs") ?? 90 * 86400,
-            pruneInterval: try r.duration("retention.prune_interval") ?? 3600, logLevel: logLevel, logFormat: logFormat)
+            pruneInterval: try r.duration("retention.prune_interval") ?? 3600, logLevel: logLevel, logFormat: logFormat,
+            api: nil)
+        config.api = try apiConfig(r, environment: environment)
         config.effective = r.seen.sorted { $0.0 < $1.0 }
         return config
+    }
+
+    static func apiConfig(_ r: Reader, environment: [String: String]) throws -> APIConfig? {
+        guard try r.bool("api.enabled") ?? true else { return nil }
+        let listen = try r.string("api.listen") ?? "127.0.0.1:8425"
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ConfigError("\(r.file): api.listen: '\(listen)' is not HOST:PORT (e.g. 127.0.0.1:8425)")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var tokens = APITokens.none
+        if let file = try r.string("api.tokens_file"), !file.isEmpty {
+            let text = try readSecret(file, key: "api.tokens_file", environment: environment)
+            do { tokens = try APITokens.parse(text, source: file) } catch { throw ConfigError("api.tokens_file: \(error)") }
+        }
+        let maxBody = try r.int("api.max_body_bytes", in: 1024...(64 << 20)) ?? (1 << 20)
+        let defaultDocument = FileManager.default.fileExists(atPath: "openapi.yaml") ? "openapi.yaml" : "/usr/share/relance/openapi.yaml"
+        return APIConfig(
+            settings: APISettings(
+                host: host.isEmpty ? "127.0.0.1" : host, port: port, openHealth: try r.bool("api.open_health") ?? true,
+                openMetrics: try r.bool("api.open_metrics") ?? true, maxBodyBytes: maxBody),
+            tokens: tokens, openAPIFile: try r.string("api.openapi_file") ?? defaultDocument)
     }
 
     /// Reads a secret file. A relative path is looked up in systemd's `$CREDENTIALS_DIRECTORY`
@@ -263,6 +301,15 @@ final class Reader {
         }
         note(key, value.joined(separator: " | "))
         return value
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let raw = config.string(forKey: ConfigKey(key)) else { return nil }
+        switch raw.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "yes", "on", "1": note(key, "true"); return true
+        case "false", "no", "off", "0": note(key, "false"); return false
+        default: throw ConfigError("\(file): \(key): '\(raw)' is not true or false")
+        }
     }
 
     static func parseDuration(_ raw: String) -> Double? {

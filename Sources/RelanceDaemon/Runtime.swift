@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RelanceAPI
 import RelanceCore
 import RelanceEmail
 import RelanceStore
@@ -42,9 +43,11 @@ public struct Runtime: Sendable {
 
     /// The daemon: dispatcher, lease sweeper and pruning, under one service group.
     public func serviceGroup(untilIdle: Bool) throws -> (ServiceGroup, Dispatcher) {
+        let metrics = RelanceMetrics()
+        let composer = try composer()
         let dispatcher = Dispatcher(
-            store: store, composer: try composer(), transport: try makeEmailTransport(), settings: config.dispatcher,
-            retry: config.retry, untilIdle: untilIdle, logger: logger)
+            store: store, composer: composer, transport: try makeEmailTransport(), settings: config.dispatcher,
+            retry: config.retry, untilIdle: untilIdle, logger: logger, metrics: metrics)
         let store = self.store
         let logger = self.logger
         let maxAge = config.retry.maxAge
@@ -66,14 +69,56 @@ public struct Runtime: Sendable {
             }
             if total > 0 { logger.info("pruned finished jobs", metadata: ["jobs": "\(total)"]) }
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: dispatcher, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: sweeper), .init(service: pruner),
+        ]
+        if let api = config.api {
+            services.append(.init(service: try apiApplication(api, composer: composer, dispatcher: dispatcher, metrics: metrics)))
+        }
         var configuration = ServiceGroupConfiguration(
-            services: [
-                .init(service: dispatcher, successTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: sweeper), .init(service: pruner),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = .milliseconds(Int(config.dispatcher.drainTimeout * 1000))
         return (ServiceGroup(configuration: configuration), dispatcher)
+    }
+}
+
+extension Runtime {
+    /// The HTTP API, sharing the daemon's store and waking its dispatcher.
+    func apiApplication(
+        _ api: RelanceConfig.APIConfig, composer: MessageComposer, dispatcher: Dispatcher, metrics: RelanceMetrics
+    ) throws -> any Service {
+        let store = self.store
+        let document = (try? String(contentsOfFile: api.openAPIFile, encoding: .utf8))
+            ?? "# OpenAPI document not found at \(api.openAPIFile)\n"
+        if api.tokens.count == 0 {
+            logger.warning("HTTP API has no tokens (api.tokens_file): every /v1 request will be refused")
+        }
+        logger.info("HTTP API listening", metadata: ["address": "\(api.settings.host):\(api.settings.port)", "tokens": "\(api.tokens.count)"])
+        let templatesDirectory = config.templatesDirectory
+        let environment = APIEnvironment(
+            store: store, intake: Enqueuer(store: store, composer: composer), tokens: api.tokens,
+            openAPIDocument: document,
+            readiness: {
+                var checks: [String: String?] = [:]
+                do {
+                    _ = try await store.workload()
+                    try await store.checkWritable()
+                    checks["database"] = .some(nil)
+                } catch {
+                    checks["database"] = "\(error)"
+                }
+                checks["templates"] = composer.catalog.messages.isEmpty ? "no template loaded from \(templatesDirectory)" : .some(nil)
+                return checks
+            },
+            metricsText: { await metrics.text(store: store) },
+            onEnqueued: { channels in
+                for channel in channels { metrics.enqueued(channel: channel) }
+                dispatcher.wake()
+            },
+            onResponse: { method, route, status in metrics.httpResponse(method: method, route: route, status: status) })
+        return APIServer.makeApplication(settings: api.settings, environment: environment, logger: logger)
     }
 }

@@ -13,15 +13,7 @@ public enum TraceFormatter {
         return parts.joined(separator: " ")
     }
 
-    public static func json(_ event: DeliveryEvent) -> String {
-        var object: [String: JSONValue] = [
-            "id": .number(String(event.id)), "job_id": .number(String(event.jobID)),
-            "attempt": .number(String(event.attempt)), "at": .string(event.at), "event": .string(event.kind.rawValue),
-            "channel": .string(event.channel), "detail": event.detail,
-        ]
-        object["case_ref"] = event.caseRef.map(JSONValue.string) ?? .null
-        return JSONValue.object(object).jsonText
-    }
+    public static func json(_ event: DeliveryEvent) -> String { event.jsonValue.jsonText }
 
     public static func summary(_ job: Job) -> String {
         var parts = [
@@ -33,15 +25,5 @@ public enum TraceFormatter {
         return parts.joined(separator: " ")
     }
 
-    public static func json(_ job: Job) -> JSONValue {
-        func opt(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
-        return .object([
-            "id": .number(String(job.id)), "idempotency_key": opt(job.idempotencyKey), "payer_ref": .string(job.payerRef),
-            "case_ref": opt(job.caseRef), "channel": .string(job.channel), "template": .string(job.template),
-            "state": .string(job.state.rawValue), "attempt": .number(String(job.attempt)), "run_at": .string(job.runAt),
-            "priority": .number(String(job.priority)), "last_error": opt(job.lastError), "provider_ref": opt(job.providerRef),
-            "created_at": .string(job.createdAt), "updated_at": .string(job.updatedAt),
-            "data": (try? JSONValue.parse(job.data)) ?? .string(job.data),
-        ])
-    }
+    public static func json(_ job: Job) -> JSONValue { job.jsonValue }
 }

@@ -37,7 +37,7 @@ public protocol JobStore: Sendable {
     func resolve(jobID: Int64, decision: OperatorDecision, note: String) async throws -> Job?
 
     /// Cancels every job of the case not yet dispatched.
-    func cancelCase(_ caseRef: String, reason: String) async throws -> Int
+    func cancelCase(_ caseRef: String, reason: String) async throws -> CaseCancellation
 
     /// Deletes finished jobs, and their trace, finished more than `retention` seconds ago.
     func prune(retention: Double, batch: Int) async throws -> Int
@@ -50,6 +50,9 @@ public protocol JobStore: Sendable {
 
     /// What is left to do now: for `--until-idle` and status lines.
     func workload() async throws -> Workload
+
+    /// Jobs by state and channel, and how late the oldest due job is: for metrics.
+    func statistics() async throws -> QueueStatistics
 }
 
 extension JobStore {
@@ -67,6 +70,16 @@ public enum OperatorDecision: String, Sendable, CaseIterable {
     case markSent = "mark-sent"
     /// Give up on it.
     case cancel
+}
+
+/// What cancelling a case did.
+public struct CaseCancellation: Sendable, Equatable {
+    /// Queued jobs now `cancelled`.
+    public var cancelled: Int
+    /// Jobs a worker has claimed but not yet started to send: the worker cancels them
+    /// in its check just before dispatch.
+    public var inFlight: Int
+    public var total: Int { cancelled + inFlight }
 }
 
 public struct EnqueueResult: Sendable, Equatable {
@@ -136,4 +149,11 @@ public struct Workload: Sendable, Equatable {
     public var scheduled: Int
     /// run_at of the next scheduled job.
     public var nextRunAt: String?
+}
+
+public struct QueueStatistics: Sendable, Equatable {
+    /// (state, channel) → number of jobs.
+    public var jobs: [String: [String: Int]]
+    /// Seconds since the oldest queued job became due (0 when none is due).
+    public var oldestDueAge: Double
 }

@@ -420,7 +420,7 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func cancelCase(_ caseRef: String, reason: String) async throws -> Int {
+    public func cancelCase(_ caseRef: String, reason: String) async throws -> CaseCancellation {
         try await transaction { db, events in
             let rows = try Row.fetchAll(
                 db,
@@ -438,7 +438,7 @@ public final class SQLiteJobStore: JobStore {
                     UPDATE jobs SET cancel_reason = ?, updated_at = \(Schema.now)
                     WHERE case_ref = ? AND state = 'running' AND dispatch_started_at IS NULL
                     """, arguments: [reason, caseRef])
-            return rows.count + db.changesCount
+            return CaseCancellation(cancelled: rows.count, inFlight: db.changesCount)
         }
     }
 
@@ -514,6 +514,30 @@ public final class SQLiteJobStore: JobStore {
                       (SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > \(Schema.now)) AS next_run_at
                     """)!
             return Workload(due: row["due"], running: row["running"], scheduled: row["scheduled"], nextRunAt: row["next_run_at"])
+        }
+    }
+
+    /// Takes the write lock and lets it go: proves the file is writable now (readiness).
+    public func checkWritable() async throws {
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            try db.execute(sql: "ROLLBACK")
+        }
+    }
+
+    public func statistics() async throws -> QueueStatistics {
+        try await pool.read { db in
+            var jobs: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, channel, count(*) AS n FROM jobs GROUP BY state, channel") {
+                jobs[row["state"] ?? "", default: [:]][row["channel"] ?? ""] = row["n"]
+            }
+            let age = try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT (julianday('now') - julianday(min(run_at))) * 86400.0 FROM jobs
+                    WHERE state = 'queued' AND run_at <= \(Schema.now)
+                    """) ?? 0
+            return QueueStatistics(jobs: jobs, oldestDueAge: max(age, 0))
         }
     }
 

@@ -30,8 +30,8 @@ public struct Creditor: Sendable, Equatable {
 /// Builds the variables a template sees (documented in docs/TEMPLATES.md) from a
 /// payer, the creditor and the job's JSON data.
 public enum MessageContext {
-    /// Upper bounds on job data, so a hostile row cannot make rendering explode.
-    public static let maximumDataBytes = 256 * 1024
+    /// Upper bound on job data, so a hostile row cannot make rendering explode.
+    public static let maximumDataBytes = EnqueueRequest.maximumDataBytes
 
     public static func build(
         payer: PayerProfile, creditor: Creditor, caseRef: String?, data: String, today: Date

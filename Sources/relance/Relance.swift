@@ -215,8 +215,8 @@ struct Cancel: AsyncParsableCommand {
     func run() async throws {
         guard ["paid", "dispute", "manual"].contains(reason) else { throw CLIError("--reason must be paid, dispute or manual") }
         let runtime = try await options.runtime()
-        let count = try await runtime.store.cancelCase(caseRef, reason: reason)
-        print("\(count) job(s) of case \(caseRef) cancelled")
+        let result = try await runtime.store.cancelCase(caseRef, reason: reason)
+        print("\(result.total) job(s) of case \(caseRef) cancelled (\(result.cancelled) queued, \(result.inFlight) in flight)")
     }
 }
 

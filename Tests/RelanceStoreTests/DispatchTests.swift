@@ -44,7 +44,7 @@ struct DispatchTests {
     func cancelledAfterClaim() async throws {
         let fx = try await StoreFixture()
         let job = try await fx.claimedJob(owner: "w1", caseRef: "CASE-7")
-        #expect(try await fx.store.cancelCase("CASE-7", reason: "paid by transfer") == 1)
+        #expect(try await fx.store.cancelCase("CASE-7", reason: "paid by transfer").total == 1)
         #expect(try await fx.store.job(id: job.id)?.state == .running)
         let permission = try await fx.store.beginDispatch(job, owner: "w1", leaseSeconds: 60, rendered: Self.rendered)
         #expect(permission == .cancelled(reason: "paid by transfer"))
@@ -61,16 +61,16 @@ struct DispatchTests {
         let fx = try await StoreFixture()
         let ids = try await fx.enqueue(
             StoreFixture.job(caseRef: "A"), StoreFixture.job(caseRef: "A", runAt: "2099-01-01T00:00:00Z"), StoreFixture.job(caseRef: "B"))
-        #expect(try await fx.store.cancelCase("A", reason: "disputed") == 2)
+        #expect(try await fx.store.cancelCase("A", reason: "disputed").total == 2)
         #expect(try await fx.store.job(id: ids[0])?.state == .cancelled)
         #expect(try await fx.store.job(id: ids[1])?.state == .cancelled)
         #expect(try await fx.store.job(id: ids[2])?.state == .queued)
         #expect(try await fx.kinds(ids[0]) == [.enqueued, .cancelled])
-        #expect(try await fx.store.cancelCase("A", reason: "again") == 0)
+        #expect(try await fx.store.cancelCase("A", reason: "again").total == 0)
         // Dispatching already: too late to cancel.
         let claimed = try #require(try await fx.store.claim(owner: "w", limit: 1, leaseSeconds: 60).first?.job)
         #expect(try await fx.store.beginDispatch(claimed, owner: "w", leaseSeconds: 60, rendered: [:]) == .proceed)
-        #expect(try await fx.store.cancelCase("B", reason: "late") == 0)
+        #expect(try await fx.store.cancelCase("B", reason: "late").total == 0)
         #expect(try await fx.store.complete(claimed, owner: "w", outcome: .accepted(ProviderResponse(text: "250 ok")), retry: Self.policy, random: 0))
         #expect(try await fx.store.job(id: ids[2])?.state == .sent)
     }

@@ -40,7 +40,7 @@ struct ResolveTests {
     func requeueCancelled() async throws {
         let fx = try await StoreFixture()
         let id = try await fx.enqueue(StoreFixture.job(caseRef: "C"))[0]
-        #expect(try await fx.store.cancelCase("C", reason: "paid") == 1)
+        #expect(try await fx.store.cancelCase("C", reason: "paid").total == 1)
         _ = try await fx.store.resolve(jobID: id, decision: .requeue, note: "payment bounced")
         let job = try #require(try await fx.store.claim(owner: "w", limit: 1, leaseSeconds: 60).first?.job)
         #expect(try await fx.store.beginDispatch(job, owner: "w", leaseSeconds: 60, rendered: [:]) == .proceed)

@@ -111,6 +111,10 @@ smtp:
   connect_timeout: 2
   timeout: 5
 """
+        if "\napi:" not in "\n" + extra:
+            # The HTTP API is on by default (127.0.0.1:8425); tests that do not need it
+            # leave the port alone so that they never collide with a running daemon.
+            text += "\napi:\n  enabled: false\n"
         self.config.write_text(text + extra)
 
     def run(self, *args, input=None, check=True, timeout=120):

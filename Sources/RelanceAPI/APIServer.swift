@@ -1,0 +1,153 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import RelanceCore
+import RelanceStore
+
+/// Takes validated enqueue requests: implemented by the daemon, which knows templates.
+public protocol JobIntake: Sendable {
+    /// Validates every request and inserts all or none; throws `InvalidFields` naming each bad field.
+    func enqueue(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [EnqueueResult]
+    /// The same checks without inserting: so that one answer lists every bad field.
+    func validate(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [FieldError]
+}
+
+public struct APISettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var openHealth: Bool
+    public var openMetrics: Bool
+    public var maxBodyBytes: Int
+    /// Jobs per POST /v1/jobs batch.
+    public var maxBatch: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8425, openHealth: Bool = true, openMetrics: Bool = true,
+                maxBodyBytes: Int = 1 << 20, maxBatch: Int = 1000) {
+        self.host = host
+        self.port = port
+        self.openHealth = openHealth
+        self.openMetrics = openMetrics
+        self.maxBodyBytes = maxBodyBytes
+        self.maxBatch = maxBatch
+    }
+}
+
+/// What the API needs from the rest of Relance, as values and closures so that the
+/// API module depends on the store and nothing else.
+public struct APIEnvironment: Sendable {
+    public var store: any JobStore
+    public var intake: any JobIntake
+    public var tokens: APITokens
+    public var openAPIDocument: String
+    /// Named checks, each nil when fine or the reason it is not.
+    public var readiness: @Sendable () async -> [String: String?]
+    public var metricsText: @Sendable () async -> String
+    /// Called after jobs were enqueued with the channel of each new job (wakes the dispatcher).
+    public var onEnqueued: @Sendable ([String]) -> Void
+    /// Called for every response: method, route template, status.
+    public var onResponse: @Sendable (String, String, Int) -> Void
+
+    public init(
+        store: any JobStore, intake: any JobIntake, tokens: APITokens, openAPIDocument: String,
+        readiness: @escaping @Sendable () async -> [String: String?], metricsText: @escaping @Sendable () async -> String,
+        onEnqueued: @escaping @Sendable ([String]) -> Void, onResponse: @escaping @Sendable (String, String, Int) -> Void
+    ) {
+        self.store = store
+        self.intake = intake
+        self.tokens = tokens
+        self.openAPIDocument = openAPIDocument
+        self.readiness = readiness
+        self.metricsText = metricsText
+        self.onEnqueued = onEnqueued
+        self.onResponse = onResponse
+    }
+}
+
+public enum APIServer {
+    /// The routes and their allowed methods, for 405 answers.
+    static let routes: [(pattern: [String], methods: [HTTPRequest.Method])] = [
+        (["v1", "jobs"], [.get, .post]), (["v1", "jobs", "*"], [.get]), (["v1", "payers", "*"], [.get, .put]),
+        (["v1", "cases", "*", "cancel"], [.post]), (["healthz"], [.get]), (["readyz"], [.get]), (["metrics"], [.get]),
+        (["openapi.yaml"], [.get]),
+    ]
+
+    /// The HTTP application: a Service to run in the daemon's service group.
+    public static func makeApplication(settings: APISettings, environment: APIEnvironment, logger: Logger)
+        -> some ApplicationProtocol
+    {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIMiddleware(environment: environment, logger: logger))
+        let handlers = Handlers(settings: settings, environment: environment, logger: logger)
+        router.post("/v1/jobs") { request, _ in try await handlers.enqueue(request) }
+        router.get("/v1/jobs") { request, _ in try await handlers.listJobs(request) }
+        router.get("/v1/jobs/:id") { request, context in try await handlers.job(request, id: context.parameters.get("id") ?? "") }
+        router.put("/v1/payers/:ref") { request, context in
+            try await handlers.putPayer(request, ref: context.parameters.get("ref") ?? "")
+        }
+        router.get("/v1/payers/:ref") { request, context in
+            try await handlers.getPayer(request, ref: context.parameters.get("ref") ?? "")
+        }
+        router.post("/v1/cases/:case_ref/cancel") { request, context in
+            try await handlers.cancel(request, caseRef: context.parameters.get("case_ref") ?? "")
+        }
+        router.get("/healthz") { request, _ in try await handlers.health(request) }
+        router.get("/readyz") { request, _ in try await handlers.ready(request) }
+        router.get("/metrics") { request, _ in try await handlers.metrics(request) }
+        router.get("/openapi.yaml") { _, _ in handlers.openAPI() }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "relance"),
+            logger: logger)
+    }
+
+    /// The allowed methods when the path exists but not for this method.
+    static func allowedMethods(path: String) -> [HTTPRequest.Method]? {
+        let components = path.split(separator: "/").map(String.init)
+        for route in routes where route.pattern.count == components.count {
+            if zip(route.pattern, components).allSatisfy({ $0 == "*" || $0 == $1 }) { return route.methods }
+        }
+        return nil
+    }
+}
+
+/// Turns every error into the JSON error body, answers 405 where a path exists for
+/// other methods, and counts responses.
+struct APIMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let environment: APIEnvironment
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            response = try error.response(from: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound {
+            if let methods = APIServer.allowedMethods(path: request.uri.path) {
+                var answer = try APIError.methodNotAllowed(
+                    "\(request.method) is not allowed on \(request.uri.path) (allowed: \(methods.map(\.rawValue).joined(separator: ", ")))"
+                ).response(from: request, context: context)
+                answer.headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
+                response = answer
+            } else {
+                response = try APIError.notFound("no such resource: \(request.uri.path)").response(from: request, context: context)
+            }
+        } catch let error as any HTTPResponseError {
+            // Errors from Hummingbird itself (e.g. a body over its limits): same JSON shape.
+            let status = error.status
+            let code = status == .contentTooLarge ? "payload_too_large" : (status.code < 500 ? "bad_request" : "internal")
+            response = try APIError(status: status, code: code, message: status.reasonPhrase).response(from: request, context: context)
+        } catch {
+            logger.error("API handler failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            response = try APIError.internalError().response(from: request, context: context)
+        }
+        let route = context.endpointPath ?? "unmatched"
+        environment.onResponse(request.method.rawValue, route, response.status.code)
+        return response
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import RelanceCore
+import RelanceStore
+
+/// The route handlers. Each one authenticates, validates, calls the store, answers JSON.
+struct Handlers: Sendable {
+    let settings: APISettings
+    let environment: APIEnvironment
+    let logger: Logger
+
+    // MARK: plumbing
+
+    func authorize(_ request: Request, _ scope: APIScope) throws {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("missing bearer token")
+        }
+        let prefix = "Bearer "
+        guard header.count > prefix.count, header.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthorized("the Authorization header must be 'Bearer <token>'")
+        }
+        let token = String(header.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
+        guard let identity = environment.tokens.authenticate(token) else {
+            throw APIError.unauthorized("unknown token")
+        }
+        guard identity.scopes.contains(scope) || identity.scopes.contains(.admin) else {
+            throw APIError.forbidden("token '\(identity.name)' lacks the '\(scope.rawValue)' scope")
+        }
+    }
+
+    /// Reads and parses a JSON body within the size limit.
+    func readJSON(_ request: Request) async throws -> JSONValue {
+        if let type = request.headers[.contentType] {
+            let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
+                throw APIError.unsupportedMediaType(type)
+            }
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBodyBytes {
+            throw APIError.payloadTooLarge(settings.maxBodyBytes)
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: settings.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge(settings.maxBodyBytes)
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.malformedJSON("the request has no body") }
+        do {
+            return try JSONValue.parse(data: Data(buffer.readableBytesView))
+        } catch let error as JSONParseError {
+            throw APIError.malformedJSON(error.description)
+        }
+    }
+
+    func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        JSONResponse.make(status: status, value)
+    }
+
+    // MARK: jobs
+
+    func enqueue(_ request: Request) async throws -> Response {
+        try authorize(request, .enqueue)
+        let body = try await readJSON(request)
+        var items: [(pointer: String, value: JSONValue)]
+        let isBatch: Bool
+        switch body {
+        case .array(let values):
+            guard !values.isEmpty, values.count <= settings.maxBatch else {
+                throw APIError.validation([FieldError("", "a batch holds 1 to \(settings.maxBatch) jobs")])
+            }
+            items = values.enumerated().map { ("/\($0.offset)", $0.element) }
+            isBatch = true
+        case .object:
+            items = [("", body)]
+            isBatch = false
+        default:
+            throw APIError.validation([FieldError("", "expected a job object or an array of job objects")])
+        }
+        if !isBatch, let header = request.headers[.init("Idempotency-Key")!] {
+            guard !header.isEmpty, header.count <= 200 else {
+                throw APIError.validation([FieldError("/idempotency_key", "the Idempotency-Key header must be 1 to 200 characters")])
+            }
+            if case .object(var fields) = items[0].value {
+                if let field = fields["idempotency_key"]?.stringValue, field != header {
+                    throw APIError.validation([
+                        FieldError("/idempotency_key", "differs from the Idempotency-Key header ('\(header)')")
+                    ])
+                }
+                fields["idempotency_key"] = .string(header)
+                items[0].value = .object(fields)
+            }
+        }
+        var requests: [(pointer: String, request: EnqueueRequest)] = []
+        var errors: [FieldError] = []
+        for (pointer, value) in items {
+            switch EnqueueRequest.parse(value, pointer: pointer) {
+            case .success(let r): requests.append((pointer, r))
+            case .failure(let e): errors += e.errors
+            }
+        }
+        if !errors.isEmpty {
+            // Report the checks of the well-formed items too: one answer, every bad field.
+            errors += try await environment.intake.validate(requests)
+            throw APIError.validation(errors.sorted { $0.pointer < $1.pointer })
+        }
+        let results: [EnqueueResult]
+        do {
+            results = try await environment.intake.enqueue(requests)
+        } catch let error as InvalidFields {
+            throw APIError.validation(error.errors)
+        }
+        let newChannels = zip(requests, results).filter { $0.1.created }.map { $0.0.request.job.channel.rawValue }
+        if !newChannels.isEmpty { environment.onEnqueued(newChannels) }
+        let created = results.contains(where: \.created)
+        let answers = results.map { result -> JSONValue in
+            ["id": .number(String(result.id)), "state": .string(result.state.rawValue), "created": .bool(result.created)]
+        }
+        if isBatch { return json(created ? .created : .ok, ["jobs": .array(answers)]) }
+        return json(created ? .created : .ok, answers[0])
+    }
+
+    func job(_ request: Request, id text: String) async throws -> Response {
+        try authorize(request, .read)
+        guard let id = Int64(text), id > 0, let job = try await environment.store.job(id: id) else {
+            throw APIError.notFound("job \(text) does not exist")
+        }
+        var object = job.jsonValue.objectValue ?? [:]
+        object["trace"] = .array(try await environment.store.events(jobID: id).map(\.jsonValue))
+        return json(.ok, .object(object))
+    }
+
+    func listJobs(_ request: Request) async throws -> Response {
+        try authorize(request, .read)
+        let query = request.uri.queryParameters
+        var errors: [FieldError] = []
+        var filter = JobFilter(limit: 50)
+        if let state = query.get("state") {
+            if let s = JobState(rawValue: state) { filter.state = s } else {
+                errors.append(FieldError("/state", "unknown state '\(state)' (\(JobState.allCases.map(\.rawValue).joined(separator: ", ")))"))
+            }
+        }
+        if let limit = query.get("limit") {
+            if let n = Int(limit), (1...500).contains(n) { filter.limit = n } else {
+                errors.append(FieldError("/limit", "must be a whole number from 1 to 500"))
+            }
+        }
+        if let cursor = query.get("cursor") {
+            if let after = Int64(cursor), after >= 0 { filter.afterID = after } else {
+                errors.append(FieldError("/cursor", "not a cursor returned by this API"))
+            }
+        }
+        filter.caseRef = query.get("case_ref")
+        filter.payerRef = query.get("payer_ref")
+        if !errors.isEmpty { throw APIError.validation(errors) }
+        // One more than asked tells whether a next page exists.
+        var probe = filter
+        probe.limit = filter.limit + 1
+        let jobs = try await environment.store.jobs(probe)
+        let page = Array(jobs.prefix(filter.limit))
+        let next: JSONValue = jobs.count > filter.limit ? .string(String(page.last!.id)) : .null
+        return json(.ok, ["jobs": .array(page.map(\.jsonValue)), "next_cursor": next])
+    }
+
+    // MARK: payers
+
+    func putPayer(_ request: Request, ref: String) async throws -> Response {
+        try authorize(request, .enqueue)
+        guard case .object(var fields) = try await readJSON(request) else {
+            throw APIError.validation([FieldError("", "expected a payer object")])
+        }
+        if let given = fields["ref"], given != .string(ref) {
+            throw APIError.validation([FieldError("/ref", "differs from the path ('\(ref)')")])
+        }
+        fields["ref"] = .string(ref)
+        switch EnqueueRequest.parsePayer(.object(fields), pointer: "") {
+        case .failure(let errors): throw APIError.validation(errors.errors)
+        case .success(let payer):
+            let existed = try await environment.store.payer(ref: ref) != nil
+            try await environment.store.upsertPayer(payer)
+            let stored = try await environment.store.payer(ref: ref) ?? payer
+            return json(existed ? .ok : .created, stored.jsonValue)
+        }
+    }
+
+    func getPayer(_ request: Request, ref: String) async throws -> Response {
+        try authorize(request, .read)
+        guard let payer = try await environment.store.payer(ref: ref) else {
+            throw APIError.notFound("payer \(ref) does not exist")
+        }
+        return json(.ok, payer.jsonValue)
+    }
+
+    // MARK: cases
+
+    func cancel(_ request: Request, caseRef: String) async throws -> Response {
+        try authorize(request, .enqueue)
+        guard case .object(let fields) = try await readJSON(request) else {
+            throw APIError.validation([FieldError("", "expected {\"reason\": \"paid\"|\"dispute\"|\"manual\"}")])
+        }
+        var errors: [FieldError] = []
+        for key in fields.keys where key != "reason" { errors.append(FieldError("/\(key)", "unknown field")) }
+        let reasons = ["paid", "dispute", "manual"]
+        guard let reason = fields["reason"]?.stringValue, reasons.contains(reason) else {
+            throw APIError.validation(errors + [FieldError("/reason", "must be one of paid, dispute, manual")])
+        }
+        if !errors.isEmpty { throw APIError.validation(errors) }
+        let result = try await environment.store.cancelCase(caseRef, reason: reason)
+        return json(
+            .ok,
+            [
+                "case_ref": .string(caseRef), "reason": .string(reason), "cancelled": .number(String(result.cancelled)),
+                "in_flight": .number(String(result.inFlight)),
+            ])
+    }
+
+    // MARK: operations
+
+    func health(_ request: Request) async throws -> Response {
+        if !settings.openHealth { try authorize(request, .read) }
+        return json(.ok, ["status": "ok"])
+    }
+
+    func ready(_ request: Request) async throws -> Response {
+        if !settings.openHealth { try authorize(request, .read) }
+        let checks = await environment.readiness()
+        var object: [String: JSONValue] = [:]
+        for (name, problem) in checks { object[name] = .string(problem ?? "ok") }
+        let ready = checks.values.allSatisfy { $0 == nil }
+        return json(ready ? .ok : .serviceUnavailable, ["status": .string(ready ? "ready" : "unavailable"), "checks": .object(object)])
+    }
+
+    func metrics(_ request: Request) async throws -> Response {
+        if !settings.openMetrics { try authorize(request, .read) }
+        let text = await environment.metricsText()
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func openAPI() -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/yaml"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: environment.openAPIDocument)))
+    }
+}

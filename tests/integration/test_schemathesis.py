@@ -1,0 +1,81 @@
+"""Schemathesis against the live `relance serve` with the document it serves at
+/openapi.yaml: no 5xx, and every answer conforms to the document (status, media type,
+body schema, required headers). Bounded: at most MAX_EXAMPLES cases per operation and
+phase, one worker, a hard time limit on the whole run."""
+
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+from api_support import TOKENS, ApiServer, in_one_hour, job_body
+
+MAX_EXAMPLES = int(os.environ.get("RELANCE_SCHEMATHESIS_MAX_EXAMPLES", "30"))
+TIME_LIMIT = 300  # seconds for the whole schemathesis run; it normally takes well under a minute
+CHECKS = ",".join([
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+])
+
+
+def seed(server):
+    """Data for the generated requests to find: the payer and case of the document's
+    examples, a job that was sent, one that waits, one cancelled."""
+    server.put_payer("ACME")
+    server.put_payer("BRIT", name="Britannia Holdings plc", locale="en-GB", timezone="Europe/London",
+                     segment="strategic", email="ap@britannia.example.co.uk",
+                     phone="+442071234567", postal_address=["1 Fleet Street", "London EC4Y 1AA"])
+    sent = server.enqueue(job_body("ACME", case_ref="F-2026-0001", idempotency_key="seed-sent"))["id"]
+    server.enqueue(job_body("BRIT", case_ref="F-2026-0142", run_at=in_one_hour(), idempotency_key="seed-later"))
+    server.enqueue(job_body("ACME", template="thanks", case_ref="F-2026-0002", run_at=in_one_hour()))
+    r = server.post("/v1/cases/F-2026-0002/cancel", {"reason": "paid"})
+    assert r.status_code == 200, r.text
+    server.wait_job(sent, {"sent"})
+
+
+def test_schemathesis_finds_no_server_error_and_no_contract_violation(tmp_path):
+    server = ApiServer(tmp_path / "api").start()
+    try:
+        seed(server)
+        schemathesis = pathlib.Path(sys.executable).with_name("schemathesis")
+        report = tmp_path / "junit.xml"
+        command = [
+            str(schemathesis), "--no-color", "run", f"{server.base}/openapi.yaml",
+            "--url", server.base,
+            "--checks", CHECKS,
+            "--max-examples", str(MAX_EXAMPLES),
+            "--phases", "examples,coverage,fuzzing",
+            "--mode", "all",
+            "--workers", "1",
+            "--seed", "20261123",
+            "--header", f"Authorization: Bearer {TOKENS['admin']}",
+            "--generation-with-security-parameters", "false",
+            "--generation-database", "none",
+            "--request-timeout", "20",
+            "--max-failures", "50",
+            "--suppress-health-check", "all",
+            "--report", "junit", "--report-junit-path", str(report),
+        ]
+        started = time.monotonic()
+        result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=TIME_LIMIT,
+                                env=dict(os.environ, NO_COLOR="1"))
+        elapsed = time.monotonic() - started
+        output = result.stdout + result.stderr
+        (tmp_path / "schemathesis.out").write_text(output)
+        assert result.returncode == 0, (
+            f"schemathesis exited {result.returncode} after {elapsed:.0f}s:\n{output[-20000:]}\n"
+            f"--- serve.log (tail) ---\n{server.log()[-4000:]}")
+        # It did test every operation.
+        for operation in ("POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}", "PUT /v1/payers/{ref}",
+                          "GET /v1/payers/{ref}", "POST /v1/cases/{case_ref}/cancel", "GET /healthz",
+                          "GET /readyz", "GET /metrics", "GET /openapi.yaml"):
+            assert operation in output or operation in report.read_text(), operation
+        # The daemon is still healthy afterwards.
+        r = server.get("/readyz", token=None)
+        assert r.status_code == 200, r.text
+    finally:
+        server.stop()
