@@ -7,7 +7,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages: libcurl (SMTP), SQLite, OpenSSL (SHA-256), Python for the test peers.
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev sqlite3 python3 python3-venv ca-certificates
-BENCH_APT_PACKAGES := postfix
+BENCH_APT_PACKAGES := postfix hey
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 PY_PACKAGES := pytest==9.0.3 aiosmtpd==1.4.6
@@ -27,9 +27,9 @@ deps-system:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-$(VENV)/.installed: Makefile
+$(VENV)/.installed: Makefile tests/integration/requirements-api.txt
 	/usr/bin/python3 -m venv $(VENV)
-	$(PYTHON) -m pip install -q --disable-pip-version-check $(PY_PACKAGES)
+	$(PYTHON) -m pip install -q --disable-pip-version-check $(PY_PACKAGES) -r tests/integration/requirements-api.txt
 	touch $@
 
 deps-python: deps-system $(VENV)/.installed
@@ -62,6 +62,7 @@ bench: deps-python release
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/email_bench.py $(BENCH_ARGS)
+	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/api_bench.py
 
 clean:
 	rm -rf .build $(VENV) var
