@@ -45,29 +45,38 @@ public struct Enqueuer: JobIntake {
         return errors
     }
 
+    /// What rendering at dispatch time would refuse, without rendering: the template
+    /// has the channel's parts for this payer, the address is usable, the data follows
+    /// the conventions. Templates themselves were checked when the catalog loaded.
     func check(_ job: NewJob, payer: PayerProfile, pointer: String) -> [FieldError] {
-        guard composer.catalog.hasMessage(job.template) else {
-            return [FieldError("\(pointer)/template", "unknown template '\(job.template)' (known: \(composer.catalog.messages.joined(separator: ", ")))")]
+        let catalog = composer.catalog
+        guard catalog.hasMessage(job.template) else {
+            return [FieldError("\(pointer)/template", "unknown template '\(job.template)' (known: \(catalog.messages.joined(separator: ", ")))")]
         }
-        let probe = Job(
-            id: 0, payerRef: job.payerRef, caseRef: job.caseRef, channel: job.channel.rawValue, template: job.template,
-            data: job.data, runAt: "", dueAt: "", createdAt: "", updatedAt: "")
-        do {
-            switch job.channel {
-            case .email: _ = try composer.compose(job: probe, payer: payer)
-            case .sms, .letter: _ = try composer.render(job: probe, payer: payer)
+        var errors: [FieldError] = []
+        switch job.channel {
+        case .email:
+            for part in [TemplatePart.emailSubject, .emailText] {
+                do {
+                    _ = try catalog.resolve(message: job.template, part: part, locale: payer.locale, segment: payer.segment)
+                } catch {
+                    errors.append(FieldError("\(pointer)/template", "\(error)"))
+                }
             }
-        } catch {
-            let error = DispatchFailure.composing(error)
-            let field: String
-            switch error.reason {
-            case "address": field = "/payer/email"
-            case "template": field = "/template"
-            case "channel": field = "/channel"
-            default: field = "/data"
+            let payerPointer = "\(pointer)/payer"
+            if let address = payer.email, !address.isEmpty {
+                do { _ = try EmailAddress(address) } catch { errors.append(FieldError("\(payerPointer)/email", "\(error)")) }
+            } else {
+                errors.append(FieldError("\(payerPointer)/email", "payer \(payer.ref) has no e-mail address"))
             }
-            return [FieldError(pointer + field, error.message)]
+        case .sms, .letter:
+            errors.append(FieldError("\(pointer)/channel", "no transport for channel '\(job.channel.rawValue)' in this version (only email)"))
         }
-        return []
+        if let data = try? JSONValue.parse(job.data) {
+            errors += MessageContext.check(data: data, pointer: "\(pointer)/data")
+        } else {
+            errors.append(FieldError("\(pointer)/data", "must be a JSON object"))
+        }
+        return errors
     }
 }

@@ -15,6 +15,22 @@ public final class RelanceMetrics: Sendable {
 
     public init() {}
 
+    static var providerResponses: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "relance", metricName: "provider_responses", unitName: "total",
+        helpText: "Provider answers to dispatch attempts, by class") }
+    static var dispatchDuration: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "relance", metricName: "dispatch_duration", unitName: "seconds",
+        helpText: "Time to hand one message to its provider") }
+    static var jobsEnqueued: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "relance", metricName: "jobs_enqueued", unitName: "total", helpText: "Jobs enqueued through the HTTP API") }
+    static var httpRequests: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "relance", metricName: "http_requests", unitName: "total", helpText: "HTTP API responses") }
+    static var jobs: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "relance", metricName: "jobs", unitName: "", helpText: "Jobs by state and channel") }
+    static var oldestDueAge: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "relance", metricName: "oldest_due_job_age", unitName: "seconds",
+        helpText: "How long the oldest due job has been waiting") }
+
     /// After each dispatch attempt: its duration and the provider's answer class.
     public func observe(channel: String, outcome: DispatchOutcome, duration: Duration) {
         let outcomeClass: String
@@ -23,26 +39,20 @@ public final class RelanceMetrics: Sendable {
         case .transient: outcomeClass = "transient"
         case .permanent: outcomeClass = "permanent"
         }
-        registry.makeCounter(
-            name: "relance_provider_responses_total", labels: [("channel", channel), ("class", outcomeClass)],
-            help: "Provider answers to dispatch attempts, by class"
-        ).increment()
+        registry.makeCounter(descriptor: Self.providerResponses, labels: [("channel", channel), ("class", outcomeClass)])
+            .increment()
         registry.makeDurationHistogram(
-            name: "relance_dispatch_duration_seconds", labels: [("channel", channel)], buckets: Self.dispatchBuckets,
-            help: "Time to hand one message to its provider"
+            descriptor: Self.dispatchDuration, labels: [("channel", channel)], buckets: Self.dispatchBuckets
         ).record(duration)
     }
 
     public func enqueued(channel: String, count: Int = 1) {
-        registry.makeCounter(
-            name: "relance_jobs_enqueued_total", labels: [("channel", channel)], help: "Jobs enqueued through the API or CLI"
-        ).increment(by: Int64(count))
+        registry.makeCounter(descriptor: Self.jobsEnqueued, labels: [("channel", channel)]).increment(by: Int64(count))
     }
 
     public func httpResponse(method: String, route: String, status: Int) {
         registry.makeCounter(
-            name: "relance_http_requests_total",
-            labels: [("method", method), ("route", route), ("status", String(status))], help: "HTTP API responses"
+            descriptor: Self.httpRequests, labels: [("method", method), ("route", route), ("status", String(status))]
         ).increment()
     }
 
@@ -51,15 +61,11 @@ public final class RelanceMetrics: Sendable {
         if let statistics = try? await store.statistics() {
             for state in JobState.allCases {
                 for channel in Channel.allCases {
-                    registry.makeGauge(
-                        name: "relance_jobs", labels: [("state", state.rawValue), ("channel", channel.rawValue)],
-                        help: "Jobs by state and channel"
-                    ).set(Double(statistics.jobs[state.rawValue]?[channel.rawValue] ?? 0))
+                    registry.makeGauge(descriptor: Self.jobs, labels: [("state", state.rawValue), ("channel", channel.rawValue)])
+                        .set(Double(statistics.jobs[state.rawValue]?[channel.rawValue] ?? 0))
                 }
             }
-            registry.makeGauge(
-                name: "relance_oldest_due_job_age_seconds", help: "How long the oldest due job has been waiting"
-            ).set(statistics.oldestDueAge)
+            registry.makeGauge(descriptor: Self.oldestDueAge).set(statistics.oldestDueAge)
         }
         return registry.emitToString()
     }

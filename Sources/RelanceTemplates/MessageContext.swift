@@ -123,6 +123,52 @@ public enum MessageContext {
         }
     }
 
+    /// Checks job data against the conventions `build` applies (amounts, currencies,
+    /// dates, size, depth) without formatting anything: cheap enough for every enqueue.
+    /// `pointer` is the JSON pointer of the data in the request, e.g. `/data` or `/3/data`.
+    public static func check(data: JSONValue, pointer: String) -> [FieldError] {
+        guard case .object = data else { return [FieldError(pointer, "must be a JSON object")] }
+        var errors: [FieldError] = []
+        check(data, pointer: pointer, into: &errors)
+        return errors
+    }
+
+    static func check(_ value: JSONValue, pointer: String, into errors: inout [FieldError]) {
+        switch value {
+        case .null, .bool, .number: return
+        case .string(let s):
+            if looksLikeDate(s) && !isCalendarDate(s) { errors.append(FieldError(pointer, "'\(s)' is not a valid calendar date")) }
+        case .array(let items):
+            for (i, item) in items.enumerated() { check(item, pointer: "\(pointer)/\(i)", into: &errors) }
+        case .object(let fields):
+            if let amountValue = fields["amount"], let currencyValue = fields["currency"], fields.count == 2 {
+                let amountText = amountValue.stringValue ?? { if case .number(let n) = amountValue { return n } else { return nil } }()
+                if let amountText {
+                    if Money.parseAmount(amountText) == nil {
+                        errors.append(FieldError("\(pointer)/amount", "'\(amountText)' is not a decimal amount (write it like \"1250.00\", below 10^15)"))
+                    }
+                } else {
+                    errors.append(FieldError("\(pointer)/amount", "expected a decimal string such as \"1250.00\""))
+                }
+                if !(currencyValue.stringValue.map(Money.isCurrencyCode) ?? false) {
+                    errors.append(FieldError("\(pointer)/currency", "\(currencyValue.jsonText) is not an active ISO 4217 currency code such as \"EUR\""))
+                }
+                return
+            }
+            for (key, item) in fields { check(item, pointer: "\(pointer)/\(key)", into: &errors) }
+        }
+    }
+
+    /// A real day of the proleptic Gregorian calendar, `YYYY-MM-DD`, year 1 or later.
+    static func isCalendarDate(_ s: String) -> Bool {
+        let parts = s.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, parts[0] >= 1, (1...12).contains(parts[1]) else { return false }
+        let (year, month, day) = (parts[0], parts[1], parts[2])
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return (1...days).contains(day)
+    }
+
     static func looksLikeDate(_ s: String) -> Bool {
         s.count == 10 && s.utf8.enumerated().allSatisfy { i, c in
             (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
