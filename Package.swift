@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(name: "RelanceStoreTests", dependencies: ["RelanceStore"]),
         .testTarget(name: "RelanceTemplatesTests", dependencies: ["RelanceTemplates"]),
         .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceEmail"]),
+        .testTarget(name: "RelanceAPITests", dependencies: ["RelanceAPI"]),
     ],
     swiftLanguageModes: [.v6]
 )

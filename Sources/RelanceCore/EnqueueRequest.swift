@@ -5,10 +5,13 @@ import Foundation
 public struct EnqueueRequest: Sendable {
     public var job: NewJob
     public var payer: PayerProfile?
+    /// `job.data` as parsed, so that validation does not parse it again.
+    public var data: JSONValue
 
-    public init(job: NewJob, payer: PayerProfile?) {
+    public init(job: NewJob, payer: PayerProfile?, data: JSONValue? = nil) {
         self.job = job
         self.payer = payer
+        self.data = data ?? (try? JSONValue.parse(job.data)) ?? .null
     }
 
     /// Template data larger than this is refused, so a hostile row cannot make rendering explode.
@@ -67,12 +70,13 @@ public struct EnqueueRequest: Sendable {
             errors.append(FieldError("\(pointer)/channel", "unknown channel '\(channelName)' (email, sms, letter)"))
         }
         var dataText = "{}"
+        var dataValue: JSONValue = .object([:])
         switch o["data"] {
         case .none, .some(.null): break
-        case .some(.object): dataText = o["data"]!.jsonText
+        case .some(.object): dataValue = o["data"]!; dataText = dataValue.jsonText
         case .some(.string(let s)):
             // Accept data given as a JSON text, as a SQL writer would store it.
-            if case .some(.object) = try? JSONValue.parse(s) { dataText = s } else {
+            if let parsed = try? JSONValue.parse(s), case .object = parsed { dataText = s; dataValue = parsed } else {
                 errors.append(FieldError("\(pointer)/data", "must be a JSON object"))
             }
         default: errors.append(FieldError("\(pointer)/data", "must be a JSON object"))
@@ -101,7 +105,7 @@ public struct EnqueueRequest: Sendable {
                 job: NewJob(
                     idempotencyKey: idempotencyKey, payerRef: payerRef, caseRef: caseRef, channel: channel,
                     template: template, data: dataText, runAt: runAt, priority: priority),
-                payer: payer))
+                payer: payer, data: dataValue))
     }
 
     public static func parsePayer(_ value: JSONValue, pointer: String) -> Result<PayerProfile, InvalidFields> {

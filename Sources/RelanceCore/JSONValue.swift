@@ -100,19 +100,21 @@ extension JSONValue {
 
     static func convert(_ object: Any, depth: Int) throws -> JSONValue {
         guard depth <= maximumDepth else { throw JSONParseError(message: "nested deeper than \(maximumDepth) levels") }
+        // Order matters for speed: a failed `as? NSNumber` on a collection goes through
+        // the bridging machinery, so collections and strings are tried first.
         switch object {
         case let s as String: return .string(s)
-        case is NSNull: return .null
-        case let n as NSNumber:
-            // JSON booleans arrive as NSNumber with the ObjC type 'c'.
-            if String(cString: n.objCType) == "c" { return .bool(n.boolValue) }
-            return .number(n.description)
-        case let a as [Any]: return .array(try a.map { try convert($0, depth: depth + 1) })
         case let o as [String: Any]:
             var fields: [String: JSONValue] = [:]
             fields.reserveCapacity(o.count)
             for (k, v) in o { fields[k] = try convert(v, depth: depth + 1) }
             return .object(fields)
+        case let a as [Any]: return .array(try a.map { try convert($0, depth: depth + 1) })
+        case is NSNull: return .null
+        case let n as NSNumber:
+            // JSON booleans arrive as NSNumber with the ObjC type 'c'.
+            if String(cString: n.objCType) == "c" { return .bool(n.boolValue) }
+            return .number(n.description)
         default: throw JSONParseError(message: "unsupported JSON value")
         }
     }
@@ -153,6 +155,12 @@ extension JSONValue {
 
     private static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Most strings need no escaping: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

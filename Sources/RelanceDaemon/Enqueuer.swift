@@ -40,7 +40,7 @@ public struct Enqueuer: JobIntake {
                 errors.append(FieldError("\(pointer)/payer_ref", "payer '\(job.payerRef)' does not exist (create it with `relance payer upsert` or give a `payer` object)"))
                 continue
             }
-            errors += check(job, payer: payer, pointer: pointer)
+            errors += check(job, data: request.data, payer: payer, pointer: pointer)
         }
         return errors
     }
@@ -48,7 +48,7 @@ public struct Enqueuer: JobIntake {
     /// What rendering at dispatch time would refuse, without rendering: the template
     /// has the channel's parts for this payer, the address is usable, the data follows
     /// the conventions. Templates themselves were checked when the catalog loaded.
-    func check(_ job: NewJob, payer: PayerProfile, pointer: String) -> [FieldError] {
+    func check(_ job: NewJob, data: JSONValue, payer: PayerProfile, pointer: String) -> [FieldError] {
         let catalog = composer.catalog
         guard catalog.hasMessage(job.template) else {
             return [FieldError("\(pointer)/template", "unknown template '\(job.template)' (known: \(catalog.messages.joined(separator: ", ")))")]
@@ -72,11 +72,7 @@ public struct Enqueuer: JobIntake {
         case .sms, .letter:
             errors.append(FieldError("\(pointer)/channel", "no transport for channel '\(job.channel.rawValue)' in this version (only email)"))
         }
-        if let data = try? JSONValue.parse(job.data) {
-            errors += MessageContext.check(data: data, pointer: "\(pointer)/data")
-        } else {
-            errors.append(FieldError("\(pointer)/data", "must be a JSON object"))
-        }
+        errors += MessageContext.check(data: data, pointer: "\(pointer)/data")
         return errors
     }
 }

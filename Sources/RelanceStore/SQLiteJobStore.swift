@@ -154,36 +154,45 @@ public final class SQLiteJobStore: JobStore {
     // MARK: enqueue
 
     public func enqueue(_ jobs: [NewJob], payers: [PayerProfile]) async throws -> [EnqueueResult] {
-        try await transaction { db, events in
+        let wantsEvents = eventSink != nil
+        return try await transaction { db, events in
             for payer in payers { try Self.upsertPayer(payer, db) }
             var results: [EnqueueResult] = []
+            results.reserveCapacity(jobs.count)
+            // Cached: a batch runs these once per job.
+            let existing = try db.cachedStatement(sql: "SELECT id, state FROM jobs WHERE idempotency_key = ?")
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO jobs(idempotency_key, payer_ref, case_ref, channel, template, data, run_at, due_at, priority)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, COALESCE(?7, \(Schema.now)), COALESCE(?7, \(Schema.now)), ?8) RETURNING id
+                    """)
+            var firstNew: Int64?
             for job in jobs {
-                if let key = job.idempotencyKey,
-                    let existing = try Row.fetchOne(
-                        db, sql: "SELECT id, state FROM jobs WHERE idempotency_key = ?", arguments: [key])
-                {
-                    results.append(
-                        EnqueueResult(id: existing["id"], state: JobState(rawValue: existing["state"]) ?? .queued, created: false))
+                if let key = job.idempotencyKey, let row = try Row.fetchOne(existing, arguments: [key]) {
+                    results.append(EnqueueResult(id: row["id"], state: JobState(rawValue: row["state"]) ?? .queued, created: false))
                     continue
                 }
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        INSERT INTO jobs(idempotency_key, payer_ref, case_ref, channel, template, data, run_at, priority)
-                        VALUES (?, ?, ?, ?, ?, ?, COALESCE(?, \(Schema.now)), ?) RETURNING id
-                        """,
+                let id = try Int64.fetchOne(
+                    insert,
                     arguments: [
                         job.idempotencyKey, job.payerRef, job.caseRef, job.channel.rawValue, job.template, job.data,
                         job.runAt, job.priority,
                     ])!
-                let id: Int64 = row["id"]
-                // The trigger may have failed the job (unreadable run_at).
-                let state: String = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id])!
-                // The trigger wrote its events; hand them to the sink like any other.
+                if firstNew == nil { firstNew = id }
+                var state = JobState.queued
+                if let runAt = job.runAt, Timestamp.date(from: runAt).map(Timestamp.string(from:)) != runAt {
+                    // Not in the stored format: the trigger normalised it, or failed the job.
+                    let text = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id])
+                    state = text.flatMap(JobState.init(rawValue:)) ?? .queued
+                }
+                results.append(EnqueueResult(id: id, state: state, created: true))
+            }
+            if wantsEvents, let firstNew {
+                // The trigger wrote the `enqueued` events; hand them to the sink like any other.
                 events += try Row.fetchAll(
-                    db, sql: "SELECT * FROM delivery_events WHERE job_id = ? ORDER BY id", arguments: [id]
+                    db, sql: "SELECT * FROM delivery_events WHERE job_id >= ? AND attempt = 0 ORDER BY id",
+                    arguments: [firstNew]
                 ).map(Self.event(from:))
-                results.append(EnqueueResult(id: id, state: JobState(rawValue: state) ?? .queued, created: true))
             }
             return results
         }

@@ -72,23 +72,26 @@ enum Schema {
                     -- Rows inserted with plain SQL by other services get the same treatment
                     -- as those enqueued through Relance: run_at normalised to the stored
                     -- format (or the job failed if it is not a date), due_at remembered for
-                    -- the maximum age, and an `enqueued` trace event.
+                    -- the maximum age, and an `enqueued` trace event. Relance's own inserts
+                    -- are already normalised: the guarded statements do nothing for them.
                     CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs BEGIN
                       UPDATE jobs SET
                         run_at = COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at), NEW.run_at),
                         due_at = COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', NEW.due_at), strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at), \(now))
-                      WHERE id = NEW.id;
+                      WHERE (NEW.due_at IS NULL OR NEW.run_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at))
+                        AND id = NEW.id;
                       INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail)
                       VALUES (NEW.id, 0, 'enqueued', NEW.case_ref, NEW.channel,
                               json_object('payer_ref', NEW.payer_ref, 'template', NEW.template,
                                           'run_at', COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at), NEW.run_at)));
                       UPDATE jobs SET state = 'failed', finished_at = \(now),
                         last_error = 'run_at ' || quote(NEW.run_at) || ' is not a date (use ISO 8601, e.g. 2026-11-23T09:00:00Z)'
-                      WHERE id = NEW.id AND strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at) IS NULL;
+                      WHERE strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at) IS NULL AND id = NEW.id;
                       INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail)
                       SELECT NEW.id, 0, 'permanent_error', NEW.case_ref, NEW.channel,
-                             json_object('reason', 'data', 'message', last_error)
-                      FROM jobs WHERE id = NEW.id AND state = 'failed';
+                             json_object('reason', 'data', 'message',
+                               'run_at ' || quote(NEW.run_at) || ' is not a date (use ISO 8601, e.g. 2026-11-23T09:00:00Z)')
+                      WHERE strftime('%Y-%m-%dT%H:%M:%fZ', NEW.run_at) IS NULL;
                     END;
                     """
             )

@@ -27,16 +27,27 @@ public struct Money: MustacheCustomRenderable, Sendable, Equatable {
         s.count == 3 && currencyCodes.contains(s)
     }
 
+    static let posix = Locale(identifier: "en_US_POSIX")
+
     /// No invoice comes near this; beyond it Decimal starts to lose digits.
     static let largestAmount = Decimal(string: "1000000000000000")!
 
     /// Parses a decimal amount written as text ("1250.00", "-3.5"): never through Double.
     static func parseAmount(_ text: String) -> Decimal? {
-        let allowed = Set("0123456789.-")
-        guard !text.isEmpty, text.allSatisfy({ allowed.contains($0) }),
-            text.filter({ $0 == "." }).count <= 1, text.dropFirst().allSatisfy({ $0 != "-" })
-        else { return nil }
-        guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), abs(value) < largestAmount
+        // Digits, at most one '.', an optional leading '-': checked on bytes, it runs for every amount.
+        let bytes = text.utf8
+        var dots = 0
+        var digits = 0
+        for (i, b) in bytes.enumerated() {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+            case UInt8(ascii: "."): dots += 1
+            case UInt8(ascii: "-") where i == 0: break
+            default: return nil
+            }
+        }
+        guard digits > 0, dots <= 1 else { return nil }
+        guard let value = Decimal(string: text, locale: posix), abs(value) < largestAmount
         else { return nil }
         return value
     }

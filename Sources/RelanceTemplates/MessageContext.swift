@@ -129,33 +129,47 @@ public enum MessageContext {
     public static func check(data: JSONValue, pointer: String) -> [FieldError] {
         guard case .object = data else { return [FieldError(pointer, "must be a JSON object")] }
         var errors: [FieldError] = []
-        check(data, pointer: pointer, into: &errors)
+        var path: [String] = []
+        check(data, base: pointer, path: &path, into: &errors)
         return errors
     }
 
-    static func check(_ value: JSONValue, pointer: String, into errors: inout [FieldError]) {
+    /// Walks the data keeping the path as components; a pointer string is built only
+    /// for an error (this runs for every job of every batch).
+    static func check(_ value: JSONValue, base: String, path: inout [String], into errors: inout [FieldError]) {
+        func pointer(_ last: String? = nil) -> String {
+            base + (path + (last.map { [$0] } ?? [])).map { "/" + $0 }.joined()
+        }
         switch value {
         case .null, .bool, .number: return
         case .string(let s):
-            if looksLikeDate(s) && !isCalendarDate(s) { errors.append(FieldError(pointer, "'\(s)' is not a valid calendar date")) }
+            if looksLikeDate(s) && !isCalendarDate(s) { errors.append(FieldError(pointer(), "'\(s)' is not a valid calendar date")) }
         case .array(let items):
-            for (i, item) in items.enumerated() { check(item, pointer: "\(pointer)/\(i)", into: &errors) }
+            for (i, item) in items.enumerated() {
+                path.append(String(i))
+                check(item, base: base, path: &path, into: &errors)
+                path.removeLast()
+            }
         case .object(let fields):
             if let amountValue = fields["amount"], let currencyValue = fields["currency"], fields.count == 2 {
                 let amountText = amountValue.stringValue ?? { if case .number(let n) = amountValue { return n } else { return nil } }()
                 if let amountText {
                     if Money.parseAmount(amountText) == nil {
-                        errors.append(FieldError("\(pointer)/amount", "'\(amountText)' is not a decimal amount (write it like \"1250.00\", below 10^15)"))
+                        errors.append(FieldError(pointer("amount"), "'\(amountText)' is not a decimal amount (write it like \"1250.00\", below 10^15)"))
                     }
                 } else {
-                    errors.append(FieldError("\(pointer)/amount", "expected a decimal string such as \"1250.00\""))
+                    errors.append(FieldError(pointer("amount"), "expected a decimal string such as \"1250.00\""))
                 }
                 if !(currencyValue.stringValue.map(Money.isCurrencyCode) ?? false) {
-                    errors.append(FieldError("\(pointer)/currency", "\(currencyValue.jsonText) is not an active ISO 4217 currency code such as \"EUR\""))
+                    errors.append(FieldError(pointer("currency"), "\(currencyValue.jsonText) is not an active ISO 4217 currency code such as \"EUR\""))
                 }
                 return
             }
-            for (key, item) in fields { check(item, pointer: "\(pointer)/\(key)", into: &errors) }
+            for (key, item) in fields {
+                path.append(key)
+                check(item, base: base, path: &path, into: &errors)
+                path.removeLast()
+            }
         }
     }
 

@@ -1,0 +1,39 @@
+import Testing
+import RelanceCore
+@testable import RelanceTemplates
+
+@Suite("Job data checks at enqueue")
+struct DataCheckTests {
+    @Test(
+        "data that rendering would refuse is refused with the exact pointer",
+        arguments: [
+            (#"{"total_due": {"amount": "12,50", "currency": "EUR"}}"#, "/data/total_due/amount"),
+            (#"{"total_due": {"amount": "12.50", "currency": "EURO"}}"#, "/data/total_due/currency"),
+            (#"{"total_due": {"amount": "1e3", "currency": "EUR"}}"#, "/data/total_due/amount"),
+            (#"{"total_due": {"amount": true, "currency": "EUR"}}"#, "/data/total_due/amount"),
+            (#"{"invoices": [{"due_date": "2026-02-29"}]}"#, "/data/invoices/0/due_date"),
+            (#"{"invoices": [{"due_date": "2026-13-01"}]}"#, "/data/invoices/0/due_date"),
+            (#"[1, 2]"#, "/data"),
+        ])
+    func refused(json: String, pointer: String) throws {
+        let errors = MessageContext.check(data: try JSONValue.parse(json), pointer: "/data")
+        #expect(errors.map(\.pointer) == [pointer])
+    }
+
+    @Test("the shipped samples and ordinary data pass", arguments: [
+        #"{"total_due": {"amount": "1250.00", "currency": "EUR"}, "due_date": "2028-02-29"}"#,
+        #"{"payment": {"amount": {"amount": "-3.5", "currency": "CHF"}, "date": "2026-11-23"}, "note": "2026-99"}"#,
+        #"{}"#,
+    ])
+    func accepted(json: String) throws {
+        #expect(MessageContext.check(data: try JSONValue.parse(json), pointer: "/data").isEmpty)
+    }
+
+    @Test("calendar dates", arguments: [
+        ("2024-02-29", true), ("2100-02-29", false), ("2000-02-29", true), ("2026-04-31", false), ("2026-12-31", true),
+        ("0000-01-01", false), ("2026-00-10", false),
+    ])
+    func calendar(date: String, valid: Bool) {
+        #expect(MessageContext.isCalendarDate(date) == valid)
+    }
+}
