@@ -44,15 +44,16 @@ public struct APIEnvironment: Sendable {
     /// Named checks, each nil when fine or the reason it is not.
     public var readiness: @Sendable () async -> [String: String?]
     public var metricsText: @Sendable () async -> String
-    /// Called after jobs were enqueued with the channel of each new job (wakes the dispatcher).
-    public var onEnqueued: @Sendable ([String]) -> Void
+    /// Called after jobs were enqueued with the channel of each new job, and whether
+    /// any of them is due now (then the dispatcher is woken at once).
+    public var onEnqueued: @Sendable (_ channels: [String], _ due: Bool) -> Void
     /// Called for every response: method, route template, status.
     public var onResponse: @Sendable (String, String, Int) -> Void
 
     public init(
         store: any JobStore, intake: any JobIntake, tokens: APITokens, openAPIDocument: String,
         readiness: @escaping @Sendable () async -> [String: String?], metricsText: @escaping @Sendable () async -> String,
-        onEnqueued: @escaping @Sendable ([String]) -> Void, onResponse: @escaping @Sendable (String, String, Int) -> Void
+        onEnqueued: @escaping @Sendable (_ channels: [String], _ due: Bool) -> Void, onResponse: @escaping @Sendable (String, String, Int) -> Void
     ) {
         self.store = store
         self.intake = intake

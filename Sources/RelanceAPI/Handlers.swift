@@ -114,14 +114,19 @@ struct Handlers: Sendable {
         } catch let error as InvalidFields {
             throw APIError.validation(error.errors)
         }
-        let newChannels = zip(requests, results).filter { $0.1.created }.map { $0.0.request.job.channel.rawValue }
-        if !newChannels.isEmpty { environment.onEnqueued(newChannels) }
-        let created = results.contains(where: \.created)
+        let created = zip(requests, results).filter { $0.1.created }.map(\.0.request.job)
+        if !created.isEmpty {
+            let now = Timestamp.string(from: Date())
+            // Waking the workers costs each a claim: only for work that is due now.
+            let due = created.contains { $0.runAt.map { $0 <= now } ?? true }
+            environment.onEnqueued(created.map(\.channel.rawValue), due)
+        }
+        let anyCreated = !created.isEmpty
         let answers = results.map { result -> JSONValue in
             ["id": .number(String(result.id)), "state": .string(result.state.rawValue), "created": .bool(result.created)]
         }
-        if isBatch { return json(created ? .created : .ok, ["jobs": .array(answers)]) }
-        return json(created ? .created : .ok, answers[0])
+        if isBatch { return json(anyCreated ? .created : .ok, ["jobs": .array(answers)]) }
+        return json(anyCreated ? .created : .ok, answers[0])
     }
 
     func job(_ request: Request, id text: String) async throws -> Response {

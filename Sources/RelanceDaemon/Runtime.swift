@@ -114,9 +114,9 @@ extension Runtime {
                 return checks
             },
             metricsText: { await metrics.text(store: store) },
-            onEnqueued: { channels in
+            onEnqueued: { channels, due in
                 for channel in channels { metrics.enqueued(channel: channel) }
-                dispatcher.wake()
+                if due { dispatcher.wake() }
             },
             onResponse: { method, route, status in metrics.httpResponse(method: method, route: route, status: status) })
         return APIServer.makeApplication(settings: api.settings, environment: environment, logger: logger)

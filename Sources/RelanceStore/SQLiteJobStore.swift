@@ -167,6 +167,7 @@ public final class SQLiteJobStore: JobStore {
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, COALESCE(?7, \(Schema.now)), COALESCE(?7, \(Schema.now)), ?8) RETURNING id
                     """)
             var firstNew: Int64?
+            var lastNew: Int64 = 0
             for job in jobs {
                 if let key = job.idempotencyKey, let row = try Row.fetchOne(existing, arguments: [key]) {
                     results.append(EnqueueResult(id: row["id"], state: JobState(rawValue: row["state"]) ?? .queued, created: false))
@@ -179,6 +180,7 @@ public final class SQLiteJobStore: JobStore {
                         job.runAt, job.priority,
                     ])!
                 if firstNew == nil { firstNew = id }
+                lastNew = id
                 var state = JobState.queued
                 if let runAt = job.runAt, Timestamp.date(from: runAt).map(Timestamp.string(from:)) != runAt {
                     // Not in the stored format: the trigger normalised it, or failed the job.
@@ -190,8 +192,12 @@ public final class SQLiteJobStore: JobStore {
             if wantsEvents, let firstNew {
                 // The trigger wrote the `enqueued` events; hand them to the sink like any other.
                 events += try Row.fetchAll(
-                    db, sql: "SELECT * FROM delivery_events WHERE job_id >= ? AND attempt = 0 ORDER BY id",
-                    arguments: [firstNew]
+                    db,
+                    sql: """
+                        SELECT * FROM delivery_events INDEXED BY delivery_events_job
+                        WHERE job_id BETWEEN ? AND ? AND attempt = 0 ORDER BY job_id, id
+                        """,
+                    arguments: [firstNew, lastNew]
                 ).map(Self.event(from:))
             }
             return results
@@ -202,18 +208,37 @@ public final class SQLiteJobStore: JobStore {
 
     public func claim(owner: String, limit: Int, leaseSeconds: Double) async throws -> [ClaimedJob] {
         try await transaction { db, events in
+            // Highest priority first, then oldest run_at. Walked one priority level at a time
+            // so that every step is an index range: a single ORDER BY over the whole queue
+            // would scan every job scheduled for later on each claim.
+            var ids: [Int64] = []
+            var level = try Int.fetchOne(
+                db, sql: "SELECT max(priority) FROM jobs INDEXED BY jobs_due WHERE state = 'queued'")
+            while let priority = level, ids.count < limit {
+                ids += try Int64.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT id FROM jobs INDEXED BY jobs_due
+                            WHERE state = 'queued' AND priority = ? AND run_at <= \(Schema.now)
+                            ORDER BY priority DESC, run_at, id LIMIT ?
+                            """),
+                    arguments: [priority, limit - ids.count])
+                level = try Int.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT max(priority) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND priority < ?"),
+                    arguments: [priority])
+            }
+            guard !ids.isEmpty else { return [] }
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = ?,
                       lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?),
                       dispatch_started_at = NULL, updated_at = \(Schema.now)
-                    WHERE id IN (
-                      SELECT id FROM jobs WHERE state = 'queued' AND run_at <= \(Schema.now)
-                      ORDER BY priority DESC, run_at, id LIMIT ?)
+                    WHERE id IN (\(ids.map(String.init).joined(separator: ","))) AND state = 'queued'
                     RETURNING *
                     """,
-                arguments: [owner, Self.modifier(seconds: leaseSeconds), limit])
+                arguments: [owner, Self.modifier(seconds: leaseSeconds)])
             var claimed: [ClaimedJob] = []
             for row in rows {
                 let job = Self.job(from: row)
