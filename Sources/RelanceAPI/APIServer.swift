@@ -68,10 +68,11 @@ public struct APIEnvironment: Sendable {
 
 public enum APIServer {
     /// The routes and their allowed methods, for 405 answers.
-    static let routes: [(pattern: [String], methods: [HTTPRequest.Method])] = [
-        (["v1", "jobs"], [.get, .post]), (["v1", "jobs", "*"], [.get]), (["v1", "payers", "*"], [.get, .put]),
-        (["v1", "cases", "*", "cancel"], [.post]), (["healthz"], [.get]), (["readyz"], [.get]), (["metrics"], [.get]),
-        (["openapi.yaml"], [.get]),
+    static let routes: [(pattern: [String], template: String, methods: [HTTPRequest.Method])] = [
+        (["v1", "jobs"], "/v1/jobs", [.get, .post]), (["v1", "jobs", "*"], "/v1/jobs/{id}", [.get]),
+        (["v1", "payers", "*"], "/v1/payers/{ref}", [.get, .put]),
+        (["v1", "cases", "*", "cancel"], "/v1/cases/{case_ref}/cancel", [.post]), (["healthz"], "/healthz", [.get]),
+        (["readyz"], "/readyz", [.get]), (["metrics"], "/metrics", [.get]), (["openapi.yaml"], "/openapi.yaml", [.get]),
     ]
 
     /// The HTTP application: a Service to run in the daemon's service group.
@@ -83,31 +84,40 @@ public enum APIServer {
         let handlers = Handlers(settings: settings, environment: environment, logger: logger)
         router.post("/v1/jobs") { request, _ in try await handlers.enqueue(request) }
         router.get("/v1/jobs") { request, _ in try await handlers.listJobs(request) }
-        router.get("/v1/jobs/:id") { request, context in try await handlers.job(request, id: context.parameters.get("id") ?? "") }
+        // Path parameters arrive percent-encoded: "FA%2F2026%2F0142" is the case "FA/2026/0142".
+        @Sendable func parameter(_ context: BasicRequestContext, _ name: String) -> String {
+            let raw = context.parameters.get(name) ?? ""
+            return raw.removingPercentEncoding ?? raw
+        }
+        router.get("/v1/jobs/:id") { request, context in try await handlers.job(request, id: parameter(context, "id")) }
         router.put("/v1/payers/:ref") { request, context in
-            try await handlers.putPayer(request, ref: context.parameters.get("ref") ?? "")
+            try await handlers.putPayer(request, ref: parameter(context, "ref"))
         }
         router.get("/v1/payers/:ref") { request, context in
-            try await handlers.getPayer(request, ref: context.parameters.get("ref") ?? "")
+            try await handlers.getPayer(request, ref: parameter(context, "ref"))
         }
         router.post("/v1/cases/:case_ref/cancel") { request, context in
-            try await handlers.cancel(request, caseRef: context.parameters.get("case_ref") ?? "")
+            try await handlers.cancel(request, caseRef: parameter(context, "case_ref"))
         }
         router.get("/healthz") { request, _ in try await handlers.health(request) }
         router.get("/readyz") { request, _ in try await handlers.ready(request) }
         router.get("/metrics") { request, _ in try await handlers.metrics(request) }
         router.get("/openapi.yaml") { _, _ in handlers.openAPI() }
         return Application(
-            router: router,
+            responder: HeadAsGet(inner: router.buildResponder()),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "relance"),
             logger: logger)
     }
 
     /// The allowed methods when the path exists but not for this method.
     static func allowedMethods(path: String) -> [HTTPRequest.Method]? {
+        route(path: path)?.methods
+    }
+
+    static func route(path: String) -> (template: String, methods: [HTTPRequest.Method])? {
         let components = path.split(separator: "/").map(String.init)
         for route in routes where route.pattern.count == components.count {
-            if zip(route.pattern, components).allSatisfy({ $0 == "*" || $0 == $1 }) { return route.methods }
+            if zip(route.pattern, components).allSatisfy({ $0 == "*" || $0 == $1 }) { return (route.template, route.methods) }
         }
         return nil
     }
@@ -147,8 +157,22 @@ struct APIMiddleware: RouterMiddleware {
             logger.error("API handler failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = try APIError.internalError().response(from: request, context: context)
         }
-        let route = context.endpointPath ?? "unmatched"
+        let route = context.endpointPath ?? APIServer.route(path: request.uri.path)?.template ?? "unmatched"
         environment.onResponse(request.method.rawValue, route, response.status.code)
+        return response
+    }
+}
+
+/// HEAD is GET without the body (RFC 9110 §9.3.2): rewritten before routing.
+struct HeadAsGet<Inner: HTTPResponder>: HTTPResponder {
+    let inner: Inner
+
+    func respond(to request: Request, context: Inner.Context) async throws -> Response {
+        guard request.method == .head else { return try await inner.respond(to: request, context: context) }
+        var head = request.head
+        head.method = .get
+        var response = try await inner.respond(to: Request(head: head, body: request.body), context: context)
+        response.body = ResponseBody()
         return response
     }
 }

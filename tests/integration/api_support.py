@@ -54,7 +54,8 @@ def payer_body(ref="ACME", **overrides):
 
 
 def job_body(payer_ref="ACME", template="reminder-1", case_ref=None, **overrides):
-    body = {"payer_ref": payer_ref, "channel": "email", "template": template, "data": sample(template)}
+    known = (SAMPLES / f"{template}.json").exists()
+    body = {"payer_ref": payer_ref, "channel": "email", "template": template, "data": sample(template if known else "reminder-1")}
     if case_ref is not None:
         body["case_ref"] = case_ref
     body.update(overrides)
@@ -76,6 +77,7 @@ class ApiServer:
 api:
   listen: 127.0.0.1:{self.port}
   tokens_file: {self.tokens_file}
+  openapi_file: {REPO / 'openapi.yaml'}
 """
         for line in api_extra.strip().splitlines():
             api += f"  {line.strip()}\n"
