@@ -80,11 +80,15 @@ public final class Dispatcher: Service, Sendable {
         var session: (any EmailSession)?
         defer { if let session { Task { await session.close() } } }
         var storeFailures = 0
-        while !isStopping {
+        // Cancellation (the service group giving up, e.g. the API could not bind) ends
+        // the loop as surely as a graceful shutdown: never spin on a cancelled task.
+        while !isStopping && !Task.isCancelled {
             let claimed: [ClaimedJob]
             do {
                 claimed = try await store.claim(owner: owner, limit: settings.batchSize, leaseSeconds: settings.lease)
                 storeFailures = 0
+            } catch is CancellationError {
+                return
             } catch {
                 storeFailures += 1
                 logger.error("claim failed", metadata: ["worker": "\(owner)", "error": "\(error)"])
@@ -98,7 +102,7 @@ public final class Dispatcher: Service, Sendable {
             }
             busyWorkers.withLock { $0 += 1 }
             for (position, item) in claimed.enumerated() {
-                if isStopping {
+                if isStopping || Task.isCancelled {
                     let rest = claimed[position...].map(\.job)
                     do {
                         try await store.release(rest, owner: owner, reason: "shutdown before dispatch")
@@ -129,7 +133,7 @@ public final class Dispatcher: Service, Sendable {
     func pause(seconds: Double) async {
         let start = wakeups.withLock { $0 }
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline, !isStopping, wakeups.withLock({ $0 }) == start {
+        while ContinuousClock.now < deadline, !isStopping, !Task.isCancelled, wakeups.withLock({ $0 }) == start {
             try? await Task.sleep(for: .milliseconds(min(50, Int(seconds * 1000))))
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RelanceCore
 import Synchronization
 
 /// One line per log record on stdout, logfmt (`at=… level=info msg="…" key=value`)
@@ -56,18 +57,6 @@ public struct LineLogHandler: LogHandler {
 
     /// A JSON string literal; logfmt quotes its values the same way.
     static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSONValue.string(value).jsonText
     }
 }

@@ -69,7 +69,14 @@ struct Serve: AsyncParsableCommand {
         runtime.logger.info(
             "relance serving",
             metadata: ["database": "\(runtime.config.databasePath)", "templates": "\(runtime.config.templatesDirectory)"])
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            if let api = runtime.config.api, "\(error)".contains("bind(") {
+                throw CLIError("the HTTP API cannot listen on \(api.settings.host):\(api.settings.port) (api.listen): \(error)")
+            }
+            throw error
+        }
     }
 }
 

@@ -171,3 +171,21 @@ def test_operator_settles_an_uncertain_job(relance_smtp, smtp):
     busy = r.enqueue("P", case="C")
     refused = r.run("jobs", "resolve", str(busy), "cancel", check=False)
     assert refused.returncode != 0 and "only a finished job" in refused.stderr
+
+
+def test_api_port_in_use_fails_fast_with_a_clear_error(tmp_path):
+    import socket as socketlib
+    from conftest import Relance
+
+    with socketlib.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = Relance(tmp_path, extra=f"api:\n  listen: 127.0.0.1:{port}\n")
+        r.run("migrate")
+        started = time.monotonic()
+        result = r.run("serve", check=False, timeout=60)
+        assert result.returncode != 0
+        assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+        # Regression: the cancelled dispatcher used to spin instead of exiting.
+        assert time.monotonic() - started < 30
