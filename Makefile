@@ -14,7 +14,7 @@ PY_PACKAGES := pytest==9.0.3 aiosmtpd==1.4.6
 BIN := .build/debug/relance
 PREFIX ?= /usr/local
 
-.PHONY: all deps deps-system deps-python build release run test test-unit test-integration bench clean check-templates
+.PHONY: format lint all deps deps-system deps-python build release run test test-unit test-integration bench clean check-templates
 
 all: build
 
@@ -63,6 +63,12 @@ bench: deps-python release
 	fi
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/email_bench.py $(BENCH_ARGS)
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/api_bench.py
+
+format:
+	$(SWIFT) format -i -r Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
 clean:
 	rm -rf .build $(VENV) var

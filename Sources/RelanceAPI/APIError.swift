@@ -24,8 +24,12 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         error.headers[.wwwAuthenticate] = "Bearer realm=\"relance\""
         return error
     }
-    public static func forbidden(_ message: String) -> APIError { .init(status: .forbidden, code: "forbidden", message: message) }
-    public static func notFound(_ message: String) -> APIError { .init(status: .notFound, code: "not_found", message: message) }
+    public static func forbidden(_ message: String) -> APIError {
+        .init(status: .forbidden, code: "forbidden", message: message)
+    }
+    public static func notFound(_ message: String) -> APIError {
+        .init(status: .notFound, code: "not_found", message: message)
+    }
     public static func methodNotAllowed(_ message: String) -> APIError {
         .init(status: .methodNotAllowed, code: "method_not_allowed", message: message)
     }
@@ -36,7 +40,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         .init(status: .contentTooLarge, code: "payload_too_large", message: "request body larger than \(limit) bytes")
     }
     public static func unsupportedMediaType(_ type: String) -> APIError {
-        .init(status: .unsupportedMediaType, code: "unsupported_media_type", message: "expected application/json, got \(type)")
+        .init(
+            status: .unsupportedMediaType, code: "unsupported_media_type",
+            message: "expected application/json, got \(type)")
     }
     public static func validation(_ fields: [FieldError]) -> APIError {
         .init(
@@ -72,6 +78,7 @@ enum JSONResponse {
         buffer.writeString(value.jsonText)
         buffer.writeString("\n")
         return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: buffer))
     }
 }

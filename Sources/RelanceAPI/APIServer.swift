@@ -23,8 +23,10 @@ public struct APISettings: Sendable {
     /// Jobs per POST /v1/jobs batch.
     public var maxBatch: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8425, openHealth: Bool = true, openMetrics: Bool = true,
-                maxBodyBytes: Int = 1 << 20, maxBatch: Int = 1000) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8425, openHealth: Bool = true, openMetrics: Bool = true,
+        maxBodyBytes: Int = 1 << 20, maxBatch: Int = 1000
+    ) {
         self.host = host
         self.port = port
         self.openHealth = openHealth
@@ -52,8 +54,10 @@ public struct APIEnvironment: Sendable {
 
     public init(
         store: any JobStore, intake: any JobIntake, tokens: APITokens, openAPIDocument: String,
-        readiness: @escaping @Sendable () async -> [String: String?], metricsText: @escaping @Sendable () async -> String,
-        onEnqueued: @escaping @Sendable (_ channels: [String], _ due: Bool) -> Void, onResponse: @escaping @Sendable (String, String, Int) -> Void
+        readiness: @escaping @Sendable () async -> [String: String?],
+        metricsText: @escaping @Sendable () async -> String,
+        onEnqueued: @escaping @Sendable (_ channels: [String], _ due: Bool) -> Void,
+        onResponse: @escaping @Sendable (String, String, Int) -> Void
     ) {
         self.store = store
         self.intake = intake
@@ -117,7 +121,9 @@ public enum APIServer {
     static func route(path: String) -> (template: String, methods: [HTTPRequest.Method])? {
         let components = path.split(separator: "/").map(String.init)
         for route in routes where route.pattern.count == components.count {
-            if zip(route.pattern, components).allSatisfy({ $0 == "*" || $0 == $1 }) { return (route.template, route.methods) }
+            if zip(route.pattern, components).allSatisfy({ $0 == "*" || $0 == $1 }) {
+                return (route.template, route.methods)
+            }
         }
         return nil
     }
@@ -146,13 +152,16 @@ struct APIMiddleware: RouterMiddleware {
                 answer.headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
                 response = answer
             } else {
-                response = try APIError.notFound("no such resource: \(request.uri.path)").response(from: request, context: context)
+                response = try APIError.notFound("no such resource: \(request.uri.path)").response(
+                    from: request, context: context)
             }
         } catch let error as any HTTPResponseError {
             // Errors from Hummingbird itself (e.g. a body over its limits): same JSON shape.
             let status = error.status
-            let code = status == .contentTooLarge ? "payload_too_large" : (status.code < 500 ? "bad_request" : "internal")
-            response = try APIError(status: status, code: code, message: status.reasonPhrase).response(from: request, context: context)
+            let code =
+                status == .contentTooLarge ? "payload_too_large" : (status.code < 500 ? "bad_request" : "internal")
+            response = try APIError(status: status, code: code, message: status.reasonPhrase).response(
+                from: request, context: context)
         } catch {
             logger.error("API handler failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = try APIError.internalError().response(from: request, context: context)

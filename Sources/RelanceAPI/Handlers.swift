@@ -34,7 +34,8 @@ struct Handlers: Sendable {
     /// Reads and parses a JSON body within the size limit.
     func readJSON(_ request: Request) async throws -> JSONValue {
         if let type = request.headers[.contentType] {
-            let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            let mediaType =
+                type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
             guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
                 throw APIError.unsupportedMediaType(type)
             }
@@ -83,7 +84,9 @@ struct Handlers: Sendable {
         }
         if !isBatch, let header = request.headers[.init("Idempotency-Key")!] {
             guard !header.isEmpty, header.count <= 200 else {
-                throw APIError.validation([FieldError("/idempotency_key", "the Idempotency-Key header must be 1 to 200 characters")])
+                throw APIError.validation([
+                    FieldError("/idempotency_key", "the Idempotency-Key header must be 1 to 200 characters")
+                ])
             }
             if case .object(var fields) = items[0].value {
                 if let field = fields["idempotency_key"]?.stringValue, field != header {
@@ -123,7 +126,10 @@ struct Handlers: Sendable {
         }
         let anyCreated = !created.isEmpty
         let answers = results.map { result -> JSONValue in
-            ["id": .number(String(result.id)), "state": .string(result.state.rawValue), "created": .bool(result.created)]
+            [
+                "id": .number(String(result.id)), "state": .string(result.state.rawValue),
+                "created": .bool(result.created),
+            ]
         }
         if isBatch { return json(anyCreated ? .created : .ok, ["jobs": .array(answers)]) }
         return json(anyCreated ? .created : .ok, answers[0])
@@ -145,17 +151,26 @@ struct Handlers: Sendable {
         var errors: [FieldError] = []
         var filter = JobFilter(limit: 50)
         if let state = query.get("state") {
-            if let s = JobState(rawValue: state) { filter.state = s } else {
-                errors.append(FieldError("/state", "unknown state '\(state)' (\(JobState.allCases.map(\.rawValue).joined(separator: ", ")))"))
+            if let s = JobState(rawValue: state) {
+                filter.state = s
+            } else {
+                errors.append(
+                    FieldError(
+                        "/state",
+                        "unknown state '\(state)' (\(JobState.allCases.map(\.rawValue).joined(separator: ", ")))"))
             }
         }
         if let limit = query.get("limit") {
-            if let n = Int(limit), (1...500).contains(n) { filter.limit = n } else {
+            if let n = Int(limit), (1...500).contains(n) {
+                filter.limit = n
+            } else {
                 errors.append(FieldError("/limit", "must be a whole number from 1 to 500"))
             }
         }
         if let cursor = query.get("cursor") {
-            if let after = Int64(cursor), after >= 0 { filter.afterID = after } else {
+            if let after = Int64(cursor), after >= 0 {
+                filter.afterID = after
+            } else {
                 errors.append(FieldError("/cursor", "not a cursor returned by this API"))
             }
         }
@@ -236,7 +251,9 @@ struct Handlers: Sendable {
         var object: [String: JSONValue] = [:]
         for (name, problem) in checks { object[name] = .string(problem ?? "ok") }
         let ready = checks.values.allSatisfy { $0 == nil }
-        return json(ready ? .ok : .serviceUnavailable, ["status": .string(ready ? "ready" : "unavailable"), "checks": .object(object)])
+        return json(
+            ready ? .ok : .serviceUnavailable,
+            ["status": .string(ready ? "ready" : "unavailable"), "checks": .object(object)])
     }
 
     func metrics(_ request: Request) async throws -> Response {

@@ -26,7 +26,10 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         func invalid(_ reason: String) -> Invalid { Invalid(address: raw, reason: reason) }
         guard !address.isEmpty else { throw invalid("empty") }
         guard address.utf8.count <= 254 else { throw invalid("longer than 254 characters") }
-        guard !address.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+        guard
+            !address.unicodeScalars.contains(where: {
+                $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F
+            })
         else { throw invalid("contains a space or a control character") }
         guard let at = address.lastIndex(of: "@") else { throw invalid("missing '@'") }
         let local = address[..<at]
@@ -45,7 +48,8 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         for label in labels {
             guard !label.isEmpty else { throw invalid("empty label in domain '\(domain)'") }
             guard label.utf8.count <= 63 else { throw invalid("domain label longer than 63 characters") }
-            guard label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }), !label.hasPrefix("-"), !label.hasSuffix("-")
+            guard label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }), !label.hasPrefix("-"),
+                !label.hasSuffix("-")
             else { throw invalid("invalid domain label '\(label)'") }
         }
         guard labels.last!.allSatisfy({ !$0.isNumber }) else { throw invalid("top-level domain is numeric") }

@@ -31,7 +31,8 @@ public struct EnqueueRequest: Sendable {
         }
         var errors: [FieldError] = []
         for key in o.keys.sorted() where !fields.contains(key) {
-            errors.append(FieldError("\(pointer)/\(key)", "unknown field (known: \(fields.sorted().joined(separator: ", ")))"))
+            errors.append(
+                FieldError("\(pointer)/\(key)", "unknown field (known: \(fields.sorted().joined(separator: ", ")))"))
         }
         func string(_ key: String, required: Bool = false, max: Int = 200) -> String? {
             switch o[key] {
@@ -76,7 +77,9 @@ public struct EnqueueRequest: Sendable {
         case .some(.object): dataValue = o["data"]!; dataText = dataValue.jsonText
         case .some(.string(let s)):
             // Accept data given as a JSON text, as a SQL writer would store it.
-            if let parsed = try? JSONValue.parse(s), case .object = parsed { dataText = s; dataValue = parsed } else {
+            if let parsed = try? JSONValue.parse(s), case .object = parsed {
+                dataText = s; dataValue = parsed
+            } else {
                 errors.append(FieldError("\(pointer)/data", "must be a JSON object"))
             }
         default: errors.append(FieldError("\(pointer)/data", "must be a JSON object"))
@@ -86,15 +89,21 @@ public struct EnqueueRequest: Sendable {
         }
         var runAt: String?
         if let text = string("run_at", max: 64) {
-            if let date = Timestamp.date(from: text) { runAt = Timestamp.string(from: date) } else {
-                errors.append(FieldError("\(pointer)/run_at", "'\(text)' is not an ISO 8601 date-time such as 2026-11-23T09:00:00Z"))
+            if let date = Timestamp.date(from: text) {
+                runAt = Timestamp.string(from: date)
+            } else {
+                errors.append(
+                    FieldError(
+                        "\(pointer)/run_at", "'\(text)' is not an ISO 8601 date-time such as 2026-11-23T09:00:00Z"))
             }
         }
         var priority = 0
         switch o["priority"] {
         case .none, .some(.null): break
         case .some(.number(let n)):
-            if let p = Int(n), (-1000...1000).contains(p) { priority = p } else {
+            if let p = Int(n), (-1000...1000).contains(p) {
+                priority = p
+            } else {
                 errors.append(FieldError("\(pointer)/priority", "must be a whole number from -1000 to 1000"))
             }
         default: errors.append(FieldError("\(pointer)/priority", "must be a whole number"))
@@ -109,10 +118,14 @@ public struct EnqueueRequest: Sendable {
     }
 
     public static func parsePayer(_ value: JSONValue, pointer: String) -> Result<PayerProfile, InvalidFields> {
-        guard case .object(let o) = value else { return .failure(InvalidFields([FieldError(pointer, "must be a JSON object")])) }
+        guard case .object(let o) = value else {
+            return .failure(InvalidFields([FieldError(pointer, "must be a JSON object")]))
+        }
         var errors: [FieldError] = []
         for key in o.keys.sorted() where !payerFields.contains(key) {
-            errors.append(FieldError("\(pointer)/\(key)", "unknown field (known: \(payerFields.sorted().joined(separator: ", ")))"))
+            errors.append(
+                FieldError(
+                    "\(pointer)/\(key)", "unknown field (known: \(payerFields.sorted().joined(separator: ", ")))"))
         }
         let payer: PayerProfile
         do {
@@ -124,7 +137,9 @@ public struct EnqueueRequest: Sendable {
             return .failure(InvalidFields(errors + [FieldError("\(pointer)/\(path)", "has the wrong type")]))
         } catch let DecodingError.dataCorrupted(context) {
             let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "/")
-            return .failure(InvalidFields(errors + [FieldError("\(pointer)/\(path)", "has an invalid value (channels: email, sms, letter)")]))
+            return .failure(
+                InvalidFields(
+                    errors + [FieldError("\(pointer)/\(path)", "has an invalid value (channels: email, sms, letter)")]))
         } catch {
             return .failure(InvalidFields(errors + [FieldError(pointer, "\(error)")]))
         }
@@ -132,4 +147,3 @@ public struct EnqueueRequest: Sendable {
         return errors.isEmpty ? .success(payer) : .failure(InvalidFields(errors))
     }
 }
-

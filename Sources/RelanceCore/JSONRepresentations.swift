@@ -7,7 +7,8 @@ extension Job {
             "id": .number(String(id)), "idempotency_key": optional(idempotencyKey), "payer_ref": .string(payerRef),
             "case_ref": optional(caseRef), "channel": .string(channel), "template": .string(template),
             "state": .string(state.rawValue), "attempt": .number(String(attempt)), "run_at": .string(runAt),
-            "priority": .number(String(priority)), "last_error": optional(lastError), "provider_ref": optional(providerRef),
+            "priority": .number(String(priority)), "last_error": optional(lastError),
+            "provider_ref": optional(providerRef),
             "created_at": .string(createdAt), "updated_at": .string(updatedAt),
             "data": (try? JSONValue.parse(data)) ?? .string(data),
         ])
@@ -19,7 +20,8 @@ extension DeliveryEvent {
         .object([
             "id": .number(String(id)), "job_id": .number(String(jobID)), "attempt": .number(String(attempt)),
             "at": .string(at), "event": .string(kind.rawValue), "channel": .string(channel),
-            "case_ref": caseRef.map(JSONValue.string) ?? .null, "detail": detail.objectValue.map(JSONValue.object) ?? [:],
+            "case_ref": caseRef.map(JSONValue.string) ?? .null,
+            "detail": detail.objectValue.map(JSONValue.object) ?? [:],
         ])
     }
 }

@@ -5,7 +5,9 @@ extension PayerProfile {
     public func validate(prefix: String = "") -> [FieldError] {
         var errors: [FieldError] = []
         if ref.isEmpty || ref.count > 200 { errors.append(FieldError("\(prefix)/ref", "must be 1 to 200 characters")) }
-        if ref.contains(where: { $0.isNewline }) { errors.append(FieldError("\(prefix)/ref", "must not contain a line break")) }
+        if ref.contains(where: { $0.isNewline }) {
+            errors.append(FieldError("\(prefix)/ref", "must not contain a line break"))
+        }
         if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 300 {
             errors.append(FieldError("\(prefix)/name", "must be 1 to 300 characters"))
         }
@@ -13,9 +15,12 @@ extension PayerProfile {
             errors.append(FieldError("\(prefix)/locale", "'\(locale)' is not a BCP 47 language tag such as fr-FR"))
         }
         if TimeZone(identifier: timezone) == nil || !timezone.contains("/") && timezone != "UTC" {
-            errors.append(FieldError("\(prefix)/timezone", "'\(timezone)' is not an IANA time zone such as Europe/Paris"))
+            errors.append(
+                FieldError("\(prefix)/timezone", "'\(timezone)' is not an IANA time zone such as Europe/Paris"))
         }
-        if segment.isEmpty || segment.count > 50 || !segment.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+        if segment.isEmpty || segment.count > 50
+            || !segment.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        {
             errors.append(FieldError("\(prefix)/segment", "must be a short word of letters, digits, '-' or '_'"))
         }
         if let email {
@@ -25,7 +30,9 @@ extension PayerProfile {
             errors.append(FieldError("\(prefix)/phone", "'\(phone)' is not an E.164 number such as +33612345678"))
         }
         if let lines = postalAddress {
-            if lines.isEmpty || lines.count > 7 { errors.append(FieldError("\(prefix)/postal_address", "must have 1 to 7 lines")) }
+            if lines.isEmpty || lines.count > 7 {
+                errors.append(FieldError("\(prefix)/postal_address", "must have 1 to 7 lines"))
+            }
             for (i, line) in lines.enumerated() where line.contains(where: { $0.isNewline }) || line.count > 100 {
                 errors.append(FieldError("\(prefix)/postal_address/\(i)", "must be one line of at most 100 characters"))
             }
@@ -44,8 +51,11 @@ extension PayerProfile {
     /// A BCP 47 tag shape (RFC 5646): a 2–3 letter language, then subtags of 1–8 letters or digits.
     public static func isLanguageTag(_ s: String) -> Bool {
         let parts = s.split(separator: "-", omittingEmptySubsequences: false)
-        guard let language = parts.first, (2...3).contains(language.count), language.allSatisfy({ $0.isASCII && $0.isLetter })
+        guard let language = parts.first, (2...3).contains(language.count),
+            language.allSatisfy({ $0.isASCII && $0.isLetter })
         else { return false }
-        return parts.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+        return parts.dropFirst().allSatisfy {
+            (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        }
     }
 }

@@ -33,7 +33,9 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// What to do after a transient failure of attempt `attempt` of a job due `age` seconds ago.
-    public func decision(afterAttempt attempt: Int, maxAttemptsOverride: Int? = nil, age: Double, unit: Double) -> RetryDecision {
+    public func decision(afterAttempt attempt: Int, maxAttemptsOverride: Int? = nil, age: Double, unit: Double)
+        -> RetryDecision
+    {
         let limit = maxAttemptsOverride ?? maxAttempts
         if attempt >= limit {
             return .giveUp(reason: "no attempt left (\(attempt) of \(limit) used)")

@@ -154,7 +154,8 @@ public final class Dispatcher: Service, Sendable {
             do {
                 composed = try composer.withLock { $0 }.compose(job: job, payer: payer)
             } catch {
-                try await store.complete(job, owner: owner, outcome: .permanent(.composing(error)), retry: retry, random: 0)
+                try await store.complete(
+                    job, owner: owner, outcome: .permanent(.composing(error)), retry: retry, random: 0)
                 return
             }
             let permission = try await store.beginDispatch(
@@ -163,7 +164,8 @@ public final class Dispatcher: Service, Sendable {
             case .proceed: break
             case .cancelled, .leaseLost:
                 if permission == .leaseLost {
-                    logger.warning("lease lost before dispatch; another worker has the job", metadata: ["job": "\(job.id)"])
+                    logger.warning(
+                        "lease lost before dispatch; another worker has the job", metadata: ["job": "\(job.id)"])
                 }
                 return
             }
@@ -172,7 +174,8 @@ public final class Dispatcher: Service, Sendable {
             if let session {
                 outcome = await session.send(composed.email)
             } else {
-                outcome = .transient(DispatchFailure(reason: "transport", message: "no transport session could be opened"))
+                outcome = .transient(
+                    DispatchFailure(reason: "transport", message: "no transport session could be opened"))
             }
             metrics?.observe(channel: job.channel, outcome: outcome, duration: ContinuousClock.now - started)
             let recorded = try await store.complete(

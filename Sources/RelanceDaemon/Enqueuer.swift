@@ -33,11 +33,17 @@ public struct Enqueuer: JobIntake {
             let job = request.job
             var payer = inlinePayers[job.payerRef]
             if payer == nil {
-                if storedPayers[job.payerRef] == nil { storedPayers[job.payerRef] = try await store.payer(ref: job.payerRef) }
+                if storedPayers[job.payerRef] == nil {
+                    storedPayers[job.payerRef] = try await store.payer(ref: job.payerRef)
+                }
                 payer = storedPayers[job.payerRef] ?? nil
             }
             guard let payer else {
-                errors.append(FieldError("\(pointer)/payer_ref", "payer '\(job.payerRef)' does not exist (create it with `relance payer upsert` or give a `payer` object)"))
+                errors.append(
+                    FieldError(
+                        "\(pointer)/payer_ref",
+                        "payer '\(job.payerRef)' does not exist (create it with `relance payer upsert` or give a `payer` object)"
+                    ))
                 continue
             }
             errors += check(job, data: request.data, payer: payer, pointer: pointer)
@@ -51,26 +57,36 @@ public struct Enqueuer: JobIntake {
     func check(_ job: NewJob, data: JSONValue, payer: PayerProfile, pointer: String) -> [FieldError] {
         let catalog = composer.catalog
         guard catalog.hasMessage(job.template) else {
-            return [FieldError("\(pointer)/template", "unknown template '\(job.template)' (known: \(catalog.messages.joined(separator: ", ")))")]
+            return [
+                FieldError(
+                    "\(pointer)/template",
+                    "unknown template '\(job.template)' (known: \(catalog.messages.joined(separator: ", ")))")
+            ]
         }
         var errors: [FieldError] = []
         switch job.channel {
         case .email:
             for part in [TemplatePart.emailSubject, .emailText] {
                 do {
-                    _ = try catalog.resolve(message: job.template, part: part, locale: payer.locale, segment: payer.segment)
+                    _ = try catalog.resolve(
+                        message: job.template, part: part, locale: payer.locale, segment: payer.segment)
                 } catch {
                     errors.append(FieldError("\(pointer)/template", "\(error)"))
                 }
             }
             let payerPointer = "\(pointer)/payer"
             if let address = payer.email, !address.isEmpty {
-                do { _ = try EmailAddress(address) } catch { errors.append(FieldError("\(payerPointer)/email", "\(error)")) }
+                do { _ = try EmailAddress(address) } catch {
+                    errors.append(FieldError("\(payerPointer)/email", "\(error)"))
+                }
             } else {
                 errors.append(FieldError("\(payerPointer)/email", "payer \(payer.ref) has no e-mail address"))
             }
         case .sms, .letter:
-            errors.append(FieldError("\(pointer)/channel", "no transport for channel '\(job.channel.rawValue)' in this version (only email)"))
+            errors.append(
+                FieldError(
+                    "\(pointer)/channel",
+                    "no transport for channel '\(job.channel.rawValue)' in this version (only email)"))
         }
         errors += MessageContext.check(data: data, pointer: "\(pointer)/data")
         return errors

@@ -28,13 +28,17 @@ public struct MessageComposer: Sendable {
             throw DispatchFailure(reason: "data", message: "unknown channel '\(job.channel)' (email, sms, letter)")
         }
         guard channel == .email else {
-            throw DispatchFailure(reason: "channel", message: "no transport for channel '\(channel.rawValue)' in this version (only email)")
+            throw DispatchFailure(
+                reason: "channel",
+                message: "no transport for channel '\(channel.rawValue)' in this version (only email)")
         }
         do {
             let context = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today)
             var parts: [TemplatePart] = [.emailSubject, .emailText]
-            if (try? catalog.resolve(message: job.template, part: .emailHTML, locale: payer.locale, segment: payer.segment)) != nil {
+            if (try? catalog.resolve(
+                message: job.template, part: .emailHTML, locale: payer.locale, segment: payer.segment)) != nil
+            {
                 parts.append(.emailHTML)
             }
             return try catalog.render(message: job.template, parts: parts, payer: payer, context: context)
@@ -66,7 +70,8 @@ public struct MessageComposer: Sendable {
             messageID: "relance.job-\(job.id).\(job.attempt)@\(email.messageIDDomain)", date: today, headers: headers)
         let mime = MIMEWriter.render(message)
         let outgoing = OutgoingEmail(
-            jobID: job.id, attempt: job.attempt, envelopeFrom: email.from, recipients: [recipient], bytes: Array(mime.utf8))
+            jobID: job.id, attempt: job.attempt, envelopeFrom: email.from, recipients: [recipient],
+            bytes: Array(mime.utf8))
         return Composed(rendered: rendered, email: outgoing, mime: mime)
     }
 }

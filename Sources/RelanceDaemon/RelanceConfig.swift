@@ -60,7 +60,8 @@ public struct RelanceConfig: Sendable {
         "state_directory": .string, "database.path": .string, "database.busy_timeout": .duration,
         "templates.directory": .string, "templates.default_locale": .string,
         "creditor.name": .string, "creditor.email": .string, "creditor.phone": .string, "creditor.website": .string,
-        "creditor.address": .stringList, "creditor.registration": .string, "creditor.iban": .string, "creditor.bic": .string,
+        "creditor.address": .stringList, "creditor.registration": .string, "creditor.iban": .string,
+        "creditor.bic": .string,
         "email.transport": .string, "email.from": .string, "email.from_name": .string, "email.reply_to": .string,
         "email.message_id_domain": .string, "email.outbox_directory": .string,
         "smtp.host": .string, "smtp.port": .int, "smtp.security": .string, "smtp.username": .string,
@@ -68,7 +69,8 @@ public struct RelanceConfig: Sendable {
         "smtp.timeout": .duration, "smtp.ca_file": .string,
         "dispatcher.concurrency": .int, "dispatcher.batch_size": .int, "dispatcher.poll_interval": .duration,
         "dispatcher.lease": .duration, "dispatcher.drain_timeout": .duration,
-        "retry.base_delay": .duration, "retry.max_delay": .duration, "retry.max_attempts": .int, "retry.max_age": .duration,
+        "retry.base_delay": .duration, "retry.max_delay": .duration, "retry.max_attempts": .int,
+        "retry.max_age": .duration,
         "sweeper.interval": .duration, "retention.finished_jobs": .duration, "retention.prune_interval": .duration,
         "log.level": .string, "log.format": .string,
         "api.enabled": .bool, "api.listen": .string, "api.tokens_file": .string, "api.open_health": .bool,
@@ -109,7 +111,9 @@ public struct RelanceConfig: Sendable {
             throw ConfigError("config file \(path) is not valid YAML: \(error)")
         }
         guard let node else { return }
-        guard let mapping = node.mapping else { throw ConfigError("config file \(path): the top level must be a mapping of keys") }
+        guard let mapping = node.mapping else {
+            throw ConfigError("config file \(path): the top level must be a mapping of keys")
+        }
         var problems: [String] = []
         func walk(_ mapping: Node.Mapping, prefix: String) {
             for (keyNode, value) in mapping {
@@ -119,7 +123,9 @@ public struct RelanceConfig: Sendable {
                     walk(nested, prefix: key + ".")
                 } else if keys[key] == nil {
                     let section = keys.keys.filter { $0.hasPrefix(prefix) }.sorted().map { $0.dropFirst(prefix.count) }
-                    problems.append("\(path)\(line): unknown key '\(key)'" + (prefix.isEmpty ? "" : " (known in this section: \(section.joined(separator: ", ")))"))
+                    problems.append(
+                        "\(path)\(line): unknown key '\(key)'"
+                            + (prefix.isEmpty ? "" : " (known in this section: \(section.joined(separator: ", ")))"))
                 }
             }
         }
@@ -128,7 +134,8 @@ public struct RelanceConfig: Sendable {
     }
 
     static func build(_ r: Reader, environment: [String: String]) throws -> RelanceConfig {
-        let checkoutTemplates = FileManager.default.fileExists(atPath: "Templates") ? "Templates" : "/usr/share/relance/templates"
+        let checkoutTemplates =
+            FileManager.default.fileExists(atPath: "Templates") ? "Templates" : "/usr/share/relance/templates"
         let state = try r.string("state_directory") ?? "var"
         let outbox = try r.string("email.outbox_directory") ?? state + "/outbox"
         let fromText = try r.string("email.from") ?? "relance@localhost.localdomain"
@@ -149,7 +156,9 @@ public struct RelanceConfig: Sendable {
                 password = try readSecret(file, key: "smtp.password_file", environment: environment)
             }
             let port = try r.int("smtp.port") ?? (security == .tls ? 465 : 587)
-            guard (1...65535).contains(port) else { throw ConfigError("\(r.file): smtp.port: \(port) is not a TCP port") }
+            guard (1...65535).contains(port) else {
+                throw ConfigError("\(r.file): smtp.port: \(port) is not a TCP port")
+            }
             smtp = SMTPSettings(
                 host: host, port: port, security: security, username: try r.string("smtp.username"), password: password,
                 heloName: try r.string("smtp.helo_name"), connectTimeout: try r.duration("smtp.connect_timeout") ?? 10,
@@ -170,16 +179,22 @@ public struct RelanceConfig: Sendable {
             drainTimeout: try r.duration("dispatcher.drain_timeout") ?? 30)
         if let smtp, dispatcher.lease <= smtp.connectTimeout + smtp.timeout {
             throw ConfigError(
-                "\(r.file): dispatcher.lease (\(dispatcher.lease) s) must be longer than smtp.connect_timeout + smtp.timeout (\(smtp.connectTimeout + smtp.timeout) s), or a slow send would be taken for a lost worker")
+                "\(r.file): dispatcher.lease (\(dispatcher.lease) s) must be longer than smtp.connect_timeout + smtp.timeout (\(smtp.connectTimeout + smtp.timeout) s), or a slow send would be taken for a lost worker"
+            )
         }
         let retry = RetryPolicy(
             baseDelay: try r.duration("retry.base_delay") ?? 30, maxDelay: try r.duration("retry.max_delay") ?? 3600,
-            maxAttempts: try r.int("retry.max_attempts", in: 1...100) ?? 8, maxAge: try r.duration("retry.max_age") ?? 3 * 86400)
+            maxAttempts: try r.int("retry.max_attempts", in: 1...100) ?? 8,
+            maxAge: try r.duration("retry.max_age") ?? 3 * 86400)
         let logFormat = try r.string("log.format") ?? "logfmt"
-        guard ["logfmt", "json"].contains(logFormat) else { throw ConfigError("\(r.file): log.format: '\(logFormat)' is not logfmt or json") }
+        guard ["logfmt", "json"].contains(logFormat) else {
+            throw ConfigError("\(r.file): log.format: '\(logFormat)' is not logfmt or json")
+        }
         let logLevel = try r.string("log.level") ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
-            throw ConfigError("\(r.file): log.level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+            throw ConfigError(
+                "\(r.file): log.level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical"
+            )
         }
         var config = RelanceConfig(
             stateDirectory: state, databasePath: try r.string("database.path") ?? state + "/relance.sqlite",
@@ -189,11 +204,13 @@ public struct RelanceConfig: Sendable {
             creditor: Creditor(
                 name: try r.string("creditor.name") ?? "", email: try r.string("creditor.email") ?? "",
                 phone: try r.string("creditor.phone") ?? "", website: try r.string("creditor.website") ?? "",
-                address: try r.stringList("creditor.address") ?? [], registration: try r.string("creditor.registration") ?? "",
+                address: try r.stringList("creditor.address") ?? [],
+                registration: try r.string("creditor.registration") ?? "",
                 iban: try r.string("creditor.iban") ?? "", bic: try r.string("creditor.bic") ?? ""),
             email: EmailSettings(
                 transport: transport, from: from, fromName: try r.string("email.from_name") ?? "", replyTo: replyTo,
-                messageIDDomain: try r.string("email.message_id_domain") ?? String(from.domain), outboxDirectory: outbox),
+                messageIDDomain: try r.string("email.message_id_domain") ?? String(from.domain), outboxDirectory: outbox
+            ),
             smtp: smtp, dispatcher: dispatcher, retry: retry, sweepInterval: try r.duration("sweeper.interval") ?? 5,
             retention: try r.duration("retention.finished_jobs") ?? 90 * 86400,
             pruneInterval: try r.duration("retention.prune_interval") ?? 3600, logLevel: logLevel, logFormat: logFormat,
@@ -216,10 +233,13 @@ public struct RelanceConfig: Sendable {
         var tokens = APITokens.none
         if let file = try r.string("api.tokens_file"), !file.isEmpty {
             let text = try readSecret(file, key: "api.tokens_file", environment: environment)
-            do { tokens = try APITokens.parse(text, source: file) } catch { throw ConfigError("api.tokens_file: \(error)") }
+            do { tokens = try APITokens.parse(text, source: file) } catch {
+                throw ConfigError("api.tokens_file: \(error)")
+            }
         }
         let maxBody = try r.int("api.max_body_bytes", in: 1024...(64 << 20)) ?? (1 << 20)
-        let defaultDocument = FileManager.default.fileExists(atPath: "openapi.yaml") ? "openapi.yaml" : "/usr/share/relance/openapi.yaml"
+        let defaultDocument =
+            FileManager.default.fileExists(atPath: "openapi.yaml") ? "openapi.yaml" : "/usr/share/relance/openapi.yaml"
         return APIConfig(
             settings: APISettings(
                 host: host.isEmpty ? "127.0.0.1" : host, port: port, openHealth: try r.bool("api.open_health") ?? true,
@@ -236,7 +256,8 @@ public struct RelanceConfig: Sendable {
         {
             path = credentials + "/" + file
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw ConfigError("\(key): cannot read secret file \(path)")
         }
         return text.trimmingCharacters(in: .newlines)

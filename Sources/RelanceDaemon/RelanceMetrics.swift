@@ -15,21 +15,34 @@ public final class RelanceMetrics: Sendable {
 
     public init() {}
 
-    static var providerResponses: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "relance", metricName: "provider_responses", unitName: "total",
-        helpText: "Provider answers to dispatch attempts, by class") }
-    static var dispatchDuration: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "relance", metricName: "dispatch_duration", unitName: "seconds",
-        helpText: "Time to hand one message to its provider") }
-    static var jobsEnqueued: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "relance", metricName: "jobs_enqueued", unitName: "total", helpText: "Jobs enqueued through the HTTP API") }
-    static var httpRequests: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "relance", metricName: "http_requests", unitName: "total", helpText: "HTTP API responses") }
-    static var jobs: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "relance", metricName: "jobs", unitName: "", helpText: "Jobs by state and channel") }
-    static var oldestDueAge: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "relance", metricName: "oldest_due_job_age", unitName: "seconds",
-        helpText: "How long the oldest due job has been waiting") }
+    static var providerResponses: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "provider_responses", unitName: "total",
+            helpText: "Provider answers to dispatch attempts, by class")
+    }
+    static var dispatchDuration: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "dispatch_duration", unitName: "seconds",
+            helpText: "Time to hand one message to its provider")
+    }
+    static var jobsEnqueued: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "jobs_enqueued", unitName: "total",
+            helpText: "Jobs enqueued through the HTTP API")
+    }
+    static var httpRequests: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "http_requests", unitName: "total", helpText: "HTTP API responses")
+    }
+    static var jobs: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "jobs", unitName: "", helpText: "Jobs by state and channel")
+    }
+    static var oldestDueAge: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "oldest_due_job_age", unitName: "seconds",
+            helpText: "How long the oldest due job has been waiting")
+    }
 
     /// After each dispatch attempt: its duration and the provider's answer class.
     public func observe(channel: String, outcome: DispatchOutcome, duration: Duration) {
@@ -39,8 +52,10 @@ public final class RelanceMetrics: Sendable {
         case .transient: outcomeClass = "transient"
         case .permanent: outcomeClass = "permanent"
         }
-        registry.makeCounter(descriptor: Self.providerResponses, labels: [("channel", channel), ("class", outcomeClass)])
-            .increment()
+        registry.makeCounter(
+            descriptor: Self.providerResponses, labels: [("channel", channel), ("class", outcomeClass)]
+        )
+        .increment()
         registry.makeDurationHistogram(
             descriptor: Self.dispatchDuration, labels: [("channel", channel)], buckets: Self.dispatchBuckets
         ).record(duration)
@@ -61,8 +76,10 @@ public final class RelanceMetrics: Sendable {
         if let statistics = try? await store.statistics() {
             for state in JobState.allCases {
                 for channel in Channel.allCases {
-                    registry.makeGauge(descriptor: Self.jobs, labels: [("state", state.rawValue), ("channel", channel.rawValue)])
-                        .set(Double(statistics.jobs[state.rawValue]?[channel.rawValue] ?? 0))
+                    registry.makeGauge(
+                        descriptor: Self.jobs, labels: [("state", state.rawValue), ("channel", channel.rawValue)]
+                    )
+                    .set(Double(statistics.jobs[state.rawValue]?[channel.rawValue] ?? 0))
                 }
             }
             registry.makeGauge(descriptor: Self.oldestDueAge).set(statistics.oldestDueAge)

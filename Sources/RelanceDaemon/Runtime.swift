@@ -14,7 +14,9 @@ public struct Runtime: Sendable {
     public let logger: Logger
 
     /// Loads the configuration, opens the store and (by default) runs migrations.
-    public static func open(configPath: String?, logger: Logger, migrate: Bool = true, logTrace: Bool = false) async throws -> Runtime {
+    public static func open(configPath: String?, logger: Logger, migrate: Bool = true, logTrace: Bool = false)
+        async throws -> Runtime
+    {
         let config = try await RelanceConfig.load(path: configPath)
         let traceLogger = TraceLogger(logger: logger)
         var sink: (@Sendable ([DeliveryEvent]) -> Void)?
@@ -56,7 +58,10 @@ public struct Runtime: Sendable {
             let result = try await store.sweep(maxAge: maxAge, maxAttempts: maxAttempts)
             if result != SweepResult() {
                 logger.notice(
-                    "sweep", metadata: ["requeued": "\(result.requeued)", "uncertain": "\(result.uncertain)", "dead": "\(result.dead)"])
+                    "sweep",
+                    metadata: [
+                        "requeued": "\(result.requeued)", "uncertain": "\(result.uncertain)", "dead": "\(result.dead)",
+                    ])
             }
         }
         let retention = config.retention
@@ -74,7 +79,8 @@ public struct Runtime: Sendable {
             .init(service: sweeper), .init(service: pruner),
         ]
         if let api = config.api {
-            services.append(.init(service: try apiApplication(api, composer: composer, dispatcher: dispatcher, metrics: metrics)))
+            services.append(
+                .init(service: try apiApplication(api, composer: composer, dispatcher: dispatcher, metrics: metrics)))
         }
         var configuration = ServiceGroupConfiguration(
             services: services,
@@ -91,12 +97,15 @@ extension Runtime {
         _ api: RelanceConfig.APIConfig, composer: MessageComposer, dispatcher: Dispatcher, metrics: RelanceMetrics
     ) throws -> any Service {
         let store = self.store
-        let document = (try? String(contentsOfFile: api.openAPIFile, encoding: .utf8))
+        let document =
+            (try? String(contentsOfFile: api.openAPIFile, encoding: .utf8))
             ?? "# OpenAPI document not found at \(api.openAPIFile)\n"
         if api.tokens.count == 0 {
             logger.warning("HTTP API has no tokens (api.tokens_file): every /v1 request will be refused")
         }
-        logger.info("HTTP API listening", metadata: ["address": "\(api.settings.host):\(api.settings.port)", "tokens": "\(api.tokens.count)"])
+        logger.info(
+            "HTTP API listening",
+            metadata: ["address": "\(api.settings.host):\(api.settings.port)", "tokens": "\(api.tokens.count)"])
         let templatesDirectory = config.templatesDirectory
         let environment = APIEnvironment(
             store: store, intake: Enqueuer(store: store, composer: composer), tokens: api.tokens,
@@ -110,7 +119,8 @@ extension Runtime {
                 } catch {
                     checks["database"] = "\(error)"
                 }
-                checks["templates"] = composer.catalog.messages.isEmpty ? "no template loaded from \(templatesDirectory)" : .some(nil)
+                checks["templates"] =
+                    composer.catalog.messages.isEmpty ? "no template loaded from \(templatesDirectory)" : .some(nil)
                 return checks
             },
             metricsText: { await metrics.text(store: store) },

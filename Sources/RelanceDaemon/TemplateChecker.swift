@@ -20,9 +20,11 @@ public struct TemplateChecker {
 
     public func run(today: Date = Date()) -> Report {
         var report = Report()
-        let sampleCreditor = creditor.name.isEmpty
+        let sampleCreditor =
+            creditor.name.isEmpty
             ? Creditor(
-                name: "Exemple SAS", email: "compta@exemple.fr", phone: "+33 1 23 45 67 89", address: ["1 rue de la Paix", "75002 Paris"],
+                name: "Exemple SAS", email: "compta@exemple.fr", phone: "+33 1 23 45 67 89",
+                address: ["1 rue de la Paix", "75002 Paris"],
                 registration: "RCS Paris 123 456 789", iban: "FR76 3000 6000 0112 3456 7890 189", bic: "AGRIFRPP")
             : creditor
         for message in catalog.messages {
@@ -36,14 +38,17 @@ public struct TemplateChecker {
             let segments = ["standard", "consumer"] + catalog.variants(of: message)
             for locale in catalog.locales {
                 for segment in Set(segments).sorted() {
-                    let payer = PayerProfile(ref: "SAMPLE", name: "Payeur <Exemple> & Fils", locale: locale, segment: segment)
+                    let payer = PayerProfile(
+                        ref: "SAMPLE", name: "Payeur <Exemple> & Fils", locale: locale, segment: segment)
                     do {
                         let context = try MessageContext.build(
                             payer: payer, creditor: sampleCreditor, caseRef: "C-SAMPLE", data: data, today: today)
                         let parts = TemplatePart.allCases.filter { catalog.parts(of: message).contains($0) }
-                        let rendered = try catalog.render(message: message, parts: parts, payer: payer, context: context)
+                        let rendered = try catalog.render(
+                            message: message, parts: parts, payer: payer, context: context)
                         report.rendered += parts.count
-                        for (part, text) in rendered.parts where text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                        for (part, text) in rendered.parts
+                        where text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                             report.problems.append("\(message)/\(locale)/\(part.rawValue) (\(segment)): renders empty")
                         }
                     } catch {

@@ -17,7 +17,8 @@ public enum TraceFormatter {
 
     public static func summary(_ job: Job) -> String {
         var parts = [
-            "\(job.id)", job.state.rawValue, "attempt=\(job.attempt)", job.channel, job.template, "payer=\(job.payerRef)",
+            "\(job.id)", job.state.rawValue, "attempt=\(job.attempt)", job.channel, job.template,
+            "payer=\(job.payerRef)",
         ]
         if let caseRef = job.caseRef { parts.append("case=\(caseRef)") }
         parts.append("run_at=\(job.runAt)")

@@ -72,7 +72,8 @@ public enum MIMEEncoding {
         if isPrintableASCII(clean) {
             let atext = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "!#$%&'*+-/=?^_`{|}~ "))
             if clean.unicodeScalars.allSatisfy({ atext.contains($0) }) && !clean.contains("=?") { return clean }
-            let escaped = clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            let escaped = clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+                of: "\"", with: "\\\"")
             return "\"" + escaped + "\""
         }
         return encodedWords(clean).joined(separator: " ")
@@ -188,7 +189,8 @@ public enum MIMEEncoding {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         return String(
-            format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[c.weekday! - 1], c.day!, months[c.month! - 1], c.year!,
+            format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[c.weekday! - 1], c.day!, months[c.month! - 1],
+            c.year!,
             c.hour!, c.minute!, c.second!)
     }
 }

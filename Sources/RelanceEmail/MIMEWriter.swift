@@ -27,7 +27,8 @@ public enum MIMEWriter {
         if let replyTo = message.replyTo { addressHeader("Reply-To", [replyTo]) }
         header("Subject", message.subject)
         out += "Date: \(MIMEEncoding.rfc5322Date(message.date))\r\n"
-        out += "Message-ID: <\(MIMEEncoding.sanitizeHeaderValue(message.messageID).replacingOccurrences(of: " ", with: ""))>\r\n"
+        out +=
+            "Message-ID: <\(MIMEEncoding.sanitizeHeaderValue(message.messageID).replacingOccurrences(of: " ", with: ""))>\r\n"
         out += "MIME-Version: 1.0\r\n"
         // RFC 3834: tells auto-responders not to answer, and marks the message as automatic.
         out += "Auto-Submitted: auto-generated\r\n"
@@ -73,7 +74,8 @@ public enum MIMEWriter {
         let filename = MIMEEncoding.sanitizeHeaderValue(attachment.filename)
         let parameter: String
         if MIMEEncoding.isPrintableASCII(filename) {
-            parameter = "filename=\"\(filename.replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "\\", with: ""))\""
+            parameter =
+                "filename=\"\(filename.replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "\\", with: ""))\""
         } else {
             // RFC 2231 for non-ASCII file names.
             let encoded = filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment"

@@ -1,3 +1,4 @@
+import Foundation
 import RelanceCore
 
 /// A display name and an address, as in `From: "Acme" <billing@acme.fr>`.
@@ -61,5 +62,3 @@ public struct EmailMessage: Sendable, Equatable {
             && a.headers.map { "\($0.0):\($0.1)" } == b.headers.map { "\($0.0):\($0.1)" }
     }
 }
-
-import Foundation

@@ -22,11 +22,15 @@ public struct OutboxTransport: EmailTransport, EmailSession {
             // Written whole then renamed: a reader never sees half a message.
             try Data(email.bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            return .transient(DispatchFailure(reason: "outbox", message: "cannot write \(path): \(error.localizedDescription)"))
+            return .transient(
+                DispatchFailure(reason: "outbox", message: "cannot write \(path): \(error.localizedDescription)"))
         }
         return .accepted(
             ProviderResponse(
                 text: "written to \(path)", providerRef: name,
-                detail: ["path": .string(path), "bytes": .number(String(email.bytes.count)), "sha256": .string(SHA256.hex(email.bytes))]))
+                detail: [
+                    "path": .string(path), "bytes": .number(String(email.bytes.count)),
+                    "sha256": .string(SHA256.hex(email.bytes)),
+                ]))
     }
 }

@@ -13,7 +13,9 @@ public struct SMTPReply: Sendable, Equatable {
         let lines = dialogue.split(whereSeparator: \.isNewline).map(String.init)
         for line in lines.reversed() {
             let chars = Array(line)
-            guard chars.count >= 3, chars[0...2].allSatisfy(\.isNumber), let code = Int(String(chars[0...2])) else { continue }
+            guard chars.count >= 3, chars[0...2].allSatisfy(\.isNumber), let code = Int(String(chars[0...2])) else {
+                continue
+            }
             if chars.count > 3 && chars[3] == "-" { continue }  // continuation of a multi-line reply
             return SMTPReply(code: code, enhancedCode: enhancedCode(in: line), text: line)
         }
@@ -35,7 +37,8 @@ public struct SMTPReply: Sendable, Equatable {
         let words = line.split(separator: " ")
         guard words.count >= 2 else { return nil }
         let parts = words[1].split(separator: ".")
-        guard parts.count == 3, ["2", "4", "5"].contains(parts[0]), parts.allSatisfy({ $0.allSatisfy(\.isNumber) && !$0.isEmpty })
+        guard parts.count == 3, ["2", "4", "5"].contains(parts[0]),
+            parts.allSatisfy({ $0.allSatisfy(\.isNumber) && !$0.isEmpty })
         else { return nil }
         return String(words[1])
     }
@@ -64,13 +67,16 @@ public enum SMTPClassification {
             // Authentication failures are the operator's configuration problem, not the
             // job's: retried (and visible in the trace) until someone fixes the credentials.
             case 530, 534, 535, 538:
-                return .transient(DispatchFailure(reason: "smtp_auth", message: message, code: reply.code, enhancedCode: reply.enhancedCode))
+                return .transient(
+                    DispatchFailure(
+                        reason: "smtp_auth", message: message, code: reply.code, enhancedCode: reply.enhancedCode))
             case 500..<600:
                 return .permanent(failure)
             default:
                 break
             }
         }
-        return .transient(DispatchFailure(reason: "network", message: transportError ?? "SMTP exchange failed without a reply"))
+        return .transient(
+            DispatchFailure(reason: "network", message: transportError ?? "SMTP exchange failed without a reply"))
     }
 }

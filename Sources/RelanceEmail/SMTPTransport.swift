@@ -151,13 +151,16 @@ final class SMTPConnection: EmailSession, @unchecked Sendable {
         if let password = settings.password { set(relance_curl_setopt_string(curl, CURLOPT_PASSWORD, password)) }
         guard setupError == CURLE_OK else {
             return .transient(
-                DispatchFailure(reason: "curl", message: "libcurl option refused: \(String(cString: curl_easy_strerror(setupError)))"))
+                DispatchFailure(
+                    reason: "curl",
+                    message: "libcurl option refused: \(String(cString: curl_easy_strerror(setupError)))"))
         }
 
         let result = curl_easy_perform(curl)
-        let dialogue = replies.pointee.data.map {
-            String(decoding: UnsafeRawBufferPointer(start: $0, count: replies.pointee.length), as: UTF8.self)
-        } ?? ""
+        let dialogue =
+            replies.pointee.data.map {
+                String(decoding: UnsafeRawBufferPointer(start: $0, count: replies.pointee.length), as: UTF8.self)
+            } ?? ""
         let reply = SMTPReply.last(in: dialogue)
         if result == CURLE_OK {
             let final = reply ?? SMTPReply(code: 250, enhancedCode: nil, text: "250 accepted")
@@ -170,6 +173,8 @@ final class SMTPConnection: EmailSession, @unchecked Sendable {
         // A reply only explains the failure if the server said no; a success from
         // before the network broke explains nothing.
         let failingReply = SMTPReply.lastRefusal(in: dialogue)
-        return SMTPClassification.classify(reply: failingReply, transportError: "\(error) (libcurl \(result.rawValue)) talking to \(settings.host):\(settings.port)")
+        return SMTPClassification.classify(
+            reply: failingReply,
+            transportError: "\(error) (libcurl \(result.rawValue)) talking to \(settings.host):\(settings.port)")
     }
 }

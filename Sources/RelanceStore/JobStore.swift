@@ -19,11 +19,13 @@ public protocol JobStore: Sendable {
 
     /// Records the rendered message and that sending starts, re-checking just before
     /// dispatch that the job is still ours and its case was not cancelled.
-    func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws -> DispatchPermission
+    func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws
+        -> DispatchPermission
 
     /// Records the outcome of an attempt. Returns false when the lease was lost.
     @discardableResult
-    func complete(_ job: Job, owner: String, outcome: DispatchOutcome, retry: RetryPolicy, random: Double) async throws -> Bool
+    func complete(_ job: Job, owner: String, outcome: DispatchOutcome, retry: RetryPolicy, random: Double) async throws
+        -> Bool
 
     /// Puts claimed jobs that were never dispatched back in the queue (graceful shutdown).
     func release(_ jobs: [Job], owner: String, reason: String) async throws
@@ -121,7 +123,9 @@ public struct JobFilter: Sendable {
     public var payerRef: String?
     public var limit: Int = 100
     public var afterID: Int64?
-    public init(state: JobState? = nil, caseRef: String? = nil, payerRef: String? = nil, limit: Int = 100, afterID: Int64? = nil) {
+    public init(
+        state: JobState? = nil, caseRef: String? = nil, payerRef: String? = nil, limit: Int = 100, afterID: Int64? = nil
+    ) {
         self.state = state
         self.caseRef = caseRef
         self.payerRef = payerRef

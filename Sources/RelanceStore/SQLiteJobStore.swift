@@ -47,7 +47,9 @@ public final class SQLiteJobStore: JobStore {
     // MARK: transactions
 
     /// Runs `body` in an IMMEDIATE transaction, then hands the events it recorded to the sink.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (Database, inout [DeliveryEvent]) throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (Database, inout [DeliveryEvent]) throws -> T)
+        async throws -> T
+    {
         let (result, events) = try await pool.writeWithoutTransaction { db -> (T, [DeliveryEvent]) in
             var events: [DeliveryEvent] = []
             var result: T?
@@ -138,7 +140,8 @@ public final class SQLiteJobStore: JobStore {
         }
         var address: [String]?
         if let text: String = row["postal_address"] {
-            guard let items = (try? JSONValue.parse(text))?.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+            guard let items = (try? JSONValue.parse(text))?.arrayValue, items.allSatisfy({ $0.stringValue != nil })
+            else {
                 return bad("postal_address", "is not a JSON array of strings")
             }
             address = items.compactMap(\.stringValue)
@@ -170,7 +173,9 @@ public final class SQLiteJobStore: JobStore {
             var lastNew: Int64 = 0
             for job in jobs {
                 if let key = job.idempotencyKey, let row = try Row.fetchOne(existing, arguments: [key]) {
-                    results.append(EnqueueResult(id: row["id"], state: JobState(rawValue: row["state"]) ?? .queued, created: false))
+                    results.append(
+                        EnqueueResult(id: row["id"], state: JobState(rawValue: row["state"]) ?? .queued, created: false)
+                    )
                     continue
                 }
                 let id = try Int64.fetchOne(
@@ -225,7 +230,9 @@ public final class SQLiteJobStore: JobStore {
                     arguments: [priority, limit - ids.count])
                 level = try Int.fetchOne(
                     db.cachedStatement(
-                        sql: "SELECT max(priority) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND priority < ?"),
+                        sql:
+                            "SELECT max(priority) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND priority < ?"
+                    ),
                     arguments: [priority])
             }
             guard !ids.isEmpty else { return [] }
@@ -244,14 +251,18 @@ public final class SQLiteJobStore: JobStore {
                 let job = Self.job(from: row)
                 try Self.record(db, &events, job: job, kind: .claimed, detail: ["worker": .string(owner)])
                 let payer: Result<PayerProfile, PayerUnusable>
-                if let payerRow = try Row.fetchOne(db, sql: "SELECT * FROM payers WHERE ref = ?", arguments: [job.payerRef]) {
+                if let payerRow = try Row.fetchOne(
+                    db, sql: "SELECT * FROM payers WHERE ref = ?", arguments: [job.payerRef])
+                {
                     payer = Self.payer(from: payerRow)
                 } else {
                     payer = .failure(PayerUnusable(message: "payer \(job.payerRef) does not exist"))
                 }
                 claimed.append(ClaimedJob(job: job, payer: payer))
             }
-            return claimed.sorted { ($0.job.priority, $1.job.runAt, $1.job.id) > ($1.job.priority, $0.job.runAt, $0.job.id) }
+            return claimed.sorted {
+                ($0.job.priority, $1.job.runAt, $1.job.id) > ($1.job.priority, $0.job.runAt, $0.job.id)
+            }
         }
     }
 
@@ -261,7 +272,8 @@ public final class SQLiteJobStore: JobStore {
         try await transaction { db, events in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT state, attempt, lease_owner, cancel_reason FROM jobs WHERE id = ?", arguments: [job.id]),
+                    db, sql: "SELECT state, attempt, lease_owner, cancel_reason FROM jobs WHERE id = ?",
+                    arguments: [job.id]),
                 row["state"] == "running", row["attempt"] == job.attempt, row["lease_owner"] == owner
             else { return .leaseLost }
             if let reason: String = row["cancel_reason"] {
@@ -393,10 +405,14 @@ public final class SQLiteJobStore: JobStore {
                     result.dead += 1
                     try Self.record(
                         db, &events, job: job, kind: .dead,
-                        detail: ["reason": .string("lease expired on every attempt (\(job.attempt)); the job may crash workers")])
+                        detail: [
+                            "reason": .string(
+                                "lease expired on every attempt (\(job.attempt)); the job may crash workers")
+                        ])
                 default:
                     result.requeued += 1
-                    try Self.record(db, &events, job: job, kind: .rescued, detail: ["reason": "lease expired before dispatch"])
+                    try Self.record(
+                        db, &events, job: job, kind: .rescued, detail: ["reason": "lease expired before dispatch"])
                 }
             }
             let old = try Row.fetchAll(
@@ -427,9 +443,12 @@ public final class SQLiteJobStore: JobStore {
             let job = Self.job(from: row)
             // Only settled jobs: a queued or running one belongs to the dispatcher.
             guard job.state.isFinished else {
-                throw OperatorError(message: "job \(jobID) is \(job.state.rawValue); only a finished job can be resolved")
+                throw OperatorError(
+                    message: "job \(jobID) is \(job.state.rawValue); only a finished job can be resolved")
             }
-            let detail: [String: JSONValue] = ["by": "operator", "note": .string(note), "previous_state": .string(job.state.rawValue)]
+            let detail: [String: JSONValue] = [
+                "by": "operator", "note": .string(note), "previous_state": .string(job.state.rawValue),
+            ]
             switch decision {
             case .requeue:
                 // A fresh attempt budget, due now.
@@ -446,7 +465,8 @@ public final class SQLiteJobStore: JobStore {
                 try Self.record(db, &events, job: job, kind: .accepted, detail: detail)
             case .cancel:
                 try db.execute(
-                    sql: "UPDATE jobs SET state = 'cancelled', cancel_reason = 'manual', updated_at = \(Schema.now) WHERE id = ?",
+                    sql:
+                        "UPDATE jobs SET state = 'cancelled', cancel_reason = 'manual', updated_at = \(Schema.now) WHERE id = ?",
                     arguments: [jobID])
                 try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
             }
@@ -464,7 +484,8 @@ public final class SQLiteJobStore: JobStore {
                     WHERE case_ref = ? AND state = 'queued' RETURNING *
                     """, arguments: [reason, caseRef])
             for row in rows {
-                try Self.record(db, &events, job: Self.job(from: row), kind: .cancelled, detail: ["reason": .string(reason)])
+                try Self.record(
+                    db, &events, job: Self.job(from: row), kind: .cancelled, detail: ["reason": .string(reason)])
             }
             // Claimed but not yet dispatching: the worker sees this flag just before dispatch.
             try db.execute(
@@ -547,7 +568,8 @@ public final class SQLiteJobStore: JobStore {
                       (SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at > \(Schema.now)) AS scheduled,
                       (SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > \(Schema.now)) AS next_run_at
                     """)!
-            return Workload(due: row["due"], running: row["running"], scheduled: row["scheduled"], nextRunAt: row["next_run_at"])
+            return Workload(
+                due: row["due"], running: row["running"], scheduled: row["scheduled"], nextRunAt: row["next_run_at"])
         }
     }
 
@@ -562,15 +584,18 @@ public final class SQLiteJobStore: JobStore {
     public func statistics() async throws -> QueueStatistics {
         try await pool.read { db in
             var jobs: [String: [String: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, channel, count(*) AS n FROM jobs GROUP BY state, channel") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT state, channel, count(*) AS n FROM jobs GROUP BY state, channel")
+            {
                 jobs[row["state"] ?? "", default: [:]][row["channel"] ?? ""] = row["n"]
             }
-            let age = try Double.fetchOne(
-                db,
-                sql: """
-                    SELECT (julianday('now') - julianday(min(run_at))) * 86400.0 FROM jobs
-                    WHERE state = 'queued' AND run_at <= \(Schema.now)
-                    """) ?? 0
+            let age =
+                try Double.fetchOne(
+                    db,
+                    sql: """
+                        SELECT (julianday('now') - julianday(min(run_at))) * 86400.0 FROM jobs
+                        WHERE state = 'queued' AND run_at <= \(Schema.now)
+                        """) ?? 0
             return QueueStatistics(jobs: jobs, oldestDueAge: max(age, 0))
         }
     }

@@ -69,9 +69,11 @@ public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
     }()
 
     init?(iso: String, locale: Locale) {
-        guard iso.count == 10, iso.utf8.enumerated().allSatisfy({ i, c in
-            (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
-        }) else { return nil }
+        guard iso.count == 10,
+            iso.utf8.enumerated().allSatisfy({ i, c in
+                (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+            })
+        else { return nil }
         let calendar = Self.calendar
         let parts = iso.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 3,

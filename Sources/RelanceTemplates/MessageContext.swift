@@ -45,7 +45,9 @@ public enum MessageContext {
         } catch {
             throw TemplateError.data("data is not valid JSON: \((error as? JSONParseError)?.message ?? "\(error)")")
         }
-        guard case .object(let fields) = json else { throw TemplateError.data("data must be a JSON object, not \(json.jsonText.prefix(40))") }
+        guard case .object(let fields) = json else {
+            throw TemplateError.data("data must be a JSON object, not \(json.jsonText.prefix(40))")
+        }
         let locale = Locale(identifier: payer.locale)
         var todayCalendar = Calendar(identifier: .gregorian)
         todayCalendar.timeZone = TimeZone(identifier: payer.timezone) ?? LocalDate.utc
@@ -61,15 +63,17 @@ public enum MessageContext {
             context["invoice_count"] = invoices.count
             context["invoice_numbers"] = invoices.compactMap { $0["number"]?.stringValue }.joined(separator: ", ")
         }
-        context["payer"] = [
-            "ref": payer.ref, "name": payer.name, "segment": payer.segment, "locale": payer.locale,
-            "is_business": payer.segment != "consumer",
-        ] as [String: Any]
+        context["payer"] =
+            [
+                "ref": payer.ref, "name": payer.name, "segment": payer.segment, "locale": payer.locale,
+                "is_business": payer.segment != "consumer",
+            ] as [String: Any]
         // Empty values are left out: Mustache treats "" as true in a section, so a
         // template's `{{#creditor.phone}}Tel: {{.}}{{/creditor.phone}}` would print "Tel: ".
         var creditorFields: [String: Any] = [:]
         for (key, value) in [
-            ("name", creditor.name), ("email", creditor.email), ("phone", creditor.phone), ("website", creditor.website),
+            ("name", creditor.name), ("email", creditor.email), ("phone", creditor.phone),
+            ("website", creditor.website),
             ("registration", creditor.registration), ("iban", creditor.iban), ("bic", creditor.bic),
         ] where !value.isEmpty {
             creditorFields[key] = value
@@ -93,7 +97,9 @@ public enum MessageContext {
             return s
         case .array(let items):
             var out: [Any] = []
-            for (i, item) in items.enumerated() { out.append(try convert(item, path: "\(path)/\(i)", locale: locale, today: today)) }
+            for (i, item) in items.enumerated() {
+                out.append(try convert(item, path: "\(path)/\(i)", locale: locale, today: today))
+            }
             return out
         case .object(let fields):
             if let amountValue = fields["amount"], let currencyValue = fields["currency"], fields.count == 2 {
@@ -104,15 +110,21 @@ public enum MessageContext {
                 default: throw TemplateError.data("\(path)/amount: expected a decimal string such as \"1250.00\"")
                 }
                 guard let amount = Money.parseAmount(amountText) else {
-                    throw TemplateError.data("\(path)/amount: '\(amountText)' is not a decimal amount (write it like \"1250.00\", below 10^15)")
+                    throw TemplateError.data(
+                        "\(path)/amount: '\(amountText)' is not a decimal amount (write it like \"1250.00\", below 10^15)"
+                    )
                 }
                 guard let currency = currencyValue.stringValue, Money.isCurrencyCode(currency) else {
-                    throw TemplateError.data("\(path)/currency: \(currencyValue.jsonText) is not an active ISO 4217 currency code such as \"EUR\"")
+                    throw TemplateError.data(
+                        "\(path)/currency: \(currencyValue.jsonText) is not an active ISO 4217 currency code such as \"EUR\""
+                    )
                 }
                 return Money(amount: amount, currency: currency, locale: locale)
             }
             var out: [String: Any] = [:]
-            for (key, item) in fields { out[key] = try convert(item, path: "\(path)/\(key)", locale: locale, today: today) }
+            for (key, item) in fields {
+                out[key] = try convert(item, path: "\(path)/\(key)", locale: locale, today: today)
+            }
             if let due = out["due_date"] as? LocalDate {
                 let days = due.days(until: today)
                 if out["days_overdue"] == nil { out["days_overdue"] = max(days, 0) }
@@ -143,7 +155,9 @@ public enum MessageContext {
         switch value {
         case .null, .bool, .number: return
         case .string(let s):
-            if looksLikeDate(s) && !isCalendarDate(s) { errors.append(FieldError(pointer(), "'\(s)' is not a valid calendar date")) }
+            if looksLikeDate(s) && !isCalendarDate(s) {
+                errors.append(FieldError(pointer(), "'\(s)' is not a valid calendar date"))
+            }
         case .array(let items):
             for (i, item) in items.enumerated() {
                 path.append(String(i))
@@ -152,16 +166,24 @@ public enum MessageContext {
             }
         case .object(let fields):
             if let amountValue = fields["amount"], let currencyValue = fields["currency"], fields.count == 2 {
-                let amountText = amountValue.stringValue ?? { if case .number(let n) = amountValue { return n } else { return nil } }()
+                let amountText =
+                    amountValue.stringValue
+                    ?? { if case .number(let n) = amountValue { return n } else { return nil } }()
                 if let amountText {
                     if Money.parseAmount(amountText) == nil {
-                        errors.append(FieldError(pointer("amount"), "'\(amountText)' is not a decimal amount (write it like \"1250.00\", below 10^15)"))
+                        errors.append(
+                            FieldError(
+                                pointer("amount"),
+                                "'\(amountText)' is not a decimal amount (write it like \"1250.00\", below 10^15)"))
                     }
                 } else {
                     errors.append(FieldError(pointer("amount"), "expected a decimal string such as \"1250.00\""))
                 }
                 if !(currencyValue.stringValue.map(Money.isCurrencyCode) ?? false) {
-                    errors.append(FieldError(pointer("currency"), "\(currencyValue.jsonText) is not an active ISO 4217 currency code such as \"EUR\""))
+                    errors.append(
+                        FieldError(
+                            pointer("currency"),
+                            "\(currencyValue.jsonText) is not an active ISO 4217 currency code such as \"EUR\""))
                 }
                 return
             }
@@ -184,8 +206,9 @@ public enum MessageContext {
     }
 
     static func looksLikeDate(_ s: String) -> Bool {
-        s.count == 10 && s.utf8.enumerated().allSatisfy { i, c in
-            (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
-        }
+        s.count == 10
+            && s.utf8.enumerated().allSatisfy { i, c in
+                (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+            }
     }
 }

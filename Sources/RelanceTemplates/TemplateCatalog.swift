@@ -56,16 +56,21 @@ public struct TemplateCatalog: Sendable {
                 where file.hasSuffix(".mustache") {
                     let relative = "\(top)/\(locale)/\(file)"
                     let name = String(file.dropLast(".mustache".count))
-                    guard let text = fm.contents(atPath: localePath + "/" + file).flatMap({ String(data: $0, encoding: .utf8) })
+                    guard
+                        let text = fm.contents(atPath: localePath + "/" + file).flatMap({
+                            String(data: $0, encoding: .utf8)
+                        })
                     else {
                         problems.append("\(relative): unreadable or not UTF-8")
                         continue
                     }
                     if top == "partials" {
                         do {
-                            partials[locale, default: [:]][name] = Entry(template: try MustacheTemplate(string: text), path: relative)
+                            partials[locale, default: [:]][name] = Entry(
+                                template: try MustacheTemplate(string: text), path: relative)
                             textPartials[locale, default: [:]][name] = Entry(
-                                template: try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text), path: relative)
+                                template: try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text),
+                                path: relative)
                         } catch {
                             problems.append(describe(error, in: relative))
                         }
@@ -74,14 +79,16 @@ public struct TemplateCatalog: Sendable {
                     let pieces = name.split(separator: ".", maxSplits: 1).map(String.init)
                     guard let part = TemplatePart(rawValue: pieces[0]) else {
                         problems.append(
-                            "\(relative): unknown part '\(pieces[0])' (known: \(TemplatePart.allCases.map(\.rawValue).joined(separator: ", ")))")
+                            "\(relative): unknown part '\(pieces[0])' (known: \(TemplatePart.allCases.map(\.rawValue).joined(separator: ", ")))"
+                        )
                         continue
                     }
                     // Text parts render without HTML escaping: the pragma sets it per template,
                     // on the first line so that line numbers in errors stay right.
                     let source = part.escapesHTML ? text : "{{% CONTENT_TYPE: TEXT}}" + text
                     do {
-                        entries["\(top)/\(locale)/\(name)"] = Entry(template: try MustacheTemplate(string: source), path: relative)
+                        entries["\(top)/\(locale)/\(name)"] = Entry(
+                            template: try MustacheTemplate(string: source), path: relative)
                         messages.insert(top)
                         locales.insert(locale)
                     } catch {
@@ -102,7 +109,8 @@ public struct TemplateCatalog: Sendable {
 
     static func describe(_ error: any Error, in path: String) -> String {
         if let parse = error as? MustacheTemplate.ParserError {
-            return "\(path):\(parse.context.lineNumber):\(parse.context.columnNumber): \(parse.error) near \"\(parse.context.line.trimmingCharacters(in: .whitespaces))\""
+            return
+                "\(path):\(parse.context.lineNumber):\(parse.context.columnNumber): \(parse.error) near \"\(parse.context.line.trimmingCharacters(in: .whitespaces))\""
         }
         return "\(path): \(error)"
     }
@@ -111,9 +119,10 @@ public struct TemplateCatalog: Sendable {
 
     /// Which parts this message has in any locale.
     public func parts(of message: String) -> Set<TemplatePart> {
-        Set(entries.keys.filter { $0.hasPrefix(message + "/") }.compactMap { key in
-            TemplatePart(rawValue: String(key.split(separator: "/")[2].split(separator: ".")[0]))
-        })
+        Set(
+            entries.keys.filter { $0.hasPrefix(message + "/") }.compactMap { key in
+                TemplatePart(rawValue: String(key.split(separator: "/")[2].split(separator: ".")[0]))
+            })
     }
 
     /// Finds the file for a part: for `fr-BE`/`strategic`, tries `fr-BE/part.strategic`,
@@ -136,7 +145,8 @@ public struct TemplateCatalog: Sendable {
                 tried.append(key + ".mustache")
             }
         }
-        throw TemplateError.notFound("no template for message '\(message)' part '\(part.rawValue)'; looked for \(tried.joined(separator: ", "))")
+        throw TemplateError.notFound(
+            "no template for message '\(message)' part '\(part.rawValue)'; looked for \(tried.joined(separator: ", "))")
     }
 
     /// Partials for a locale, each resolved through the same locale chain.
@@ -169,18 +179,21 @@ public struct TemplateLoadError: Error, Sendable, CustomStringConvertible {
 extension TemplateCatalog {
     /// Segments that have a variant file for this message.
     public func variants(of message: String) -> [String] {
-        Set(entries.keys.filter { $0.hasPrefix(message + "/") }.compactMap { key -> String? in
-            let name = key.split(separator: "/")[2]
-            let pieces = name.split(separator: ".", maxSplits: 1)
-            return pieces.count == 2 ? String(pieces[1]) : nil
-        }).sorted()
+        Set(
+            entries.keys.filter { $0.hasPrefix(message + "/") }.compactMap { key -> String? in
+                let name = key.split(separator: "/")[2]
+                let pieces = name.split(separator: ".", maxSplits: 1)
+                return pieces.count == 2 ? String(pieces[1]) : nil
+            }
+        ).sorted()
     }
 
     /// Partials referenced (`{{> name}}`) that no locale chain can find: Mustache
     /// would silently render them empty.
     public func missingPartials() -> [String] {
         var problems: [String] = []
-        let all = entries.map { ($0.value, $0.key.split(separator: "/")[1]) }
+        let all =
+            entries.map { ($0.value, $0.key.split(separator: "/")[1]) }
             + partials.flatMap { locale, byName in byName.values.map { ($0, Substring(locale)) } }
         for (entry, locale) in all {
             let text = entry.template.description
@@ -191,7 +204,9 @@ extension TemplateCatalog {
                 let name = rest[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
                 let chain = LocaleChain.chain(for: String(locale), defaultLocale: defaultLocale)
                 if !chain.contains(where: { partials[$0]?[name] != nil }) {
-                    problems.append("\(entry.path): partial '\(name)' not found for locale \(locale) (looked in partials/\(chain.joined(separator: ", partials/")))")
+                    problems.append(
+                        "\(entry.path): partial '\(name)' not found for locale \(locale) (looked in partials/\(chain.joined(separator: ", partials/")))"
+                    )
                 }
                 rest = rest[close.upperBound...]
             }

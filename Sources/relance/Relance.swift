@@ -4,6 +4,7 @@ import Logging
 import RelanceCore
 import RelanceDaemon
 import RelanceStore
+import RelanceTemplates
 
 @main
 struct Relance: AsyncParsableCommand {
@@ -17,7 +18,9 @@ struct Relance: AsyncParsableCommand {
 }
 
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "YAML configuration file (default: $RELANCE_CONFIG, else built-in defaults and RELANCE_* variables).")
+    @Option(
+        name: .long,
+        help: "YAML configuration file (default: $RELANCE_CONFIG, else built-in defaults and RELANCE_* variables).")
     var config: String?
 
     var configPath: String? { config ?? ProcessInfo.processInfo.environment["RELANCE_CONFIG"] }
@@ -68,12 +71,15 @@ struct Serve: AsyncParsableCommand {
         let (group, _) = try runtime.serviceGroup(untilIdle: untilIdle)
         runtime.logger.info(
             "relance serving",
-            metadata: ["database": "\(runtime.config.databasePath)", "templates": "\(runtime.config.templatesDirectory)"])
+            metadata: [
+                "database": "\(runtime.config.databasePath)", "templates": "\(runtime.config.templatesDirectory)",
+            ])
         do {
             try await group.run()
         } catch {
             if let api = runtime.config.api, "\(error)".contains("bind(") {
-                throw CLIError("the HTTP API cannot listen on \(api.settings.host):\(api.settings.port) (api.listen): \(error)")
+                throw CLIError(
+                    "the HTTP API cannot listen on \(api.settings.host):\(api.settings.port) (api.listen): \(error)")
             }
             throw error
         }
@@ -106,18 +112,21 @@ struct PayerCommand: AsyncParsableCommand {
         @Option var segment: String = "standard"
         @Option var email: String?
         @Option(help: "E.164, e.g. +33612345678.") var phone: String?
-        @Option(name: .customLong("address-line"), help: "A postal address line (repeat).") var addressLines: [String] = []
+        @Option(name: .customLong("address-line"), help: "A postal address line (repeat).") var addressLines: [String] =
+            []
         @Option(help: "Preferred channels, comma-separated.") var channels: String = "email"
 
         func run() async throws {
             let value: JSONValue
             if let json {
-                let text = json == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : json
+                let text =
+                    json == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : json
                 do { value = try JSONValue.parse(text) } catch { throw CLIError("--json: \(error)") }
             } else {
                 guard let ref, let name else { throw CLIError("give --ref and --name, or --json") }
                 var o: [String: JSONValue] = [
-                    "ref": .string(ref), "name": .string(name), "locale": .string(locale), "timezone": .string(timezone),
+                    "ref": .string(ref), "name": .string(name), "locale": .string(locale),
+                    "timezone": .string(timezone),
                     "segment": .string(segment),
                     "channels": .array(channels.split(separator: ",").map { .string(String($0)) }),
                 ]
@@ -142,7 +151,9 @@ struct PayerCommand: AsyncParsableCommand {
         @Argument var ref: String
         func run() async throws {
             let runtime = try await options.runtime()
-            guard let payer = try await runtime.store.payer(ref: ref) else { throw CLIError("payer \(ref) does not exist") }
+            guard let payer = try await runtime.store.payer(ref: ref) else {
+                throw CLIError("payer \(ref) does not exist")
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(payer), as: UTF8.self))
@@ -195,7 +206,12 @@ struct Enqueue: AsyncParsableCommand {
             if errors.isEmpty {
                 switch EnqueueRequest.parse(.object(o)) {
                 case .success(let r): requests.append(("", r))
-                case .failure(let e): errors += e.errors.map { "--" + $0.pointer.dropFirst().replacingOccurrences(of: "_ref", with: "").replacingOccurrences(of: "_", with: "-") + ": " + $0.message }
+                case .failure(let e):
+                    errors += e.errors.map {
+                        "--"
+                            + $0.pointer.dropFirst().replacingOccurrences(of: "_ref", with: "").replacingOccurrences(
+                                of: "_", with: "-") + ": " + $0.message
+                    }
                 }
             }
         }
@@ -204,9 +220,12 @@ struct Enqueue: AsyncParsableCommand {
         let runtime = try await options.runtime()
         let enqueuer = Enqueuer(store: runtime.store, composer: try runtime.composer())
         do {
-            let results = try await enqueuer.enqueue(requests.map { ($0.pointer.isEmpty ? "" : $0.pointer, $0.request) })
+            let results = try await enqueuer.enqueue(
+                requests.map { ($0.pointer.isEmpty ? "" : $0.pointer, $0.request) })
             for result in results {
-                print("\(result.id) \(result.state.rawValue)\(result.created ? "" : " (existing job for this idempotency key)")")
+                print(
+                    "\(result.id) \(result.state.rawValue)\(result.created ? "" : " (existing job for this idempotency key)")"
+                )
             }
         } catch let error as InvalidFields {
             throw CLIError("nothing enqueued:\n  " + error.errors.map(\.description).joined(separator: "\n  "))
@@ -220,17 +239,22 @@ struct Cancel: AsyncParsableCommand {
     @Option(name: .customLong("case")) var caseRef: String
     @Option(help: "paid, dispute or manual.") var reason: String = "manual"
     func run() async throws {
-        guard ["paid", "dispute", "manual"].contains(reason) else { throw CLIError("--reason must be paid, dispute or manual") }
+        guard ["paid", "dispute", "manual"].contains(reason) else {
+            throw CLIError("--reason must be paid, dispute or manual")
+        }
         let runtime = try await options.runtime()
         let result = try await runtime.store.cancelCase(caseRef, reason: reason)
-        print("\(result.total) job(s) of case \(caseRef) cancelled (\(result.cancelled) queued, \(result.inFlight) in flight)")
+        print(
+            "\(result.total) job(s) of case \(caseRef) cancelled (\(result.cancelled) queued, \(result.inFlight) in flight)"
+        )
     }
 }
 
 // MARK: jobs and trace
 
 struct Jobs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List and inspect jobs.", subcommands: [List.self, Show.self, Resolve.self])
+    static let configuration = CommandConfiguration(
+        abstract: "List and inspect jobs.", subcommands: [List.self, Show.self, Resolve.self])
 
     struct List: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
@@ -243,7 +267,9 @@ struct Jobs: AsyncParsableCommand {
             var filter = JobFilter(caseRef: caseRef, payerRef: payer, limit: limit)
             if let state {
                 guard let s = JobState(rawValue: state) else {
-                    throw CLIError("--state: unknown state '\(state)' (\(JobState.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    throw CLIError(
+                        "--state: unknown state '\(state)' (\(JobState.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    )
                 }
                 filter.state = s
             }
@@ -284,7 +310,8 @@ extension Jobs {
         @Option(help: "Why (kept in the trace).") var note: String = ""
         func run() async throws {
             guard let decision = OperatorDecision(rawValue: decision) else {
-                throw CLIError("decision must be one of \(OperatorDecision.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw CLIError(
+                    "decision must be one of \(OperatorDecision.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let runtime = try await options.runtime()
             do {
@@ -361,11 +388,15 @@ struct Render: AsyncParsableCommand {
         } else {
             guard let payer, let template else { throw CLIError("give a job id, or --payer and --template") }
             var dataText = data ?? "{}"
-            if data == nil, let sample = try? String(contentsOfFile: runtime.config.templatesDirectory + "/samples/\(template).json", encoding: .utf8) {
+            if data == nil,
+                let sample = try? String(
+                    contentsOfFile: runtime.config.templatesDirectory + "/samples/\(template).json", encoding: .utf8)
+            {
                 dataText = sample
             }
             subject = Job(
-                id: 0, payerRef: payer, caseRef: caseRef, channel: channel, template: template, data: dataText, runAt: "",
+                id: 0, payerRef: payer, caseRef: caseRef, channel: channel, template: template, data: dataText,
+                runAt: "",
                 dueAt: "", createdAt: "", updatedAt: "")
         }
         guard let payerProfile = try await runtime.store.payer(ref: subject.payerRef) else {
@@ -374,11 +405,15 @@ struct Render: AsyncParsableCommand {
         if subject.attempt == 0 { subject.attempt = 1 }
         do {
             if mime {
-                print(try composer.compose(job: subject, payer: payerProfile).mime.replacingOccurrences(of: "\r\n", with: "\n"))
+                print(
+                    try composer.compose(job: subject, payer: payerProfile).mime.replacingOccurrences(
+                        of: "\r\n", with: "\n"))
                 return
             }
             let rendered = try composer.render(job: subject, payer: payerProfile)
-            print("# templates: \(rendered.files.joined(separator: ", ")) (locale \(rendered.locale)\(rendered.variant.map { ", variant \($0)" } ?? ""))")
+            print(
+                "# templates: \(rendered.files.joined(separator: ", ")) (locale \(rendered.locale)\(rendered.variant.map { ", variant \($0)" } ?? ""))"
+            )
             for part in RelanceTemplatesParts.order where rendered.parts[part] != nil {
                 print("----- \(part.rawValue)")
                 print(rendered.parts[part]!)
@@ -389,11 +424,11 @@ struct Render: AsyncParsableCommand {
     }
 }
 
-import RelanceTemplates
 enum RelanceTemplatesParts { static let order = TemplatePart.allCases }
 
 struct Templates: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Work with the template catalog.", subcommands: [Check.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Work with the template catalog.", subcommands: [Check.self])
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -402,25 +437,32 @@ struct Templates: AsyncParsableCommand {
         @Option(help: "Templates directory (default: from configuration).") var directory: String?
         func run() async throws {
             let config: RelanceConfig
-            do { config = try await RelanceConfig.load(path: options.configPath) } catch { throw CLIError("configuration: \(error)") }
+            do { config = try await RelanceConfig.load(path: options.configPath) } catch {
+                throw CLIError("configuration: \(error)")
+            }
             let catalog: TemplateCatalog
             do {
-                catalog = try TemplateCatalog.load(directory: directory ?? config.templatesDirectory, defaultLocale: config.defaultLocale)
+                catalog = try TemplateCatalog.load(
+                    directory: directory ?? config.templatesDirectory, defaultLocale: config.defaultLocale)
             } catch {
                 throw CLIError("\(error)")
             }
             let report = TemplateChecker(catalog: catalog, creditor: config.creditor).run()
             for problem in report.problems { print("FAIL \(problem)") }
-            print("\(catalog.messages.count) messages, \(catalog.locales.count) locales, \(report.rendered) parts rendered, \(report.problems.count) problem(s)")
+            print(
+                "\(catalog.messages.count) messages, \(catalog.locales.count) locales, \(report.rendered) parts rendered, \(report.problems.count) problem(s)"
+            )
             if !report.problems.isEmpty { throw ExitCode.failure }
         }
     }
 }
 
 struct ConfigCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Check the configuration.", subcommands: [Check.self])
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Check the configuration.", subcommands: [Check.self])
     struct Check: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate every key; print the effective values, secrets redacted.")
+        static let configuration = CommandConfiguration(
+            abstract: "Validate every key; print the effective values, secrets redacted.")
         @OptionGroup var options: GlobalOptions
         func run() async throws {
             do {

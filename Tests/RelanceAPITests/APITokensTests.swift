@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RelanceAPI
 
 @Suite("API tokens")
@@ -45,10 +46,12 @@ struct APITokensTests {
         #expect(!APITokens.constantTimeEqual([1, 2, 3], [1, 2]))
     }
 
-    @Test("405 is told apart from 404 by the route table", arguments: [
-        ("/v1/jobs", true), ("/v1/jobs/12", true), ("/v1/payers/ACME", true), ("/v1/cases/F-1/cancel", true),
-        ("/healthz", true), ("/v1/nothing", false), ("/v1/jobs/12/trace", false), ("/", false),
-    ])
+    @Test(
+        "405 is told apart from 404 by the route table",
+        arguments: [
+            ("/v1/jobs", true), ("/v1/jobs/12", true), ("/v1/payers/ACME", true), ("/v1/cases/F-1/cancel", true),
+            ("/healthz", true), ("/v1/nothing", false), ("/v1/jobs/12/trace", false), ("/", false),
+        ])
     func routes(path: String, known: Bool) {
         #expect((APIServer.allowedMethods(path: path) != nil) == known)
     }

@@ -1,11 +1,13 @@
 import Testing
+
 @testable import RelanceCore
 
 /// A 64-character local part, "@", and a domain of exactly `domainLength` characters
 /// (labels of 63, 63 and the rest, then ".fr"), for the 254-character limit.
 private func address(domainLength: Int) -> String {
     let third = domainLength - 63 - 1 - 63 - 1 - 3
-    let domain = String(repeating: "a", count: 63) + "." + String(repeating: "b", count: 63) + "."
+    let domain =
+        String(repeating: "a", count: 63) + "." + String(repeating: "b", count: 63) + "."
         + String(repeating: "c", count: third) + ".fr"
     return String(repeating: "l", count: 64) + "@" + domain
 }
@@ -91,7 +93,9 @@ struct EmailAddressTests {
     @Test("the error message shows control characters instead of breaking the log line")
     func errorMessageIsOneLine() throws {
         let error = try #require(throws: EmailAddress.Invalid.self) { try EmailAddress("a@b.fr\r\nBcc: x@y.z") }
-        #expect(error.description == #"invalid e-mail address "a@b.fr\r\nBcc: x@y.z": contains a space or a control character"#)
+        #expect(
+            error.description
+                == #"invalid e-mail address "a@b.fr\r\nBcc: x@y.z": contains a space or a control character"#)
         #expect(!error.description.contains("\n"))
         #expect(!error.description.contains("\r"))
     }

@@ -1,12 +1,13 @@
-import Testing
 import Foundation
 import RelanceCore
+import Testing
 
 @Suite("JSONValue")
 struct JSONValueTests {
     @Test("parses objects, arrays and scalars")
     func parsesStructure() throws {
-        let value = try JSONValue.parse(#"{"name": "Dupont & Fils", "paid": false, "note": null, "tags": ["a", 1, true], "nested": {"k": "v"}}"#)
+        let value = try JSONValue.parse(
+            #"{"name": "Dupont & Fils", "paid": false, "note": null, "tags": ["a", 1, true], "nested": {"k": "v"}}"#)
         #expect(
             value
                 == .object([
@@ -44,7 +45,8 @@ struct JSONValueTests {
         #expect(value["n"] == .number(text))
     }
 
-    @Test("a JSON number keeps its exact value but not its trailing zeros (amounts are decimal strings for that reason)")
+    @Test(
+        "a JSON number keeps its exact value but not its trailing zeros (amounts are decimal strings for that reason)")
     func trailingZeros() throws {
         let value = try JSONValue.parse(#"{"amount": 1250.10, "fee": 12.00, "text": "1250.10"}"#)
         func decimal(_ v: JSONValue?) -> Decimal? {
@@ -93,7 +95,9 @@ struct JSONValueTests {
         }
     }
 
-    @Test("trailing commas are refused (RFC 8259): other readers of the jobs table would choke on them", arguments: ["[1,]", #"{"a":1,}"#])
+    @Test(
+        "trailing commas are refused (RFC 8259): other readers of the jobs table would choke on them",
+        arguments: ["[1,]", #"{"a":1,}"#])
     func trailingComma(_ text: String) {
         withKnownIssue("Foundation's JSON parsers (JSONSerialization and JSONDecoder alike) accept trailing commas") {
             #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }

@@ -1,5 +1,5 @@
-import Testing
 import RelanceCore
+import Testing
 
 @Suite("PayerProfile validation")
 struct PayerProfileTests {
@@ -44,9 +44,13 @@ struct PayerProfileTests {
         Case(label: "national phone number", pointer: "/phone") { $0.phone = "0612345678" },
         Case(label: "phone with spaces", pointer: "/phone") { $0.phone = "+33 6 12 34 56 78" },
         Case(label: "no address line", pointer: "/postal_address") { $0.postalAddress = [] },
-        Case(label: "eight address lines", pointer: "/postal_address") { $0.postalAddress = Array(repeating: "l", count: 8) },
+        Case(label: "eight address lines", pointer: "/postal_address") {
+            $0.postalAddress = Array(repeating: "l", count: 8)
+        },
         Case(label: "address line with a break", pointer: "/postal_address/1") { $0.postalAddress = ["ok", "a\nb"] },
-        Case(label: "address line too long", pointer: "/postal_address/0") { $0.postalAddress = [String(repeating: "x", count: 101)] },
+        Case(label: "address line too long", pointer: "/postal_address/0") {
+            $0.postalAddress = [String(repeating: "x", count: 101)]
+        },
         Case(label: "no channel", pointer: "/channels") { $0.channels = [] },
     ]
 

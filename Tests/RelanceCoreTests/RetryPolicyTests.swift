@@ -1,5 +1,5 @@
-import Testing
 import RelanceCore
+import Testing
 
 @Suite("RetryPolicy")
 struct RetryPolicyTests {
@@ -72,7 +72,9 @@ struct RetryPolicyTests {
         #expect(policy.decision(afterAttempt: 2, maxAttemptsOverride: 3, age: 0, unit: 0) == .retry(after: 30))
         // The policy says 8, the job says 12: attempt 8 is retried.
         #expect(policy.decision(afterAttempt: 8, maxAttemptsOverride: 12, age: 0, unit: 0) == .retry(after: 1800))
-        #expect(policy.decision(afterAttempt: 1, maxAttemptsOverride: 1, age: 0, unit: 0) == .giveUp(reason: "no attempt left (1 of 1 used)"))
+        #expect(
+            policy.decision(afterAttempt: 1, maxAttemptsOverride: 1, age: 0, unit: 0)
+                == .giveUp(reason: "no attempt left (1 of 1 used)"))
     }
 
     @Test("gives up when the retry would come after the maximum age")
@@ -84,12 +86,14 @@ struct RetryPolicyTests {
         #expect(policy.decision(afterAttempt: 1, age: 86400 - 15, unit: 0) == .retry(after: 15))
         #expect(policy.decision(afterAttempt: 1, age: 86400 - 20, unit: 0) == .retry(after: 15))
         #expect(
-            policy.decision(afterAttempt: 1, age: 200_000, unit: 0) == .giveUp(reason: "older than the maximum age of 86400 s"))
+            policy.decision(afterAttempt: 1, age: 200_000, unit: 0)
+                == .giveUp(reason: "older than the maximum age of 86400 s"))
     }
 
     @Test("attempts are checked before age")
     func attemptsFirst() {
         #expect(
-            policy.decision(afterAttempt: 8, age: 1_000_000, unit: 0) == .giveUp(reason: "no attempt left (8 of 8 used)"))
+            policy.decision(afterAttempt: 8, age: 1_000_000, unit: 0)
+                == .giveUp(reason: "no attempt left (8 of 8 used)"))
     }
 }

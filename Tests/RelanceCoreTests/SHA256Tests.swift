@@ -1,5 +1,5 @@
-import Testing
 import RelanceCore
+import Testing
 
 @Suite("SHA256")
 struct SHA256Tests {

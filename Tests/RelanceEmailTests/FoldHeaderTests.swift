@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import RelanceEmail
+import Testing
 
 @Suite("MIMEEncoding.foldHeader")
 struct FoldHeaderTests {
@@ -15,7 +15,9 @@ struct FoldHeaderTests {
     // The headers that carry data from payers or templates.
     static let names = ["Subject", "To", "From", "Reply-To", "X-Relance-Case"]
 
-    @Test("every physical line is at most 78 characters and continuation lines start with a space", arguments: names, values)
+    @Test(
+        "every physical line is at most 78 characters and continuation lines start with a space", arguments: names,
+        values)
     func folding(name: String, value: String) {
         let words = MIMEEncoding.encodeUnstructured(value)
         let header = MIMEEncoding.foldHeader(name: name, words: words)
@@ -45,7 +47,8 @@ struct FoldHeaderTests {
     func foldBetweenWords() {
         let words = (1...30).map { "w\($0)xxxxx" }
         let header = MIMEEncoding.foldHeader(name: "Subject", words: words)
-        let tokens = header.replacingOccurrences(of: "\r\n", with: "").split(separator: " ").dropFirst().map(String.init)
+        let tokens = header.replacingOccurrences(of: "\r\n", with: "").split(separator: " ").dropFirst().map(
+            String.init)
         #expect(tokens == words)
         #expect(MIMETestSupport.lines(header).count > 1)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RelanceEmail
 
 @Suite("Header encoding (RFC 2047)")
@@ -29,7 +30,9 @@ struct HeaderEncodingTests {
         "Offer =?UTF-8?B?SGk=?= special",
     ]
 
-    @Test("non-ASCII becomes UTF-8 encoded-words of at most 75 characters, each valid UTF-8 on its own", arguments: nonASCII)
+    @Test(
+        "non-ASCII becomes UTF-8 encoded-words of at most 75 characters, each valid UTF-8 on its own",
+        arguments: nonASCII)
     func encodedWords(_ value: String) throws {
         let words = MIMEEncoding.encodeUnstructured(value)
         #expect(!words.isEmpty)

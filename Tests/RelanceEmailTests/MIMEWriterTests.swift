@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceEmail
 
 @Suite("MIMEWriter.render")
@@ -15,8 +16,10 @@ struct MIMEWriterTests {
         .
         Cordialement,\u{0020}\u{0020}
         """
-    static let html = "<!DOCTYPE html>\n<html lang=\"fr\"><body><p>Facture échue : <b>1 250,00 €</b> — merci !</p>"
-        + String(repeating: "<p>ligne de tableau avec un contenu assez long pour dépasser la limite</p>", count: 5) + "</body></html>"
+    static let html =
+        "<!DOCTYPE html>\n<html lang=\"fr\"><body><p>Facture échue : <b>1 250,00 €</b> — merci !</p>"
+        + String(repeating: "<p>ligne de tableau avec un contenu assez long pour dépasser la limite</p>", count: 5)
+        + "</body></html>"
 
     static func message(
         subject: String = "Relance : facture F-2026-0142 échue", toName: String? = "Dupont & Fils",
@@ -27,7 +30,9 @@ struct MIMEWriterTests {
             to: [Mailbox(name: toName, address: try EmailAddress("compta@dupont.example"))],
             replyTo: Mailbox(address: try EmailAddress("ar@lumen.example")),
             subject: subject, text: text, html: html,
-            attachments: attachments ?? [RelanceEmail.Attachment(filename: "facture F-2026-0142.pdf", contentType: "application/pdf", data: pdf)],
+            attachments: attachments ?? [
+                RelanceEmail.Attachment(filename: "facture F-2026-0142.pdf", contentType: "application/pdf", data: pdf)
+            ],
             messageID: "relance.job-42.1@lumen.example", date: date, headers: [("X-Relance-Job", "42")])
     }
 
@@ -51,7 +56,10 @@ struct MIMEWriterTests {
         let names = fields.map { $0.name.lowercased() }
         #expect(
             Set(names)
-                == ["from", "to", "reply-to", "subject", "date", "message-id", "mime-version", "auto-submitted", "x-relance-job", "content-type"])
+                == [
+                    "from", "to", "reply-to", "subject", "date", "message-id", "mime-version", "auto-submitted",
+                    "x-relance-job", "content-type",
+                ])
         #expect(names.count == Set(names).count, "a header appears twice: \(names)")
         #expect(Self.value("MIME-Version", in: fields) == "1.0")
         #expect(Self.value("Auto-Submitted", in: fields) == "auto-generated")
@@ -63,7 +71,9 @@ struct MIMEWriterTests {
         #expect(MIMETestSupport.decodeUnstructured(subject) == "Relance : facture F-2026-0142 échue")
         let from = try #require(Self.value("From", in: fields))
         #expect(from.hasSuffix("<billing@lumen.example>"))
-        #expect(MIMETestSupport.decodeUnstructured(String(from.dropLast(" <billing@lumen.example>".count))) == "Lumen Conseil – Comptabilité")
+        #expect(
+            MIMETestSupport.decodeUnstructured(String(from.dropLast(" <billing@lumen.example>".count)))
+                == "Lumen Conseil – Comptabilité")
         // '&' is atext (RFC 5322 §3.2.3): no quotes needed.
         #expect(Self.value("To", in: fields) == "Dupont & Fils <compta@dupont.example>")
     }
@@ -71,7 +81,10 @@ struct MIMEWriterTests {
     @Test("header lines are at most 78 characters, continuation lines start with white space")
     func headerLines() throws {
         let rendered = MIMEWriter.render(
-            try Self.message(subject: "Mise en demeure de payer – factures F-2026-0087, F-2026-0118 et F-2026-0142 – dossier C-00412 – Lumen Conseil"))
+            try Self.message(
+                subject:
+                    "Mise en demeure de payer – factures F-2026-0087, F-2026-0118 et F-2026-0142 – dossier C-00412 – Lumen Conseil"
+            ))
         let (headers, _) = try #require(MIMETestSupport.split(rendered))
         for line in MIMETestSupport.lines(headers) {
             #expect(line.count <= 78, "\(line)")
@@ -194,7 +207,10 @@ struct MIMEWriterTests {
     @Test("a non-ASCII attachment name is encoded (RFC 2231), never raw")
     func attachmentName() throws {
         let rendered = MIMEWriter.render(
-            try Self.message(attachments: [RelanceEmail.Attachment(filename: "relevé\r\nBcc: x@y.z.pdf", contentType: "application/pdf", data: [1, 2, 3])]))
+            try Self.message(attachments: [
+                RelanceEmail.Attachment(
+                    filename: "relevé\r\nBcc: x@y.z.pdf", contentType: "application/pdf", data: [1, 2, 3])
+            ]))
         #expect(rendered.contains("filename*=UTF-8''relev%C3%A9%20Bcc%3A%20x%40y%2Ez%2Epdf"))
         #expect(rendered.utf8.allSatisfy { $0 < 0x80 })
         #expect(!MIMETestSupport.lines(rendered).contains { $0.lowercased().hasPrefix("bcc:") })

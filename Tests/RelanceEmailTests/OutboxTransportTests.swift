@@ -1,7 +1,7 @@
 import Foundation
 import RelanceCore
-import Testing
 import RelanceEmail
+import Testing
 
 @Suite("OutboxTransport")
 struct OutboxTransportTests {
@@ -32,7 +32,10 @@ struct OutboxTransportTests {
                 == .accepted(
                     ProviderResponse(
                         text: "written to \(path)", providerRef: "job-42-3.eml",
-                        detail: ["path": .string(path), "bytes": .number(String(bytes.count)), "sha256": .string(SHA256.hex(bytes))])))
+                        detail: [
+                            "path": .string(path), "bytes": .number(String(bytes.count)),
+                            "sha256": .string(SHA256.hex(bytes)),
+                        ])))
         await session.close()
     }
 

@@ -1,5 +1,5 @@
-import Testing
 import RelanceEmail
+import Testing
 
 @Suite("MIMEEncoding.quotedPrintable")
 struct QuotedPrintableTests {

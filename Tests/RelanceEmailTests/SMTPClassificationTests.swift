@@ -1,6 +1,6 @@
 import RelanceCore
-import Testing
 import RelanceEmail
+import Testing
 
 @Suite("SMTPClassification")
 struct SMTPClassificationTests {
@@ -10,14 +10,19 @@ struct SMTPClassificationTests {
 
     @Test("250 is accepted, with the queue id as provider reference")
     func accepted() {
-        let outcome = SMTPClassification.classify(reply: Self.reply("250 2.0.0 Ok: queued as 4F2A1C"), transportError: nil)
-        #expect(outcome == .accepted(ProviderResponse(code: 250, text: "250 2.0.0 Ok: queued as 4F2A1C", providerRef: "4F2A1C")))
+        let outcome = SMTPClassification.classify(
+            reply: Self.reply("250 2.0.0 Ok: queued as 4F2A1C"), transportError: nil)
+        #expect(
+            outcome
+                == .accepted(ProviderResponse(code: 250, text: "250 2.0.0 Ok: queued as 4F2A1C", providerRef: "4F2A1C"))
+        )
     }
 
     @Test(
         "4xx replies are transient, with the code kept",
         arguments: [
-            "421 4.3.2 Service shutting down", "450 4.2.0 Mailbox busy", "451 Try later", "452 4.3.1 Insufficient system storage",
+            "421 4.3.2 Service shutting down", "450 4.2.0 Mailbox busy", "451 Try later",
+            "452 4.3.1 Insufficient system storage",
         ])
     func transient(_ line: String) throws {
         let reply = Self.reply(line)
@@ -44,12 +49,17 @@ struct SMTPClassificationTests {
         #expect(
             outcome
                 == .permanent(
-                    DispatchFailure(reason: "smtp_reply", message: "SMTP server answered: \(line)", code: code, enhancedCode: enhanced)))
+                    DispatchFailure(
+                        reason: "smtp_reply", message: "SMTP server answered: \(line)", code: code,
+                        enhancedCode: enhanced)))
     }
 
     @Test(
         "authentication failures are transient: the operator's configuration, not the job",
-        arguments: ["535 5.7.8 Authentication credentials invalid", "530 5.7.0 Authentication required", "534 5.7.9 Mechanism too weak"])
+        arguments: [
+            "535 5.7.8 Authentication credentials invalid", "530 5.7.0 Authentication required",
+            "534 5.7.9 Mechanism too weak",
+        ])
     func auth(_ line: String) {
         let reply = Self.reply(line)
         guard case .transient(let failure) = SMTPClassification.classify(reply: reply, transportError: nil) else {
@@ -77,7 +87,8 @@ struct SMTPClassificationTests {
 
     @Test("a success reply followed by a transport error is not counted as accepted")
     func successThenError() {
-        let outcome = SMTPClassification.classify(reply: Self.reply("250 2.1.5 Ok"), transportError: "Timeout was reached")
+        let outcome = SMTPClassification.classify(
+            reply: Self.reply("250 2.1.5 Ok"), transportError: "Timeout was reached")
         #expect(outcome == .transient(DispatchFailure(reason: "network", message: "Timeout was reached")))
     }
 }

@@ -1,11 +1,12 @@
-import Testing
 import RelanceEmail
+import Testing
 
 @Suite("SMTPReply")
 struct SMTPReplyTests {
     @Test("the last line of a multi-line reply is the reply")
     func multiLine() throws {
-        let dialogue = "250-mail.example.com Hello relance\r\n250-SIZE 35882577\r\n250-8BITMIME\r\n250-STARTTLS\r\n250 HELP\r\n"
+        let dialogue =
+            "250-mail.example.com Hello relance\r\n250-SIZE 35882577\r\n250-8BITMIME\r\n250-STARTTLS\r\n250 HELP\r\n"
         let reply = try #require(SMTPReply.last(in: dialogue))
         #expect(reply.code == 250)
         #expect(reply.text == "250 HELP")
@@ -72,7 +73,9 @@ struct SMTPReplyTests {
         #expect(reply.enhancedCode == "5.7.1")
     }
 
-    @Test("no reply in text without a status line", arguments: ["", "\r\n", "hello\r\n", "25 short\r\n", "abc def\r\n", "250-only continuation\r\n"])
+    @Test(
+        "no reply in text without a status line",
+        arguments: ["", "\r\n", "hello\r\n", "25 short\r\n", "abc def\r\n", "250-only continuation\r\n"])
     func none(_ text: String) {
         #expect(SMTPReply.last(in: text) == nil)
     }

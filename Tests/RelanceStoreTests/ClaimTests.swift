@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceStore
 
 @Suite("SQLiteJobStore: claim")
@@ -9,7 +10,8 @@ struct ClaimTests {
     func dueOnly() async throws {
         let fx = try await StoreFixture()
         let ids = try await fx.enqueue(
-            StoreFixture.job(), StoreFixture.job(runAt: "2099-01-01T00:00:00Z"), StoreFixture.job(runAt: "2020-01-01T00:00:00Z"))
+            StoreFixture.job(), StoreFixture.job(runAt: "2099-01-01T00:00:00Z"),
+            StoreFixture.job(runAt: "2020-01-01T00:00:00Z"))
         let before = Date()
         let claimed = try await fx.store.claim(owner: "worker-1", limit: 10, leaseSeconds: 60)
         #expect(Set(claimed.map(\.job.id)) == [ids[0], ids[2]])
@@ -34,7 +36,8 @@ struct ClaimTests {
     @Test("respects the limit, and a second claim gets other jobs")
     func limit() async throws {
         let fx = try await StoreFixture()
-        let ids = try await fx.enqueue(StoreFixture.job(), StoreFixture.job(), StoreFixture.job(), StoreFixture.job(), StoreFixture.job())
+        let ids = try await fx.enqueue(
+            StoreFixture.job(), StoreFixture.job(), StoreFixture.job(), StoreFixture.job(), StoreFixture.job())
         let first = try await fx.store.claim(owner: "a", limit: 2, leaseSeconds: 60)
         #expect(first.count == 2)
         let second = try await fx.store.claim(owner: "b", limit: 10, leaseSeconds: 60)

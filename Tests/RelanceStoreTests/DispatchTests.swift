@@ -1,18 +1,22 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceStore
 
 @Suite("SQLiteJobStore: beginDispatch, cancelCase and complete")
 struct DispatchTests {
-    static let rendered: JSONValue = ["templates": ["reminder-1/fr/email-text.mustache"], "locale": "fr", "sha256": "abc"]
+    static let rendered: JSONValue = [
+        "templates": ["reminder-1/fr/email-text.mustache"], "locale": "fr", "sha256": "abc",
+    ]
     static let policy = RetryPolicy()
 
     @Test("the lease owner at the claimed attempt may proceed; the trace gets rendered then dispatching")
     func proceed() async throws {
         let fx = try await StoreFixture()
         let job = try await fx.claimedJob(owner: "w1")
-        #expect(try await fx.store.beginDispatch(job, owner: "w1", leaseSeconds: 120, rendered: Self.rendered) == .proceed)
+        #expect(
+            try await fx.store.beginDispatch(job, owner: "w1", leaseSeconds: 120, rendered: Self.rendered) == .proceed)
         let stored = try #require(try await fx.store.job(id: job.id))
         #expect(stored.state == .running)
         #expect(stored.dispatchStartedAt != nil)
@@ -60,7 +64,8 @@ struct DispatchTests {
     func cancelCase() async throws {
         let fx = try await StoreFixture()
         let ids = try await fx.enqueue(
-            StoreFixture.job(caseRef: "A"), StoreFixture.job(caseRef: "A", runAt: "2099-01-01T00:00:00Z"), StoreFixture.job(caseRef: "B"))
+            StoreFixture.job(caseRef: "A"), StoreFixture.job(caseRef: "A", runAt: "2099-01-01T00:00:00Z"),
+            StoreFixture.job(caseRef: "B"))
         #expect(try await fx.store.cancelCase("A", reason: "disputed").total == 2)
         #expect(try await fx.store.job(id: ids[0])?.state == .cancelled)
         #expect(try await fx.store.job(id: ids[1])?.state == .cancelled)
@@ -71,7 +76,10 @@ struct DispatchTests {
         let claimed = try #require(try await fx.store.claim(owner: "w", limit: 1, leaseSeconds: 60).first?.job)
         #expect(try await fx.store.beginDispatch(claimed, owner: "w", leaseSeconds: 60, rendered: [:]) == .proceed)
         #expect(try await fx.store.cancelCase("B", reason: "late").total == 0)
-        #expect(try await fx.store.complete(claimed, owner: "w", outcome: .accepted(ProviderResponse(text: "250 ok")), retry: Self.policy, random: 0))
+        #expect(
+            try await fx.store.complete(
+                claimed, owner: "w", outcome: .accepted(ProviderResponse(text: "250 ok")), retry: Self.policy, random: 0
+            ))
         #expect(try await fx.store.job(id: ids[2])?.state == .sent)
     }
 
@@ -81,7 +89,9 @@ struct DispatchTests {
         let job = try await fx.claimedJob()
         _ = try await fx.store.beginDispatch(job, owner: "w1", leaseSeconds: 60, rendered: [:])
         let response = ProviderResponse(code: 250, text: "250 2.0.0 Ok: queued as 4F2A1C", providerRef: "4F2A1C")
-        #expect(try await fx.store.complete(job, owner: "w1", outcome: .accepted(response), retry: Self.policy, random: 0.5))
+        #expect(
+            try await fx.store.complete(job, owner: "w1", outcome: .accepted(response), retry: Self.policy, random: 0.5)
+        )
         let stored = try #require(try await fx.store.job(id: job.id))
         #expect(stored.state == .sent)
         #expect(stored.providerRef == "4F2A1C")
@@ -89,7 +99,10 @@ struct DispatchTests {
         #expect(stored.lastError == nil)
         let last = try #require(try await fx.store.events(jobID: job.id).last)
         #expect(last.kind == .accepted)
-        #expect(last.detail == ["code": .number("250"), "response": "250 2.0.0 Ok: queued as 4F2A1C", "provider_ref": "4F2A1C"])
+        #expect(
+            last.detail == [
+                "code": .number("250"), "response": "250 2.0.0 Ok: queued as 4F2A1C", "provider_ref": "4F2A1C",
+            ])
     }
 
     @Test("permanent: failed, with the reason as last_error")
@@ -97,8 +110,11 @@ struct DispatchTests {
         let fx = try await StoreFixture()
         let job = try await fx.claimedJob()
         let failure = DispatchFailure(
-            reason: "smtp_reply", message: "SMTP server answered: 550 5.1.1 User unknown", code: 550, enhancedCode: "5.1.1")
-        #expect(try await fx.store.complete(job, owner: "w1", outcome: .permanent(failure), retry: Self.policy, random: 0.5))
+            reason: "smtp_reply", message: "SMTP server answered: 550 5.1.1 User unknown", code: 550,
+            enhancedCode: "5.1.1")
+        #expect(
+            try await fx.store.complete(job, owner: "w1", outcome: .permanent(failure), retry: Self.policy, random: 0.5)
+        )
         let stored = try #require(try await fx.store.job(id: job.id))
         #expect(stored.state == .failed)
         #expect(stored.lastError == "SMTP server answered: 550 5.1.1 User unknown")
@@ -107,7 +123,8 @@ struct DispatchTests {
         #expect(
             last.detail
                 == [
-                    "reason": "smtp_reply", "message": "SMTP server answered: 550 5.1.1 User unknown", "code": .number("550"),
+                    "reason": "smtp_reply", "message": "SMTP server answered: 550 5.1.1 User unknown",
+                    "code": .number("550"),
                     "enhanced_code": "5.1.1",
                 ])
         // Never claimed again.
@@ -122,7 +139,9 @@ struct DispatchTests {
         let failure = DispatchFailure(reason: "smtp_reply", message: "SMTP server answered: 451 Try later", code: 451)
         let before = Date()
         // Attempt 1, unit 0.5: 22.5 s.
-        #expect(try await fx.store.complete(job, owner: "w1", outcome: .transient(failure), retry: Self.policy, random: 0.5))
+        #expect(
+            try await fx.store.complete(job, owner: "w1", outcome: .transient(failure), retry: Self.policy, random: 0.5)
+        )
         let stored = try #require(try await fx.store.job(id: job.id))
         #expect(stored.state == .queued)
         #expect(stored.lastError == "SMTP server answered: 451 Try later")
@@ -169,7 +188,9 @@ struct DispatchTests {
         let job = try #require(try await fx.store.claim(owner: "w1", limit: 1, leaseSeconds: 60).first?.job)
         #expect(job.maxAttempts == 1)
         let failure = DispatchFailure(reason: "network", message: "timeout")
-        #expect(try await fx.store.complete(job, owner: "w1", outcome: .transient(failure), retry: RetryPolicy(maxAttempts: 8), random: 0))
+        #expect(
+            try await fx.store.complete(
+                job, owner: "w1", outcome: .transient(failure), retry: RetryPolicy(maxAttempts: 8), random: 0))
         #expect(try await fx.store.job(id: id)?.state == .dead)
     }
 
@@ -179,13 +200,16 @@ struct DispatchTests {
         try await fx.enqueue(StoreFixture.job(runAt: "2020-01-01T00:00:00Z"))
         let job = try #require(try await fx.store.claim(owner: "w1", limit: 1, leaseSeconds: 60).first?.job)
         let failure = DispatchFailure(reason: "network", message: "timeout")
-        #expect(try await fx.store.complete(job, owner: "w1", outcome: .transient(failure), retry: Self.policy, random: 0))
+        #expect(
+            try await fx.store.complete(job, owner: "w1", outcome: .transient(failure), retry: Self.policy, random: 0))
         let stored = try #require(try await fx.store.job(id: job.id))
         #expect(stored.state == .dead)
         #expect(stored.lastError == "timeout (gave up: older than the maximum age of 259200 s)")
     }
 
-    @Test("complete with a stale owner or attempt returns false and changes nothing", arguments: ["owner", "attempt", "twice"])
+    @Test(
+        "complete with a stale owner or attempt returns false and changes nothing",
+        arguments: ["owner", "attempt", "twice"])
     func staleComplete(_ how: String) async throws {
         let fx = try await StoreFixture()
         let job = try await fx.claimedJob(owner: "w1")
@@ -195,7 +219,9 @@ struct DispatchTests {
         case "owner": owner = "w2"
         case "attempt": stale.attempt += 1
         default:
-            #expect(try await fx.store.complete(job, owner: "w1", outcome: .accepted(ProviderResponse(text: "ok")), retry: Self.policy, random: 0))
+            #expect(
+                try await fx.store.complete(
+                    job, owner: "w1", outcome: .accepted(ProviderResponse(text: "ok")), retry: Self.policy, random: 0))
         }
         let before = try await fx.store.job(id: job.id)
         let eventsBefore = try await fx.store.events(jobID: job.id)
@@ -204,7 +230,9 @@ struct DispatchTests {
             .permanent(DispatchFailure(reason: "x", message: "x")),
             .transient(DispatchFailure(reason: "y", message: "y")),
         ] {
-            #expect(try await fx.store.complete(stale, owner: owner, outcome: outcome, retry: Self.policy, random: 0) == false)
+            #expect(
+                try await fx.store.complete(stale, owner: owner, outcome: outcome, retry: Self.policy, random: 0)
+                    == false)
         }
         #expect(try await fx.store.job(id: job.id) == before)
         #expect(try await fx.store.events(jobID: job.id) == eventsBefore)

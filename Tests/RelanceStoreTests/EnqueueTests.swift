@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceStore
 
 @Suite("SQLiteJobStore: migrate and enqueue")
@@ -21,7 +22,9 @@ struct EnqueueTests {
 
     @Test("a fresh file is not migrated until migrate() runs")
     func notMigrated() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("relance-\(UUID().uuidString)/x/db.sqlite").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "relance-\(UUID().uuidString)/x/db.sqlite"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let store = try SQLiteJobStore(path: path)
         #expect(try await store.isMigrated() == false)
@@ -33,7 +36,10 @@ struct EnqueueTests {
     func enqueue() async throws {
         let fx = try await StoreFixture()
         let results = try await fx.store.enqueue(
-            [StoreFixture.job(key: "a", priority: 5), StoreFixture.job(caseRef: nil), StoreFixture.job(template: "thanks")],
+            [
+                StoreFixture.job(key: "a", priority: 5), StoreFixture.job(caseRef: nil),
+                StoreFixture.job(template: "thanks"),
+            ],
             payers: [StoreFixture.payer])
         #expect(results.map(\.created) == [true, true, true])
         #expect(results.map(\.state) == [.queued, .queued, .queued])

@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceStore
 
 @Suite("SQLiteJobStore: event sink")
@@ -39,9 +40,11 @@ struct EventSinkTests {
         #expect(stored.map(\.kind) == [.rendered, .dispatching])
         lastID = stored.last!.id
 
-        #expect(try await fx.store.complete(
-            claimed[0], owner: "w1", outcome: .transient(DispatchFailure(reason: "network", message: "reset")), retry: RetryPolicy(),
-            random: 0.25))
+        #expect(
+            try await fx.store.complete(
+                claimed[0], owner: "w1", outcome: .transient(DispatchFailure(reason: "network", message: "reset")),
+                retry: RetryPolicy(),
+                random: 0.25))
         stored = try await newEvents(fx, after: lastID)
         #expect(fx.sunk.count == 3)
         #expect(Self.same(fx.sunk.last ?? [], stored))
@@ -61,7 +64,10 @@ struct EventSinkTests {
         let job = try await fx.claimedJob()
         fx.resetSink()
         _ = try await fx.store.claim(owner: "w2", limit: 10, leaseSeconds: 60)
-        #expect(try await fx.store.complete(job, owner: "intruder", outcome: .accepted(ProviderResponse(text: "ok")), retry: RetryPolicy(), random: 0) == false)
+        #expect(
+            try await fx.store.complete(
+                job, owner: "intruder", outcome: .accepted(ProviderResponse(text: "ok")), retry: RetryPolicy(),
+                random: 0) == false)
         #expect(try await fx.store.beginDispatch(job, owner: "intruder", leaseSeconds: 60, rendered: [:]) == .leaseLost)
         _ = try await fx.store.sweep(maxAge: 86400)
         #expect(fx.sunk.isEmpty)

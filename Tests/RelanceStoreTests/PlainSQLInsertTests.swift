@@ -1,12 +1,14 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceStore
 
 /// Other services insert jobs with plain SQL; the trigger gives them the same treatment.
 @Suite("SQLiteJobStore: rows inserted with plain SQL")
 struct PlainSQLInsertTests {
-    static let insert = "INSERT INTO jobs(payer_ref, case_ref, channel, template, data, run_at) VALUES ('P-1', 'CASE-9', 'email', 'reminder-1', '{}', ?)"
+    static let insert =
+        "INSERT INTO jobs(payer_ref, case_ref, channel, template, data, run_at) VALUES ('P-1', 'CASE-9', 'email', 'reminder-1', '{}', ?)"
 
     func onlyJob(_ fx: StoreFixture) async throws -> Job {
         let jobs = try await fx.store.jobs(JobFilter())
@@ -73,7 +75,8 @@ struct PlainSQLInsertTests {
     func badState() async throws {
         let fx = try await StoreFixture()
         await #expect(throws: (any Error).self) {
-            try await fx.execute("INSERT INTO jobs(payer_ref, channel, template, state) VALUES ('P-1', 'email', 'thanks', 'sending')")
+            try await fx.execute(
+                "INSERT INTO jobs(payer_ref, channel, template, state) VALUES ('P-1', 'email', 'thanks', 'sending')")
         }
         #expect(try await fx.store.jobs(JobFilter()).isEmpty)
     }

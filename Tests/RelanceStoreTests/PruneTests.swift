@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceStore
 
 @Suite("SQLiteJobStore: prune")
@@ -13,7 +14,8 @@ struct PruneTests {
             sent, owner: "w1", outcome: .accepted(ProviderResponse(text: "250 ok")), retry: policy, random: 0)
         let failed = try await fx.claimedJob()
         let ko = try await fx.store.complete(
-            failed, owner: "w1", outcome: .permanent(DispatchFailure(reason: "x", message: "550 no")), retry: policy, random: 0)
+            failed, owner: "w1", outcome: .permanent(DispatchFailure(reason: "x", message: "550 no")), retry: policy,
+            random: 0)
         guard ok && ko else { throw FixtureError("could not finish the jobs") }
         let running = try await fx.claimedJob()
         let queued = try await fx.enqueue(StoreFixture.job(runAt: "2099-01-01T00:00:00Z"))[0]

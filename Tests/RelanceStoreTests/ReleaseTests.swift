@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceStore
 
 @Suite("SQLiteJobStore: release")

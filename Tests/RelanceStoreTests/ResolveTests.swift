@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceStore
 
 @Suite("SQLiteJobStore: operator decisions (resolve)")
@@ -18,7 +19,8 @@ struct ResolveTests {
     func requeue() async throws {
         let fx = try await StoreFixture()
         let job = try await Self.uncertainJob(fx)
-        let resolved = try #require(try await fx.store.resolve(jobID: job.id, decision: .requeue, note: "not in the payer's mailbox"))
+        let resolved = try #require(
+            try await fx.store.resolve(jobID: job.id, decision: .requeue, note: "not in the payer's mailbox"))
         #expect(resolved.state == .queued)
         #expect(resolved.dispatchStartedAt == nil)
         #expect((resolved.maxAttempts ?? 0) > job.attempt, "a fresh attempt budget")
@@ -50,7 +52,8 @@ struct ResolveTests {
     func markSent() async throws {
         let fx = try await StoreFixture()
         let job = try await Self.uncertainJob(fx)
-        let resolved = try #require(try await fx.store.resolve(jobID: job.id, decision: .markSent, note: "payer confirmed receipt"))
+        let resolved = try #require(
+            try await fx.store.resolve(jobID: job.id, decision: .markSent, note: "payer confirmed receipt"))
         #expect(resolved.state == .sent)
         let last = try #require(try await fx.store.events(jobID: job.id).last)
         #expect(last.kind == .accepted)
@@ -70,7 +73,9 @@ struct ResolveTests {
         #expect(try await fx.store.claim(owner: "w", limit: 10, leaseSeconds: 60).isEmpty)
     }
 
-    @Test("a queued or running job belongs to the dispatcher and cannot be resolved", arguments: OperatorDecision.allCases)
+    @Test(
+        "a queued or running job belongs to the dispatcher and cannot be resolved", arguments: OperatorDecision.allCases
+    )
     func notFinished(decision: OperatorDecision) async throws {
         let fx = try await StoreFixture()
         let queued = try await fx.enqueue(StoreFixture.job(runAt: "2099-01-01T00:00:00Z"))[0]

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RelanceCore
 import Synchronization
+
 @testable import RelanceStore
 
 /// A migrated store in a fresh temporary directory, removed afterwards, with the
@@ -12,7 +13,8 @@ final class StoreFixture: Sendable {
     private let sink: SinkBox
 
     init() async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-store-\(UUID().uuidString)").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("relance-store-\(UUID().uuidString)").path
         let sink = SinkBox()
         self.sink = sink
         store = try SQLiteJobStore(path: directory + "/relance.sqlite") { events in sink.append(events) }

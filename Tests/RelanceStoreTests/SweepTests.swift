@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceStore
 
 @Suite("SQLiteJobStore: sweep")
@@ -23,7 +24,8 @@ struct SweepTests {
         let again = try #require(try await fx.store.claim(owner: "w2", limit: 1, leaseSeconds: 60).first?.job)
         #expect(again.id == job.id && again.attempt == 2)
         #expect(
-            try await fx.store.complete(job, owner: "lost", outcome: .accepted(ProviderResponse(text: "late")), retry: RetryPolicy(), random: 0)
+            try await fx.store.complete(
+                job, owner: "lost", outcome: .accepted(ProviderResponse(text: "late")), retry: RetryPolicy(), random: 0)
                 == false)
         #expect(try await fx.store.beginDispatch(job, owner: "lost", leaseSeconds: 60, rendered: [:]) == .leaseLost)
     }
@@ -43,7 +45,8 @@ struct SweepTests {
         // Never retried automatically, and the late worker cannot overwrite it.
         #expect(try await fx.store.claim(owner: "w2", limit: 10, leaseSeconds: 60).isEmpty)
         #expect(
-            try await fx.store.complete(job, owner: "lost", outcome: .accepted(ProviderResponse(text: "late")), retry: RetryPolicy(), random: 0)
+            try await fx.store.complete(
+                job, owner: "lost", outcome: .accepted(ProviderResponse(text: "late")), retry: RetryPolicy(), random: 0)
                 == false)
         #expect(try await fx.store.job(id: job.id)?.state == .uncertain)
     }
@@ -80,7 +83,8 @@ struct SweepTests {
         #expect(old.state == .dead)
         #expect(old.lastError == "not sent within the maximum age: due 2020-01-01T00:00:00.000Z")
         #expect(try await fx.kinds(ids[0]) == [.enqueued, .dead])
-        #expect(try await fx.store.events(jobID: ids[0]).last?.detail == ["reason": "older than the maximum age of 3600 s"])
+        #expect(
+            try await fx.store.events(jobID: ids[0]).last?.detail == ["reason": "older than the maximum age of 3600 s"])
         #expect(try await fx.store.job(id: ids[1])?.state == .queued)
         // A second sweep finds nothing more.
         #expect(try await fx.store.sweep(maxAge: 3600) == SweepResult())

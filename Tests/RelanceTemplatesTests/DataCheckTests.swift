@@ -1,5 +1,6 @@
-import Testing
 import RelanceCore
+import Testing
+
 @testable import RelanceTemplates
 
 @Suite("Job data checks at enqueue")
@@ -20,19 +21,24 @@ struct DataCheckTests {
         #expect(errors.map(\.pointer) == [pointer])
     }
 
-    @Test("the shipped samples and ordinary data pass", arguments: [
-        #"{"total_due": {"amount": "1250.00", "currency": "EUR"}, "due_date": "2028-02-29"}"#,
-        #"{"payment": {"amount": {"amount": "-3.5", "currency": "CHF"}, "date": "2026-11-23"}, "note": "2026-99"}"#,
-        #"{}"#,
-    ])
+    @Test(
+        "the shipped samples and ordinary data pass",
+        arguments: [
+            #"{"total_due": {"amount": "1250.00", "currency": "EUR"}, "due_date": "2028-02-29"}"#,
+            #"{"payment": {"amount": {"amount": "-3.5", "currency": "CHF"}, "date": "2026-11-23"}, "note": "2026-99"}"#,
+            #"{}"#,
+        ])
     func accepted(json: String) throws {
         #expect(MessageContext.check(data: try JSONValue.parse(json), pointer: "/data").isEmpty)
     }
 
-    @Test("calendar dates", arguments: [
-        ("2024-02-29", true), ("2100-02-29", false), ("2000-02-29", true), ("2026-04-31", false), ("2026-12-31", true),
-        ("0000-01-01", false), ("2026-00-10", false),
-    ])
+    @Test(
+        "calendar dates",
+        arguments: [
+            ("2024-02-29", true), ("2100-02-29", false), ("2000-02-29", true), ("2026-04-31", false),
+            ("2026-12-31", true),
+            ("0000-01-01", false), ("2026-00-10", false),
+        ])
     func calendar(date: String, valid: Bool) {
         #expect(MessageContext.isCalendarDate(date) == valid)
     }

@@ -1,5 +1,5 @@
-import Testing
 import RelanceTemplates
+import Testing
 
 @Suite("LocaleChain")
 struct LocaleChainTests {

@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceTemplates
 
 @Suite("MessageContext")
@@ -53,7 +54,8 @@ struct MessageContextTests {
             ("fr-FR", "2028-02-29", "29 février 2028"),
         ])
     func dates(locale: String, iso: String, expected: String) throws {
-        let text = try Fixtures.renderText("{{d}}|{{d.iso}}", data: #"{"d": "\#(iso)"}"#, payer: Fixtures.payer(locale: locale))
+        let text = try Fixtures.renderText(
+            "{{d}}|{{d.iso}}", data: #"{"d": "\#(iso)"}"#, payer: Fixtures.payer(locale: locale))
         #expect(text == "\(expected)|\(iso)")
     }
 
@@ -61,7 +63,8 @@ struct MessageContextTests {
     func todayInTimeZone() throws {
         // 23:30 UTC on 23 November: already the 24th in Paris, still the 23rd in New York.
         let late = Date(timeIntervalSince1970: 1_795_478_400 - 1800)
-        let paris = try Fixtures.renderText("{{today}}", data: "{}", payer: Fixtures.payer(timezone: "Europe/Paris"), today: late)
+        let paris = try Fixtures.renderText(
+            "{{today}}", data: "{}", payer: Fixtures.payer(timezone: "Europe/Paris"), today: late)
         #expect(paris == "24 novembre 2026")
         let newYork = try Fixtures.renderText(
             "{{today}}", data: "{}", payer: Fixtures.payer(locale: "en-GB", timezone: "America/New_York"), today: late)
@@ -85,13 +88,15 @@ struct MessageContextTests {
 
     @Test("days_overdue given in the data is kept")
     func explicitDays() throws {
-        let text = try Fixtures.renderText("{{i.days_overdue}}", data: #"{"i": {"due_date": "2026-10-15", "days_overdue": 3}}"#)
+        let text = try Fixtures.renderText(
+            "{{i.days_overdue}}", data: #"{"i": {"due_date": "2026-10-15", "days_overdue": 3}}"#)
         #expect(text == "3")
     }
 
     @Test("invoice_numbers and invoice_count are derived from invoices")
     func invoiceSummary() throws {
-        let data = #"{"invoices": [{"number": "F-2026-0142"}, {"number": "F-2026-0157"}, {"amount": {"amount": "1", "currency": "EUR"}}]}"#
+        let data =
+            #"{"invoices": [{"number": "F-2026-0142"}, {"number": "F-2026-0157"}, {"amount": {"amount": "1", "currency": "EUR"}}]}"#
         let text = try Fixtures.renderText("{{invoice_numbers}} ({{invoice_count}})", data: data)
         #expect(text == "F-2026-0142, F-2026-0157 (3)")
     }
@@ -101,7 +106,10 @@ struct MessageContextTests {
         let text = try Fixtures.renderText(
             "{{payer.name}}|{{payer.ref}}|{{payer.segment}}|{{payer.locale}}|{{#payer.is_business}}B{{/payer.is_business}}|{{creditor.name}}|{{#creditor.address}}{{.}};{{/creditor.address}}|{{case_ref}}|{{today}}",
             data: "{}")
-        #expect(text == "Dupont & Fils <SARL>|C-00412|standard|fr-FR|B|Lumen Conseil|12 rue de la Paix;75002 Paris;|F-2026-0142|23 novembre 2026")
+        #expect(
+            text
+                == "Dupont & Fils <SARL>|C-00412|standard|fr-FR|B|Lumen Conseil|12 rue de la Paix;75002 Paris;|F-2026-0142|23 novembre 2026"
+        )
         let consumer = try Fixtures.renderText(
             "{{#payer.is_business}}B{{/payer.is_business}}{{^payer.is_business}}C{{/payer.is_business}}", data: "{}",
             payer: Fixtures.payer(segment: "consumer"))
@@ -110,20 +118,24 @@ struct MessageContextTests {
 
     @Test("empty creditor fields are absent, so their sections render nothing")
     func emptyCreditorFields() throws {
-        let template = "[{{#creditor.phone}}Tél. : {{.}}{{/creditor.phone}}][{{#creditor.iban}}IBAN {{.}}{{/creditor.iban}}][{{#creditor.address}}{{.}}{{/creditor.address}}]"
+        let template =
+            "[{{#creditor.phone}}Tél. : {{.}}{{/creditor.phone}}][{{#creditor.iban}}IBAN {{.}}{{/creditor.iban}}][{{#creditor.address}}{{.}}{{/creditor.address}}]"
         let bare = try Fixtures.renderText(template, data: "{}", creditor: Creditor(name: "Lumen"))
         #expect(bare == "[][][]")
         let full = try Fixtures.renderText(template, data: "{}")
-        #expect(full == "[Tél. : +33 1 84 60 12 34][IBAN FR76 3000 6000 0112 3456 7890 189][12 rue de la Paix75002 Paris]")
+        #expect(
+            full == "[Tél. : +33 1 84 60 12 34][IBAN FR76 3000 6000 0112 3456 7890 189][12 rue de la Paix75002 Paris]")
         let context = try MessageContext.build(
-            payer: Fixtures.payer(), creditor: Creditor(name: "Lumen", phone: ""), caseRef: "", data: "{}", today: Fixtures.today)
+            payer: Fixtures.payer(), creditor: Creditor(name: "Lumen", phone: ""), caseRef: "", data: "{}",
+            today: Fixtures.today)
         #expect((context["creditor"] as? [String: Any])?.keys.sorted() == ["name"])
         #expect(context["case_ref"] == nil)
     }
 
     @Test("an empty string in the data counts as absent in a section")
     func emptyStringIsAbsent() throws {
-        let text = try Fixtures.renderText("[{{#payment_link}}Pay: {{.}}{{/payment_link}}]", data: #"{"payment_link": ""}"#)
+        let text = try Fixtures.renderText(
+            "[{{#payment_link}}Pay: {{.}}{{/payment_link}}]", data: #"{"payment_link": ""}"#)
         #expect(text == "[]")
     }
 
@@ -132,14 +144,38 @@ struct MessageContextTests {
     @Test(
         "bad data is refused with the path and the value",
         arguments: [
-            (#"{"total_due": {"amount": "12,50", "currency": "EUR"}}"#, "data/total_due/amount: '12,50' is not a decimal amount"),
-            (#"{"total_due": {"amount": "1e3", "currency": "EUR"}}"#, "data/total_due/amount: '1e3' is not a decimal amount"),
-            (#"{"total_due": {"amount": "1.2.3", "currency": "EUR"}}"#, "data/total_due/amount: '1.2.3' is not a decimal amount"),
-            (#"{"total_due": {"amount": "1-2", "currency": "EUR"}}"#, "data/total_due/amount: '1-2' is not a decimal amount"),
-            (#"{"total_due": {"amount": true, "currency": "EUR"}}"#, "data/total_due/amount: expected a decimal string"),
-            (#"{"total_due": {"amount": "12.50", "currency": "euro"}}"#, #"data/total_due/currency: "euro" is not an active ISO 4217 currency code"#),
-            (#"{"total_due": {"amount": "12.50", "currency": "eur"}}"#, #"data/total_due/currency: "eur" is not an active ISO 4217 currency code"#),
-            (#"{"invoices": [{"due_date": "2026-02-30"}]}"#, "data/invoices/0/due_date: '2026-02-30' is not a valid calendar date"),
+            (
+                #"{"total_due": {"amount": "12,50", "currency": "EUR"}}"#,
+                "data/total_due/amount: '12,50' is not a decimal amount"
+            ),
+            (
+                #"{"total_due": {"amount": "1e3", "currency": "EUR"}}"#,
+                "data/total_due/amount: '1e3' is not a decimal amount"
+            ),
+            (
+                #"{"total_due": {"amount": "1.2.3", "currency": "EUR"}}"#,
+                "data/total_due/amount: '1.2.3' is not a decimal amount"
+            ),
+            (
+                #"{"total_due": {"amount": "1-2", "currency": "EUR"}}"#,
+                "data/total_due/amount: '1-2' is not a decimal amount"
+            ),
+            (
+                #"{"total_due": {"amount": true, "currency": "EUR"}}"#,
+                "data/total_due/amount: expected a decimal string"
+            ),
+            (
+                #"{"total_due": {"amount": "12.50", "currency": "euro"}}"#,
+                #"data/total_due/currency: "euro" is not an active ISO 4217 currency code"#
+            ),
+            (
+                #"{"total_due": {"amount": "12.50", "currency": "eur"}}"#,
+                #"data/total_due/currency: "eur" is not an active ISO 4217 currency code"#
+            ),
+            (
+                #"{"invoices": [{"due_date": "2026-02-30"}]}"#,
+                "data/invoices/0/due_date: '2026-02-30' is not a valid calendar date"
+            ),
             (#"{"d": "2026-13-01"}"#, "data/d: '2026-13-01' is not a valid calendar date"),
             (#"{"d": "2027-02-29"}"#, "data/d: '2027-02-29' is not a valid calendar date"),
             ("[1, 2]", "data must be a JSON object"),
@@ -148,7 +184,8 @@ struct MessageContextTests {
         ])
     func badData(data: String, message: String) throws {
         let error = try #require(throws: TemplateError.self) {
-            try MessageContext.build(payer: Fixtures.payer(), creditor: Fixtures.creditor, caseRef: nil, data: data, today: Fixtures.today)
+            try MessageContext.build(
+                payer: Fixtures.payer(), creditor: Fixtures.creditor, caseRef: nil, data: data, today: Fixtures.today)
         }
         #expect(error.kind == .data)
         #expect(error.message.hasPrefix(message), "\(error.message)")
@@ -159,19 +196,22 @@ struct MessageContextTests {
         let filler = String(repeating: "x", count: MessageContext.maximumDataBytes)
         let data = #"{"note": "\#(filler)"}"#
         let error = try #require(throws: TemplateError.self) {
-            try MessageContext.build(payer: Fixtures.payer(), creditor: Fixtures.creditor, caseRef: nil, data: data, today: Fixtures.today)
+            try MessageContext.build(
+                payer: Fixtures.payer(), creditor: Fixtures.creditor, caseRef: nil, data: data, today: Fixtures.today)
         }
         #expect(error.kind == .data)
         #expect(error.message == "data is \(data.utf8.count) bytes, more than the 262144 allowed")
         // Just under the limit is fine.
         let fits = #"{"note": "\#(String(repeating: "x", count: MessageContext.maximumDataBytes - 12))"}"#
         #expect(fits.utf8.count <= MessageContext.maximumDataBytes)
-        _ = try MessageContext.build(payer: Fixtures.payer(), creditor: Fixtures.creditor, caseRef: nil, data: fits, today: Fixtures.today)
+        _ = try MessageContext.build(
+            payer: Fixtures.payer(), creditor: Fixtures.creditor, caseRef: nil, data: fits, today: Fixtures.today)
     }
 
     @Test("strings that are not date-shaped stay plain text")
     func notDates() throws {
-        let text = try Fixtures.renderText("{{a}}|{{b}}|{{c}}", data: #"{"a": "F-2026-0142", "b": "2026-1-5", "c": "20261015"}"#)
+        let text = try Fixtures.renderText(
+            "{{a}}|{{b}}|{{c}}", data: #"{"a": "F-2026-0142", "b": "2026-1-5", "c": "20261015"}"#)
         #expect(text == "F-2026-0142|2026-1-5|20261015")
     }
 }

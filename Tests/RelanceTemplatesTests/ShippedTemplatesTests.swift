@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceTemplates
 
 /// The catalog shipped in Templates/, rendered with its own samples.
@@ -25,13 +26,16 @@ struct ShippedTemplatesTests {
     }
 
     static func render(
-        _ catalog: TemplateCatalog, message: String, locale: String, segment: String, name: String = "Dupont & Fils <SARL>"
+        _ catalog: TemplateCatalog, message: String, locale: String, segment: String,
+        name: String = "Dupont & Fils <SARL>"
     ) throws -> RenderedMessage {
         var payer = Fixtures.payer(locale: locale, segment: segment)
         payer.name = name
         let context = try MessageContext.build(
-            payer: payer, creditor: Fixtures.creditor, caseRef: "F-2026-0142", data: try sample(message), today: Fixtures.today)
-        return try catalog.render(message: message, parts: [.emailSubject, .emailText, .emailHTML], payer: payer, context: context)
+            payer: payer, creditor: Fixtures.creditor, caseRef: "F-2026-0142", data: try sample(message),
+            today: Fixtures.today)
+        return try catalog.render(
+            message: message, parts: [.emailSubject, .emailText, .emailHTML], payer: payer, context: context)
     }
 
     @Test("loads without error, with the documented messages and no missing partial")
@@ -57,7 +61,9 @@ struct ShippedTemplatesTests {
             // Fallback: de-DE has no templates and gets the default locale.
             #expect(rendered.locale == (locale.hasPrefix("fr") ? "fr" : "en"))
             // The payer's name is shown raw in text and escaped in HTML (partials included).
-            #expect(!text.contains("&amp;") && !text.contains("&lt;"), "\(message) \(locale) \(segment): text part is HTML-escaped")
+            #expect(
+                !text.contains("&amp;") && !text.contains("&lt;"),
+                "\(message) \(locale) \(segment): text part is HTML-escaped")
             #expect(!html.contains("<SARL>"), "\(message) \(locale) \(segment): HTML part is not escaped")
             #expect(html.contains("<!DOCTYPE html>"))
             for part in [subject, text, html] {
@@ -76,11 +82,16 @@ struct ShippedTemplatesTests {
         }
     }
 
-    static let indemnityWording = ["441-10", "441-5", "indemnité forfaitaire", "fixed indemnity", "40 €", "40\u{00A0}€", "€40"]
+    static let indemnityWording = [
+        "441-10", "441-5", "indemnité forfaitaire", "fixed indemnity", "40 €", "40\u{00A0}€", "€40",
+    ]
 
-    @Test("a formal notice to a consumer never mentions the business late-payment indemnity", arguments: ["fr-FR", "en-GB"])
+    @Test(
+        "a formal notice to a consumer never mentions the business late-payment indemnity",
+        arguments: ["fr-FR", "en-GB"])
     func formalNoticeConsumer(locale: String) throws {
-        let rendered = try Self.render(try Self.catalog(), message: "formal-notice", locale: locale, segment: "consumer")
+        let rendered = try Self.render(
+            try Self.catalog(), message: "formal-notice", locale: locale, segment: "consumer")
         for part in [TemplatePart.emailSubject, .emailText, .emailHTML] {
             let text = try #require(rendered[part])
             for wording in Self.indemnityWording {

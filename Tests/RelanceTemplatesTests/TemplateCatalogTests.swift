@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import Testing
+
 @testable import RelanceTemplates
 
 @Suite("TemplateCatalog")
@@ -22,7 +23,8 @@ struct TemplateCatalogTests {
         for path in Self.allCandidates[firstPresent...] { files[path] = path }
         let templates = try TemporaryTemplates(files)
         let catalog = try templates.load(defaultLocale: "en")
-        let resolved = try catalog.resolve(message: "reminder-1", part: .emailText, locale: "fr-BE", segment: "strategic")
+        let resolved = try catalog.resolve(
+            message: "reminder-1", part: .emailText, locale: "fr-BE", segment: "strategic")
         let expected = Self.allCandidates[firstPresent]
         #expect(resolved.path == expected)
         #expect(resolved.locale == expected.split(separator: "/")[1].description)
@@ -30,7 +32,8 @@ struct TemplateCatalogTests {
 
         // And rendering uses that very file.
         let rendered = try catalog.render(
-            message: "reminder-1", parts: [.emailText], payer: Fixtures.payer(locale: "fr-BE", segment: "strategic"), context: [:])
+            message: "reminder-1", parts: [.emailText], payer: Fixtures.payer(locale: "fr-BE", segment: "strategic"),
+            context: [:])
         #expect(rendered[.emailText] == expected)
         #expect(rendered.files == [expected])
         #expect(rendered.variant == resolved.variant)
@@ -43,9 +46,15 @@ struct TemplateCatalogTests {
             "reminder-1/fr/email-text.mustache": "plain", "reminder-1/fr/email-text.strategic.mustache": "strategic",
         ])
         let catalog = try templates.load(defaultLocale: "fr")
-        #expect(try catalog.resolve(message: "reminder-1", part: .emailText, locale: "fr-FR", segment: "consumer").path == "reminder-1/fr/email-text.mustache")
-        #expect(try catalog.resolve(message: "reminder-1", part: .emailText, locale: "fr-FR", segment: nil).path == "reminder-1/fr/email-text.mustache")
-        #expect(try catalog.resolve(message: "reminder-1", part: .emailText, locale: "fr-FR", segment: "").path == "reminder-1/fr/email-text.mustache")
+        #expect(
+            try catalog.resolve(message: "reminder-1", part: .emailText, locale: "fr-FR", segment: "consumer").path
+                == "reminder-1/fr/email-text.mustache")
+        #expect(
+            try catalog.resolve(message: "reminder-1", part: .emailText, locale: "fr-FR", segment: nil).path
+                == "reminder-1/fr/email-text.mustache")
+        #expect(
+            try catalog.resolve(message: "reminder-1", part: .emailText, locale: "fr-FR", segment: "").path
+                == "reminder-1/fr/email-text.mustache")
         #expect(catalog.variants(of: "reminder-1") == ["strategic"])
         #expect(catalog.parts(of: "reminder-1") == [.emailText])
     }
@@ -61,7 +70,8 @@ struct TemplateCatalogTests {
         #expect(
             error.message
                 == "no template for message 'reminder-1' part 'email-html'; looked for "
-                + Self.allCandidates.map { $0.replacingOccurrences(of: "email-text", with: "email-html") }.joined(separator: ", "))
+                + Self.allCandidates.map { $0.replacingOccurrences(of: "email-text", with: "email-html") }.joined(
+                    separator: ", "))
     }
 
     @Test("an unknown message names the known ones")
@@ -79,7 +89,9 @@ struct TemplateCatalogTests {
 
     // MARK: loading errors
 
-    @Test("a syntax error is reported with file and line, in text and HTML parts", arguments: ["email-text", "email-html"])
+    @Test(
+        "a syntax error is reported with file and line, in text and HTML parts",
+        arguments: ["email-text", "email-html"])
     func syntaxError(part: String) throws {
         let templates = try TemporaryTemplates([
             "reminder-1/fr/\(part).mustache": "Bonjour,\n\nligne trois\n{{#payer}}\n{{/invoices}}\nfin\n",
@@ -106,13 +118,16 @@ struct TemplateCatalogTests {
         #expect(error.problems.contains { $0.hasPrefix("partials/fr/broken.mustache:") })
         #expect(
             error.problems.contains(
-                "reminder-1/fr/email-body.mustache: unknown part 'email-body' (known: email-subject, email-text, email-html, sms, letter)"))
+                "reminder-1/fr/email-body.mustache: unknown part 'email-body' (known: email-subject, email-text, email-html, sms, letter)"
+            ))
     }
 
     @Test("a missing directory, or one without templates, is an error")
     func emptyOrMissing() throws {
         let missing = "/nonexistent/relance-\(UUID().uuidString)"
-        let error = try #require(throws: TemplateLoadError.self) { try TemplateCatalog.load(directory: missing, defaultLocale: "en") }
+        let error = try #require(throws: TemplateLoadError.self) {
+            try TemplateCatalog.load(directory: missing, defaultLocale: "en")
+        }
         #expect(error.problems == ["templates directory \(missing) does not exist"])
         let empty = try TemporaryTemplates(["samples/reminder-1.json": "{}"])
         let emptyError = try #require(throws: TemplateLoadError.self) { try empty.load() }
@@ -159,7 +174,10 @@ struct TemplateCatalogTests {
         #expect(rendered[.emailHTML] == "H \(escaped) [\(escaped)] [o:\(escaped)]")
         // The subject: unescaped and on one line.
         #expect(rendered[.emailSubject] == "Facture \(raw) suite")
-        #expect(rendered.files == ["probe/fr/email-subject.mustache", "probe/fr/email-text.mustache", "probe/fr/email-html.mustache"])
+        #expect(
+            rendered.files == [
+                "probe/fr/email-subject.mustache", "probe/fr/email-text.mustache", "probe/fr/email-html.mustache",
+            ])
     }
 
     @Test("rendering the HTML part first does not make later text partials escape (and vice versa)")
@@ -167,7 +185,8 @@ struct TemplateCatalogTests {
         let templates = try TemporaryTemplates(Self.escapingFiles)
         let catalog = try templates.load(defaultLocale: "fr")
         let context: [String: Any] = ["name": "A & B"]
-        let first = try catalog.render(message: "probe", parts: [.emailHTML, .emailText], payer: Fixtures.payer(), context: context)
+        let first = try catalog.render(
+            message: "probe", parts: [.emailHTML, .emailText], payer: Fixtures.payer(), context: context)
         #expect(first[.emailText] == "T A & B [A & B] [o:A & B]")
         #expect(first[.emailHTML] == "H A &amp; B [A &amp; B] [o:A &amp; B]")
     }
@@ -183,9 +202,11 @@ struct TemplateCatalogTests {
             "partials/en/c.mustache": "c:en",
         ])
         let catalog = try templates.load(defaultLocale: "en")
-        let be = try catalog.render(message: "probe", parts: [.emailText], payer: Fixtures.payer(locale: "fr-BE"), context: [:])
+        let be = try catalog.render(
+            message: "probe", parts: [.emailText], payer: Fixtures.payer(locale: "fr-BE"), context: [:])
         #expect(be[.emailText] == "a:fr-BE b:fr c:en")
-        let fr = try catalog.render(message: "probe", parts: [.emailText], payer: Fixtures.payer(locale: "fr-FR"), context: [:])
+        let fr = try catalog.render(
+            message: "probe", parts: [.emailText], payer: Fixtures.payer(locale: "fr-FR"), context: [:])
         #expect(fr[.emailText] == "a:fr b:fr c:en")
         #expect(catalog.missingPartials().isEmpty)
     }
@@ -213,7 +234,8 @@ struct TemplateCatalogTests {
         ])
         let catalog = try templates.load(defaultLocale: "fr")
         let rendered = try catalog.render(
-            message: "probe", parts: [.emailSubject, .emailText], payer: Fixtures.payer(segment: "strategic"), context: [:])
+            message: "probe", parts: [.emailSubject, .emailText], payer: Fixtures.payer(segment: "strategic"),
+            context: [:])
         #expect(
             rendered.traceDetail
                 == .object([

@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+
 @testable import RelanceTemplates
 
 /// A templates directory made up for one test, removed when the value goes away.
@@ -8,7 +9,8 @@ final class TemporaryTemplates {
 
     /// `files`: path relative to the directory → content.
     init(_ files: [String: String]) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("relance-templates-\(UUID().uuidString)").path
+        path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("relance-templates-\(UUID().uuidString)").path
         for (relative, content) in files {
             let full = path + "/" + relative
             try FileManager.default.createDirectory(
@@ -29,15 +31,19 @@ enum Fixtures {
     /// Monday 23 November 2026, 10:00 UTC.
     static let today = Date(timeIntervalSince1970: 1_795_428_000)
 
-    static func payer(locale: String = "fr-FR", segment: String = "standard", timezone: String = "Europe/Paris") -> PayerProfile {
+    static func payer(locale: String = "fr-FR", segment: String = "standard", timezone: String = "Europe/Paris")
+        -> PayerProfile
+    {
         PayerProfile(
             ref: "C-00412", name: "Dupont & Fils <SARL>", locale: locale, timezone: timezone, segment: segment,
             email: "compta@dupont.example")
     }
 
     static let creditor = Creditor(
-        name: "Lumen Conseil", email: "compta@lumen.example", phone: "+33 1 84 60 12 34", website: "https://lumen.example",
-        address: ["12 rue de la Paix", "75002 Paris"], registration: "SAS au capital de 50 000 € – RCS Paris 123 456 789",
+        name: "Lumen Conseil", email: "compta@lumen.example", phone: "+33 1 84 60 12 34",
+        website: "https://lumen.example",
+        address: ["12 rue de la Paix", "75002 Paris"],
+        registration: "SAS au capital de 50 000 € – RCS Paris 123 456 789",
         iban: "FR76 3000 6000 0112 3456 7890 189", bic: "AGRIFRPP")
 
     /// Renders `template` as an email-text part (no escaping) with the context built
@@ -48,7 +54,8 @@ enum Fixtures {
     ) throws -> String {
         let templates = try TemporaryTemplates(["probe/en/email-text.mustache": template])
         let catalog = try templates.load(defaultLocale: "en")
-        let context = try MessageContext.build(payer: payer, creditor: creditor, caseRef: caseRef, data: data, today: today)
+        let context = try MessageContext.build(
+            payer: payer, creditor: creditor, caseRef: caseRef, data: data, today: today)
         let rendered = try catalog.render(message: "probe", parts: [.emailText], payer: payer, context: context)
         return rendered[.emailText] ?? ""
     }
