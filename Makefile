@@ -53,7 +53,7 @@ test-unit: deps-system
 test-integration: deps-python build
 	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration
 
-test: test-unit test-integration
+test: lint test-unit test-integration
 
 bench: deps-python release
 	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
