@@ -88,14 +88,7 @@ extension JSONValue {
     /// not their trailing zeros. Like every Foundation JSON parser, it tolerates a
     /// trailing comma.
     public static func parse(_ text: String) throws -> JSONValue {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-        } catch {
-            let message = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
-            throw JSONParseError(message: message ?? "\(error)")
-        }
-        return try convert(object, depth: 0)
+        try parse(data: Data(text.utf8))
     }
 
     static func convert(_ object: Any, depth: Int) throws -> JSONValue {

@@ -19,15 +19,19 @@ public struct Enqueuer: JobIntake {
     public func enqueue(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [EnqueueResult] {
         let errors = try await validate(requests)
         if !errors.isEmpty { throw InvalidFields(errors) }
-        var inlinePayers: [String: PayerProfile] = [:]
-        for (_, request) in requests { if let p = request.payer { inlinePayers[p.ref] = p } }
-        return try await store.enqueue(requests.map(\.request.job), payers: Array(inlinePayers.values))
+        return try await store.enqueue(requests.map(\.request.job), payers: Array(Self.inlinePayers(requests).values))
+    }
+
+    /// Payers given inline with the jobs, by ref (the last one wins).
+    static func inlinePayers(_ requests: [(pointer: String, request: EnqueueRequest)]) -> [String: PayerProfile] {
+        var payers: [String: PayerProfile] = [:]
+        for (_, request) in requests { if let p = request.payer { payers[p.ref] = p } }
+        return payers
     }
 
     public func validate(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [FieldError] {
         var errors: [FieldError] = []
-        var inlinePayers: [String: PayerProfile] = [:]
-        for (_, request) in requests { if let p = request.payer { inlinePayers[p.ref] = p } }
+        let inlinePayers = Self.inlinePayers(requests)
         var storedPayers: [String: PayerProfile?] = [:]
         for (pointer, request) in requests {
             let job = request.job

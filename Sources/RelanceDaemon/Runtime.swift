@@ -17,7 +17,15 @@ public struct Runtime: Sendable {
     public static func open(configPath: String?, logger: Logger, migrate: Bool = true, logTrace: Bool = false)
         async throws -> Runtime
     {
-        let config = try await RelanceConfig.load(path: configPath)
+        try await open(
+            config: try await RelanceConfig.load(path: configPath), logger: logger, migrate: migrate, logTrace: logTrace
+        )
+    }
+
+    /// Opens the store for an already loaded configuration.
+    public static func open(config: RelanceConfig, logger: Logger, migrate: Bool = true, logTrace: Bool = false)
+        async throws -> Runtime
+    {
         let traceLogger = TraceLogger(logger: logger)
         var sink: (@Sendable ([DeliveryEvent]) -> Void)?
         if logTrace { sink = { events in traceLogger.log(events) } }

@@ -69,16 +69,10 @@ public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
     }()
 
     init?(iso: String, locale: Locale) {
-        guard iso.count == 10,
-            iso.utf8.enumerated().allSatisfy({ i, c in
-                (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
-            })
-        else { return nil }
-        let calendar = Self.calendar
+        // The same rule as the enqueue-time check, so that what was accepted renders.
+        guard MessageContext.looksLikeDate(iso), MessageContext.isCalendarDate(iso) else { return nil }
         let parts = iso.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3,
-            let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
-            calendar.component(.day, from: date) == parts[2], calendar.component(.month, from: date) == parts[1]
+        guard let date = Self.calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
         else { return nil }
         self.iso = iso
         self.date = date

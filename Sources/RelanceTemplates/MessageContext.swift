@@ -93,7 +93,7 @@ public enum MessageContext {
         case .string(let s):
             if s.isEmpty { return NSNull() }
             if let date = LocalDate(iso: s, locale: locale) { return date }
-            if looksLikeDate(s) { throw TemplateError.data("\(path): '\(s)' is not a valid calendar date") }
+            if looksLikeDate(s) { throw TemplateError.data("\(path): \(Problem.date(s))") }
             return s
         case .array(let items):
             var out: [Any] = []
@@ -107,17 +107,13 @@ public enum MessageContext {
                 switch amountValue {
                 case .string(let s): amountText = s
                 case .number(let n): amountText = n
-                default: throw TemplateError.data("\(path)/amount: expected a decimal string such as \"1250.00\"")
+                default: throw TemplateError.data("\(path)/amount: \(Problem.amountNotText)")
                 }
                 guard let amount = Money.parseAmount(amountText) else {
-                    throw TemplateError.data(
-                        "\(path)/amount: '\(amountText)' is not a decimal amount (write it like \"1250.00\", below 10^15)"
-                    )
+                    throw TemplateError.data("\(path)/amount: \(Problem.amount(amountText))")
                 }
                 guard let currency = currencyValue.stringValue, Money.isCurrencyCode(currency) else {
-                    throw TemplateError.data(
-                        "\(path)/currency: \(currencyValue.jsonText) is not an active ISO 4217 currency code such as \"EUR\""
-                    )
+                    throw TemplateError.data("\(path)/currency: \(Problem.currency(currencyValue))")
                 }
                 return Money(amount: amount, currency: currency, locale: locale)
             }
@@ -155,9 +151,7 @@ public enum MessageContext {
         switch value {
         case .null, .bool, .number: return
         case .string(let s):
-            if looksLikeDate(s) && !isCalendarDate(s) {
-                errors.append(FieldError(pointer(), "'\(s)' is not a valid calendar date"))
-            }
+            if looksLikeDate(s) && !isCalendarDate(s) { errors.append(FieldError(pointer(), Problem.date(s))) }
         case .array(let items):
             for (i, item) in items.enumerated() {
                 path.append(String(i))
@@ -171,19 +165,13 @@ public enum MessageContext {
                     ?? { if case .number(let n) = amountValue { return n } else { return nil } }()
                 if let amountText {
                     if Money.parseAmount(amountText) == nil {
-                        errors.append(
-                            FieldError(
-                                pointer("amount"),
-                                "'\(amountText)' is not a decimal amount (write it like \"1250.00\", below 10^15)"))
+                        errors.append(FieldError(pointer("amount"), Problem.amount(amountText)))
                     }
                 } else {
-                    errors.append(FieldError(pointer("amount"), "expected a decimal string such as \"1250.00\""))
+                    errors.append(FieldError(pointer("amount"), Problem.amountNotText))
                 }
                 if !(currencyValue.stringValue.map(Money.isCurrencyCode) ?? false) {
-                    errors.append(
-                        FieldError(
-                            pointer("currency"),
-                            "\(currencyValue.jsonText) is not an active ISO 4217 currency code such as \"EUR\""))
+                    errors.append(FieldError(pointer("currency"), Problem.currency(currencyValue)))
                 }
                 return
             }
@@ -203,6 +191,18 @@ public enum MessageContext {
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
         return (1...days).contains(day)
+    }
+
+    /// The words of the data rules, shared by `check` (enqueue) and `build` (dispatch).
+    enum Problem {
+        static let amountNotText = "expected a decimal string such as \"1250.00\""
+        static func amount(_ text: String) -> String {
+            "'\(text)' is not a decimal amount (write it like \"1250.00\", below 10^15)"
+        }
+        static func currency(_ value: JSONValue) -> String {
+            "\(value.jsonText) is not an active ISO 4217 currency code such as \"EUR\""
+        }
+        static func date(_ text: String) -> String { "'\(text)' is not a valid calendar date" }
     }
 
     static func looksLikeDate(_ s: String) -> Bool {

@@ -28,11 +28,10 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the runtime; configuration errors become a clean message and exit code.
     func runtime(logTrace: Bool = false, bootstrapLogging: Bool = false) async throws -> Runtime {
         do {
-            if bootstrapLogging {
-                let config = try await RelanceConfig.load(path: configPath)
-                Logging.bootstrapOnce(format: config.logFormat, level: config.logLevel)
-            }
-            return try await Runtime.open(configPath: configPath, logger: Logger(label: "relance"), logTrace: logTrace)
+            // Loaded once: it reads secret files, and logging must be set up before the first logger.
+            let config = try await RelanceConfig.load(path: configPath)
+            if bootstrapLogging { Logging.bootstrapOnce(format: config.logFormat, level: config.logLevel) }
+            return try await Runtime.open(config: config, logger: Logger(label: "relance"), logTrace: logTrace)
         } catch let error as ConfigError {
             throw CLIError("configuration: \(error)")
         }
