@@ -49,6 +49,11 @@ let package = Package(
             name: "RelanceEmail",
             dependencies: ["RelanceCore", "CCurl"]
         ),
+        // SMS: GSM 03.38 text rules, gateway providers over libcurl, outbox.
+        .target(
+            name: "RelanceSMS",
+            dependencies: ["RelanceCore", "CCurl"]
+        ),
         // The HTTP API: routes, authentication, errors. Knows the store, not the daemon.
         .target(
             name: "RelanceAPI",
@@ -60,7 +65,7 @@ let package = Package(
         .target(
             name: "RelanceDaemon",
             dependencies: [
-                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceEmail", "RelanceAPI",
+                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceEmail", "RelanceSMS", "RelanceAPI",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -82,6 +87,7 @@ let package = Package(
         .testTarget(name: "RelanceTemplatesTests", dependencies: ["RelanceTemplates"]),
         .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceEmail"]),
         .testTarget(name: "RelanceAPITests", dependencies: ["RelanceAPI"]),
+        .testTarget(name: "RelanceSMSTests", dependencies: ["RelanceSMS"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -51,14 +51,17 @@ public struct APIEnvironment: Sendable {
     public var onEnqueued: @Sendable (_ channels: [String], _ due: Bool) -> Void
     /// Called for every response: method, route template, status.
     public var onResponse: @Sendable (String, String, Int) -> Void
+    /// Verifies delivery-report callbacks; nil when they are not configured.
+    public var callbackSigner: CallbackSigner?
 
     public init(
         store: any JobStore, intake: any JobIntake, tokens: APITokens, openAPIDocument: String,
         readiness: @escaping @Sendable () async -> [String: String?],
         metricsText: @escaping @Sendable () async -> String,
         onEnqueued: @escaping @Sendable (_ channels: [String], _ due: Bool) -> Void,
-        onResponse: @escaping @Sendable (String, String, Int) -> Void
+        onResponse: @escaping @Sendable (String, String, Int) -> Void, callbackSigner: CallbackSigner? = nil
     ) {
+        self.callbackSigner = callbackSigner
         self.store = store
         self.intake = intake
         self.tokens = tokens
@@ -76,6 +79,7 @@ public enum APIServer {
         (["v1", "jobs"], "/v1/jobs", [.get, .post]), (["v1", "jobs", "*"], "/v1/jobs/{id}", [.get]),
         (["v1", "payers", "*"], "/v1/payers/{ref}", [.get, .put]),
         (["v1", "cases", "*", "cancel"], "/v1/cases/{case_ref}/cancel", [.post]), (["healthz"], "/healthz", [.get]),
+        (["v1", "callbacks", "*", "*", "*"], "/v1/callbacks/{provider}/{job_id}/{attempt}", [.get, .post]),
         (["readyz"], "/readyz", [.get]), (["metrics"], "/metrics", [.get]), (["openapi.yaml"], "/openapi.yaml", [.get]),
     ]
 
@@ -102,6 +106,13 @@ public enum APIServer {
         }
         router.post("/v1/cases/:case_ref/cancel") { request, context in
             try await handlers.cancel(request, caseRef: parameter(context, "case_ref"))
+        }
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on("/v1/callbacks/:provider/:job/:attempt", method: method) { request, context in
+                try await handlers.callback(
+                    request, provider: parameter(context, "provider"), job: parameter(context, "job"),
+                    attempt: parameter(context, "attempt"))
+            }
         }
         router.get("/healthz") { request, _ in try await handlers.health(request) }
         router.get("/readyz") { request, _ in try await handlers.ready(request) }

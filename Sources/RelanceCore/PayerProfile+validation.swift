@@ -26,8 +26,11 @@ extension PayerProfile {
         if let email {
             do { _ = try EmailAddress(email) } catch { errors.append(FieldError("\(prefix)/email", "\(error)")) }
         }
-        if let phone, !Self.isE164(phone) {
-            errors.append(FieldError("\(prefix)/phone", "'\(phone)' is not an E.164 number such as +33612345678"))
+        if let phone {
+            // E.164, or a national number read with the country of the locale (fr-FR: 06 12 34 56 78).
+            do { _ = try PhoneNumber.normalize(phone, country: PhoneNumber.country(fromLocale: locale)) } catch {
+                errors.append(FieldError("\(prefix)/phone", "\(error)"))
+            }
         }
         if let lines = postalAddress {
             if lines.isEmpty || lines.count > 7 {
@@ -39,6 +42,17 @@ extension PayerProfile {
         }
         if channels.isEmpty { errors.append(FieldError("\(prefix)/channels", "must list at least one channel")) }
         return errors
+    }
+
+    /// The payer with its phone number in E.164 when it can be read (national numbers
+    /// with the country of the locale); otherwise unchanged.
+    public func normalized() -> PayerProfile {
+        guard let phone,
+            let number = try? PhoneNumber.normalize(phone, country: PhoneNumber.country(fromLocale: locale))
+        else { return self }
+        var copy = self
+        copy.phone = number.e164
+        return copy
     }
 
     /// E.164: '+', a country code not starting with 0, at most 15 digits in all (ITU-T E.164 §6).

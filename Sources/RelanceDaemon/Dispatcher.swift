@@ -2,20 +2,36 @@ import Foundation
 import Logging
 import RelanceCore
 import RelanceEmail
+import RelanceSMS
 import RelanceStore
 import RelanceTemplates
 import ServiceLifecycle
 import Synchronization
 
+/// The providers of every channel, shared by the workers.
+public struct Transports: Sendable {
+    public var email: any EmailTransport
+    public var sms: any SMSTransport
+    /// The SMS provider's rate limit, across all workers.
+    public var smsLimiter: RateLimiter
+
+    public init(email: any EmailTransport, sms: any SMSTransport, smsLimiter: RateLimiter = RateLimiter(rate: nil)) {
+        self.email = email
+        self.sms = sms
+        self.smsLimiter = smsLimiter
+    }
+}
+
 /// Claims due jobs and sends them, with `concurrency` workers each holding its own
-/// transport session (one SMTP connection per worker).
+/// transport sessions (one SMTP connection and one gateway connection per worker).
 ///
 /// Graceful shutdown: workers stop claiming, finish the job in hand, and put the
 /// jobs they claimed but had not started back in the queue.
 public final class Dispatcher: Service, Sendable {
     let store: any JobStore
     let composer: Mutex<MessageComposer>
-    let transport: any EmailTransport
+    let transports: Transports
+    let windows: [Channel: SendWindow]
     let settings: RelanceConfig.DispatcherSettings
     let retry: RetryPolicy
     let untilIdle: Bool
@@ -28,14 +44,15 @@ public final class Dispatcher: Service, Sendable {
     private let wakeups = Mutex(0)
 
     public init(
-        store: any JobStore, composer: MessageComposer, transport: any EmailTransport,
-        settings: RelanceConfig.DispatcherSettings, retry: RetryPolicy, untilIdle: Bool, logger: Logger,
-        metrics: RelanceMetrics? = nil
+        store: any JobStore, composer: MessageComposer, transports: Transports,
+        windows: [Channel: SendWindow] = [:], settings: RelanceConfig.DispatcherSettings, retry: RetryPolicy,
+        untilIdle: Bool, logger: Logger, metrics: RelanceMetrics? = nil
     ) {
         self.metrics = metrics
         self.store = store
         self.composer = Mutex(composer)
-        self.transport = transport
+        self.transports = transports
+        self.windows = windows
         self.settings = settings
         self.retry = retry
         self.untilIdle = untilIdle
@@ -60,7 +77,8 @@ public final class Dispatcher: Service, Sendable {
         logger.info(
             "dispatcher started",
             metadata: [
-                "concurrency": "\(settings.concurrency)", "transport": "\(transport.summary)",
+                "concurrency": "\(settings.concurrency)", "email": "\(transports.email.summary)",
+                "sms": "\(transports.sms.summary)",
                 "until_idle": "\(untilIdle)",
             ])
         await withGracefulShutdownHandler {
@@ -77,8 +95,8 @@ public final class Dispatcher: Service, Sendable {
 
     func worker(_ index: Int) async {
         let owner = "\(workerPrefix):w\(index)"
-        var session: (any EmailSession)?
-        defer { if let session { Task { await session.close() } } }
+        let sessions = Sessions(transports: transports, logger: logger)
+        defer { Task { await sessions.close() } }
         var storeFailures = 0
         // Cancellation (the service group giving up, e.g. the API could not bind) ends
         // the loop as surely as a graceful shutdown: never spin on a cancelled task.
@@ -111,12 +129,7 @@ public final class Dispatcher: Service, Sendable {
                     }
                     break
                 }
-                if session == nil {
-                    do { session = try transport.makeSession() } catch {
-                        logger.error("cannot open a transport session", metadata: ["error": "\(error)"])
-                    }
-                }
-                await process(item, owner: owner, session: session)
+                await process(item, owner: owner, sessions: sessions)
             }
             busyWorkers.withLock { $0 -= 1 }
         }
@@ -138,7 +151,7 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    func process(_ item: ClaimedJob, owner: String, session: (any EmailSession)?) async {
+    func process(_ item: ClaimedJob, owner: String, sessions: Sessions) async {
         let job = item.job
         do {
             let payer: PayerProfile
@@ -150,6 +163,20 @@ public final class Dispatcher: Service, Sendable {
                     retry: retry, random: 0)
                 return
             }
+            if let window = windows[Channel(rawValue: job.channel) ?? .email], window != .always {
+                let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
+                let now = Date()
+                if !window.isOpen(at: now, timeZone: zone) {
+                    let opening = window.nextOpening(atOrAfter: now, timeZone: zone) ?? now.addingTimeInterval(86400)
+                    try await store.postpone(
+                        job, owner: owner, until: Timestamp.string(from: opening),
+                        detail: [
+                            "reason": .string("send_window"), "window": .string(window.description),
+                            "timezone": .string(zone.identifier),
+                        ])
+                    return
+                }
+            }
             let composed: MessageComposer.Composed
             do {
                 composed = try composer.withLock { $0 }.compose(job: job, payer: payer)
@@ -159,7 +186,7 @@ public final class Dispatcher: Service, Sendable {
                 return
             }
             let permission = try await store.beginDispatch(
-                job, owner: owner, leaseSeconds: settings.lease, rendered: composed.rendered.traceDetail)
+                job, owner: owner, leaseSeconds: settings.lease, rendered: composed.traceDetail)
             switch permission {
             case .proceed: break
             case .cancelled, .leaseLost:
@@ -170,12 +197,24 @@ public final class Dispatcher: Service, Sendable {
                 return
             }
             let outcome: DispatchOutcome
-            let started = ContinuousClock.now
-            if let session {
-                outcome = await session.send(composed.email)
-            } else {
-                outcome = .transient(
-                    DispatchFailure(reason: "transport", message: "no transport session could be opened"))
+            var started = ContinuousClock.now
+            switch composed.payload {
+            case .email(let email, _):
+                if let session = sessions.email() {
+                    outcome = await session.send(email)
+                } else {
+                    outcome = .transient(
+                        DispatchFailure(reason: "transport", message: "no e-mail transport session could be opened"))
+                }
+            case .sms(let sms):
+                if let session = sessions.sms() {
+                    await transports.smsLimiter.acquire()
+                    started = ContinuousClock.now
+                    outcome = await session.send(sms)
+                } else {
+                    outcome = .transient(
+                        DispatchFailure(reason: "transport", message: "no SMS transport session could be opened"))
+                }
             }
             metrics?.observe(channel: job.channel, outcome: outcome, duration: ContinuousClock.now - started)
             let recorded = try await store.complete(
@@ -187,5 +226,41 @@ public final class Dispatcher: Service, Sendable {
             // The store failed: leave the job to its lease; the sweeper will decide.
             logger.error("store error while processing a job", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
+    }
+}
+
+/// One worker's sessions, opened on first use. Only its worker touches it.
+final class Sessions: @unchecked Sendable {
+    let transports: Transports
+    let logger: Logger
+    private var emailSession: (any EmailSession)?
+    private var smsSession: (any SMSSession)?
+
+    init(transports: Transports, logger: Logger) {
+        self.transports = transports
+        self.logger = logger
+    }
+
+    func email() -> (any EmailSession)? {
+        if emailSession == nil {
+            do { emailSession = try transports.email.makeSession() } catch {
+                logger.error("cannot open an e-mail transport session", metadata: ["error": "\(error)"])
+            }
+        }
+        return emailSession
+    }
+
+    func sms() -> (any SMSSession)? {
+        if smsSession == nil {
+            do { smsSession = try transports.sms.makeSession() } catch {
+                logger.error("cannot open an SMS transport session", metadata: ["error": "\(error)"])
+            }
+        }
+        return smsSession
+    }
+
+    func close() async {
+        await emailSession?.close()
+        await smsSession?.close()
     }
 }

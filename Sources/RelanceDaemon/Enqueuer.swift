@@ -86,11 +86,21 @@ public struct Enqueuer: JobIntake {
             } else {
                 errors.append(FieldError("\(payerPointer)/email", "payer \(payer.ref) has no e-mail address"))
             }
-        case .sms, .letter:
+        case .sms:
+            do {
+                _ = try catalog.resolve(message: job.template, part: .sms, locale: payer.locale, segment: payer.segment)
+            } catch {
+                errors.append(FieldError("\(pointer)/template", "\(error)"))
+            }
+            do { _ = try composer.phoneNumber(of: payer) } catch let failure as DispatchFailure {
+                errors.append(FieldError("\(pointer)/payer/phone", failure.message))
+            } catch {
+                errors.append(FieldError("\(pointer)/payer/phone", "\(error)"))
+            }
+        case .letter:
             errors.append(
                 FieldError(
-                    "\(pointer)/channel",
-                    "no transport for channel '\(job.channel.rawValue)' in this version (only email)"))
+                    "\(pointer)/channel", "no transport for channel 'letter' in this version (email, sms)"))
         }
         errors += MessageContext.check(data: data, pointer: "\(pointer)/data")
         return errors

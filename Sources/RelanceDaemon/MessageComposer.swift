@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import RelanceEmail
+import RelanceSMS
 import RelanceTemplates
 
 /// Turns a job and its payer into the message to send: validates, renders, encodes.
@@ -9,17 +10,47 @@ public struct MessageComposer: Sendable {
     public let catalog: TemplateCatalog
     public let creditor: Creditor
     public let email: RelanceConfig.EmailSettings
+    public let sms: RelanceConfig.SMSTextSettings
 
-    public init(catalog: TemplateCatalog, creditor: Creditor, email: RelanceConfig.EmailSettings) {
+    public init(
+        catalog: TemplateCatalog, creditor: Creditor, email: RelanceConfig.EmailSettings,
+        sms: RelanceConfig.SMSTextSettings = .init()
+    ) {
         self.catalog = catalog
         self.creditor = creditor
         self.email = email
+        self.sms = sms
     }
 
     public struct Composed: Sendable {
         public var rendered: RenderedMessage
-        public var email: OutgoingEmail
-        public var mime: String
+        public var payload: Payload
+        /// What the trace records about the rendering (files, locale, sha256, SMS segments…).
+        public var traceDetail: JSONValue
+    }
+
+    public enum Payload: Sendable {
+        case email(OutgoingEmail, mime: String)
+        case sms(OutgoingSMS)
+    }
+
+    /// The parts a channel sends.
+    func parts(for channel: Channel, job: Job, payer: PayerProfile) throws -> [TemplatePart] {
+        switch channel {
+        case .email:
+            var parts: [TemplatePart] = [.emailSubject, .emailText]
+            if (try? catalog.resolve(
+                message: job.template, part: .emailHTML, locale: payer.locale, segment: payer.segment)) != nil
+            {
+                parts.append(.emailHTML)
+            }
+            return parts
+        case .sms:
+            return [.sms]
+        case .letter:
+            throw DispatchFailure(
+                reason: "channel", message: "no transport for channel 'letter' in this version (email, sms)")
+        }
     }
 
     /// Renders the message of `job` for `payer`, as it would be sent now.
@@ -27,20 +58,10 @@ public struct MessageComposer: Sendable {
         guard let channel = Channel(rawValue: job.channel) else {
             throw DispatchFailure(reason: "data", message: "unknown channel '\(job.channel)' (email, sms, letter)")
         }
-        guard channel == .email else {
-            throw DispatchFailure(
-                reason: "channel",
-                message: "no transport for channel '\(channel.rawValue)' in this version (only email)")
-        }
+        let parts = try parts(for: channel, job: job, payer: payer)
         do {
             let context = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today)
-            var parts: [TemplatePart] = [.emailSubject, .emailText]
-            if (try? catalog.resolve(
-                message: job.template, part: .emailHTML, locale: payer.locale, segment: payer.segment)) != nil
-            {
-                parts.append(.emailHTML)
-            }
             return try catalog.render(message: job.template, parts: parts, payer: payer, context: context)
         } catch let error as TemplateError {
             throw DispatchFailure(reason: error.kind == .data ? "data" : "template", message: error.message)
@@ -50,6 +71,50 @@ public struct MessageComposer: Sendable {
     }
 
     public func compose(job: Job, payer: PayerProfile, today: Date = Date()) throws -> Composed {
+        switch Channel(rawValue: job.channel) {
+        case .sms: return try composeSMS(job: job, payer: payer, today: today)
+        default: return try composeEmail(job: job, payer: payer, today: today)
+        }
+    }
+
+    /// The payer's number in E.164: as stored, or a national number read with the
+    /// country of the payer's locale (`fr-FR` → FR), else `sms.default_country`.
+    public func phoneNumber(of payer: PayerProfile) throws -> PhoneNumber {
+        guard let phone = payer.phone, !phone.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw DispatchFailure(reason: "address", message: "payer \(payer.ref) has no phone number")
+        }
+        do {
+            return try PhoneNumber.normalize(
+                phone, country: PhoneNumber.country(fromLocale: payer.locale) ?? sms.defaultCountry)
+        } catch {
+            throw DispatchFailure(reason: "address", message: "payer \(payer.ref): \(error)")
+        }
+    }
+
+    func composeSMS(job: Job, payer: PayerProfile, today: Date) throws -> Composed {
+        let number = try phoneNumber(of: payer)
+        let rendered = try render(job: job, payer: payer, today: today)
+        let prepared: PreparedSMS
+        do {
+            prepared = try SMSText.prepare(
+                rendered[.sms] ?? "", sanitizing: sms.sanitizing, maxSegments: sms.maxSegments)
+        } catch {
+            throw DispatchFailure(reason: "length", message: "\(job.template)/sms for payer \(payer.ref): \(error)")
+        }
+        let outgoing = OutgoingSMS(
+            jobID: job.id, attempt: job.attempt, to: number.e164, text: prepared.text,
+            encoding: prepared.measure.encoding, segments: prepared.measure.segments)
+        var detail = rendered.traceDetail.objectValue ?? [:]
+        detail["to"] = .string(number.e164)
+        detail["encoding"] = .string(prepared.measure.encoding.rawValue)
+        detail["segments"] = .number(String(prepared.measure.segments))
+        detail["units"] = .number(String(prepared.measure.units))
+        // The text as sent (after sanitising), as evidence next to the rendered parts' hash.
+        detail["text_sha256"] = .string(SHA256.hex(prepared.text))
+        return Composed(rendered: rendered, payload: .sms(outgoing), traceDetail: .object(detail))
+    }
+
+    func composeEmail(job: Job, payer: PayerProfile, today: Date) throws -> Composed {
         guard let address = payer.email, !address.isEmpty else {
             throw DispatchFailure(reason: "address", message: "payer \(payer.ref) has no e-mail address")
         }
@@ -72,7 +137,7 @@ public struct MessageComposer: Sendable {
         let outgoing = OutgoingEmail(
             jobID: job.id, attempt: job.attempt, envelopeFrom: email.from, recipients: [recipient],
             bytes: Array(mime.utf8))
-        return Composed(rendered: rendered, email: outgoing, mime: mime)
+        return Composed(rendered: rendered, payload: .email(outgoing, mime: mime), traceDetail: rendered.traceDetail)
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import RelanceAPI
 import RelanceCore
 import RelanceEmail
+import RelanceSMS
 import RelanceTemplates
 import SystemPackage
 import Yams
@@ -28,6 +29,9 @@ public struct RelanceConfig: Sendable {
     public var logFormat: String
     /// nil when the HTTP API is disabled.
     public var api: APIConfig?
+    public var sms: SMSConfig
+    /// When each channel may send, in the payer's time zone.
+    public var windows: [Channel: SendWindow]
     /// Where each effective value came from, secrets redacted: for `relance config check`.
     public var effective: [(String, String)] = []
 
@@ -45,6 +49,34 @@ public struct RelanceConfig: Sendable {
         public var tokens: APITokens
         /// The OpenAPI document served at /openapi.yaml.
         public var openAPIFile: String
+    }
+
+    /// How SMS text is prepared (the composer's part of the SMS settings).
+    public struct SMSTextSettings: Sendable {
+        public var sanitizing: SMSSanitizing
+        public var maxSegments: Int
+        /// For national numbers of payers whose locale has no region (`fr`).
+        public var defaultCountry: String?
+
+        public init(sanitizing: SMSSanitizing = .typography, maxSegments: Int = 6, defaultCountry: String? = nil) {
+            self.sanitizing = sanitizing
+            self.maxSegments = maxSegments
+            self.defaultCountry = defaultCountry
+        }
+    }
+
+    public struct SMSConfig: Sendable {
+        /// outbox, kannel, twilio or webhook.
+        public var transport: String
+        public var text: SMSTextSettings
+        /// Messages per second across all workers; nil: no limit.
+        public var rate: Double?
+        public var http: HTTPSettings
+        public var outboxDirectory: String
+        public var callbacks: CallbackSettings?
+        public var kannel: KannelSettings?
+        public var twilio: TwilioSettings?
+        public var webhook: WebhookSettings?
     }
 
     public struct DispatcherSettings: Sendable {
@@ -75,6 +107,21 @@ public struct RelanceConfig: Sendable {
         "log.level": .string, "log.format": .string,
         "api.enabled": .bool, "api.listen": .string, "api.tokens_file": .string, "api.open_health": .bool,
         "api.open_metrics": .bool, "api.max_body_bytes": .int, "api.openapi_file": .string,
+        "sms.transport": .string, "sms.sender": .string, "sms.sanitize": .string, "sms.max_segments": .int,
+        "sms.default_country": .string, "sms.rate": .string, "sms.connect_timeout": .duration,
+        "sms.timeout": .duration, "sms.ca_file": .string, "sms.outbox_directory": .string,
+        "sms.callback_base_url": .string, "sms.callback_secret_file": .string,
+        "sms.kannel.url": .string, "sms.kannel.username": .string, "sms.kannel.password_file": .string,
+        "sms.kannel.dlr_mask": .int, "sms.kannel.smsc": .string,
+        "sms.twilio.url": .string, "sms.twilio.account_sid": .string, "sms.twilio.auth_token_file": .string,
+        "sms.twilio.messaging_service_sid": .string,
+        "sms.webhook.url": .string, "sms.webhook.headers": .stringList, "sms.webhook.headers_file": .string,
+        "sms.webhook.to_field": .string, "sms.webhook.text_field": .string, "sms.webhook.sender_field": .string,
+        "sms.webhook.reference_field": .string, "sms.webhook.callback_field": .string,
+        "sms.webhook.encoding_field": .string, "sms.webhook.id_field": .string,
+        "windows.email.days": .stringList, "windows.email.hours": .stringList, "windows.email.holidays": .string,
+        "windows.sms.days": .stringList, "windows.sms.hours": .stringList, "windows.sms.holidays": .string,
+        "windows.letter.days": .stringList, "windows.letter.hours": .stringList, "windows.letter.holidays": .string,
     ]
 
     enum KeyKind { case string, int, duration, stringList, bool }
@@ -214,8 +261,14 @@ public struct RelanceConfig: Sendable {
             smtp: smtp, dispatcher: dispatcher, retry: retry, sweepInterval: try r.duration("sweeper.interval") ?? 5,
             retention: try r.duration("retention.finished_jobs") ?? 90 * 86400,
             pruneInterval: try r.duration("retention.prune_interval") ?? 3600, logLevel: logLevel, logFormat: logFormat,
-            api: nil)
+            api: nil, sms: try smsConfig(r, state: state, environment: environment), windows: try windows(r))
         config.api = try apiConfig(r, environment: environment)
+        let http = config.sms.http
+        if config.sms.transport != "outbox", dispatcher.lease <= http.connectTimeout + http.timeout {
+            throw ConfigError(
+                "\(r.file): dispatcher.lease (\(dispatcher.lease) s) must be longer than sms.connect_timeout + sms.timeout (\(http.connectTimeout + http.timeout) s)"
+            )
+        }
         config.effective = r.seen.sorted { $0.0 < $1.0 }
         return config
     }
@@ -245,6 +298,144 @@ public struct RelanceConfig: Sendable {
                 host: host.isEmpty ? "127.0.0.1" : host, port: port, openHealth: try r.bool("api.open_health") ?? true,
                 openMetrics: try r.bool("api.open_metrics") ?? true, maxBodyBytes: maxBody),
             tokens: tokens, openAPIFile: try r.string("api.openapi_file") ?? defaultDocument)
+    }
+
+    static func smsConfig(_ r: Reader, state: String, environment: [String: String]) throws -> SMSConfig {
+        let sanitizeText = try r.string("sms.sanitize") ?? "typography"
+        guard let sanitizing = SMSSanitizing(rawValue: sanitizeText) else {
+            throw ConfigError(
+                "\(r.file): sms.sanitize: '\(sanitizeText)' is not one of \(SMSSanitizing.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        var country = try r.string("sms.default_country")
+        if let given = country {
+            country = given.uppercased()
+            guard given.count == 2, given.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+                throw ConfigError("\(r.file): sms.default_country: '\(given)' is not a two-letter country code (FR)")
+            }
+        }
+        let text = SMSTextSettings(
+            sanitizing: sanitizing, maxSegments: try r.int("sms.max_segments", in: 1...20) ?? 6, defaultCountry: country
+        )
+        var rate: Double? = 10
+        if let raw = try r.string("sms.rate") {
+            let trimmed = raw.trimmingCharacters(in: .whitespaces)
+            if ["none", "unlimited", "0"].contains(trimmed) {
+                rate = nil
+            } else if let value = Double(trimmed), value > 0, value.isFinite {
+                rate = value
+            } else {
+                throw ConfigError("\(r.file): sms.rate: '\(raw)' is not a number of messages per second (or none)")
+            }
+        }
+        let http = HTTPSettings(
+            connectTimeout: try r.duration("sms.connect_timeout") ?? 5, timeout: try r.duration("sms.timeout") ?? 15,
+            caFile: try r.string("sms.ca_file"))
+        var callbacks: CallbackSettings?
+        if let base = try r.string("sms.callback_base_url"), !base.isEmpty {
+            guard base.hasPrefix("http://") || base.hasPrefix("https://"), URLComponents(string: base)?.host != nil
+            else {
+                throw ConfigError("\(r.file): sms.callback_base_url: '\(base)' is not an http(s) URL")
+            }
+            guard let file = try r.string("sms.callback_secret_file"), !file.isEmpty else {
+                throw ConfigError(
+                    "\(r.file): sms.callback_base_url is set but sms.callback_secret_file is not (the key that signs callback URLs)"
+                )
+            }
+            let secret = try readSecret(file, key: "sms.callback_secret_file", environment: environment)
+            guard secret.utf8.count >= 16 else {
+                throw ConfigError("sms.callback_secret_file: the secret must be at least 16 bytes")
+            }
+            callbacks = CallbackSettings(baseURL: base, signer: CallbackSigner(secret: secret))
+        }
+        let transport = try r.string("sms.transport") ?? "outbox"
+        let sender = try r.string("sms.sender")
+        var config = SMSConfig(
+            transport: transport, text: text, rate: rate, http: http,
+            outboxDirectory: try r.string("sms.outbox_directory") ?? state + "/outbox", callbacks: callbacks)
+        func required(_ key: String) throws -> String {
+            guard let value = try r.string(key), !value.isEmpty else {
+                throw ConfigError("\(r.file): sms.transport is \(transport) but \(key) is not set")
+            }
+            return value
+        }
+        func secret(_ key: String) throws -> String {
+            try readSecret(try required(key), key: key, environment: environment)
+        }
+        switch transport {
+        case "outbox": break
+        case "kannel":
+            config.kannel = KannelSettings(
+                url: try required("sms.kannel.url"), username: try required("sms.kannel.username"),
+                password: try secret("sms.kannel.password_file"), sender: sender,
+                dlrMask: try r.int("sms.kannel.dlr_mask", in: 1...31) ?? 31, smsc: try r.string("sms.kannel.smsc"))
+        case "twilio":
+            let service = try r.string("sms.twilio.messaging_service_sid")
+            if sender == nil && service == nil {
+                throw ConfigError(
+                    "\(r.file): sms.transport is twilio: set sms.sender or sms.twilio.messaging_service_sid")
+            }
+            config.twilio = TwilioSettings(
+                url: try r.string("sms.twilio.url") ?? "https://api.twilio.com",
+                accountSID: try required("sms.twilio.account_sid"),
+                authToken: try secret("sms.twilio.auth_token_file"), from: sender, messagingServiceSID: service)
+        case "webhook":
+            var headers: [(String, String)] = []
+            var lines = try r.stringList("sms.webhook.headers") ?? []
+            if let file = try r.string("sms.webhook.headers_file"), !file.isEmpty {
+                lines += try readSecret(file, key: "sms.webhook.headers_file", environment: environment)
+                    .split(whereSeparator: \.isNewline).map(String.init)
+            }
+            for line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
+                    throw ConfigError("\(r.file): sms.webhook.headers: a header is 'Name: value'")
+                }
+                headers.append(
+                    (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            }
+            func field(_ key: String, _ fallback: String?) throws -> String? {
+                guard let value = try r.string(key) else { return fallback }
+                return value.isEmpty ? nil : value
+            }
+            config.webhook = WebhookSettings(
+                url: try required("sms.webhook.url"), headers: headers,
+                toField: try field("sms.webhook.to_field", "to") ?? "to",
+                textField: try field("sms.webhook.text_field", "text") ?? "text",
+                senderField: try field("sms.webhook.sender_field", "from"), sender: sender,
+                referenceField: try field("sms.webhook.reference_field", "reference"),
+                callbackField: try field("sms.webhook.callback_field", "callback_url"),
+                encodingField: try field("sms.webhook.encoding_field", nil),
+                idField: try field("sms.webhook.id_field", "id"))
+        default:
+            throw ConfigError("\(r.file): sms.transport: '\(transport)' is not one of outbox, kannel, twilio, webhook")
+        }
+        return config
+    }
+
+    /// `windows.<channel>.days|hours|holidays`; a channel without any key keeps its
+    /// default (SMS: Monday–Friday 10:00–13:00, 14:00–20:00, no French holiday; others: always).
+    static func windows(_ r: Reader) throws -> [Channel: SendWindow] {
+        var windows: [Channel: SendWindow] = [:]
+        for channel in Channel.allCases {
+            let prefix = "windows.\(channel.rawValue)."
+            let fallback: SendWindow = channel == .sms ? .defaultSMS : .always
+            let days = try r.stringList(prefix + "days")
+            let hours = try r.stringList(prefix + "hours")
+            let holidays = try r.string(prefix + "holidays")
+            guard days != nil || hours != nil || holidays != nil else {
+                windows[channel] = fallback
+                continue
+            }
+            do {
+                windows[channel] = try SendWindow.parse(
+                    days: days ?? fallback.days.sorted().map(\.rawValue),
+                    hours: hours ?? fallback.intervals.map(\.description),
+                    holidays: holidays ?? fallback.holidays.rawValue)
+            } catch {
+                throw ConfigError("\(r.file): \(prefix.dropLast()): \(error)")
+            }
+        }
+        return windows
     }
 
     /// Reads a secret file. A relative path is looked up in systemd's `$CREDENTIALS_DIRECTORY`

@@ -3,6 +3,7 @@ import Logging
 import RelanceAPI
 import RelanceCore
 import RelanceEmail
+import RelanceSMS
 import RelanceStore
 import RelanceTemplates
 import ServiceLifecycle
@@ -41,7 +42,22 @@ public struct Runtime: Sendable {
     }
 
     public func composer() throws -> MessageComposer {
-        MessageComposer(catalog: try loadCatalog(), creditor: config.creditor, email: config.email)
+        MessageComposer(
+            catalog: try loadCatalog(), creditor: config.creditor, email: config.email, sms: config.sms.text)
+    }
+
+    public func makeSMSTransport() throws -> any SMSTransport {
+        let sms = config.sms
+        if let kannel = sms.kannel {
+            return KannelTransport(settings: kannel, http: sms.http, callbacks: sms.callbacks)
+        }
+        if let twilio = sms.twilio {
+            return TwilioTransport(settings: twilio, http: sms.http, callbacks: sms.callbacks)
+        }
+        if let webhook = sms.webhook {
+            return WebhookTransport(settings: webhook, http: sms.http, callbacks: sms.callbacks)
+        }
+        return try SMSOutboxTransport(directory: sms.outboxDirectory)
     }
 
     public func makeEmailTransport() throws -> any EmailTransport {
@@ -56,7 +72,11 @@ public struct Runtime: Sendable {
         let metrics = RelanceMetrics()
         let composer = try composer()
         let dispatcher = Dispatcher(
-            store: store, composer: composer, transport: try makeEmailTransport(), settings: config.dispatcher,
+            store: store, composer: composer,
+            transports: Transports(
+                email: try makeEmailTransport(), sms: try makeSMSTransport(),
+                smsLimiter: RateLimiter(rate: config.sms.transport == "outbox" ? nil : config.sms.rate)),
+            windows: config.windows, settings: config.dispatcher,
             retry: config.retry, untilIdle: untilIdle, logger: logger, metrics: metrics)
         let store = self.store
         let logger = self.logger
@@ -136,7 +156,8 @@ extension Runtime {
                 for channel in channels { metrics.enqueued(channel: channel) }
                 if due { dispatcher.wake() }
             },
-            onResponse: { method, route, status in metrics.httpResponse(method: method, route: route, status: status) })
+            onResponse: { method, route, status in metrics.httpResponse(method: method, route: route, status: status) },
+            callbackSigner: config.sms.callbacks?.signer)
         return APIServer.makeApplication(settings: api.settings, environment: environment, logger: logger)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+import RelanceSMS
 import RelanceTemplates
 
 /// `relance templates check`: renders every message × locale × part × variant with
@@ -7,15 +8,26 @@ import RelanceTemplates
 public struct TemplateChecker {
     let catalog: TemplateCatalog
     let creditor: Creditor
+    let sms: RelanceConfig.SMSTextSettings
+    /// The most segments an SMS may take with the sample data: the shipped templates
+    /// keep within 2 (306 GSM-7 characters), so that real data (longer names, more
+    /// invoices) still fits under `sms.max_segments`.
+    let smsBudget: Int
 
-    public init(catalog: TemplateCatalog, creditor: Creditor) {
+    public init(
+        catalog: TemplateCatalog, creditor: Creditor, sms: RelanceConfig.SMSTextSettings = .init(), smsBudget: Int = 2
+    ) {
         self.catalog = catalog
         self.creditor = creditor
+        self.sms = sms
+        self.smsBudget = min(smsBudget, sms.maxSegments)
     }
 
     public struct Report {
         public var rendered = 0
         public var problems: [String] = []
+        /// Each SMS rendered with the sample data: "message/locale (segment)" and its measure.
+        public var sms: [(name: String, measure: SMSMeasure)] = []
     }
 
     public func run(today: Date = Date()) -> Report {
@@ -50,6 +62,16 @@ public struct TemplateChecker {
                         for (part, text) in rendered.parts
                         where text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                             report.problems.append("\(message)/\(locale)/\(part.rawValue) (\(segment)): renders empty")
+                        }
+                        if let text = rendered[.sms] {
+                            let name = "\(message)/\(locale)/sms (\(segment))"
+                            do {
+                                let prepared = try SMSText.prepare(
+                                    text, sanitizing: sms.sanitizing, maxSegments: smsBudget)
+                                report.sms.append((name, prepared.measure))
+                            } catch {
+                                report.problems.append("\(name): \(error) with the sample data")
+                            }
                         }
                     } catch {
                         report.problems.append("\(message)/\(locale) (\(segment)): \(error)")

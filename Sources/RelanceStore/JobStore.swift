@@ -30,6 +30,19 @@ public protocol JobStore: Sendable {
     /// Puts claimed jobs that were never dispatched back in the queue (graceful shutdown).
     func release(_ jobs: [Job], owner: String, reason: String) async throws
 
+    /// Puts a claimed job that was not dispatched back in the queue until `until`
+    /// (outside its send window, rate limit), giving its attempt back; trace `deferred`
+    /// with `detail`. Its `due_at` becomes `until`, so a long wait does not count
+    /// towards its maximum age. Returns false when the lease was lost.
+    @discardableResult
+    func postpone(_ job: Job, owner: String, until: String, detail: [String: JSONValue]) async throws -> Bool
+
+    /// A delivery report from the provider for one attempt of a job: `sent` (or
+    /// `uncertain`: the report proves the message left) becomes `delivered` or
+    /// `undelivered`, with a trace event carrying `detail`. When the job has a
+    /// provider reference and the report carries one, they must match.
+    func report(_ report: DeliveryReport) async throws -> ReportOutcome
+
     /// Rescues expired leases and expires jobs past their maximum age. A job whose lease
     /// expired on its last allowed attempt (`max_attempts` of the job, else `maxAttempts`)
     /// is `dead`: a job that kills every worker that takes it must not loop forever.
@@ -160,4 +173,34 @@ public struct QueueStatistics: Sendable, Equatable {
     public var jobs: [String: [String: Int]]
     /// Seconds since the oldest queued job became due (0 when none is due).
     public var oldestDueAge: Double
+}
+
+/// A provider's final word on one attempt of a job.
+public struct DeliveryReport: Sendable, Equatable {
+    public var jobID: Int64
+    public var attempt: Int
+    public var delivered: Bool
+    /// The provider's message id in the report, when it gives one.
+    public var providerRef: String?
+    /// Provider, its status text, error code…: kept in the trace event.
+    public var detail: [String: JSONValue]
+
+    public init(jobID: Int64, attempt: Int, delivered: Bool, providerRef: String? = nil, detail: [String: JSONValue]) {
+        self.jobID = jobID
+        self.attempt = attempt
+        self.delivered = delivered
+        self.providerRef = providerRef
+        self.detail = detail
+    }
+}
+
+public enum ReportOutcome: Sendable, Equatable {
+    /// The job moved to this state.
+    case applied(JobState)
+    /// The job already was in the reported state (the provider repeated itself).
+    case duplicate(JobState)
+    case unknownJob
+    /// The report names another attempt or provider message, or the job is in a state
+    /// a report cannot change (queued, running, failed, …).
+    case rejected(String)
 }

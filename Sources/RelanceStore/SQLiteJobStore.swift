@@ -93,6 +93,8 @@ public final class SQLiteJobStore: JobStore {
     }
 
     static func upsertPayer(_ payer: PayerProfile, _ db: Database) throws {
+        // Phone numbers are stored in E.164 (06 12 34 56 78 for fr-FR → +33612345678).
+        let payer = payer.normalized()
         let address = payer.postalAddress.map { JSONValue.array($0.map(JSONValue.string)).jsonText }
         let channels = JSONValue.array(payer.channels.map { .string($0.rawValue) }).jsonText
         try db.execute(
@@ -370,6 +372,52 @@ public final class SQLiteJobStore: JobStore {
                     try Self.record(db, &events, job: job, kind: .deferred, detail: ["reason": .string(reason)])
                 }
             }
+        }
+    }
+
+    public func postpone(_ job: Job, owner: String, until: String, detail: [String: JSONValue]) async throws -> Bool {
+        try await transaction { db, events in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_owner = NULL,
+                      lease_expires_at = NULL, run_at = ?, due_at = ?, updated_at = \(Schema.now)
+                    WHERE id = ? AND attempt = ? AND state = 'running' AND lease_owner = ? AND dispatch_started_at IS NULL
+                    """, arguments: [until, until, job.id, job.attempt, owner])
+            guard db.changesCount == 1 else { return false }
+            var detail = detail
+            detail["until"] = .string(until)
+            try Self.record(db, &events, job: job, kind: .deferred, detail: detail)
+            return true
+        }
+    }
+
+    public func report(_ report: DeliveryReport) async throws -> ReportOutcome {
+        try await transaction { db, events in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [report.jobID])
+            else { return .unknownJob }
+            let job = Self.job(from: row)
+            let target: JobState = report.delivered ? .delivered : .undelivered
+            guard job.attempt == report.attempt else {
+                return .rejected("the report is for attempt \(report.attempt); the job is at attempt \(job.attempt)")
+            }
+            if let known = job.providerRef, let given = report.providerRef, known != given {
+                return .rejected("the report names provider message \(given); the job was sent as \(known)")
+            }
+            if job.state == target { return .duplicate(target) }
+            guard job.state == .sent || job.state == .uncertain else {
+                return .rejected("job \(job.id) is \(job.state.rawValue); only a sent job takes a delivery report")
+            }
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = ?, provider_ref = coalesce(provider_ref, ?),
+                      finished_at = \(Schema.now), updated_at = \(Schema.now)
+                    WHERE id = ? AND attempt = ? AND state = ?
+                    """, arguments: [target.rawValue, report.providerRef, job.id, job.attempt, job.state.rawValue])
+            guard db.changesCount == 1 else { return .rejected("job \(job.id) changed meanwhile") }
+            var detail = report.detail
+            if job.state == .uncertain { detail["was"] = .string("uncertain") }
+            try Self.record(db, &events, job: job, kind: report.delivered ? .delivered : .undelivered, detail: detail)
+            return .applied(target)
         }
     }
 

@@ -403,10 +403,15 @@ struct Render: AsyncParsableCommand {
         }
         if subject.attempt == 0 { subject.attempt = 1 }
         do {
-            if mime {
-                print(
-                    try composer.compose(job: subject, payer: payerProfile).mime.replacingOccurrences(
-                        of: "\r\n", with: "\n"))
+            if mime || subject.channel == Channel.sms.rawValue {
+                let composed = try composer.compose(job: subject, payer: payerProfile)
+                switch composed.payload {
+                case .email(_, let text): print(text.replacingOccurrences(of: "\r\n", with: "\n"))
+                case .sms(let sms):
+                    // What the gateway gets: sanitised text, its encoding and segment count.
+                    print("# to \(sms.to), \(sms.encoding.rawValue), \(sms.segments) segment(s)")
+                    print(sms.text)
+                }
                 return
             }
             let rendered = try composer.render(job: subject, payer: payerProfile)
@@ -446,7 +451,8 @@ struct Templates: AsyncParsableCommand {
             } catch {
                 throw CLIError("\(error)")
             }
-            let report = TemplateChecker(catalog: catalog, creditor: config.creditor).run()
+            let report = TemplateChecker(catalog: catalog, creditor: config.creditor, sms: config.sms.text).run()
+            for (name, measure) in report.sms { print("sms \(name): \(measure)") }
             for problem in report.problems { print("FAIL \(problem)") }
             print(
                 "\(catalog.messages.count) messages, \(catalog.locales.count) locales, \(report.rendered) parts rendered, \(report.problems.count) problem(s)"

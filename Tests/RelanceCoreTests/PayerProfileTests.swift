@@ -41,8 +41,9 @@ struct PayerProfileTests {
         Case(label: "non-ASCII segment", pointer: "/segment") { $0.segment = "stratégique" },
         Case(label: "bad e-mail", pointer: "/email") { $0.email = "compta@@lumen" },
         Case(label: "e-mail with header injection", pointer: "/email") { $0.email = "a@b.fr\r\nBcc: x@y.z" },
-        Case(label: "national phone number", pointer: "/phone") { $0.phone = "0612345678" },
-        Case(label: "phone with spaces", pointer: "/phone") { $0.phone = "+33 6 12 34 56 78" },
+        Case(label: "national phone number too short", pointer: "/phone") { $0.phone = "06 12 34" },
+        Case(label: "international number too short", pointer: "/phone") { $0.phone = "+33 6 12" },
+        Case(label: "phone with letters", pointer: "/phone") { $0.phone = "06 CALL ME" },
         Case(label: "no address line", pointer: "/postal_address") { $0.postalAddress = [] },
         Case(label: "eight address lines", pointer: "/postal_address") {
             $0.postalAddress = Array(repeating: "l", count: 8)
@@ -73,7 +74,7 @@ struct PayerProfileTests {
         let email = try #require(errors.first)
         #expect(email.message.contains("missing '@'"))
         #expect(email.description.hasPrefix("/payer/email: "))
-        #expect(errors[1].message == "'12' is not an E.164 number such as +33612345678")
+        #expect(errors[1].message.contains("'12'"))
     }
 
     @Test("every problem is reported at once")

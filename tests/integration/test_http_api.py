@@ -408,7 +408,10 @@ def test_put_and_get_payer(api):
     assert api.get("/v1/payers/ACME%20SA%2F01").json()["name"] == "Acme SA"
 
     assert "/ref" in pointers(api.put("/v1/payers/ACME", payer_body("OTHER")))
-    assert "/phone" in pointers(api.put("/v1/payers/ACME", payer_body(phone="06 12 34 56 78")))
+    assert "/phone" in pointers(api.put("/v1/payers/ACME", payer_body(phone="06 12 34")))
+    # A national number is read with the country of the payer's locale and stored in E.164.
+    r = api.put("/v1/payers/ACME", payer_body(phone="06 12 34 56 78"))
+    assert r.status_code == 200 and r.json()["phone"] == "+33612345678", describe(r)
     assert "/email" in pointers(api.put("/v1/payers/ACME", payer_body(email="not an address")))
     assert "/name" in pointers(api.put("/v1/payers/ACME", {"locale": "fr-FR"}))
     assert "/timezone" in pointers(api.put("/v1/payers/ACME", payer_body(timezone="Mars/Olympus")))

@@ -3,4 +3,7 @@
 #include <stddef.h>
 /// SHA-256 of `length` bytes into `digest` (32 bytes), through OpenSSL's libcrypto.
 void relance_sha256(const void *bytes, size_t length, unsigned char digest[32]);
+/// HMAC-SHA-256 of `length` bytes with `key` into `digest` (32 bytes). Returns 1 on success.
+int relance_hmac_sha256(const void *key, size_t key_length, const void *bytes, size_t length,
+                        unsigned char digest[32]);
 #endif
