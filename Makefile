@@ -1,12 +1,15 @@
 # Relance — build, run and test from a clean clone.
 #   make run    installs what is missing, builds, runs the daemon on ./var (outbox transport)
 #   make test   installs what is missing, builds, runs unit and integration tests
-#   make bench  end-to-end throughput against Postfix smtp-sink (see docs/PERFORMANCE.md)
+#   make bench  end-to-end throughput: e-mail into Postfix smtp-sink, SMS into Kannel, the HTTP API
+#               (see docs/PERFORMANCE.md)
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages: libcurl (SMTP), SQLite, OpenSSL (SHA-256), Python for the test peers.
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev sqlite3 python3 python3-venv ca-certificates
+# Real peers for the integration tests: Kannel (bearerbox, smsbox, fakesmsc) for SMS.
+TEST_APT_PACKAGES := kannel kannel-extras
 BENCH_APT_PACKAGES := postfix hey
 VENV := .venv
 PYTHON := $(VENV)/bin/python
@@ -14,7 +17,7 @@ PY_PACKAGES := pytest==9.0.3 aiosmtpd==1.4.6
 BIN := .build/debug/relance
 PREFIX ?= /usr/local
 
-.PHONY: format lint all deps deps-system deps-python build release run test test-unit test-integration bench clean check-templates
+.PHONY: format lint all deps deps-system deps-test-system deps-python build release run test test-unit test-integration bench clean check-templates
 
 all: build
 
@@ -27,12 +30,19 @@ deps-system:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+deps-test-system:
+	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
 $(VENV)/.installed: Makefile tests/integration/requirements-api.txt
 	/usr/bin/python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --disable-pip-version-check $(PY_PACKAGES) -r tests/integration/requirements-api.txt
 	touch $@
 
-deps-python: deps-system $(VENV)/.installed
+deps-python: deps-system deps-test-system $(VENV)/.installed
 
 build: deps-system
 	$(SWIFT) build
@@ -63,6 +73,7 @@ bench: deps-python release
 	fi
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/email_bench.py $(BENCH_ARGS)
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/api_bench.py
+	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/sms_bench.py
 
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift

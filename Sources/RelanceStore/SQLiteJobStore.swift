@@ -308,11 +308,34 @@ public final class SQLiteJobStore: JobStore {
                 WHERE id = ? AND attempt = ? AND state = 'running' AND lease_owner = ?
                 """
             let key: StatementArguments = [job.id, job.attempt, owner]
+            if case .accepted = outcome {
+            } else if let reported = try String.fetchOne(
+                db, sql: "SELECT reported_state FROM jobs \(ours) AND reported_state IS NOT NULL", arguments: key)
+            {
+                // The gateway already reported this attempt: whatever its answer said, the
+                // message left. Record the answer, keep the reported state, never resend.
+                let failure: DispatchFailure
+                switch outcome {
+                case .transient(let f), .permanent(let f): failure = f
+                case .accepted: return false
+                }
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = reported_state, last_error = ?, lease_owner = NULL,
+                          lease_expires_at = NULL, finished_at = \(Schema.now), updated_at = \(Schema.now) \(ours)
+                        """, arguments: [failure.message] + key)
+                guard db.changesCount == 1 else { return false }
+                var detail = Self.detail(failure)
+                detail["already_reported"] = .string(reported)
+                try Self.record(db, &events, job: job, kind: .accepted, detail: detail)
+                return true
+            }
             switch outcome {
             case .accepted(let response):
                 try db.execute(
                     sql: """
-                        UPDATE jobs SET state = 'sent', provider_ref = ?, last_error = NULL, lease_owner = NULL,
+                        UPDATE jobs SET state = coalesce(reported_state, 'sent'), provider_ref = coalesce(?, provider_ref),
+                          last_error = NULL, lease_owner = NULL,
                           lease_expires_at = NULL, finished_at = \(Schema.now), updated_at = \(Schema.now) \(ours)
                         """, arguments: [response.providerRef] + key)
                 guard db.changesCount == 1 else { return false }
@@ -404,6 +427,22 @@ public final class SQLiteJobStore: JobStore {
                 return .rejected("the report names provider message \(given); the job was sent as \(known)")
             }
             if job.state == target { return .duplicate(target) }
+            if job.state == .running && job.dispatchStartedAt != nil {
+                // The report overtook the worker: keep it; the outcome applies it.
+                let held: String? = row["reported_state"]
+                if held == target.rawValue { return .duplicate(target) }
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET reported_state = ?, provider_ref = coalesce(provider_ref, ?),
+                          updated_at = \(Schema.now)
+                        WHERE id = ? AND attempt = ? AND state = 'running'
+                        """, arguments: [target.rawValue, report.providerRef, job.id, job.attempt])
+                var detail = report.detail
+                detail["before_outcome"] = true
+                try Self.record(
+                    db, &events, job: job, kind: report.delivered ? .delivered : .undelivered, detail: detail)
+                return .applied(target)
+            }
             guard job.state == .sent || job.state == .uncertain else {
                 return .rejected("job \(job.id) is \(job.state.rawValue); only a sent job takes a delivery report")
             }
@@ -429,13 +468,13 @@ public final class SQLiteJobStore: JobStore {
                 sql: """
                     UPDATE jobs SET
                       state = CASE
-                        WHEN dispatch_started_at IS NOT NULL THEN 'uncertain'
+                        WHEN dispatch_started_at IS NOT NULL THEN coalesce(reported_state, 'uncertain')
                         WHEN attempt >= COALESCE(max_attempts, :limit) THEN 'dead'
                         ELSE 'queued' END,
                       lease_owner = NULL, lease_expires_at = NULL, updated_at = \(Schema.now),
                       finished_at = CASE WHEN dispatch_started_at IS NOT NULL
                         OR attempt >= COALESCE(max_attempts, :limit) THEN \(Schema.now) END,
-                      last_error = CASE WHEN dispatch_started_at IS NOT NULL
+                      last_error = CASE WHEN dispatch_started_at IS NOT NULL AND reported_state IS NULL
                         THEN 'lease expired after dispatch started: the message may have been sent; an operator must decide'
                         ELSE last_error END
                     WHERE state = 'running' AND lease_expires_at < \(Schema.now)
@@ -444,6 +483,14 @@ public final class SQLiteJobStore: JobStore {
             for row in expired {
                 let job = Self.job(from: row)
                 switch job.state {
+                case .delivered, .undelivered:
+                    // Lost after dispatch, but the gateway's report already settled it.
+                    try Self.record(
+                        db, &events, job: job, kind: .rescued,
+                        detail: [
+                            "reason": "lease expired after dispatch; the delivery report already received decides",
+                            "state": .string(job.state.rawValue),
+                        ])
                 case .uncertain:
                     result.uncertain += 1
                     try Self.record(

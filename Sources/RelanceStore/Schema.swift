@@ -96,6 +96,16 @@ enum Schema {
                     """
             )
         }
+        // A delivery report can overtake the worker: the gateway reports delivery before
+        // the worker has recorded its answer. The report is kept here and applied when
+        // the attempt's outcome is recorded (or when its lease expires).
+        migrator.registerMigration("v2-early-delivery-reports") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE jobs ADD COLUMN reported_state TEXT
+                      CHECK (reported_state IS NULL OR reported_state IN ('delivered', 'undelivered'))
+                    """)
+        }
         return migrator
     }
 }

@@ -101,3 +101,57 @@ struct PostponeAndReportTests {
         #expect(try await fx.store.events(jobID: job.id).last?.detail == ["provider": "x", "was": "uncertain"])
     }
 }
+
+@Suite("SQLiteJobStore: delivery reports that overtake the worker")
+struct EarlyReportTests {
+    static func dispatching(_ fx: StoreFixture) async throws -> Job {
+        let job = try await fx.claimedJob()
+        _ = try await fx.store.beginDispatch(job, owner: "w1", leaseSeconds: 60, rendered: [:])
+        return job
+    }
+
+    @Test("a report before the gateway's answer is recorded is kept, then applied by the outcome")
+    func beforeOutcome() async throws {
+        let fx = try await StoreFixture()
+        let job = try await Self.dispatching(fx)
+        #expect(
+            try await fx.store.report(DeliveryReport(jobID: job.id, attempt: 1, delivered: true, detail: ["type": 1]))
+                == .applied(.delivered))
+        #expect(try await fx.store.job(id: job.id)?.state == .running)
+        #expect(
+            try await fx.store.report(DeliveryReport(jobID: job.id, attempt: 1, delivered: true, detail: [:]))
+                == .duplicate(.delivered))
+        #expect(
+            try await fx.store.complete(
+                job, owner: "w1", outcome: .accepted(ProviderResponse(code: 202, text: "0: Accepted")),
+                retry: RetryPolicy(), random: 0))
+        #expect(try await fx.store.job(id: job.id)?.state == .delivered)
+        #expect(try await fx.kinds(job.id).suffix(3) == [.dispatching, .delivered, .accepted])
+    }
+
+    @Test("an error answer after a report does not resend: the message left")
+    func errorAfterReport() async throws {
+        let fx = try await StoreFixture()
+        let job = try await Self.dispatching(fx)
+        _ = try await fx.store.report(DeliveryReport(jobID: job.id, attempt: 1, delivered: false, detail: [:]))
+        let timeout = DispatchFailure(reason: "network", message: "timeout")
+        #expect(
+            try await fx.store.complete(job, owner: "w1", outcome: .transient(timeout), retry: RetryPolicy(), random: 0)
+        )
+        let row = try #require(try await fx.store.job(id: job.id))
+        #expect(row.state == .undelivered && row.lastError == "timeout")
+        #expect(try await fx.store.events(jobID: job.id).last?.detail["already_reported"] == "undelivered")
+    }
+
+    @Test("a worker lost after dispatch: the report decides instead of 'uncertain'")
+    func lostWorker() async throws {
+        let fx = try await StoreFixture()
+        let job = try await fx.claimedJob(owner: "lost")
+        _ = try await fx.store.beginDispatch(job, owner: "lost", leaseSeconds: -1, rendered: [:])
+        _ = try await fx.store.report(DeliveryReport(jobID: job.id, attempt: 1, delivered: true, detail: [:]))
+        let swept = try await fx.store.sweep(maxAge: 86400)
+        #expect(swept.uncertain == 0)
+        #expect(try await fx.store.job(id: job.id)?.state == .delivered)
+        #expect(try await fx.kinds(job.id).last == .rescued)
+    }
+}
