@@ -508,7 +508,10 @@ final class Reader {
 
     func stringList(_ key: String) throws -> [String]? {
         guard let value = config.stringArray(forKey: ConfigKey(key)) else {
-            if let single = config.string(forKey: ConfigKey(key)) { return [single] }
+            if let single = config.string(forKey: ConfigKey(key)) {
+                note(key, single)
+                return [single]
+            }
             return nil
         }
         note(key, value.joined(separator: " | "))
