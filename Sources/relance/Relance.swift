@@ -110,7 +110,8 @@ struct PayerCommand: AsyncParsableCommand {
         @Option(help: "IANA time zone.") var timezone: String = "Europe/Paris"
         @Option var segment: String = "standard"
         @Option var email: String?
-        @Option(help: "E.164, e.g. +33612345678.") var phone: String?
+        @Option(help: "E.164 (+33612345678), or national for the locale's country (06 12 34 56 78 with fr-FR).")
+        var phone: String?
         @Option(name: .customLong("address-line"), help: "A postal address line (repeat).") var addressLines: [String] =
             []
         @Option(help: "Preferred channels, comma-separated.") var channels: String = "email"
