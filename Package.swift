@@ -45,14 +45,19 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        // What the e-mail and SMS transports share: a libcurl session per worker, outbox files.
+        .target(
+            name: "RelanceTransport",
+            dependencies: ["RelanceCore", "CCurl"]
+        ),
         .target(
             name: "RelanceEmail",
-            dependencies: ["RelanceCore", "CCurl"]
+            dependencies: ["RelanceCore", "RelanceTransport", "CCurl"]
         ),
         // SMS: GSM 03.38 text rules, gateway providers over libcurl, outbox.
         .target(
             name: "RelanceSMS",
-            dependencies: ["RelanceCore", "CCurl"]
+            dependencies: ["RelanceCore", "RelanceTransport", "CCurl"]
         ),
         // The HTTP API: routes, authentication, errors. Knows the store, not the daemon.
         .target(

@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+import RelanceTransport
 
 /// Writes each e-mail as an `.eml` file into a folder instead of sending it.
 /// The default when no SMTP server is configured, so that a bare machine works.
@@ -16,21 +17,6 @@ public struct OutboxTransport: EmailTransport, EmailSession {
     public func close() async {}
 
     public func send(_ email: OutgoingEmail) async -> DispatchOutcome {
-        let name = "job-\(email.jobID)-\(email.attempt).eml"
-        let path = directory + "/" + name
-        do {
-            // Written whole then renamed: a reader never sees half a message.
-            try Data(email.bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            return .transient(
-                DispatchFailure(reason: "outbox", message: "cannot write \(path): \(error.localizedDescription)"))
-        }
-        return .accepted(
-            ProviderResponse(
-                text: "written to \(path)", providerRef: name,
-                detail: [
-                    "path": .string(path), "bytes": .number(String(email.bytes.count)),
-                    "sha256": .string(SHA256.hex(email.bytes)),
-                ]))
+        OutboxFile.write(email.bytes, directory: directory, name: "job-\(email.jobID)-\(email.attempt).eml")
     }
 }

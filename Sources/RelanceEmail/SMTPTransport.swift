@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import RelanceCore
+import RelanceTransport
 
 /// SMTP settings. The password is read from a file by the daemon and never logged.
 public struct SMTPSettings: Sendable {
@@ -51,7 +52,6 @@ public struct SMTPTransport: EmailTransport {
     public let settings: SMTPSettings
 
     public init(settings: SMTPSettings) {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         self.settings = settings
     }
 
@@ -64,66 +64,33 @@ public struct SMTPTransport: EmailTransport {
     }
 }
 
-/// Owns one libcurl easy handle. `@unchecked Sendable`: the handle is only touched
-/// on `queue`, a serial queue of its own, so blocking network calls never run on
-/// Swift's cooperative pool and never run concurrently.
-final class SMTPConnection: EmailSession, @unchecked Sendable {
+/// One SMTP connection (a libcurl session), reused between the messages of a worker.
+final class SMTPConnection: EmailSession {
     private let settings: SMTPSettings
-    private let queue: DispatchQueue
-    private var handle: UnsafeMutableRawPointer?
-    // Heap-allocated: libcurl keeps these pointers between calls, so they must not be
-    // Swift inout temporaries.
-    private let upload = UnsafeMutablePointer<relance_buffer>.allocate(capacity: 1)
-    private let replies = UnsafeMutablePointer<relance_buffer>.allocate(capacity: 1)
+    private let session = CurlSession(label: "relance.smtp")
 
     init(settings: SMTPSettings) throws {
         self.settings = settings
-        self.queue = DispatchQueue(label: "relance.smtp")
-        guard let handle = curl_easy_init() else {
-            throw DispatchFailure(reason: "curl", message: "libcurl could not create a handle")
-        }
-        self.handle = handle
-        relance_buffer_init(upload)
-        relance_buffer_init(replies)
     }
 
-    deinit {
-        if let handle { curl_easy_cleanup(handle) }
-        relance_buffer_free(upload)
-        relance_buffer_free(replies)
-        upload.deallocate()
-        replies.deallocate()
-    }
-
-    func close() async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            queue.async {
-                if let handle = self.handle { curl_easy_cleanup(handle) }
-                self.handle = nil
-                done.resume()
-            }
-        }
-    }
+    func close() async { await session.close() }
 
     func send(_ email: OutgoingEmail) async -> DispatchOutcome {
-        await withCheckedContinuation { (done: CheckedContinuation<DispatchOutcome, Never>) in
-            queue.async { done.resume(returning: self.sendBlocking(email)) }
+        let settings = self.settings
+        let session = self.session
+        return await session.perform { curl in
+            Self.send(email, curl: curl, session: session, settings: settings)
+        } orElse: { message in
+            .transient(DispatchFailure(reason: "curl", message: message))
         }
     }
 
-    private func sendBlocking(_ email: OutgoingEmail) -> DispatchOutcome {
-        if handle == nil {
-            guard let fresh = curl_easy_init() else {
-                return .transient(DispatchFailure(reason: "curl", message: "libcurl could not create a handle"))
-            }
-            handle = fresh
-        }
-        let curl = handle!
-        relance_buffer_reset(upload)
-        relance_buffer_reset(replies)
-        _ = email.bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { relance_buffer_append(upload, $0.baseAddress, $0.count) }
-        }
+    private static func send(
+        _ email: OutgoingEmail, curl: UnsafeMutableRawPointer, session: CurlSession, settings: SMTPSettings
+    ) -> (result: DispatchOutcome, keep: Bool) {
+        let upload = session.upload
+        let replies = session.replies
+        CurlSession.fill(upload, with: email.bytes)
         var recipients: UnsafeMutablePointer<curl_slist>?
         for recipient in email.recipients {
             recipients = curl_slist_append(recipients, "<\(recipient.value)>")
@@ -150,31 +117,25 @@ final class SMTPConnection: EmailSession, @unchecked Sendable {
         if let username = settings.username { set(relance_curl_setopt_string(curl, CURLOPT_USERNAME, username)) }
         if let password = settings.password { set(relance_curl_setopt_string(curl, CURLOPT_PASSWORD, password)) }
         guard setupError == CURLE_OK else {
-            return .transient(
-                DispatchFailure(
-                    reason: "curl",
-                    message: "libcurl option refused: \(String(cString: curl_easy_strerror(setupError)))"))
+            let message = "libcurl option refused: \(String(cString: curl_easy_strerror(setupError)))"
+            return (.transient(DispatchFailure(reason: "curl", message: message)), false)
         }
 
         let result = curl_easy_perform(curl)
-        let dialogue =
-            replies.pointee.data.map {
-                String(decoding: UnsafeRawBufferPointer(start: $0, count: replies.pointee.length), as: UTF8.self)
-            } ?? ""
+        let dialogue = CurlSession.text(replies)
         let reply = SMTPReply.last(in: dialogue)
         if result == CURLE_OK {
             let final = reply ?? SMTPReply(code: 250, enhancedCode: nil, text: "250 accepted")
-            return .accepted(ProviderResponse(code: final.code, text: final.text, providerRef: final.queueID))
+            return (.accepted(ProviderResponse(code: final.code, text: final.text, providerRef: final.queueID)), true)
         }
         // After a failure the connection state is unknown: start afresh next time.
-        curl_easy_cleanup(curl)
-        handle = nil
         let error = String(cString: curl_easy_strerror(result))
         // A reply only explains the failure if the server said no; a success from
         // before the network broke explains nothing.
         let failingReply = SMTPReply.lastRefusal(in: dialogue)
-        return SMTPClassification.classify(
+        let outcome = SMTPClassification.classify(
             reply: failingReply,
             transportError: "\(error) (libcurl \(result.rawValue)) talking to \(settings.host):\(settings.port)")
+        return (outcome, false)
     }
 }

@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import RelanceCore
+import RelanceTransport
 
 /// One HTTP request to a gateway.
 public struct HTTPRequest: Sendable {
@@ -47,58 +48,33 @@ public struct HTTPSettings: Sendable, Equatable {
     }
 }
 
-/// An HTTP client over one libcurl easy handle, kept alive between requests (one per
-/// worker). `@unchecked Sendable`: the handle is only touched on `queue`, a serial
-/// queue of its own, so blocking calls never run on Swift's cooperative pool.
-public final class HTTPClient: @unchecked Sendable {
+/// An HTTP client over one libcurl session, kept alive between requests (one per worker).
+public final class HTTPClient: Sendable {
     private let settings: HTTPSettings
-    private let queue = DispatchQueue(label: "relance.http")
-    private var handle: UnsafeMutableRawPointer?
-    private let upload = UnsafeMutablePointer<relance_buffer>.allocate(capacity: 1)
-    private let body = UnsafeMutablePointer<relance_buffer>.allocate(capacity: 1)
+    private let session = CurlSession(label: "relance.http")
     /// Bodies longer than this are cut: an answer is for an error message, not storage.
     static let maxBody = 64 * 1024
 
     public init(settings: HTTPSettings) {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         self.settings = settings
-        relance_buffer_init(upload)
-        relance_buffer_init(body)
     }
 
-    deinit {
-        if let handle { curl_easy_cleanup(handle) }
-        relance_buffer_free(upload)
-        relance_buffer_free(body)
-        upload.deallocate()
-        body.deallocate()
-    }
-
-    public func close() async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            queue.async {
-                if let handle = self.handle { curl_easy_cleanup(handle) }
-                self.handle = nil
-                done.resume()
-            }
-        }
-    }
+    public func close() async { await session.close() }
 
     public func perform(_ request: HTTPRequest) async -> HTTPResult {
-        await withCheckedContinuation { (done: CheckedContinuation<HTTPResult, Never>) in
-            queue.async { done.resume(returning: self.performBlocking(request)) }
+        let settings = self.settings
+        let session = self.session
+        return await session.perform { curl in
+            Self.perform(request, curl: curl, session: session, settings: settings)
+        } orElse: { message in
+            .failure(message)
         }
     }
 
-    private func performBlocking(_ request: HTTPRequest) -> HTTPResult {
-        if handle == nil {
-            guard let fresh = curl_easy_init() else { return .failure("libcurl could not create a handle") }
-            handle = fresh
-        }
-        let curl = handle!
+    private static func perform(
+        _ request: HTTPRequest, curl: UnsafeMutableRawPointer, session: CurlSession, settings: HTTPSettings
+    ) -> (result: HTTPResult, keep: Bool) {
         curl_easy_reset(curl)
-        relance_buffer_reset(upload)
-        relance_buffer_reset(body)
         var headers: UnsafeMutablePointer<curl_slist>?
         for (name, value) in request.headers {
             // A header value from configuration never carries a line break.
@@ -118,14 +94,12 @@ public final class HTTPClient: @unchecked Sendable {
         // Gateways are HTTP(S) only, and a redirect is not followed (it would carry credentials).
         set(relance_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, "http,https"))
         set(relance_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, headers))
-        set(relance_curl_set_body_sink(curl, body))
+        set(relance_curl_set_body_sink(curl, session.body))
         if let bytes = request.body {
-            _ = bytes.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { relance_buffer_append(upload, $0.baseAddress, $0.count) }
-            }
+            CurlSession.fill(session.upload, with: bytes)
             set(relance_curl_setopt_long(curl, CURLOPT_POST, 1))
             set(relance_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, bytes.count))
-            set(relance_curl_set_upload(curl, upload))
+            set(relance_curl_set_upload(curl, session.upload))
         }
         if request.method != "GET" && request.method != "POST" {
             set(relance_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, request.method))
@@ -137,21 +111,14 @@ public final class HTTPClient: @unchecked Sendable {
             set(relance_curl_setopt_string(curl, CURLOPT_PASSWORD, request.password ?? ""))
         }
         guard setupError == CURLE_OK else {
-            return .failure("libcurl option refused: \(String(cString: curl_easy_strerror(setupError)))")
+            return (.failure("libcurl option refused: \(String(cString: curl_easy_strerror(setupError)))"), false)
         }
         let result = curl_easy_perform(curl)
         guard result == CURLE_OK else {
-            curl_easy_cleanup(curl)
-            handle = nil
-            return .failure("\(String(cString: curl_easy_strerror(result))) (libcurl \(result.rawValue))")
+            return (.failure("\(String(cString: curl_easy_strerror(result))) (libcurl \(result.rawValue))"), false)
         }
         var status = 0
         relance_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
-        let length = min(body.pointee.length, Self.maxBody)
-        let text =
-            body.pointee.data.map {
-                String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self)
-            } ?? ""
-        return .response(status: status, body: text)
+        return (.response(status: status, body: CurlSession.text(session.body, limit: maxBody)), true)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+import RelanceTransport
 
 // MARK: Kannel
 
@@ -311,23 +312,13 @@ public struct SMSOutboxTransport: SMSTransport, SMSSession {
     public func close() async {}
 
     public func send(_ sms: OutgoingSMS) async -> DispatchOutcome {
-        let name = "job-\(sms.jobID)-\(sms.attempt).sms.json"
-        let path = directory + "/" + name
         let document = JSONValue.object([
             "to": .string(sms.to), "text": .string(sms.text), "encoding": .string(sms.encoding.rawValue),
             "segments": .number(String(sms.segments)), "job_id": .number(String(sms.jobID)),
             "attempt": .number(String(sms.attempt)),
         ])
-        let bytes = Array((document.jsonText + "\n").utf8)
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            return .transient(
-                DispatchFailure(reason: "outbox", message: "cannot write \(path): \(error.localizedDescription)"))
-        }
-        return .accepted(
-            ProviderResponse(
-                text: "written to \(path)", providerRef: name,
-                detail: ["path": .string(path), "sha256": .string(SHA256.hex(bytes))]))
+        return OutboxFile.write(
+            Array((document.jsonText + "\n").utf8), directory: directory,
+            name: "job-\(sms.jobID)-\(sms.attempt).sms.json")
     }
 }
