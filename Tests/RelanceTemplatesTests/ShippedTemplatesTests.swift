@@ -44,7 +44,7 @@ struct ShippedTemplatesTests {
         #expect(catalog.messages == Self.messages)
         #expect(catalog.missingPartials() == [])
         for message in Self.messages {
-            #expect(catalog.parts(of: message) == [.emailSubject, .emailText, .emailHTML], "\(message)")
+            #expect(catalog.parts(of: message) == [.emailSubject, .emailText, .emailHTML, .sms], "\(message)")
         }
     }
 

@@ -69,6 +69,25 @@ def test_templates_check_passes_and_catches_a_broken_template(relance_outbox, tm
     assert result.returncode != 0 and "thanks/fr/email-text.mustache:" in result.stderr
 
 
+def test_templates_check_measures_every_sms_against_its_budget(relance_outbox, tmp_path):
+    """Every shipped SMS fits in 2 GSM-7 segments with the sample data; a longer one fails."""
+    r = relance_outbox
+    out = r.run("templates", "check").stdout
+    lines = [l for l in out.splitlines() if l.startswith("sms ")]
+    # 6 messages x 2 locales x (standard, consumer + the message's variants)
+    assert len(lines) >= 24, out
+    for line in lines:
+        assert "GSM-7 characters" in line and ("1 segment " in line or "2 segments" in line), line
+    import shutil
+    from conftest import REPO
+    long = tmp_path / "tpl"
+    shutil.copytree(REPO / "Templates", long)
+    (long / "thanks/en/sms.mustache").write_text("Thank you. " * 30)
+    result = r.run("templates", "check", "--directory", str(long), check=False)
+    assert result.returncode != 0
+    assert "FAIL thanks/en/sms (standard): the SMS is 3 segments (329 GSM-7 characters, 153 per segment), over the limit of 2" in result.stdout, result.stdout
+
+
 def test_broken_config_is_refused_with_the_key_and_file(tmp_path):
     from conftest import Relance
     r = Relance(tmp_path, extra="dispatcher_typo: 3\n")
