@@ -31,7 +31,7 @@ public final class Dispatcher: Service, Sendable {
     let store: any JobStore
     let composer: Mutex<MessageComposer>
     let transports: Transports
-    let windows: [Channel: SendWindow]
+    let windows: Mutex<[Channel: SendWindow]>
     let settings: RelanceConfig.DispatcherSettings
     let retry: RetryPolicy
     let untilIdle: Bool
@@ -52,7 +52,7 @@ public final class Dispatcher: Service, Sendable {
         self.store = store
         self.composer = Mutex(composer)
         self.transports = transports
-        self.windows = windows
+        self.windows = Mutex(windows)
         self.settings = settings
         self.retry = retry
         self.untilIdle = untilIdle
@@ -61,9 +61,26 @@ public final class Dispatcher: Service, Sendable {
         self.workerPrefix = "\(host):\(ProcessInfo.processInfo.processIdentifier)"
     }
 
-    /// Swaps the templates used from the next job on (SIGHUP reload).
-    public func replaceComposer(_ new: MessageComposer) {
+    /// Swaps the templates and message settings used from the next job on (SIGHUP reload).
+    public func replace(composer new: MessageComposer, windows newWindows: [Channel: SendWindow]) {
         composer.withLock { $0 = new }
+        windows.withLock { $0 = newWindows }
+    }
+
+    /// The templates and message settings in force now.
+    public var currentComposer: MessageComposer { composer.withLock { $0 } }
+
+    /// When each worker last showed it was alive; a busy worker may stay silent for up
+    /// to a lease (a job never takes longer: the lease bounds the transport timeouts).
+    private let beats = Mutex<[Int: ContinuousClock.Instant]>([:])
+
+    func beat(_ worker: Int) { beats.withLock { $0[worker] = .now } }
+
+    /// A worker that has not beaten for longer than a lease, if any: its loop is stuck.
+    public func stalledWorker() -> Int? {
+        let limit = Duration.milliseconds(Int(settings.lease * 1000))
+        let now = ContinuousClock.now
+        return beats.withLock { $0.first { now - $0.value > limit }?.key }
     }
 
     /// Wakes idle workers at once (a job was enqueued for now).
@@ -95,12 +112,15 @@ public final class Dispatcher: Service, Sendable {
 
     func worker(_ index: Int) async {
         let owner = "\(workerPrefix):w\(index)"
+        beat(index)
+        defer { beats.withLock { _ = $0.removeValue(forKey: index) } }
         let sessions = Sessions(transports: transports, logger: logger)
         defer { Task { await sessions.close() } }
         var storeFailures = 0
         // Cancellation (the service group giving up, e.g. the API could not bind) ends
         // the loop as surely as a graceful shutdown: never spin on a cancelled task.
         while !isStopping && !Task.isCancelled {
+            beat(index)
             let claimed: [ClaimedJob]
             do {
                 claimed = try await store.claim(owner: owner, limit: settings.batchSize, leaseSeconds: settings.lease)
@@ -110,12 +130,12 @@ public final class Dispatcher: Service, Sendable {
             } catch {
                 storeFailures += 1
                 logger.error("claim failed", metadata: ["worker": "\(owner)", "error": "\(error)"])
-                await pause(seconds: min(30, Double(storeFailures)))
+                await pause(seconds: min(30, Double(storeFailures)), worker: index)
                 continue
             }
             if claimed.isEmpty {
                 if untilIdle, await isIdle() { return }
-                await pause(seconds: settings.pollInterval)
+                await pause(seconds: settings.pollInterval, worker: index)
                 continue
             }
             busyWorkers.withLock { $0 += 1 }
@@ -129,6 +149,7 @@ public final class Dispatcher: Service, Sendable {
                     }
                     break
                 }
+                beat(index)
                 await process(item, owner: owner, sessions: sessions)
             }
             busyWorkers.withLock { $0 -= 1 }
@@ -143,10 +164,11 @@ public final class Dispatcher: Service, Sendable {
     }
 
     /// Sleeps up to `seconds`, returning early on shutdown or a wake-up.
-    func pause(seconds: Double) async {
+    func pause(seconds: Double, worker: Int? = nil) async {
         let start = wakeups.withLock { $0 }
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline, !isStopping, !Task.isCancelled, wakeups.withLock({ $0 }) == start {
+            if let worker { beat(worker) }
             try? await Task.sleep(for: .milliseconds(min(50, Int(seconds * 1000))))
         }
     }
@@ -163,7 +185,7 @@ public final class Dispatcher: Service, Sendable {
                     retry: retry, random: 0)
                 return
             }
-            if let window = windows[Channel(rawValue: job.channel) ?? .email], window != .always {
+            if let window = windows.withLock({ $0[Channel(rawValue: job.channel) ?? .email] }), window != .always {
                 let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
                 let now = Date()
                 if !window.isOpen(at: now, timeZone: zone) {

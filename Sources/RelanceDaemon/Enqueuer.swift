@@ -7,11 +7,18 @@ import RelanceTemplates
 /// Checks requests against the store and templates, then inserts them all or none.
 public struct Enqueuer: JobIntake {
     let store: any JobStore
-    let composer: MessageComposer
+    /// The templates and settings in force now (they change on SIGHUP).
+    let current: @Sendable () -> MessageComposer
+    var composer: MessageComposer { current() }
 
     public init(store: any JobStore, composer: MessageComposer) {
         self.store = store
-        self.composer = composer
+        self.current = { composer }
+    }
+
+    public init(store: any JobStore, current: @escaping @Sendable () -> MessageComposer) {
+        self.store = store
+        self.current = current
     }
 
     /// Validates every request (template known, payer usable, data renders), and

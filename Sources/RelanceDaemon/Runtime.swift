@@ -68,7 +68,7 @@ public struct Runtime: Sendable {
     }
 
     /// The daemon: dispatcher, lease sweeper and pruning, under one service group.
-    public func serviceGroup(untilIdle: Bool) throws -> (ServiceGroup, Dispatcher) {
+    public func serviceGroup(untilIdle: Bool, configPath: String? = nil) throws -> (ServiceGroup, Dispatcher) {
         let metrics = RelanceMetrics()
         let composer = try composer()
         let dispatcher = Dispatcher(
@@ -102,14 +102,26 @@ public struct Runtime: Sendable {
             }
             if total > 0 { logger.info("pruned finished jobs", metadata: ["jobs": "\(total)"]) }
         }
+        // On SIGTERM the group stops services one at a time, last first: systemd hears
+        // STOPPING=1 at once, then the dispatcher stops claiming and drains, then the
+        // reloader, the API (which accepted jobs until then), pruning and the sweeper.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: dispatcher, successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: sweeper), .init(service: pruner),
         ]
         if let api = config.api {
-            services.append(
-                .init(service: try apiApplication(api, composer: composer, dispatcher: dispatcher, metrics: metrics)))
+            services.append(.init(service: try apiApplication(api, dispatcher: dispatcher, metrics: metrics)))
         }
+        let notifier = SystemdNotifier()
+        services.append(
+            .init(service: Reloader(configPath: configPath, dispatcher: dispatcher, notifier: notifier, logger: logger))
+        )
+        services.append(.init(service: dispatcher, successTerminationBehavior: .gracefullyShutdownGroup))
+        services.append(
+            .init(
+                service: NotifyService(notifier: notifier, dispatcher: dispatcher, logger: logger) {
+                    guard let w = try? await store.workload() else { return nil }
+                    return "\(w.due) due, \(w.running) running, \(w.scheduled) scheduled"
+                }))
         var configuration = ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -121,9 +133,9 @@ public struct Runtime: Sendable {
 
 extension Runtime {
     /// The HTTP API, sharing the daemon's store and waking its dispatcher.
-    func apiApplication(
-        _ api: RelanceConfig.APIConfig, composer: MessageComposer, dispatcher: Dispatcher, metrics: RelanceMetrics
-    ) throws -> any Service {
+    func apiApplication(_ api: RelanceConfig.APIConfig, dispatcher: Dispatcher, metrics: RelanceMetrics) throws
+        -> any Service
+    {
         let store = self.store
         let document =
             (try? String(contentsOfFile: api.openAPIFile, encoding: .utf8))
@@ -136,7 +148,7 @@ extension Runtime {
             metadata: ["address": "\(api.settings.host):\(api.settings.port)", "tokens": "\(api.tokens.count)"])
         let templatesDirectory = config.templatesDirectory
         let environment = APIEnvironment(
-            store: store, intake: Enqueuer(store: store, composer: composer), tokens: api.tokens,
+            store: store, intake: Enqueuer(store: store, current: { dispatcher.currentComposer }), tokens: api.tokens,
             openAPIDocument: document,
             readiness: {
                 var checks: [String: String?] = [:]
@@ -148,7 +160,8 @@ extension Runtime {
                     checks["database"] = "\(error)"
                 }
                 checks["templates"] =
-                    composer.catalog.messages.isEmpty ? "no template loaded from \(templatesDirectory)" : .some(nil)
+                    dispatcher.currentComposer.catalog.messages.isEmpty
+                    ? "no template loaded from \(templatesDirectory)" : .some(nil)
                 return checks
             },
             metricsText: { await metrics.text(store: store) },

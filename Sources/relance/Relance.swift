@@ -67,7 +67,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try await options.runtime(logTrace: true, bootstrapLogging: true)
-        let (group, _) = try runtime.serviceGroup(untilIdle: untilIdle)
+        let (group, _) = try runtime.serviceGroup(untilIdle: untilIdle, configPath: options.configPath)
         runtime.logger.info(
             "relance serving",
             metadata: [

@@ -410,8 +410,8 @@ def test_put_and_get_payer(api):
     assert "/ref" in pointers(api.put("/v1/payers/ACME", payer_body("OTHER")))
     assert "/phone" in pointers(api.put("/v1/payers/ACME", payer_body(phone="06 12 34")))
     # A national number is read with the country of the payer's locale and stored in E.164.
-    r = api.put("/v1/payers/ACME", payer_body(phone="06 12 34 56 78"))
-    assert r.status_code == 200 and r.json()["phone"] == "+33612345678", describe(r)
+    r = api.put("/v1/payers/NATIONAL", payer_body("NATIONAL", phone="06 12 34 56 78"))
+    assert r.status_code == 201 and r.json()["phone"] == "+33612345678", describe(r)
     assert "/email" in pointers(api.put("/v1/payers/ACME", payer_body(email="not an address")))
     assert "/name" in pointers(api.put("/v1/payers/ACME", {"locale": "fr-FR"}))
     assert "/timezone" in pointers(api.put("/v1/payers/ACME", payer_body(timezone="Mars/Olympus")))
@@ -560,7 +560,7 @@ def test_readyz_and_the_served_openapi_document(api):
     from openapi_spec_validator import validate
     validate(document)
     assert set(document["paths"]) == {
-        "/v1/jobs", "/v1/jobs/{id}", "/v1/payers/{ref}", "/v1/cases/{case_ref}/cancel",
+        "/v1/jobs", "/v1/jobs/{id}", "/v1/payers/{ref}", "/v1/cases/{case_ref}/cancel", "/v1/callbacks/{provider}/{job_id}/{attempt}",
         "/healthz", "/readyz", "/metrics", "/openapi.yaml",
     }
 
