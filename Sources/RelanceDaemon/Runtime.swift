@@ -47,7 +47,10 @@ public struct Runtime: Sendable {
     }
 
     public func makeSMSTransport() throws -> any SMSTransport {
-        let sms = config.sms
+        try Self.smsTransport(config.sms)
+    }
+
+    static func smsTransport(_ sms: RelanceConfig.SMSConfig) throws -> any SMSTransport {
         if let kannel = sms.kannel {
             return KannelTransport(settings: kannel, http: sms.http, callbacks: sms.callbacks)
         }

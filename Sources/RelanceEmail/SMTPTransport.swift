@@ -139,3 +139,47 @@ final class SMTPConnection: EmailSession {
         return (outcome, false)
     }
 }
+
+extension SMTPTransport {
+    /// Connects as for a message (greeting, EHLO, STARTTLS and AUTH when configured) and
+    /// sends NOOP: for `relance doctor`. Returns the server's last reply, or why not.
+    public func probe() async -> Result<String, DispatchFailure> {
+        let settings = self.settings
+        let session = CurlSession(label: "relance.smtp.probe")
+        defer { Task { await session.close() } }
+        return await session.perform { curl in
+            var setupError: CURLcode = CURLE_OK
+            func set(_ code: CURLcode) { if setupError == CURLE_OK && code != CURLE_OK { setupError = code } }
+            set(relance_curl_setopt_string(curl, CURLOPT_URL, settings.url))
+            set(relance_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, "NOOP"))
+            set(relance_curl_setopt_long(curl, CURLOPT_NOBODY, 1))
+            set(relance_curl_capture_replies(curl, session.replies))
+            set(relance_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1))
+            set(relance_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000)))
+            set(relance_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(settings.connectTimeout * 1000 * 2)))
+            let ssl = settings.security == .none ? CURLUSESSL_NONE : CURLUSESSL_ALL
+            set(relance_curl_setopt_long(curl, CURLOPT_USE_SSL, Int(ssl.rawValue)))
+            if let caFile = settings.caFile { set(relance_curl_setopt_string(curl, CURLOPT_CAINFO, caFile)) }
+            if let username = settings.username { set(relance_curl_setopt_string(curl, CURLOPT_USERNAME, username)) }
+            if let password = settings.password { set(relance_curl_setopt_string(curl, CURLOPT_PASSWORD, password)) }
+            guard setupError == CURLE_OK else {
+                return (.failure(DispatchFailure(reason: "curl", message: "libcurl option refused")), false)
+            }
+            let result = curl_easy_perform(curl)
+            let dialogue = CurlSession.text(session.replies)
+            if result == CURLE_OK {
+                let greeting = dialogue.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+                return (.success(greeting), false)
+            }
+            let reply = SMTPReply.lastRefusal(in: dialogue).map { " (\($0.text))" } ?? ""
+            let error = String(cString: curl_easy_strerror(result))
+            return (
+                .failure(
+                    DispatchFailure(reason: "smtp", message: "\(error)\(reply) at \(settings.host):\(settings.port)")),
+                false
+            )
+        } orElse: { message in
+            .failure(DispatchFailure(reason: "curl", message: message))
+        }
+    }
+}

@@ -48,6 +48,18 @@ public struct KannelTransport: SMSTransport {
             + (callbacks == nil ? " (no delivery reports)" : " dlr-mask=\(settings.dlrMask)")
     }
 
+    /// A `sendsms` call without a recipient: smsbox checks the credentials first (403
+    /// when refused), then refuses the missing number; nothing is sent.
+    public func probe() async -> Result<String, DispatchFailure> {
+        let client = HTTPClient(settings: http)
+        defer { Task { await client.close() } }
+        let query = FormEncoding.encode([("username", settings.username), ("password", settings.password)])
+        let separator = settings.url.contains("?") ? "&" : "?"
+        return GatewayProbe.judge(
+            await client.perform(HTTPRequest(url: settings.url + separator + query)),
+            what: "kannel \(GatewayURL.display(settings.url))", refusing: [401, 403])
+    }
+
     public func makeSession() throws -> any SMSSession {
         HTTPSMSSession(client: HTTPClient(settings: http)) { sms in
             var fields: [(String, String)] = [
@@ -118,6 +130,25 @@ public struct TwilioTransport: SMSTransport {
     public var summary: String {
         "twilio \(GatewayURL.display(settings.url)) account=\(settings.accountSID)"
             + (callbacks == nil ? " (no delivery reports)" : "")
+    }
+
+    /// Reads the account resource with the credentials: 2xx when they are taken.
+    public func probe() async -> Result<String, DispatchFailure> {
+        let client = HTTPClient(settings: http)
+        defer { Task { await client.close() } }
+        var base = settings.url
+        while base.hasSuffix("/") { base.removeLast() }
+        let url = "\(base)/2010-04-01/Accounts/\(FormEncoding.escape(settings.accountSID)).json"
+        let result = await client.perform(
+            HTTPRequest(url: url, username: settings.accountSID, password: settings.authToken))
+        if case .response(let status, let body) = result, !(200...299).contains(status) {
+            return .failure(
+                DispatchFailure(
+                    reason: "gateway",
+                    message: "twilio \(GatewayURL.display(settings.url)) answered \(status): "
+                        + HTTPClassification.summarize(body), code: status))
+        }
+        return GatewayProbe.judge(result, what: "twilio \(GatewayURL.display(settings.url))", refusing: [])
     }
 
     public func makeSession() throws -> any SMSSession {
@@ -223,6 +254,15 @@ public struct WebhookTransport: SMSTransport {
         "webhook \(GatewayURL.display(settings.url))" + (callbacks == nil ? " (no delivery reports)" : "")
     }
 
+    /// A GET with the configured headers: any HTTP answer but 401/403 means reachable.
+    public func probe() async -> Result<String, DispatchFailure> {
+        let client = HTTPClient(settings: http)
+        defer { Task { await client.close() } }
+        return GatewayProbe.judge(
+            await client.perform(HTTPRequest(url: settings.url, headers: settings.headers)),
+            what: "webhook \(GatewayURL.display(settings.url))", refusing: [401, 403])
+    }
+
     /// The JSON body for `sms`.
     public func body(_ sms: OutgoingSMS) -> JSONValue {
         var object: [String: JSONValue] = settings.extra.mapValues { .string($0) }
@@ -288,6 +328,23 @@ final class HTTPSMSSession: SMSSession {
     func close() async { await client.close() }
 }
 
+enum GatewayProbe {
+    static func judge(_ result: HTTPResult, what: String, refusing: Set<Int>) -> Result<String, DispatchFailure> {
+        switch result {
+        case .failure(let message):
+            return .failure(DispatchFailure(reason: "network", message: "\(what): \(message)"))
+        case .response(let status, let body) where refusing.contains(status):
+            return .failure(
+                DispatchFailure(
+                    reason: "gateway",
+                    message: "\(what) refused the credentials (\(status): \(HTTPClassification.summarize(body)))",
+                    code: status))
+        case .response(let status, let body):
+            return .success("\(what) answers (\(status): \(HTTPClassification.summarize(body, limit: 80)))")
+        }
+    }
+}
+
 enum GatewayURL {
     /// Scheme, host and port only: paths and queries may hold credentials.
     static func display(_ url: String) -> String {
@@ -309,6 +366,12 @@ public struct SMSOutboxTransport: SMSTransport, SMSSession {
 
     public var summary: String { "outbox \(directory)" }
     public func makeSession() throws -> any SMSSession { self }
+
+    public func probe() async -> Result<String, DispatchFailure> {
+        FileManager.default.isWritableFile(atPath: directory)
+            ? .success("outbox \(directory) is writable")
+            : .failure(DispatchFailure(reason: "outbox", message: "outbox \(directory) is not writable"))
+    }
     public func close() async {}
 
     public func send(_ sms: OutgoingSMS) async -> DispatchOutcome {

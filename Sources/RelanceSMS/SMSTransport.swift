@@ -8,6 +8,9 @@ public protocol SMSTransport: Sendable {
     func makeSession() throws -> any SMSSession
     /// A one-line description for logs (never containing a secret).
     var summary: String { get }
+    /// Whether the provider answers (and takes the credentials): for `relance doctor`.
+    /// Sends no message.
+    func probe() async -> Result<String, DispatchFailure>
 }
 
 /// One worker's channel to the provider. Not shared between workers.

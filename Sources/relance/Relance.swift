@@ -13,7 +13,7 @@ struct Relance: AsyncParsableCommand {
         abstract: "Sends payment reminders by e-mail, SMS and letter, and keeps a trace of every step.",
         subcommands: [
             Serve.self, Migrate.self, PayerCommand.self, Enqueue.self, Cancel.self, Jobs.self, Tail.self, Render.self,
-            Templates.self, ConfigCommand.self,
+            Templates.self, ConfigCommand.self, Doctor.self,
         ])
 }
 
@@ -460,6 +460,24 @@ struct Templates: AsyncParsableCommand {
             )
             if !report.problems.isEmpty { throw ExitCode.failure }
         }
+    }
+}
+
+struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Check that this installation can work: database, templates, SMTP, SMS gateway, spool folders. Sends nothing."
+    )
+    @OptionGroup var options: GlobalOptions
+    func run() async throws {
+        let config: RelanceConfig
+        do { config = try await RelanceConfig.load(path: options.configPath) } catch {
+            print("FAIL configuration: \(error)")
+            throw ExitCode.failure
+        }
+        let lines = await RelanceDaemon.Doctor(config: config).run()
+        for line in lines { print(line) }
+        if lines.contains(where: { $0.verdict == .fail }) { throw ExitCode.failure }
     }
 }
 

@@ -1,0 +1,122 @@
+import Foundation
+import RelanceCore
+import RelanceEmail
+import RelanceSMS
+import RelanceStore
+import RelanceTemplates
+
+/// `relance doctor`: is this installation able to do its work? Each check is one line,
+/// `ok` or `FAIL`, or `--` for what this configuration does not use.
+public struct Doctor {
+    public enum Verdict: String, Sendable { case ok, fail = "FAIL", skip = "--" }
+
+    public struct Line: Sendable, CustomStringConvertible {
+        public var verdict: Verdict
+        public var check: String
+        public var detail: String
+        public var description: String {
+            switch verdict {
+            case .ok: "ok   \(check): \(detail)"
+            case .fail: "FAIL \(check): \(detail)"
+            case .skip: "--   \(check): \(detail)"
+            }
+        }
+    }
+
+    let config: RelanceConfig
+
+    public init(config: RelanceConfig) {
+        self.config = config
+    }
+
+    public func run() async -> [Line] {
+        var lines: [Line] = []
+        func add(_ verdict: Verdict, _ check: String, _ detail: String) {
+            lines.append(Line(verdict: verdict, check: check, detail: detail))
+        }
+        add(.ok, "configuration", "every key valid")
+
+        // The database: reachable, writable, schema current (doctor never migrates).
+        do {
+            let store = try SQLiteJobStore(path: config.databasePath, busyTimeout: config.busyTimeout)
+            if try await store.isMigrated() {
+                try await store.checkWritable()
+                add(.ok, "database", "\(config.databasePath) is writable and its schema is current")
+            } else {
+                add(.fail, "database", "\(config.databasePath): migrations pending; run `relance migrate`")
+            }
+        } catch {
+            add(.fail, "database", "\(config.databasePath): \(error)")
+        }
+
+        // Templates: every message × locale × part × variant renders with the sample data.
+        do {
+            let catalog = try TemplateCatalog.load(
+                directory: config.templatesDirectory, defaultLocale: config.defaultLocale)
+            let report = TemplateChecker(catalog: catalog, creditor: config.creditor, sms: config.sms.text).run()
+            if report.problems.isEmpty {
+                add(
+                    .ok, "templates",
+                    "\(catalog.messages.count) messages, \(report.rendered) parts rendered from \(config.templatesDirectory)"
+                )
+            } else {
+                add(.fail, "templates", report.problems.joined(separator: "; "))
+            }
+        } catch {
+            add(.fail, "templates", "\(error)")
+        }
+
+        // E-mail.
+        if config.email.transport == "smtp", let smtp = config.smtp {
+            switch await SMTPTransport(settings: smtp).probe() {
+            case .success(let greeting):
+                var what = "\(smtp.host):\(smtp.port) answers EHLO"
+                if smtp.security != .none { what += ", TLS verified" }
+                if smtp.username != nil { what += ", AUTH accepted" }
+                add(.ok, "smtp", "\(what) (\(greeting.trimmingCharacters(in: .whitespaces)))")
+            case .failure(let failure):
+                add(.fail, "smtp", failure.message)
+            }
+        } else {
+            add(.skip, "smtp", "e-mail goes to the outbox")
+            lines.append(spool("e-mail outbox", config.email.outboxDirectory))
+        }
+
+        // SMS.
+        if config.sms.transport == "outbox" {
+            add(.skip, "sms gateway", "SMS go to the outbox")
+            lines.append(spool("sms outbox", config.sms.outboxDirectory))
+        } else {
+            do {
+                let transport = try Runtime.smsTransport(config.sms)
+                switch await transport.probe() {
+                case .success(let text): add(.ok, "sms gateway", text)
+                case .failure(let failure): add(.fail, "sms gateway", failure.message)
+                }
+            } catch {
+                add(.fail, "sms gateway", "\(error)")
+            }
+            if let callbacks = config.sms.callbacks {
+                add(.ok, "delivery reports", "callbacks signed, to \(callbacks.baseURL)/v1/callbacks/…")
+            } else {
+                add(.skip, "delivery reports", "sms.callback_base_url not set: jobs stay 'sent'")
+            }
+        }
+        add(.skip, "print provider", "postal letters are not available in this version")
+        add(.skip, "fonts", "only letters need fonts; not available in this version")
+        return lines
+    }
+
+    /// A spool folder the daemon must be able to create and write.
+    func spool(_ name: String, _ directory: String) -> Line {
+        let probe = directory + "/.relance-doctor-\(getpid())"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try Data("ok".utf8).write(to: URL(fileURLWithPath: probe))
+            try FileManager.default.removeItem(atPath: probe)
+            return Line(verdict: .ok, check: name, detail: "\(directory) is writable")
+        } catch {
+            return Line(verdict: .fail, check: name, detail: "\(directory): \(error.localizedDescription)")
+        }
+    }
+}
