@@ -16,6 +16,23 @@ public struct LineLogHandler: LogHandler {
 
     static let output = Mutex<Void>(())
 
+    /// Under systemd with stdout connected to the journal (`$JOURNAL_STREAM` set), each
+    /// line starts with its syslog priority, `<3>` for errors…, which journald strips and
+    /// keeps as the entry's priority (`journalctl -p warning -u relance` works).
+    static let journalPrefix = ProcessInfo.processInfo.environment["JOURNAL_STREAM"].map { !$0.isEmpty } ?? false
+
+    /// syslog(3) priorities for journald.
+    static func priority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
+    }
+
     public init(label: String, format: Format, level: Logger.Level) {
         self.label = label
         self.format = format
@@ -40,6 +57,7 @@ public struct LineLogHandler: LogHandler {
         case .json:
             line = "{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
         }
+        if Self.journalPrefix { line = "<\(Self.priority(event.level))>" + line }
         line += "\n"
         Self.output.withLock { _ in
             FileHandle.standardOutput.write(Data(line.utf8))

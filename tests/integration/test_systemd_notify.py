@@ -170,3 +170,19 @@ def test_sigterm_with_100_jobs_in_flight(tmp_path, smtp):
     # Every job either sent exactly once or back in the queue with its attempt given back.
     assert len([j for j in jobs if j["state"] == "sent"]) == len(smtp.messages)
     assert all(j["attempt"] == 0 for j in jobs if j["state"] == "queued")
+
+
+def test_log_lines_carry_journald_priorities_under_systemd(tmp_path):
+    r = Relance(tmp_path / "r")
+    r.run("migrate")
+    # A job for a missing payer: an error-level line among info ones.
+    r.sql("INSERT INTO jobs(payer_ref, channel, template) VALUES ('NOBODY', 'email', 'thanks')")
+    env = dict(os.environ, RELANCE_CONFIG=str(r.config), JOURNAL_STREAM="8:12345")
+    out = subprocess.run([BIN, "serve", "--until-idle"], env=env, capture_output=True, text=True, timeout=60).stdout
+    lines = out.splitlines()
+    assert lines and all(l[:3] in ("<6>", "<5>", "<4>", "<3>", "<7>") for l in lines), lines[:5]
+    assert any(l.startswith("<6>") and "level=info" in l for l in lines)
+    # Without the journal, plain lines.
+    env.pop("JOURNAL_STREAM")
+    plain = subprocess.run([BIN, "serve", "--until-idle"], env=env, capture_output=True, text=True, timeout=60).stdout
+    assert plain.splitlines()[0].startswith("at="), plain[:200]
