@@ -345,14 +345,6 @@ enum GatewayProbe {
     }
 }
 
-enum GatewayURL {
-    /// Scheme, host and port only: paths and queries may hold credentials.
-    static func display(_ url: String) -> String {
-        guard let components = URLComponents(string: url), let host = components.host else { return "(gateway)" }
-        return "\(components.scheme ?? "http")://\(host)" + (components.port.map { ":\($0)" } ?? "")
-    }
-}
-
 // MARK: outbox
 
 /// Writes each SMS as a JSON file into a folder instead of sending it (the default).

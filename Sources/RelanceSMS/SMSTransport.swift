@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+@_exported import RelanceTransport
 import Synchronization
 
 /// Sends SMS through one provider (Kannel, Twilio-compatible, webhook) or the outbox.
@@ -57,37 +58,6 @@ public struct CallbackSettings: Sendable {
     public func url(provider: String, jobID: Int64, attempt: Int) -> String {
         let token = signer.token(provider: provider, jobID: jobID, attempt: attempt)
         return "\(baseURL)/v1/callbacks/\(provider)/\(jobID)/\(attempt)?token=\(token)"
-    }
-}
-
-/// How an HTTP gateway's answer maps to an outcome. 2xx: accepted. 408, 425, 429 and 5xx:
-/// transient (DESIGN.md). 401, 403 and 407 are transient too: a wrong credential is a
-/// configuration fault that an operator fixes, not a property of the message, so the
-/// jobs wait (with backoff, until `max_attempts`) rather than all fail. Any other 4xx
-/// is permanent. No answer at all (refused, timeout, TLS) is transient.
-public enum HTTPClassification {
-    public static func isTransient(status: Int) -> Bool {
-        status >= 500 || [401, 403, 407, 408, 425, 429].contains(status)
-    }
-
-    /// `what` names the gateway in messages, e.g. "kannel 127.0.0.1:13013".
-    public static func failure(_ result: HTTPResult, what: String) -> DispatchOutcome {
-        switch result {
-        case .failure(let message):
-            return .transient(DispatchFailure(reason: "network", message: "\(what): \(message)"))
-        case .response(let status, let body):
-            let failure = DispatchFailure(
-                reason: "gateway", message: "\(what) answered \(status): \(summarize(body))", code: status)
-            return isTransient(status: status) ? .transient(failure) : .permanent(failure)
-        }
-    }
-
-    /// The body as one short line for `last_error`.
-    public static func summarize(_ body: String, limit: Int = 300) -> String {
-        let line = body.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.joined(separator: " ")
-        if line.isEmpty { return "(empty body)" }
-        return line.count > limit ? String(line.prefix(limit)) + "…" : line
     }
 }
 

@@ -1,7 +1,6 @@
 import CCurl
 import Foundation
 import RelanceCore
-import RelanceTransport
 
 /// One HTTP request to a gateway.
 public struct HTTPRequest: Sendable {
@@ -9,20 +8,39 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(String, String)]
     public var body: [UInt8]?
+    /// A `multipart/form-data` body instead (file uploads); `body` is then ignored.
+    public var multipart: [MultipartPart]?
     /// HTTP basic authentication (Twilio: account SID and auth token).
     public var username: String?
     public var password: String?
 
     public init(
         method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-        username: String? = nil, password: String? = nil
+        multipart: [MultipartPart]? = nil, username: String? = nil, password: String? = nil
     ) {
+        self.multipart = multipart
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.username = username
         self.password = password
+    }
+}
+
+/// One part of a `multipart/form-data` body.
+public struct MultipartPart: Sendable {
+    public var name: String
+    public var data: [UInt8]
+    /// Set for a file part, e.g. `letter.pdf`.
+    public var filename: String?
+    public var contentType: String?
+
+    public init(name: String, data: [UInt8], filename: String? = nil, contentType: String? = nil) {
+        self.name = name
+        self.data = data
+        self.filename = filename
+        self.contentType = contentType
     }
 }
 
@@ -95,7 +113,21 @@ public final class HTTPClient: Sendable {
         set(relance_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, "http,https"))
         set(relance_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, headers))
         set(relance_curl_set_body_sink(curl, session.body))
-        if let bytes = request.body {
+        var mime: OpaquePointer?
+        defer { if let mime { curl_mime_free(mime) } }
+        if let parts = request.multipart {
+            mime = curl_mime_init(curl)
+            for part in parts {
+                let field = curl_mime_addpart(mime)
+                curl_mime_name(field, part.name)
+                _ = part.data.withUnsafeBufferPointer { raw in
+                    raw.withMemoryRebound(to: CChar.self) { curl_mime_data(field, $0.baseAddress, $0.count) }
+                }
+                if let filename = part.filename { curl_mime_filename(field, filename) }
+                if let type = part.contentType { curl_mime_type(field, type) }
+            }
+            set(relance_curl_setopt_pointer(curl, CURLOPT_MIMEPOST, UnsafeMutableRawPointer(mime)))
+        } else if let bytes = request.body {
             CurlSession.fill(session.upload, with: bytes)
             set(relance_curl_setopt_long(curl, CURLOPT_POST, 1))
             set(relance_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, bytes.count))
@@ -120,5 +152,44 @@ public final class HTTPClient: Sendable {
         var status = 0
         relance_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
         return (.response(status: status, body: CurlSession.text(session.body, limit: maxBody)), true)
+    }
+}
+
+/// How an HTTP gateway's answer maps to an outcome. 2xx: accepted. 408, 425, 429 and 5xx:
+/// transient (DESIGN.md). 401, 403 and 407 are transient too: a wrong credential is a
+/// configuration fault that an operator fixes, not a property of the message, so the
+/// jobs wait (with backoff, until `max_attempts`) rather than all fail. Any other 4xx
+/// is permanent. No answer at all (refused, timeout, TLS) is transient.
+public enum HTTPClassification {
+    public static func isTransient(status: Int) -> Bool {
+        status >= 500 || [401, 403, 407, 408, 425, 429].contains(status)
+    }
+
+    /// `what` names the gateway in messages, e.g. "kannel 127.0.0.1:13013".
+    public static func failure(_ result: HTTPResult, what: String) -> DispatchOutcome {
+        switch result {
+        case .failure(let message):
+            return .transient(DispatchFailure(reason: "network", message: "\(what): \(message)"))
+        case .response(let status, let body):
+            let failure = DispatchFailure(
+                reason: "gateway", message: "\(what) answered \(status): \(summarize(body))", code: status)
+            return isTransient(status: status) ? .transient(failure) : .permanent(failure)
+        }
+    }
+
+    /// The body as one short line for `last_error`.
+    public static func summarize(_ body: String, limit: Int = 300) -> String {
+        let line = body.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        if line.isEmpty { return "(empty body)" }
+        return line.count > limit ? String(line.prefix(limit)) + "…" : line
+    }
+}
+
+public enum GatewayURL {
+    /// Scheme, host and port only: paths and queries may hold credentials.
+    public static func display(_ url: String) -> String {
+        guard let components = URLComponents(string: url), let host = components.host else { return "(gateway)" }
+        return "\(components.scheme ?? "http")://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 }
