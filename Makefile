@@ -83,3 +83,81 @@ lint:
 
 clean:
 	rm -rf .build $(VENV) var
+
+# ---- Installation and Debian package (README, "Deployment") ---------------------------
+#   make install [PREFIX=/usr/local] [DESTDIR=] [BIN_SOURCE=.build/release/relance]
+#   make uninstall [PREFIX=/usr/local] [DESTDIR=]
+#   make deb [VERSION=0.4.0] [DEB_BINARY=.build-pkg/release/relance] [DEB_COMPRESS=xz] [DEB_DIR=dist]
+# install builds the release binary unless BIN_SOURCE names another one (the tests
+# install the debug binary `make build` made). The sample configuration is installed
+# once, never over an existing one; the paths in it and in the unit follow PREFIX.
+VERSION ?= 0.4.0
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share/relance
+DOCDIR = $(PREFIX)/share/doc/relance
+CONFDIR = /etc/relance
+UNITDIR = /lib/systemd/system
+RELEASE_BIN := .build/release/relance
+BIN_SOURCE ?= $(RELEASE_BIN)
+# The package's binary: release, Swift runtime linked statically (no /opt/swift at run
+# time), in its own scratch path. DEB_BINARY=other/relance packages that one instead
+# (the tests use the debug binary; the package then only runs where /opt/swift exists).
+PKG_SCRATCH := .build-pkg
+STATIC_BIN := $(PKG_SCRATCH)/release/relance
+DEB_BINARY ?= $(STATIC_BIN)
+DEB_ARCH ?= $(shell dpkg --print-architecture 2>/dev/null)
+DEB_DIR ?= dist
+DEB_STAGE = $(DEB_DIR)/stage
+DEB_FILE = $(DEB_DIR)/relance_$(VERSION)_$(DEB_ARCH).deb
+DEB_STRIP ?= yes
+DEB_COMPRESS ?= xz
+DEB_APT_PACKAGES := dpkg-dev
+# sed rewriting /usr paths of the sample config and the unit for PREFIX.
+PREFIX_SED = -e 's|/usr/bin/relance|$(BINDIR)/relance|g' -e 's|/usr/share/relance/|$(DATADIR)/|g' \
+	-e 's|/usr/share/doc/relance/|$(DOCDIR)/|g'
+
+.PHONY: install uninstall deb
+
+install: $(if $(filter $(RELEASE_BIN),$(BIN_SOURCE)),release)
+	@test -x "$(BIN_SOURCE)" || { echo "install: no binary at $(BIN_SOURCE)" >&2; exit 1; }
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BIN_SOURCE) $(DESTDIR)$(BINDIR)/relance
+	rm -rf $(DESTDIR)$(DATADIR)/templates
+	cp -R Templates $(DESTDIR)$(DATADIR)/templates
+	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/templates
+	install -m 0644 openapi.yaml $(DESTDIR)$(DATADIR)/openapi.yaml
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	sed $(PREFIX_SED) systemd/relance.service > $(DESTDIR)$(UNITDIR)/relance.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/relance.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/relance.service.tmp $(DESTDIR)$(UNITDIR)/relance.service
+	@sed $(PREFIX_SED) deploy/relance.yaml > $(DESTDIR)$(CONFDIR)/relance.yaml.tmp; \
+	chmod 0644 $(DESTDIR)$(CONFDIR)/relance.yaml.tmp; \
+	conf=$(DESTDIR)$(CONFDIR)/relance.yaml; \
+	if [ ! -e $$conf ]; then mv $$conf.tmp $$conf; echo "installed $$conf"; \
+	elif cmp -s $$conf.tmp $$conf; then rm -f $$conf.tmp; \
+	else mv $$conf.tmp $$conf.new; \
+	  echo "note: $$conf exists and was kept; the new sample is $$conf.new"; fi
+	@if [ -z "$(DESTDIR)" ]; then \
+	  echo "next: adduser --system --group --home /var/lib/relance --no-create-home relance"; \
+	  echo "      systemctl daemon-reload && systemctl enable --now relance"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/relance $(DESTDIR)$(UNITDIR)/relance.service
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@echo "kept: $(DESTDIR)$(CONFDIR) (configuration, secrets) and /var/lib/relance (data)"
+
+deb: $(if $(filter $(STATIC_BIN),$(DEB_BINARY)),deps-system)
+	@missing=""; for p in $(DEB_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	$(if $(filter $(STATIC_BIN),$(DEB_BINARY)),$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(PKG_SCRATCH))
+	rm -rf $(DEB_STAGE)
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_STAGE)) PREFIX=/usr BIN_SOURCE=$(DEB_BINARY)
+	STAGE=$(abspath $(DEB_STAGE)) VERSION=$(VERSION) ARCH=$(DEB_ARCH) OUTPUT=$(DEB_FILE) STRIP=$(DEB_STRIP) COMPRESS=$(DEB_COMPRESS) \
+	  STRICT=$(if $(filter $(STATIC_BIN),$(DEB_BINARY)),1,0) packaging/build-deb.sh
+	rm -rf $(DEB_STAGE)
+	@echo "built $(DEB_FILE)"
