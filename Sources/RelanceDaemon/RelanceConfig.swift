@@ -200,7 +200,7 @@ public struct RelanceConfig: Sendable {
             }
             var password: String?
             if let file = try r.string("smtp.password_file"), !file.isEmpty {
-                password = try readSecret(file, key: "smtp.password_file", environment: environment)
+                password = try readSecret(file, key: "smtp.password_file", environment: environment, configFile: r.file)
             }
             let port = try r.int("smtp.port") ?? (security == .tls ? 465 : 587)
             guard (1...65535).contains(port) else {
@@ -285,7 +285,7 @@ public struct RelanceConfig: Sendable {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         var tokens = APITokens.none
         if let file = try r.string("api.tokens_file"), !file.isEmpty {
-            let text = try readSecret(file, key: "api.tokens_file", environment: environment)
+            let text = try readSecret(file, key: "api.tokens_file", environment: environment, configFile: r.file)
             do { tokens = try APITokens.parse(text, source: file) } catch {
                 throw ConfigError("api.tokens_file: \(error)")
             }
@@ -342,7 +342,8 @@ public struct RelanceConfig: Sendable {
                     "\(r.file): sms.callback_base_url is set but sms.callback_secret_file is not (the key that signs callback URLs)"
                 )
             }
-            let secret = try readSecret(file, key: "sms.callback_secret_file", environment: environment)
+            let secret = try readSecret(
+                file, key: "sms.callback_secret_file", environment: environment, configFile: r.file)
             guard secret.utf8.count >= 16 else {
                 throw ConfigError("sms.callback_secret_file: the secret must be at least 16 bytes")
             }
@@ -360,7 +361,7 @@ public struct RelanceConfig: Sendable {
             return value
         }
         func secret(_ key: String) throws -> String {
-            try readSecret(try required(key), key: key, environment: environment)
+            try readSecret(try required(key), key: key, environment: environment, configFile: r.file)
         }
         switch transport {
         case "outbox": break
@@ -383,8 +384,10 @@ public struct RelanceConfig: Sendable {
             var headers: [(String, String)] = []
             var lines = try r.stringList("sms.webhook.headers") ?? []
             if let file = try r.string("sms.webhook.headers_file"), !file.isEmpty {
-                lines += try readSecret(file, key: "sms.webhook.headers_file", environment: environment)
-                    .split(whereSeparator: \.isNewline).map(String.init)
+                lines += try readSecret(
+                    file, key: "sms.webhook.headers_file", environment: environment, configFile: r.file
+                )
+                .split(whereSeparator: \.isNewline).map(String.init)
             }
             for line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
                 guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
@@ -440,7 +443,9 @@ public struct RelanceConfig: Sendable {
 
     /// Reads a secret file. A relative path is looked up in systemd's `$CREDENTIALS_DIRECTORY`
     /// first. The error names the file, never its content.
-    static func readSecret(_ file: String, key: String, environment: [String: String]) throws -> String {
+    static func readSecret(_ file: String, key: String, environment: [String: String], configFile: String? = nil)
+        throws -> String
+    {
         var path = file
         if !file.hasPrefix("/"), let credentials = environment["CREDENTIALS_DIRECTORY"],
             FileManager.default.fileExists(atPath: credentials + "/" + file)
@@ -449,7 +454,10 @@ public struct RelanceConfig: Sendable {
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else {
-            throw ConfigError("\(key): cannot read secret file \(path)")
+            let lookedIn =
+                file.hasPrefix("/")
+                ? "" : " (relative names are looked up in $CREDENTIALS_DIRECTORY, then the working directory)"
+            throw ConfigError("\(configFile.map { "\($0): " } ?? "")\(key): cannot read secret file \(path)\(lookedIn)")
         }
         return text.trimmingCharacters(in: .newlines)
     }
