@@ -6,10 +6,13 @@
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# System packages: libcurl (SMTP), SQLite, OpenSSL (SHA-256), Python for the test peers.
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev sqlite3 python3 python3-venv ca-certificates
-# Real peers for the integration tests: Kannel (bearerbox, smsbox, fakesmsc) for SMS.
-TEST_APT_PACKAGES := kannel kannel-extras
+# System packages: libcurl (SMTP, HTTP), SQLite, OpenSSL (SHA-256, HMAC), Cairo + Pango and
+# a font (letters), Python for the test peers.
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev sqlite3 python3 python3-venv ca-certificates \
+	libpango1.0-dev libcairo2-dev fonts-dejavu-core
+# Real peers for the integration tests: Kannel (bearerbox, smsbox, fakesmsc) for SMS,
+# poppler and qpdf for the letters' PDF.
+TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf
 BENCH_APT_PACKAGES := postfix hey
 VENV := .venv
 PYTHON := $(VENV)/bin/python

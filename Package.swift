@@ -70,7 +70,8 @@ let package = Package(
         .target(
             name: "RelanceDaemon",
             dependencies: [
-                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceEmail", "RelanceSMS", "RelanceAPI",
+                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceEmail", "RelanceSMS", "RelanceLetters",
+                "RelanceAPI",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,6 +81,17 @@ let package = Package(
                 // find unknown keys with their line numbers.
                 .product(name: "Yams", package: "Yams"),
             ]
+        ),
+        // Pango and Cairo (with its PDF backend), found through pkg-config.
+        .systemLibrary(
+            name: "CPangoCairo",
+            pkgConfig: "pangocairo",
+            providers: [.apt(["libpango1.0-dev", "libcairo2-dev"]), .brew(["pango", "cairo"])]
+        ),
+        // Postal letters: lays out a letter (address in the envelope window, invoice table) into a PDF.
+        .target(
+            name: "RelanceLetters",
+            dependencies: ["RelanceCore", "RelanceTransport", "CPangoCairo"]
         ),
         .executableTarget(
             name: "relance",
@@ -94,6 +106,7 @@ let package = Package(
         .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceEmail"]),
         .testTarget(name: "RelanceAPITests", dependencies: ["RelanceAPI"]),
         .testTarget(name: "RelanceSMSTests", dependencies: ["RelanceSMS"]),
+        .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RelanceCore
 import RelanceEmail
+import RelanceLetters
 import RelanceSMS
 import RelanceStore
 import RelanceTemplates
@@ -14,11 +15,16 @@ public struct Transports: Sendable {
     public var sms: any SMSTransport
     /// The SMS provider's rate limit, across all workers.
     public var smsLimiter: RateLimiter
+    public var letters: any LetterTransport
 
-    public init(email: any EmailTransport, sms: any SMSTransport, smsLimiter: RateLimiter = RateLimiter(rate: nil)) {
+    public init(
+        email: any EmailTransport, sms: any SMSTransport, smsLimiter: RateLimiter = RateLimiter(rate: nil),
+        letters: any LetterTransport
+    ) {
         self.email = email
         self.sms = sms
         self.smsLimiter = smsLimiter
+        self.letters = letters
     }
 }
 
@@ -95,7 +101,7 @@ public final class Dispatcher: Service, Sendable {
             "dispatcher started",
             metadata: [
                 "concurrency": "\(settings.concurrency)", "email": "\(transports.email.summary)",
-                "sms": "\(transports.sms.summary)",
+                "sms": "\(transports.sms.summary)", "letters": "\(transports.letters.summary)",
                 "until_idle": "\(untilIdle)",
             ])
         await withGracefulShutdownHandler {
@@ -228,6 +234,8 @@ public final class Dispatcher: Service, Sendable {
                     outcome = .transient(
                         DispatchFailure(reason: "transport", message: "no e-mail transport session could be opened"))
                 }
+            case .letter(let letter):
+                outcome = await transports.letters.send(letter)
             case .sms(let sms):
                 if let session = sessions.sms() {
                     await transports.smsLimiter.acquire()

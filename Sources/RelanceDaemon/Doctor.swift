@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import RelanceEmail
+import RelanceLetters
 import RelanceSMS
 import RelanceStore
 import RelanceTemplates
@@ -102,8 +103,24 @@ public struct Doctor {
                 add(.skip, "delivery reports", "sms.callback_base_url not set: jobs stay 'sent'")
             }
         }
-        add(.skip, "print provider", "postal letters are not available in this version")
-        add(.skip, "fonts", "only letters need fonts; not available in this version")
+        // Letters.
+        do {
+            let transport = try Runtime.letterTransport(config.letters)
+            switch await transport.probe() {
+            case .success(let text):
+                add(.ok, config.letters.transport == "spool" ? "letter spool" : "print provider", text)
+            case .failure(let failure):
+                add(.fail, config.letters.transport == "spool" ? "letter spool" : "print provider", failure.message)
+            }
+        } catch {
+            add(.fail, "letter spool", "\(error)")
+        }
+        let fonts = LetterRenderer.availableFamilies()
+        if fonts.contains(where: { $0.caseInsensitiveCompare(config.letters.font) == .orderedSame }) {
+            add(.ok, "fonts", "'\(config.letters.font)' is installed (\(fonts.count) families)")
+        } else {
+            add(.fail, "fonts", "'\(config.letters.font)' (letters.font) is not installed; install fonts-dejavu-core")
+        }
         return lines
     }
 

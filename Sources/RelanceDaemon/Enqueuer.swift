@@ -105,9 +105,17 @@ public struct Enqueuer: JobIntake {
                 errors.append(FieldError("\(pointer)/payer/phone", "\(error)"))
             }
         case .letter:
-            errors.append(
-                FieldError(
-                    "\(pointer)/channel", "no transport for channel 'letter' in this version (email, sms)"))
+            do {
+                _ = try catalog.resolve(
+                    message: job.template, part: .letter, locale: payer.locale, segment: payer.segment)
+            } catch {
+                errors.append(FieldError("\(pointer)/template", "\(error)"))
+            }
+            do { _ = try composer.postalAddress(of: payer) } catch let failure as DispatchFailure {
+                errors.append(FieldError("\(pointer)/payer/postal_address", failure.message))
+            } catch {
+                errors.append(FieldError("\(pointer)/payer/postal_address", "\(error)"))
+            }
         }
         errors += MessageContext.check(data: data, pointer: "\(pointer)/data")
         return errors

@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import RelanceEmail
+import RelanceLetters
 import RelanceSMS
 import RelanceTemplates
 
@@ -11,15 +12,19 @@ public struct MessageComposer: Sendable {
     public let creditor: Creditor
     public let email: RelanceConfig.EmailSettings
     public let sms: RelanceConfig.SMSTextSettings
+    public let letters: RelanceConfig.LettersConfig
+    let letterRenderer: LetterRenderer
 
     public init(
         catalog: TemplateCatalog, creditor: Creditor, email: RelanceConfig.EmailSettings,
-        sms: RelanceConfig.SMSTextSettings = .init()
+        sms: RelanceConfig.SMSTextSettings = .init(), letters: RelanceConfig.LettersConfig = .defaults
     ) {
         self.catalog = catalog
         self.creditor = creditor
         self.email = email
         self.sms = sms
+        self.letters = letters
+        self.letterRenderer = LetterRenderer(fontFamily: letters.font, maxPages: letters.maxPages)
     }
 
     public struct Composed: Sendable {
@@ -32,6 +37,7 @@ public struct MessageComposer: Sendable {
     public enum Payload: Sendable {
         case email(OutgoingEmail, mime: String)
         case sms(OutgoingSMS)
+        case letter(OutgoingLetter)
     }
 
     /// The parts a channel sends.
@@ -48,8 +54,7 @@ public struct MessageComposer: Sendable {
         case .sms:
             return [.sms]
         case .letter:
-            throw DispatchFailure(
-                reason: "channel", message: "no transport for channel 'letter' in this version (email, sms)")
+            return [.letter, .emailSubject]
         }
     }
 
@@ -73,6 +78,13 @@ public struct MessageComposer: Sendable {
     public func compose(job: Job, payer: PayerProfile, today: Date = Date()) throws -> Composed {
         switch Channel(rawValue: job.channel) {
         case .sms: return try composeSMS(job: job, payer: payer, today: today)
+        case .letter:
+            let (rendered, letter) = try self.letter(job: job, payer: payer, today: today)
+            var detail = rendered.traceDetail.objectValue ?? [:]
+            detail["pages"] = .number(String(letter.pages))
+            detail["pdf_sha256"] = .string(letter.sha256)
+            detail["envelope"] = .string(letter.envelope)
+            return Composed(rendered: rendered, payload: .letter(letter), traceDetail: .object(detail))
         default: return try composeEmail(job: job, payer: payer, today: today)
         }
     }
@@ -127,17 +139,32 @@ public struct MessageComposer: Sendable {
         if let caseRef = job.caseRef { headers.append(("X-Relance-Case", caseRef)) }
         // Outlook and Exchange: no out-of-office replies to an automatic message.
         headers.append(("X-Auto-Response-Suppress", "All"))
+        var attachments: [Attachment] = []
+        var letterProof: [String: JSONValue] = [:]
+        if letters.attachToEmail.contains(job.template) {
+            // The same letter as the one posted: a formal notice by both channels.
+            let (_, letter) = try self.letter(job: job, payer: payer, today: today)
+            attachments.append(
+                Attachment(
+                    filename: "\(job.template)-\(job.caseRef ?? String(job.id)).pdf", contentType: "application/pdf",
+                    data: letter.pdf))
+            letterProof = [
+                "attachment_sha256": .string(letter.sha256), "attachment_pages": .number(String(letter.pages)),
+            ]
+        }
         let message = EmailMessage(
             from: Mailbox(name: email.fromName.isEmpty ? nil : email.fromName, address: email.from),
             to: [Mailbox(name: payer.name, address: recipient)],
             replyTo: email.replyTo.map { Mailbox(address: $0) },
             subject: rendered[.emailSubject] ?? "", text: rendered[.emailText] ?? "", html: rendered[.emailHTML],
-            messageID: "relance.job-\(job.id).\(job.attempt)@\(email.messageIDDomain)", date: today, headers: headers)
+            attachments: attachments, messageID: "relance.job-\(job.id).\(job.attempt)@\(email.messageIDDomain)",
+            date: today, headers: headers)
         let mime = MIMEWriter.render(message)
         let outgoing = OutgoingEmail(
             jobID: job.id, attempt: job.attempt, envelopeFrom: email.from, recipients: [recipient],
             bytes: Array(mime.utf8))
-        return Composed(rendered: rendered, payload: .email(outgoing, mime: mime), traceDetail: rendered.traceDetail)
+        let detail = (rendered.traceDetail.objectValue ?? [:]).merging(letterProof) { $1 }
+        return Composed(rendered: rendered, payload: .email(outgoing, mime: mime), traceDetail: .object(detail))
     }
 }
 

@@ -30,6 +30,7 @@ public struct RelanceConfig: Sendable {
     /// nil when the HTTP API is disabled.
     public var api: APIConfig?
     public var sms: SMSConfig
+    public var letters: LettersConfig
     /// When each channel may send, in the payer's time zone.
     public var windows: [Channel: SendWindow]
     /// Where each effective value came from, secrets redacted: for `relance config check`.
@@ -79,6 +80,33 @@ public struct RelanceConfig: Sendable {
         public var webhook: WebhookSettings?
     }
 
+    public struct LettersConfig: Sendable {
+        /// spool or http-upload.
+        public var transport: String
+        public var spoolDirectory: String
+        /// fr-dl-right, uk-dl-left or din-5008-b.
+        public var envelope: String
+        public var maxPages: Int
+        public var logo: String?
+        /// The town in "Paris, le 23 novembre 2026".
+        public var place: String
+        public var font: String
+        /// Where letters are posted from: a payer in another country gets international mail.
+        public var senderCountry: String
+        /// Templates whose e-mails carry the letter as a PDF attachment (a formal notice by both channels).
+        public var attachToEmail: Set<String>
+        public var http: HTTPSettings
+        public var uploadURL: String?
+        public var uploadHeaders: [(String, String)]
+        public var uploadIDField: String?
+
+        /// Letters as the daemon sends them without a `letters` section.
+        public static let defaults = LettersConfig(
+            transport: "spool", spoolDirectory: "var/spool", envelope: "fr-dl-right", maxPages: 10, logo: nil,
+            place: "Paris", font: "DejaVu Sans", senderCountry: "FR", attachToEmail: [], http: HTTPSettings(),
+            uploadURL: nil, uploadHeaders: [], uploadIDField: "id")
+    }
+
     public struct DispatcherSettings: Sendable {
         public var concurrency: Int
         public var batchSize: Int
@@ -119,6 +147,12 @@ public struct RelanceConfig: Sendable {
         "sms.webhook.to_field": .string, "sms.webhook.text_field": .string, "sms.webhook.sender_field": .string,
         "sms.webhook.reference_field": .string, "sms.webhook.callback_field": .string,
         "sms.webhook.encoding_field": .string, "sms.webhook.id_field": .string,
+        "letters.transport": .string, "letters.spool_directory": .string, "letters.envelope": .string,
+        "letters.max_pages": .int, "letters.logo": .string, "letters.place": .string, "letters.font": .string,
+        "letters.sender_country": .string, "letters.attach_to_email": .stringList,
+        "letters.connect_timeout": .duration, "letters.timeout": .duration, "letters.ca_file": .string,
+        "letters.http_upload.url": .string, "letters.http_upload.headers": .stringList,
+        "letters.http_upload.headers_file": .string, "letters.http_upload.id_field": .string,
         "windows.email.days": .stringList, "windows.email.hours": .stringList, "windows.email.holidays": .string,
         "windows.sms.days": .stringList, "windows.sms.hours": .stringList, "windows.sms.holidays": .string,
         "windows.letter.days": .stringList, "windows.letter.hours": .stringList, "windows.letter.holidays": .string,
@@ -261,7 +295,8 @@ public struct RelanceConfig: Sendable {
             smtp: smtp, dispatcher: dispatcher, retry: retry, sweepInterval: try r.duration("sweeper.interval") ?? 5,
             retention: try r.duration("retention.finished_jobs") ?? 90 * 86400,
             pruneInterval: try r.duration("retention.prune_interval") ?? 3600, logLevel: logLevel, logFormat: logFormat,
-            api: nil, sms: try smsConfig(r, state: state, environment: environment), windows: try windows(r))
+            api: nil, sms: try smsConfig(r, state: state, environment: environment),
+            letters: try lettersConfig(r, state: state, environment: environment), windows: try windows(r))
         config.api = try apiConfig(r, environment: environment)
         let http = config.sms.http
         if config.sms.transport != "outbox", dispatcher.lease <= http.connectTimeout + http.timeout {
@@ -413,6 +448,55 @@ public struct RelanceConfig: Sendable {
             throw ConfigError("\(r.file): sms.transport: '\(transport)' is not one of outbox, kannel, twilio, webhook")
         }
         return config
+    }
+
+    static let envelopes = ["fr-dl-right", "uk-dl-left", "din-5008-b"]
+
+    static func lettersConfig(_ r: Reader, state: String, environment: [String: String]) throws -> LettersConfig {
+        let transport = try r.string("letters.transport") ?? "spool"
+        guard ["spool", "http-upload"].contains(transport) else {
+            throw ConfigError("\(r.file): letters.transport: '\(transport)' is not one of spool, http-upload")
+        }
+        let envelope = try r.string("letters.envelope") ?? "fr-dl-right"
+        guard envelopes.contains(envelope) else {
+            throw ConfigError(
+                "\(r.file): letters.envelope: '\(envelope)' is not one of \(envelopes.joined(separator: ", "))")
+        }
+        let logo = try r.string("letters.logo")
+        if let logo, !FileManager.default.isReadableFile(atPath: logo) {
+            throw ConfigError("\(r.file): letters.logo: cannot read \(logo)")
+        }
+        let country = (try r.string("letters.sender_country") ?? "FR").uppercased()
+        guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            throw ConfigError("\(r.file): letters.sender_country: '\(country)' is not a two-letter country code")
+        }
+        var headers: [(String, String)] = []
+        var lines = try r.stringList("letters.http_upload.headers") ?? []
+        if let file = try r.string("letters.http_upload.headers_file"), !file.isEmpty {
+            lines += try readSecret(
+                file, key: "letters.http_upload.headers_file", environment: environment, configFile: r.file
+            ).split(whereSeparator: \.isNewline).map(String.init)
+        }
+        for line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
+                throw ConfigError("\(r.file): letters.http_upload.headers: a header is 'Name: value'")
+            }
+            headers.append(
+                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        let url = try r.string("letters.http_upload.url")
+        if transport == "http-upload" && (url ?? "").isEmpty {
+            throw ConfigError("\(r.file): letters.transport is http-upload but letters.http_upload.url is not set")
+        }
+        return LettersConfig(
+            transport: transport, spoolDirectory: try r.string("letters.spool_directory") ?? state + "/spool",
+            envelope: envelope, maxPages: try r.int("letters.max_pages", in: 1...100) ?? 10, logo: logo,
+            place: try r.string("letters.place") ?? "Paris", font: try r.string("letters.font") ?? "DejaVu Sans",
+            senderCountry: country, attachToEmail: Set(try r.stringList("letters.attach_to_email") ?? []),
+            http: HTTPSettings(
+                connectTimeout: try r.duration("letters.connect_timeout") ?? 5,
+                timeout: try r.duration("letters.timeout") ?? 30, caFile: try r.string("letters.ca_file")),
+            uploadURL: url, uploadHeaders: headers, uploadIDField: try r.string("letters.http_upload.id_field") ?? "id")
     }
 
     /// `windows.<channel>.days|hours|holidays`; a channel without any key keeps its

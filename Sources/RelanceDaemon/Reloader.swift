@@ -51,7 +51,8 @@ final class Reloader: Service {
             }
             dispatcher.replace(
                 composer: MessageComposer(
-                    catalog: catalog, creditor: config.creditor, email: config.email, sms: config.sms.text),
+                    catalog: catalog, creditor: config.creditor, email: config.email, sms: config.sms.text,
+                    letters: config.letters),
                 windows: config.windows)
             logger.notice(
                 "reloaded",

@@ -3,6 +3,7 @@ import Logging
 import RelanceAPI
 import RelanceCore
 import RelanceEmail
+import RelanceLetters
 import RelanceSMS
 import RelanceStore
 import RelanceTemplates
@@ -43,7 +44,21 @@ public struct Runtime: Sendable {
 
     public func composer() throws -> MessageComposer {
         MessageComposer(
-            catalog: try loadCatalog(), creditor: config.creditor, email: config.email, sms: config.sms.text)
+            catalog: try loadCatalog(), creditor: config.creditor, email: config.email, sms: config.sms.text,
+            letters: config.letters)
+    }
+
+    public func makeLetterTransport() throws -> any LetterTransport {
+        try Self.letterTransport(config.letters)
+    }
+
+    static func letterTransport(_ letters: RelanceConfig.LettersConfig) throws -> any LetterTransport {
+        if letters.transport == "http-upload", let url = letters.uploadURL {
+            return HTTPUploadTransport(
+                settings: HTTPUploadSettings(url: url, headers: letters.uploadHeaders, idField: letters.uploadIDField),
+                http: letters.http)
+        }
+        return try SpoolTransport(directory: letters.spoolDirectory)
     }
 
     public func makeSMSTransport() throws -> any SMSTransport {
@@ -78,7 +93,8 @@ public struct Runtime: Sendable {
             store: store, composer: composer,
             transports: Transports(
                 email: try makeEmailTransport(), sms: try makeSMSTransport(),
-                smsLimiter: RateLimiter(rate: config.sms.transport == "outbox" ? nil : config.sms.rate)),
+                smsLimiter: RateLimiter(rate: config.sms.transport == "outbox" ? nil : config.sms.rate),
+                letters: try makeLetterTransport()),
             windows: config.windows, settings: config.dispatcher,
             retry: config.retry, untilIdle: untilIdle, logger: logger, metrics: metrics)
         let store = self.store

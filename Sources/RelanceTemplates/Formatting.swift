@@ -7,7 +7,7 @@ import RelanceCore
 public struct Money: MustacheCustomRenderable, Sendable, Equatable {
     public let amount: Decimal
     public let currency: String
-    let locale: Locale
+    public let locale: Locale
 
     public init(amount: Decimal, currency: String, locale: Locale) {
         self.amount = amount

@@ -377,6 +377,7 @@ struct Render: AsyncParsableCommand {
     @Option(name: .customLong("case")) var caseRef: String?
     @Option var data: String?
     @Flag(help: "Print the whole MIME message.") var mime = false
+    @Option(help: "For a letter: write the PDF here (a preview; nothing is sent).") var out: String?
 
     func run() async throws {
         let runtime = try await options.runtime()
@@ -404,10 +405,21 @@ struct Render: AsyncParsableCommand {
         }
         if subject.attempt == 0 { subject.attempt = 1 }
         do {
+            if subject.channel == Channel.letter.rawValue {
+                let (_, letter) = try composer.letter(job: subject, payer: payerProfile)
+                guard let out else {
+                    throw CLIError("a letter is a PDF: give --out FILE.pdf (\(letter.pages) page(s))")
+                }
+                try Data(letter.pdf).write(to: URL(fileURLWithPath: out), options: .atomic)
+                print("\(out): \(letter.pages) page(s), \(letter.pdf.count) bytes, sha256 \(letter.sha256)")
+                print("address: " + letter.address.joined(separator: " / "))
+                return
+            }
             if mime || subject.channel == Channel.sms.rawValue {
                 let composed = try composer.compose(job: subject, payer: payerProfile)
                 switch composed.payload {
                 case .email(_, let text): print(text.replacingOccurrences(of: "\r\n", with: "\n"))
+                case .letter: break
                 case .sms(let sms):
                     // What the gateway gets: sanitised text, its encoding and segment count.
                     print("# to \(sms.to), \(sms.encoding.rawValue), \(sms.segments) segment(s)")

@@ -1,0 +1,119 @@
+import Foundation
+import RelanceCore
+import RelanceEmail
+import RelanceLetters
+import RelanceTemplates
+
+/// Letters: the address checked per NF Z10-011, the `letter` part rendered to Pango
+/// markup (escaped), laid out with the invoice table into a PDF.
+extension MessageComposer {
+    /// The payer's address as it will be printed: the name first, then the postal lines,
+    /// normalised; an unusable address fails with the rule it breaks.
+    public func postalAddress(of payer: PayerProfile) throws -> PostalAddress {
+        guard var lines = payer.postalAddress, !lines.isEmpty else {
+            throw DispatchFailure(reason: "address", message: "payer \(payer.ref) has no postal address")
+        }
+        if lines.first?.trimmingCharacters(in: .whitespaces).uppercased() != payer.name.uppercased() {
+            lines.insert(payer.name, at: 0)
+        }
+        do {
+            return try PostalAddress.normalize(
+                lines, country: PhoneNumber.country(fromLocale: payer.locale) ?? letters.senderCountry,
+                senderCountry: letters.senderCountry)
+        } catch let error as AddressError {
+            throw DispatchFailure(
+                reason: "address", message: "payer \(payer.ref): postal address: \(error.message) [\(error.rule)]")
+        }
+    }
+
+    /// Renders the letter of `job` for `payer` as a PDF.
+    public func letter(job: Job, payer: PayerProfile, today: Date = Date()) throws -> (
+        rendered: RenderedMessage, letter: OutgoingLetter
+    ) {
+        let address = try postalAddress(of: payer)
+        let context: [String: Any]
+        let rendered: RenderedMessage
+        do {
+            context = try MessageContext.build(
+                payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today)
+            rendered = try catalog.render(
+                message: job.template, parts: [.letter, .emailSubject], payer: payer, context: context)
+        } catch let error as TemplateError {
+            throw DispatchFailure(reason: error.kind == .data ? "data" : "template", message: error.message)
+        }
+        let french = payer.locale.lowercased().hasPrefix("fr")
+        let todayText = (context["today"] as? LocalDate)?.renderText ?? ""
+        var references: [(label: String, value: String)] = [(french ? "Vos références" : "Your reference", payer.ref)]
+        if let caseRef = job.caseRef { references.append((french ? "Nos références" : "Our reference", caseRef)) }
+        let document = LetterDocument(
+            title: rendered[.emailSubject] ?? job.template, author: creditor.name, createdAt: today,
+            senderLines: senderLines, logoPNG: letters.logo, recipientLines: address.lines,
+            placeAndDate: french ? "\(letters.place), le \(todayText)" : "\(letters.place), \(todayText)",
+            references: references,
+            subject: (french ? "Objet : " : "Subject: ") + (rendered[.emailSubject] ?? ""),
+            bodyMarkup: rendered[.letter] ?? "", table: Self.invoiceTable(context, french: french))
+        let output: RenderedLetter
+        do {
+            output = try letterRenderer.render(document, envelope: envelope)
+        } catch let error as LetterError {
+            throw DispatchFailure(reason: "letter", message: "\(job.template)/letter for payer \(payer.ref): \(error)")
+        }
+        let letter = OutgoingLetter(
+            jobID: job.id, attempt: job.attempt, payerRef: payer.ref, caseRef: job.caseRef, address: address.lines,
+            envelope: envelope.name, pdf: output.pdf, pages: output.pages, sha256: output.sha256)
+        return (rendered, letter)
+    }
+
+    var envelope: EnvelopePreset { EnvelopePreset.named(letters.envelope) ?? .frDLRight }
+
+    /// The sender block: name, address, registration, contact.
+    var senderLines: [String] {
+        var lines = [creditor.name].filter { !$0.isEmpty } + creditor.address
+        if !creditor.registration.isEmpty { lines.append(creditor.registration) }
+        let contact = [creditor.phone, creditor.email].filter { !$0.isEmpty }.joined(separator: " · ")
+        if !contact.isEmpty { lines.append(contact) }
+        return lines
+    }
+
+    /// The invoices of the job: number, issue date, due date, amount, paid, balance, and the total.
+    static func invoiceTable(_ context: [String: Any], french: Bool) -> InvoiceTable? {
+        guard let invoices = context["invoices"] as? [Any], !invoices.isEmpty else { return nil }
+        let headers =
+            french
+            ? ["Facture", "Émise le", "Échéance", "Montant", "Réglé", "Reste dû"]
+            : ["Invoice", "Issued", "Due", "Amount", "Paid", "Balance"]
+        var rows: [[String]] = []
+        var totals: [String: (Decimal, Decimal, Decimal, Money)] = [:]
+        for case let invoice as [String: Any] in invoices {
+            let amount = invoice["amount"] as? Money
+            let balance = invoice["balance"] as? Money ?? amount
+            var paidText = ""
+            if let amount, let balance, amount.currency == balance.currency {
+                paidText =
+                    Money(amount: amount.amount - balance.amount, currency: amount.currency, locale: amount.locale)
+                    .renderText
+                let key = amount.currency
+                let sum = totals[key] ?? (0, 0, 0, amount)
+                totals[key] = (
+                    sum.0 + amount.amount, sum.1 + amount.amount - balance.amount, sum.2 + balance.amount, amount
+                )
+            }
+            rows.append([
+                invoice["number"] as? String ?? "", (invoice["issue_date"] as? LocalDate)?.renderText ?? "",
+                (invoice["due_date"] as? LocalDate)?.renderText ?? "", amount?.renderText ?? "", paidText,
+                balance?.renderText ?? "",
+            ])
+        }
+        var total: [String] = []
+        if totals.count == 1, let (_, sums) = totals.first {
+            let like = sums.3
+            total = [
+                french ? "Total" : "Total", "", "",
+                Money(amount: sums.0, currency: like.currency, locale: like.locale).renderText,
+                Money(amount: sums.1, currency: like.currency, locale: like.locale).renderText,
+                Money(amount: sums.2, currency: like.currency, locale: like.locale).renderText,
+            ]
+        }
+        return InvoiceTable(headers: headers, rows: rows, total: total, rightAligned: [3, 4, 5])
+    }
+}

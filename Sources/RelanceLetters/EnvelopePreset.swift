@@ -1,0 +1,29 @@
+/// Where the address window of a windowed envelope falls on an A4 page folded into it: the zone
+/// that must hold the recipient's address, and nothing else, measured in millimetres from the
+/// top-left corner of the page.
+public struct EnvelopePreset: Sendable, Equatable {
+    public var name: String
+    /// Horizontal extent of the window, in mm from the left edge of the page.
+    public var x: ClosedRange<Double>
+    /// Vertical extent of the window, in mm from the top edge of the page.
+    public var y: ClosedRange<Double>
+
+    public init(name: String, x: ClosedRange<Double>, y: ClosedRange<Double>) {
+        self.name = name
+        self.x = x
+        self.y = y
+    }
+
+    /// French DL envelope, window on the right.
+    public static let frDLRight = EnvelopePreset(name: "fr-dl-right", x: 110...195, y: 55...88)
+    /// British DL envelope, window on the left.
+    public static let ukDLLeft = EnvelopePreset(name: "uk-dl-left", x: 24.6...120, y: 39.5...66.3)
+    /// DIN 5008 form B (German), window on the left.
+    public static let din5008B = EnvelopePreset(name: "din-5008-b", x: 20...105, y: 45...90)
+
+    public static let all: [EnvelopePreset] = [.frDLRight, .ukDLLeft, .din5008B]
+
+    public static func named(_ name: String) -> EnvelopePreset? {
+        all.first { $0.name == name }
+    }
+}

@@ -1,0 +1,125 @@
+import CPangoCairo
+
+/// The invoice table laid out for a given width: column widths, then one text block per cell.
+struct TableLayout {
+    struct Row {
+        var cells: [TextBlock]
+        var height: Double
+    }
+
+    static let paddingX = mm(1.6)
+    static let paddingY = mm(1.1)
+
+    let x: Double
+    let width: Double
+    let columnX: [Double]
+    let header: Row
+    let rows: [Row]
+    let total: Row?
+
+    init(_ table: InvoiceTable, x: Double, width: Double, typesetter: Typesetter) throws(LetterError) {
+        let columns = max(table.headers.count, table.total.count, table.rows.map(\.count).max() ?? 0)
+        guard columns > 0 else { throw LetterError("the invoice table has no column") }
+        func cell(_ row: [String], _ column: Int) -> String { column < row.count ? row[column] : "" }
+
+        // Natural width of each column: its widest cell on one line.
+        var natural = [Double](repeating: 0, count: columns)
+        func measure(_ row: [String], _ style: TextStyle) {
+            for column in 0..<columns where !cell(row, column).isEmpty {
+                let block = typesetter.text(cell(row, column), style: style)
+                natural[column] = max(natural[column], block.width + 2 * Self.paddingX)
+            }
+        }
+        measure(table.headers, .tableBold)
+        for row in table.rows { measure(row, .table) }
+        measure(table.total, .tableBold)
+        let widths = Self.fit(natural, into: width, fixed: table.rightAligned)
+
+        var columnX: [Double] = []
+        var left = x
+        for columnWidth in widths {
+            columnX.append(left)
+            left += columnWidth
+        }
+        func layout(_ row: [String], _ style: TextStyle) -> Row {
+            let cells = (0..<columns).map { column in
+                typesetter.text(
+                    cell(row, column), style: style, width: widths[column] - 2 * Self.paddingX,
+                    alignment: table.rightAligned.contains(column) ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT)
+            }
+            return Row(cells: cells, height: (cells.map(\.height).max() ?? 0) + 2 * Self.paddingY)
+        }
+        self.x = x
+        self.width = width
+        self.columnX = columnX
+        header = layout(table.headers, .tableBold)
+        rows = table.rows.map { layout($0, .table) }
+        total = table.total.isEmpty ? nil : layout(table.total, .tableBold)
+    }
+
+    /// Column widths that add up to `width`: spare room goes to the columns not in `fixed` (text);
+    /// when room is short, those shrink first (their cells wrap), then every column does.
+    static func fit(_ natural: [Double], into width: Double, fixed: Set<Int>) -> [Double] {
+        let minimum = 2 * paddingX + mm(6)
+        let natural = natural.map { max($0, minimum) }
+        var flexible = Set(natural.indices).subtracting(fixed)
+        if flexible.isEmpty { flexible = Set(natural.indices) }
+        let fixedWidth = natural.indices.filter { !flexible.contains($0) }.map { natural[$0] }.reduce(0, +)
+        let flexibleWidth = flexible.map { natural[$0] }.reduce(0, +)
+        let room = width - fixedWidth
+        if room >= Double(flexible.count) * minimum {
+            return natural.indices.map { flexible.contains($0) ? natural[$0] / flexibleWidth * room : natural[$0] }
+        }
+        let all = natural.reduce(0, +)
+        return natural.map { $0 / all * width }
+    }
+
+    /// Places the table, repeating the header row at the top of each page it flows onto; the last
+    /// invoice row stays with the total row.
+    func place(in flow: inout PageFlow) throws(LetterError) {
+        let firstHeight = rows.first?.height ?? total?.height ?? 0
+        flow.keep(header.height + firstHeight)
+        placeHeader(in: &flow)
+        for (index, row) in rows.enumerated() {
+            let isLast = index == rows.count - 1
+            let needed = row.height + (isLast ? total?.height ?? 0 : 0)
+            if needed > flow.remaining {
+                flow.add(.rule(x: x, y: flow.y, width: width, thickness: 0.6, gray: 0))
+                flow.newPage()
+                guard header.height + needed <= flow.remaining else {
+                    throw LetterError("invoice row \(index + 1) of the table is taller than a page")
+                }
+                placeHeader(in: &flow)
+            } else if index > 0 {
+                flow.add(.rule(x: x, y: flow.y, width: width, thickness: 0.3, gray: 0.7))
+            }
+            placeRow(row, in: &flow)
+        }
+        if let total {
+            if total.height > flow.remaining {
+                flow.newPage()
+                placeHeader(in: &flow)
+            }
+            flow.add(.rule(x: x, y: flow.y, width: width, thickness: 0.6, gray: 0))
+            placeRow(total, in: &flow)
+        }
+        flow.add(.rule(x: x, y: flow.y, width: width, thickness: 0.9, gray: 0))
+    }
+
+    private func placeHeader(in flow: inout PageFlow) {
+        flow.add(.fill(Box(x: x, y: flow.y, width: width, height: header.height), gray: 0.9))
+        flow.add(.rule(x: x, y: flow.y, width: width, thickness: 0.9, gray: 0))
+        placeRow(header, in: &flow)
+        flow.add(.rule(x: x, y: flow.y, width: width, thickness: 0.6, gray: 0))
+    }
+
+    private func placeRow(_ row: Row, in flow: inout PageFlow) {
+        for (column, cell) in row.cells.enumerated() where !cell.lines.isEmpty {
+            flow.add(
+                .text(
+                    cell, lines: 0..<cell.lines.count, x: columnX[column] + Self.paddingX, y: flow.y + Self.paddingY,
+                    gray: 0))
+        }
+        flow.skip(row.height)
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import Testing
+
+@testable import RelanceLetters
+
+@Suite("Letters rendered to PDF with Pango and Cairo")
+struct LetterRendererTests {
+    let renderer = LetterRenderer()
+    let tools = ["pdftotext", "pdffonts", "pdfinfo", "qpdf"].allSatisfy(PDFFile.toolExists)
+
+    @Test("a French letter with 2 invoices takes 1 page of PDF 1.5 with its metadata and embedded fonts")
+    func onePage() throws {
+        let letter = try renderer.render(Fixture.letter(invoices: 2), envelope: .frDLRight)
+        #expect(letter.pages == 1)
+        let header = String(decoding: letter.pdf.prefix(8), as: UTF8.self)
+        #expect(header.hasPrefix("%PDF-1.") && Int(header.dropFirst(7))! >= 5, "header \(header)")
+        #expect(letter.sha256.count == 64 && letter.sha256.allSatisfy(\.isHexDigit))
+        guard tools else { return }
+        let file = try PDFFile(letter)
+        #expect(try file.run("qpdf", ["--check", "PDF"]).status == 0)
+        let fonts = try file.fonts()
+        #expect(!fonts.isEmpty)
+        for font in fonts { #expect(font.embedded, "\(font.name) is not embedded") }
+        let info = try file.info()
+        #expect(info["Title"] == "Mise en demeure de payer")
+        #expect(info["Author"] == "Atelier Dupont SAS")
+        #expect(info["CreationDate"] == "2026-11-23T09:30:00Z")
+        #expect(info["Pages"] == "1")
+        #expect(info["Page size"] == "595.276 x 841.89 pts (A4)")
+        #expect(info["PDF version"] == "1.5")
+        let text = try file.text()
+        #expect(text.contains("Objet : Mise en demeure de payer"))
+        #expect(text.contains("F-2026-0002"))
+        #expect(text.contains("1/1"))
+    }
+
+    @Test("60 invoices flow onto a second page, which repeats the table's header row")
+    func headerRepeated() throws {
+        let letter = try renderer.render(Fixture.letter(invoices: 60), envelope: .frDLRight)
+        #expect(letter.pages >= 2)
+        guard tools else { return }
+        let file = try PDFFile(letter)
+        #expect(try file.run("qpdf", ["--check", "PDF"]).status == 0)
+        for font in try file.fonts() { #expect(font.embedded, "\(font.name) is not embedded") }
+        let second = try file.text(first: 2, last: 2)
+        for header in Fixture.headers { #expect(second.contains(header), "\(header) missing on page 2") }
+        #expect(second.contains("2/\(letter.pages)"))
+        let all = try file.text()
+        #expect(all.contains("F-2026-0060"))
+        #expect(all.contains("Total"))
+        #expect(all.contains("Jeanne Martin"))
+        // Each invoice is printed once.
+        #expect(all.components(separatedBy: "F-2026-0017").count == 2)
+    }
+
+    @Test("300 invoices are over the 10-page limit")
+    func tooManyPages() {
+        #expect {
+            try renderer.render(Fixture.letter(invoices: 300), envelope: .frDLRight)
+        } throws: { error in
+            let message = (error as? LetterError)?.message ?? ""
+            return message.hasPrefix("the letter takes 1") && message.hasSuffix("pages, over the limit of 10")
+        }
+    }
+
+    @Test(
+        "only the address prints inside the envelope window, on every page",
+        arguments: EnvelopePreset.all)
+    func window(_ preset: EnvelopePreset) throws {
+        guard tools else { return }
+        let logo = try Fixture.logoFile()
+        defer { try? FileManager.default.removeItem(at: logo) }
+        let letter = try renderer.render(Fixture.letter(invoices: 60, logo: logo.path), envelope: preset)
+        #expect(letter.pages >= 2)
+        let file = try PDFFile(letter)
+        file.keep(as: "window-\(preset.name)")
+        let points = 72 / 25.4
+        let zone = (
+            x: preset.x.lowerBound * points, y: preset.y.lowerBound * points, xMax: preset.x.upperBound * points,
+            yMax: preset.y.upperBound * points
+        )
+        let words = try file.words()
+        #expect(words.count > 300)
+        let inside = words.filter { word in
+            word.xMin < zone.xMax && zone.x < word.xMax && word.yMin < zone.yMax && zone.y < word.yMax
+        }
+        #expect(inside.map(\.text) == Fixture.recipient.flatMap { $0.split(separator: " ").map(String.init) })
+        for word in inside {
+            #expect(word.page == 1)
+            #expect(
+                word.xMin >= zone.x && word.xMax <= zone.xMax && word.yMin >= zone.y && word.yMax <= zone.yMax,
+                "\(word.text) crosses the edge of the window")
+        }
+    }
+
+    @Test("escaped markup prints as text")
+    func escapedMarkup() throws {
+        let body = "Société &lt;script&gt; &amp; Fils, <i>en italique</i>."
+        let letter = try renderer.render(Fixture.letter(invoices: 0, body: body), envelope: .ukDLLeft)
+        guard tools else { return }
+        let text = try PDFFile(letter).text()
+        #expect(text.contains("Société <script> & Fils, en italique."))
+    }
+
+    @Test("the table goes where the marker is, or after the body without one")
+    func marker() throws {
+        guard tools else { return }
+        func order(_ body: String) throws -> [Int] {
+            let letter = try renderer.render(Fixture.letter(invoices: 2, body: body), envelope: .din5008B)
+            let text = try PDFFile(letter).text()
+            return ["Avant", "Facture", "Après"].map { text.range(of: $0)?.lowerBound.utf16Offset(in: text) ?? -1 }
+        }
+        let marked = try order("Avant.\n\n%%INVOICES%%\n\nAprès.")
+        #expect(marked[0] >= 0 && marked[0] < marked[1] && marked[1] < marked[2])
+        let unmarked = try order("Avant.\n\nAprès.")
+        #expect(unmarked[0] >= 0 && unmarked[0] < unmarked[2] && unmarked[2] < unmarked[1])
+    }
+
+    @Test("body paragraphs split on blank lines; the marker must be a line of its own")
+    func bodyParts() {
+        #expect(
+            BodyPart.split("a\nb\n\n  \n%%INVOICES%%\r\nc %%INVOICES%%\n\n\nd\n")
+                == [.paragraph("a\nb"), .invoices, .paragraph("c %%INVOICES%%"), .paragraph("d")])
+        #expect(BodyPart.split("") == [])
+    }
+
+    @Test("an address line too wide for the window is refused, not ellipsized", arguments: EnvelopePreset.all)
+    func wideAddressLine(_ preset: EnvelopePreset) {
+        let wide = "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW"
+        #expect(throws: LetterError.self) {
+            try renderer.render(Fixture.letter(invoices: 2, recipient: ["M. Jean MARTIN", wide]), envelope: preset)
+        }
+        do {
+            _ = try renderer.render(Fixture.letter(invoices: 2, recipient: ["M. Jean MARTIN", wide]), envelope: preset)
+        } catch {
+            #expect("\(error)".contains("\"\(wide)\" is too wide for the window of \(preset.name)"))
+        }
+    }
+
+    @Test("7 lines of 38 characters fit every window", arguments: EnvelopePreset.all)
+    func longestAddress(_ preset: EnvelopePreset) throws {
+        let lines = [
+            "SOCIETE DES ETABLISSEMENTS MARTIN SARL", "Direction administrative et financiere",
+            "Service de la comptabilite fournisseur", "Batiment B escalier 4 etage 3 porte 12",
+            "ZONE INDUSTRIELLE DES GRANDS CHAMPS 12", "CH-1211 GENEVE 4 CASE POSTALE 1234 ABC",
+            "SUISSE",
+        ]
+        #expect(lines.allSatisfy { $0.count <= 38 })
+        let letter = try renderer.render(Fixture.letter(invoices: 2, recipient: lines), envelope: preset)
+        #expect(letter.pages == 1)
+    }
+
+    @Test("an address with too many lines for the window is refused")
+    func tooManyAddressLines() {
+        #expect(throws: LetterError.self) {
+            try renderer.render(
+                Fixture.letter(invoices: 2, recipient: (1...12).map { "Ligne \($0)" }), envelope: .ukDLLeft)
+        }
+    }
+
+    @Test("markup that does not parse, or a logo that cannot be read, is an error")
+    func badInput() {
+        #expect(throws: LetterError.self) {
+            try renderer.render(Fixture.letter(invoices: 2, body: "Un <b>gras non fermé."), envelope: .frDLRight)
+        }
+        #expect(throws: LetterError.self) {
+            try renderer.render(
+                Fixture.letter(invoices: 2, logo: "/nonexistent/logo.png"), envelope: .frDLRight)
+        }
+    }
+
+    @Test("presets by name")
+    func presets() {
+        #expect(EnvelopePreset.named("fr-dl-right") == .frDLRight)
+        #expect(EnvelopePreset.named("uk-dl-left")?.x == 24.6...120)
+        #expect(EnvelopePreset.named("din-5008-b")?.y == 45...90)
+        #expect(EnvelopePreset.named("us-10") == nil)
+    }
+
+    @Test("renders on several threads at once give the same bytes as one render")
+    func concurrent() async throws {
+        let document = Fixture.letter(invoices: 60)
+        let reference = try renderer.render(document, envelope: .frDLRight)
+        let renderer = self.renderer
+        let hashes = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try renderer.render(document, envelope: .frDLRight).sha256 }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(hashes == Array(repeating: reference.sha256, count: 8))
+    }
+
+    @Test("throughput of 1-page letters (printed, not asserted)")
+    func throughput() async throws {
+        let document = Fixture.letter(invoices: 2)
+        let renderer = self.renderer
+        _ = try renderer.render(document, envelope: .frDLRight)
+        let count = 40
+        var start = ContinuousClock.now
+        for _ in 0..<count { _ = try renderer.render(document, envelope: .frDLRight) }
+        let serial = (ContinuousClock.now - start) / .seconds(1)
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    for _ in 0..<count { _ = try renderer.render(document, envelope: .frDLRight) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let parallel = (ContinuousClock.now - start) / .seconds(1)
+        print(
+            "RelanceLetters: \(String(format: "%.0f", Double(count) / serial)) one-page letters/s on one thread, "
+                + "\(String(format: "%.0f", Double(count * workers) / parallel)) with \(workers) workers")
+    }
+}
