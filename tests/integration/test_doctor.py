@@ -34,7 +34,8 @@ sms:
         for check in ("configuration", "database", "templates", "smtp", "sms gateway", "delivery reports"):
             assert lines[check].startswith("ok "), out
         assert "answers EHLO" in lines["smtp"]
-        assert lines["print provider"].startswith("--") and lines["fonts"].startswith("--")
+        assert lines["letter spool"].startswith("ok ") and lines["fonts"].startswith("ok "), out
+        assert "DejaVu Sans" in lines["fonts"]
         assert smtp.count() == 0  # nothing was sent
         # Wrong Kannel password: the gateway refuses the credentials.
         (tmp_path / "pw").write_text("not-the-password")
