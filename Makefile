@@ -77,6 +77,7 @@ bench: deps-python release
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/email_bench.py $(BENCH_ARGS)
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/api_bench.py
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/sms_bench.py
+	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/letter_bench.py
 
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift

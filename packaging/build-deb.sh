@@ -51,7 +51,8 @@ printf 'Source: relance\n\nPackage: relance\nArchitecture: any\n' >"$work/debian
 cp "$bin" "$work/relance"
 shlibs=$(cd "$work" && dpkg-shlibdeps -O --ignore-missing-info -e relance 2>"$work/shlibdeps.log" | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { cat "$work/shlibdeps.log" >&2; echo "build-deb: dpkg-shlibdeps found no dependency" >&2; exit 1; }
-depends="adduser, $shlibs"
+# The letters font: fontconfig finds it at run time, no library links it.
+depends="adduser, fonts-dejavu-core, $shlibs"
 
 mkdir -p "$STAGE/DEBIAN"
 size=$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)

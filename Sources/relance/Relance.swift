@@ -378,6 +378,12 @@ struct Render: AsyncParsableCommand {
     @Option var data: String?
     @Flag(help: "Print the whole MIME message.") var mime = false
     @Option(help: "For a letter: write the PDF here (a preview; nothing is sent).") var out: String?
+    @Option(
+        name: .customLong("repeat"),
+        help: ArgumentHelp(
+            "For a letter: render it this many times and print the rate (benchmark).", visibility: .hidden)
+    )
+    var times: Int = 1
 
     func run() async throws {
         let runtime = try await options.runtime()
@@ -406,7 +412,16 @@ struct Render: AsyncParsableCommand {
         if subject.attempt == 0 { subject.attempt = 1 }
         do {
             if subject.channel == Channel.letter.rawValue {
-                let (_, letter) = try composer.letter(job: subject, payer: payerProfile)
+                let started = ContinuousClock.now
+                var (_, letter) = try composer.letter(job: subject, payer: payerProfile)
+                for _ in 1..<max(1, times) { letter = try composer.letter(job: subject, payer: payerProfile).letter }
+                if times > 1 {
+                    let elapsed = (ContinuousClock.now - started).components
+                    let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+                    print(
+                        "rendered \(times) letters of \(letter.pages) page(s) in \(String(format: "%.2f", seconds)) s: "
+                            + String(format: "%.0f letters/s (one thread)", Double(times) / seconds))
+                }
                 guard let out else {
                     throw CLIError("a letter is a PDF: give --out FILE.pdf (\(letter.pages) page(s))")
                 }
