@@ -118,7 +118,7 @@ DEB_STRIP ?= yes
 DEB_COMPRESS ?= xz
 DEB_APT_PACKAGES := dpkg-dev
 # sed rewriting /usr paths of the sample config and the unit for PREFIX.
-PREFIX_SED = -e 's|/usr/bin/relance|$(BINDIR)/relance|g' -e 's|/usr/share/relance/|$(DATADIR)/|g' \
+PREFIX_SED = -e 's|/usr/bin/env relance|$(BINDIR)/relance|g' -e 's|/usr/bin/relance|$(BINDIR)/relance|g' -e 's|/usr/share/relance/|$(DATADIR)/|g' \
 	-e 's|/usr/share/doc/relance/|$(DOCDIR)/|g'
 
 .PHONY: install uninstall deb
