@@ -110,7 +110,8 @@ def test_make_install_into_destdir_runs_with_the_installed_config(tmp_path):
     assert (share / "openapi.yaml").read_text() == (REPO / "openapi.yaml").read_text()
     assert (share / "templates/samples/reminder-1.json").is_file()
     assert (root / "usr/share/doc/relance/README.md").is_file()
-    assert unit.read_text() == UNIT.read_text()  # PREFIX=/usr: the unit as written
+    # PREFIX=/usr: the unit as written, with the binary's absolute path.
+    assert unit.read_text() == UNIT.read_text().replace("/usr/bin/env relance", "/usr/bin/relance")
     assert "installed" in out
 
     text = config.read_text()
@@ -289,7 +290,8 @@ def test_debian_package_installs_upgrades_removes_and_purges(tmp_path, system_lo
         state = os.stat("/var/lib/relance")
         assert state.st_uid == user.pw_uid and state.st_mode & 0o777 == 0o750
         assert pathlib.Path("/etc/relance/relance.yaml").read_text() == SAMPLE.read_text()
-        assert pathlib.Path("/lib/systemd/system/relance.service").read_text() == UNIT.read_text()
+        assert pathlib.Path("/lib/systemd/system/relance.service").read_text() == UNIT.read_text().replace(
+            "/usr/bin/env relance", "/usr/bin/relance")
 
         cwd = tmp_path / "elsewhere"
         cwd.mkdir()
