@@ -416,21 +416,7 @@ public struct RelanceConfig: Sendable {
                 accountSID: try required("sms.twilio.account_sid"),
                 authToken: try secret("sms.twilio.auth_token_file"), from: sender, messagingServiceSID: service)
         case "webhook":
-            var headers: [(String, String)] = []
-            var lines = try r.stringList("sms.webhook.headers") ?? []
-            if let file = try r.string("sms.webhook.headers_file"), !file.isEmpty {
-                lines += try readSecret(
-                    file, key: "sms.webhook.headers_file", environment: environment, configFile: r.file
-                )
-                .split(whereSeparator: \.isNewline).map(String.init)
-            }
-            for line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-                guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
-                    throw ConfigError("\(r.file): sms.webhook.headers: a header is 'Name: value'")
-                }
-                headers.append(
-                    (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
-            }
+            let headers = try httpHeaders(r, prefix: "sms.webhook", environment: environment)
             func field(_ key: String, _ fallback: String?) throws -> String? {
                 guard let value = try r.string(key) else { return fallback }
                 return value.isEmpty ? nil : value
@@ -452,6 +438,25 @@ public struct RelanceConfig: Sendable {
 
     static let envelopes = ["fr-dl-right", "uk-dl-left", "din-5008-b"]
 
+    /// `<prefix>.headers` (a list of `Name: value`) and the secret file `<prefix>.headers_file`
+    /// (one header a line, e.g. `Authorization: Bearer …`).
+    static func httpHeaders(_ r: Reader, prefix: String, environment: [String: String]) throws -> [(String, String)] {
+        var lines = try r.stringList(prefix + ".headers") ?? []
+        if let file = try r.string(prefix + ".headers_file"), !file.isEmpty {
+            lines += try readSecret(file, key: prefix + ".headers_file", environment: environment, configFile: r.file)
+                .split(whereSeparator: \.isNewline).map(String.init)
+        }
+        var headers: [(String, String)] = []
+        for line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
+                throw ConfigError("\(r.file): \(prefix).headers: a header is 'Name: value'")
+            }
+            headers.append(
+                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        return headers
+    }
+
     static func lettersConfig(_ r: Reader, state: String, environment: [String: String]) throws -> LettersConfig {
         let transport = try r.string("letters.transport") ?? "spool"
         guard ["spool", "http-upload"].contains(transport) else {
@@ -470,20 +475,7 @@ public struct RelanceConfig: Sendable {
         guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
             throw ConfigError("\(r.file): letters.sender_country: '\(country)' is not a two-letter country code")
         }
-        var headers: [(String, String)] = []
-        var lines = try r.stringList("letters.http_upload.headers") ?? []
-        if let file = try r.string("letters.http_upload.headers_file"), !file.isEmpty {
-            lines += try readSecret(
-                file, key: "letters.http_upload.headers_file", environment: environment, configFile: r.file
-            ).split(whereSeparator: \.isNewline).map(String.init)
-        }
-        for line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
-                throw ConfigError("\(r.file): letters.http_upload.headers: a header is 'Name: value'")
-            }
-            headers.append(
-                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
-        }
+        let headers = try httpHeaders(r, prefix: "letters.http_upload", environment: environment)
         let url = try r.string("letters.http_upload.url")
         if transport == "http-upload" && (url ?? "").isEmpty {
             throw ConfigError("\(r.file): letters.transport is http-upload but letters.http_upload.url is not set")

@@ -133,15 +133,7 @@ public final class HTTPUploadTransport: LetterTransport {
         guard case .response(let status, let body) = result, (200...299).contains(status) else {
             return HTTPClassification.failure(result, what: what)
         }
-        var ref: String?
-        if let path = settings.idField, var node = try? JSONValue.parse(body) {
-            for key in path.split(separator: ".") { node = node.objectValue?[String(key)] ?? .null }
-            switch node {
-            case .string(let s): ref = s
-            case .number(let n): ref = n
-            default: ref = nil
-            }
-        }
+        let ref = HTTPClassification.reference(in: body, at: settings.idField)
         return .accepted(
             ProviderResponse(
                 code: status, text: "\(status) " + HTTPClassification.summarize(body), providerRef: ref,

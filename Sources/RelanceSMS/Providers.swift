@@ -288,15 +288,7 @@ public struct WebhookTransport: SMSTransport {
             guard case .response(let status, let text) = result, (200...299).contains(status) else {
                 return HTTPClassification.failure(result, what: what)
             }
-            var ref: String?
-            if let path = settings.idField, var node = try? JSONValue.parse(text) {
-                for key in path.split(separator: ".") { node = node.objectValue?[String(key)] ?? .null }
-                switch node {
-                case .string(let s): ref = s
-                case .number(let n): ref = n
-                default: ref = nil
-                }
-            }
+            let ref = HTTPClassification.reference(in: text, at: settings.idField)
             return .accepted(
                 ProviderResponse(
                     code: status, text: "\(status) " + HTTPClassification.summarize(text), providerRef: ref))

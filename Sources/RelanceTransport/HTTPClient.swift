@@ -193,3 +193,17 @@ public enum GatewayURL {
         return "\(components.scheme ?? "http")://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 }
+
+extension HTTPClassification {
+    /// A provider's reference in its JSON answer: the string or number at a dotted path
+    /// (`id`, `data.id`); nil when the path is nil, the body is not JSON or the value absent.
+    public static func reference(in body: String, at path: String?) -> String? {
+        guard let path, var node = try? JSONValue.parse(body) else { return nil }
+        for key in path.split(separator: ".") { node = node.objectValue?[String(key)] ?? .null }
+        switch node {
+        case .string(let s): return s
+        case .number(let n): return n
+        default: return nil
+        }
+    }
+}
