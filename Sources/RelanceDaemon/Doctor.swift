@@ -36,6 +36,11 @@ public struct Doctor {
             lines.append(Line(verdict: verdict, check: check, detail: detail))
         }
         add(.ok, "configuration", "every key valid")
+        if config.creditor.name.trimmingCharacters(in: .whitespaces).isEmpty {
+            add(.fail, "creditor", "creditor.name is not set: messages would not say who is writing")
+        } else {
+            add(.ok, "creditor", config.creditor.name)
+        }
 
         // The database: reachable, writable, schema current (doctor never migrates).
         do {

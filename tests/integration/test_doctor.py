@@ -31,7 +31,7 @@ sms:
         r.run("migrate")
         code, lines, out = doctor(r)
         assert code == 0, out
-        for check in ("configuration", "database", "templates", "smtp", "sms gateway", "delivery reports"):
+        for check in ("configuration", "creditor", "database", "templates", "smtp", "sms gateway", "delivery reports"):
             assert lines[check].startswith("ok "), out
         assert "answers EHLO" in lines["smtp"]
         assert lines["letter spool"].startswith("ok ") and lines["fonts"].startswith("ok "), out
