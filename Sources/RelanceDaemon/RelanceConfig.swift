@@ -31,6 +31,10 @@ public struct RelanceConfig: Sendable {
     public var api: APIConfig?
     public var sms: SMSConfig
     public var letters: LettersConfig
+    /// Where the dunning scenarios are (`<templates>/scenarios` by default).
+    public var scenariosDirectory: String
+    /// Step offsets overridden by configuration, by `<scenario>.<step>` (days).
+    public var scenarioOffsets: [String: Int] = [:]
     /// When each channel may send, in the payer's time zone.
     public var windows: [Channel: SendWindow]
     /// Where each effective value came from, secrets redacted: for `relance config check`.
@@ -153,6 +157,7 @@ public struct RelanceConfig: Sendable {
         "letters.connect_timeout": .duration, "letters.timeout": .duration, "letters.ca_file": .string,
         "letters.http_upload.url": .string, "letters.http_upload.headers": .stringList,
         "letters.http_upload.headers_file": .string, "letters.http_upload.id_field": .string,
+        "scenarios.directory": .string, "scenarios.strategic_formal_notice": .string,
         "windows.email.days": .stringList, "windows.email.hours": .stringList, "windows.email.holidays": .string,
         "windows.sms.days": .stringList, "windows.sms.hours": .stringList, "windows.sms.holidays": .string,
         "windows.letter.days": .stringList, "windows.letter.hours": .stringList, "windows.letter.holidays": .string,
@@ -296,7 +301,16 @@ public struct RelanceConfig: Sendable {
             retention: try r.duration("retention.finished_jobs") ?? 90 * 86400,
             pruneInterval: try r.duration("retention.prune_interval") ?? 3600, logLevel: logLevel, logFormat: logFormat,
             api: nil, sms: try smsConfig(r, state: state, environment: environment),
-            letters: try lettersConfig(r, state: state, environment: environment), windows: try windows(r))
+            letters: try lettersConfig(r, state: state, environment: environment), scenariosDirectory: "",
+            windows: try windows(r))
+        config.scenariosDirectory = try r.string("scenarios.directory") ?? config.templatesDirectory + "/scenarios"
+        if let text = try r.string("scenarios.strategic_formal_notice") {
+            guard let days = Scenario.parseOffset(text), days > 0 else {
+                throw ConfigError(
+                    "\(r.file): scenarios.strategic_formal_notice: '\(text)' is not a number of days (45d)")
+            }
+            config.scenarioOffsets["strategic.formal-notice"] = days
+        }
         config.api = try apiConfig(r, environment: environment)
         let http = config.sms.http
         if config.sms.transport != "outbox", dispatcher.lease <= http.connectTimeout + http.timeout {

@@ -97,3 +97,31 @@ def test_broken_config_is_refused_with_the_key_and_file(tmp_path):
     r2.config.write_text(r2.config.read_text().replace("concurrency: 2", "concurrency: many"))
     result = r2.run("config", "check", check=False)
     assert result.returncode != 0 and "dispatcher.concurrency: 'many' is not a whole number" in result.stderr
+
+
+def test_scenarios_check_and_plan(relance_outbox, tmp_path):
+    r = relance_outbox
+    out = r.run("scenarios", "check").stdout
+    assert "3 scenario(s), 0 problem(s)" in out, out
+    assert "scenario strategic [strategic]: statement-before D-7, statement-after D+5" in out
+    r.run("payer", "upsert", "--ref", "SB", "--name", "Plomberie Dupont", "--segment", "small-business",
+          "--phone", "06 12 34 56 78", "--address-line", "12 rue des Tanneurs", "--address-line", "69002 Lyon",
+          "--channels", "sms,letter")
+    plan = r.run("scenarios", "plan", "--payer", "SB", "--due", "2026-12-15", "--balance", "1250.00",
+                 "--case", "F-9").stdout.splitlines()
+    assert plan[1:] == [
+        "2026-12-12  pre-due  pre-due  sms  key=F-9:pre-due:sms",
+        "2026-12-18  reminder-1  reminder-1  sms  key=F-9:reminder-1:sms",
+        "2026-12-25  reminder-2  reminder-2  sms  key=F-9:reminder-2:sms",
+        "2026-12-25  reminder-2  reminder-2  letter  key=F-9:reminder-2:letter",
+        "2027-01-04  formal-notice  formal-notice  letter  key=F-9:formal-notice:letter",
+    ], plan
+    # A broken scenario file is refused with its file and line.
+    import shutil
+    from conftest import REPO
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(REPO / "Templates" / "scenarios", scenarios)
+    (scenarios / "standard.yaml").write_text((scenarios / "standard.yaml").read_text().replace("offset: 3d", "offset: soon"))
+    r.config.write_text(r.config.read_text() + f"\nscenarios:\n  directory: {scenarios}\n")
+    bad = r.run("scenarios", "check", check=False)
+    assert bad.returncode != 0 and "standard.yaml:" in bad.stderr and "'offset' must be days" in bad.stderr, bad.stderr
