@@ -173,7 +173,7 @@ public struct Scenario: Sendable, Equatable {
 
     static let utc = TimeZone(identifier: "UTC")!
 
-    static func day(_ text: String) -> Date? {
+    public static func day(_ text: String) -> Date? {
         let parts = text.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 3, text.count == 10 else { return nil }
         var calendar = Calendar(identifier: .gregorian)

@@ -180,7 +180,7 @@ public final class Dispatcher: Service, Sendable {
     }
 
     func process(_ item: ClaimedJob, owner: String, sessions: Sessions) async {
-        let job = item.job
+        var job = item.job
         do {
             let payer: PayerProfile
             switch item.payer {
@@ -190,6 +190,15 @@ public final class Dispatcher: Service, Sendable {
                     job, owner: owner, outcome: .permanent(DispatchFailure(reason: "payer", message: why.message)),
                     retry: retry, random: 0)
                 return
+            }
+            // A job about a registered invoice renders from the invoice as it is now
+            // (a partial payment shows in the next reminder).
+            if job.data.contains("\"invoice_ref\""), var fields = (try? JSONValue.parse(job.data))?.objectValue,
+                case .string(let ref)? = fields["invoice_ref"], let invoice = try await store.invoice(ref: ref)
+            {
+                fields["invoices"] = nil
+                fields["total_due"] = nil
+                job.data = invoice.templateData(extra: fields).jsonText
             }
             if let window = windows.withLock({ $0[Channel(rawValue: job.channel) ?? .email] }), window != .always {
                 let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!

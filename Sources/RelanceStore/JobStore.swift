@@ -1,3 +1,4 @@
+import Foundation
 import RelanceCore
 
 /// Where jobs, payers and the delivery trace live. The daemon, the CLI and the
@@ -68,6 +69,29 @@ public protocol JobStore: Sendable {
 
     /// Jobs by state and channel, and how late the oldest due job is: for metrics.
     func statistics() async throws -> QueueStatistics
+
+    /// Registers an invoice and schedules its jobs, in one transaction. An invoice already
+    /// registered is returned as it is, and jobs whose idempotency key exists are not
+    /// inserted again: repeating the call changes nothing.
+    func openInvoice(_ invoice: Invoice, jobs: [NewJob]) async throws -> (
+        invoice: Invoice, created: Bool, jobs: [EnqueueResult]
+    )
+
+    func invoice(ref: String) async throws -> Invoice?
+
+    /// Records a payment. When it settles the invoice, every job of the case not yet
+    /// dispatched is cancelled (reason `paid`) and `thanks` are enqueued (their
+    /// idempotency keys make that happen once).
+    func recordPayment(ref: String, amount: Decimal, thanks: @escaping @Sendable (Invoice) -> [NewJob]) async throws
+        -> PaymentOutcome
+}
+
+public struct PaymentOutcome: Sendable {
+    public var invoice: Invoice
+    /// True when this payment settled the invoice.
+    public var settled: Bool
+    public var cancelled: Int
+    public var thanks: [EnqueueResult]
 }
 
 extension JobStore {

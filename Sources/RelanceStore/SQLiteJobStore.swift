@@ -162,6 +162,15 @@ public final class SQLiteJobStore: JobStore {
         let wantsEvents = eventSink != nil
         return try await transaction { db, events in
             for payer in payers { try Self.upsertPayer(payer, db) }
+            return try Self.insertJobs(jobs, db, &events, wantsEvents: wantsEvents)
+        }
+    }
+
+    /// Inserts jobs (skipping those whose idempotency key exists) inside a transaction.
+    static func insertJobs(_ jobs: [NewJob], _ db: Database, _ events: inout [DeliveryEvent], wantsEvents: Bool)
+        throws -> [EnqueueResult]
+    {
+        do {
             var results: [EnqueueResult] = []
             results.reserveCapacity(jobs.count)
             // Cached: a batch runs these once per job.
@@ -209,6 +218,96 @@ public final class SQLiteJobStore: JobStore {
             }
             return results
         }
+    }
+
+    // MARK: invoices
+
+    public func openInvoice(_ invoice: Invoice, jobs: [NewJob]) async throws -> (
+        invoice: Invoice, created: Bool, jobs: [EnqueueResult]
+    ) {
+        let wantsEvents = eventSink != nil
+        return try await transaction { db, events in
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM invoices WHERE ref = ?", arguments: [invoice.ref]) {
+                // Already registered: its jobs' idempotency keys exist, so nothing new is inserted.
+                let results = try Self.insertJobs(jobs, db, &events, wantsEvents: wantsEvents)
+                return (Self.invoice(from: row), false, results)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO invoices(ref, payer_ref, scenario, currency, amount, balance, issue_date, due_date)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    invoice.ref, invoice.payerRef, invoice.scenario, invoice.currency, Invoice.text(invoice.amount),
+                    Invoice.text(invoice.balance), invoice.issueDate, invoice.dueDate,
+                ])
+            let results = try Self.insertJobs(jobs, db, &events, wantsEvents: wantsEvents)
+            return (invoice, true, results)
+        }
+    }
+
+    public func invoice(ref: String) async throws -> Invoice? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM invoices WHERE ref = ?", arguments: [ref]).map(Self.invoice(from:))
+        }
+    }
+
+    public func recordPayment(ref: String, amount: Decimal, thanks: @escaping @Sendable (Invoice) -> [NewJob])
+        async throws -> PaymentOutcome
+    {
+        let wantsEvents = eventSink != nil
+        return try await transaction { db, events in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM invoices WHERE ref = ?", arguments: [ref]) else {
+                throw OperatorError(message: "invoice \(ref) is not registered")
+            }
+            var invoice = Self.invoice(from: row)
+            guard invoice.status == "open" else {
+                throw OperatorError(message: "invoice \(ref) is already paid")
+            }
+            invoice.balance -= amount
+            let settled = invoice.balance <= 0
+            if settled { invoice.status = "paid" }
+            try db.execute(
+                sql: """
+                    UPDATE invoices SET balance = ?, status = ?, updated_at = \(Schema.now),
+                      paid_at = CASE WHEN ? THEN \(Schema.now) END
+                    WHERE ref = ?
+                    """, arguments: [Invoice.text(invoice.balance), invoice.status, settled, ref])
+            var cancelled = 0
+            var thanked: [EnqueueResult] = []
+            if settled {
+                invoice.paidAt = try String.fetchOne(
+                    db, sql: "SELECT paid_at FROM invoices WHERE ref = ?", arguments: [ref])
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        UPDATE jobs SET state = 'cancelled', cancel_reason = 'paid', finished_at = \(Schema.now),
+                          updated_at = \(Schema.now)
+                        WHERE case_ref = ? AND state = 'queued' RETURNING *
+                        """, arguments: [ref])
+                for row in rows {
+                    try Self.record(db, &events, job: Self.job(from: row), kind: .cancelled, detail: ["reason": "paid"])
+                }
+                cancelled = rows.count
+                // Claimed but not yet dispatching: the worker's pre-dispatch check cancels them.
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET cancel_reason = 'paid', updated_at = \(Schema.now)
+                        WHERE case_ref = ? AND state = 'running' AND dispatch_started_at IS NULL
+                        """, arguments: [ref])
+                thanked = try Self.insertJobs(thanks(invoice), db, &events, wantsEvents: wantsEvents)
+            }
+            return PaymentOutcome(invoice: invoice, settled: settled, cancelled: cancelled, thanks: thanked)
+        }
+    }
+
+    static func invoice(from row: Row) -> Invoice {
+        let posix = Locale(identifier: "en_US_POSIX")
+        return Invoice(
+            ref: row["ref"], payerRef: row["payer_ref"], scenario: row["scenario"], currency: row["currency"],
+            amount: Decimal(string: row["amount"] ?? "0", locale: posix) ?? 0,
+            balance: Decimal(string: row["balance"] ?? "0", locale: posix) ?? 0, issueDate: row["issue_date"],
+            dueDate: row["due_date"], status: row["status"], paidAt: row["paid_at"])
     }
 
     // MARK: claim and dispatch

@@ -106,6 +106,26 @@ enum Schema {
                       CHECK (reported_state IS NULL OR reported_state IN ('delivered', 'undelivered'))
                     """)
         }
+        // Invoices looked after by a dunning scenario; `ref` is the case_ref of their jobs.
+        migrator.registerMigration("v3-invoices") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE invoices (
+                      ref TEXT PRIMARY KEY,
+                      payer_ref TEXT NOT NULL,
+                      scenario TEXT NOT NULL,
+                      currency TEXT NOT NULL,
+                      amount TEXT NOT NULL,
+                      balance TEXT NOT NULL,
+                      issue_date TEXT NOT NULL,
+                      due_date TEXT NOT NULL,
+                      status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'paid')),
+                      created_at TEXT NOT NULL DEFAULT (\(now)),
+                      updated_at TEXT NOT NULL DEFAULT (\(now)),
+                      paid_at TEXT
+                    ) STRICT
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,67 @@
+import Foundation
+
+/// An invoice Relance looks after: its number is the `case_ref` of every job about it.
+/// Messages about it render from its state at dispatch time (a partial payment shows
+/// in the next reminder), not from a snapshot taken when the jobs were scheduled.
+public struct Invoice: Sendable, Equatable {
+    public var ref: String
+    public var payerRef: String
+    public var scenario: String
+    public var currency: String
+    public var amount: Decimal
+    public var balance: Decimal
+    /// YYYY-MM-DD.
+    public var issueDate: String
+    public var dueDate: String
+    /// `open` or `paid`.
+    public var status: String
+    public var paidAt: String?
+
+    public init(
+        ref: String, payerRef: String, scenario: String, currency: String, amount: Decimal, balance: Decimal,
+        issueDate: String, dueDate: String, status: String = "open", paidAt: String? = nil
+    ) {
+        self.ref = ref
+        self.payerRef = payerRef
+        self.scenario = scenario
+        self.currency = currency
+        self.amount = amount
+        self.balance = balance
+        self.issueDate = issueDate
+        self.dueDate = dueDate
+        self.status = status
+        self.paidAt = paidAt
+    }
+
+    /// `1250.5` → `"1250.50"`: the decimal-string convention of job data.
+    public static func text(_ value: Decimal) -> String {
+        var rounded = Decimal()
+        var input = value
+        NSDecimalRound(&rounded, &input, 2, .bankers)
+        let formatter = NumberFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.minimumFractionDigits = 2
+        formatter.maximumFractionDigits = 2
+        formatter.usesGroupingSeparator = false
+        return formatter.string(from: rounded as NSDecimalNumber) ?? "\(rounded)"
+    }
+
+    func money(_ value: Decimal) -> JSONValue {
+        .object(["amount": .string(Self.text(value)), "currency": .string(currency)])
+    }
+
+    /// The template data of a message about this invoice, as it stands now. `extra` keeps
+    /// what the job itself carries (a payment for `thanks`, a deadline…).
+    public func templateData(extra: [String: JSONValue] = [:]) -> JSONValue {
+        var data = extra
+        data["invoice_ref"] = .string(ref)
+        data["invoices"] = .array([
+            .object([
+                "number": .string(ref), "issue_date": .string(issueDate), "due_date": .string(dueDate),
+                "amount": money(amount), "balance": money(balance),
+            ])
+        ])
+        data["total_due"] = money(balance)
+        return .object(data)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import RelanceCore
+import RelanceStore
+import RelanceTemplates
+
+/// Looks after invoices: registering one expands its scenario into scheduled jobs;
+/// recording a payment updates the balance later messages show, and a full payment
+/// cancels what is pending and thanks the payer once.
+public struct InvoiceDesk: Sendable {
+    let store: any JobStore
+    let composer: MessageComposer
+    let scenarios: ScenarioCatalog
+
+    public init(store: any JobStore, composer: MessageComposer, scenarios: ScenarioCatalog) {
+        self.store = store
+        self.composer = composer
+        self.scenarios = scenarios
+    }
+
+    public struct Opening: Sendable {
+        public var invoice: Invoice
+        public var created: Bool
+        public var planned: [Scenario.PlannedJob]
+        public var skipped: [String]
+        public var results: [EnqueueResult]
+    }
+
+    /// The payer's channels with a usable contact point, in the payer's order.
+    public func usableChannels(_ payer: PayerProfile) -> [Channel] {
+        payer.channels.filter { channel in
+            switch channel {
+            case .email: (try? EmailAddress(payer.email ?? "")) != nil
+            case .sms: (try? composer.phoneNumber(of: payer)) != nil
+            case .letter: (try? composer.postalAddress(of: payer)) != nil
+            }
+        }
+    }
+
+    /// Whether `message` has the parts `channel` needs for this payer.
+    func supports(_ payer: PayerProfile) -> @Sendable (String, Channel) -> Bool {
+        let catalog = composer.catalog
+        return { message, channel in
+            let part: TemplatePart = channel == .sms ? .sms : channel == .letter ? .letter : .emailText
+            return (try? catalog.resolve(message: message, part: part, locale: payer.locale, segment: payer.segment))
+                != nil
+        }
+    }
+
+    /// 09:00 in the payer's time zone on `day`, as stored (UTC); the channel's send window then applies.
+    static func morning(of day: String, timeZone: TimeZone) -> String? {
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: 9))
+            .map(Timestamp.string(from:))
+    }
+
+    static func today(in timeZone: TimeZone, now: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let c = calendar.dateComponents([.year, .month, .day], from: now)
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+
+    public func open(
+        ref: String, payerRef: String, amount: Decimal, currency: String, issueDate: String, dueDate: String,
+        scenario name: String? = nil, now: Date = Date()
+    ) async throws -> Opening {
+        var problems: [String] = []
+        if ref.isEmpty || ref.count > 200 { problems.append("number: must be 1 to 200 characters") }
+        if amount <= 0 { problems.append("amount: must be more than zero") }
+        if currency.count != 3 || !currency.allSatisfy({ $0.isASCII && $0.isUppercase }) {
+            problems.append("currency: '\(currency)' is not an ISO 4217 code such as EUR")
+        }
+        if Scenario.day(issueDate) == nil { problems.append("issue_date: '\(issueDate)' is not YYYY-MM-DD") }
+        if Scenario.day(dueDate) == nil { problems.append("due_date: '\(dueDate)' is not YYYY-MM-DD") }
+        guard let payer = try await store.payer(ref: payerRef) else {
+            throw ScenarioError("payer \(payerRef) does not exist")
+        }
+        guard let scenario = scenarios.scenario(named: name, for: payer) else {
+            throw ScenarioError(
+                "no scenario '\(name ?? payer.segment)' (known: \(scenarios.scenarios.map(\.name).joined(separator: ", ")))"
+            )
+        }
+        if !problems.isEmpty { throw ScenarioError(problems.joined(separator: "; ")) }
+        let invoice = Invoice(
+            ref: ref, payerRef: payerRef, scenario: scenario.name, currency: currency, amount: amount, balance: amount,
+            issueDate: issueDate, dueDate: dueDate)
+        let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
+        let plan = try scenario.plan(
+            caseRef: ref, dueDay: dueDate, balance: amount, payer: payer, usable: usableChannels(payer),
+            from: Self.today(in: zone, now: now), supports: supports(payer))
+        let data = invoice.templateData().jsonText
+        let jobs = plan.jobs.map { job in
+            NewJob(
+                idempotencyKey: job.idempotencyKey, payerRef: payerRef, caseRef: ref, channel: job.channel,
+                template: job.message, data: data, runAt: Self.morning(of: job.day, timeZone: zone))
+        }
+        let (stored, created, results) = try await store.openInvoice(invoice, jobs: jobs)
+        return Opening(invoice: stored, created: created, planned: plan.jobs, skipped: plan.skipped, results: results)
+    }
+
+    public func pay(ref: String, amount: Decimal, date: String? = nil, now: Date = Date()) async throws
+        -> PaymentOutcome
+    {
+        guard amount > 0 else { throw ScenarioError("amount: must be more than zero") }
+        if let date, Scenario.day(date) == nil { throw ScenarioError("date: '\(date)' is not YYYY-MM-DD") }
+        guard let current = try await store.invoice(ref: ref) else {
+            throw ScenarioError("invoice \(ref) is not registered")
+        }
+        guard let payer = try await store.payer(ref: current.payerRef) else {
+            throw ScenarioError("payer \(current.payerRef) does not exist")
+        }
+        let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
+        let paidOn = date ?? Self.today(in: zone, now: now)
+        let thanksStep = scenarios.scenarios.first { $0.name == current.scenario }?.onPayment
+        let usable = usableChannels(payer)
+        let supports = supports(payer)
+        return try await store.recordPayment(ref: ref, amount: amount) { invoice in
+            guard let step = thanksStep else { return [] }
+            let once = Scenario(name: "thanks", segments: [], steps: [step])
+            let planned =
+                (try? once.plan(
+                    caseRef: ref, dueDay: paidOn, balance: 0, payer: payer, usable: usable, supports: supports))?.jobs
+                ?? []
+            let payment: JSONValue = .object([
+                "amount": .object(["amount": .string(Invoice.text(amount)), "currency": .string(invoice.currency)]),
+                "date": .string(paidOn),
+            ])
+            let data = invoice.templateData(extra: ["payment": payment]).jsonText
+            return planned.map {
+                NewJob(
+                    idempotencyKey: $0.idempotencyKey, payerRef: invoice.payerRef, caseRef: ref, channel: $0.channel,
+                    template: $0.message, data: data)
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+"""Invoices looked after by a scenario (first part of the dunning scenarios): opening
+schedules the steps once, a partial payment shows in the next message, a full payment
+cancels what is pending and thanks the payer exactly once."""
+
+import email
+import email.policy
+
+from conftest import Relance
+
+
+def setup(tmp_path):
+    r = Relance(tmp_path / "r")
+    r.run("migrate")
+    r.run("payer", "upsert", "--ref", "ACME", "--name", "Boulangerie Martin", "--email", "compta@martin.example.fr",
+          "--phone", "06 12 34 56 78", "--address-line", "12 rue des Tanneurs", "--address-line", "69002 Lyon",
+          "--channels", "email,sms,letter")
+    return r
+
+
+def open_invoice(r, due="2027-03-20"):
+    return r.run("invoice", "open", "--payer", "ACME", "--number", "F-2027-0001", "--amount", "1250.00",
+                 "--issued", "2027-02-20", "--due", due).stdout.splitlines()
+
+
+def body(path):
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_opening_schedules_the_scenario_once(tmp_path):
+    r = setup(tmp_path)
+    first = open_invoice(r)
+    assert first[0] == "invoice F-2027-0001 registered (scenario standard, balance 1250.00 EUR)"
+    assert [" ".join(l.split()[2:]) for l in first[1:]] == [
+        "2027-03-15 pre-due pre-due email", "2027-03-23 reminder-1 reminder-1 email",
+        "2027-03-30 reminder-2 reminder-2 email", "2027-03-30 reminder-2 reminder-2 sms",
+        "2027-04-09 formal-notice formal-notice letter", "2027-04-09 formal-notice formal-notice email",
+    ]
+    jobs = r.jobs()
+    assert [j["idempotency_key"] for j in jobs][:2] == ["F-2027-0001:pre-due:email", "F-2027-0001:reminder-1:email"]
+    # 09:00 in Paris (winter: 08:00 UTC; after the DST change on 2027-03-28: 07:00 UTC).
+    assert jobs[0]["run_at"] == "2027-03-15T08:00:00.000Z" and jobs[2]["run_at"] == "2027-03-30T07:00:00.000Z"
+    again = open_invoice(r)
+    assert again[0].startswith("invoice F-2027-0001 already registered")
+    assert all(" exists " in l for l in again[1:]) and len(r.jobs()) == 6
+
+
+def test_a_partial_payment_shows_in_the_next_message_and_a_full_one_cancels_and_thanks_once(tmp_path):
+    r = setup(tmp_path)
+    open_invoice(r)
+    r.run("invoice", "pay", "--number", "F-2027-0001", "--amount", "250.00")
+    # The reminder-1 step falls due now.
+    r.sql("UPDATE jobs SET run_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), due_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+          "WHERE idempotency_key = 'F-2027-0001:reminder-1:email'")
+    r.serve_until_idle()
+    reminder = [j for j in r.jobs() if j["template"] == "reminder-1"][0]
+    assert reminder["state"] == "sent"
+    text = body(r.state / "outbox" / f"job-{reminder['id']}-1.eml")
+    assert "reste dû : 1\u202f000,00\u00a0€" in text.replace("\u00a0:", " :") and "1\u202f250,00" not in text, text
+    paid = r.run("invoice", "pay", "--number", "F-2027-0001", "--amount", "1000.00").stdout
+    assert "balance 0.00 EUR, paid" in paid and "cancelled 5 pending job(s)" in paid, paid
+    refused = r.run("invoice", "pay", "--number", "F-2027-0001", "--amount", "1.00", check=False)
+    assert refused.returncode != 0 and "already paid" in refused.stderr
+    r.serve_until_idle()
+    states = {j["template"] + "/" + j["channel"]: j["state"] for j in r.jobs()}
+    assert states["thanks/email"] == "sent" and list(states.values()).count("sent") == 2, states
+    assert all(s in ("sent", "cancelled") for s in states.values()), states
+    thanks = [j for j in r.jobs() if j["template"] == "thanks"]
+    assert len(thanks) == 1 and thanks[0]["idempotency_key"] == "F-2027-0001:thanks:email"
+    cancelled = [e for e in r.sql("SELECT detail FROM delivery_events WHERE event = 'cancelled'")]
+    assert len(cancelled) == 5 and all('"reason":"paid"' in e["detail"] for e in cancelled)
