@@ -53,14 +53,18 @@ public struct APIEnvironment: Sendable {
     public var onResponse: @Sendable (String, String, Int) -> Void
     /// Verifies delivery-report callbacks; nil when they are not configured.
     public var callbackSigner: CallbackSigner?
+    /// Invoices and their scenarios; nil when not available.
+    public var invoices: (any InvoiceService)?
 
     public init(
         store: any JobStore, intake: any JobIntake, tokens: APITokens, openAPIDocument: String,
         readiness: @escaping @Sendable () async -> [String: String?],
         metricsText: @escaping @Sendable () async -> String,
         onEnqueued: @escaping @Sendable (_ channels: [String], _ due: Bool) -> Void,
-        onResponse: @escaping @Sendable (String, String, Int) -> Void, callbackSigner: CallbackSigner? = nil
+        onResponse: @escaping @Sendable (String, String, Int) -> Void, callbackSigner: CallbackSigner? = nil,
+        invoices: (any InvoiceService)? = nil
     ) {
+        self.invoices = invoices
         self.callbackSigner = callbackSigner
         self.store = store
         self.intake = intake
@@ -79,6 +83,8 @@ public enum APIServer {
         (["v1", "jobs"], "/v1/jobs", [.get, .post]), (["v1", "jobs", "*"], "/v1/jobs/{id}", [.get]),
         (["v1", "payers", "*"], "/v1/payers/{ref}", [.get, .put]),
         (["v1", "cases", "*", "cancel"], "/v1/cases/{case_ref}/cancel", [.post]), (["healthz"], "/healthz", [.get]),
+        (["v1", "invoices"], "/v1/invoices", [.post]), (["v1", "invoices", "*"], "/v1/invoices/{number}", [.get]),
+        (["v1", "invoices", "*", "payments"], "/v1/invoices/{number}/payments", [.post]),
         (["v1", "callbacks", "*", "*", "*"], "/v1/callbacks/{provider}/{job_id}/{attempt}", [.get, .post]),
         (["readyz"], "/readyz", [.get]), (["metrics"], "/metrics", [.get]), (["openapi.yaml"], "/openapi.yaml", [.get]),
     ]
@@ -106,6 +112,13 @@ public enum APIServer {
         }
         router.post("/v1/cases/:case_ref/cancel") { request, context in
             try await handlers.cancel(request, caseRef: parameter(context, "case_ref"))
+        }
+        router.post("/v1/invoices") { request, _ in try await handlers.openInvoice(request) }
+        router.get("/v1/invoices/:number") { request, context in
+            try await handlers.getInvoice(request, ref: parameter(context, "number"))
+        }
+        router.post("/v1/invoices/:number/payments") { request, context in
+            try await handlers.recordPayment(request, ref: parameter(context, "number"))
         }
         for method in [HTTPRequest.Method.get, .post] {
             router.on("/v1/callbacks/:provider/:job/:attempt", method: method) { request, context in

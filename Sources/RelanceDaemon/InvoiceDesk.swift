@@ -1,4 +1,5 @@
 import Foundation
+import RelanceAPI
 import RelanceCore
 import RelanceStore
 import RelanceTemplates
@@ -135,5 +136,33 @@ public struct InvoiceDesk: Sendable {
                     template: $0.message, data: data)
             }
         }
+    }
+}
+
+/// The HTTP API's view of the desk: built per call with the templates in force (SIGHUP).
+struct LiveInvoiceService: InvoiceService {
+    let store: any JobStore
+    let scenarios: ScenarioCatalog
+    let composer: @Sendable () -> MessageComposer
+
+    var desk: InvoiceDesk { InvoiceDesk(store: store, composer: composer(), scenarios: scenarios) }
+
+    func open(
+        ref: String, payerRef: String, amount: Decimal, currency: String, issueDate: String, dueDate: String,
+        scenario: String?
+    ) async throws -> InvoiceOpening {
+        let opening = try await desk.open(
+            ref: ref, payerRef: payerRef, amount: amount, currency: currency, issueDate: issueDate, dueDate: dueDate,
+            scenario: scenario)
+        let jobs = zip(opening.planned, opening.results).map { planned, result in
+            InvoiceOpening.ScheduledJob(
+                id: result.id, created: result.created, step: planned.step, message: planned.message,
+                channel: planned.channel.rawValue, day: planned.day)
+        }
+        return InvoiceOpening(invoice: opening.invoice, created: opening.created, jobs: jobs, skipped: opening.skipped)
+    }
+
+    func pay(ref: String, amount: Decimal, date: String?) async throws -> PaymentOutcome {
+        try await desk.pay(ref: ref, amount: amount, date: date)
     }
 }

@@ -151,6 +151,18 @@ public struct Runtime: Sendable {
 }
 
 extension Runtime {
+    /// Invoices over the API, when the scenarios load (else the routes answer 404 and the log says why).
+    func invoiceService(dispatcher: Dispatcher) -> (any InvoiceService)? {
+        do {
+            let scenarios = try ScenarioCatalog.load(
+                directory: config.scenariosDirectory, overrides: config.scenarioOffsets)
+            return LiveInvoiceService(store: store, scenarios: scenarios) { dispatcher.currentComposer }
+        } catch {
+            logger.warning("dunning scenarios not loaded; /v1/invoices is unavailable", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
     /// The HTTP API, sharing the daemon's store and waking its dispatcher.
     func apiApplication(_ api: RelanceConfig.APIConfig, dispatcher: Dispatcher, metrics: RelanceMetrics) throws
         -> any Service
@@ -189,7 +201,7 @@ extension Runtime {
                 if due { dispatcher.wake() }
             },
             onResponse: { method, route, status in metrics.httpResponse(method: method, route: route, status: status) },
-            callbackSigner: config.sms.callbacks?.signer)
+            callbackSigner: config.sms.callbacks?.signer, invoices: invoiceService(dispatcher: dispatcher))
         return APIServer.makeApplication(settings: api.settings, environment: environment, logger: logger)
     }
 }

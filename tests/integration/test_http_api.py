@@ -561,6 +561,7 @@ def test_readyz_and_the_served_openapi_document(api):
     validate(document)
     assert set(document["paths"]) == {
         "/v1/jobs", "/v1/jobs/{id}", "/v1/payers/{ref}", "/v1/cases/{case_ref}/cancel", "/v1/callbacks/{provider}/{job_id}/{attempt}",
+        "/v1/invoices", "/v1/invoices/{number}", "/v1/invoices/{number}/payments",
         "/healthz", "/readyz", "/metrics", "/openapi.yaml",
     }
 
@@ -590,3 +591,43 @@ def test_requests_in_parallel_all_get_answers(api):
     assert statuses.count(201) == 20 and statuses.count(200) == 40, statuses
     assert time.monotonic() - started < 60
     assert len(all_jobs(api, limit=500)) == 20
+
+
+def test_invoices_over_http(api):
+    api.put_payer("ACME", phone="+33612345678", channels=["email", "sms"])
+    body = {"number": "F-2099-0001", "payer_ref": "ACME", "amount": {"amount": "1250.00", "currency": "EUR"},
+            "issue_date": "2099-01-01", "due_date": "2099-02-01"}
+    r = api.post("/v1/invoices", body)
+    assert r.status_code == 201, describe(r)
+    opened = r.json()
+    assert opened["created"] is True and opened["invoice"]["balance"] == {"amount": "1250.00", "currency": "EUR"}
+    assert [(j["step"], j["channel"], j["day"]) for j in opened["jobs"]] == [
+        ("pre-due", "email", "2099-01-27"), ("reminder-1", "email", "2099-02-04"),
+        ("reminder-2", "email", "2099-02-11"), ("reminder-2", "sms", "2099-02-11"),
+        ("formal-notice", "email", "2099-02-21"),
+    ]
+    assert opened["skipped"] == ["formal-notice: no usable letter contact point"]
+    again = api.post("/v1/invoices", body)
+    assert again.status_code == 200 and again.json()["created"] is False
+    assert [j["id"] for j in again.json()["jobs"]] == [j["id"] for j in opened["jobs"]]
+    assert not any(j["created"] for j in again.json()["jobs"])
+    # Validation, unknown invoice, wrong currency, scopes.
+    assert "/amount/amount" in pointers(api.post("/v1/invoices", {**body, "amount": {"amount": "-3", "currency": "EUR"}}))
+    assert "/due_date" in pointers(api.post("/v1/invoices", {**body, "due_date": "2099-02-30"}))
+    assert api.post("/v1/invoices/NOPE/payments", {"amount": {"amount": "1.00", "currency": "EUR"}}).status_code == 404
+    assert "/amount/currency" in pointers(
+        api.post("/v1/invoices/F-2099-0001/payments", {"amount": {"amount": "1.00", "currency": "USD"}}))
+    assert api.post("/v1/invoices", body, token="read").status_code == 403
+    # A partial then a full payment.
+    part = api.post("/v1/invoices/F-2099-0001/payments", {"amount": {"amount": "250.00", "currency": "EUR"}}).json()
+    assert part["settled"] is False and part["invoice"]["balance"]["amount"] == "1000.00"
+    full = api.post("/v1/invoices/F-2099-0001/payments",
+                    {"amount": {"amount": "1000.00", "currency": "EUR"}, "date": "2099-01-15"}).json()
+    assert full["settled"] is True and full["cancelled"] == 5 and len(full["thanks"]) == 1
+    assert full["invoice"]["status"] == "paid" and full["invoice"]["paid_at"]
+    assert api.post("/v1/invoices/F-2099-0001/payments",
+                    {"amount": {"amount": "1.00", "currency": "EUR"}}).status_code == 409
+    shown = api.get("/v1/invoices/F-2099-0001", token="read").json()
+    states = sorted((j["template"], j["state"]) for j in shown["jobs"])
+    assert [t for t, _ in states].count("thanks") == 1  # queued, running or sent by now
+    assert sum(1 for _, s in states if s == "cancelled") == 5

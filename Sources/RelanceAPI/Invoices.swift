@@ -1,0 +1,192 @@
+import Foundation
+import Hummingbird
+import RelanceCore
+import RelanceStore
+
+/// Invoices looked after by a dunning scenario: implemented by the daemon, which knows
+/// the scenarios and the templates.
+public protocol InvoiceService: Sendable {
+    func open(
+        ref: String, payerRef: String, amount: Decimal, currency: String, issueDate: String, dueDate: String,
+        scenario: String?
+    ) async throws -> InvoiceOpening
+    func pay(ref: String, amount: Decimal, date: String?) async throws -> PaymentOutcome
+}
+
+public struct InvoiceOpening: Sendable {
+    public struct ScheduledJob: Sendable {
+        public var id: Int64
+        public var created: Bool
+        public var step: String
+        public var message: String
+        public var channel: String
+        public var day: String
+        public init(id: Int64, created: Bool, step: String, message: String, channel: String, day: String) {
+            self.id = id
+            self.created = created
+            self.step = step
+            self.message = message
+            self.channel = channel
+            self.day = day
+        }
+    }
+    public var invoice: Invoice
+    public var created: Bool
+    public var jobs: [ScheduledJob]
+    public var skipped: [String]
+    public init(invoice: Invoice, created: Bool, jobs: [ScheduledJob], skipped: [String]) {
+        self.invoice = invoice
+        self.created = created
+        self.jobs = jobs
+        self.skipped = skipped
+    }
+}
+
+extension Invoice {
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = [
+            "number": .string(ref), "payer_ref": .string(payerRef), "scenario": .string(scenario),
+            "amount": .object(["amount": .string(Invoice.text(amount)), "currency": .string(currency)]),
+            "balance": .object(["amount": .string(Invoice.text(balance)), "currency": .string(currency)]),
+            "issue_date": .string(issueDate), "due_date": .string(dueDate), "status": .string(status),
+        ]
+        object["paid_at"] = paidAt.map(JSONValue.string) ?? .null
+        return .object(object)
+    }
+}
+
+extension Handlers {
+    /// `{"amount": "1250.00", "currency": "EUR"}` at `pointer`.
+    func money(_ value: JSONValue?, _ pointer: String, _ errors: inout [FieldError]) -> (Decimal, String)? {
+        guard let object = value?.objectValue, let text = object["amount"]?.stringValue,
+            let currency = object["currency"]?.stringValue
+        else {
+            errors.append(FieldError(pointer, "expected {\"amount\": \"1250.00\", \"currency\": \"EUR\"}"))
+            return nil
+        }
+        guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), text.first?.isNumber == true,
+            let amount = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), amount > 0
+        else {
+            errors.append(
+                FieldError(pointer + "/amount", "'\(text)' is not a positive decimal amount such as \"1250.00\""))
+            return nil
+        }
+        return (amount, currency)
+    }
+
+    func invoiceService() throws -> any InvoiceService {
+        guard let service = environment.invoices else { throw APIError.notFound("invoices are not available") }
+        return service
+    }
+
+    func openInvoice(_ request: Request) async throws -> Response {
+        try authorize(request, .enqueue)
+        let service = try invoiceService()
+        guard case .object(let fields) = try await readJSON(request) else {
+            throw APIError.validation([FieldError("", "expected an invoice object")])
+        }
+        var errors: [FieldError] = []
+        let known: Set<String> = ["number", "payer_ref", "amount", "issue_date", "due_date", "scenario"]
+        for key in fields.keys.sorted() where !known.contains(key) {
+            errors.append(FieldError("/\(key)", "unknown field"))
+        }
+        func text(_ key: String, required: Bool = true) -> String? {
+            guard let value = fields[key] else {
+                if required { errors.append(FieldError("/\(key)", "is required")) }
+                return nil
+            }
+            guard let s = value.stringValue, !s.isEmpty, s.count <= 200 else {
+                errors.append(FieldError("/\(key)", "must be a string of 1 to 200 characters"))
+                return nil
+            }
+            return s
+        }
+        let number = text("number"), payer = text("payer_ref"), issued = text("issue_date"), due = text("due_date")
+        let scenario = text("scenario", required: false)
+        let money = money(fields["amount"], "/amount", &errors)
+        for (key, value) in [("issue_date", issued), ("due_date", due)] {
+            if let value, Scenario.day(value) == nil {
+                errors.append(FieldError("/\(key)", "'\(value)' is not YYYY-MM-DD"))
+            }
+        }
+        guard errors.isEmpty, let number, let payer, let issued, let due, let (amount, currency) = money else {
+            throw APIError.validation(errors)
+        }
+        let opening: InvoiceOpening
+        do {
+            opening = try await service.open(
+                ref: number, payerRef: payer, amount: amount, currency: currency, issueDate: issued, dueDate: due,
+                scenario: scenario)
+        } catch let error as ScenarioError {
+            throw APIError.validation([FieldError("", error.message)])
+        }
+        let jobs: [JSONValue] = opening.jobs.map {
+            .object([
+                "id": .number(String($0.id)), "created": .bool($0.created), "step": .string($0.step),
+                "template": .string($0.message), "channel": .string($0.channel), "day": .string($0.day),
+            ])
+        }
+        environment.onEnqueued(opening.jobs.filter(\.created).map(\.channel), false)
+        return json(
+            opening.created ? .created : .ok,
+            [
+                "created": .bool(opening.created), "invoice": opening.invoice.jsonValue, "jobs": .array(jobs),
+                "skipped": .array(opening.skipped.map(JSONValue.string)),
+            ])
+    }
+
+    func getInvoice(_ request: Request, ref: String) async throws -> Response {
+        try authorize(request, .read)
+        guard let invoice = try await environment.store.invoice(ref: ref) else {
+            throw APIError.notFound("invoice \(ref) is not registered")
+        }
+        let jobs = try await environment.store.jobs(JobFilter(caseRef: ref, limit: 500))
+        return json(.ok, ["invoice": invoice.jsonValue, "jobs": .array(jobs.map(\.jsonValue))])
+    }
+
+    func recordPayment(_ request: Request, ref: String) async throws -> Response {
+        try authorize(request, .enqueue)
+        let service = try invoiceService()
+        guard case .object(let fields) = try await readJSON(request) else {
+            throw APIError.validation([FieldError("", "expected {\"amount\": {…}, \"date\": \"YYYY-MM-DD\"}")])
+        }
+        var errors: [FieldError] = []
+        for key in fields.keys.sorted() where !["amount", "date"].contains(key) {
+            errors.append(FieldError("/\(key)", "unknown field"))
+        }
+        let money = money(fields["amount"], "/amount", &errors)
+        var date: String?
+        if let value = fields["date"] {
+            if let s = value.stringValue, Scenario.day(s) != nil {
+                date = s
+            } else {
+                errors.append(FieldError("/date", "must be YYYY-MM-DD"))
+            }
+        }
+        guard errors.isEmpty, let (amount, currency) = money else { throw APIError.validation(errors) }
+        guard let current = try await environment.store.invoice(ref: ref) else {
+            throw APIError.notFound("invoice \(ref) is not registered")
+        }
+        guard current.currency == currency else {
+            throw APIError.validation([FieldError("/amount/currency", "the invoice is in \(current.currency)")])
+        }
+        let outcome: PaymentOutcome
+        do {
+            outcome = try await service.pay(ref: ref, amount: amount, date: date)
+        } catch let error as OperatorError {
+            throw APIError(status: .conflict, code: "conflict", message: error.message)
+        } catch let error as ScenarioError {
+            throw APIError.validation([FieldError("", error.message)])
+        }
+        if !outcome.thanks.isEmpty {
+            environment.onEnqueued(outcome.thanks.filter(\.created).map { _ in "email" }, true)
+        }
+        return json(
+            .ok,
+            [
+                "invoice": outcome.invoice.jsonValue, "settled": .bool(outcome.settled),
+                "cancelled": .number(String(outcome.cancelled)),
+                "thanks": .array(outcome.thanks.map { .number(String($0.id)) }),
+            ])
+    }
+}
