@@ -85,6 +85,7 @@ public enum APIServer {
         (["v1", "cases", "*", "cancel"], "/v1/cases/{case_ref}/cancel", [.post]), (["healthz"], "/healthz", [.get]),
         (["v1", "invoices"], "/v1/invoices", [.post]), (["v1", "invoices", "*"], "/v1/invoices/{number}", [.get]),
         (["v1", "invoices", "*", "payments"], "/v1/invoices/{number}/payments", [.post]),
+        (["v1", "invoices", "*", "hold"], "/v1/invoices/{number}/hold", [.post, .delete]),
         (["v1", "callbacks", "*", "*", "*"], "/v1/callbacks/{provider}/{job_id}/{attempt}", [.get, .post]),
         (["readyz"], "/readyz", [.get]), (["metrics"], "/metrics", [.get]), (["openapi.yaml"], "/openapi.yaml", [.get]),
     ]
@@ -119,6 +120,12 @@ public enum APIServer {
         }
         router.post("/v1/invoices/:number/payments") { request, context in
             try await handlers.recordPayment(request, ref: parameter(context, "number"))
+        }
+        router.post("/v1/invoices/:number/hold") { request, context in
+            try await handlers.hold(request, ref: parameter(context, "number"), lift: false)
+        }
+        router.delete("/v1/invoices/:number/hold") { request, context in
+            try await handlers.hold(request, ref: parameter(context, "number"), lift: true)
         }
         for method in [HTTPRequest.Method.get, .post] {
             router.on("/v1/callbacks/:provider/:job/:attempt", method: method) { request, context in

@@ -11,6 +11,8 @@ public protocol InvoiceService: Sendable {
         scenario: String?
     ) async throws -> InvoiceOpening
     func pay(ref: String, amount: Decimal, date: String?) async throws -> PaymentOutcome
+    /// `until` nil lifts the hold.
+    func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome
 }
 
 public struct InvoiceOpening: Sendable {
@@ -51,6 +53,8 @@ extension Invoice {
             "issue_date": .string(issueDate), "due_date": .string(dueDate), "status": .string(status),
         ]
         object["paid_at"] = paidAt.map(JSONValue.string) ?? .null
+        object["hold"] =
+            holdUntil.map { .object(["until": .string($0), "reason": .string(holdReason ?? "")]) } ?? .null
         return .object(object)
     }
 }
@@ -188,5 +192,46 @@ extension Handlers {
                 "cancelled": .number(String(outcome.cancelled)),
                 "thanks": .array(outcome.thanks.map { .number(String($0.id)) }),
             ])
+    }
+}
+
+extension Handlers {
+    func hold(_ request: Request, ref: String, lift: Bool) async throws -> Response {
+        try authorize(request, .enqueue)
+        let service = try invoiceService()
+        var until: String?
+        var reason = "lifted"
+        if !lift {
+            guard case .object(let fields) = try await readJSON(request) else {
+                throw APIError.validation([
+                    FieldError("", "expected {\"reason\": \"dispute\", \"until\": \"YYYY-MM-DD\"}")
+                ])
+            }
+            var errors: [FieldError] = []
+            for key in fields.keys.sorted() where !["reason", "until"].contains(key) {
+                errors.append(FieldError("/\(key)", "unknown field"))
+            }
+            let reasons = ["dispute", "promise-to-pay", "other"]
+            if let r = fields["reason"]?.stringValue, reasons.contains(r) {
+                reason = r
+            } else {
+                errors.append(FieldError("/reason", "must be one of \(reasons.joined(separator: ", "))"))
+            }
+            if let u = fields["until"]?.stringValue, Scenario.day(u) != nil {
+                until = u
+            } else {
+                errors.append(FieldError("/until", "must be YYYY-MM-DD"))
+            }
+            if !errors.isEmpty { throw APIError.validation(errors) }
+        }
+        let outcome: HoldOutcome
+        do {
+            outcome = try await service.hold(ref: ref, until: until, reason: reason)
+        } catch let error as OperatorError {
+            throw APIError.notFound(error.message)
+        } catch let error as ScenarioError {
+            throw APIError.validation([FieldError("", error.message)])
+        }
+        return json(.ok, ["invoice": outcome.invoice.jsonValue, "jobs": .number(String(outcome.jobs))])
     }
 }

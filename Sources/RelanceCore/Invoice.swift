@@ -16,11 +16,17 @@ public struct Invoice: Sendable, Equatable {
     /// `open` or `paid`.
     public var status: String
     public var paidAt: String?
+    /// While held (dispute, promise to pay): until when, and why.
+    public var holdUntil: String?
+    public var holdReason: String?
 
     public init(
         ref: String, payerRef: String, scenario: String, currency: String, amount: Decimal, balance: Decimal,
-        issueDate: String, dueDate: String, status: String = "open", paidAt: String? = nil
+        issueDate: String, dueDate: String, status: String = "open", paidAt: String? = nil, holdUntil: String? = nil,
+        holdReason: String? = nil
     ) {
+        self.holdUntil = holdUntil
+        self.holdReason = holdReason
         self.ref = ref
         self.payerRef = payerRef
         self.scenario = scenario

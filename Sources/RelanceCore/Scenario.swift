@@ -185,7 +185,7 @@ public struct Scenario: Sendable, Equatable {
         return date
     }
 
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = utc
         let c = calendar.dateComponents([.year, .month, .day], from: date)

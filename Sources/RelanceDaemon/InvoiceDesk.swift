@@ -102,6 +102,24 @@ public struct InvoiceDesk: Sendable {
         return Opening(invoice: stored, created: created, planned: plan.jobs, skipped: plan.skipped, results: results)
     }
 
+    /// Holds the invoice through `until` (YYYY-MM-DD): its pending steps due before the end
+    /// of that day wait until 09:00 the next morning in the payer's time zone. `until` nil
+    /// lifts the hold.
+    public func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome {
+        guard let invoice = try await store.invoice(ref: ref) else {
+            throw OperatorError(message: "invoice \(ref) is not registered")
+        }
+        guard let until else { return try await store.hold(ref: ref, until: nil, reason: reason) }
+        guard let end = Scenario.day(until) else { throw ScenarioError("until: '\(until)' is not YYYY-MM-DD") }
+        let payer = try await store.payer(ref: invoice.payerRef)
+        let zone = payer.flatMap { TimeZone(identifier: $0.timezone) } ?? TimeZone(identifier: "UTC")!
+        let nextDay = Scenario.format(end.addingTimeInterval(86400))
+        guard let resume = Self.morning(of: nextDay, timeZone: zone) else {
+            throw ScenarioError("until: '\(until)' is not YYYY-MM-DD")
+        }
+        return try await store.hold(ref: ref, until: resume, reason: reason)
+    }
+
     public func pay(ref: String, amount: Decimal, date: String? = nil, now: Date = Date()) async throws
         -> PaymentOutcome
     {
@@ -164,5 +182,9 @@ struct LiveInvoiceService: InvoiceService {
 
     func pay(ref: String, amount: Decimal, date: String?) async throws -> PaymentOutcome {
         try await desk.pay(ref: ref, amount: amount, date: date)
+    }
+
+    func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome {
+        try await desk.hold(ref: ref, until: until, reason: reason)
     }
 }

@@ -82,8 +82,19 @@ public protocol JobStore: Sendable {
     /// Records a payment. When it settles the invoice, every job of the case not yet
     /// dispatched is cancelled (reason `paid`) and `thanks` are enqueued (their
     /// idempotency keys make that happen once).
+    /// Holds an invoice until `until` (a timestamp) for `reason`: its pending jobs due
+    /// before then wait until then (trace `deferred`, reason `hold`). `until` nil lifts the
+    /// hold: the held jobs are due again at their own time, or now if it has passed.
+    func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome
+
     func recordPayment(ref: String, amount: Decimal, thanks: @escaping @Sendable (Invoice) -> [NewJob]) async throws
         -> PaymentOutcome
+}
+
+public struct HoldOutcome: Sendable {
+    public var invoice: Invoice
+    /// Jobs moved (hold) or given back their time (lift).
+    public var jobs: Int
 }
 
 public struct PaymentOutcome: Sendable {

@@ -252,6 +252,48 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    public func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome {
+        try await transaction { db, events in
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM invoices WHERE ref = ?", arguments: [ref]) != nil else {
+                throw OperatorError(message: "invoice \(ref) is not registered")
+            }
+            try db.execute(
+                sql: "UPDATE invoices SET hold_until = ?, hold_reason = ?, updated_at = \(Schema.now) WHERE ref = ?",
+                arguments: [until, until == nil ? nil : reason, ref])
+            let rows: [Row]
+            if let until {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        UPDATE jobs SET held_run_at = coalesce(held_run_at, run_at), run_at = ?, due_at = ?,
+                          updated_at = \(Schema.now)
+                        WHERE case_ref = ? AND state = 'queued' AND run_at < ? RETURNING *
+                        """, arguments: [until, until, ref, until])
+                for row in rows {
+                    try Self.record(
+                        db, &events, job: Self.job(from: row), kind: .deferred,
+                        detail: ["reason": "hold", "hold_reason": .string(reason), "until": .string(until)])
+                }
+            } else {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        UPDATE jobs SET run_at = max(held_run_at, \(Schema.now)), due_at = max(held_run_at, \(Schema.now)),
+                          held_run_at = NULL, updated_at = \(Schema.now)
+                        WHERE case_ref = ? AND state = 'queued' AND held_run_at IS NOT NULL RETURNING *
+                        """, arguments: [ref])
+                for row in rows {
+                    let job = Self.job(from: row)
+                    try Self.record(
+                        db, &events, job: job, kind: .deferred,
+                        detail: ["reason": "hold lifted", "note": .string(reason), "until": .string(job.runAt)])
+                }
+            }
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM invoices WHERE ref = ?", arguments: [ref])!
+            return HoldOutcome(invoice: Self.invoice(from: row), jobs: rows.count)
+        }
+    }
+
     public func recordPayment(ref: String, amount: Decimal, thanks: @escaping @Sendable (Invoice) -> [NewJob])
         async throws -> PaymentOutcome
     {
@@ -307,7 +349,8 @@ public final class SQLiteJobStore: JobStore {
             ref: row["ref"], payerRef: row["payer_ref"], scenario: row["scenario"], currency: row["currency"],
             amount: Decimal(string: row["amount"] ?? "0", locale: posix) ?? 0,
             balance: Decimal(string: row["balance"] ?? "0", locale: posix) ?? 0, issueDate: row["issue_date"],
-            dueDate: row["due_date"], status: row["status"], paidAt: row["paid_at"])
+            dueDate: row["due_date"], status: row["status"], paidAt: row["paid_at"], holdUntil: row["hold_until"],
+            holdReason: row["hold_reason"])
     }
 
     // MARK: claim and dispatch
@@ -840,5 +883,6 @@ public final class SQLiteJobStore: JobStore {
 /// An operator command that cannot apply to the job as it is.
 public struct OperatorError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

@@ -126,6 +126,13 @@ enum Schema {
                     ) STRICT
                     """)
         }
+        // Holds (dispute, promise to pay): the jobs of a held invoice wait until the hold
+        // ends; `held_run_at` keeps when they were due, for a hold lifted early.
+        migrator.registerMigration("v4-holds") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN held_run_at TEXT")
+            try db.execute(sql: "ALTER TABLE invoices ADD COLUMN hold_until TEXT")
+            try db.execute(sql: "ALTER TABLE invoices ADD COLUMN hold_reason TEXT")
+        }
         return migrator
     }
 }

@@ -582,7 +582,7 @@ struct Scenarios: AsyncParsableCommand {
 struct InvoiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoice", abstract: "Invoices looked after by a dunning scenario.",
-        subcommands: [Open.self, Pay.self, Show.self])
+        subcommands: [Open.self, Pay.self, Hold.self, Show.self])
 
     static func desk(_ runtime: Runtime) throws -> InvoiceDesk {
         let scenarios: ScenarioCatalog
@@ -665,6 +665,34 @@ struct InvoiceCommand: AsyncParsableCommand {
                     "cancelled \(outcome.cancelled) pending job(s); thanks: "
                         + outcome.thanks.map { "\($0.id)\($0.created ? "" : " (exists)")" }.joined(separator: ", "))
             }
+        }
+    }
+
+    struct Hold: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hold an invoice's pending steps through a date (dispute, promise to pay), or lift the hold.")
+        @OptionGroup var options: GlobalOptions
+        @Option var number: String
+        @Option(help: "YYYY-MM-DD: the steps wait until the next morning.") var until: String?
+        @Option(help: "dispute, promise-to-pay or other.") var reason: String = "dispute"
+        @Flag(help: "Lift the hold: the steps are due again at their own time.") var lift = false
+        func run() async throws {
+            guard lift != (until != nil) else { throw CLIError("give --until YYYY-MM-DD, or --lift") }
+            let runtime = try await options.runtime()
+            let outcome: HoldOutcome
+            do {
+                outcome = try await InvoiceCommand.desk(runtime).hold(
+                    ref: number, until: lift ? nil : until, reason: lift ? "lifted" : reason)
+            } catch let error as ScenarioError {
+                throw CLIError(error.message)
+            } catch let error as OperatorError {
+                throw CLIError(error.message)
+            }
+            print(
+                lift
+                    ? "invoice \(number): hold lifted, \(outcome.jobs) job(s) due again at their own time"
+                    : "invoice \(number): held (\(reason)) until \(outcome.invoice.holdUntil ?? "?"), \(outcome.jobs) job(s) deferred"
+            )
         }
     }
 

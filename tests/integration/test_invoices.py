@@ -69,3 +69,21 @@ def test_a_partial_payment_shows_in_the_next_message_and_a_full_one_cancels_and_
     assert len(thanks) == 1 and thanks[0]["idempotency_key"] == "F-2027-0001:thanks:email"
     cancelled = [e for e in r.sql("SELECT detail FROM delivery_events WHERE event = 'cancelled'")]
     assert len(cancelled) == 5 and all('"reason":"paid"' in e["detail"] for e in cancelled)
+
+
+def test_a_hold_defers_the_pending_steps_past_its_end_and_lifting_gives_them_back(tmp_path):
+    r = setup(tmp_path)
+    open_invoice(r)  # due 2027-03-20: D+3 = 03-23, D+10 = 03-30, D+20 = 04-09
+    out = r.run("invoice", "hold", "--number", "F-2027-0001", "--until", "2027-04-04", "--reason", "dispute").stdout
+    assert "4 job(s) deferred" in out, out  # pre-due, reminder-1, reminder-2 by e-mail and SMS
+    jobs = {j["idempotency_key"].split(":", 1)[1]: j for j in r.jobs()}
+    # Held through 04-04: they go out the next morning, 09:00 Paris (07:00 UTC), not before.
+    for key in ("pre-due:email", "reminder-1:email", "reminder-2:email", "reminder-2:sms"):
+        assert jobs[key]["run_at"] == "2027-04-05T07:00:00.000Z", (key, jobs[key])
+    assert jobs["formal-notice:email"]["run_at"] == "2027-04-09T07:00:00.000Z"
+    deferred = r.sql("SELECT detail FROM delivery_events WHERE event = 'deferred'")
+    assert len(deferred) == 4 and all('"reason":"hold"' in d["detail"] and "dispute" in d["detail"] for d in deferred)
+    r.run("invoice", "hold", "--number", "F-2027-0001", "--lift")
+    jobs = {j["idempotency_key"].split(":", 1)[1]: j for j in r.jobs()}
+    assert jobs["reminder-1:email"]["run_at"] == "2027-03-23T08:00:00.000Z"
+    assert jobs["reminder-2:sms"]["run_at"] == "2027-03-30T07:00:00.000Z"
