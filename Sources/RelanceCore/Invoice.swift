@@ -59,15 +59,22 @@ public struct Invoice: Sendable, Equatable {
     /// The template data of a message about this invoice, as it stands now. `extra` keeps
     /// what the job itself carries (a payment for `thanks`, a deadline…).
     public func templateData(extra: [String: JSONValue] = [:]) -> JSONValue {
+        Self.templateData([self], extra: extra)
+    }
+
+    /// One message about several invoices of a payer (same currency): all listed, the total due summed.
+    public static func templateData(_ invoices: [Invoice], extra: [String: JSONValue] = [:]) -> JSONValue {
         var data = extra
-        data["invoice_ref"] = .string(ref)
-        data["invoices"] = .array([
-            .object([
-                "number": .string(ref), "issue_date": .string(issueDate), "due_date": .string(dueDate),
-                "amount": money(amount), "balance": money(balance),
-            ])
-        ])
-        data["total_due"] = money(balance)
+        guard let first = invoices.first else { return .object(data) }
+        data["invoice_ref"] = .string(first.ref)
+        data["invoices"] = .array(
+            invoices.map {
+                .object([
+                    "number": .string($0.ref), "issue_date": .string($0.issueDate), "due_date": .string($0.dueDate),
+                    "amount": $0.money($0.amount), "balance": $0.money($0.balance),
+                ])
+            })
+        data["total_due"] = first.money(invoices.reduce(Decimal(0)) { $0 + $1.balance })
         return .object(data)
     }
 }

@@ -193,12 +193,22 @@ public final class Dispatcher: Service, Sendable {
             }
             // A job about a registered invoice renders from the invoice as it is now
             // (a partial payment shows in the next reminder).
+            var cases: [String] = []
             if job.data.contains("\"invoice_ref\""), var fields = (try? JSONValue.parse(job.data))?.objectValue,
                 case .string(let ref)? = fields["invoice_ref"], let invoice = try await store.invoice(ref: ref)
             {
                 fields["invoices"] = nil
                 fields["total_due"] = nil
-                job.data = invoice.templateData(extra: fields).jsonText
+                // One message per payer, not ten: the same message due the same day for other
+                // invoices of the payer goes out once, listing them all.
+                var invoices = [invoice]
+                for other in try await store.mergeSiblings(of: job) {
+                    if let sibling = try await store.invoice(ref: other), sibling.currency == invoice.currency {
+                        invoices.append(sibling)
+                    }
+                }
+                job.data = Invoice.templateData(invoices, extra: fields).jsonText
+                if invoices.count > 1 { cases = invoices.map(\.ref) }
             }
             if let window = windows.withLock({ $0[Channel(rawValue: job.channel) ?? .email] }), window != .always {
                 let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
@@ -222,8 +232,13 @@ public final class Dispatcher: Service, Sendable {
                     job, owner: owner, outcome: .permanent(.composing(error)), retry: retry, random: 0)
                 return
             }
+            var traceDetail = composed.traceDetail
+            if !cases.isEmpty, var detail = traceDetail.objectValue {
+                detail["cases"] = .array(cases.map(JSONValue.string))
+                traceDetail = .object(detail)
+            }
             let permission = try await store.beginDispatch(
-                job, owner: owner, leaseSeconds: settings.lease, rendered: composed.traceDetail)
+                job, owner: owner, leaseSeconds: settings.lease, rendered: traceDetail)
             switch permission {
             case .proceed: break
             case .cancelled, .leaseLost:

@@ -79,6 +79,12 @@ public protocol JobStore: Sendable {
 
     func invoice(ref: String) async throws -> Invoice?
 
+    /// Merges into `job` the other scenario jobs of the same payer, message and channel
+    /// falling due the same day (UTC), not yet dispatching: they are cancelled (reason
+    /// `merged`, trace naming the job they went into; a claimed one at its pre-dispatch
+    /// check). Returns their cases, so that one letter lists every invoice.
+    func mergeSiblings(of job: Job) async throws -> [String]
+
     /// Records a payment. When it settles the invoice, every job of the case not yet
     /// dispatched is cancelled (reason `paid`) and `thanks` are enqueued (their
     /// idempotency keys make that happen once).

@@ -252,6 +252,43 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    public func mergeSiblings(of job: Job) async throws -> [String] {
+        try await transaction { db, events in
+            // Already merged into a sibling by another worker: nothing to gather (its
+            // pre-dispatch check cancels it).
+            let own = try Row.fetchOne(db, sql: "SELECT cancel_reason FROM jobs WHERE id = ?", arguments: [job.id])
+            if let reason: String = own?["cancel_reason"], !reason.isEmpty { return [] }
+            let sameMessage = """
+                payer_ref = ? AND template = ? AND channel = ? AND substr(run_at, 1, 10) = substr(?, 1, 10)
+                  AND id != ? AND case_ref IS NOT NULL AND case_ref != ? AND instr(data, '"invoice_ref"') > 0
+                  AND cancel_reason IS NULL
+                """
+            let arguments: StatementArguments = [
+                job.payerRef, job.template, job.channel, job.runAt, job.id, job.caseRef ?? "",
+            ]
+            let queued = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE jobs SET state = 'cancelled', cancel_reason = 'merged:\(job.id)', finished_at = \(Schema.now),
+                      updated_at = \(Schema.now)
+                    WHERE state = 'queued' AND \(sameMessage) RETURNING *
+                    """, arguments: arguments)
+            for row in queued {
+                try Self.record(
+                    db, &events, job: Self.job(from: row), kind: .cancelled,
+                    detail: ["reason": "merged", "into_job": .number(String(job.id))])
+            }
+            // Claimed but not dispatching: their pre-dispatch check cancels them.
+            let claimed = try String.fetchAll(
+                db,
+                sql: """
+                    UPDATE jobs SET cancel_reason = 'merged:\(job.id)', updated_at = \(Schema.now)
+                    WHERE state = 'running' AND dispatch_started_at IS NULL AND \(sameMessage) RETURNING case_ref
+                    """, arguments: arguments)
+            return queued.compactMap { $0["case_ref"] as String? } + claimed
+        }
+    }
+
     public func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome {
         try await transaction { db, events in
             guard try Row.fetchOne(db, sql: "SELECT 1 FROM invoices WHERE ref = ?", arguments: [ref]) != nil else {
@@ -426,9 +463,13 @@ public final class SQLiteJobStore: JobStore {
                         UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
                           finished_at = \(Schema.now), updated_at = \(Schema.now) WHERE id = ?
                         """, arguments: [job.id])
-                try Self.record(
-                    db, &events, job: job, kind: .cancelled,
-                    detail: ["reason": .string(reason), "checked": "before dispatch"])
+                var detail: [String: JSONValue] = ["reason": .string(reason), "checked": "before dispatch"]
+                if reason.hasPrefix("merged:") {
+                    // Merged into another job's message (one letter per payer).
+                    detail["reason"] = "merged"
+                    detail["into_job"] = .number(String(reason.dropFirst("merged:".count)))
+                }
+                try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
                 return .cancelled(reason: reason)
             }
             try db.execute(

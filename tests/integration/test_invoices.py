@@ -87,3 +87,24 @@ def test_a_hold_defers_the_pending_steps_past_its_end_and_lifting_gives_them_bac
     jobs = {j["idempotency_key"].split(":", 1)[1]: j for j in r.jobs()}
     assert jobs["reminder-1:email"]["run_at"] == "2027-03-23T08:00:00.000Z"
     assert jobs["reminder-2:sms"]["run_at"] == "2027-03-30T07:00:00.000Z"
+
+
+def test_three_invoices_due_the_same_day_make_one_reminder_listing_all_three(tmp_path):
+    r = setup(tmp_path)
+    for number, amount in (("F-A", "100.00"), ("F-B", "200.00"), ("F-C", "300.00")):
+        r.run("invoice", "open", "--payer", "ACME", "--number", number, "--amount", amount, "--issued", "2027-02-20",
+              "--due", "2027-03-20")
+    r.sql("UPDATE jobs SET run_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), due_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+          "WHERE idempotency_key LIKE '%:reminder-1:email'")
+    r.serve_until_idle()
+    reminders = [j for j in r.jobs() if j["template"] == "reminder-1"]
+    sent = [j for j in reminders if j["state"] == "sent"]
+    merged = [j for j in reminders if j["state"] == "cancelled"]
+    assert len(sent) == 1 and len(merged) == 2, [(j["case_ref"], j["state"]) for j in reminders]
+    text = body(r.state / "outbox" / f"job-{sent[0]['id']}-1.eml")
+    assert all(n in text for n in ("F-A", "F-B", "F-C")) and "600,00" in text, text
+    rendered = [e for e in r.trace(sent[0]["id"]) if e["event"] == "rendered"][0]["detail"]
+    assert '"cases":["F-A","F-B","F-C"]' in rendered.replace(" ", ""), rendered
+    for job in merged:
+        cancelled = [e for e in r.trace(job["id"]) if e["event"] == "cancelled"][0]["detail"]
+        assert '"reason":"merged"' in cancelled and f'"into_job":{sent[0]["id"]}' in cancelled
