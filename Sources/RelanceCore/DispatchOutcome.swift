@@ -46,3 +46,14 @@ public struct DispatchFailure: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String { message }
 }
+
+extension DispatchFailure {
+    /// The contact point itself is unusable: an invalid address or number, or a hard
+    /// bounce (SMTP 5.1.x: no such mailbox, bad address). Retrying it cannot help; another
+    /// channel can.
+    public var isUnusableContact: Bool {
+        if reason == "address" { return true }
+        if let code, (550...553).contains(code), enhancedCode?.hasPrefix("5.1.") == true { return true }
+        return false
+    }
+}

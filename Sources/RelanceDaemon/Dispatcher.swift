@@ -228,8 +228,10 @@ public final class Dispatcher: Service, Sendable {
             do {
                 composed = try composer.withLock { $0 }.compose(job: job, payer: payer)
             } catch {
-                try await store.complete(
-                    job, owner: owner, outcome: .permanent(.composing(error)), retry: retry, random: 0)
+                let failure = DispatchFailure.composing(error)
+                if try await store.complete(job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0) {
+                    try await fallBack(job, payer: payer, failure: failure)
+                }
                 return
             }
             var traceDetail = composed.traceDetail
@@ -275,11 +277,61 @@ public final class Dispatcher: Service, Sendable {
                 job, owner: owner, outcome: outcome, retry: retry, random: Double.random(in: 0..<1))
             if !recorded {
                 logger.warning("lease lost during dispatch; outcome not recorded", metadata: ["job": "\(job.id)"])
+            } else if case .permanent(let failure) = outcome {
+                try await fallBack(job, payer: payer, failure: failure)
             }
         } catch {
             // The store failed: leave the job to its lease; the sweeper will decide.
             logger.error("store error while processing a job", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
+    }
+}
+
+extension Dispatcher {
+    /// A scenario step that failed on an unusable contact point (invalid address, hard
+    /// bounce) moves to the payer's next usable channel, and that contact point is
+    /// suppressed until the payer's profile changes it. The failed job's trace shows the hop.
+    func fallBack(_ job: Job, payer: PayerProfile, failure: DispatchFailure) async throws {
+        guard failure.isUnusableContact, job.data.contains("\"invoice_ref\""), let key = job.idempotencyKey,
+            let failed = Channel(rawValue: job.channel)
+        else { return }
+        let parts = key.split(separator: ":")
+        guard parts.count >= 3 else { return }
+        let stepKey = parts.dropLast().joined(separator: ":")
+        let contact: String =
+            switch failed {
+            case .email: payer.email ?? ""
+            case .sms: payer.phone ?? ""
+            case .letter: payer.postalAddress.map { JSONValue.array($0.map(JSONValue.string)).jsonText } ?? ""
+            }
+        let suppressed = try await store.suppressedChannels(payerRef: payer.ref).union([failed])
+        let composer = currentComposer
+        let next = payer.channels.first { channel in
+            guard !suppressed.contains(channel) else { return false }
+            let usable: Bool =
+                switch channel {
+                case .email: (try? EmailAddress(payer.email ?? "")) != nil
+                case .sms: (try? composer.phoneNumber(of: payer)) != nil
+                case .letter: (try? composer.postalAddress(of: payer)) != nil
+                }
+            let part: TemplatePart = channel == .sms ? .sms : channel == .letter ? .letter : .emailText
+            return usable
+                && (try? composer.catalog.resolve(
+                    message: job.template, part: part, locale: payer.locale, segment: payer.segment)) != nil
+        }
+        let newJob = next.map {
+            NewJob(
+                idempotencyKey: "\(stepKey):\($0.rawValue)", payerRef: job.payerRef, caseRef: job.caseRef, channel: $0,
+                template: job.template, data: job.data)
+        }
+        let id = try await store.fallBack(from: job, contact: contact, reason: failure.message, to: newJob)
+        logger.notice(
+            "contact point unusable; step moved to another channel",
+            metadata: [
+                "job": "\(job.id)", "payer": "\(payer.ref)", "suppressed": "\(failed.rawValue)",
+                "to": "\(next?.rawValue ?? "none")", "new_job": "\(id.map(String.init) ?? "-")",
+            ])
+        if id != nil { wake() }
     }
 }
 

@@ -26,14 +26,17 @@ public struct InvoiceDesk: Sendable {
         public var results: [EnqueueResult]
     }
 
-    /// The payer's channels with a usable contact point, in the payer's order.
-    public func usableChannels(_ payer: PayerProfile) -> [Channel] {
-        payer.channels.filter { channel in
-            switch channel {
-            case .email: (try? EmailAddress(payer.email ?? "")) != nil
-            case .sms: (try? composer.phoneNumber(of: payer)) != nil
-            case .letter: (try? composer.postalAddress(of: payer)) != nil
-            }
+    /// The payer's channels with a usable contact point, in the payer's order, less the
+    /// suppressed ones (bounced).
+    public func usableChannels(_ payer: PayerProfile, without suppressed: Set<Channel> = []) -> [Channel] {
+        payer.channels.filter { !suppressed.contains($0) && isUsable($0, payer) }
+    }
+
+    func isUsable(_ channel: Channel, _ payer: PayerProfile) -> Bool {
+        switch channel {
+        case .email: (try? EmailAddress(payer.email ?? "")) != nil
+        case .sms: (try? composer.phoneNumber(of: payer)) != nil
+        case .letter: (try? composer.postalAddress(of: payer)) != nil
         }
     }
 
@@ -90,7 +93,8 @@ public struct InvoiceDesk: Sendable {
             issueDate: issueDate, dueDate: dueDate)
         let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
         let plan = try scenario.plan(
-            caseRef: ref, dueDay: dueDate, balance: amount, payer: payer, usable: usableChannels(payer),
+            caseRef: ref, dueDay: dueDate, balance: amount, payer: payer,
+            usable: try await usableChannels(payer, without: store.suppressedChannels(payerRef: payer.ref)),
             from: Self.today(in: zone, now: now), supports: supports(payer))
         let data = invoice.templateData().jsonText
         let jobs = plan.jobs.map { job in
@@ -134,7 +138,7 @@ public struct InvoiceDesk: Sendable {
         let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
         let paidOn = date ?? Self.today(in: zone, now: now)
         let thanksStep = scenarios.scenarios.first { $0.name == current.scenario }?.onPayment
-        let usable = usableChannels(payer)
+        let usable = try await usableChannels(payer, without: store.suppressedChannels(payerRef: payer.ref))
         let supports = supports(payer)
         return try await store.recordPayment(ref: ref, amount: amount) { invoice in
             guard let step = thanksStep else { return [] }

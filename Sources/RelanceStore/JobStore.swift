@@ -79,6 +79,14 @@ public protocol JobStore: Sendable {
 
     func invoice(ref: String) async throws -> Invoice?
 
+    /// Channels of the payer whose contact point is suppressed (bounced, unusable).
+    func suppressedChannels(payerRef: String) async throws -> Set<Channel>
+
+    /// After `job` failed on an unusable contact point: suppresses that contact for the
+    /// payer and channel, and inserts `next` (the same step on another channel) if any,
+    /// with a `rescued` event on the failed job naming the hop. Returns the new job's id.
+    func fallBack(from job: Job, contact: String, reason: String, to next: NewJob?) async throws -> Int64?
+
     /// Merges into `job` the other scenario jobs of the same payer, message and channel
     /// falling due the same day (UTC), not yet dispatching: they are cancelled (reason
     /// `merged`, trace naming the job they went into; a claimed one at its pre-dispatch

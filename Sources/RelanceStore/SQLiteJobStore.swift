@@ -95,6 +95,17 @@ public final class SQLiteJobStore: JobStore {
     static func upsertPayer(_ payer: PayerProfile, _ db: Database) throws {
         // Phone numbers are stored in E.164 (06 12 34 56 78 for fr-FR → +33612345678).
         let payer = payer.normalized()
+        // A suppressed contact point is usable again once the profile changes it.
+        try db.execute(
+            sql: """
+                DELETE FROM suppressions WHERE payer_ref = ? AND (
+                  (channel = 'email' AND contact IS NOT ?) OR (channel = 'sms' AND contact IS NOT ?)
+                  OR (channel = 'letter' AND contact IS NOT ?))
+                """,
+            arguments: [
+                payer.ref, payer.email, payer.phone,
+                payer.postalAddress.map { JSONValue.array($0.map(JSONValue.string)).jsonText },
+            ])
         let address = payer.postalAddress.map { JSONValue.array($0.map(JSONValue.string)).jsonText }
         let channels = JSONValue.array(payer.channels.map { .string($0.rawValue) }).jsonText
         try db.execute(
@@ -249,6 +260,43 @@ public final class SQLiteJobStore: JobStore {
     public func invoice(ref: String) async throws -> Invoice? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM invoices WHERE ref = ?", arguments: [ref]).map(Self.invoice(from:))
+        }
+    }
+
+    public func suppressedChannels(payerRef: String) async throws -> Set<Channel> {
+        try await pool.read { db in
+            Set(
+                try String.fetchAll(
+                    db, sql: "SELECT channel FROM suppressions WHERE payer_ref = ?", arguments: [payerRef]
+                )
+                .compactMap(Channel.init(rawValue:)))
+        }
+    }
+
+    public func fallBack(from job: Job, contact: String, reason: String, to next: NewJob?) async throws -> Int64? {
+        let wantsEvents = eventSink != nil
+        return try await transaction { db, events in
+            try db.execute(
+                sql: """
+                    INSERT INTO suppressions(payer_ref, channel, contact, reason) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(payer_ref, channel) DO UPDATE SET contact = excluded.contact, reason = excluded.reason,
+                      created_at = \(Schema.now)
+                    """, arguments: [job.payerRef, job.channel, contact, reason])
+            var newID: Int64?
+            if let next {
+                newID = try Self.insertJobs([next], db, &events, wantsEvents: wantsEvents).first?.id
+            }
+            var detail: [String: JSONValue] = [
+                "reason": "channel fallback", "suppressed": .string(job.channel), "contact_problem": .string(reason),
+            ]
+            if let next, let newID {
+                detail["to_channel"] = .string(next.channel.rawValue)
+                detail["new_job"] = .number(String(newID))
+            } else {
+                detail["to_channel"] = .null
+            }
+            try Self.record(db, &events, job: job, kind: .rescued, detail: detail)
+            return newID
         }
     }
 

@@ -133,6 +133,21 @@ enum Schema {
             try db.execute(sql: "ALTER TABLE invoices ADD COLUMN hold_until TEXT")
             try db.execute(sql: "ALTER TABLE invoices ADD COLUMN hold_reason TEXT")
         }
+        // Contact points that bounced or could not be used: skipped until the payer's
+        // profile changes them.
+        migrator.registerMigration("v5-suppressions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE suppressions (
+                      payer_ref TEXT NOT NULL,
+                      channel TEXT NOT NULL,
+                      contact TEXT NOT NULL,
+                      reason TEXT NOT NULL,
+                      created_at TEXT NOT NULL DEFAULT (\(now)),
+                      PRIMARY KEY (payer_ref, channel)
+                    ) STRICT
+                    """)
+        }
         return migrator
     }
 }

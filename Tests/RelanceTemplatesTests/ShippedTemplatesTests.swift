@@ -44,7 +44,7 @@ struct ShippedTemplatesTests {
         #expect(catalog.messages == Self.messages)
         #expect(catalog.missingPartials() == [])
         for message in Self.messages {
-            let letters: Set<String> = ["reminder-2", "formal-notice", "statement"]
+            let letters: Set<String> = ["reminder-1", "reminder-2", "formal-notice", "statement"]
             let expected: Set<TemplatePart> =
                 letters.contains(message)
                 ? [.emailSubject, .emailText, .emailHTML, .sms, .letter]

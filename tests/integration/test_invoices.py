@@ -108,3 +108,35 @@ def test_three_invoices_due_the_same_day_make_one_reminder_listing_all_three(tmp
     for job in merged:
         cancelled = [e for e in r.trace(job["id"]) if e["event"] == "cancelled"][0]["detail"]
         assert '"reason":"merged"' in cancelled and f'"into_job":{sent[0]["id"]}' in cancelled
+
+
+def test_a_hard_bounce_moves_the_step_to_a_letter_and_suppresses_the_address(tmp_path, smtp):
+    import json
+    r = Relance(tmp_path / "r", smtp_port=smtp.port)
+    r.run("migrate")
+    r.run("payer", "upsert", "--ref", "ACME", "--name", "Boulangerie Martin", "--email", "gone@martin.example.fr",
+          "--address-line", "12 rue des Tanneurs", "--address-line", "69002 Lyon", "--channels", "email,letter")
+    r.run("invoice", "open", "--payer", "ACME", "--number", "F-HB", "--amount", "400.00", "--issued", "2027-02-20",
+          "--due", "2027-03-20")
+    r.sql("UPDATE jobs SET run_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), due_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+          "WHERE idempotency_key = 'F-HB:reminder-1:email'")
+    smtp.replies = ["550 5.1.1 <gone@martin.example.fr>: Recipient address rejected: User unknown"]
+    r.serve_until_idle()
+    jobs = {j["idempotency_key"]: j for j in r.jobs()}
+    failed = jobs["F-HB:reminder-1:email"]
+    assert failed["state"] == "failed" and "5.1.1" in failed["last_error"]
+    letter = jobs["F-HB:reminder-1:letter"]
+    assert letter["state"] == "sent" and letter["template"] == "reminder-1", letter
+    assert (r.state / "spool" / f"job-{letter['id']}-1.pdf").exists()
+    hop = [e for e in r.trace(failed["id"]) if e["event"] == "rescued"][0]
+    detail = json.loads(hop["detail"])
+    assert detail["reason"] == "channel fallback" and detail["to_channel"] == "letter"
+    assert detail["new_job"] == letter["id"] and detail["suppressed"] == "email"
+    assert r.sql("SELECT channel, contact FROM suppressions") == [{"channel": "email", "contact": "gone@martin.example.fr"}]
+    # While suppressed, a new invoice schedules no e-mail; a new address lifts it.
+    out = r.run("invoice", "open", "--payer", "ACME", "--number", "F-HB2", "--amount", "50.00", "--issued",
+                "2027-02-20", "--due", "2027-03-20").stdout
+    assert " email" not in out.split("skipped")[0].split("\n", 1)[1], out
+    r.run("payer", "upsert", "--ref", "ACME", "--name", "Boulangerie Martin", "--email", "compta@martin.example.fr",
+          "--address-line", "12 rue des Tanneurs", "--address-line", "69002 Lyon", "--channels", "email,letter")
+    assert r.sql("SELECT count(*) AS n FROM suppressions")[0]["n"] == 0
