@@ -140,7 +140,7 @@ public struct InvoiceDesk: Sendable {
         let thanksStep = scenarios.scenarios.first { $0.name == current.scenario }?.onPayment
         let usable = try await usableChannels(payer, without: store.suppressedChannels(payerRef: payer.ref))
         let supports = supports(payer)
-        return try await store.recordPayment(ref: ref, amount: amount) { invoice in
+        return try await store.recordPayment(ref: ref, amount: amount, paidOn: paidOn) { invoice in
             guard let step = thanksStep else { return [] }
             let once = Scenario(name: "thanks", segments: [], steps: [step])
             let planned =

@@ -101,8 +101,28 @@ public protocol JobStore: Sendable {
     /// hold: the held jobs are due again at their own time, or now if it has passed.
     func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome
 
-    func recordPayment(ref: String, amount: Decimal, thanks: @escaping @Sendable (Invoice) -> [NewJob]) async throws
-        -> PaymentOutcome
+    func recordPayment(
+        ref: String, amount: Decimal, paidOn: String, thanks: @escaping @Sendable (Invoice) -> [NewJob]
+    ) async throws -> PaymentOutcome
+
+    /// For each scenario step sent since `since` (a timestamp): how many were sent and
+    /// delivered, how many of their invoices were paid in full within 7 and 30 days, and
+    /// the amount paid on them after the step.
+    func stepReport(since: String, scenario: String?) async throws -> [StepFigures]
+}
+
+public struct StepFigures: Sendable, Equatable {
+    public var scenario: String
+    public var step: String
+    /// Messages handed to a provider (sent, delivered or undelivered).
+    public var sent: Int
+    public var delivered: Int
+    /// Invoices reached by the step (one per invoice, whatever the channels).
+    public var invoices: Int
+    public var paidWithin7Days: Int
+    public var paidWithin30Days: Int
+    /// Paid on those invoices on or after the day of the step, by currency.
+    public var recovered: [String: Decimal]
 }
 
 public struct HoldOutcome: Sendable {

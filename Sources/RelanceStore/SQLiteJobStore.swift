@@ -263,6 +263,76 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    public func stepReport(since: String, scenario: String?) async throws -> [StepFigures] {
+        try await pool.read { db in
+            // One row per (invoice, step, channel) message handed to a provider.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.scenario, j.idempotency_key, j.case_ref, j.state, substr(j.finished_at, 1, 10) AS day,
+                      i.paid_at
+                    FROM jobs j JOIN invoices i ON i.ref = j.case_ref
+                    WHERE j.state IN ('sent', 'delivered', 'undelivered') AND j.idempotency_key IS NOT NULL
+                      AND j.finished_at >= ? AND (? IS NULL OR i.scenario = ?)
+                    """, arguments: [since, scenario, scenario])
+            let payments = try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT p.invoice_ref, p.amount, p.paid_on, i.currency FROM payments p JOIN invoices i ON i.ref = p.invoice_ref"
+            )
+            var byInvoice: [String: [(day: String, amount: Decimal, currency: String)]] = [:]
+            let posix = Locale(identifier: "en_US_POSIX")
+            for p in payments {
+                byInvoice[p["invoice_ref"], default: []].append(
+                    (p["paid_on"], Decimal(string: p["amount"], locale: posix) ?? 0, p["currency"]))
+            }
+            struct Key: Hashable { var scenario: String, step: String }
+            var figures: [Key: StepFigures] = [:]
+            var reached: [Key: [String: String]] = [:]  // invoice → day of the step (earliest)
+            for row in rows {
+                let key: String = row["idempotency_key"]
+                let caseRef: String = row["case_ref"]
+                guard key.hasPrefix(caseRef + ":") else { continue }
+                let rest = key.dropFirst(caseRef.count + 1).split(separator: ":")
+                guard rest.count == 2 else { continue }
+                let k = Key(scenario: row["scenario"], step: String(rest[0]))
+                var f =
+                    figures[k]
+                    ?? StepFigures(
+                        scenario: k.scenario, step: k.step, sent: 0, delivered: 0, invoices: 0, paidWithin7Days: 0,
+                        paidWithin30Days: 0, recovered: [:])
+                f.sent += 1
+                if (row["state"] as String) == "delivered" { f.delivered += 1 }
+                figures[k] = f
+                let day: String = row["day"]
+                if let earlier = reached[k]?[caseRef], earlier <= day { continue }
+                reached[k, default: [:]][caseRef] = day
+            }
+            func days(_ from: String, _ to: String) -> Int? {
+                guard let a = Scenario.day(String(from.prefix(10))), let b = Scenario.day(String(to.prefix(10))) else {
+                    return nil
+                }
+                return Int((b.timeIntervalSince(a) / 86400).rounded())
+            }
+            for (k, invoices) in reached {
+                for (ref, day) in invoices {
+                    figures[k]!.invoices += 1
+                    if let paidAt = try String.fetchOne(
+                        db, sql: "SELECT paid_at FROM invoices WHERE ref = ?", arguments: [ref]),
+                        let d = days(day, paidAt), d >= 0
+                    {
+                        if d <= 7 { figures[k]!.paidWithin7Days += 1 }
+                        if d <= 30 { figures[k]!.paidWithin30Days += 1 }
+                    }
+                    for payment in byInvoice[ref] ?? [] where payment.day >= day {
+                        figures[k]!.recovered[payment.currency, default: 0] += payment.amount
+                    }
+                }
+            }
+            return figures.values.sorted { ($0.scenario, $0.step) < ($1.scenario, $1.step) }
+        }
+    }
+
     public func suppressedChannels(payerRef: String) async throws -> Set<Channel> {
         try await pool.read { db in
             Set(
@@ -379,9 +449,9 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func recordPayment(ref: String, amount: Decimal, thanks: @escaping @Sendable (Invoice) -> [NewJob])
-        async throws -> PaymentOutcome
-    {
+    public func recordPayment(
+        ref: String, amount: Decimal, paidOn: String, thanks: @escaping @Sendable (Invoice) -> [NewJob]
+    ) async throws -> PaymentOutcome {
         let wantsEvents = eventSink != nil
         return try await transaction { db, events in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM invoices WHERE ref = ?", arguments: [ref]) else {
@@ -392,14 +462,17 @@ public final class SQLiteJobStore: JobStore {
                 throw OperatorError(message: "invoice \(ref) is already paid")
             }
             invoice.balance -= amount
+            try db.execute(
+                sql: "INSERT INTO payments(invoice_ref, amount, paid_on) VALUES (?, ?, ?)",
+                arguments: [ref, Invoice.text(amount), paidOn])
             let settled = invoice.balance <= 0
             if settled { invoice.status = "paid" }
             try db.execute(
                 sql: """
                     UPDATE invoices SET balance = ?, status = ?, updated_at = \(Schema.now),
-                      paid_at = CASE WHEN ? THEN \(Schema.now) END
+                      paid_at = CASE WHEN ? THEN ? END
                     WHERE ref = ?
-                    """, arguments: [Invoice.text(invoice.balance), invoice.status, settled, ref])
+                    """, arguments: [Invoice.text(invoice.balance), invoice.status, settled, paidOn, ref])
             var cancelled = 0
             var thanked: [EnqueueResult] = []
             if settled {

@@ -148,6 +148,20 @@ enum Schema {
                     ) STRICT
                     """)
         }
+        // Every payment recorded on an invoice, for the effectiveness report.
+        migrator.registerMigration("v6-payments") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE payments (
+                      id INTEGER PRIMARY KEY,
+                      invoice_ref TEXT NOT NULL REFERENCES invoices(ref) ON DELETE CASCADE,
+                      amount TEXT NOT NULL,
+                      paid_on TEXT NOT NULL,
+                      recorded_at TEXT NOT NULL DEFAULT (\(now))
+                    ) STRICT
+                    """)
+            try db.execute(sql: "CREATE INDEX payments_invoice ON payments(invoice_ref)")
+        }
         return migrator
     }
 }

@@ -13,7 +13,7 @@ struct Relance: AsyncParsableCommand {
         abstract: "Sends payment reminders by e-mail, SMS and letter, and keeps a trace of every step.",
         subcommands: [
             Serve.self, Migrate.self, PayerCommand.self, Enqueue.self, Cancel.self, Jobs.self, Tail.self, Render.self,
-            Templates.self, Scenarios.self, InvoiceCommand.self, ConfigCommand.self, Doctor.self,
+            Templates.self, Scenarios.self, InvoiceCommand.self, Report.self, ConfigCommand.self, Doctor.self,
         ])
 }
 
@@ -712,6 +712,49 @@ struct InvoiceCommand: AsyncParsableCommand {
             for job in try await runtime.store.jobs(JobFilter(caseRef: number, limit: 1000)) {
                 print("\(job.id) \(job.state.rawValue) \(job.channel) \(job.template) run_at=\(job.runAt)")
             }
+        }
+    }
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Which scenario steps bring cash in: sent, delivered, invoices paid within 7 and 30 days, amount recovered."
+    )
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Steps sent since this date (YYYY-MM-DD); default: all.") var since: String?
+    @Option var scenario: String?
+    @Flag(help: "JSON lines instead of a table.") var json = false
+    func run() async throws {
+        let runtime = try await options.runtime()
+        if let since, Scenario.day(since) == nil { throw CLIError("--since: '\(since)' is not YYYY-MM-DD") }
+        let figures = try await runtime.store.stepReport(since: since ?? "0000", scenario: scenario)
+        func recovered(_ f: StepFigures) -> String {
+            f.recovered.keys.sorted().map { "\(Invoice.text(f.recovered[$0]!)) \($0)" }.joined(separator: " + ")
+        }
+        if json {
+            for f in figures {
+                let value: JSONValue = .object([
+                    "scenario": .string(f.scenario), "step": .string(f.step), "sent": .number(String(f.sent)),
+                    "delivered": .number(String(f.delivered)), "invoices": .number(String(f.invoices)),
+                    "paid_within_7_days": .number(String(f.paidWithin7Days)),
+                    "paid_within_30_days": .number(String(f.paidWithin30Days)),
+                    "recovered": .object(f.recovered.mapValues { .string(Invoice.text($0)) }),
+                ])
+                print(value.jsonText)
+            }
+            return
+        }
+        print(
+            "scenario        step              sent  delivered  invoices  paid<=7d  paid<=30d  recovered after the step"
+        )
+        for f in figures {
+            print(
+                f.scenario.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + f.step.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + String(
+                        format: "%6d %10d %9d %9d %10d  ", f.sent, f.delivered, f.invoices, f.paidWithin7Days,
+                        f.paidWithin30Days) + recovered(f))
         }
     }
 }

@@ -44,17 +44,19 @@ struct InvoiceTests {
                     data: invoice.templateData().jsonText)
             ]
         }
-        let partial = try await fx.store.recordPayment(ref: "F-1", amount: Decimal(string: "250.50")!, thanks: thanks)
+        let partial = try await fx.store.recordPayment(
+            ref: "F-1", amount: Decimal(string: "250.50")!, paidOn: "2026-12-01", thanks: thanks)
         #expect(!partial.settled && partial.cancelled == 0 && partial.thanks.isEmpty)
         #expect(Invoice.text(partial.invoice.balance) == "999.50")
-        let full = try await fx.store.recordPayment(ref: "F-1", amount: Decimal(string: "999.50")!, thanks: thanks)
+        let full = try await fx.store.recordPayment(
+            ref: "F-1", amount: Decimal(string: "999.50")!, paidOn: "2026-12-03", thanks: thanks)
         #expect(full.settled && full.cancelled == 2 && full.thanks.count == 1 && full.invoice.status == "paid")
         #expect(full.invoice.paidAt != nil)
         await #expect(throws: OperatorError.self) {
-            _ = try await fx.store.recordPayment(ref: "F-1", amount: 1, thanks: thanks)
+            _ = try await fx.store.recordPayment(ref: "F-1", amount: 1, paidOn: "2026-12-04", thanks: thanks)
         }
         await #expect(throws: OperatorError.self) {
-            _ = try await fx.store.recordPayment(ref: "NOPE", amount: 1, thanks: thanks)
+            _ = try await fx.store.recordPayment(ref: "NOPE", amount: 1, paidOn: "2026-12-04", thanks: thanks)
         }
         let states = try await fx.store.jobs(JobFilter(caseRef: "F-1")).map { "\($0.template):\($0.state.rawValue)" }
         #expect(states.sorted() == ["reminder-1:cancelled", "reminder-2:cancelled", "thanks:queued"])

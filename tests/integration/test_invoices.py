@@ -140,3 +140,26 @@ def test_a_hard_bounce_moves_the_step_to_a_letter_and_suppresses_the_address(tmp
     r.run("payer", "upsert", "--ref", "ACME", "--name", "Boulangerie Martin", "--email", "compta@martin.example.fr",
           "--address-line", "12 rue des Tanneurs", "--address-line", "69002 Lyon", "--channels", "email,letter")
     assert r.sql("SELECT count(*) AS n FROM suppressions")[0]["n"] == 0
+
+
+def test_report_shows_which_steps_bring_cash_in(tmp_path):
+    import json
+    r = setup(tmp_path)
+    for number, amount in (("F-R1", "100.00"), ("F-R2", "300.00")):
+        r.run("invoice", "open", "--payer", "ACME", "--number", number, "--amount", amount, "--issued", "2027-02-01",
+              "--due", "2027-03-01")
+    # reminder-1 of both goes out now; F-R1 is then paid in full, F-R2 in part.
+    r.sql("UPDATE jobs SET run_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), due_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+          "WHERE idempotency_key IN ('F-R1:reminder-1:email', 'F-R2:reminder-1:email')")
+    r.serve_until_idle()
+    assert {j["state"] for j in r.jobs() if j["template"] == "reminder-1"} == {"sent", "cancelled"}  # merged: one e-mail
+    import datetime
+    today = datetime.date.today()
+    r.run("invoice", "pay", "--number", "F-R1", "--amount", "100.00", "--date", (today + datetime.timedelta(days=2)).isoformat())
+    r.run("invoice", "pay", "--number", "F-R2", "--amount", "50.00", "--date", (today + datetime.timedelta(days=10)).isoformat())
+    lines = [json.loads(l) for l in r.run("report", "--json").stdout.splitlines()]
+    (reminder,) = [l for l in lines if l["step"] == "reminder-1"]
+    assert reminder == {"scenario": "standard", "step": "reminder-1", "sent": 1, "delivered": 0, "invoices": 1,
+                        "paid_within_7_days": 1, "paid_within_30_days": 1, "recovered": {"EUR": "100.00"}}, reminder
+    table = r.run("report").stdout
+    assert "reminder-1" in table and "100.00 EUR" in table
