@@ -35,6 +35,7 @@ struct EnqueueTests {
     @Test("enqueue returns one new id per job, with every field stored")
     func enqueue() async throws {
         let fx = try await StoreFixture()
+        let started = Date().addingTimeInterval(-1)
         let results = try await fx.store.enqueue(
             [
                 StoreFixture.job(key: "a", priority: 5), StoreFixture.job(caseRef: nil),
@@ -58,7 +59,8 @@ struct EnqueueTests {
         #expect(job.leaseOwner == nil)
         #expect(job.runAt == job.dueAt)
         let runAt = try #require(instant(job.runAt))
-        #expect(abs(runAt.timeIntervalSinceNow) < 5)
+        // Due at the insert: between the call and now (a loaded machine may be slow).
+        #expect(runAt >= started && runAt <= Date().addingTimeInterval(1))
         #expect(try await fx.store.job(id: ids[1])?.caseRef == nil)
         #expect(try await fx.kinds(ids[0]) == [.enqueued])
         #expect(try await fx.store.payer(ref: "P-1") == StoreFixture.payer)
