@@ -307,17 +307,8 @@ extension Dispatcher {
         let suppressed = try await store.suppressedChannels(payerRef: payer.ref).union([failed])
         let composer = currentComposer
         let next = payer.channels.first { channel in
-            guard !suppressed.contains(channel) else { return false }
-            let usable: Bool =
-                switch channel {
-                case .email: (try? EmailAddress(payer.email ?? "")) != nil
-                case .sms: (try? composer.phoneNumber(of: payer)) != nil
-                case .letter: (try? composer.postalAddress(of: payer)) != nil
-                }
-            let part: TemplatePart = channel == .sms ? .sms : channel == .letter ? .letter : .emailText
-            return usable
-                && (try? composer.catalog.resolve(
-                    message: job.template, part: part, locale: payer.locale, segment: payer.segment)) != nil
+            !suppressed.contains(channel) && composer.hasUsableContact(channel, payer)
+                && composer.hasTemplate(job.template, for: channel, payer)
         }
         let newJob = next.map {
             NewJob(

@@ -33,21 +33,13 @@ public struct InvoiceDesk: Sendable {
     }
 
     func isUsable(_ channel: Channel, _ payer: PayerProfile) -> Bool {
-        switch channel {
-        case .email: (try? EmailAddress(payer.email ?? "")) != nil
-        case .sms: (try? composer.phoneNumber(of: payer)) != nil
-        case .letter: (try? composer.postalAddress(of: payer)) != nil
-        }
+        composer.hasUsableContact(channel, payer)
     }
 
     /// Whether `message` has the parts `channel` needs for this payer.
     func supports(_ payer: PayerProfile) -> @Sendable (String, Channel) -> Bool {
-        let catalog = composer.catalog
-        return { message, channel in
-            let part: TemplatePart = channel == .sms ? .sms : channel == .letter ? .letter : .emailText
-            return (try? catalog.resolve(message: message, part: part, locale: payer.locale, segment: payer.segment))
-                != nil
-        }
+        let composer = self.composer
+        return { message, channel in composer.hasTemplate(message, for: channel, payer) }
     }
 
     /// 09:00 in the payer's time zone on `day`, as stored (UTC); the channel's send window then applies.

@@ -7,6 +7,22 @@ import RelanceTemplates
 /// Letters: the address checked per NF Z10-011, the `letter` part rendered to Pango
 /// markup (escaped), laid out with the invoice table into a PDF.
 extension MessageComposer {
+    /// Whether the payer has a usable contact point for `channel` (valid e-mail address,
+    /// readable phone number, postal address that follows NF Z10-011).
+    public func hasUsableContact(_ channel: Channel, _ payer: PayerProfile) -> Bool {
+        switch channel {
+        case .email: (try? EmailAddress(payer.email ?? "")) != nil
+        case .sms: (try? phoneNumber(of: payer)) != nil
+        case .letter: (try? postalAddress(of: payer)) != nil
+        }
+    }
+
+    /// Whether `message` has the part `channel` sends, for this payer (locale, segment).
+    public func hasTemplate(_ message: String, for channel: Channel, _ payer: PayerProfile) -> Bool {
+        let part: TemplatePart = channel == .sms ? .sms : channel == .letter ? .letter : .emailText
+        return (try? catalog.resolve(message: message, part: part, locale: payer.locale, segment: payer.segment)) != nil
+    }
+
     /// The payer's address as it will be printed: the name first, then the postal lines,
     /// normalised; an unusable address fails with the rule it breaks.
     public func postalAddress(of payer: PayerProfile) throws -> PostalAddress {

@@ -552,13 +552,9 @@ struct Scenarios: AsyncParsableCommand {
                 throw CLIError("--balance: '\(balance)' is not a decimal")
             }
             let composer = try runtime.composer()
-            let usable = payerProfile.channels.filter { channel in
-                switch channel {
-                case .email: (try? EmailAddress(payerProfile.email ?? "")) != nil
-                case .sms: (try? composer.phoneNumber(of: payerProfile)) != nil
-                case .letter: (try? composer.postalAddress(of: payerProfile)) != nil
-                }
-            }
+            let desk = InvoiceDesk(store: runtime.store, composer: composer, scenarios: scenarios)
+            let usable = desk.usableChannels(
+                payerProfile, without: try await runtime.store.suppressedChannels(payerRef: payerProfile.ref))
             let plan = try chosen.plan(
                 caseRef: caseRef, dueDay: due, balance: amount, payer: payerProfile, usable: usable
             ) { message, channel in
