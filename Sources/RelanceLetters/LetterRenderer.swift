@@ -10,9 +10,10 @@ import RelanceCore
 /// start below the window's bottom edge, so that nothing but the address ever prints inside the window.
 /// Every page has a footer: the sender's name on the left, the page label on the right.
 ///
-/// Thread-safe: each call has its own Pango context and Cairo surface, and uses the calling thread's
-/// default PangoCairo font map (one per thread since Pango 1.32.6), so calls on several threads at once
-/// share no Pango state.
+/// Thread-safe: each call has its own Cairo surface and layouts, and uses the calling thread's Pango
+/// context (kept from one call to the next on that thread, see `Typesetter.forCurrentThread`) and default
+/// PangoCairo font map (one per thread since Pango 1.32.6), so calls on several threads at once share no
+/// Pango state.
 public struct LetterRenderer: Sendable {
     public var fontFamily: String
     public var maxPages: Int
@@ -23,7 +24,7 @@ public struct LetterRenderer: Sendable {
     }
 
     public func render(_ document: LetterDocument, envelope: EnvelopePreset) throws -> RenderedLetter {
-        let typesetter = Typesetter(fontFamily: fontFamily)
+        let typesetter = Typesetter.forCurrentThread(fontFamily: fontFamily)
         let letter = try LetterLayout(document: document, envelope: envelope, typesetter: typesetter)
         guard letter.pages.count <= maxPages else {
             throw LetterError("the letter takes \(letter.pages.count) pages, over the limit of \(maxPages)")
@@ -179,8 +180,11 @@ struct LetterLayout {
         if !document.references.isEmpty {
             let labels = document.references.map { typesetter.text($0.label, style: .reference) }
             let labelWidth = min((labels.map(\.width).max() ?? 0) + mm(4), mm(60))
-            for reference in document.references {
-                let label = typesetter.text(reference.label, style: .reference, width: labelWidth - mm(2))
+            for (reference, measured) in zip(document.references, labels) {
+                // The label measured above is drawn as it is when it fits on its line, as it nearly always does.
+                let label =
+                    measured.isOneLine(within: labelWidth - mm(2))
+                    ? measured : typesetter.text(reference.label, style: .reference, width: labelWidth - mm(2))
                 let value = typesetter.text(reference.value, style: .reference, width: contentWidth - labelWidth)
                 let height = max(label.height, value.height)
                 flow.keep(height)
@@ -247,7 +251,8 @@ enum BodyPart: Equatable {
             lines = []
         }
         for line in markup.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            if line.trimmingCharacters(in: .whitespaces).isEmpty {
+            // Blank: nothing but spaces and tabs (what `trimmingCharacters(in: .whitespaces)` would empty).
+            if line.unicodeScalars.allSatisfy({ $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }) {
                 flush()
             } else if line == LetterDocument.invoicesMarker {
                 flush()

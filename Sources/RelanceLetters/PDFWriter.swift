@@ -10,6 +10,7 @@ enum PDFWriter {
 
     static func write(_ letter: LetterLayout, document: LetterDocument) throws(LetterError) -> [UInt8] {
         let sink = Sink()
+        sink.bytes.reserveCapacity(64 * 1024)  // a one-page letter is about 32 KB: no copying as it grows
         let status = withExtendedLifetime(sink) { () -> cairo_status_t in
             let surface = cairo_pdf_surface_create_for_stream(
                 { closure, data, length in
@@ -24,7 +25,7 @@ enum PDFWriter {
             cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, document.author)
             cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "Relance")
             cairo_pdf_surface_set_metadata(
-                surface, CAIRO_PDF_METADATA_CREATE_DATE, document.createdAt.formatted(.iso8601))
+                surface, CAIRO_PDF_METADATA_CREATE_DATE, iso8601(document.createdAt))
 
             let cr = cairo_create(surface)!
             for (index, page) in letter.pages.enumerated() {
@@ -43,6 +44,19 @@ enum PDFWriter {
             throw LetterError("cannot write the PDF: \(String(cString: cairo_status_to_string(status)))")
         }
         return sink.bytes
+    }
+
+    /// `date` in UTC to the second, as Cairo takes a CreationDate: "2026-11-23T09:30:00Z".
+    static func iso8601(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return pad(parts.tm_year + 1900, 4) + "-" + pad(parts.tm_mon + 1, 2) + "-" + pad(parts.tm_mday, 2) + "T"
+            + pad(parts.tm_hour, 2) + ":" + pad(parts.tm_min, 2) + ":" + pad(parts.tm_sec, 2) + "Z"
     }
 
     private static func draw(_ op: DrawOp, on cr: OpaquePointer) {

@@ -22,17 +22,20 @@ struct TableLayout {
         guard columns > 0 else { throw LetterError("the invoice table has no column") }
         func cell(_ row: [String], _ column: Int) -> String { column < row.count ? row[column] : "" }
 
-        // Natural width of each column: its widest cell on one line.
+        // Natural width of each column: its widest cell on one line. The blocks measured are kept: a cell
+        // that stays on one line at its column's width is drawn from the same layout.
         var natural = [Double](repeating: 0, count: columns)
-        func measure(_ row: [String], _ style: TextStyle) {
-            for column in 0..<columns where !cell(row, column).isEmpty {
+        func measure(_ row: [String], _ style: TextStyle) -> [TextBlock?] {
+            (0..<columns).map { column in
+                guard !cell(row, column).isEmpty else { return nil }
                 let block = typesetter.text(cell(row, column), style: style)
                 natural[column] = max(natural[column], block.width + 2 * Self.paddingX)
+                return block
             }
         }
-        measure(table.headers, .tableBold)
-        for row in table.rows { measure(row, .table) }
-        measure(table.total, .tableBold)
+        let measuredHeader = measure(table.headers, .tableBold)
+        let measuredRows = table.rows.map { measure($0, .table) }
+        let measuredTotal = measure(table.total, .tableBold)
         let widths = Self.fit(natural, into: width, fixed: table.rightAligned)
 
         var columnX: [Double] = []
@@ -41,20 +44,34 @@ struct TableLayout {
             columnX.append(left)
             left += columnWidth
         }
-        func layout(_ row: [String], _ style: TextStyle) -> Row {
-            let cells = (0..<columns).map { column in
-                typesetter.text(
-                    cell(row, column), style: style, width: widths[column] - 2 * Self.paddingX,
-                    alignment: table.rightAligned.contains(column) ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT)
+        // Empty cells print nothing but count in the row's height: one block per style serves them all.
+        var empty: [TextStyle: TextBlock] = [:]
+        func layout(_ row: [String], _ measured: [TextBlock?], _ style: TextStyle) -> Row {
+            let cells = (0..<columns).map { column -> TextBlock in
+                let room = widths[column] - 2 * Self.paddingX
+                let right = table.rightAligned.contains(column)
+                guard let block = measured[column] else {
+                    if let block = empty[style] { return block }
+                    let block = typesetter.text("", style: style)
+                    empty[style] = block
+                    return block
+                }
+                if block.isOneLine(within: room) {
+                    if right { block.alignRight(within: room) }
+                    return block
+                }
+                return typesetter.text(
+                    cell(row, column), style: style, width: room,
+                    alignment: right ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT)
             }
             return Row(cells: cells, height: (cells.map(\.height).max() ?? 0) + 2 * Self.paddingY)
         }
         self.x = x
         self.width = width
         self.columnX = columnX
-        header = layout(table.headers, .tableBold)
-        rows = table.rows.map { layout($0, .table) }
-        total = table.total.isEmpty ? nil : layout(table.total, .tableBold)
+        header = layout(table.headers, measuredHeader, .tableBold)
+        rows = zip(table.rows, measuredRows).map { layout($0, $1, .table) }
+        total = table.total.isEmpty ? nil : layout(table.total, measuredTotal, .tableBold)
     }
 
     /// Column widths that add up to `width`: spare room goes to the columns not in `fixed` (text);

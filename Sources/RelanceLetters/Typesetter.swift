@@ -1,4 +1,5 @@
 import CPangoCairo
+import Foundation
 
 /// Millimetres to PDF points (1 mm = 72/25.4 pt).
 func mm(_ value: Double) -> Double { value * 72 / 25.4 }
@@ -46,7 +47,7 @@ struct LineBox {
 /// A Pango layout and the boxes of its lines. Owns the layout; the line pointers live as long as it.
 final class TextBlock {
     let layout: OpaquePointer
-    let lines: [LineBox]
+    private(set) var lines: [LineBox]
 
     init(layout: OpaquePointer) {
         self.layout = layout
@@ -78,6 +79,23 @@ final class TextBlock {
         return lines[range.upperBound - 1].top + lines[range.upperBound - 1].height - lines[range.lowerBound].top
     }
 
+    /// Whether this block, laid out without a width, is one left-to-right line that a layout `width`
+    /// points wide would not wrap: laid out again at that width, it would give the same line.
+    func isOneLine(within width: Double) -> Bool {
+        guard lines.count == 1, lines[0].line.pointee.resolved_dir == PANGO_DIRECTION_LTR.rawValue else {
+            return false
+        }
+        return lines[0].width <= points(Typesetter.pangoWidth(width))
+    }
+
+    /// Places the line of a block that `isOneLine(within: width)` where Pango puts it in a right-aligned
+    /// layout `width` points wide (the layout width less the line width, in Pango units), so that the
+    /// block need not be laid out again.
+    func alignRight(within width: Double) {
+        let layoutWidth = points(Typesetter.pangoWidth(width))
+        for index in lines.indices { lines[index].x = layoutWidth - lines[index].width }
+    }
+
     /// The box of lines `range` drawn with the top of the first line at (`x`, `y`).
     func box(of range: Range<Int>, x: Double, y: Double) -> Box {
         let slice = lines[range]
@@ -93,7 +111,10 @@ private func points(_ pangoUnits: Int32) -> Double { Double(pangoUnits) / Double
 ///
 /// Uses the calling thread's default PangoCairo font map: since Pango 1.32.6 each thread has its own,
 /// so renders on several threads at once share nothing and each thread keeps its font cache warm.
-/// Not `Sendable`: one per render call, on one thread.
+/// Not `Sendable`: used on the thread that made it. `forCurrentThread(fontFamily:)` keeps one per
+/// thread and font family, so that a render does not set up a Pango context and its font
+/// descriptions again; a render holds no state in it (its layouts are its own), so two letters
+/// rendered one after the other on a thread share nothing but those settings.
 final class Typesetter {
     private let context: OpaquePointer
     private var fonts: [TextStyle: OpaquePointer] = [:]
@@ -120,6 +141,24 @@ final class Typesetter {
         for font in fonts.values { pango_font_description_free(font) }
         g_object_unref(UnsafeMutableRawPointer(context))
     }
+
+    /// The calling thread's typesetter for `fontFamily`, made on first use and freed when the thread ends.
+    static func forCurrentThread(fontFamily: String) -> Typesetter {
+        let cache: ThreadTypesetters
+        if let pointer = pthread_getspecific(threadTypesettersKey) {
+            cache = Unmanaged<ThreadTypesetters>.fromOpaque(pointer).takeUnretainedValue()
+        } else {
+            cache = ThreadTypesetters()
+            pthread_setspecific(threadTypesettersKey, Unmanaged.passRetained(cache).toOpaque())
+        }
+        if let typesetter = cache.byFamily[fontFamily] { return typesetter }
+        let typesetter = Typesetter(fontFamily: fontFamily)
+        cache.byFamily[fontFamily] = typesetter
+        return typesetter
+    }
+
+    /// `width` points in Pango units, as a layout's wrapping width.
+    static func pangoWidth(_ width: Double) -> Int32 { Int32((width * Double(PANGO_SCALE)).rounded(.down)) }
 
     /// Plain text. Without `width` the text is not wrapped (each "\n" starts a line). `points` overrides
     /// the style's size.
@@ -163,10 +202,26 @@ final class Typesetter {
         let layout = pango_layout_new(context)!
         pango_layout_set_font_description(layout, fonts[style])
         if let width {
-            pango_layout_set_width(layout, Int32((width * Double(PANGO_SCALE)).rounded(.down)))
+            pango_layout_set_width(layout, Self.pangoWidth(width))
             pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR)
         }
         pango_layout_set_alignment(layout, alignment)
         return layout
     }
 }
+
+/// The typesetters of one thread, by font family.
+private final class ThreadTypesetters {
+    var byFamily: [String: Typesetter] = [:]
+}
+
+/// Where each thread keeps its `ThreadTypesetters`; released when the thread exits.
+private let threadTypesettersKey: pthread_key_t = {
+    var key = pthread_key_t()
+    let status = pthread_key_create(&key) { pointer in
+        guard let pointer else { return }
+        Unmanaged<ThreadTypesetters>.fromOpaque(pointer).release()
+    }
+    precondition(status == 0, "pthread_key_create failed (\(status))")
+    return key
+}()
