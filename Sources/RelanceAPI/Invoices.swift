@@ -68,9 +68,7 @@ extension Handlers {
             errors.append(FieldError(pointer, "expected {\"amount\": \"1250.00\", \"currency\": \"EUR\"}"))
             return nil
         }
-        guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), text.first?.isNumber == true,
-            let amount = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), amount > 0
-        else {
+        guard let amount = Invoice.parseAmount(text), amount > 0 else {
             errors.append(
                 FieldError(pointer + "/amount", "'\(text)' is not a positive decimal amount such as \"1250.00\""))
             return nil

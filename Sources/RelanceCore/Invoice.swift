@@ -39,17 +39,28 @@ public struct Invoice: Sendable, Equatable {
         self.paidAt = paidAt
     }
 
-    /// `1250.5` → `"1250.50"`: the decimal-string convention of job data.
+    /// `1250.5` → `"1250.50"`: the decimal-string convention of job data (rounded half to even).
     public static func text(_ value: Decimal) -> String {
         var rounded = Decimal()
         var input = value
         NSDecimalRound(&rounded, &input, 2, .bankers)
-        let formatter = NumberFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.minimumFractionDigits = 2
-        formatter.maximumFractionDigits = 2
-        formatter.usesGroupingSeparator = false
-        return formatter.string(from: rounded as NSDecimalNumber) ?? "\(rounded)"
+        // Decimal's description is locale-free ("1250.5", "-3", "0.07"): pad it to two decimals.
+        var digits = rounded.description
+        if let dot = digits.firstIndex(of: ".") {
+            digits += String(repeating: "0", count: max(0, 2 - digits[digits.index(after: dot)...].count))
+        } else {
+            digits += ".00"
+        }
+        return digits
+    }
+
+    /// An amount written like `1250.00`: ASCII digits with an optional fraction, nothing else.
+    public static func parseAmount(_ text: String) -> Decimal? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count),
+            parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } })
+        else { return nil }
+        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
     }
 
     func money(_ value: Decimal) -> JSONValue {

@@ -44,6 +44,11 @@ extension PayerProfile {
         return errors
     }
 
+    /// `postal_address` as stored: a JSON array of lines.
+    public var postalAddressJSON: String? {
+        postalAddress.map { JSONValue.array($0.map(JSONValue.string)).jsonText }
+    }
+
     /// The payer with its phone number in E.164 when it can be read (national numbers
     /// with the country of the locale); otherwise unchanged.
     public func normalized() -> PayerProfile {

@@ -302,7 +302,7 @@ extension Dispatcher {
             switch failed {
             case .email: payer.email ?? ""
             case .sms: payer.phone ?? ""
-            case .letter: payer.postalAddress.map { JSONValue.array($0.map(JSONValue.string)).jsonText } ?? ""
+            case .letter: payer.postalAddressJSON ?? ""
             }
         let suppressed = try await store.suppressedChannels(payerRef: payer.ref).union([failed])
         let composer = currentComposer

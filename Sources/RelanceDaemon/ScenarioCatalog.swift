@@ -90,7 +90,7 @@ public struct ScenarioCatalog: Sendable {
                 conditions.segments = when["segments"]?.sequence?.compactMap(\.string)
                 conditions.locales = when["locales"]?.sequence?.compactMap(\.string)
                 if let text = when["min_balance"]?.string {
-                    guard let amount = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
+                    guard let amount = Invoice.parseAmount(text) else {
                         throw ScenarioError(
                             "\(at(when["min_balance"])): step '\(id)': min_balance '\(text)' is not a decimal")
                     }
@@ -122,7 +122,7 @@ public struct ScenarioCatalog: Sendable {
                     problems.append("\(scenario.name)/\(step.id): unknown message '\(step.message)'")
                     continue
                 }
-                var channels = Set(
+                let channels = Set(
                     step.channels.compactMap { choice -> Channel? in
                         if case .channel(let c) = choice { return c } else { return nil }
                     })

@@ -102,11 +102,8 @@ public final class SQLiteJobStore: JobStore {
                   (channel = 'email' AND contact IS NOT ?) OR (channel = 'sms' AND contact IS NOT ?)
                   OR (channel = 'letter' AND contact IS NOT ?))
                 """,
-            arguments: [
-                payer.ref, payer.email, payer.phone,
-                payer.postalAddress.map { JSONValue.array($0.map(JSONValue.string)).jsonText },
-            ])
-        let address = payer.postalAddress.map { JSONValue.array($0.map(JSONValue.string)).jsonText }
+            arguments: [payer.ref, payer.email, payer.phone, payer.postalAddressJSON])
+        let address = payer.postalAddressJSON
         let channels = JSONValue.array(payer.channels.map { .string($0.rawValue) }).jsonText
         try db.execute(
             sql: """
@@ -281,17 +278,18 @@ public final class SQLiteJobStore: JobStore {
                     "SELECT p.invoice_ref, p.amount, p.paid_on, i.currency FROM payments p JOIN invoices i ON i.ref = p.invoice_ref"
             )
             var byInvoice: [String: [(day: String, amount: Decimal, currency: String)]] = [:]
-            let posix = Locale(identifier: "en_US_POSIX")
             for p in payments {
                 byInvoice[p["invoice_ref"], default: []].append(
-                    (p["paid_on"], Decimal(string: p["amount"], locale: posix) ?? 0, p["currency"]))
+                    (p["paid_on"], Invoice.parseAmount(p["amount"]) ?? 0, p["currency"]))
             }
             struct Key: Hashable { var scenario: String, step: String }
             var figures: [Key: StepFigures] = [:]
             var reached: [Key: [String: String]] = [:]  // invoice → day of the step (earliest)
+            var paidAt: [String: String] = [:]
             for row in rows {
                 let key: String = row["idempotency_key"]
                 let caseRef: String = row["case_ref"]
+                if let paid: String = row["paid_at"] { paidAt[caseRef] = paid }
                 guard key.hasPrefix(caseRef + ":") else { continue }
                 let rest = key.dropFirst(caseRef.count + 1).split(separator: ":")
                 guard rest.count == 2 else { continue }
@@ -317,10 +315,7 @@ public final class SQLiteJobStore: JobStore {
             for (k, invoices) in reached {
                 for (ref, day) in invoices {
                     figures[k]!.invoices += 1
-                    if let paidAt = try String.fetchOne(
-                        db, sql: "SELECT paid_at FROM invoices WHERE ref = ?", arguments: [ref]),
-                        let d = days(day, paidAt), d >= 0
-                    {
+                    if let paid = paidAt[ref], let d = days(day, paid), d >= 0 {
                         if d <= 7 { figures[k]!.paidWithin7Days += 1 }
                         if d <= 30 { figures[k]!.paidWithin30Days += 1 }
                     }
@@ -502,11 +497,10 @@ public final class SQLiteJobStore: JobStore {
     }
 
     static func invoice(from row: Row) -> Invoice {
-        let posix = Locale(identifier: "en_US_POSIX")
         return Invoice(
             ref: row["ref"], payerRef: row["payer_ref"], scenario: row["scenario"], currency: row["currency"],
-            amount: Decimal(string: row["amount"] ?? "0", locale: posix) ?? 0,
-            balance: Decimal(string: row["balance"] ?? "0", locale: posix) ?? 0, issueDate: row["issue_date"],
+            amount: Invoice.parseAmount(row["amount"] ?? "0") ?? 0,
+            balance: Invoice.parseAmount(row["balance"] ?? "0") ?? 0, issueDate: row["issue_date"],
             dueDate: row["due_date"], status: row["status"], paidAt: row["paid_at"], holdUntil: row["hold_until"],
             holdReason: row["hold_reason"])
     }

@@ -548,7 +548,7 @@ struct Scenarios: AsyncParsableCommand {
             guard let chosen = scenarios.scenario(named: scenario, for: payerProfile) else {
                 throw CLIError("no scenario '\(scenario ?? payerProfile.segment)'")
             }
-            guard let amount = Decimal(string: balance, locale: Locale(identifier: "en_US_POSIX")) else {
+            guard let amount = Invoice.parseAmount(balance) else {
                 throw CLIError("--balance: '\(balance)' is not a decimal")
             }
             let composer = try runtime.composer()
@@ -592,9 +592,9 @@ struct InvoiceCommand: AsyncParsableCommand {
     }
 
     static func decimal(_ text: String, _ name: String) throws -> Decimal {
-        guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")),
-            text.allSatisfy({ $0.isNumber || $0 == "." })
-        else { throw CLIError("--\(name): '\(text)' is not a decimal amount such as 1250.00") }
+        guard let value = Invoice.parseAmount(text) else {
+            throw CLIError("--\(name): '\(text)' is not a decimal amount such as 1250.00")
+        }
         return value
     }
 
