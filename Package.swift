@@ -107,6 +107,7 @@ let package = Package(
         .testTarget(name: "RelanceAPITests", dependencies: ["RelanceAPI"]),
         .testTarget(name: "RelanceSMSTests", dependencies: ["RelanceSMS"]),
         .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters"]),
+        .testTarget(name: "RelanceDaemonTests", dependencies: ["RelanceDaemon"]),
     ],
     swiftLanguageModes: [.v6]
 )

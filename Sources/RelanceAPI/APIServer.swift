@@ -86,6 +86,7 @@ public enum APIServer {
         (["v1", "invoices"], "/v1/invoices", [.post]), (["v1", "invoices", "*"], "/v1/invoices/{number}", [.get]),
         (["v1", "invoices", "*", "payments"], "/v1/invoices/{number}/payments", [.post]),
         (["v1", "invoices", "*", "hold"], "/v1/invoices/{number}/hold", [.post, .delete]),
+        (["v1", "reports", "steps"], "/v1/reports/steps", [.get]),
         (["v1", "callbacks", "*", "*", "*"], "/v1/callbacks/{provider}/{job_id}/{attempt}", [.get, .post]),
         (["readyz"], "/readyz", [.get]), (["metrics"], "/metrics", [.get]), (["openapi.yaml"], "/openapi.yaml", [.get]),
     ]
@@ -127,6 +128,7 @@ public enum APIServer {
         router.delete("/v1/invoices/:number/hold") { request, context in
             try await handlers.hold(request, ref: parameter(context, "number"), lift: true)
         }
+        router.get("/v1/reports/steps") { request, _ in try await handlers.stepReport(request) }
         for method in [HTTPRequest.Method.get, .post] {
             router.on("/v1/callbacks/:provider/:job/:attempt", method: method) { request, context in
                 try await handlers.callback(

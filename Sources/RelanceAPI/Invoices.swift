@@ -13,6 +13,9 @@ public protocol InvoiceService: Sendable {
     func pay(ref: String, amount: Decimal, date: String?) async throws -> PaymentOutcome
     /// `until` nil lifts the hold.
     func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome
+    /// The effectiveness report, in each scenario's step order; a ScenarioError for an
+    /// unknown scenario or a malformed date.
+    func stepReport(since: String?, scenario: String?) async throws -> [StepFigures]
 }
 
 public struct InvoiceOpening: Sendable {
@@ -59,7 +62,45 @@ extension Invoice {
     }
 }
 
+extension StepFigures {
+    /// The step on payment (thanks) has no payment figures: they are null.
+    public var jsonValue: JSONValue {
+        [
+            "scenario": .string(scenario), "step": .string(step), "sent": .number(String(sent)),
+            "delivered": .number(String(delivered)), "invoices": .number(String(invoices)),
+            "paid_within_7_days": onPayment ? .null : .number(String(paidWithin7Days)),
+            "paid_within_30_days": onPayment ? .null : .number(String(paidWithin30Days)),
+            "recovered": onPayment
+                ? .null
+                : .array(
+                    recovered.keys.sorted().map {
+                        .object(["amount": .string(Invoice.text(recovered[$0]!)), "currency": .string($0)])
+                    }),
+        ]
+    }
+}
+
 extension Handlers {
+    func stepReport(_ request: Request) async throws -> Response {
+        try authorize(request, .read)
+        let service = try invoiceService()
+        let query = request.uri.queryParameters
+        let since = query.get("since")
+        let scenario = query.get("scenario")
+        var errors: [FieldError] = []
+        if let since, Scenario.day(since) == nil { errors.append(FieldError("/since", "'\(since)' is not YYYY-MM-DD")) }
+        if !errors.isEmpty { throw APIError.validation(errors) }
+        let figures: [StepFigures]
+        do {
+            figures = try await service.stepReport(since: since, scenario: scenario)
+        } catch let error as ScenarioError {
+            throw APIError.validation([
+                FieldError(error.message.hasPrefix("scenario") ? "/scenario" : "", error.message)
+            ])
+        }
+        return json(.ok, ["steps": .array(figures.map(\.jsonValue))])
+    }
+
     /// `{"amount": "1250.00", "currency": "EUR"}` at `pointer`.
     func money(_ value: JSONValue?, _ pointer: String, _ errors: inout [FieldError]) -> (Decimal, String)? {
         guard let object = value?.objectValue, let text = object["amount"]?.stringValue,

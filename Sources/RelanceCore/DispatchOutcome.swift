@@ -52,7 +52,7 @@ extension DispatchFailure {
     /// bounce (SMTP 5.1.x: no such mailbox, bad address). Retrying it cannot help; another
     /// channel can.
     public var isUnusableContact: Bool {
-        if reason == "address" { return true }
+        if reason == "address" || reason == "suppressed" { return true }
         if let code, (550...553).contains(code), enhancedCode?.hasPrefix("5.1.") == true { return true }
         return false
     }

@@ -76,15 +76,20 @@ public struct Scenario: Sendable, Equatable {
         public var message: String
         public var channels: [ChannelChoice]
         public var conditions: Conditions
+        /// The e-mail of this step carries the step's letter as a PDF (a formal notice
+        /// sent by post and by e-mail, the same document).
+        public var attachLetter: Bool
 
         public init(
-            id: String, offsetDays: Int, message: String, channels: [ChannelChoice], conditions: Conditions = .init()
+            id: String, offsetDays: Int, message: String, channels: [ChannelChoice], conditions: Conditions = .init(),
+            attachLetter: Bool = false
         ) {
             self.id = id
             self.offsetDays = offsetDays
             self.message = message
             self.channels = channels
             self.conditions = conditions
+            self.attachLetter = attachLetter
         }
     }
 
@@ -97,6 +102,8 @@ public struct Scenario: Sendable, Equatable {
         public var day: String
         /// `<case>:<step>:<channel>`: repeating the expansion inserts nothing new.
         public var idempotencyKey: String
+        /// An e-mail that carries the step's letter as a PDF attachment.
+        public var attachLetter: Bool = false
 
         public var description: String { "\(day) \(step) \(message) \(channel.rawValue)" }
     }
@@ -147,7 +154,8 @@ public struct Scenario: Sendable, Equatable {
                 jobs.append(
                     PlannedJob(
                         step: step.id, message: step.message, channel: channel, day: day,
-                        idempotencyKey: "\(caseRef):\(step.id):\(channel.rawValue)"))
+                        idempotencyKey: "\(caseRef):\(step.id):\(channel.rawValue)",
+                        attachLetter: step.attachLetter && channel == .email))
             }
         }
         return (jobs, skipped)

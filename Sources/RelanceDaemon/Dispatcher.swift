@@ -44,6 +44,8 @@ public final class Dispatcher: Service, Sendable {
     let logger: Logger
     let workerPrefix: String
     let metrics: RelanceMetrics?
+    /// "Now" for send windows and the dates in messages: the store's clock.
+    let clock: any WallClock
 
     private let stopping = Mutex(false)
     private let busyWorkers = Mutex(0)
@@ -52,9 +54,10 @@ public final class Dispatcher: Service, Sendable {
     public init(
         store: any JobStore, composer: MessageComposer, transports: Transports,
         windows: [Channel: SendWindow] = [:], settings: RelanceConfig.DispatcherSettings, retry: RetryPolicy,
-        untilIdle: Bool, logger: Logger, metrics: RelanceMetrics? = nil
+        untilIdle: Bool, logger: Logger, metrics: RelanceMetrics? = nil, clock: any WallClock = SystemWallClock()
     ) {
         self.metrics = metrics
+        self.clock = clock
         self.store = store
         self.composer = Mutex(composer)
         self.transports = transports
@@ -191,6 +194,36 @@ public final class Dispatcher: Service, Sendable {
                     retry: retry, random: 0)
                 return
             }
+            // A scenario step never goes to a contact point that bounced or proved invalid
+            // (suppressed until the payer's profile changes it): it moves to the next channel.
+            if job.data.contains("\"invoice_ref\""), let channel = Channel(rawValue: job.channel),
+                try await store.suppressedChannels(payerRef: payer.ref).contains(channel)
+            {
+                let failure = DispatchFailure(
+                    reason: "suppressed",
+                    message:
+                        "the payer's \(channel.rawValue) contact point is suppressed (it bounced or proved invalid)")
+                if try await store.complete(job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0) {
+                    try await fallBack(job, payer: payer, failure: failure)
+                }
+                return
+            }
+            // Outside its channel's send window the job waits, before anything is merged
+            // into it: the siblings wait with it and merge when the window opens.
+            if let window = windows.withLock({ $0[Channel(rawValue: job.channel) ?? .email] }), window != .always {
+                let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
+                let now = clock.now()
+                if !window.isOpen(at: now, timeZone: zone) {
+                    let opening = window.nextOpening(atOrAfter: now, timeZone: zone) ?? now.addingTimeInterval(86400)
+                    try await store.postpone(
+                        job, owner: owner, until: Timestamp.string(from: opening),
+                        detail: [
+                            "reason": .string("send_window"), "window": .string(window.description),
+                            "timezone": .string(zone.identifier),
+                        ])
+                    return
+                }
+            }
             // A job about a registered invoice renders from the invoice as it is now
             // (a partial payment shows in the next reminder).
             var cases: [String] = []
@@ -203,30 +236,14 @@ public final class Dispatcher: Service, Sendable {
                 // invoices of the payer goes out once, listing them all.
                 var invoices = [invoice]
                 for other in try await store.mergeSiblings(of: job) {
-                    if let sibling = try await store.invoice(ref: other), sibling.currency == invoice.currency {
-                        invoices.append(sibling)
-                    }
+                    if let sibling = try await store.invoice(ref: other) { invoices.append(sibling) }
                 }
                 job.data = Invoice.templateData(invoices, extra: fields).jsonText
                 if invoices.count > 1 { cases = invoices.map(\.ref) }
             }
-            if let window = windows.withLock({ $0[Channel(rawValue: job.channel) ?? .email] }), window != .always {
-                let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
-                let now = Date()
-                if !window.isOpen(at: now, timeZone: zone) {
-                    let opening = window.nextOpening(atOrAfter: now, timeZone: zone) ?? now.addingTimeInterval(86400)
-                    try await store.postpone(
-                        job, owner: owner, until: Timestamp.string(from: opening),
-                        detail: [
-                            "reason": .string("send_window"), "window": .string(window.description),
-                            "timezone": .string(zone.identifier),
-                        ])
-                    return
-                }
-            }
             let composed: MessageComposer.Composed
             do {
-                composed = try composer.withLock { $0 }.compose(job: job, payer: payer)
+                composed = try composer.withLock { $0 }.compose(job: job, payer: payer, today: clock.now())
             } catch {
                 let failure = DispatchFailure.composing(error)
                 if try await store.complete(job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0) {

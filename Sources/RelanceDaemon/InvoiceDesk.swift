@@ -11,11 +11,17 @@ public struct InvoiceDesk: Sendable {
     let store: any JobStore
     let composer: MessageComposer
     let scenarios: ScenarioCatalog
+    /// What "today" is for a payer (a payment without a date, the first plannable step).
+    let clock: any WallClock
 
-    public init(store: any JobStore, composer: MessageComposer, scenarios: ScenarioCatalog) {
+    public init(
+        store: any JobStore, composer: MessageComposer, scenarios: ScenarioCatalog,
+        clock: any WallClock = SystemWallClock()
+    ) {
         self.store = store
         self.composer = composer
         self.scenarios = scenarios
+        self.clock = clock
     }
 
     public struct Opening: Sendable {
@@ -61,7 +67,7 @@ public struct InvoiceDesk: Sendable {
 
     public func open(
         ref: String, payerRef: String, amount: Decimal, currency: String, issueDate: String, dueDate: String,
-        scenario name: String? = nil, now: Date = Date()
+        scenario name: String? = nil
     ) async throws -> Opening {
         var problems: [String] = []
         if ref.isEmpty || ref.count > 200 { problems.append("number: must be 1 to 200 characters") }
@@ -87,12 +93,14 @@ public struct InvoiceDesk: Sendable {
         let plan = try scenario.plan(
             caseRef: ref, dueDay: dueDate, balance: amount, payer: payer,
             usable: try await usableChannels(payer, without: store.suppressedChannels(payerRef: payer.ref)),
-            from: Self.today(in: zone, now: now), supports: supports(payer))
+            from: Self.today(in: zone, now: clock.now()), supports: supports(payer))
         let data = invoice.templateData().jsonText
+        let withLetter = invoice.templateData(extra: ["attach_letter": .bool(true)]).jsonText
         let jobs = plan.jobs.map { job in
             NewJob(
                 idempotencyKey: job.idempotencyKey, payerRef: payerRef, caseRef: ref, channel: job.channel,
-                template: job.message, data: data, runAt: Self.morning(of: job.day, timeZone: zone))
+                template: job.message, data: job.attachLetter ? withLetter : data,
+                runAt: Self.morning(of: job.day, timeZone: zone))
         }
         let (stored, created, results) = try await store.openInvoice(invoice, jobs: jobs)
         return Opening(invoice: stored, created: created, planned: plan.jobs, skipped: plan.skipped, results: results)
@@ -116,7 +124,7 @@ public struct InvoiceDesk: Sendable {
         return try await store.hold(ref: ref, until: resume, reason: reason)
     }
 
-    public func pay(ref: String, amount: Decimal, date: String? = nil, now: Date = Date()) async throws
+    public func pay(ref: String, amount: Decimal, date: String? = nil) async throws
         -> PaymentOutcome
     {
         guard amount > 0 else { throw ScenarioError("amount: must be more than zero") }
@@ -128,7 +136,7 @@ public struct InvoiceDesk: Sendable {
             throw ScenarioError("payer \(current.payerRef) does not exist")
         }
         let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
-        let paidOn = date ?? Self.today(in: zone, now: now)
+        let paidOn = date ?? Self.today(in: zone, now: clock.now())
         let thanksStep = scenarios.scenarios.first { $0.name == current.scenario }?.onPayment
         let usable = try await usableChannels(payer, without: store.suppressedChannels(payerRef: payer.ref))
         let supports = supports(payer)
@@ -157,9 +165,10 @@ public struct InvoiceDesk: Sendable {
 struct LiveInvoiceService: InvoiceService {
     let store: any JobStore
     let scenarios: ScenarioCatalog
+    let clock: any WallClock
     let composer: @Sendable () -> MessageComposer
 
-    var desk: InvoiceDesk { InvoiceDesk(store: store, composer: composer(), scenarios: scenarios) }
+    var desk: InvoiceDesk { InvoiceDesk(store: store, composer: composer(), scenarios: scenarios, clock: clock) }
 
     func open(
         ref: String, payerRef: String, amount: Decimal, currency: String, issueDate: String, dueDate: String,
@@ -182,5 +191,9 @@ struct LiveInvoiceService: InvoiceService {
 
     func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome {
         try await desk.hold(ref: ref, until: until, reason: reason)
+    }
+
+    func stepReport(since: String?, scenario: String?) async throws -> [StepFigures] {
+        try await StepReport.figures(store: store, scenarios: scenarios, since: since, scenario: scenario)
     }
 }

@@ -141,16 +141,23 @@ public struct MessageComposer: Sendable {
         headers.append(("X-Auto-Response-Suppress", "All"))
         var attachments: [Attachment] = []
         var letterProof: [String: JSONValue] = [:]
-        if letters.attachToEmail.contains(job.template) {
-            // The same letter as the one posted: a formal notice by both channels.
-            let (_, letter) = try self.letter(job: job, payer: payer, today: today)
-            attachments.append(
-                Attachment(
-                    filename: "\(job.template)-\(job.caseRef ?? String(job.id)).pdf", contentType: "application/pdf",
-                    data: letter.pdf))
-            letterProof = [
-                "attachment_sha256": .string(letter.sha256), "attachment_pages": .number(String(letter.pages)),
-            ]
+        // The same letter as the one posted (a formal notice by both channels): asked by
+        // the configuration for a message, or by the job (`attach_letter`, set by a scenario
+        // step). A payer without a postal address gets the e-mail alone; the trace says so.
+        if letters.attachToEmail.contains(job.template) || Self.asksForLetter(job.data) {
+            if !hasUsableContact(.letter, payer) {
+                letterProof = ["attachment_skipped": "the payer has no usable postal address"]
+            } else {
+                let (_, letter) = try self.letter(job: job, payer: payer, today: today)
+                attachments.append(
+                    Attachment(
+                        filename: "\(job.template)-\(job.caseRef ?? String(job.id)).pdf",
+                        contentType: "application/pdf",
+                        data: letter.pdf))
+                letterProof = [
+                    "attachment_sha256": .string(letter.sha256), "attachment_pages": .number(String(letter.pages)),
+                ]
+            }
         }
         let message = EmailMessage(
             from: Mailbox(name: email.fromName.isEmpty ? nil : email.fromName, address: email.from),
@@ -165,6 +172,14 @@ public struct MessageComposer: Sendable {
             bytes: Array(mime.utf8))
         let detail = (rendered.traceDetail.objectValue ?? [:]).merging(letterProof) { $1 }
         return Composed(rendered: rendered, payload: .email(outgoing, mime: mime), traceDetail: .object(detail))
+    }
+}
+
+extension MessageComposer {
+    /// Whether the job's data asks for its letter attached to the e-mail (`"attach_letter": true`).
+    static func asksForLetter(_ data: String) -> Bool {
+        guard data.contains("\"attach_letter\"") else { return false }
+        return (try? JSONValue.parse(data))?["attach_letter"] == .bool(true)
     }
 }
 

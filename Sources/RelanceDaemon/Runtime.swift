@@ -14,6 +14,8 @@ public struct Runtime: Sendable {
     public let config: RelanceConfig
     public let store: SQLiteJobStore
     public let logger: Logger
+    /// "Now" for the store, the dispatcher and the invoice desk alike.
+    public var clock: any WallClock { store.clock }
 
     /// Loads the configuration, opens the store and (by default) runs migrations.
     public static func open(configPath: String?, logger: Logger, migrate: Bool = true, logTrace: Bool = false)
@@ -25,15 +27,16 @@ public struct Runtime: Sendable {
     }
 
     /// Opens the store for an already loaded configuration.
-    public static func open(config: RelanceConfig, logger: Logger, migrate: Bool = true, logTrace: Bool = false)
-        async throws -> Runtime
-    {
+    public static func open(
+        config: RelanceConfig, logger: Logger, migrate: Bool = true, logTrace: Bool = false,
+        clock: any WallClock = SystemWallClock()
+    ) async throws -> Runtime {
         let traceLogger = TraceLogger(logger: logger)
         var sink: (@Sendable ([DeliveryEvent]) -> Void)?
         if logTrace { sink = { events in traceLogger.log(events) } }
         let store = try SQLiteJobStore(
             path: config.databasePath, busyTimeout: config.busyTimeout, defaultMaxAttempts: config.retry.maxAttempts,
-            eventSink: sink)
+            clock: clock, eventSink: sink)
         if migrate { try await store.migrate() }
         return Runtime(config: config, store: store, logger: logger)
     }
@@ -96,7 +99,7 @@ public struct Runtime: Sendable {
                 smsLimiter: RateLimiter(rate: config.sms.transport == "outbox" ? nil : config.sms.rate),
                 letters: try makeLetterTransport()),
             windows: config.windows, settings: config.dispatcher,
-            retry: config.retry, untilIdle: untilIdle, logger: logger, metrics: metrics)
+            retry: config.retry, untilIdle: untilIdle, logger: logger, metrics: metrics, clock: clock)
         let store = self.store
         let logger = self.logger
         let maxAge = config.retry.maxAge
@@ -156,7 +159,9 @@ extension Runtime {
         do {
             let scenarios = try ScenarioCatalog.load(
                 directory: config.scenariosDirectory, overrides: config.scenarioOffsets)
-            return LiveInvoiceService(store: store, scenarios: scenarios) { dispatcher.currentComposer }
+            return LiveInvoiceService(store: store, scenarios: scenarios, clock: store.clock) {
+                dispatcher.currentComposer
+            }
         } catch {
             logger.warning("dunning scenarios not loaded; /v1/invoices is unavailable", metadata: ["error": "\(error)"])
             return nil

@@ -53,7 +53,7 @@ public struct ScenarioCatalog: Sendable {
         guard let name = root["name"]?.string, !name.isEmpty else { throw ScenarioError("\(file): 'name' is missing") }
         func step(_ node: Node, id defaultID: String?, payment: Bool) throws -> Scenario.Step {
             guard let map = node.mapping else { throw ScenarioError("\(at(node)): a step is a mapping") }
-            let stepKeys: Set<String> = ["id", "offset", "message", "channels", "when"]
+            let stepKeys: Set<String> = ["id", "offset", "message", "channels", "when", "attach_letter"]
             for key in map.keys.compactMap(\.string) where !stepKeys.contains(key) {
                 throw ScenarioError(
                     "\(at(map[key])): unknown step key '\(key)' (\(stepKeys.sorted().joined(separator: ", ")))")
@@ -97,8 +97,16 @@ public struct ScenarioCatalog: Sendable {
                     conditions.minBalance = amount
                 }
             }
+            var attachLetter = false
+            if let node = map["attach_letter"] {
+                guard let flag = node.bool else {
+                    throw ScenarioError("\(at(node)): step '\(id)': 'attach_letter' must be true or false")
+                }
+                attachLetter = flag
+            }
             return Scenario.Step(
-                id: id, offsetDays: offset, message: message, channels: channels, conditions: conditions)
+                id: id, offsetDays: offset, message: message, channels: channels, conditions: conditions,
+                attachLetter: attachLetter)
         }
         let steps = try (root["steps"]?.sequence ?? []).map { try step($0, id: nil, payment: false) }
         let onPayment = try root["on_payment"].map { try step($0, id: "thanks", payment: true) }
@@ -122,10 +130,12 @@ public struct ScenarioCatalog: Sendable {
                     problems.append("\(scenario.name)/\(step.id): unknown message '\(step.message)'")
                     continue
                 }
-                let channels = Set(
+                var channels = Set(
                     step.channels.compactMap { choice -> Channel? in
                         if case .channel(let c) = choice { return c } else { return nil }
                     })
+                // An attached letter is rendered from the message's letter parts.
+                if step.attachLetter { channels.insert(.letter) }
                 // `preferred` takes the payer's first usable channel the message has parts for.
                 for channel in channels.sorted(by: { $0.rawValue < $1.rawValue }) {
                     let parts: [TemplatePart] =

@@ -123,6 +123,8 @@ public struct StepFigures: Sendable, Equatable {
     public var paidWithin30Days: Int
     /// Paid on those invoices on or after the day of the step, by currency.
     public var recovered: [String: Decimal]
+    /// The scenario's step on payment (thanks): what is paid after it means nothing.
+    public var onPayment: Bool = false
 }
 
 public struct HoldOutcome: Sendable {

@@ -5,6 +5,12 @@ import RelanceCore
 /// The embedded store: one SQLite file in WAL mode, written in IMMEDIATE transactions
 /// so that concurrent writers (daemon, CLI, other services) queue on the busy timeout
 /// instead of failing on a lock upgrade.
+/// The SQL function every statement of the store reads "now" from: the store's
+/// `clock`, in the stored timestamp format. The schema's column defaults keep SQLite's
+/// own clock, so that other services inserting rows directly need no Relance function.
+let clockNowName = "relance_now"
+let clockNow = "\(clockNowName)()"
+
 public final class SQLiteJobStore: JobStore {
     let pool: DatabasePool
     /// Called after each commit with the trace events it wrote (the daemon logs them).
@@ -13,18 +19,26 @@ public final class SQLiteJobStore: JobStore {
     public let path: String
     /// The attempt budget an operator's `requeue` gives a job (the configured `retry.max_attempts`).
     let defaultMaxAttempts: Int
+    /// What "now" is for every time the store writes or compares (due jobs, leases,
+    /// backoff, trace events): the system clock, or a simulated one in tests.
+    public let clock: any WallClock
 
     public init(
-        path: String, busyTimeout: Double = 10, defaultMaxAttempts: Int = 8,
+        path: String, busyTimeout: Double = 10, defaultMaxAttempts: Int = 8, clock: any WallClock = SystemWallClock(),
         eventSink: (@Sendable ([DeliveryEvent]) -> Void)? = nil
     ) throws {
         self.defaultMaxAttempts = defaultMaxAttempts
+        self.clock = clock
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
+        let now = DatabaseFunction(clockNowName, argumentCount: 0, pure: false) { _ in
+            Timestamp.string(from: clock.now())
+        }
         config.prepareDatabase { db in
             // WAL + NORMAL: durable across process crashes; a power loss may lose the
             // last transactions but never corrupts the file.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            db.add(function: now)
         }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -74,8 +88,8 @@ public final class SQLiteJobStore: JobStore {
         // Cached: this statement runs several times for every job.
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail)
-                VALUES (?, ?, ?, ?, ?, ?) RETURNING id, at
+                INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail, at)
+                VALUES (?, ?, ?, ?, ?, ?, \(clockNow)) RETURNING id, at
                 """)
         let row = try Row.fetchOne(
             statement, arguments: [job.id, attempt ?? job.attempt, kind.rawValue, job.caseRef, job.channel, detailText])!
@@ -113,7 +127,7 @@ public final class SQLiteJobStore: JobStore {
                   name = excluded.name, locale = excluded.locale, timezone = excluded.timezone,
                   segment = excluded.segment, email = excluded.email, phone = excluded.phone,
                   postal_address = excluded.postal_address, channels = excluded.channels,
-                  updated_at = \(Schema.now)
+                  updated_at = \(clockNow)
                 """,
             arguments: [
                 payer.ref, payer.name, payer.locale, payer.timezone, payer.segment, payer.email, payer.phone, address,
@@ -186,7 +200,7 @@ public final class SQLiteJobStore: JobStore {
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO jobs(idempotency_key, payer_ref, case_ref, channel, template, data, run_at, due_at, priority)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, COALESCE(?7, \(Schema.now)), COALESCE(?7, \(Schema.now)), ?8) RETURNING id
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, COALESCE(?7, \(clockNow)), COALESCE(?7, \(clockNow)), ?8) RETURNING id
                     """)
             var firstNew: Int64?
             var lastNew: Int64 = 0
@@ -262,15 +276,20 @@ public final class SQLiteJobStore: JobStore {
 
     public func stepReport(since: String, scenario: String?) async throws -> [StepFigures] {
         try await pool.read { db in
-            // One row per (invoice, step, channel) message handed to a provider.
+            // One row per (invoice, step, channel) message handed to a provider: the jobs
+            // that went out, and the jobs merged into one of them (their invoice was in
+            // that message; `sent` counts the message once, `invoices` every invoice).
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT i.scenario, j.idempotency_key, j.case_ref, j.state, substr(j.finished_at, 1, 10) AS day,
-                      i.paid_at
+                    SELECT i.scenario, j.idempotency_key, j.case_ref, coalesce(m.state, j.state) AS state,
+                      substr(coalesce(m.finished_at, j.finished_at), 1, 10) AS day, i.paid_at, m.id IS NOT NULL AS merged
                     FROM jobs j JOIN invoices i ON i.ref = j.case_ref
-                    WHERE j.state IN ('sent', 'delivered', 'undelivered') AND j.idempotency_key IS NOT NULL
-                      AND j.finished_at >= ? AND (? IS NULL OR i.scenario = ?)
+                      LEFT JOIN jobs m ON j.state = 'cancelled' AND j.cancel_reason LIKE 'merged:%'
+                        AND m.id = CAST(substr(j.cancel_reason, 8) AS INTEGER)
+                    WHERE coalesce(m.state, j.state) IN ('sent', 'delivered', 'undelivered')
+                      AND j.idempotency_key IS NOT NULL
+                      AND coalesce(m.finished_at, j.finished_at) >= ? AND (? IS NULL OR i.scenario = ?)
                     """, arguments: [since, scenario, scenario])
             let payments = try Row.fetchAll(
                 db,
@@ -299,8 +318,10 @@ public final class SQLiteJobStore: JobStore {
                     ?? StepFigures(
                         scenario: k.scenario, step: k.step, sent: 0, delivered: 0, invoices: 0, paidWithin7Days: 0,
                         paidWithin30Days: 0, recovered: [:])
-                f.sent += 1
-                if (row["state"] as String) == "delivered" { f.delivered += 1 }
+                if !(row["merged"] as Bool) {
+                    f.sent += 1
+                    if (row["state"] as String) == "delivered" { f.delivered += 1 }
+                }
                 figures[k] = f
                 let day: String = row["day"]
                 if let earlier = reached[k]?[caseRef], earlier <= day { continue }
@@ -344,8 +365,9 @@ public final class SQLiteJobStore: JobStore {
             try db.execute(
                 sql: """
                     INSERT INTO suppressions(payer_ref, channel, contact, reason) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(payer_ref, channel) DO UPDATE SET contact = excluded.contact, reason = excluded.reason,
-                      created_at = \(Schema.now)
+                    ON CONFLICT(payer_ref, channel) DO UPDATE SET contact = excluded.contact,
+                      reason = CASE WHEN contact IS excluded.contact THEN reason ELSE excluded.reason END,
+                      created_at = CASE WHEN contact IS excluded.contact THEN created_at ELSE \(clockNow) END
                     """, arguments: [job.payerRef, job.channel, contact, reason])
             var newID: Int64?
             if let next {
@@ -375,15 +397,18 @@ public final class SQLiteJobStore: JobStore {
                 payer_ref = ? AND template = ? AND channel = ? AND substr(run_at, 1, 10) = substr(?, 1, 10)
                   AND id != ? AND case_ref IS NOT NULL AND case_ref != ? AND instr(data, '"invoice_ref"') > 0
                   AND cancel_reason IS NULL
+                  AND (SELECT currency FROM invoices WHERE ref = jobs.case_ref)
+                    IS (SELECT currency FROM invoices WHERE ref = ?)
                 """
+            // Only invoices in the same currency share a message (one total).
             let arguments: StatementArguments = [
-                job.payerRef, job.template, job.channel, job.runAt, job.id, job.caseRef ?? "",
+                job.payerRef, job.template, job.channel, job.runAt, job.id, job.caseRef ?? "", job.caseRef ?? "",
             ]
             let queued = try Row.fetchAll(
                 db,
                 sql: """
-                    UPDATE jobs SET state = 'cancelled', cancel_reason = 'merged:\(job.id)', finished_at = \(Schema.now),
-                      updated_at = \(Schema.now)
+                    UPDATE jobs SET state = 'cancelled', cancel_reason = 'merged:\(job.id)', finished_at = \(clockNow),
+                      updated_at = \(clockNow)
                     WHERE state = 'queued' AND \(sameMessage) RETURNING *
                     """, arguments: arguments)
             for row in queued {
@@ -392,13 +417,19 @@ public final class SQLiteJobStore: JobStore {
                     detail: ["reason": "merged", "into_job": .number(String(job.id))])
             }
             // Claimed but not dispatching: their pre-dispatch check cancels them.
-            let claimed = try String.fetchAll(
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET cancel_reason = 'merged:\(job.id)', updated_at = \(clockNow)
+                    WHERE state = 'running' AND dispatch_started_at IS NULL AND \(sameMessage)
+                    """, arguments: arguments)
+            // Every case merged into this job, now or on an earlier attempt (a retry after a
+            // transient error lists the same invoices as the first try).
+            return try String.fetchAll(
                 db,
                 sql: """
-                    UPDATE jobs SET cancel_reason = 'merged:\(job.id)', updated_at = \(Schema.now)
-                    WHERE state = 'running' AND dispatch_started_at IS NULL AND \(sameMessage) RETURNING case_ref
-                    """, arguments: arguments)
-            return queued.compactMap { $0["case_ref"] as String? } + claimed
+                    SELECT case_ref FROM jobs WHERE cancel_reason = 'merged:\(job.id)' AND case_ref IS NOT NULL
+                      AND case_ref != ? ORDER BY id
+                    """, arguments: [job.caseRef ?? ""])
         }
     }
 
@@ -408,7 +439,7 @@ public final class SQLiteJobStore: JobStore {
                 throw OperatorError(message: "invoice \(ref) is not registered")
             }
             try db.execute(
-                sql: "UPDATE invoices SET hold_until = ?, hold_reason = ?, updated_at = \(Schema.now) WHERE ref = ?",
+                sql: "UPDATE invoices SET hold_until = ?, hold_reason = ?, updated_at = \(clockNow) WHERE ref = ?",
                 arguments: [until, until == nil ? nil : reason, ref])
             let rows: [Row]
             if let until {
@@ -416,7 +447,7 @@ public final class SQLiteJobStore: JobStore {
                     db,
                     sql: """
                         UPDATE jobs SET held_run_at = coalesce(held_run_at, run_at), run_at = ?, due_at = ?,
-                          updated_at = \(Schema.now)
+                          updated_at = \(clockNow)
                         WHERE case_ref = ? AND state = 'queued' AND run_at < ? RETURNING *
                         """, arguments: [until, until, ref, until])
                 for row in rows {
@@ -428,8 +459,8 @@ public final class SQLiteJobStore: JobStore {
                 rows = try Row.fetchAll(
                     db,
                     sql: """
-                        UPDATE jobs SET run_at = max(held_run_at, \(Schema.now)), due_at = max(held_run_at, \(Schema.now)),
-                          held_run_at = NULL, updated_at = \(Schema.now)
+                        UPDATE jobs SET run_at = max(held_run_at, \(clockNow)), due_at = max(held_run_at, \(clockNow)),
+                          held_run_at = NULL, updated_at = \(clockNow)
                         WHERE case_ref = ? AND state = 'queued' AND held_run_at IS NOT NULL RETURNING *
                         """, arguments: [ref])
                 for row in rows {
@@ -464,7 +495,7 @@ public final class SQLiteJobStore: JobStore {
             if settled { invoice.status = "paid" }
             try db.execute(
                 sql: """
-                    UPDATE invoices SET balance = ?, status = ?, updated_at = \(Schema.now),
+                    UPDATE invoices SET balance = ?, status = ?, updated_at = \(clockNow),
                       paid_at = CASE WHEN ? THEN ? END
                     WHERE ref = ?
                     """, arguments: [Invoice.text(invoice.balance), invoice.status, settled, paidOn, ref])
@@ -476,8 +507,8 @@ public final class SQLiteJobStore: JobStore {
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
-                        UPDATE jobs SET state = 'cancelled', cancel_reason = 'paid', finished_at = \(Schema.now),
-                          updated_at = \(Schema.now)
+                        UPDATE jobs SET state = 'cancelled', cancel_reason = 'paid', finished_at = \(clockNow),
+                          updated_at = \(clockNow)
                         WHERE case_ref = ? AND state = 'queued' RETURNING *
                         """, arguments: [ref])
                 for row in rows {
@@ -487,7 +518,7 @@ public final class SQLiteJobStore: JobStore {
                 // Claimed but not yet dispatching: the worker's pre-dispatch check cancels them.
                 try db.execute(
                     sql: """
-                        UPDATE jobs SET cancel_reason = 'paid', updated_at = \(Schema.now)
+                        UPDATE jobs SET cancel_reason = 'paid', updated_at = \(clockNow)
                         WHERE case_ref = ? AND state = 'running' AND dispatch_started_at IS NULL
                         """, arguments: [ref])
                 thanked = try Self.insertJobs(thanks(invoice), db, &events, wantsEvents: wantsEvents)
@@ -520,7 +551,7 @@ public final class SQLiteJobStore: JobStore {
                     db.cachedStatement(
                         sql: """
                             SELECT id FROM jobs INDEXED BY jobs_due
-                            WHERE state = 'queued' AND priority = ? AND run_at <= \(Schema.now)
+                            WHERE state = 'queued' AND priority = ? AND run_at <= \(clockNow)
                             ORDER BY priority DESC, run_at, id LIMIT ?
                             """),
                     arguments: [priority, limit - ids.count])
@@ -536,8 +567,8 @@ public final class SQLiteJobStore: JobStore {
                 db,
                 sql: """
                     UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = ?,
-                      lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?),
-                      dispatch_started_at = NULL, updated_at = \(Schema.now)
+                      lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?),
+                      dispatch_started_at = NULL, updated_at = \(clockNow)
                     WHERE id IN (\(ids.map(String.init).joined(separator: ","))) AND state = 'queued'
                     RETURNING *
                     """,
@@ -576,7 +607,7 @@ public final class SQLiteJobStore: JobStore {
                 try db.execute(
                     sql: """
                         UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
-                          finished_at = \(Schema.now), updated_at = \(Schema.now) WHERE id = ?
+                          finished_at = \(clockNow), updated_at = \(clockNow) WHERE id = ?
                         """, arguments: [job.id])
                 var detail: [String: JSONValue] = ["reason": .string(reason), "checked": "before dispatch"]
                 if reason.hasPrefix("merged:") {
@@ -589,8 +620,8 @@ public final class SQLiteJobStore: JobStore {
             }
             try db.execute(
                 sql: """
-                    UPDATE jobs SET dispatch_started_at = \(Schema.now), updated_at = \(Schema.now),
-                      lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) WHERE id = ?
+                    UPDATE jobs SET dispatch_started_at = \(clockNow), updated_at = \(clockNow),
+                      lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?) WHERE id = ?
                     """, arguments: [Self.modifier(seconds: leaseSeconds), job.id])
             try Self.record(db, &events, job: job, kind: .rendered, detail: rendered.objectValue ?? [:])
             try Self.record(db, &events, job: job, kind: .dispatching)
@@ -620,7 +651,7 @@ public final class SQLiteJobStore: JobStore {
                 try db.execute(
                     sql: """
                         UPDATE jobs SET state = reported_state, last_error = ?, lease_owner = NULL,
-                          lease_expires_at = NULL, finished_at = \(Schema.now), updated_at = \(Schema.now) \(ours)
+                          lease_expires_at = NULL, finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
                         """, arguments: [failure.message] + key)
                 guard db.changesCount == 1 else { return false }
                 var detail = Self.detail(failure)
@@ -634,7 +665,7 @@ public final class SQLiteJobStore: JobStore {
                     sql: """
                         UPDATE jobs SET state = coalesce(reported_state, 'sent'), provider_ref = coalesce(?, provider_ref),
                           last_error = NULL, lease_owner = NULL,
-                          lease_expires_at = NULL, finished_at = \(Schema.now), updated_at = \(Schema.now) \(ours)
+                          lease_expires_at = NULL, finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
                         """, arguments: [response.providerRef] + key)
                 guard db.changesCount == 1 else { return false }
                 try Self.record(db, &events, job: job, kind: .accepted, detail: Self.detail(response))
@@ -642,12 +673,12 @@ public final class SQLiteJobStore: JobStore {
                 try db.execute(
                     sql: """
                         UPDATE jobs SET state = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
-                          finished_at = \(Schema.now), updated_at = \(Schema.now) \(ours)
+                          finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
                         """, arguments: [failure.message] + key)
                 guard db.changesCount == 1 else { return false }
                 try Self.record(db, &events, job: job, kind: .permanentError, detail: Self.detail(failure))
             case .transient(let failure):
-                let age = Timestamp.date(from: job.dueAt).map { Date().timeIntervalSince($0) } ?? 0
+                let age = Timestamp.date(from: job.dueAt).map { self.clock.now().timeIntervalSince($0) } ?? 0
                 let decision = retry.decision(
                     afterAttempt: job.attempt, maxAttemptsOverride: job.maxAttempts, age: max(age, 0), unit: random)
                 switch decision {
@@ -656,7 +687,7 @@ public final class SQLiteJobStore: JobStore {
                         sql: """
                             UPDATE jobs SET state = 'queued', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
                               dispatch_started_at = NULL,
-                              run_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?), updated_at = \(Schema.now) \(ours)
+                              run_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?), updated_at = \(clockNow) \(ours)
                             """, arguments: [failure.message, Self.modifier(seconds: delay)] + key)
                     guard db.changesCount == 1 else { return false }
                     var detail = Self.detail(failure)
@@ -667,7 +698,7 @@ public final class SQLiteJobStore: JobStore {
                     try db.execute(
                         sql: """
                             UPDATE jobs SET state = 'dead', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
-                              finished_at = \(Schema.now), updated_at = \(Schema.now) \(ours)
+                              finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
                             """, arguments: ["\(failure.message) (gave up: \(reason))"] + key)
                     guard db.changesCount == 1 else { return false }
                     try Self.record(db, &events, job: job, kind: .transientError, detail: Self.detail(failure))
@@ -686,7 +717,7 @@ public final class SQLiteJobStore: JobStore {
                 try db.execute(
                     sql: """
                         UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_owner = NULL,
-                          lease_expires_at = NULL, updated_at = \(Schema.now)
+                          lease_expires_at = NULL, updated_at = \(clockNow)
                         WHERE id = ? AND attempt = ? AND state = 'running' AND lease_owner = ? AND dispatch_started_at IS NULL
                         """, arguments: [job.id, job.attempt, owner])
                 if db.changesCount == 1 {
@@ -701,7 +732,7 @@ public final class SQLiteJobStore: JobStore {
             try db.execute(
                 sql: """
                     UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_owner = NULL,
-                      lease_expires_at = NULL, run_at = ?, due_at = ?, updated_at = \(Schema.now)
+                      lease_expires_at = NULL, run_at = ?, due_at = ?, updated_at = \(clockNow)
                     WHERE id = ? AND attempt = ? AND state = 'running' AND lease_owner = ? AND dispatch_started_at IS NULL
                     """, arguments: [until, until, job.id, job.attempt, owner])
             guard db.changesCount == 1 else { return false }
@@ -732,7 +763,7 @@ public final class SQLiteJobStore: JobStore {
                 try db.execute(
                     sql: """
                         UPDATE jobs SET reported_state = ?, provider_ref = coalesce(provider_ref, ?),
-                          updated_at = \(Schema.now)
+                          updated_at = \(clockNow)
                         WHERE id = ? AND attempt = ? AND state = 'running'
                         """, arguments: [target.rawValue, report.providerRef, job.id, job.attempt])
                 var detail = report.detail
@@ -747,7 +778,7 @@ public final class SQLiteJobStore: JobStore {
             try db.execute(
                 sql: """
                     UPDATE jobs SET state = ?, provider_ref = coalesce(provider_ref, ?),
-                      finished_at = \(Schema.now), updated_at = \(Schema.now)
+                      finished_at = \(clockNow), updated_at = \(clockNow)
                     WHERE id = ? AND attempt = ? AND state = ?
                     """, arguments: [target.rawValue, report.providerRef, job.id, job.attempt, job.state.rawValue])
             guard db.changesCount == 1 else { return .rejected("job \(job.id) changed meanwhile") }
@@ -769,13 +800,13 @@ public final class SQLiteJobStore: JobStore {
                         WHEN dispatch_started_at IS NOT NULL THEN coalesce(reported_state, 'uncertain')
                         WHEN attempt >= COALESCE(max_attempts, :limit) THEN 'dead'
                         ELSE 'queued' END,
-                      lease_owner = NULL, lease_expires_at = NULL, updated_at = \(Schema.now),
+                      lease_owner = NULL, lease_expires_at = NULL, updated_at = \(clockNow),
                       finished_at = CASE WHEN dispatch_started_at IS NOT NULL
-                        OR attempt >= COALESCE(max_attempts, :limit) THEN \(Schema.now) END,
+                        OR attempt >= COALESCE(max_attempts, :limit) THEN \(clockNow) END,
                       last_error = CASE WHEN dispatch_started_at IS NOT NULL AND reported_state IS NULL
                         THEN 'lease expired after dispatch started: the message may have been sent; an operator must decide'
                         ELSE last_error END
-                    WHERE state = 'running' AND lease_expires_at < \(Schema.now)
+                    WHERE state = 'running' AND lease_expires_at < \(clockNow)
                     RETURNING *
                     """, arguments: ["limit": maxAttempts ?? Int.max])
             for row in expired {
@@ -811,9 +842,9 @@ public final class SQLiteJobStore: JobStore {
             let old = try Row.fetchAll(
                 db,
                 sql: """
-                    UPDATE jobs SET state = 'dead', finished_at = \(Schema.now), updated_at = \(Schema.now),
+                    UPDATE jobs SET state = 'dead', finished_at = \(clockNow), updated_at = \(clockNow),
                       last_error = 'not sent within the maximum age: due ' || due_at
-                    WHERE state = 'queued' AND due_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)
+                    WHERE state = 'queued' AND due_at < strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?)
                     RETURNING *
                     """, arguments: [Self.modifier(seconds: -maxAge)])
             for row in old {
@@ -847,19 +878,19 @@ public final class SQLiteJobStore: JobStore {
                 // A fresh attempt budget, due now.
                 try db.execute(
                     sql: """
-                        UPDATE jobs SET state = 'queued', run_at = \(Schema.now), due_at = \(Schema.now),
+                        UPDATE jobs SET state = 'queued', run_at = \(clockNow), due_at = \(clockNow),
                           max_attempts = attempt + ?, dispatch_started_at = NULL,
-                          cancel_reason = NULL, finished_at = NULL, updated_at = \(Schema.now) WHERE id = ?
+                          cancel_reason = NULL, finished_at = NULL, updated_at = \(clockNow) WHERE id = ?
                         """, arguments: [budget, jobID])
                 try Self.record(db, &events, job: job, kind: .rescued, detail: detail)
             case .markSent:
                 try db.execute(
-                    sql: "UPDATE jobs SET state = 'sent', updated_at = \(Schema.now) WHERE id = ?", arguments: [jobID])
+                    sql: "UPDATE jobs SET state = 'sent', updated_at = \(clockNow) WHERE id = ?", arguments: [jobID])
                 try Self.record(db, &events, job: job, kind: .accepted, detail: detail)
             case .cancel:
                 try db.execute(
                     sql:
-                        "UPDATE jobs SET state = 'cancelled', cancel_reason = 'manual', updated_at = \(Schema.now) WHERE id = ?",
+                        "UPDATE jobs SET state = 'cancelled', cancel_reason = 'manual', updated_at = \(clockNow) WHERE id = ?",
                     arguments: [jobID])
                 try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
             }
@@ -872,8 +903,8 @@ public final class SQLiteJobStore: JobStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    UPDATE jobs SET state = 'cancelled', cancel_reason = ?, finished_at = \(Schema.now),
-                      updated_at = \(Schema.now)
+                    UPDATE jobs SET state = 'cancelled', cancel_reason = ?, finished_at = \(clockNow),
+                      updated_at = \(clockNow)
                     WHERE case_ref = ? AND state = 'queued' RETURNING *
                     """, arguments: [reason, caseRef])
             for row in rows {
@@ -883,7 +914,7 @@ public final class SQLiteJobStore: JobStore {
             // Claimed but not yet dispatching: the worker sees this flag just before dispatch.
             try db.execute(
                 sql: """
-                    UPDATE jobs SET cancel_reason = ?, updated_at = \(Schema.now)
+                    UPDATE jobs SET cancel_reason = ?, updated_at = \(clockNow)
                     WHERE case_ref = ? AND state = 'running' AND dispatch_started_at IS NULL
                     """, arguments: [reason, caseRef])
             return CaseCancellation(cancelled: rows.count, inFlight: db.changesCount)
@@ -897,7 +928,7 @@ public final class SQLiteJobStore: JobStore {
                 db,
                 sql: """
                     SELECT id FROM jobs WHERE finished_at IS NOT NULL
-                      AND finished_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) LIMIT ?
+                      AND finished_at < strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?) LIMIT ?
                     """, arguments: [cutoff, batch])
             guard !ids.isEmpty else { return 0 }
             let list = ids.map(String.init).joined(separator: ",")
@@ -956,10 +987,10 @@ public final class SQLiteJobStore: JobStore {
                 db,
                 sql: """
                     SELECT
-                      (SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at <= \(Schema.now)) AS due,
+                      (SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at <= \(clockNow)) AS due,
                       (SELECT count(*) FROM jobs WHERE state = 'running') AS running,
-                      (SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at > \(Schema.now)) AS scheduled,
-                      (SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > \(Schema.now)) AS next_run_at
+                      (SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at > \(clockNow)) AS scheduled,
+                      (SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > \(clockNow)) AS next_run_at
                     """)!
             return Workload(
                 due: row["due"], running: row["running"], scheduled: row["scheduled"], nextRunAt: row["next_run_at"])
@@ -986,8 +1017,8 @@ public final class SQLiteJobStore: JobStore {
                 try Double.fetchOne(
                     db,
                     sql: """
-                        SELECT (julianday('now') - julianday(min(run_at))) * 86400.0 FROM jobs
-                        WHERE state = 'queued' AND run_at <= \(Schema.now)
+                        SELECT (julianday(\(clockNow)) - julianday(min(run_at))) * 86400.0 FROM jobs
+                        WHERE state = 'queued' AND run_at <= \(clockNow)
                         """) ?? 0
             return QueueStatistics(jobs: jobs, oldestDueAge: max(age, 0))
         }

@@ -552,7 +552,7 @@ struct Scenarios: AsyncParsableCommand {
                 throw CLIError("--balance: '\(balance)' is not a decimal")
             }
             let composer = try runtime.composer()
-            let desk = InvoiceDesk(store: runtime.store, composer: composer, scenarios: scenarios)
+            let desk = InvoiceDesk(store: runtime.store, composer: composer, scenarios: scenarios, clock: runtime.clock)
             let usable = desk.usableChannels(
                 payerProfile, without: try await runtime.store.suppressedChannels(payerRef: payerProfile.ref))
             let plan = try chosen.plan(
@@ -588,7 +588,8 @@ struct InvoiceCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        return InvoiceDesk(store: runtime.store, composer: try runtime.composer(), scenarios: scenarios)
+        return InvoiceDesk(
+            store: runtime.store, composer: try runtime.composer(), scenarios: scenarios, clock: runtime.clock)
     }
 
     static func decimal(_ text: String, _ name: String) throws -> Decimal {
@@ -723,34 +724,19 @@ struct Report: AsyncParsableCommand {
     @Flag(help: "JSON lines instead of a table.") var json = false
     func run() async throws {
         let runtime = try await options.runtime()
-        if let since, Scenario.day(since) == nil { throw CLIError("--since: '\(since)' is not YYYY-MM-DD") }
-        let figures = try await runtime.store.stepReport(since: since ?? "0000", scenario: scenario)
-        func recovered(_ f: StepFigures) -> String {
-            f.recovered.keys.sorted().map { "\(Invoice.text(f.recovered[$0]!)) \($0)" }.joined(separator: " + ")
+        let scenarios = try ScenarioCatalog.load(
+            directory: runtime.config.scenariosDirectory, overrides: runtime.config.scenarioOffsets)
+        let figures: [StepFigures]
+        do {
+            figures = try await StepReport.figures(
+                store: runtime.store, scenarios: scenarios, since: since, scenario: scenario)
+        } catch let error as ScenarioError {
+            throw CLIError(error.message)
         }
         if json {
-            for f in figures {
-                let value: JSONValue = .object([
-                    "scenario": .string(f.scenario), "step": .string(f.step), "sent": .number(String(f.sent)),
-                    "delivered": .number(String(f.delivered)), "invoices": .number(String(f.invoices)),
-                    "paid_within_7_days": .number(String(f.paidWithin7Days)),
-                    "paid_within_30_days": .number(String(f.paidWithin30Days)),
-                    "recovered": .object(f.recovered.mapValues { .string(Invoice.text($0)) }),
-                ])
-                print(value.jsonText)
-            }
-            return
-        }
-        print(
-            "scenario        step              sent  delivered  invoices  paid<=7d  paid<=30d  recovered after the step"
-        )
-        for f in figures {
-            print(
-                f.scenario.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + f.step.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + String(
-                        format: "%6d %10d %9d %9d %10d  ", f.sent, f.delivered, f.invoices, f.paidWithin7Days,
-                        f.paidWithin30Days) + recovered(f))
+            for f in figures { print(f.jsonValue.jsonText) }
+        } else {
+            for line in StepReport.table(figures) { print(line) }
         }
     }
 }

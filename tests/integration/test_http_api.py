@@ -562,7 +562,7 @@ def test_readyz_and_the_served_openapi_document(api):
     assert set(document["paths"]) == {
         "/v1/jobs", "/v1/jobs/{id}", "/v1/payers/{ref}", "/v1/cases/{case_ref}/cancel", "/v1/callbacks/{provider}/{job_id}/{attempt}",
         "/v1/invoices", "/v1/invoices/{number}", "/v1/invoices/{number}/payments", "/v1/invoices/{number}/hold",
-        "/healthz", "/readyz", "/metrics", "/openapi.yaml",
+        "/v1/reports/steps", "/healthz", "/readyz", "/metrics", "/openapi.yaml",
     }
 
 
@@ -631,3 +631,19 @@ def test_invoices_over_http(api):
     states = sorted((j["template"], j["state"]) for j in shown["jobs"])
     assert [t for t, _ in states].count("thanks") == 1  # queued, running or sent by now
     assert sum(1 for _, s in states if s == "cancelled") == 5
+    # The effectiveness report once the thanks has gone out: the step on payment has no
+    # payment figures.
+    deadline = time.monotonic() + 30
+    while True:
+        report = api.get("/v1/reports/steps", token="read")
+        assert report.status_code == 200, describe(report)
+        if report.json()["steps"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert report.json()["steps"] == [
+        {"scenario": "standard", "step": "thanks", "sent": 1, "delivered": 0, "invoices": 1,
+         "paid_within_7_days": None, "paid_within_30_days": None, "recovered": None}]
+    assert api.get("/v1/reports/steps?scenario=strategic", token="read").json() == {"steps": []}
+    assert "/scenario" in pointers(api.get("/v1/reports/steps?scenario=nope", token="read"))
+    assert "/since" in pointers(api.get("/v1/reports/steps?since=2099-13-45", token="read"))
+    assert api.get("/v1/reports/steps", token="enqueue").status_code == 403

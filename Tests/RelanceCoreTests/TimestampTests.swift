@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+@testable import RelanceCore
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        (0.0, "1970-01-01T00:00:00.000Z"),
+        (1_795_435_200.0, "2026-11-23T12:00:00.000Z"),
+        (1_795_435_200.123_9, "2026-11-23T12:00:00.123Z"),
+        (951_868_799.999_5, "2000-02-29T23:59:59.999Z"),
+        (-0.5, "1969-12-31T23:59:59.500Z"),
+        (-86_400.001_5, "1969-12-30T23:59:59.998Z"),
+        (4_102_444_800.0, "2100-01-01T00:00:00.000Z"),
+    ])
+    func formatsLikeSQLite(seconds: Double, expected: String) {
+        #expect(Timestamp.string(from: Date(timeIntervalSince1970: seconds)) == expected)
+    }
+
+    @Test func roundTrips() throws {
+        let date = Date(timeIntervalSince1970: 1_795_435_200.25)
+        #expect(Timestamp.date(from: Timestamp.string(from: date)) == date)
+    }
+
+    @Test func aManualClockOnlyMovesForward() {
+        let start = Date(timeIntervalSince1970: 1_795_435_200)
+        let clock = ManualWallClock(start)
+        clock.advance(by: 3600)
+        #expect(clock.now() == start.addingTimeInterval(3600))
+        clock.set(start)
+        #expect(clock.now() == start.addingTimeInterval(3600))
+    }
+}
