@@ -64,12 +64,12 @@ struct DunningSimulationTests {
         2026-12-03 Thu 09:00  A-DUPRE       formal-notice  email   F-1001
         2026-12-03 Thu 09:00  A-DUPRE       formal-notice  letter  F-1001
         2026-12-04 Fri 10:00  B-HARGREAVES  thanks         email   INV-2001
-        2026-12-07 Mon 11:00  B-HARGREAVES  thanks         email   INV-2003
         2026-12-08 Tue 09:00  C-MARTIN      formal-notice  letter  F-3001+F-3003
         2026-12-08 Tue 15:00  A-DUPRE       thanks         email   F-1001
         2026-12-09 Wed 09:00  A-DUPRE       formal-notice  email   F-1003
         2026-12-09 Wed 09:00  A-DUPRE       formal-notice  letter  F-1003
-        2026-12-12 Sat 09:00  B-HARGREAVES  reminder-2     email   INV-2002+INV-2004
+        2026-12-12 Sat 09:00  B-HARGREAVES  reminder-2     email   INV-2002+INV-2003+INV-2004
+        2026-12-14 Mon 11:00  B-HARGREAVES  thanks         email   INV-2003
         2026-12-14 Mon 16:00  C-MARTIN      thanks         sms     F-3001
         """
 
@@ -117,7 +117,7 @@ struct DunningSimulationTests {
                 at: sim.at("2026-12-04", "10:00", for: "B-HARGREAVES"), label: "INV-2001 paid",
                 action: pay("INV-2001", "4800.00")),
             .init(
-                at: sim.at("2026-12-07", "11:00", for: "B-HARGREAVES"), label: "INV-2003 paid",
+                at: sim.at("2026-12-14", "11:00", for: "B-HARGREAVES"), label: "INV-2003 paid",
                 action: pay("INV-2003", "2000.00")),
             .init(
                 at: sim.at("2026-12-08", "15:00", for: "A-DUPRE"), label: "F-1001 paid",
@@ -173,8 +173,8 @@ struct DunningSimulationTests {
         standard        formal-notice        6          0         3         1          1  1200.00 EUR
         standard        thanks               2          0         2         -          -  -
         strategic       statement-before     2          0         4         0          2  6800.00 GBP
-        strategic       statement-after      2          0         4         1          2  6800.00 GBP
-        strategic       reminder-2           2          0         3         1          1  4800.00 GBP
+        strategic       statement-after      2          0         4         0          2  6800.00 GBP
+        strategic       reminder-2           2          0         4         2          2  6800.00 GBP
         strategic       thanks               2          0         2         -          -  -
         """
 
@@ -240,10 +240,10 @@ struct DunningSimulationTests {
         }
     }
 
-    @Test("three invoices of one payer due the same day make one message listing all three")
+    @Test("three invoices of one payer due the same day make one reminder listing all three")
     func threeInvoicesOneMessage() async throws {
         let sim = try await Self.shared.value
-        let sent = try await sim.sent().filter { $0.payer == "B-HARGREAVES" && $0.message == "statement" }
+        let sent = try await sim.sent().filter { $0.payer == "B-HARGREAVES" && $0.message == "reminder-2" }
         let merged = try #require(sent.first { $0.cases.count == 3 })
         let text = try sim.text(of: merged)
         for ref in ["INV-2002", "INV-2003", "INV-2004"] { #expect(text.contains(ref), "\(text)") }
