@@ -103,11 +103,13 @@ let package = Package(
         .testTarget(name: "RelanceCoreTests", dependencies: ["RelanceCore"]),
         .testTarget(name: "RelanceStoreTests", dependencies: ["RelanceStore"]),
         .testTarget(name: "RelanceTemplatesTests", dependencies: ["RelanceTemplates"]),
-        .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceEmail"]),
+        // Decoders the tests use to read messages as a mail reader would (not shipped).
+        .target(name: "RelanceTestSupport", path: "Tests/RelanceTestSupport"),
+        .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceEmail", "RelanceTestSupport"]),
         .testTarget(name: "RelanceAPITests", dependencies: ["RelanceAPI"]),
         .testTarget(name: "RelanceSMSTests", dependencies: ["RelanceSMS"]),
         .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters"]),
-        .testTarget(name: "RelanceDaemonTests", dependencies: ["RelanceDaemon"]),
+        .testTarget(name: "RelanceDaemonTests", dependencies: ["RelanceDaemon", "RelanceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -95,7 +95,9 @@ public struct InvoiceDesk: Sendable {
             usable: try await usableChannels(payer, without: store.suppressedChannels(payerRef: payer.ref)),
             from: Self.today(in: zone, now: clock.now()), supports: supports(payer))
         let data = invoice.templateData().jsonText
-        let withLetter = invoice.templateData(extra: ["attach_letter": .bool(true)]).jsonText
+        let withLetter =
+            plan.jobs.contains(where: \.attachLetter)
+            ? invoice.templateData(extra: ["attach_letter": .bool(true)]).jsonText : data
         let jobs = plan.jobs.map { job in
             NewJob(
                 idempotencyKey: job.idempotencyKey, payerRef: payerRef, caseRef: ref, channel: job.channel,

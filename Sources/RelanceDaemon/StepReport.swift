@@ -20,17 +20,22 @@ public enum StepReport {
     }
 
     static func ordered(_ figures: [StepFigures], scenarios: ScenarioCatalog) -> [StepFigures] {
-        func rank(_ f: StepFigures) -> (String, Int, String) {
-            guard let scenario = scenarios.scenarios.first(where: { $0.name == f.scenario }) else {
-                return (f.scenario, Int.max, f.step)
+        // Each step's place in its scenario: the steps in order, then the step on payment.
+        var place: [String: [String: Int]] = [:]
+        var onPayment: [String: String] = [:]
+        for scenario in scenarios.scenarios {
+            for (index, step) in scenario.steps.enumerated() { place[scenario.name, default: [:]][step.id] = index }
+            if let step = scenario.onPayment {
+                place[scenario.name, default: [:]][step.id] = scenario.steps.count
+                onPayment[scenario.name] = step.id
             }
-            if let index = scenario.steps.firstIndex(where: { $0.id == f.step }) { return (f.scenario, index, f.step) }
-            if scenario.onPayment?.id == f.step { return (f.scenario, scenario.steps.count, f.step) }
-            return (f.scenario, Int.max, f.step)
+        }
+        func rank(_ f: StepFigures) -> (String, Int, String) {
+            (f.scenario, place[f.scenario]?[f.step] ?? Int.max, f.step)
         }
         return figures.map { f in
             var f = f
-            f.onPayment = scenarios.scenarios.first { $0.name == f.scenario }?.onPayment?.id == f.step
+            f.onPayment = onPayment[f.scenario] == f.step
             return f
         }
         .sorted { rank($0) < rank($1) }

@@ -4,6 +4,7 @@ import RelanceCore
 import RelanceDaemon
 import RelanceEmail
 import RelanceStore
+import RelanceTestSupport
 
 /// A Relance installation on a simulated clock: the real store, templates, scenarios,
 /// invoice desk and dispatcher with the outbox transports (e-mail `.eml` files, SMS JSON,
@@ -198,38 +199,27 @@ struct BouncingEmailTransport: EmailTransport {
     }
 }
 
-/// Just enough MIME to read the plain-text part of the messages Relance writes
-/// (quoted-printable or base64 in UTF-8); the strict parsing is Python's, in tests/integration.
+/// The plain-text part of a message Relance wrote, decoded with the tests' own MIME
+/// decoders (the strict parsing is Python's, in tests/integration).
 enum MIMEText {
     static func plainPart(of eml: String) -> String {
-        let normalized = eml.replacingOccurrences(of: "\r\n", with: "\n")
-        guard let start = normalized.range(of: "Content-Type: text/plain") else { return "" }
-        let rest = normalized[start.upperBound...]
-        guard let blank = rest.range(of: "\n\n") else { return "" }
-        let headers = rest[..<blank.lowerBound]
-        var body = String(rest[blank.upperBound...])
-        if let boundary = body.range(of: "\n--") { body = String(body[..<boundary.lowerBound]) }
-        if headers.contains("base64") {
-            let data = Data(base64Encoded: body.filter { !$0.isWhitespace }) ?? Data()
-            return String(decoding: data, as: UTF8.self)
-        }
-        if headers.contains("quoted-printable") {
-            var bytes: [UInt8] = []
-            let source = Array(body.replacingOccurrences(of: "=\n", with: "").utf8)
-            var i = 0
-            while i < source.count {
-                if source[i] == UInt8(ascii: "="), i + 2 < source.count,
-                    let value = UInt8(String(decoding: source[(i + 1)...(i + 2)], as: UTF8.self), radix: 16)
-                {
-                    bytes.append(value)
-                    i += 3
-                } else {
-                    bytes.append(source[i])
-                    i += 1
+        // Each chunk after a delimiter line is "<boundary>\r\n<headers>\r\n\r\n<body>".
+        for chunk in eml.components(separatedBy: "\r\n--").dropFirst() {
+            guard let newline = chunk.range(of: "\r\n"),
+                let (headers, body) = MIMETestSupport.split(String(chunk[newline.upperBound...]))
+            else { continue }
+            let fields = Dictionary(
+                MIMETestSupport.headerFields(headers).map { ($0.name.lowercased(), $0.value) },
+                uniquingKeysWith: { a, _ in a })
+            guard fields["content-type"]?.hasPrefix("text/plain") == true else { continue }
+            let bytes: [UInt8]? =
+                switch fields["content-transfer-encoding"] {
+                case "quoted-printable": MIMETestSupport.decodeQuotedPrintable(body)
+                case "base64": Data(base64Encoded: body.filter { !$0.isWhitespace }).map { Array($0) }
+                default: Array(body.utf8)
                 }
-            }
-            return String(decoding: bytes, as: UTF8.self)
+            return String(decoding: bytes ?? [], as: UTF8.self)
         }
-        return body
+        return ""
     }
 }

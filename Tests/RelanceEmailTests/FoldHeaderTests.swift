@@ -1,5 +1,6 @@
 import Foundation
 import RelanceEmail
+import RelanceTestSupport
 import Testing
 
 @Suite("MIMEEncoding.foldHeader")

@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+import RelanceTestSupport
 import Testing
 
 @testable import RelanceEmail

@@ -1,4 +1,5 @@
 import RelanceEmail
+import RelanceTestSupport
 import Testing
 
 @Suite("MIMEEncoding.quotedPrintable")

@@ -1,10 +1,10 @@
 import Foundation
 
 /// Small independent decoders, so that the tests check what a mail reader would see.
-enum MIMETestSupport {
+public enum MIMETestSupport {
     /// Quoted-printable (RFC 2045 §6.7) back to bytes; hard line breaks become "\n".
     /// Returns nil on a malformed escape.
-    static func decodeQuotedPrintable(_ text: String) -> [UInt8]? {
+    public static func decodeQuotedPrintable(_ text: String) -> [UInt8]? {
         var out: [UInt8] = []
         let lines = text.components(separatedBy: "\r\n")
         for (index, line) in lines.enumerated() {
@@ -33,7 +33,7 @@ enum MIMETestSupport {
     }
 
     /// One RFC 2047 `=?UTF-8?B?…?=` word to its bytes, or nil if it is not one.
-    static func encodedWordBytes(_ word: String) -> [UInt8]? {
+    public static func encodedWordBytes(_ word: String) -> [UInt8]? {
         guard word.hasPrefix("=?UTF-8?B?"), word.hasSuffix("?="), word.count >= 12 else { return nil }
         let payload = String(word.dropFirst(10).dropLast(2))
         return Data(base64Encoded: payload).map { Array($0) }
@@ -41,7 +41,7 @@ enum MIMETestSupport {
 
     /// An unstructured header value as a mail reader shows it: adjacent encoded-words
     /// joined without the white space between them (RFC 2047 §6.2).
-    static func decodeUnstructured(_ value: String) -> String? {
+    public static func decodeUnstructured(_ value: String) -> String? {
         let words = value.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         var out = ""
         var previousWasEncoded = false
@@ -61,13 +61,13 @@ enum MIMETestSupport {
     }
 
     /// Header block and body of a message: split at the first empty line.
-    static func split(_ message: String) -> (headers: String, body: String)? {
+    public static func split(_ message: String) -> (headers: String, body: String)? {
         guard let range = message.range(of: "\r\n\r\n") else { return nil }
         return (String(message[..<range.lowerBound]) + "\r\n", String(message[range.upperBound...]))
     }
 
     /// Unfolded header fields, in order: (name, value).
-    static func headerFields(_ block: String) -> [(name: String, value: String)] {
+    public static func headerFields(_ block: String) -> [(name: String, value: String)] {
         let unfolded = block.replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\r\n\t", with: "\t")
         return unfolded.components(separatedBy: "\r\n").filter { !$0.isEmpty }.map { line in
             guard let colon = line.firstIndex(of: ":") else { return (line, "") }
@@ -79,19 +79,19 @@ enum MIMETestSupport {
 
     /// The text without one final CRLF (which belongs to the next boundary delimiter).
     /// Careful: "\r\n" is a single Character in Swift, so work on the UTF-8 view.
-    static func droppingFinalCRLF(_ text: String) -> String {
+    public static func droppingFinalCRLF(_ text: String) -> String {
         text.hasSuffix("\r\n") ? String(decoding: text.utf8.dropLast(2), as: UTF8.self) : text
     }
 
     /// Physical lines of a CRLF text (without the terminators).
-    static func lines(_ text: String) -> [String] {
+    public static func lines(_ text: String) -> [String] {
         var lines = text.components(separatedBy: "\r\n")
         if lines.last == "" { lines.removeLast() }
         return lines
     }
 
     /// True when every line break is CRLF: no bare CR, no bare LF.
-    static func hasOnlyCRLF(_ text: String) -> Bool {
+    public static func hasOnlyCRLF(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         for (i, b) in bytes.enumerated() {
             if b == 0x0D && (i + 1 >= bytes.count || bytes[i + 1] != 0x0A) { return false }
@@ -101,7 +101,7 @@ enum MIMETestSupport {
     }
 
     /// The `boundary` parameter of a Content-Type value.
-    static func boundary(in contentType: String) -> String? {
+    public static func boundary(in contentType: String) -> String? {
         guard let range = contentType.range(of: "boundary=\"") else { return nil }
         let rest = contentType[range.upperBound...]
         guard let end = rest.firstIndex(of: "\"") else { return nil }
