@@ -82,34 +82,11 @@ extension JSONValue {
     /// Deeper documents are refused: no template needs them, and they cost stack.
     public static let maximumDepth = 64
 
-    /// Parses a JSON text with Foundation's JSONSerialization: several times cheaper
-    /// than a Codable decode, and it runs for every message sent. Numbers keep their
-    /// exact value (Int, Double or Decimal as Foundation picks, printed back exactly),
-    /// not their trailing zeros. Like every Foundation JSON parser, it tolerates a
-    /// trailing comma.
+    /// Parses a JSON text (RFC 8259, strictly; see `JSONParser`). Numbers keep their
+    /// exact value, not their trailing zeros.
     public static func parse(_ text: String) throws -> JSONValue {
-        try parse(data: Data(text.utf8))
-    }
-
-    static func convert(_ object: Any, depth: Int) throws -> JSONValue {
-        guard depth <= maximumDepth else { throw JSONParseError(message: "nested deeper than \(maximumDepth) levels") }
-        // Order matters for speed: a failed `as? NSNumber` on a collection goes through
-        // the bridging machinery, so collections and strings are tried first.
-        switch object {
-        case let s as String: return .string(s)
-        case let o as [String: Any]:
-            var fields: [String: JSONValue] = [:]
-            fields.reserveCapacity(o.count)
-            for (k, v) in o { fields[k] = try convert(v, depth: depth + 1) }
-            return .object(fields)
-        case let a as [Any]: return .array(try a.map { try convert($0, depth: depth + 1) })
-        case is NSNull: return .null
-        case let n as NSNumber:
-            // JSON booleans arrive as NSNumber with the ObjC type 'c'.
-            if String(cString: n.objCType) == "c" { return .bool(n.boolValue) }
-            return .number(n.description)
-        default: throw JSONParseError(message: "unsupported JSON value")
-        }
+        var text = text
+        return try text.withUTF8 { bytes throws(JSONParseError) in try JSONParser.parse(bytes) }
     }
 
     /// Compact JSON text with sorted keys (stable, so hashes and tests are reproducible).
@@ -180,13 +157,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 extension JSONValue {
     /// Parses JSON bytes (a request body); invalid UTF-8 is a parse error.
     public static func parse(data: Data) throws -> JSONValue {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch {
-            let message = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
-            throw JSONParseError(message: message ?? "\(error)")
+        try data.withUnsafeBytes { raw throws(JSONParseError) in
+            try JSONParser.parse(raw.bindMemory(to: UInt8.self))
         }
-        return try convert(object, depth: 0)
     }
 }

@@ -21,12 +21,36 @@ public struct Enqueuer: JobIntake {
         self.current = current
     }
 
-    /// Validates every request (template known, payer usable, data renders), and
-    /// inserts nothing unless all pass.
+    /// Validates every request (template known, payer usable, data follows the
+    /// conventions), and inserts nothing unless all pass. The checks that need the
+    /// stored payer run in the insert's own transaction.
     public func enqueue(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [EnqueueResult] {
-        let errors = try await validate(requests)
-        if !errors.isEmpty { throw InvalidFields(errors) }
-        return try await store.enqueue(requests.map(\.request.job), payers: Array(Self.inlinePayers(requests).values))
+        // The data conventions need no payer: checked here, outside the writer.
+        let dataErrors = requests.map { MessageContext.check(data: $0.request.data, pointer: "\($0.pointer)/data") }
+        let inline = Self.inlinePayers(requests)
+        let composer = self.composer
+        let results = try await store.enqueue(requests.map(\.request.job), payers: Array(inline.values)) {
+            storedPayer in
+            var errors: [FieldError] = []
+            var stored: [String: PayerProfile?] = [:]
+            for (index, (pointer, request)) in requests.enumerated() {
+                defer { errors += dataErrors[index] }
+                let ref = request.job.payerRef
+                var payer = inline[ref]
+                if payer == nil {
+                    if stored[ref] == nil {
+                        do { stored[ref] = .some(try storedPayer(ref)) } catch {
+                            errors.append(FieldError("\(pointer)/payer_ref", "payer '\(ref)' is unusable: \(error)"))
+                            continue
+                        }
+                    }
+                    payer = stored[ref] ?? nil
+                }
+                errors += Self.check(request.job, payer: payer, pointer: pointer, composer: composer)
+            }
+            return errors
+        }
+        return results
     }
 
     /// Payers given inline with the jobs, by ref (the last one wins).
@@ -36,10 +60,13 @@ public struct Enqueuer: JobIntake {
         return payers
     }
 
+    /// The same checks as `enqueue`, without inserting (so that one answer can list
+    /// every bad field when some requests did not even parse).
     public func validate(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [FieldError] {
         var errors: [FieldError] = []
         let inlinePayers = Self.inlinePayers(requests)
         var storedPayers: [String: PayerProfile?] = [:]
+        let composer = self.composer
         for (pointer, request) in requests {
             let job = request.job
             var payer = inlinePayers[job.payerRef]
@@ -49,23 +76,29 @@ public struct Enqueuer: JobIntake {
                 }
                 payer = storedPayers[job.payerRef] ?? nil
             }
-            guard let payer else {
-                errors.append(
-                    FieldError(
-                        "\(pointer)/payer_ref",
-                        "payer '\(job.payerRef)' does not exist (create it with `relance payer upsert` or give a `payer` object)"
-                    ))
-                continue
-            }
-            errors += check(job, data: request.data, payer: payer, pointer: pointer)
+            errors += Self.check(job, payer: payer, pointer: pointer, composer: composer)
+            errors += MessageContext.check(data: request.data, pointer: "\(pointer)/data")
         }
         return errors
+    }
+
+    /// The payer exists and the job's own checks pass for it.
+    static func check(_ job: NewJob, payer: PayerProfile?, pointer: String, composer: MessageComposer) -> [FieldError] {
+        guard let payer else {
+            return [
+                FieldError(
+                    "\(pointer)/payer_ref",
+                    "payer '\(job.payerRef)' does not exist (create it with `relance payer upsert` or give a `payer` object)"
+                )
+            ]
+        }
+        return check(job, payer: payer, pointer: pointer, composer: composer)
     }
 
     /// What rendering at dispatch time would refuse, without rendering: the template
     /// has the channel's parts for this payer, the address is usable, the data follows
     /// the conventions. Templates themselves were checked when the catalog loaded.
-    func check(_ job: NewJob, data: JSONValue, payer: PayerProfile, pointer: String) -> [FieldError] {
+    static func check(_ job: NewJob, payer: PayerProfile, pointer: String, composer: MessageComposer) -> [FieldError] {
         let catalog = composer.catalog
         guard catalog.hasMessage(job.template) else {
             return [
@@ -117,7 +150,6 @@ public struct Enqueuer: JobIntake {
                 errors.append(FieldError("\(pointer)/payer/postal_address", "\(error)"))
             }
         }
-        errors += MessageContext.check(data: data, pointer: "\(pointer)/data")
         return errors
     }
 }

@@ -124,11 +124,17 @@ public struct Runtime: Sendable {
             }
             if total > 0 { logger.info("pruned finished jobs", metadata: ["jobs": "\(total)"]) }
         }
+        // Copies the database's write-ahead log into the file off the write path (see
+        // `SQLiteJobStore.checkpoint`).
+        let checkpointer = PeriodicService(name: "checkpointer", interval: 0.25, logger: logger) {
+            try await store.checkpoint()
+        }
         // On SIGTERM the group stops services one at a time, last first: systemd hears
         // STOPPING=1 at once, then the dispatcher stops claiming and drains, then the
-        // reloader, the API (which accepted jobs until then), pruning and the sweeper.
+        // reloader, the API (which accepted jobs until then), the checkpointer, pruning
+        // and the sweeper.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: sweeper), .init(service: pruner),
+            .init(service: sweeper), .init(service: pruner), .init(service: checkpointer),
         ]
         if let api = config.api {
             services.append(.init(service: try apiApplication(api, dispatcher: dispatcher, metrics: metrics)))

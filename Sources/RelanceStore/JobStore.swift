@@ -15,6 +15,16 @@ public protocol JobStore: Sendable {
     /// already exists is not inserted again: its existing row is returned.
     func enqueue(_ jobs: [NewJob], payers: [PayerProfile]) async throws -> [EnqueueResult]
 
+    /// The same, after `check` accepted the jobs inside the same write transaction:
+    /// `check` is given the stored payers (by ref, as the transaction sees them, before
+    /// the inline `payers` are saved) so that no other writer can change a payer between
+    /// the check and the insert. When it returns errors nothing is written and they are
+    /// thrown as `InvalidFields`.
+    func enqueue(
+        _ jobs: [NewJob], payers: [PayerProfile],
+        check: @escaping @Sendable (_ storedPayer: (String) throws -> PayerProfile?) -> [FieldError]
+    ) async throws -> [EnqueueResult]
+
     /// Takes up to `limit` due jobs for `owner`, moving them to `running` with a lease.
     func claim(owner: String, limit: Int, leaseSeconds: Double) async throws -> [ClaimedJob]
 

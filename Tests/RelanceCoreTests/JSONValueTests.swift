@@ -99,9 +99,51 @@ struct JSONValueTests {
         "trailing commas are refused (RFC 8259): other readers of the jobs table would choke on them",
         arguments: ["[1,]", #"{"a":1,}"#])
     func trailingComma(_ text: String) {
-        withKnownIssue("Foundation's JSON parsers (JSONSerialization and JSONDecoder alike) accept trailing commas") {
-            #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+    }
+
+    @Test(
+        "what else RFC 8259 refuses is refused, and the error says where",
+        arguments: [
+            ("\"a\tb\"", "control character in a string (escape it) at byte 2"),
+            (#""\ud800""#, "lone UTF-16 surrogate in a \\u escape at byte 7"),
+            (#""\udc00x""#, "lone UTF-16 surrogate in a \\u escape at byte 7"),
+            (#"{"a":1,"b":tru}"#, "invalid literal, expected 'true' at byte 11"),
+            (#"[1,2"#, "unexpected end of input, expected ',' or ']' at byte 4"),
+            (#"{"a" 1}"#, "unexpected '1', expected ':' at byte 5"),
+            ("-", "invalid number at byte 1"),
+            ("1e", "invalid number (no digit in the exponent) at byte 2"),
+            ("[1,]", "unexpected ']', expected a value at byte 3"),
+        ])
+    func strictErrors(_ text: String, _ message: String) {
+        #expect {
+            try JSONValue.parse(text)
+        } throws: { error in
+            (error as? JSONParseError)?.message == message
         }
+    }
+
+    @Test("invalid UTF-8 is refused, valid multi-byte text is kept")
+    func utf8() throws {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(data: Data([0x22, 0xC3, 0x28, 0x22])) }
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(data: Data([0x22, 0xED, 0xA0, 0x80, 0x22])) }
+        #expect(try JSONValue.parse(data: Data(#""Société \u00e9 \ud83d\ude42""#.utf8)) == .string("Société é 🙂"))
+    }
+
+    @Test(
+        "a number with an exponent is kept as the decimal it stands for",
+        arguments: [
+            ("1e3", "1000"), ("1.5E+3", "1500"), ("25e-4", "0.0025"), ("-2.50e1", "-25"), ("0e5", "0"),
+            ("1.2345e2", "123.45"), ("-0.0e0", "0"), ("12.00", "12"), ("1250.10", "1250.1"), ("0.0", "0"),
+            ("-0.50", "-0.5"),
+        ])
+    func exponents(_ text: String, _ expected: String) throws {
+        #expect(try JSONValue.parse(text) == .number(expected))
+    }
+
+    @Test("duplicate member names: the last one wins")
+    func duplicateKeys() throws {
+        #expect(try JSONValue.parse(#"{"a":1,"a":2}"#) == ["a": 2])
     }
 
     @Test("jsonText sorts keys at every level and does not escape slashes")
