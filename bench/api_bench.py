@@ -4,7 +4,8 @@
 Starts `relance serve` with the API on a free loopback port, then drives it with
 `hey` (Debian package): batches of 100 jobs as fast as 4 connections allow, and
 single-job requests offered at a fixed 500 requests/s, reporting throughput and
-latency percentiles. Jobs are scheduled a day ahead so that the dispatcher stays idle
+latency percentiles; then single jobs again at 500 requests/s evenly spaced, with
+bench/openloop.py (hey's workers send in bursts). Jobs are scheduled a day ahead so that the dispatcher stays idle
 and only the enqueue path is measured.
 """
 
@@ -88,8 +89,18 @@ api:
         print(f"batches of 100, 4 connections: {200 * 100 / batch['total']:.0f} jobs/s "
               f"({batch['rps']:.1f} requests/s, p50 {batch['p50'] * 1000:.1f} ms, p99 {batch['p99'] * 1000:.1f} ms), "
               f"statuses {batch['codes']}")
-        print(f"single jobs offered at 500 requests/s (10 connections x 50/s): {single['rps']:.0f} requests/s, "
-              f"p50 {single['p50'] * 1000:.2f} ms, p99 {single['p99'] * 1000:.2f} ms, statuses {single['codes']}")
+        print(f"single jobs offered at 500 requests/s (hey, 10 connections x 50/s, in bursts): "
+              f"{single['rps']:.0f} requests/s, p50 {single['p50'] * 1000:.2f} ms, p99 {single['p99'] * 1000:.2f} ms, "
+              f"statuses {single['codes']}")
+        # hey's ten workers tick together: ten requests at once every 20 ms. The same
+        # rate evenly spaced, latency counted from when each request was due (wrk2's way):
+        steady = json.loads(subprocess.run(
+            [sys.executable, str(REPO / "bench/openloop.py"), base + "/v1/jobs", "--rate", "500", "--requests", "5000",
+             "--connections", "10", "--body", str(work / "single.json"), "--header", f"Authorization: Bearer {TOKEN}"],
+            capture_output=True, text=True, check=True).stdout)
+        print(f"single jobs offered at 500 requests/s (bench/openloop.py, evenly spaced, 10 connections): "
+              f"{steady['rate']:.0f} requests/s, p50 {steady['p50_ms']:.2f} ms, p90 {steady['p90_ms']:.2f} ms, "
+              f"p99 {steady['p99_ms']:.2f} ms, max {steady['max_ms']:.2f} ms, statuses {steady['statuses']}")
     finally:
         if daemon:
             daemon.terminate()

@@ -32,6 +32,7 @@ public struct Enqueuer: JobIntake {
         let results = try await store.enqueue(requests.map(\.request.job), payers: Array(inline.values)) {
             storedPayer in
             var errors: [FieldError] = []
+            var checks = JobChecks(composer: composer)
             var stored: [String: PayerProfile?] = [:]
             for (index, (pointer, request)) in requests.enumerated() {
                 defer { errors += dataErrors[index] }
@@ -46,7 +47,7 @@ public struct Enqueuer: JobIntake {
                     }
                     payer = stored[ref] ?? nil
                 }
-                errors += Self.check(request.job, payer: payer, pointer: pointer, composer: composer)
+                errors += checks.errors(request.job, payer: payer, pointer: pointer)
             }
             return errors
         }
@@ -66,7 +67,7 @@ public struct Enqueuer: JobIntake {
         var errors: [FieldError] = []
         let inlinePayers = Self.inlinePayers(requests)
         var storedPayers: [String: PayerProfile?] = [:]
-        let composer = self.composer
+        var checks = JobChecks(composer: composer)
         for (pointer, request) in requests {
             let job = request.job
             var payer = inlinePayers[job.payerRef]
@@ -76,7 +77,7 @@ public struct Enqueuer: JobIntake {
                 }
                 payer = storedPayers[job.payerRef] ?? nil
             }
-            errors += Self.check(job, payer: payer, pointer: pointer, composer: composer)
+            errors += checks.errors(job, payer: payer, pointer: pointer)
             errors += MessageContext.check(data: request.data, pointer: "\(pointer)/data")
         }
         return errors
@@ -151,5 +152,28 @@ public struct Enqueuer: JobIntake {
             }
         }
         return errors
+    }
+}
+
+/// The checks of jobs against their payers, made once per channel, template and payer
+/// in a batch: a thousand reminders to one payer resolve the template and parse the
+/// address once. (Within one batch a payer ref stands for one payer.)
+struct JobChecks {
+    let composer: MessageComposer
+    var known: [String: [FieldError]] = [:]
+
+    init(composer: MessageComposer) { self.composer = composer }
+
+    mutating func errors(_ job: NewJob, payer: PayerProfile?, pointer: String) -> [FieldError] {
+        let key = "\(job.channel.rawValue)\u{0}\(job.template)\u{0}\(job.payerRef)"
+        let relative: [FieldError]
+        if let found = known[key] {
+            relative = found
+        } else {
+            relative = Enqueuer.check(job, payer: payer, pointer: "", composer: composer)
+            known[key] = relative
+        }
+        if relative.isEmpty { return [] }
+        return relative.map { FieldError(pointer + $0.pointer, $0.message) }
     }
 }

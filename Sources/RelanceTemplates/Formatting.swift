@@ -32,6 +32,32 @@ public struct Money: MustacheCustomRenderable, Sendable, Equatable {
     /// No invoice comes near this; beyond it Decimal starts to lose digits.
     static let largestAmount = Decimal(string: "1000000000000000")!
 
+    /// True when `parseAmount` accepts the text, found without building the Decimal
+    /// (enqueue checks every amount of every job): digits with at most one '.', an
+    /// optional leading '-', under 10^15.
+    static func isAmount(_ text: String) -> Bool {
+        var digits = 0
+        var integerDigits = 0
+        var seenDot = false
+        var leadingZeros = true
+        for (i, b) in text.utf8.enumerated() {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                digits += 1
+                if !seenDot {
+                    if b != UInt8(ascii: "0") { leadingZeros = false }
+                    if !leadingZeros { integerDigits += 1 }
+                }
+            case UInt8(ascii: "."):
+                if seenDot { return false }
+                seenDot = true
+            case UInt8(ascii: "-") where i == 0: break
+            default: return false
+            }
+        }
+        return digits > 0 && integerDigits <= 15
+    }
+
     /// Parses a decimal amount written as text ("1250.00", "-3.5"): never through Double.
     static func parseAmount(_ text: String) -> Decimal? {
         // Digits, at most one '.', an optional leading '-': checked on bytes, it runs for every amount.

@@ -164,7 +164,7 @@ public enum MessageContext {
                     amountValue.stringValue
                     ?? { if case .number(let n) = amountValue { return n } else { return nil } }()
                 if let amountText {
-                    if Money.parseAmount(amountText) == nil {
+                    if !Money.isAmount(amountText) {
                         errors.append(FieldError(pointer("amount"), Problem.amount(amountText)))
                     }
                 } else {
@@ -185,9 +185,11 @@ public enum MessageContext {
 
     /// A real day of the proleptic Gregorian calendar, `YYYY-MM-DD`, year 1 or later.
     static func isCalendarDate(_ s: String) -> Bool {
-        let parts = s.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, parts[0] >= 1, (1...12).contains(parts[1]) else { return false }
-        let (year, month, day) = (parts[0], parts[1], parts[2])
+        guard looksLikeDate(s) else { return false }
+        // YYYY-MM-DD, digits checked: read on bytes (this runs for every date of every job).
+        let b = Array(s.utf8).map { Int($0) - 48 }
+        let (year, month, day) = (b[0] * 1000 + b[1] * 100 + b[2] * 10 + b[3], b[5] * 10 + b[6], b[8] * 10 + b[9])
+        guard year >= 1, (1...12).contains(month) else { return false }
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
         return (1...days).contains(day)
@@ -206,7 +208,7 @@ public enum MessageContext {
     }
 
     static func looksLikeDate(_ s: String) -> Bool {
-        s.count == 10
+        s.utf8.count == 10
             && s.utf8.enumerated().allSatisfy { i, c in
                 (i == 4 || i == 7) ? c == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
             }

@@ -24,6 +24,9 @@ public struct TemplateCatalog: Sendable {
     let textPartials: [String: [String: Entry]]
     public let messages: [String]
     public let locales: [String]
+    /// What `resolve` and `library` already worked out: every message sent and every
+    /// job enqueued asks again. A reload builds a new catalog, with an empty memo.
+    let memo = Memo()
 
     /// Folders beside the messages that are not messages.
     static let reservedFolders: Set<String> = ["partials", "samples", "scenarios"]
@@ -130,6 +133,18 @@ public struct TemplateCatalog: Sendable {
     public func resolve(message: String, part: TemplatePart, locale: String, segment: String?) throws
         -> ResolvedTemplate
     {
+        let key = Memo.Key(message: message, part: part, locale: locale, segment: segment)
+        if let known = memo.resolution(key) { return try known.get() }
+        let result = Result { () throws(TemplateError) in
+            try resolveAfresh(message: message, part: part, locale: locale, segment: segment)
+        }
+        memo.remember(result, for: key)
+        return try result.get()
+    }
+
+    func resolveAfresh(message: String, part: TemplatePart, locale: String, segment: String?) throws(TemplateError)
+        -> ResolvedTemplate
+    {
         var tried: [String] = []
         for candidateLocale in LocaleChain.chain(for: locale, defaultLocale: defaultLocale) {
             var names = [String]()
@@ -151,6 +166,14 @@ public struct TemplateCatalog: Sendable {
 
     /// Partials for a locale, each resolved through the same locale chain.
     func library(for locale: String, escapingHTML: Bool) -> MustacheLibrary {
+        let key = (escapingHTML ? "html\u{0}" : "text\u{0}") + locale
+        if let known = memo.library(key) { return known }
+        let library = libraryAfresh(for: locale, escapingHTML: escapingHTML)
+        memo.remember(library, for: key)
+        return library
+    }
+
+    func libraryAfresh(for locale: String, escapingHTML: Bool) -> MustacheLibrary {
         var templates: [String: MustacheTemplate] = [:]
         let source = escapingHTML ? partials : textPartials
         for candidate in LocaleChain.chain(for: locale, defaultLocale: defaultLocale).reversed() {
@@ -212,5 +235,44 @@ extension TemplateCatalog {
             }
         }
         return problems.sorted()
+    }
+}
+
+extension TemplateCatalog {
+    /// Behind a lock: workers and API requests read it at once.
+    final class Memo: @unchecked Sendable {
+        struct Key: Hashable, Sendable {
+            var message: String
+            var part: TemplatePart
+            var locale: String
+            var segment: String?
+        }
+        /// Payers bring their own locales and segments: the memo starts over past this.
+        static let capacity = 4096
+        private let lock = NSLock()
+        private var resolved: [Key: Result<ResolvedTemplate, TemplateError>] = [:]
+        private var libraries: [String: MustacheLibrary] = [:]
+
+        func resolution(_ key: Key) -> Result<ResolvedTemplate, TemplateError>? {
+            lock.withLock { resolved[key] }
+        }
+
+        func remember(_ result: Result<ResolvedTemplate, TemplateError>, for key: Key) {
+            lock.withLock {
+                if resolved.count >= Self.capacity { resolved.removeAll() }
+                resolved[key] = result
+            }
+        }
+
+        func library(_ key: String) -> MustacheLibrary? {
+            lock.withLock { libraries[key] }
+        }
+
+        func remember(_ library: MustacheLibrary, for key: String) {
+            lock.withLock {
+                if libraries.count >= Self.capacity { libraries.removeAll() }
+                libraries[key] = library
+            }
+        }
     }
 }

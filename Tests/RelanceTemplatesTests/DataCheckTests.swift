@@ -37,9 +37,21 @@ struct DataCheckTests {
         arguments: [
             ("2024-02-29", true), ("2100-02-29", false), ("2000-02-29", true), ("2026-04-31", false),
             ("2026-12-31", true),
-            ("0000-01-01", false), ("2026-00-10", false),
+            ("0000-01-01", false), ("2026-00-10", false), ("2026-1-010", false), ("2026-01-1x", false),
+            ("2026-01-01 ", false), ("é026-01-01", false),
         ])
     func calendar(date: String, valid: Bool) {
         #expect(MessageContext.isCalendarDate(date) == valid)
+    }
+
+    @Test(
+        "the enqueue check accepts exactly the amounts rendering parses",
+        arguments: [
+            "1250.00", "-3.5", "0", "0.000001", "1.", ".5", "-.5", "999999999999999.99", "000999999999999999",
+            "1000000000000000", "-1000000000000000", "0001000000000000000", "", "-", ".", "1e5", "1,5", " 1", "1-",
+            "--1", "1.2.3", "+1", "١٢", "12a",
+        ])
+    func amounts(text: String) {
+        #expect(Money.isAmount(text) == (Money.parseAmount(text) != nil))
     }
 }
