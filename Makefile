@@ -6,10 +6,10 @@
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# System packages: libcurl (SMTP, HTTP), SQLite, OpenSSL (SHA-256, HMAC), Cairo + Pango and
+# System packages: libcurl (SMTP, HTTP), SQLite, OpenSSL (SHA-256, HMAC), Cairo + Pango, zlib and
 # a font (letters), Python for the test peers.
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev sqlite3 python3 python3-venv ca-certificates \
-	libpango1.0-dev libcairo2-dev fonts-dejavu-core
+	libpango1.0-dev libcairo2-dev zlib1g-dev fonts-dejavu-core
 # Real peers for the integration tests: Kannel (bearerbox, smsbox, fakesmsc) for SMS,
 # poppler and qpdf for the letters' PDF.
 TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf

@@ -88,10 +88,15 @@ let package = Package(
             pkgConfig: "pangocairo",
             providers: [.apt(["libpango1.0-dev", "libcairo2-dev"]), .brew(["pango", "cairo"])]
         ),
+        // zlib's default level for Cairo's PDF streams: 1 instead of 6 (see deflate_level.c).
+        .target(
+            name: "CDeflateLevel",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
         // Postal letters: lays out a letter (address in the envelope window, invoice table) into a PDF.
         .target(
             name: "RelanceLetters",
-            dependencies: ["RelanceCore", "RelanceTransport", "CPangoCairo"]
+            dependencies: ["RelanceCore", "RelanceTransport", "CPangoCairo", "CDeflateLevel"]
         ),
         .executableTarget(
             name: "relance",
@@ -108,7 +113,7 @@ let package = Package(
         .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceEmail", "RelanceTestSupport"]),
         .testTarget(name: "RelanceAPITests", dependencies: ["RelanceAPI"]),
         .testTarget(name: "RelanceSMSTests", dependencies: ["RelanceSMS"]),
-        .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters"]),
+        .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters", "CDeflateLevel"]),
         .testTarget(name: "RelanceDaemonTests", dependencies: ["RelanceDaemon", "RelanceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import CDeflateLevel
 import Foundation
 import Testing
 
@@ -32,6 +33,34 @@ struct LetterRendererTests {
         #expect(text.contains("Objet : Mise en demeure de payer"))
         #expect(text.contains("F-2026-0002"))
         #expect(text.contains("1/1"))
+    }
+
+    @Test("Cairo deflates the PDF's streams at zlib level 1 (deflate_level.c), and qpdf still reads them")
+    func fastDeflate() throws {
+        #expect(relance_default_deflate_level() == 1)
+        let pdf = try renderer.render(Fixture.letter(invoices: 2), envelope: .frDLRight).pdf
+        // Each stream's zlib header: 0x78 then a byte whose top two bits give the level
+        // class, 0 for level 1 (0x01), 2 for the default level 6 (0x9C).
+        var headers: [UInt8] = []
+        let marker = Array("stream\n".utf8)
+        var i = 0
+        while i + marker.count + 2 <= pdf.count {
+            if pdf[i] == marker[0], Array(pdf[i..<i + marker.count]) == marker,
+                i == 0 || pdf[i - 1] != UInt8(ascii: "d")
+            {
+                let start = i + marker.count
+                if pdf[start] == 0x78 { headers.append(pdf[start + 1]) }
+                i = start
+            } else {
+                i += 1
+            }
+        }
+        #expect(headers.count >= 5, "the letter's content, font subsets and maps are deflated")
+        #expect(headers.allSatisfy { $0 >> 6 == 0 }, "zlib headers \(headers.map { String($0, radix: 16) })")
+        guard tools else { return }
+        let file = try PDFFile(try renderer.render(Fixture.letter(invoices: 2), envelope: .frDLRight))
+        #expect(try file.run("qpdf", ["--check", "PDF"]).status == 0)
+        #expect(try file.text().contains("F-2026-0002"))
     }
 
     @Test("60 invoices flow onto a second page, which repeats the table's header row")
