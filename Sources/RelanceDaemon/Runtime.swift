@@ -36,7 +36,7 @@ public struct Runtime: Sendable {
         if logTrace { sink = { events in traceLogger.log(events) } }
         let store = try SQLiteJobStore(
             path: config.databasePath, busyTimeout: config.busyTimeout, defaultMaxAttempts: config.retry.maxAttempts,
-            clock: clock, eventSink: sink)
+            clock: clock, sinkEnqueued: logger.logLevel <= .info, eventSink: sink)
         if migrate { try await store.migrate() }
         return Runtime(config: config, store: store, logger: logger)
     }

@@ -16,6 +16,10 @@ public final class SQLiteJobStore: JobStore {
     let pool: DatabasePool
     /// Called after each commit with the trace events it wrote (the daemon logs them).
     let eventSink: (@Sendable ([DeliveryEvent]) -> Void)?
+    /// Whether the sink wants `enqueued` events (the daemon's log shows them at info level
+    /// only); the other events of an enqueue, and of everything else, always go to it.
+    let sinkEnqueued: Bool
+    var enqueueEvents: EnqueueEvents { eventSink == nil ? .none : (sinkEnqueued ? .all : .problems) }
 
     public let path: String
     /// The attempt budget an operator's `requeue` gives a job (the configured `retry.max_attempts`).
@@ -31,8 +35,9 @@ public final class SQLiteJobStore: JobStore {
 
     public init(
         path: String, busyTimeout: Double = 10, defaultMaxAttempts: Int = 8, clock: any WallClock = SystemWallClock(),
-        eventSink: (@Sendable ([DeliveryEvent]) -> Void)? = nil
+        sinkEnqueued: Bool = true, eventSink: (@Sendable ([DeliveryEvent]) -> Void)? = nil
     ) throws {
+        self.sinkEnqueued = sinkEnqueued
         self.defaultMaxAttempts = defaultMaxAttempts
         self.clock = clock
         self.busyTimeout = busyTimeout
@@ -253,7 +258,7 @@ public final class SQLiteJobStore: JobStore {
         _ jobs: [NewJob], payers: [PayerProfile],
         check: @escaping @Sendable (_ storedPayer: (String) throws -> PayerProfile?) -> [FieldError]
     ) async throws -> [EnqueueResult] {
-        let wantsEvents = eventSink != nil
+        let wantsEvents = enqueueEvents
         return try await transaction { db, events in
             // In the write transaction: one trip to the writer, and no payer can change
             // between the check and the insert.
@@ -265,9 +270,9 @@ public final class SQLiteJobStore: JobStore {
     }
 
     /// Inserts jobs (skipping those whose idempotency key exists) inside a transaction.
-    static func insertJobs(_ jobs: [NewJob], _ db: Database, _ events: inout [DeliveryEvent], wantsEvents: Bool)
-        throws -> [EnqueueResult]
-    {
+    static func insertJobs(
+        _ jobs: [NewJob], _ db: Database, _ events: inout [DeliveryEvent], wantsEvents: EnqueueEvents
+    ) throws -> [EnqueueResult] {
         do {
             var results: [EnqueueResult] = []
             results.reserveCapacity(jobs.count)
@@ -280,6 +285,8 @@ public final class SQLiteJobStore: JobStore {
                     """)
             var firstNew: Int64?
             var lastNew: Int64 = 0
+            // The run_at last found in the stored format (a batch usually shares one).
+            var storedFormat: String?
             for job in jobs {
                 if let key = job.idempotencyKey, let row = try Row.fetchOne(existing, arguments: [key]) {
                     results.append(
@@ -296,21 +303,27 @@ public final class SQLiteJobStore: JobStore {
                 if firstNew == nil { firstNew = id }
                 lastNew = id
                 var state = JobState.queued
-                if let runAt = job.runAt, Timestamp.date(from: runAt).map(Timestamp.string(from:)) != runAt {
-                    // Not in the stored format: the trigger normalised it, or failed the job.
-                    let text = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id])
-                    state = text.flatMap(JobState.init(rawValue:)) ?? .queued
+                if let runAt = job.runAt, runAt != storedFormat {
+                    if Timestamp.date(from: runAt).map(Timestamp.string(from:)) == runAt {
+                        storedFormat = runAt
+                    } else {
+                        // Not in the stored format: the trigger normalised it, or failed the job.
+                        let text = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id])
+                        state = text.flatMap(JobState.init(rawValue:)) ?? .queued
+                    }
                 }
                 results.append(EnqueueResult(id: id, state: state, created: true))
             }
-            if wantsEvents, let firstNew {
-                // The trigger wrote the `enqueued` events; hand them to the sink like any other.
+            if wantsEvents != .none, let firstNew {
+                // The trigger wrote the `enqueued` events (and `permanent_error` for a bad
+                // run_at); hand them to the sink like any other.
                 let enqueued = try db.cachedStatement(
                     sql: """
                         SELECT * FROM delivery_events INDEXED BY delivery_events_job
-                        WHERE job_id BETWEEN ? AND ? AND attempt = 0 ORDER BY job_id, id
+                        WHERE job_id BETWEEN ? AND ? AND attempt = 0 AND (? OR event != 'enqueued') ORDER BY job_id, id
                         """)
-                events += try Row.fetchAll(enqueued, arguments: [firstNew, lastNew]).map(Self.event(from:))
+                events += try Row.fetchAll(enqueued, arguments: [firstNew, lastNew, wantsEvents == .all]).map(
+                    Self.event(from:))
             }
             return results
         }
@@ -321,7 +334,7 @@ public final class SQLiteJobStore: JobStore {
     public func openInvoice(_ invoice: Invoice, jobs: [NewJob]) async throws -> (
         invoice: Invoice, created: Bool, jobs: [EnqueueResult]
     ) {
-        let wantsEvents = eventSink != nil
+        let wantsEvents = enqueueEvents
         return try await transaction { db, events in
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM invoices WHERE ref = ?", arguments: [invoice.ref]) {
                 // Already registered: its jobs' idempotency keys exist, so nothing new is inserted.
@@ -434,7 +447,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func fallBack(from job: Job, contact: String, reason: String, to next: NewJob?) async throws -> Int64? {
-        let wantsEvents = eventSink != nil
+        let wantsEvents = enqueueEvents
         return try await transaction { db, events in
             try db.execute(
                 sql: """
@@ -552,7 +565,7 @@ public final class SQLiteJobStore: JobStore {
     public func recordPayment(
         ref: String, amount: Decimal, paidOn: String, thanks: @escaping @Sendable (Invoice) -> [NewJob]
     ) async throws -> PaymentOutcome {
-        let wantsEvents = eventSink != nil
+        let wantsEvents = enqueueEvents
         return try await transaction { db, events in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM invoices WHERE ref = ?", arguments: [ref]) else {
                 throw OperatorError(message: "invoice \(ref) is not registered")
@@ -1161,4 +1174,12 @@ public struct WALCheckpoint: Sendable, Equatable {
 /// The instant a write transaction stamps everything with (see `SQLiteJobStore.init`).
 final class PinnedNow: Sendable {
     let value = Mutex<String?>(nil)
+}
+
+/// Which trace events an enqueue hands to the sink.
+enum EnqueueEvents {
+    case none
+    /// Only those about a problem (a `run_at` that is not a date).
+    case problems
+    case all
 }

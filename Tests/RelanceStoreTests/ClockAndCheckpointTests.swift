@@ -99,7 +99,7 @@ struct ClockAndCheckpointTests {
                 var errors: [FieldError] = []
                 for (index, ref) in ["P-1", "P-2"].enumerated() {
                     let payer = try? stored(ref)
-                    seen.withLock { $0[ref] = payer ?? nil }
+                    seen.withLock { $0[ref] = .some(payer) }
                     if payer == nil { errors.append(FieldError("/\(index)/payer_ref", "no such payer")) }
                 }
                 return errors

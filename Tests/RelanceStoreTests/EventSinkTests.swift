@@ -19,6 +19,21 @@ struct EventSinkTests {
         try await fx.store.events(after: id, filter: EventFilter(), limit: 1000)
     }
 
+    @Test("a sink that does not want `enqueued` events still gets a bad run_at's permanent error")
+    func enqueuedEventsSkipped() async throws {
+        let directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("relance-store-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sunk = SinkBox()
+        let store = try SQLiteJobStore(path: directory + "/relance.sqlite", sinkEnqueued: false) { sunk.append($0) }
+        try await store.migrate()
+        _ = try await store.enqueue(
+            [StoreFixture.job(), StoreFixture.job(runAt: "next tuesday")], payers: [StoreFixture.payer])
+        #expect(sunk.calls.flatMap { $0 }.map(\.kind) == [.permanentError])
+        let stored = try await store.events(after: 0, filter: EventFilter(), limit: 10).map(\.kind)
+        #expect(stored == [.enqueued, .enqueued, .permanentError])
+    }
+
     @Test("each committed transaction hands its events to the sink once, as stored")
     func workerTransactions() async throws {
         let fx = try await StoreFixture()
