@@ -40,7 +40,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         for ch in local where !(ch.isLetter || ch.isNumber || atext.contains(ch)) {
             throw invalid("character '\(ch)' not allowed in the local part")
         }
-        if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") {
+        if local.hasPrefix(".") || local.hasSuffix(".") || local.containsBytes("..") {
             throw invalid("misplaced '.' in the local part")
         }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)

@@ -37,6 +37,15 @@ public enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// `YYYY-MM-DD`, zero-padded (years 0 to 9999), without `String(format:)`.
+    public static func isoDate(year: Int, month: Int, day: Int) -> String {
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        }
+        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+    }
+
     public static func date(from string: String) -> Date? {
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(string) { return d }
         return try? Date.ISO8601FormatStyle().parse(string)

@@ -196,7 +196,7 @@ public final class Dispatcher: Service, Sendable {
             }
             // A scenario step never goes to a contact point that bounced or proved invalid
             // (suppressed until the payer's profile changes it): it moves to the next channel.
-            if job.data.contains("\"invoice_ref\""), let channel = Channel(rawValue: job.channel),
+            if job.data.containsBytes("\"invoice_ref\""), let channel = Channel(rawValue: job.channel),
                 try await store.suppressedChannels(payerRef: payer.ref).contains(channel)
             {
                 let failure = DispatchFailure(
@@ -227,7 +227,7 @@ public final class Dispatcher: Service, Sendable {
             // A job about a registered invoice renders from the invoice as it is now
             // (a partial payment shows in the next reminder).
             var cases: [String] = []
-            if job.data.contains("\"invoice_ref\""), var fields = (try? JSONValue.parse(job.data))?.objectValue,
+            if job.data.containsBytes("\"invoice_ref\""), var fields = (try? JSONValue.parse(job.data))?.objectValue,
                 case .string(let ref)? = fields["invoice_ref"], let invoice = try await store.invoice(ref: ref)
             {
                 fields["invoices"] = nil
@@ -309,7 +309,7 @@ extension Dispatcher {
     /// bounce) moves to the payer's next usable channel, and that contact point is
     /// suppressed until the payer's profile changes it. The failed job's trace shows the hop.
     func fallBack(_ job: Job, payer: PayerProfile, failure: DispatchFailure) async throws {
-        guard failure.isUnusableContact, job.data.contains("\"invoice_ref\""), let key = job.idempotencyKey,
+        guard failure.isUnusableContact, job.data.containsBytes("\"invoice_ref\""), let key = job.idempotencyKey,
             let failed = Channel(rawValue: job.channel)
         else { return }
         let parts = key.split(separator: ":")

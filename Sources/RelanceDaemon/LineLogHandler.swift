@@ -64,8 +64,10 @@ public struct LineLogHandler: LogHandler {
         }
     }
 
+    /// ISO 8601 in UTC with milliseconds, written by hand (a format style per line cost
+    /// more than the rest of the line).
     static func timestamp() -> String {
-        Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        Timestamp.string(from: Date())
     }
 
     static func logfmtValue(_ value: String) -> String {

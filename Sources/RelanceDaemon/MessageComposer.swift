@@ -178,7 +178,7 @@ public struct MessageComposer: Sendable {
 extension MessageComposer {
     /// Whether the job's data asks for its letter attached to the e-mail (`"attach_letter": true`).
     static func asksForLetter(_ data: String) -> Bool {
-        guard data.contains("\"attach_letter\"") else { return false }
+        guard data.containsBytes("\"attach_letter\"") else { return false }
         return (try? JSONValue.parse(data))?["attach_letter"] == .bool(true)
     }
 }

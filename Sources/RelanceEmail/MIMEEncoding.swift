@@ -36,7 +36,7 @@ public enum MIMEEncoding {
     /// Plain printable ASCII is left as it is.
     public static func encodeUnstructured(_ value: String) -> [String] {
         let clean = sanitizeHeaderValue(value)
-        if isPrintableASCII(clean) && !clean.contains("=?") {
+        if isPrintableASCII(clean) && !clean.containsBytes("=?") {
             return clean.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         }
         return encodedWords(clean)
@@ -71,7 +71,7 @@ public enum MIMEEncoding {
         let clean = sanitizeHeaderValue(name).trimmingCharacters(in: .whitespaces)
         if isPrintableASCII(clean) {
             let atext = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "!#$%&'*+-/=?^_`{|}~ "))
-            if clean.unicodeScalars.allSatisfy({ atext.contains($0) }) && !clean.contains("=?") { return clean }
+            if clean.unicodeScalars.allSatisfy({ atext.contains($0) }) && !clean.containsBytes("=?") { return clean }
             let escaped = clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
                 of: "\"", with: "\\\"")
             return "\"" + escaped + "\""

@@ -632,7 +632,7 @@ public final class SQLiteJobStore: JobStore {
             // would scan every job scheduled for later on each claim.
             var ids: [Int64] = []
             var level = try Int.fetchOne(
-                db, sql: "SELECT max(priority) FROM jobs INDEXED BY jobs_due WHERE state = 'queued'")
+                db.cachedStatement(sql: "SELECT max(priority) FROM jobs INDEXED BY jobs_due WHERE state = 'queued'"))
             while let priority = level, ids.count < limit {
                 ids += try Int64.fetchAll(
                     db.cachedStatement(
@@ -650,23 +650,27 @@ public final class SQLiteJobStore: JobStore {
                     arguments: [priority])
             }
             guard !ids.isEmpty else { return [] }
+            // The ids as one JSON array argument: the statement's text stays the same, and cached.
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = ?,
-                      lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?),
-                      dispatch_started_at = NULL, updated_at = \(clockNow)
-                    WHERE id IN (\(ids.map(String.init).joined(separator: ","))) AND state = 'queued'
-                    RETURNING *
-                    """,
-                arguments: [owner, Self.modifier(seconds: leaseSeconds)])
+                db.cachedStatement(
+                    sql: """
+                        UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = ?,
+                          lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?),
+                          dispatch_started_at = NULL, updated_at = \(clockNow)
+                        WHERE id IN (SELECT value FROM json_each(?)) AND state = 'queued'
+                        RETURNING *
+                        """),
+                arguments: [
+                    owner, Self.modifier(seconds: leaseSeconds),
+                    "[" + ids.map(String.init).joined(separator: ",") + "]",
+                ])
             var claimed: [ClaimedJob] = []
             for row in rows {
                 let job = Self.job(from: row)
                 try Self.record(db, &events, job: job, kind: .claimed, detail: ["worker": .string(owner)])
                 let payer: Result<PayerProfile, PayerUnusable>
                 if let payerRow = try Row.fetchOne(
-                    db, sql: "SELECT * FROM payers WHERE ref = ?", arguments: [job.payerRef])
+                    db.cachedStatement(sql: "SELECT * FROM payers WHERE ref = ?"), arguments: [job.payerRef])
                 {
                     payer = Self.payer(from: payerRow)
                 } else {
@@ -686,12 +690,12 @@ public final class SQLiteJobStore: JobStore {
         try await transaction { db, events in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT state, attempt, lease_owner, cancel_reason FROM jobs WHERE id = ?",
+                    db.cachedStatement(sql: "SELECT state, attempt, lease_owner, cancel_reason FROM jobs WHERE id = ?"),
                     arguments: [job.id]),
                 row["state"] == "running", row["attempt"] == job.attempt, row["lease_owner"] == owner
             else { return .leaseLost }
             if let reason: String = row["cancel_reason"] {
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
                           finished_at = \(clockNow), updated_at = \(clockNow) WHERE id = ?
@@ -705,7 +709,7 @@ public final class SQLiteJobStore: JobStore {
                 try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
                 return .cancelled(reason: reason)
             }
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE jobs SET dispatch_started_at = \(clockNow), updated_at = \(clockNow),
                       lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?) WHERE id = ?
@@ -726,7 +730,8 @@ public final class SQLiteJobStore: JobStore {
             let key: StatementArguments = [job.id, job.attempt, owner]
             if case .accepted = outcome {
             } else if let reported = try String.fetchOne(
-                db, sql: "SELECT reported_state FROM jobs \(ours) AND reported_state IS NOT NULL", arguments: key)
+                db.cachedStatement(sql: "SELECT reported_state FROM jobs \(ours) AND reported_state IS NOT NULL"),
+                arguments: key)
             {
                 // The gateway already reported this attempt: whatever its answer said, the
                 // message left. Record the answer, keep the reported state, never resend.
@@ -735,7 +740,7 @@ public final class SQLiteJobStore: JobStore {
                 case .transient(let f), .permanent(let f): failure = f
                 case .accepted: return false
                 }
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE jobs SET state = reported_state, last_error = ?, lease_owner = NULL,
                           lease_expires_at = NULL, finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
@@ -748,7 +753,7 @@ public final class SQLiteJobStore: JobStore {
             }
             switch outcome {
             case .accepted(let response):
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE jobs SET state = coalesce(reported_state, 'sent'), provider_ref = coalesce(?, provider_ref),
                           last_error = NULL, lease_owner = NULL,
@@ -757,7 +762,7 @@ public final class SQLiteJobStore: JobStore {
                 guard db.changesCount == 1 else { return false }
                 try Self.record(db, &events, job: job, kind: .accepted, detail: Self.detail(response))
             case .permanent(let failure):
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE jobs SET state = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
                           finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
@@ -770,7 +775,7 @@ public final class SQLiteJobStore: JobStore {
                     afterAttempt: job.attempt, maxAttemptsOverride: job.maxAttempts, age: max(age, 0), unit: random)
                 switch decision {
                 case .retry(let delay):
-                    try db.execute(
+                    try db.executeCached(
                         sql: """
                             UPDATE jobs SET state = 'queued', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
                               dispatch_started_at = NULL,
@@ -782,7 +787,7 @@ public final class SQLiteJobStore: JobStore {
                     detail["retry_in_seconds"] = .number((Decimal(Int((delay * 1000).rounded())) / 1000).description)
                     try Self.record(db, &events, job: job, kind: .transientError, detail: detail)
                 case .giveUp(let reason):
-                    try db.execute(
+                    try db.executeCached(
                         sql: """
                             UPDATE jobs SET state = 'dead', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
                               finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
@@ -1182,4 +1187,13 @@ enum EnqueueEvents {
     /// Only those about a problem (a `run_at` that is not a date).
     case problems
     case all
+}
+
+extension Database {
+    /// `execute(sql:arguments:)` through the connection's statement cache, for the
+    /// statements of fixed text that run for every job: compiling one (GRDB checks
+    /// every column it reads) costs more than running it.
+    func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Mustache
 import RelanceCore
+import Synchronization
 
 /// An amount of money in the payer's locale. `{{total_due}}` renders "1 250,00 €";
 /// `{{total_due.amount}}` and `{{total_due.currency}}` give the raw parts.
@@ -105,7 +106,22 @@ public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
         self.locale = locale
     }
 
+    /// Long dates already written, by locale and day: a day's text never changes, and
+    /// the messages of a run share few days. Bounded, as payers bring their locales.
+    static let written = Mutex<[String: String]>([:])
+
     public var renderText: String {
+        let key = locale.identifier + "\u{0}" + iso
+        if let text = Self.written.withLock({ $0[key] }) { return text }
+        let text = longDate()
+        Self.written.withLock { written in
+            if written.count >= 4096 { written.removeAll() }
+            written[key] = text
+        }
+        return text
+    }
+
+    func longDate() -> String {
         var style = Date.FormatStyle(date: .long, time: .omitted, locale: locale, timeZone: Self.utc)
         style.calendar = Self.calendar
         let text = date.formatted(style)

@@ -52,7 +52,7 @@ public enum MessageContext {
         var todayCalendar = Calendar(identifier: .gregorian)
         todayCalendar.timeZone = TimeZone(identifier: payer.timezone) ?? LocalDate.utc
         let c = todayCalendar.dateComponents([.year, .month, .day], from: today)
-        let todayISO = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        let todayISO = Timestamp.isoDate(year: c.year!, month: c.month!, day: c.day!)
         let todayDate = LocalDate(iso: todayISO, locale: locale)!
 
         var context: [String: Any] = [:]

@@ -17,6 +17,24 @@ import Testing
         #expect(Timestamp.string(from: Date(timeIntervalSince1970: seconds)) == expected)
     }
 
+    @Test(arguments: [(2026, 11, 3, "2026-11-03"), (987, 1, 31, "0987-01-31"), (1, 12, 9, "0001-12-09")])
+    func isoDates(year: Int, month: Int, day: Int, expected: String) {
+        #expect(Timestamp.isoDate(year: year, month: month, day: day) == expected)
+    }
+
+    @Test(
+        "containsBytes finds text as UTF-8 bytes, like contains(_:)",
+        arguments: [
+            ("{\"invoice_ref\": \"F-1\"}", "\"invoice_ref\"", true), ("a..b", "..", true), ("a.b.", "..", false),
+            ("=?utf-8?", "=?", true), ("", "x", false), ("abc", "", true), ("Société", "été", true),
+            ("ab", "abc", false),
+            ("aab", "ab", true),
+        ])
+    func containsBytes(text: String, needle: String, expected: Bool) {
+        #expect(text.containsBytes(needle) == expected)
+        #expect(text[...].containsBytes(needle) == expected)
+    }
+
     @Test func roundTrips() throws {
         let date = Date(timeIntervalSince1970: 1_795_435_200.25)
         #expect(Timestamp.date(from: Timestamp.string(from: date)) == date)
