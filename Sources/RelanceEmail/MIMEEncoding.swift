@@ -67,11 +67,15 @@ public enum MIMEEncoding {
     }
 
     /// A display name as RFC 5322 wants it: an atom sequence, a quoted string, or encoded-words.
+    /// What a display name may hold unquoted (RFC 5322 atext and spaces).
+    static let displayNameText = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "!#$%&'*+-/=?^_`{|}~ "))
+
     public static func encodeDisplayName(_ name: String) -> String {
         let clean = sanitizeHeaderValue(name).trimmingCharacters(in: .whitespaces)
         if isPrintableASCII(clean) {
-            let atext = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "!#$%&'*+-/=?^_`{|}~ "))
-            if clean.unicodeScalars.allSatisfy({ atext.contains($0) }) && !clean.containsBytes("=?") { return clean }
+            if clean.unicodeScalars.allSatisfy({ displayNameText.contains($0) }) && !clean.containsBytes("=?") {
+                return clean
+            }
             let escaped = clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
                 of: "\"", with: "\\\"")
             return "\"" + escaped + "\""
@@ -183,14 +187,15 @@ public enum MIMEEncoding {
 
     /// RFC 5322 date: `Mon, 23 Nov 2026 12:00:00 +0000`.
     public static func rfc5322Date(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+        // gmtime_r and fixed tables: a Calendar and String(format:) for every message showed in profiles.
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return String(
-            format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[c.weekday! - 1], c.day!, months[c.month! - 1],
-            c.year!,
-            c.hour!, c.minute!, c.second!)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return
+            "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
     }
 }

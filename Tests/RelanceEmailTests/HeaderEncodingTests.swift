@@ -98,3 +98,16 @@ struct HeaderEncodingTests {
         #expect(MIMETestSupport.decodeUnstructured(encoded) == "Société Générale")
     }
 }
+
+@Suite("RFC 5322 dates")
+struct RFC5322DateTests {
+    @Test(
+        "Date headers in UTC with the English day and month",
+        arguments: [
+            (1_795_435_200.0, "Mon, 23 Nov 2026 12:00:00 +0000"), (0.0, "Thu, 01 Jan 1970 00:00:00 +0000"),
+            (951_868_799.9, "Tue, 29 Feb 2000 23:59:59 +0000"), (1_780_563_909.0, "Thu, 04 Jun 2026 09:05:09 +0000"),
+        ])
+    func dates(seconds: Double, expected: String) {
+        #expect(MIMEEncoding.rfc5322Date(Date(timeIntervalSince1970: seconds)) == expected)
+    }
+}
