@@ -213,7 +213,7 @@ struct JSONParser {
 
     /// A number's text: its exact value, without the fraction's trailing zeros
     /// (`1250.10` → `1250.1`, `12.00` → `12`); with an exponent, the plain decimal it
-    /// stands for (`1e3` → `1000`).
+    /// stands for (`1e3` → `1000`) when the exponent is at most 64 in size.
     mutating func number() throws(JSONParseError) -> String {
         let start = index
         func digits(_ parser: inout JSONParser) -> Int {
@@ -256,6 +256,8 @@ struct JSONParser {
         return text
     }
 
+    static let maximumExpandedExponent = 64
+
     /// `1.5e3` → `1500`, `25E-4` → `0.0025`: the decimal the mantissa and exponent stand for.
     static func expand(_ text: String) -> String {
         let parts = text.split(whereSeparator: { $0 == "e" || $0 == "E" })
@@ -267,7 +269,9 @@ struct JSONParser {
         let fraction = dot.map { mantissa[mantissa.index(after: $0)...] } ?? ""
         var digits = Array(integer + fraction)
         // The decimal point sits after `point` digits.
-        guard let exponent = Int(parts[1]), abs(exponent) < 10_000 else { return text }
+        // Beyond this the text stays as written (still exact): "1e999999" must not
+        // become a million digits, a request body could hold thousands of them.
+        guard let exponent = Int(parts[1]), abs(exponent) <= maximumExpandedExponent else { return text }
         var point = integer.count + exponent
         if point <= 0 {
             digits.insert(contentsOf: repeatElement("0", count: -point + 1), at: 0)
