@@ -71,7 +71,7 @@ let package = Package(
             name: "RelanceDaemon",
             dependencies: [
                 "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceEmail", "RelanceSMS", "RelanceLetters",
-                "RelanceAPI",
+                "RelanceAPI", "CProcessTuning",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,15 +88,16 @@ let package = Package(
             pkgConfig: "pangocairo",
             providers: [.apt(["libpango1.0-dev", "libcairo2-dev"]), .brew(["pango", "cairo"])]
         ),
-        // zlib's default level for Cairo's PDF streams: 1 instead of 6 (see deflate_level.c).
+        // Process-wide C-level settings: zlib's default level for Cairo's PDF streams (1
+        // instead of 6, deflate_level.c) and glibc's malloc trim threshold (malloc_tuning.c).
         .target(
-            name: "CDeflateLevel",
+            name: "CProcessTuning",
             linkerSettings: [.linkedLibrary("z")]
         ),
         // Postal letters: lays out a letter (address in the envelope window, invoice table) into a PDF.
         .target(
             name: "RelanceLetters",
-            dependencies: ["RelanceCore", "RelanceTransport", "CPangoCairo", "CDeflateLevel"]
+            dependencies: ["RelanceCore", "RelanceTransport", "CPangoCairo", "CProcessTuning"]
         ),
         .executableTarget(
             name: "relance",
@@ -113,7 +114,7 @@ let package = Package(
         .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceEmail", "RelanceTestSupport"]),
         .testTarget(name: "RelanceAPITests", dependencies: ["RelanceAPI"]),
         .testTarget(name: "RelanceSMSTests", dependencies: ["RelanceSMS"]),
-        .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters", "CDeflateLevel"]),
+        .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters", "CProcessTuning"]),
         .testTarget(name: "RelanceDaemonTests", dependencies: ["RelanceDaemon", "RelanceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import CProcessTuning
 import Foundation
 import Logging
 import RelanceAPI
@@ -90,6 +91,8 @@ public struct Runtime: Sendable {
 
     /// The daemon: dispatcher, lease sweeper and pruning, under one service group.
     public func serviceGroup(untilIdle: Bool, configPath: String? = nil) throws -> (ServiceGroup, Dispatcher) {
+        // Freed memory stays with the process up to 128 MB a heap (malloc_tuning.c).
+        _ = relance_keep_freed_memory(128 << 20)
         let metrics = RelanceMetrics()
         let composer = try composer()
         let dispatcher = Dispatcher(

@@ -9,7 +9,7 @@
 // kept. In this process that is Cairo's PDF streams: libcurl and SQLite do not deflate.
 #include <zlib.h>
 
-#include "deflate_level.h"
+#include "process_tuning.h"
 
 enum { fast_level = 1 };
 

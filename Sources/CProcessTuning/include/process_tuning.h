@@ -1,0 +1,12 @@
+#ifndef RELANCE_PROCESS_TUNING_H
+#define RELANCE_PROCESS_TUNING_H
+
+/// The zlib level that streams asking for zlib's default get in this process (see
+/// deflate_level.c).
+int relance_default_deflate_level(void);
+
+/// Keeps up to `bytes` of freed memory at the top of each malloc heap instead of giving
+/// it back to the kernel at once (see malloc_tuning.c). Returns 1 on success.
+int relance_keep_freed_memory(int bytes);
+
+#endif
