@@ -45,22 +45,60 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [(String, String)] = [
-            ("at", Self.timestamp()), ("level", event.level.rawValue), ("msg", event.message.description),
-        ]
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
-        var line: String
-        switch format {
-        case .logfmt:
-            line = fields.map { "\($0.0)=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
-        case .json:
-            line = "{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+        // Built in one string, keys sorted after the three fixed ones: the daemon writes
+        // a line for every trace event, several per message.
+        var line = ""
+        line.reserveCapacity(256)
+        if Self.journalPrefix { line += "<\(Self.priority(event.level))>" }
+        var first = true
+        func add(_ key: String, _ value: String) {
+            switch format {
+            case .logfmt:
+                if !first { line += " " }
+                line += key
+                line += "="
+                line += Self.logfmtValue(value)
+            case .json:
+                line += first ? "{" : ","
+                line += Self.jsonString(key)
+                line += ":"
+                line += Self.jsonString(value)
+            }
+            first = false
         }
-        if Self.journalPrefix { line = "<\(Self.priority(event.level))>" + line }
+        add("at", Self.timestamp())
+        add("level", event.level.rawValue)
+        add("msg", event.message.description)
+        let merged: Logger.Metadata
+        if let extra = event.metadata, !extra.isEmpty {
+            merged = metadata.isEmpty ? extra : metadata.merging(extra) { $1 }
+        } else {
+            merged = metadata
+        }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            if case .string(let text) = value { add(key, text) } else { add(key, "\(value)") }
+        }
+        if format == .json { line += "}" }
         line += "\n"
-        Self.output.withLock { _ in
-            FileHandle.standardOutput.write(Data(line.utf8))
+        Self.output.withLock { _ in Self.writeAll(line) }
+    }
+
+    /// One write(2) for the line (more when the pipe takes part of it); a failed write
+    /// (stdout closed) loses the line rather than stopping the daemon.
+    static func writeAll(_ line: String) {
+        var line = line
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(1, bytes.baseAddress! + offset, bytes.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
         }
     }
 
@@ -71,10 +109,12 @@ public struct LineLogHandler: LogHandler {
     }
 
     static func logfmtValue(_ value: String) -> String {
+        // On bytes: every byte of a multi-byte character is 0x80 or more, and plain.
         let plain =
             !value.isEmpty
-            && value.unicodeScalars.allSatisfy {
-                $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F
+            && value.utf8.allSatisfy {
+                $0 > 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "\\")
+                    && $0 != 0x7F
             }
         return plain ? value : jsonString(value)
     }
