@@ -68,6 +68,8 @@ struct JSONParser {
     mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1  // {
         var fields: [String: JSONValue] = [:]
+        // Job data objects hold a handful of members: no regrowth for those.
+        fields.reserveCapacity(8)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -121,16 +123,22 @@ struct JSONParser {
     mutating func string() throws(JSONParseError) -> String {
         index += 1  // "
         let start = index
+        var ascii = true
         // Most strings have no escape: validated and copied whole.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = try utf8(start..<index)
+                // ASCII needs no UTF-8 validation.
+                let text =
+                    ascii
+                    ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    : try utf8(start..<index)
                 index += 1
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw error("control character in a string (escape it)") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         var buffer = [UInt8](bytes[start..<index])
