@@ -25,14 +25,23 @@ public struct EnqueueRequest: Sendable {
     ]
 
     /// Parses and checks the shape of one request; `pointer` prefixes field names.
+    /// False when the text is ASCII without NUL or CR, LF, VT, FF: then no character of
+    /// it is a line break or NUL, and the costlier Character walk is skipped.
+    static func mayHoldLineBreakOrNUL(_ s: String) -> Bool {
+        s.utf8.contains { $0 == 0 || (0x0A...0x0D).contains($0) || $0 >= 0x80 }
+    }
+
     public static func parse(_ value: JSONValue, pointer: String = "") -> Result<EnqueueRequest, InvalidFields> {
         guard case .object(let o) = value else {
             return .failure(InvalidFields([FieldError(pointer, "must be a JSON object")]))
         }
         var errors: [FieldError] = []
-        for key in o.keys.sorted() where !fields.contains(key) {
-            errors.append(
-                FieldError("\(pointer)/\(key)", "unknown field (known: \(fields.sorted().joined(separator: ", ")))"))
+        if o.keys.contains(where: { !fields.contains($0) }) {
+            for key in o.keys.sorted() where !fields.contains(key) {
+                errors.append(
+                    FieldError("\(pointer)/\(key)", "unknown field (known: \(fields.sorted().joined(separator: ", ")))")
+                )
+            }
         }
         func string(_ key: String, required: Bool = false, max: Int = 200) -> String? {
             switch o[key] {
@@ -41,8 +50,11 @@ public struct EnqueueRequest: Sendable {
                 return nil
             case .some(.string(let s)):
                 if s.isEmpty && required { errors.append(FieldError("\(pointer)/\(key)", "must not be empty")) }
-                if s.count > max { errors.append(FieldError("\(pointer)/\(key)", "longer than \(max) characters")) }
-                if s.contains(where: { $0.isNewline || $0 == "\u{0}" }) {
+                // Counted in characters only when the bytes could be too many.
+                if s.utf8.count > max, s.count > max {
+                    errors.append(FieldError("\(pointer)/\(key)", "longer than \(max) characters"))
+                }
+                if Self.mayHoldLineBreakOrNUL(s), s.contains(where: { $0.isNewline || $0 == "\u{0}" }) {
                     errors.append(FieldError("\(pointer)/\(key)", "must not contain a line break or NUL"))
                 }
                 return s
