@@ -297,22 +297,3 @@ struct JSONParser {
         return result
     }
 }
-
-extension StringProtocol {
-    /// Whether `needle` occurs in the text, compared as UTF-8 bytes. Foundation's
-    /// `contains(_:)` for strings goes through NSString and CFStringFind, which the
-    /// dispatch path paid for on every message (job data, header values).
-    public func containsBytes(_ needle: String) -> Bool {
-        let needle = Array(needle.utf8)
-        guard let first = needle.first else { return true }
-        let haystack = Array(utf8)
-        guard haystack.count >= needle.count else { return false }
-        var i = 0
-        let last = haystack.count - needle.count
-        while i <= last {
-            if haystack[i] == first, haystack[i..<i + needle.count].elementsEqual(needle) { return true }
-            i += 1
-        }
-        return false
-    }
-}

@@ -194,10 +194,7 @@ public struct Scenario: Sendable, Equatable {
     }
 
     public static func format(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = utc
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        Timestamp.isoDate(of: date, in: utc)
     }
 
     /// `-5d`, `3d`, `10`, `2w`: whole days.

@@ -46,6 +46,14 @@ public enum Timestamp {
         return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
     }
 
+    /// The day `date` falls on in `timeZone`, as `YYYY-MM-DD`.
+    public static func isoDate(of date: Date, in timeZone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        return isoDate(year: c.year!, month: c.month!, day: c.day!)
+    }
+
     public static func date(from string: String) -> Date? {
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(string) { return d }
         return try? Date.ISO8601FormatStyle().parse(string)

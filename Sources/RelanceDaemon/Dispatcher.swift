@@ -196,7 +196,8 @@ public final class Dispatcher: Service, Sendable {
             }
             // A scenario step never goes to a contact point that bounced or proved invalid
             // (suppressed until the payer's profile changes it): it moves to the next channel.
-            if job.data.containsBytes("\"invoice_ref\""), let channel = Channel(rawValue: job.channel),
+            let aboutInvoice = job.data.containsBytes("\"invoice_ref\"")
+            if aboutInvoice, let channel = Channel(rawValue: job.channel),
                 try await store.suppressedChannels(payerRef: payer.ref).contains(channel)
             {
                 let failure = DispatchFailure(
@@ -227,7 +228,7 @@ public final class Dispatcher: Service, Sendable {
             // A job about a registered invoice renders from the invoice as it is now
             // (a partial payment shows in the next reminder).
             var cases: [String] = []
-            if job.data.containsBytes("\"invoice_ref\""), var fields = (try? JSONValue.parse(job.data))?.objectValue,
+            if aboutInvoice, var fields = (try? JSONValue.parse(job.data))?.objectValue,
                 case .string(let ref)? = fields["invoice_ref"], let invoice = try await store.invoice(ref: ref)
             {
                 fields["invoices"] = nil

@@ -26,32 +26,12 @@ public struct Enqueuer: JobIntake {
     /// stored payer run in the insert's own transaction.
     public func enqueue(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [EnqueueResult] {
         // The data conventions need no payer: checked here, outside the writer.
-        let dataErrors = requests.map { MessageContext.check(data: $0.request.data, pointer: "\($0.pointer)/data") }
+        let dataErrors = Self.dataErrors(requests)
         let inline = Self.inlinePayers(requests)
         let composer = self.composer
-        let results = try await store.enqueue(requests.map(\.request.job), payers: Array(inline.values)) {
-            storedPayer in
-            var errors: [FieldError] = []
-            var checks = JobChecks(composer: composer)
-            var stored: [String: PayerProfile?] = [:]
-            for (index, (pointer, request)) in requests.enumerated() {
-                defer { errors += dataErrors[index] }
-                let ref = request.job.payerRef
-                var payer = inline[ref]
-                if payer == nil {
-                    if stored[ref] == nil {
-                        do { stored[ref] = .some(try storedPayer(ref)) } catch {
-                            errors.append(FieldError("\(pointer)/payer_ref", "payer '\(ref)' is unusable: \(error)"))
-                            continue
-                        }
-                    }
-                    payer = stored[ref] ?? nil
-                }
-                errors += checks.errors(request.job, payer: payer, pointer: pointer)
-            }
-            return errors
+        return try await store.enqueue(requests.map(\.request.job), payers: Array(inline.values)) { storedPayer in
+            Self.errors(requests, inline: inline, dataErrors: dataErrors, composer: composer, storedPayer: storedPayer)
         }
-        return results
     }
 
     /// Payers given inline with the jobs, by ref (the last one wins).
@@ -61,24 +41,48 @@ public struct Enqueuer: JobIntake {
         return payers
     }
 
+    static func dataErrors(_ requests: [(pointer: String, request: EnqueueRequest)]) -> [[FieldError]] {
+        requests.map { MessageContext.check(data: $0.request.data, pointer: "\($0.pointer)/data") }
+    }
+
     /// The same checks as `enqueue`, without inserting (so that one answer can list
     /// every bad field when some requests did not even parse).
     public func validate(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [FieldError] {
+        let inline = Self.inlinePayers(requests)
+        var stored: [String: PayerProfile] = [:]
+        var looked: Set<String> = []
+        for (_, request) in requests where inline[request.job.payerRef] == nil {
+            let ref = request.job.payerRef
+            if looked.insert(ref).inserted { stored[ref] = try await store.payer(ref: ref) }
+        }
+        return Self.errors(
+            requests, inline: inline, dataErrors: Self.dataErrors(requests), composer: composer,
+            storedPayer: { stored[$0] })
+    }
+
+    /// Every request's errors in order: its payer's checks (an inline payer first, else the
+    /// stored one, looked up once per ref), then its data's.
+    static func errors(
+        _ requests: [(pointer: String, request: EnqueueRequest)], inline: [String: PayerProfile],
+        dataErrors: [[FieldError]], composer: MessageComposer, storedPayer: (String) throws -> PayerProfile?
+    ) -> [FieldError] {
         var errors: [FieldError] = []
-        let inlinePayers = Self.inlinePayers(requests)
-        var storedPayers: [String: PayerProfile?] = [:]
         var checks = JobChecks(composer: composer)
-        for (pointer, request) in requests {
-            let job = request.job
-            var payer = inlinePayers[job.payerRef]
+        var stored: [String: PayerProfile?] = [:]
+        for (index, (pointer, request)) in requests.enumerated() {
+            defer { errors += dataErrors[index] }
+            let ref = request.job.payerRef
+            var payer = inline[ref]
             if payer == nil {
-                if storedPayers[job.payerRef] == nil {
-                    storedPayers[job.payerRef] = try await store.payer(ref: job.payerRef)
+                if stored[ref] == nil {
+                    do { stored[ref] = .some(try storedPayer(ref)) } catch {
+                        errors.append(FieldError("\(pointer)/payer_ref", "payer '\(ref)' is unusable: \(error)"))
+                        continue
+                    }
                 }
-                payer = storedPayers[job.payerRef] ?? nil
+                payer = stored[ref] ?? nil
             }
-            errors += checks.errors(job, payer: payer, pointer: pointer)
-            errors += MessageContext.check(data: request.data, pointer: "\(pointer)/data")
+            errors += checks.errors(request.job, payer: payer, pointer: pointer)
         }
         return errors
     }

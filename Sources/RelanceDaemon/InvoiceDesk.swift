@@ -59,10 +59,7 @@ public struct InvoiceDesk: Sendable {
     }
 
     static func today(in timeZone: TimeZone, now: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let c = calendar.dateComponents([.year, .month, .day], from: now)
-        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        Timestamp.isoDate(of: now, in: timeZone)
     }
 
     public func open(

@@ -209,9 +209,13 @@ public final class SQLiteJobStore: JobStore {
     }
 
     static func payer(ref: String, _ db: Database) throws -> PayerProfile? {
+        try storedPayer(ref: ref, db)?.get()
+    }
+
+    /// The payer's row read into a profile, or why it is unusable; nil when there is none.
+    static func storedPayer(ref: String, _ db: Database) throws -> Result<PayerProfile, PayerUnusable>? {
         let statement = try db.cachedStatement(sql: "SELECT * FROM payers WHERE ref = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [ref]) else { return nil }
-        return try Self.payer(from: row).get()
+        return try Row.fetchOne(statement, arguments: [ref]).map(Self.payer(from:))
     }
 
     static func payer(from row: Row) -> Result<PayerProfile, PayerUnusable> {
@@ -668,14 +672,9 @@ public final class SQLiteJobStore: JobStore {
             for row in rows {
                 let job = Self.job(from: row)
                 try Self.record(db, &events, job: job, kind: .claimed, detail: ["worker": .string(owner)])
-                let payer: Result<PayerProfile, PayerUnusable>
-                if let payerRow = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT * FROM payers WHERE ref = ?"), arguments: [job.payerRef])
-                {
-                    payer = Self.payer(from: payerRow)
-                } else {
-                    payer = .failure(PayerUnusable(message: "payer \(job.payerRef) does not exist"))
-                }
+                let payer =
+                    try Self.storedPayer(ref: job.payerRef, db)
+                    ?? .failure(PayerUnusable(message: "payer \(job.payerRef) does not exist"))
                 claimed.append(ClaimedJob(job: job, payer: payer))
             }
             return claimed.sorted {

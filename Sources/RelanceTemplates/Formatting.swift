@@ -61,20 +61,8 @@ public struct Money: MustacheCustomRenderable, Sendable, Equatable {
 
     /// Parses a decimal amount written as text ("1250.00", "-3.5"): never through Double.
     static func parseAmount(_ text: String) -> Decimal? {
-        // Digits, at most one '.', an optional leading '-': checked on bytes, it runs for every amount.
-        let bytes = text.utf8
-        var dots = 0
-        var digits = 0
-        for (i, b) in bytes.enumerated() {
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
-            case UInt8(ascii: "."): dots += 1
-            case UInt8(ascii: "-") where i == 0: break
-            default: return nil
-            }
-        }
-        guard digits > 0, dots <= 1 else { return nil }
-        guard let value = Decimal(string: text, locale: posix), abs(value) < largestAmount
+        // The form checked on bytes first; Decimal's own reading still bounds the value.
+        guard isAmount(text), let value = Decimal(string: text, locale: posix), abs(value) < largestAmount
         else { return nil }
         return value
     }
@@ -97,9 +85,8 @@ public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
 
     init?(iso: String, locale: Locale) {
         // The same rule as the enqueue-time check, so that what was accepted renders.
-        guard MessageContext.looksLikeDate(iso), MessageContext.isCalendarDate(iso) else { return nil }
-        let parts = iso.split(separator: "-").compactMap { Int($0) }
-        guard let date = Self.calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+        guard let day = MessageContext.calendarDay(iso),
+            let date = Self.calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day))
         else { return nil }
         self.iso = iso
         self.date = date

@@ -49,10 +49,7 @@ public enum MessageContext {
             throw TemplateError.data("data must be a JSON object, not \(json.jsonText.prefix(40))")
         }
         let locale = Locale(identifier: payer.locale)
-        var todayCalendar = Calendar(identifier: .gregorian)
-        todayCalendar.timeZone = TimeZone(identifier: payer.timezone) ?? LocalDate.utc
-        let c = todayCalendar.dateComponents([.year, .month, .day], from: today)
-        let todayISO = Timestamp.isoDate(year: c.year!, month: c.month!, day: c.day!)
+        let todayISO = Timestamp.isoDate(of: today, in: TimeZone(identifier: payer.timezone) ?? LocalDate.utc)
         let todayDate = LocalDate(iso: todayISO, locale: locale)!
 
         var context: [String: Any] = [:]
@@ -185,14 +182,19 @@ public enum MessageContext {
 
     /// A real day of the proleptic Gregorian calendar, `YYYY-MM-DD`, year 1 or later.
     static func isCalendarDate(_ s: String) -> Bool {
-        guard looksLikeDate(s) else { return false }
-        // YYYY-MM-DD, digits checked: read on bytes (this runs for every date of every job).
+        calendarDay(s) != nil
+    }
+
+    /// The year, month and day of a real `YYYY-MM-DD` day, read on bytes (this runs for
+    /// every date of every job); nil for anything else.
+    static func calendarDay(_ s: String) -> (year: Int, month: Int, day: Int)? {
+        guard looksLikeDate(s) else { return nil }
         let b = Array(s.utf8).map { Int($0) - 48 }
         let (year, month, day) = (b[0] * 1000 + b[1] * 100 + b[2] * 10 + b[3], b[5] * 10 + b[6], b[8] * 10 + b[9])
-        guard year >= 1, (1...12).contains(month) else { return false }
+        guard year >= 1, (1...12).contains(month) else { return nil }
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-        return (1...days).contains(day)
+        return (1...days).contains(day) ? (year, month, day) : nil
     }
 
     /// The words of the data rules, shared by `check` (enqueue) and `build` (dispatch).
