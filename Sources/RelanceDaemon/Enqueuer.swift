@@ -49,15 +49,20 @@ public struct Enqueuer: JobIntake {
     /// every bad field when some requests did not even parse).
     public func validate(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [FieldError] {
         let inline = Self.inlinePayers(requests)
-        var stored: [String: PayerProfile] = [:]
-        var looked: Set<String> = []
+        // An unusable payer row is a field error here too, as in `enqueue` (it was a 500).
+        var stored: [String: Result<PayerProfile?, any Error>] = [:]
         for (_, request) in requests where inline[request.job.payerRef] == nil {
             let ref = request.job.payerRef
-            if looked.insert(ref).inserted { stored[ref] = try await store.payer(ref: ref) }
+            guard stored[ref] == nil else { continue }
+            do {
+                stored[ref] = .success(try await store.payer(ref: ref))
+            } catch let unusable as PayerUnusable {
+                stored[ref] = .failure(unusable)
+            }
         }
         return Self.errors(
             requests, inline: inline, dataErrors: Self.dataErrors(requests), composer: composer,
-            storedPayer: { stored[$0] })
+            storedPayer: { ref in try stored[ref]?.get() ?? nil })
     }
 
     /// Every request's errors in order: its payer's checks (an inline payer first, else the

@@ -3,6 +3,7 @@ against the real binary, with the outbox transport."""
 
 import concurrent.futures
 import json
+import sqlite3
 import time
 
 import requests
@@ -210,6 +211,14 @@ def test_validation_errors_name_the_field_and_insert_nothing(api):
     r = api.put("/v1/payers/NOMAIL", {"name": "Sans Courriel", "postal_address": ["1 rue X", "75001 Paris"]})
     assert r.status_code == 201, describe(r)
     error_of(api.post("/v1/jobs", job_body(payer_ref="NOMAIL")), 422, "validation_failed")
+
+    # A payer row another service wrote badly is a field error, alone or beside a job that
+    # does not even parse (that answer goes through the checks without inserting).
+    with sqlite3.connect(api.state / "relance.sqlite", timeout=30) as db:
+        db.execute("INSERT INTO payers(ref, name, channels) VALUES ('BADROW', 'Y', 'not json')")
+    for body in ([job_body(payer_ref="BADROW")], [job_body(payer_ref="BADROW"), {"channel": "pigeon"}]):
+        error = error_of(api.post("/v1/jobs", body), 422, "validation_failed")
+        assert any(f["pointer"] == "/0/payer_ref" and "column channels" in f["message"] for f in error["fields"]), error
 
     assert all_jobs(api) == []
     r = api.get("/v1/jobs")
