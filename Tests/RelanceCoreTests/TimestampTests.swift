@@ -28,7 +28,8 @@ import Testing
             ("{\"invoice_ref\": \"F-1\"}", "\"invoice_ref\"", true), ("a..b", "..", true), ("a.b.", "..", false),
             ("=?utf-8?", "=?", true), ("", "x", false), ("abc", "", true), ("Société", "été", true),
             ("ab", "abc", false),
-            ("aab", "ab", true),
+            ("aab", "ab", true), ("abxyz", "xyz", true), ("abxy", "xyz", false), ("xyz", "xyz", true),
+            ("\"\"\"\"invoice", "\"invoice_ref\"", false), ("x\"\"a\"ab\"abc\"", "\"abc\"", true),
         ])
     func containsBytes(text: String, needle: String, expected: Bool) {
         #expect(text.containsBytes(needle) == expected)

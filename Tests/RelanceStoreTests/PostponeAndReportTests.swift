@@ -11,7 +11,7 @@ struct PostponeAndReportTests {
         let fx = try await StoreFixture()
         let job = try await fx.claimedJob()
         #expect(job.attempt == 1)
-        let until = "2026-11-30T09:00:00.000Z"
+        let until = "2099-11-30T09:00:00.000Z"
         #expect(try await fx.store.postpone(job, owner: "w1", until: until, detail: ["reason": "send_window"]))
         let row = try #require(try await fx.store.job(id: job.id))
         #expect(row.state == .queued && row.attempt == 0 && row.leaseOwner == nil)
