@@ -29,6 +29,8 @@ public final class SQLiteJobStore: JobStore {
     public let clock: any WallClock
     /// "Now" for the write transaction under way (`transaction(_:)` sets it).
     let pinnedNow: PinnedNow
+    /// Every write transaction goes through it.
+    let writes: GroupCommit
     /// A connection of its own for `checkpoint()`, opened on first use.
     let checkpointer = Mutex<DatabaseQueue?>(nil)
     let busyTimeout: Double
@@ -63,6 +65,9 @@ public final class SQLiteJobStore: JobStore {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         self.pool = try DatabasePool(path: path, configuration: config)
+        self.writes = GroupCommit(
+            pool: pool, begin: { pinned.value.withLock { $0 = Timestamp.string(from: clock.now()) } },
+            end: { pinned.value.withLock { $0 = nil } })
         self.path = path
         self.eventSink = eventSink
     }
@@ -127,21 +132,15 @@ public final class SQLiteJobStore: JobStore {
 
     // MARK: transactions
 
-    /// Runs `body` in an IMMEDIATE transaction, then hands the events it recorded to the sink.
+    /// Runs `body` in an IMMEDIATE transaction (shared with the writes queued meanwhile,
+    /// see `GroupCommit`), then hands the events it recorded to the sink.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (Database, inout [DeliveryEvent]) throws -> T)
         async throws -> T
     {
-        let (result, events) = try await pool.writeWithoutTransaction { [pinnedNow, clock] db -> (T, [DeliveryEvent]) in
+        let (result, events) = try await writes.write { db -> (T, [DeliveryEvent]) in
             var events: [DeliveryEvent] = []
-            var result: T?
-            try db.inTransaction(.immediate) {
-                events = []
-                pinnedNow.value.withLock { $0 = Timestamp.string(from: clock.now()) }
-                defer { pinnedNow.value.withLock { $0 = nil } }
-                result = try body(db, &events)
-                return .commit
-            }
-            return (result!, events)
+            let result = try body(db, &events)
+            return (result, events)
         }
         if !events.isEmpty { eventSink?(events) }
         return result
