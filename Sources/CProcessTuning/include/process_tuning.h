@@ -6,7 +6,8 @@
 int relance_default_deflate_level(void);
 
 /// Keeps up to `bytes` of freed memory at the top of each malloc heap instead of giving
-/// it back to the kernel at once (see malloc_tuning.c). Returns 1 on success.
-int relance_keep_freed_memory(int bytes);
+/// it back to the kernel at once, and serves blocks up to `mmap_bytes` from the heap
+/// rather than mapping each one (see malloc_tuning.c). Returns 1 on success.
+int relance_keep_freed_memory(int bytes, int mmap_bytes);
 
 #endif
