@@ -103,73 +103,87 @@ public enum MIMEEncoding {
 
     /// Quoted-printable (RFC 2045 §6.7) with CRLF line breaks, lines ≤ 76 characters,
     /// trailing white space encoded, and a leading "From " or "." protected.
-    /// Works on bytes in one pass: it runs for every message sent.
+    /// Works on bytes in one pass over raw buffers: it runs for every part of every
+    /// message sent (it was 4 % of the e-mail benchmark's CPU with array appends).
     public static func quotedPrintable(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        let input = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count + input.count / 8)
-        var lineLength = 0
-        func room(_ width: Int) {
-            // Keep room for the soft line break "=".
-            if lineLength + width > bodyLineLimit - 1 {
-                out.append(UInt8(ascii: "="))
-                out.append(0x0D)
-                out.append(0x0A)
-                lineLength = 0
+        var text = text
+        return text.withUTF8 { input in
+            // Worst case: every byte encoded (3), a soft break (3) every 25 of them, and
+            // every line break a CR or LF alone that becomes CRLF (2).
+            let capacity = input.count * 4 + 16
+            return String(unsafeUninitializedCapacity: capacity) { out in
+                quotedPrintable(input, into: out)
             }
-            lineLength += width
         }
-        func encoded(_ byte: UInt8) {
-            room(3)
-            out.append(UInt8(ascii: "="))
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0x0F)])
-        }
-        func literal(_ byte: UInt8) {
-            room(1)
-            out.append(byte)
-        }
-        let from = Array("From ".utf8)
-        var i = 0
+    }
+
+    /// Writes the encoding of `input` into `out`, which has room for it; returns its length.
+    static func quotedPrintable(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>)
+        -> Int
+    {
+        let hex: StaticString = "0123456789ABCDEF"
+        let digits = hex.utf8Start
+        let limit = bodyLineLimit - 1  // keep room for the soft line break "="
+        let count = input.count
+        var o = 0
+        var lineLength = 0
         var lineStart = true
-        while i < input.count {
+        var i = 0
+        while i < count {
             let byte = input[i]
             if byte == 0x0D || byte == 0x0A {
                 // CR, LF and CRLF are all one hard line break.
-                if byte == 0x0D, i + 1 < input.count, input[i + 1] == 0x0A { i += 1 }
-                out.append(0x0D)
-                out.append(0x0A)
+                if byte == 0x0D, i + 1 < count, input[i + 1] == 0x0A { i += 1 }
+                out[o] = 0x0D
+                out[o + 1] = 0x0A
+                o += 2
                 lineLength = 0
                 lineStart = true
                 i += 1
                 continue
             }
-            let next = i + 1 < input.count ? input[i + 1] : 0x0A
+            let next = i + 1 < count ? input[i + 1] : 0x0A
             let atLineEnd = next == 0x0A || next == 0x0D
             // A literal byte that would not fit starts a new line after a soft break:
             // it needs the same protection as one after a hard break.
-            let startsLine = lineStart || lineLength + 1 > bodyLineLimit - 1
+            let startsLine = lineStart || lineLength + 1 > limit
+            let encode: Bool
             switch byte {
-            case UInt8(ascii: "="):
-                encoded(byte)
-            case UInt8(ascii: " "), UInt8(ascii: "\t"):
-                if atLineEnd { encoded(byte) } else { literal(byte) }
-            case UInt8(ascii: ".") where startsLine:
-                // A lone "." line ends SMTP DATA on servers that skip dot-stuffing.
-                encoded(byte)
-            case UInt8(ascii: "F") where startsLine && input[i...].starts(with: from):
-                // "From " at a line start gets mangled by mbox tools.
-                encoded(byte)
-            case 0x21...0x7E:
-                literal(byte)
-            default:
-                encoded(byte)
+            case UInt8(ascii: "="): encode = true
+            case UInt8(ascii: " "), UInt8(ascii: "\t"): encode = atLineEnd
+            // A lone "." line ends SMTP DATA on servers that skip dot-stuffing.
+            case UInt8(ascii: "."): encode = startsLine
+            // "From " at a line start gets mangled by mbox tools.
+            case UInt8(ascii: "F"):
+                encode =
+                    startsLine && i + 4 < count && input[i + 1] == UInt8(ascii: "r")
+                    && input[i + 2] == UInt8(ascii: "o") && input[i + 3] == UInt8(ascii: "m")
+                    && input[i + 4] == UInt8(ascii: " ")
+            case 0x21...0x7E: encode = false
+            default: encode = true
+            }
+            let width = encode ? 3 : 1
+            if lineLength + width > limit {
+                out[o] = UInt8(ascii: "=")
+                out[o + 1] = 0x0D
+                out[o + 2] = 0x0A
+                o += 3
+                lineLength = 0
+            }
+            lineLength += width
+            if encode {
+                out[o] = UInt8(ascii: "=")
+                out[o + 1] = digits[Int(byte >> 4)]
+                out[o + 2] = digits[Int(byte & 0x0F)]
+                o += 3
+            } else {
+                out[o] = byte
+                o += 1
             }
             lineStart = false
             i += 1
         }
-        return String(decoding: out, as: UTF8.self)
+        return o
     }
 
     /// Base64 in lines of 76 characters with CRLF (RFC 2045 §6.8).
