@@ -115,7 +115,8 @@ extension MessageComposer {
                 )
             }
             rows.append([
-                invoice["number"] as? String ?? "", (invoice["issue_date"] as? LocalDate)?.renderText ?? "",
+                (invoice["number"] as? TemplateText)?.value ?? "",
+                (invoice["issue_date"] as? LocalDate)?.renderText ?? "",
                 (invoice["due_date"] as? LocalDate)?.renderText ?? "", amount?.renderText ?? "", paidText,
                 balance?.renderText ?? "",
             ])

@@ -3,6 +3,20 @@ import Mustache
 import RelanceCore
 import Synchronization
 
+/// A text of the context (job data, payer, creditor) as templates see it: shown as it
+/// is, escaped in HTML parts like any value. swift-mustache renders a value it can cast
+/// to `MustacheCustomRenderable` at once; a plain `String` went through three failed
+/// protocol casts and `String(describing:)` first, for every variable of every message.
+public struct TemplateText: MustacheCustomRenderable, Sendable, Equatable, CustomStringConvertible {
+    public let value: String
+
+    public init(_ value: String) { self.value = value }
+
+    public var renderText: String { value }
+    public var isNull: Bool { false }
+    public var description: String { value }
+}
+
 /// An amount of money in the payer's locale. `{{total_due}}` renders "1 250,00 €";
 /// `{{total_due.amount}}` and `{{total_due.currency}}` give the raw parts.
 public struct Money: MustacheCustomRenderable, Sendable, Equatable {

@@ -58,11 +58,13 @@ public enum MessageContext {
         }
         if let invoices = fields["invoices"]?.arrayValue {
             context["invoice_count"] = invoices.count
-            context["invoice_numbers"] = invoices.compactMap { $0["number"]?.stringValue }.joined(separator: ", ")
+            context["invoice_numbers"] = TemplateText(
+                invoices.compactMap { $0["number"]?.stringValue }.joined(separator: ", "))
         }
         context["payer"] =
             [
-                "ref": payer.ref, "name": payer.name, "segment": payer.segment, "locale": payer.locale,
+                "ref": TemplateText(payer.ref), "name": TemplateText(payer.name),
+                "segment": TemplateText(payer.segment), "locale": TemplateText(payer.locale),
                 "is_business": payer.segment != "consumer",
             ] as [String: Any]
         // Empty values are left out: Mustache treats "" as true in a section, so a
@@ -73,11 +75,11 @@ public enum MessageContext {
             ("website", creditor.website),
             ("registration", creditor.registration), ("iban", creditor.iban), ("bic", creditor.bic),
         ] where !value.isEmpty {
-            creditorFields[key] = value
+            creditorFields[key] = TemplateText(value)
         }
-        if !creditor.address.isEmpty { creditorFields["address"] = creditor.address }
+        if !creditor.address.isEmpty { creditorFields["address"] = creditor.address.map(TemplateText.init) }
         context["creditor"] = creditorFields
-        if let caseRef, !caseRef.isEmpty { context["case_ref"] = caseRef }
+        if let caseRef, !caseRef.isEmpty { context["case_ref"] = TemplateText(caseRef) }
         context["today"] = todayDate
         return context
     }
@@ -86,12 +88,12 @@ public enum MessageContext {
         switch value {
         case .null: return NSNull()
         case .bool(let b): return b
-        case .number(let n): return n
+        case .number(let n): return TemplateText(n)
         case .string(let s):
             if s.isEmpty { return NSNull() }
             if let date = LocalDate(iso: s, locale: locale) { return date }
             if looksLikeDate(s) { throw TemplateError.data("\(path): \(Problem.date(s))") }
-            return s
+            return TemplateText(s)
         case .array(let items):
             var out: [Any] = []
             for (i, item) in items.enumerated() {
