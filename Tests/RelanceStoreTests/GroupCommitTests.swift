@@ -14,7 +14,10 @@ struct GroupCommitTests {
             FileManager.default.temporaryDirectory.appendingPathComponent("relance-group-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let pool = try DatabasePool(path: directory + "/t.sqlite")
-        try pool.write { db in try db.execute(sql: "CREATE TABLE t(x INTEGER UNIQUE)") }
+        try pool.write { db in
+            try db.execute(sql: "CREATE TABLE t(x INTEGER UNIQUE)")
+            try db.execute(sql: "INSERT INTO t(x) VALUES (1000)")
+        }
         return (pool, directory)
     }
 
@@ -40,8 +43,9 @@ struct GroupCommitTests {
                     do {
                         let stored = try await group.write { db -> Int in
                             // 7 inserts and then refuses: its row must not stay.
-                            // 13 breaks the unique constraint: its own statement fails.
-                            try db.execute(sql: "INSERT INTO t(x) VALUES (?)", arguments: [value == 13 ? 12 : value])
+                            // 13 breaks the unique constraint (1000 is there already): its own statement fails.
+                            try db.execute(
+                                sql: "INSERT INTO t(x) VALUES (?)", arguments: [value == 13 ? 1000 : value])
                             if value == 7 { throw Refused(value: 7) }
                             return value
                         }
@@ -65,7 +69,7 @@ struct GroupCommitTests {
             case (let v, let outcome): Issue.record("write \(v): unexpected \(outcome)")
             }
         }
-        let rows = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT x FROM t ORDER BY x") }
+        let rows = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT x FROM t WHERE x < 1000 ORDER BY x") }
         #expect(rows == (0..<30).filter { $0 != 7 && $0 != 13 })
     }
 
@@ -80,7 +84,7 @@ struct GroupCommitTests {
                 throw Refused(value: 1)
             }
         }
-        #expect(try await group.write { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == 0)
+        #expect(try await group.write { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t WHERE x = 1") } == 0)
         #expect(group.transactions.load(ordering: .relaxed) == 2)
     }
 
@@ -101,7 +105,7 @@ struct GroupCommitTests {
             try await tasks.waitForAll()
         }
         #expect(group.transactions.load(ordering: .relaxed) == 3)
-        let count = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") }
+        let count = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t WHERE x < 1000") }
         #expect(count == 10)
     }
 }
