@@ -92,13 +92,13 @@ public enum HolidayCalendar: String, Sendable, Equatable, Hashable, CaseIterable
 }
 
 /// A date of the proleptic Gregorian calendar, with exact day arithmetic and no time zone.
-struct CivilDate: Sendable, Equatable, Hashable, Comparable {
-    var year: Int
-    var month: Int
-    var day: Int
+public struct CivilDate: Sendable, Equatable, Hashable, Comparable {
+    public var year: Int
+    public var month: Int
+    public var day: Int
 
     /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
-    var daysSinceEpoch: Int {
+    public var daysSinceEpoch: Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -107,7 +107,7 @@ struct CivilDate: Sendable, Equatable, Hashable, Comparable {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    init(year: Int, month: Int, day: Int) {
+    public init(year: Int, month: Int, day: Int) {
         self.year = year
         self.month = month
         self.day = day
@@ -134,7 +134,7 @@ struct CivilDate: Sendable, Equatable, Hashable, Comparable {
         return Weekday.allCases[index]
     }
 
-    static func < (lhs: CivilDate, rhs: CivilDate) -> Bool {
+    public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 

@@ -123,7 +123,8 @@ public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
         if day.year >= 1600 {
             // Midnight UTC by arithmetic: Calendar's date(from:) was most of the cost of
             // reading the dates of a message (the e-mail benchmark reads five a message).
-            date = Date(timeIntervalSince1970: Double(Self.daysSinceEpoch(day)) * 86400)
+            let civil = CivilDate(year: day.year, month: day.month, day: day.day)
+            date = Date(timeIntervalSince1970: Double(civil.daysSinceEpoch) * 86400)
         } else {
             // Foundation's Gregorian calendar is Julian before October 1582.
             guard
@@ -134,17 +135,6 @@ public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
         self.iso = iso
         self.date = date
         self.locale = locale
-    }
-
-    /// Days from 1970-01-01 to a day of the proleptic Gregorian calendar (the
-    /// days-from-civil algorithm: years start in March, so the leap day comes last).
-    static func daysSinceEpoch(_ day: (year: Int, month: Int, day: Int)) -> Int {
-        let year = day.month <= 2 ? day.year - 1 : day.year
-        let era = (year >= 0 ? year : year - 399) / 400
-        let yearOfEra = year - era * 400
-        let dayOfYear = (153 * (day.month + (day.month > 2 ? -3 : 9)) + 2) / 5 + day.day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146097 + dayOfEra - 719468
     }
 
     /// Long dates already written, by locale and day: a day's text never changes, and

@@ -1,4 +1,5 @@
 import Foundation
+import RelanceCore
 import Testing
 
 @testable import RelanceTemplates
@@ -12,7 +13,7 @@ struct FormattingTests {
             ((2026, 11, 23), 20780), ((1600, 1, 1), -135140), ((2100, 3, 1), 47541), ((9999, 12, 31), 2_932_896),
         ])
     func daysSinceEpoch(day: (Int, Int, Int), expected: Int) {
-        #expect(LocalDate.daysSinceEpoch((day.0, day.1, day.2)) == expected)
+        #expect(CivilDate(year: day.0, month: day.1, day: day.2).daysSinceEpoch == expected)
     }
 
     @Test("every fifth day from 1600 to 2400 is the instant Foundation's calendar gives")
