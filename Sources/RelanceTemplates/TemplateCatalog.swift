@@ -33,6 +33,7 @@ public struct TemplateCatalog: Sendable {
 
     /// Loads and parses every template; reports every broken file, not just the first.
     public static func load(directory: String, defaultLocale: String) throws -> TemplateCatalog {
+        MarkupEscaping.registered
         let fm = FileManager.default
         var problems: [String] = []
         var entries: [String: Entry] = [:]
@@ -70,7 +71,7 @@ public struct TemplateCatalog: Sendable {
                     if top == "partials" {
                         do {
                             partials[locale, default: [:]][name] = Entry(
-                                template: try MustacheTemplate(string: text), path: relative)
+                                template: try MustacheTemplate(string: MarkupEscaping.pragma + text), path: relative)
                             textPartials[locale, default: [:]][name] = Entry(
                                 template: try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text),
                                 path: relative)
@@ -86,9 +87,11 @@ public struct TemplateCatalog: Sendable {
                         )
                         continue
                     }
-                    // Text parts render without HTML escaping: the pragma sets it per template,
-                    // on the first line so that line numbers in errors stay right.
-                    let source = part.escapesHTML ? text : "{{% CONTENT_TYPE: TEXT}}" + text
+                    // Text parts render without HTML escaping, HTML and letter parts with
+                    // MarkupEscaping: the pragma sets it per template (and per partial: a
+                    // partial starts over with swift-mustache's default), on the first line
+                    // so that line numbers in errors stay right.
+                    let source = (part.escapesHTML ? MarkupEscaping.pragma : "{{% CONTENT_TYPE: TEXT}}") + text
                     do {
                         entries["\(top)/\(locale)/\(name)"] = Entry(
                             template: try MustacheTemplate(string: source), path: relative)

@@ -191,6 +191,20 @@ struct TemplateCatalogTests {
         #expect(first[.emailHTML] == "H A &amp; B [A &amp; B] [o:A &amp; B]")
     }
 
+    @Test(
+        "markup escaping works on bytes",
+        arguments: [
+            ("", ""), ("Boulangerie Martin", "Boulangerie Martin"),
+            ("Société Générale — 12 €", "Société Générale — 12 €"),
+            ("a<b>c", "a&lt;b&gt;c"), ("&&", "&amp;&amp;"), ("\"l'Ami\"", "&quot;l&#39;Ami&quot;"),
+            ("<script>alert('x')</script>", "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+            // A combining mark after '<' makes one Character: still escaped, byte by byte.
+            ("<\u{301}é&", "&lt;\u{301}é&amp;"), ("日本<語>", "日本&lt;語&gt;"),
+        ])
+    func markupEscaping(text: String, expected: String) {
+        #expect(MarkupEscaping.escape(text) == expected)
+    }
+
     @Test("partials follow the locale chain: fr-BE over fr over the default")
     func partialFallback() throws {
         let templates = try TemporaryTemplates([
