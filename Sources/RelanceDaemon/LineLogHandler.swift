@@ -45,11 +45,46 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        // Built in one string, keys sorted after the three fixed ones: the daemon writes
-        // a line for every trace event, several per message.
+        let merged: Logger.Metadata
+        if let extra = event.metadata, !extra.isEmpty {
+            merged = metadata.isEmpty ? extra : metadata.merging(extra) { $1 }
+        } else {
+            merged = metadata
+        }
+        let fields = merged.map { key, value in
+            if case .string(let text) = value { (key, text) } else { (key, "\(value)") }
+        }
+        Self.output.withLock { _ in Self.writeAll(line(level: event.level, message: event.message.description, fields))
+        }
+    }
+
+    /// Several records in one write(2) (the trace events of one transaction).
+    func log(_ records: [(level: Logger.Level, message: String, fields: [(String, String)])]) {
+        var text = ""
+        for record in records where record.level >= logLevel {
+            text += line(level: record.level, message: record.message, record.fields)
+        }
+        if !text.isEmpty { Self.output.withLock { _ in Self.writeAll(text) } }
+    }
+
+    /// One line: `at`, `level` and `msg`, then the fields sorted by key, the handler's
+    /// own metadata among them (a field of the record wins over it).
+    func line(level: Logger.Level, message: String, _ fields: [(String, String)]) -> String {
+        var fields = fields
+        if !metadata.isEmpty {
+            let own = Set(fields.map(\.0))
+            for (key, value) in metadata where !own.contains(key) {
+                if case .string(let text) = value {
+                    fields.append((key, text))
+                } else {
+                    fields.append((key, "\(value)"))
+                }
+            }
+        }
+        fields.sort { $0.0 < $1.0 }
         var line = ""
         line.reserveCapacity(256)
-        if Self.journalPrefix { line += "<\(Self.priority(event.level))>" }
+        if Self.journalPrefix { line += "<\(Self.priority(level))>" }
         var first = true
         func add(_ key: String, _ value: String) {
             switch format {
@@ -67,20 +102,12 @@ public struct LineLogHandler: LogHandler {
             first = false
         }
         add("at", Self.timestamp())
-        add("level", event.level.rawValue)
-        add("msg", event.message.description)
-        let merged: Logger.Metadata
-        if let extra = event.metadata, !extra.isEmpty {
-            merged = metadata.isEmpty ? extra : metadata.merging(extra) { $1 }
-        } else {
-            merged = metadata
-        }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            if case .string(let text) = value { add(key, text) } else { add(key, "\(value)") }
-        }
+        add("level", level.rawValue)
+        add("msg", message)
+        for (key, value) in fields { add(key, value) }
         if format == .json { line += "}" }
         line += "\n"
-        Self.output.withLock { _ in Self.writeAll(line) }
+        return line
     }
 
     /// One write(2) for the line (more when the pipe takes part of it); a failed write
