@@ -10,6 +10,8 @@ public enum MIMEEncoding {
     /// A header value with every CR, LF and other control character replaced by a
     /// space: whatever a payer name or subject contains, it cannot start a new header.
     public static func sanitizeHeaderValue(_ value: String) -> String {
+        // Printable ASCII has nothing to replace (every header of most messages).
+        if isPrintableASCII(value) { return value }
         var out = String.UnicodeScalarView()
         var previousWasControl = false
         for scalar in value.unicodeScalars {
@@ -25,6 +27,20 @@ public enum MIMEEncoding {
             }
         }
         return String(out)
+    }
+
+    /// A header name kept to ASCII letters, digits and "-".
+    static func headerName(_ name: String) -> String {
+        func allowed(_ byte: UInt8) -> Bool {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+                true
+            default: false
+            }
+        }
+        if name.utf8.allSatisfy(allowed) { return name }
+        return String(decoding: name.utf8.filter(allowed), as: UTF8.self)
     }
 
     static func isPrintableASCII(_ s: String) -> Bool {
@@ -66,14 +82,36 @@ public enum MIMEEncoding {
         return words
     }
 
+    /// What a display name may hold unquoted, among printable ASCII: RFC 5322 atext
+    /// (letters, digits, ``!#$%&'*+-/=?^_`{|}~``) and spaces.
+    static func isDisplayNameText(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: "!#$%&'*+-/=?^_`{|}~ ".utf8.contains(byte)
+        }
+    }
+
+    /// Without the spaces and tabs at either end (what `CharacterSet.whitespaces` holds:
+    /// Unicode's horizontal spaces).
+    static func trimmingWhitespace(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        func blank(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == " " || scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
+        }
+        guard let first = scalars.firstIndex(where: { !blank($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !blank($0) })!
+        if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return text }
+        return String(scalars[first...last])
+    }
+
     /// A display name as RFC 5322 wants it: an atom sequence, a quoted string, or encoded-words.
-    /// What a display name may hold unquoted (RFC 5322 atext and spaces).
-    static let displayNameText = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "!#$%&'*+-/=?^_`{|}~ "))
 
     public static func encodeDisplayName(_ name: String) -> String {
-        let clean = sanitizeHeaderValue(name).trimmingCharacters(in: .whitespaces)
+        let clean = trimmingWhitespace(sanitizeHeaderValue(name))
         if isPrintableASCII(clean) {
-            if clean.unicodeScalars.allSatisfy({ displayNameText.contains($0) }) && !clean.containsBytes("=?") {
+            if clean.utf8.allSatisfy(isDisplayNameText) && !clean.containsBytes("=?") {
                 return clean
             }
             let escaped = clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
@@ -129,8 +167,28 @@ public enum MIMEEncoding {
         var lineLength = 0
         var lineStart = true
         var i = 0
+        // Printable ASCII that is literal wherever it stands: not "=", and not "." or "F",
+        // which need protection at a line start.
+        func plain(_ byte: UInt8) -> Bool {
+            byte &- 0x21 < 0x5E && byte != UInt8(ascii: "=") && byte != UInt8(ascii: ".")
+                && byte != UInt8(ascii: "F")
+        }
         while i < count {
             let byte = input[i]
+            if lineLength < limit && plain(byte) {
+                // A run of plain bytes that fits on the line is copied as it is (most of
+                // an HTML part): the byte-by-byte path below gives the same output.
+                let end = min(count, i + (limit - lineLength))
+                var j = i + 1
+                while j < end && plain(input[j]) { j += 1 }
+                let run = j - i
+                UnsafeMutableRawPointer(out.baseAddress! + o).copyMemory(from: input.baseAddress! + i, byteCount: run)
+                o += run
+                lineLength += run
+                lineStart = false
+                i = j
+                continue
+            }
             if byte == 0x0D || byte == 0x0A {
                 // CR, LF and CRLF are all one hard line break.
                 if byte == 0x0D, i + 1 < count, input[i + 1] == 0x0A { i += 1 }

@@ -28,12 +28,12 @@ public enum MIMEWriter {
         header("Subject", message.subject)
         out += "Date: \(MIMEEncoding.rfc5322Date(message.date))\r\n"
         out +=
-            "Message-ID: <\(MIMEEncoding.sanitizeHeaderValue(message.messageID).replacingOccurrences(of: " ", with: ""))>\r\n"
+            "Message-ID: <\(String(decoding: MIMEEncoding.sanitizeHeaderValue(message.messageID).utf8.filter { $0 != 0x20 }, as: UTF8.self))>\r\n"
         out += "MIME-Version: 1.0\r\n"
         // RFC 3834: tells auto-responders not to answer, and marks the message as automatic.
         out += "Auto-Submitted: auto-generated\r\n"
         for (name, value) in message.headers {
-            let safeName = name.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            let safeName = MIMEEncoding.headerName(name)
             guard !safeName.isEmpty else { continue }
             header(safeName, value)
         }

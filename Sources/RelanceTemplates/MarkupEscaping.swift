@@ -9,7 +9,6 @@ import Mustache
 struct MarkupEscaping: MustacheContentType {
     /// The pragma name templates are parsed with (`{{% CONTENT_TYPE: RELANCE_MARKUP}}`).
     static let name = "RELANCE_MARKUP"
-    static let pragma = "{{% CONTENT_TYPE: \(name)}}"
 
     /// Registers the content type with swift-mustache; templates can name it after this.
     static let registered: Void = MustacheContentTypes.register(MarkupEscaping(), named: name)

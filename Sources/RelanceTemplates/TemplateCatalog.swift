@@ -71,9 +71,9 @@ public struct TemplateCatalog: Sendable {
                     if top == "partials" {
                         do {
                             partials[locale, default: [:]][name] = Entry(
-                                template: try MustacheTemplate(string: MarkupEscaping.pragma + text), path: relative)
+                                template: try MustacheTemplate(string: Self.markupPragma + text), path: relative)
                             textPartials[locale, default: [:]][name] = Entry(
-                                template: try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text),
+                                template: try MustacheTemplate(string: Self.textPragma + text),
                                 path: relative)
                         } catch {
                             problems.append(describe(error, in: relative))
@@ -89,9 +89,8 @@ public struct TemplateCatalog: Sendable {
                     }
                     // Text parts render without HTML escaping, HTML and letter parts with
                     // MarkupEscaping: the pragma sets it per template (and per partial: a
-                    // partial starts over with swift-mustache's default), on the first line
-                    // so that line numbers in errors stay right.
-                    let source = (part.escapesHTML ? MarkupEscaping.pragma : "{{% CONTENT_TYPE: TEXT}}") + text
+                    // partial starts over with swift-mustache's default).
+                    let source = (part.escapesHTML ? Self.markupPragma : Self.textPragma) + text
                     do {
                         entries["\(top)/\(locale)/\(name)"] = Entry(
                             template: try MustacheTemplate(string: source), path: relative)
@@ -113,10 +112,17 @@ public struct TemplateCatalog: Sendable {
             messages: messages.sorted(), locales: locales.sorted())
     }
 
+    /// The pragma that sets a template's escaping, on a line of its own: on the file's
+    /// first line it would keep a section tag there from being a standalone line (whose
+    /// line break Mustache drops), and a template starting with `{{#…}}` would start with
+    /// an empty line. Errors subtract that line (`describe`).
+    static let textPragma = "{{% CONTENT_TYPE: TEXT}}\n"
+    static let markupPragma = "{{% CONTENT_TYPE: \(MarkupEscaping.name)}}\n"
+
     static func describe(_ error: any Error, in path: String) -> String {
         if let parse = error as? MustacheTemplate.ParserError {
             return
-                "\(path):\(parse.context.lineNumber):\(parse.context.columnNumber): \(parse.error) near \"\(parse.context.line.trimmingCharacters(in: .whitespaces))\""
+                "\(path):\(max(1, parse.context.lineNumber - 1)):\(parse.context.columnNumber): \(parse.error) near \"\(parse.context.line.trimmingCharacters(in: .whitespaces))\""
         }
         return "\(path): \(error)"
     }

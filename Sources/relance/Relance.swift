@@ -381,7 +381,7 @@ struct Render: AsyncParsableCommand {
     @Option(
         name: .customLong("repeat"),
         help: ArgumentHelp(
-            "For a letter: render it this many times and print the rate (benchmark).", visibility: .hidden)
+            "Render (and compose) it this many times and print the rate (benchmark).", visibility: .hidden)
     )
     var times: Int = 1
 
@@ -428,6 +428,25 @@ struct Render: AsyncParsableCommand {
                 try Data(letter.pdf).write(to: URL(fileURLWithPath: out), options: .atomic)
                 print("\(out): \(letter.pages) page(s), \(letter.pdf.count) bytes, sha256 \(letter.sha256)")
                 print("address: " + letter.address.joined(separator: " / "))
+                return
+            }
+            if times > 1 {
+                // The composition alone (render, context, MIME or SMS encoding), on one
+                // thread: what `make bench` sets beside the end-to-end rate.
+                let started = ContinuousClock.now
+                var bytes = 0
+                for _ in 0..<times {
+                    if case .email(_, let text) = try composer.compose(job: subject, payer: payerProfile).payload {
+                        bytes = text.utf8.count
+                    }
+                }
+                let elapsed = (ContinuousClock.now - started).components
+                let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+                print(
+                    "composed \(times) \(subject.channel) messages (\(bytes) bytes) in \(String(format: "%.2f", seconds)) s: "
+                        + String(
+                            format: "%.0f messages/s, %.1f µs each (one thread)", Double(times) / seconds,
+                            seconds / Double(times) * 1e6))
                 return
             }
             if mime || subject.channel == Channel.sms.rawValue {

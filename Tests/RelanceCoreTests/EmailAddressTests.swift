@@ -99,4 +99,35 @@ struct EmailAddressTests {
         #expect(!error.description.contains("\n"))
         #expect(!error.description.contains("\r"))
     }
+
+    @Test("the byte-wise check for ASCII addresses agrees with the full rules, on 20,000 random ones")
+    func asciiFastPath() {
+        // Short pieces that hit each rule: dots, dashes, digits in the TLD, '@' twice,
+        // spaces, control characters, non-ASCII, long labels.
+        let pieces = [
+            "a", "Z", "9", ".", "..", "-", "@", "_", "+", "!", "(", " ", "\t", "\r\n", "é", "fr", "com", "x1",
+            String(repeating: "l", count: 40), String(repeating: "d", count: 63), "\u{7F}", "\"", "[",
+        ]
+        var state: UInt64 = 20_261_204
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var accepted = 0
+        for _ in 0..<20_000 {
+            var raw = ""
+            for _ in 0..<(1 + next(4)) { raw += pieces[next(pieces.count)] }
+            raw += next(8) == 0 ? "" : "@"
+            raw += pieces[next(pieces.count)]
+            for _ in 0..<(1 + next(2)) { raw += (next(6) == 0 ? "" : ".") + pieces[next(pieces.count)] }
+            let full = (try? EmailAddress(validating: raw))?.value
+            if EmailAddress.isValidASCII(raw) {
+                #expect(full == raw, "\(raw.debugDescription)")
+                accepted += 1
+            } else if raw.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+                #expect(full == nil, "\(raw.debugDescription)")
+            }
+        }
+        #expect(accepted > 100, "\(accepted)")
+    }
 }

@@ -119,4 +119,80 @@ struct QuotedPrintableTests {
             }
         }
     }
+
+    /// The encoder as it was before its fast path for runs of plain bytes: one byte at a
+    /// time, every rule spelled out. The encoder must give the same output.
+    static func reference(_ text: String) -> String {
+        let input = Array(text.utf8)
+        let hex = Array("0123456789ABCDEF".utf8)
+        let limit = MIMEEncoding.bodyLineLimit - 1
+        var out: [UInt8] = []
+        var lineLength = 0
+        var lineStart = true
+        var i = 0
+        while i < input.count {
+            let byte = input[i]
+            if byte == 0x0D || byte == 0x0A {
+                if byte == 0x0D, i + 1 < input.count, input[i + 1] == 0x0A { i += 1 }
+                out += [0x0D, 0x0A]
+                lineLength = 0
+                lineStart = true
+                i += 1
+                continue
+            }
+            let next = i + 1 < input.count ? input[i + 1] : 0x0A
+            let atLineEnd = next == 0x0A || next == 0x0D
+            let startsLine = lineStart || lineLength + 1 > limit
+            let encode: Bool
+            switch byte {
+            case UInt8(ascii: "="): encode = true
+            case UInt8(ascii: " "), UInt8(ascii: "\t"): encode = atLineEnd
+            case UInt8(ascii: "."): encode = startsLine
+            case UInt8(ascii: "F"): encode = startsLine && input[i...].starts(with: Array("From ".utf8))
+            case 0x21...0x7E: encode = false
+            default: encode = true
+            }
+            let width = encode ? 3 : 1
+            if lineLength + width > limit {
+                out += Array("=\r\n".utf8)
+                lineLength = 0
+            }
+            lineLength += width
+            out += encode ? [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]] : [byte]
+            lineStart = false
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test("the same output as the byte-by-byte encoder, for 3,000 random texts")
+    func matchesReference() {
+        // Pieces chosen to land on every rule: dots and "From " after soft breaks, spaces
+        // before line ends, escapes at the limit, long plain runs.
+        let pieces = [
+            "a", "word", String(repeating: "x", count: 70), ".", "..", "From ", "From", "F", " ", "\t", "=", "é", "€",
+            "\n", "\r\n", "\r", "<td style=\"padding:8px 6px\">", "🙂", "\u{7F}", "1 250,00\u{202F}€",
+        ]
+        var generator = SeededGenerator(seed: 20261204)
+        for _ in 0..<3000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...60, using: &generator) {
+                text += pieces.randomElement(using: &generator)!
+            }
+            #expect(MIMEEncoding.quotedPrintable(text) == Self.reference(text), "\(text.debugDescription)")
+        }
+    }
+}
+
+/// SplitMix64: the same texts on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

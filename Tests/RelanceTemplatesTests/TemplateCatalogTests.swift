@@ -191,6 +191,21 @@ struct TemplateCatalogTests {
         #expect(first[.emailHTML] == "H A &amp; B [A &amp; B] [o:A &amp; B]")
     }
 
+    @Test("a template or partial that starts with a section tag on its own line keeps Mustache's standalone rule")
+    func standaloneFirstLine() throws {
+        let body = "{{#name}}\n<p>{{name}}</p>\n{{/name}}\nend"
+        let templates = try TemporaryTemplates([
+            "probe/fr/email-text.mustache": body + "|{{> part}}",
+            "probe/fr/email-html.mustache": body + "|{{> part}}",
+            "partials/fr/part.mustache": body,
+        ])
+        let catalog = try templates.load(defaultLocale: "fr")
+        let rendered = try catalog.render(
+            message: "probe", parts: [.emailText, .emailHTML], payer: Fixtures.payer(), context: ["name": "A"])
+        #expect(rendered[.emailText] == "<p>A</p>\nend|<p>A</p>\nend")
+        #expect(rendered[.emailHTML] == "<p>A</p>\nend|<p>A</p>\nend")
+    }
+
     @Test(
         "markup escaping works on bytes",
         arguments: [
