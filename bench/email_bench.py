@@ -21,6 +21,8 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 BIN = os.environ.get("RELANCE_BIN", str(REPO / ".build/release/relance"))
+# A command to run the daemon under, for profiling: BENCH_WRAP="perf record -g -o /tmp/p.data".
+WRAP = os.environ.get("BENCH_WRAP", "").split()
 
 
 def free_port():
@@ -115,7 +117,7 @@ api:
         run("enqueue", "--stdin", input=lines)
         enqueue_seconds = time.monotonic() - t0
         log = open(work / "serve.log", "wb")
-        seconds, rss, rc = timed([BIN, "serve", "--until-idle"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        seconds, rss, rc = timed(WRAP + [BIN, "serve", "--until-idle"], env=env, stdout=log, stderr=subprocess.STDOUT)
         cpu = timed.cpu
         sink.kill()
         sink.wait()

@@ -18,6 +18,8 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 BIN = os.environ.get("RELANCE_BIN", str(REPO / ".build/release/relance"))
+# A command to run the daemon under, for profiling: BENCH_WRAP="perf record -g -o /tmp/p.data".
+WRAP = os.environ.get("BENCH_WRAP", "").split()
 
 
 def data(invoices):
@@ -35,8 +37,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--only", choices=["1-page", "3-page"], help="run one of the two letter sizes")
     args = parser.parse_args()
     for label, invoices in (("1-page", 2), ("3-page", 48)):
+        if args.only and label != args.only:
+            continue
         work = pathlib.Path(tempfile.mkdtemp(prefix="relance-letter-bench-"))
         config = work / "relance.yaml"
         config.write_text(f"""
@@ -68,10 +73,12 @@ api:
                                       "case_ref": f"C-{i}", "data": json.loads(payload)}) for i in range(args.jobs))
         run("enqueue", "--stdin", input=lines)
         start = time.monotonic()
-        proc = subprocess.run([BIN, "serve", "--until-idle"], env=env, stdout=open(work / "serve.log", "wb"),
-                              stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(WRAP + [BIN, "serve", "--until-idle"], env=env,
+                                stdout=open(work / "serve.log", "wb"), stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.monotonic() - start
-        if proc.returncode != 0:
+        cpu = usage.ru_utime + usage.ru_stime
+        if os.waitstatus_to_exitcode(status) != 0:
             sys.exit(f"serve failed; see {work}/serve.log")
         db = sqlite3.connect(work / "state/relance.sqlite")
         states = dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
@@ -85,6 +92,8 @@ api:
         print(f"  bare render (relance render --repeat 300, one thread): {bare_rate:6.0f} letters/s")
         print(f"  end to end (claim, render, PDF, spool, trace):         {args.jobs / seconds:6.0f} letters/s"
               f"  ({seconds:.2f} s), pages per letter {page_counts}, PDFs spooled {spooled}")
+        print(f"  daemon CPU per letter (user + system):                 {cpu / args.jobs * 1e3:6.2f} ms"
+              f"  ({cpu / seconds:.2f} cores)")
 
 
 if __name__ == "__main__":
