@@ -167,7 +167,7 @@ public final class SQLiteJobStore: JobStore {
         let row = try Row.fetchOne(
             statement, arguments: [job.id, attempt ?? job.attempt, kind.rawValue, job.caseRef, job.channel, detailText])!
         let event = DeliveryEvent(
-            id: row["id"], jobID: job.id, attempt: attempt ?? job.attempt, at: row["at"], kind: kind,
+            id: row[0], jobID: job.id, attempt: attempt ?? job.attempt, at: row[1], kind: kind,
             caseRef: job.caseRef, channel: job.channel, detail: .object(detail))
         events.append(event)
         return event
@@ -691,13 +691,23 @@ public final class SQLiteJobStore: JobStore {
         -> DispatchPermission
     {
         try await transaction { db, events in
-            guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT state, attempt, lease_owner, cancel_reason FROM jobs WHERE id = ?"),
-                    arguments: [job.id]),
-                row["state"] == "running", row["attempt"] == job.attempt, row["lease_owner"] == owner
-            else { return .leaseLost }
-            if let reason: String = row["cancel_reason"] {
+            // The usual case in one statement: the job is still ours and not cancelled.
+            try db.executeCached(
+                sql: """
+                    UPDATE jobs SET dispatch_started_at = \(clockNow), updated_at = \(clockNow),
+                      lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?)
+                    WHERE id = ? AND state = 'running' AND attempt = ? AND lease_owner = ? AND cancel_reason IS NULL
+                    """, arguments: [Self.modifier(seconds: leaseSeconds), job.id, job.attempt, owner])
+            if db.changesCount == 0 {
+                // Not ours any more, or cancelled since the claim: look at which.
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT state, attempt, lease_owner, cancel_reason FROM jobs WHERE id = ?"),
+                        arguments: [job.id]),
+                    row["state"] == "running", row["attempt"] == job.attempt, row["lease_owner"] == owner,
+                    let reason: String = row["cancel_reason"]
+                else { return .leaseLost }
                 try db.executeCached(
                     sql: """
                         UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
@@ -712,11 +722,6 @@ public final class SQLiteJobStore: JobStore {
                 try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
                 return .cancelled(reason: reason)
             }
-            try db.executeCached(
-                sql: """
-                    UPDATE jobs SET dispatch_started_at = \(clockNow), updated_at = \(clockNow),
-                      lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?) WHERE id = ?
-                    """, arguments: [Self.modifier(seconds: leaseSeconds), job.id])
             try Self.record(db, &events, job: job, kind: .rendered, detail: rendered.objectValue ?? [:])
             try Self.record(db, &events, job: job, kind: .dispatching)
             return .proceed
