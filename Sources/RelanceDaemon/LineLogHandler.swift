@@ -51,11 +51,12 @@ public struct LineLogHandler: LogHandler {
         } else {
             merged = metadata
         }
-        let fields = merged.map { key, value in
-            if case .string(let text) = value { (key, text) } else { (key, "\(value)") }
-        }
-        Self.output.withLock { _ in Self.writeAll(line(level: event.level, message: event.message.description, fields))
-        }
+        let text = line(level: event.level, message: event.message.description, merged.map { ($0, Self.text($1)) })
+        Self.output.withLock { _ in Self.writeAll(text) }
+    }
+
+    static func text(_ value: Logger.Metadata.Value) -> String {
+        if case .string(let text) = value { text } else { "\(value)" }
     }
 
     /// Several records in one write(2) (the trace events of one transaction).
@@ -73,13 +74,7 @@ public struct LineLogHandler: LogHandler {
         var fields = fields
         if !metadata.isEmpty {
             let own = Set(fields.map(\.0))
-            for (key, value) in metadata where !own.contains(key) {
-                if case .string(let text) = value {
-                    fields.append((key, text))
-                } else {
-                    fields.append((key, "\(value)"))
-                }
-            }
+            for (key, value) in metadata where !own.contains(key) { fields.append((key, Self.text(value))) }
         }
         fields.sort { $0.0 < $1.0 }
         var line = ""
