@@ -40,17 +40,12 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         guard (1...254).contains(bytes.count), bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
             let at = bytes.lastIndex(of: UInt8(ascii: "@"))
         else { return false }
-        func alphanumeric(_ b: UInt8) -> Bool {
-            (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
-                || isDigit(b)
-        }
-        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
         let local = bytes[..<at]
         guard !local.isEmpty, local.count <= 64, local.first != UInt8(ascii: "."), local.last != UInt8(ascii: ".")
         else { return false }
         var previous: UInt8 = 0
         for b in local {
-            guard alphanumeric(b) || "!#$%&'*+-/=?^_`{|}~.".utf8.contains(b) else { return false }
+            guard b.isASCIILetterOrDigit || "!#$%&'*+-/=?^_`{|}~.".utf8.contains(b) else { return false }
             if b == UInt8(ascii: "."), previous == b { return false }
             previous = b
         }
@@ -59,10 +54,10 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         guard labels.count >= 2 else { return false }
         for label in labels {
             guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-"),
-                label.allSatisfy({ alphanumeric($0) || $0 == UInt8(ascii: "-") })
+                label.allSatisfy({ $0.isASCIILetterOrDigit || $0 == UInt8(ascii: "-") })
             else { return false }
         }
-        return !labels.last!.contains(where: isDigit)
+        return !labels.last!.contains(where: \.isASCIIDigit)
     }
 
     /// Every rule, on Characters, with the reason of a refusal.

@@ -1,4 +1,5 @@
 import Foundation
+import RelanceCore
 
 /// Encodings of RFC 2045 and RFC 2047, as pure functions over bytes and strings.
 public enum MIMEEncoding {
@@ -31,14 +32,7 @@ public enum MIMEEncoding {
 
     /// A header name kept to ASCII letters, digits and "-".
     static func headerName(_ name: String) -> String {
-        func allowed(_ byte: UInt8) -> Bool {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
-                true
-            default: false
-            }
-        }
+        func allowed(_ byte: UInt8) -> Bool { byte.isASCIILetterOrDigit || byte == UInt8(ascii: "-") }
         if name.utf8.allSatisfy(allowed) { return name }
         return String(decoding: name.utf8.filter(allowed), as: UTF8.self)
     }
@@ -51,8 +45,10 @@ public enum MIMEEncoding {
     /// split on character boundaries so that each word is at most 75 characters.
     /// Plain printable ASCII is left as it is.
     public static func encodeUnstructured(_ value: String) -> [String] {
-        let clean = sanitizeHeaderValue(value)
-        if isPrintableASCII(clean) && !clean.containsBytes("=?") {
+        // Printable ASCII needs no sanitizing: one scan tells both.
+        let ascii = isPrintableASCII(value)
+        let clean = ascii ? value : sanitizeHeaderValue(value)
+        if (ascii || isPrintableASCII(clean)) && !clean.containsBytes("=?") {
             return clean.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         }
         return encodedWords(clean)
@@ -85,12 +81,7 @@ public enum MIMEEncoding {
     /// What a display name may hold unquoted, among printable ASCII: RFC 5322 atext
     /// (letters, digits, ``!#$%&'*+-/=?^_`{|}~``) and spaces.
     static func isDisplayNameText(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        default: "!#$%&'*+-/=?^_`{|}~ ".utf8.contains(byte)
-        }
+        byte.isASCIILetterOrDigit || "!#$%&'*+-/=?^_`{|}~ ".utf8.contains(byte)
     }
 
     /// Without the spaces and tabs at either end (what `CharacterSet.whitespaces` holds:
