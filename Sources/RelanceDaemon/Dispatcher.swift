@@ -148,8 +148,10 @@ public final class Dispatcher: Service, Sendable {
                 continue
             }
             busyWorkers.withLock { $0 += 1 }
+            var accepted: Accepted?
             for (position, item) in claimed.enumerated() {
                 if isStopping || Task.isCancelled {
+                    await record(&accepted, owner: owner)
                     let rest = claimed[position...].map(\.job)
                     do {
                         try await store.release(rest, owner: owner, reason: "shutdown before dispatch")
@@ -159,8 +161,9 @@ public final class Dispatcher: Service, Sendable {
                     break
                 }
                 beat(index)
-                await process(item, owner: owner, sessions: sessions)
+                await process(item, owner: owner, sessions: sessions, accepted: &accepted)
             }
+            await record(&accepted, owner: owner)
             busyWorkers.withLock { $0 -= 1 }
         }
     }
@@ -182,7 +185,38 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    func process(_ item: ClaimedJob, owner: String, sessions: Sessions) async {
+    /// A send the provider accepted whose outcome is not written yet: it is written in
+    /// the same transaction as the worker's next `dispatching` mark (one write for the
+    /// two instead of two), or on its own at the end of the batch. Until then the job is
+    /// `running` with its dispatch started, so a crash in between leaves it `uncertain`,
+    /// as a crash between the provider's answer and its write always did.
+    struct Accepted {
+        let job: Job
+        let outcome: DispatchOutcome
+    }
+
+    func outcomeNotRecorded(_ job: Job) {
+        logger.warning("lease lost during dispatch; outcome not recorded", metadata: ["job": "\(job.id)"])
+    }
+
+    /// Writes a pending accepted outcome on its own.
+    func record(_ accepted: inout Accepted?, owner: String) async {
+        guard let done = accepted else { return }
+        accepted = nil
+        do {
+            if try await !store.complete(done.job, owner: owner, outcome: done.outcome, retry: retry, random: 0) {
+                outcomeNotRecorded(done.job)
+            }
+        } catch {
+            logger.error(
+                "store error while recording an outcome; the lease will expire",
+                metadata: ["job": "\(done.job.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Processes one claimed job. `accepted` is the worker's previous send still to be
+    /// written, if any; this job's own accepted send is left there in its turn.
+    func process(_ item: ClaimedJob, owner: String, sessions: Sessions, accepted: inout Accepted?) async {
         var job = item.job
         do {
             let payer: PayerProfile
@@ -257,8 +291,26 @@ public final class Dispatcher: Service, Sendable {
                 detail["cases"] = .array(cases.map(JSONValue.string))
                 traceDetail = .object(detail)
             }
-            let permission = try await store.beginDispatch(
-                job, owner: owner, leaseSeconds: settings.lease, rendered: traceDetail)
+            let permission: DispatchPermission
+            if let done = accepted {
+                accepted = nil
+                let written: (completed: Bool, permission: DispatchPermission)
+                do {
+                    written = try await store.complete(
+                        done.job, outcome: done.outcome, retry: retry, random: 0, thenBeginDispatch: job,
+                        owner: owner, leaseSeconds: settings.lease, rendered: traceDetail)
+                } catch {
+                    accepted = done  // written on its own at the end of the batch
+                    throw error
+                }
+                if !written.completed {
+                    outcomeNotRecorded(done.job)
+                }
+                permission = written.permission
+            } else {
+                permission = try await store.beginDispatch(
+                    job, owner: owner, leaseSeconds: settings.lease, rendered: traceDetail)
+            }
             switch permission {
             case .proceed: break
             case .cancelled, .leaseLost:
@@ -291,10 +343,14 @@ public final class Dispatcher: Service, Sendable {
                 }
             }
             metrics?.observe(channel: job.channel, outcome: outcome, duration: ContinuousClock.now - started)
+            if case .accepted = outcome {
+                accepted = Accepted(job: job, outcome: outcome)
+                return
+            }
             let recorded = try await store.complete(
                 job, owner: owner, outcome: outcome, retry: retry, random: Double.random(in: 0..<1))
             if !recorded {
-                logger.warning("lease lost during dispatch; outcome not recorded", metadata: ["job": "\(job.id)"])
+                outcomeNotRecorded(job)
             } else if case .permanent(let failure) = outcome {
                 try await fallBack(job, payer: payer, failure: failure)
             }

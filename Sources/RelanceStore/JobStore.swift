@@ -38,6 +38,15 @@ public protocol JobStore: Sendable {
     func complete(_ job: Job, owner: String, outcome: DispatchOutcome, retry: RetryPolicy, random: Double) async throws
         -> Bool
 
+    /// Records the outcome of `done`'s attempt and then, in the same write transaction,
+    /// that sending `job` starts: `complete` followed by `beginDispatch`, for a worker
+    /// that moves on to its next job. Each part succeeds or is refused on its own terms
+    /// (a lost lease, a cancelled case); a store error fails both.
+    func complete(
+        _ done: Job, outcome: DispatchOutcome, retry: RetryPolicy, random: Double, thenBeginDispatch job: Job,
+        owner: String, leaseSeconds: Double, rendered: JSONValue
+    ) async throws -> (completed: Bool, permission: DispatchPermission)
+
     /// Puts claimed jobs that were never dispatched back in the queue (graceful shutdown).
     func release(_ jobs: [Job], owner: String, reason: String) async throws
 

@@ -691,122 +691,149 @@ public final class SQLiteJobStore: JobStore {
         -> DispatchPermission
     {
         try await transaction { db, events in
-            // The usual case in one statement: the job is still ours and not cancelled.
+            try Self.beginDispatch(db, &events, job: job, owner: owner, leaseSeconds: leaseSeconds, rendered: rendered)
+        }
+    }
+
+    public func complete(
+        _ done: Job, outcome: DispatchOutcome, retry: RetryPolicy, random: Double, thenBeginDispatch job: Job,
+        owner: String, leaseSeconds: Double, rendered: JSONValue
+    ) async throws -> (completed: Bool, permission: DispatchPermission) {
+        try await transaction { db, events in
+            let completed = try self.complete(
+                db, &events, job: done, owner: owner, outcome: outcome, retry: retry, random: random)
+            let permission = try Self.beginDispatch(
+                db, &events, job: job, owner: owner, leaseSeconds: leaseSeconds, rendered: rendered)
+            return (completed, permission)
+        }
+    }
+
+    static func beginDispatch(
+        _ db: Database, _ events: inout [DeliveryEvent], job: Job, owner: String, leaseSeconds: Double,
+        rendered: JSONValue
+    ) throws -> DispatchPermission {
+        // The usual case in one statement: the job is still ours and not cancelled.
+        try db.executeCached(
+            sql: """
+                UPDATE jobs SET dispatch_started_at = \(clockNow), updated_at = \(clockNow),
+                  lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?)
+                WHERE id = ? AND state = 'running' AND attempt = ? AND lease_owner = ? AND cancel_reason IS NULL
+                """, arguments: [Self.modifier(seconds: leaseSeconds), job.id, job.attempt, owner])
+        if db.changesCount == 0 {
+            // Not ours any more, or cancelled since the claim: look at which.
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT state, attempt, lease_owner, cancel_reason FROM jobs WHERE id = ?"),
+                    arguments: [job.id]),
+                row["state"] == "running", row["attempt"] == job.attempt, row["lease_owner"] == owner,
+                let reason: String = row["cancel_reason"]
+            else { return .leaseLost }
             try db.executeCached(
                 sql: """
-                    UPDATE jobs SET dispatch_started_at = \(clockNow), updated_at = \(clockNow),
-                      lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?)
-                    WHERE id = ? AND state = 'running' AND attempt = ? AND lease_owner = ? AND cancel_reason IS NULL
-                    """, arguments: [Self.modifier(seconds: leaseSeconds), job.id, job.attempt, owner])
-            if db.changesCount == 0 {
-                // Not ours any more, or cancelled since the claim: look at which.
-                guard
-                    let row = try Row.fetchOne(
-                        db.cachedStatement(
-                            sql: "SELECT state, attempt, lease_owner, cancel_reason FROM jobs WHERE id = ?"),
-                        arguments: [job.id]),
-                    row["state"] == "running", row["attempt"] == job.attempt, row["lease_owner"] == owner,
-                    let reason: String = row["cancel_reason"]
-                else { return .leaseLost }
-                try db.executeCached(
-                    sql: """
-                        UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
-                          finished_at = \(clockNow), updated_at = \(clockNow) WHERE id = ?
-                        """, arguments: [job.id])
-                var detail: [String: JSONValue] = ["reason": .string(reason), "checked": "before dispatch"]
-                if reason.hasPrefix("merged:") {
-                    // Merged into another job's message (one letter per payer).
-                    detail["reason"] = "merged"
-                    detail["into_job"] = .number(String(reason.dropFirst("merged:".count)))
-                }
-                try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
-                return .cancelled(reason: reason)
+                    UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
+                      finished_at = \(clockNow), updated_at = \(clockNow) WHERE id = ?
+                    """, arguments: [job.id])
+            var detail: [String: JSONValue] = ["reason": .string(reason), "checked": "before dispatch"]
+            if reason.hasPrefix("merged:") {
+                // Merged into another job's message (one letter per payer).
+                detail["reason"] = "merged"
+                detail["into_job"] = .number(String(reason.dropFirst("merged:".count)))
             }
-            try Self.record(db, &events, job: job, kind: .rendered, detail: rendered.objectValue ?? [:])
-            try Self.record(db, &events, job: job, kind: .dispatching)
-            return .proceed
+            try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
+            return .cancelled(reason: reason)
         }
+        try Self.record(db, &events, job: job, kind: .rendered, detail: rendered.objectValue ?? [:])
+        try Self.record(db, &events, job: job, kind: .dispatching)
+        return .proceed
     }
 
     public func complete(_ job: Job, owner: String, outcome: DispatchOutcome, retry: RetryPolicy, random: Double)
         async throws -> Bool
     {
         try await transaction { db, events in
-            let ours = """
-                WHERE id = ? AND attempt = ? AND state = 'running' AND lease_owner = ?
-                """
-            let key: StatementArguments = [job.id, job.attempt, owner]
-            if case .accepted = outcome {
-            } else if let reported = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT reported_state FROM jobs \(ours) AND reported_state IS NOT NULL"),
-                arguments: key)
-            {
-                // The gateway already reported this attempt: whatever its answer said, the
-                // message left. Record the answer, keep the reported state, never resend.
-                let failure: DispatchFailure
-                switch outcome {
-                case .transient(let f), .permanent(let f): failure = f
-                case .accepted: return false
-                }
-                try db.executeCached(
-                    sql: """
-                        UPDATE jobs SET state = reported_state, last_error = ?, lease_owner = NULL,
-                          lease_expires_at = NULL, finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
-                        """, arguments: [failure.message] + key)
-                guard db.changesCount == 1 else { return false }
-                var detail = Self.detail(failure)
-                detail["already_reported"] = .string(reported)
-                try Self.record(db, &events, job: job, kind: .accepted, detail: detail)
-                return true
-            }
+            try self.complete(db, &events, job: job, owner: owner, outcome: outcome, retry: retry, random: random)
+        }
+    }
+
+    func complete(
+        _ db: Database, _ events: inout [DeliveryEvent], job: Job, owner: String, outcome: DispatchOutcome,
+        retry: RetryPolicy, random: Double
+    ) throws -> Bool {
+        let ours = """
+            WHERE id = ? AND attempt = ? AND state = 'running' AND lease_owner = ?
+            """
+        let key: StatementArguments = [job.id, job.attempt, owner]
+        if case .accepted = outcome {
+        } else if let reported = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT reported_state FROM jobs \(ours) AND reported_state IS NOT NULL"),
+            arguments: key)
+        {
+            // The gateway already reported this attempt: whatever its answer said, the
+            // message left. Record the answer, keep the reported state, never resend.
+            let failure: DispatchFailure
             switch outcome {
-            case .accepted(let response):
-                try db.executeCached(
-                    sql: """
-                        UPDATE jobs SET state = coalesce(reported_state, 'sent'), provider_ref = coalesce(?, provider_ref),
-                          last_error = NULL, lease_owner = NULL,
-                          lease_expires_at = NULL, finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
-                        """, arguments: [response.providerRef] + key)
-                guard db.changesCount == 1 else { return false }
-                try Self.record(db, &events, job: job, kind: .accepted, detail: Self.detail(response))
-            case .permanent(let failure):
-                try db.executeCached(
-                    sql: """
-                        UPDATE jobs SET state = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
-                          finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
-                        """, arguments: [failure.message] + key)
-                guard db.changesCount == 1 else { return false }
-                try Self.record(db, &events, job: job, kind: .permanentError, detail: Self.detail(failure))
-            case .transient(let failure):
-                let age = Timestamp.date(from: job.dueAt).map { self.clock.now().timeIntervalSince($0) } ?? 0
-                let decision = retry.decision(
-                    afterAttempt: job.attempt, maxAttemptsOverride: job.maxAttempts, age: max(age, 0), unit: random)
-                switch decision {
-                case .retry(let delay):
-                    try db.executeCached(
-                        sql: """
-                            UPDATE jobs SET state = 'queued', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
-                              dispatch_started_at = NULL,
-                              run_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?), updated_at = \(clockNow) \(ours)
-                            """, arguments: [failure.message, Self.modifier(seconds: delay)] + key)
-                    guard db.changesCount == 1 else { return false }
-                    var detail = Self.detail(failure)
-                    // Canonical number text (milliseconds precision), as it reads back from the table.
-                    detail["retry_in_seconds"] = .number((Decimal(Int((delay * 1000).rounded())) / 1000).description)
-                    try Self.record(db, &events, job: job, kind: .transientError, detail: detail)
-                case .giveUp(let reason):
-                    try db.executeCached(
-                        sql: """
-                            UPDATE jobs SET state = 'dead', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
-                              finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
-                            """, arguments: ["\(failure.message) (gave up: \(reason))"] + key)
-                    guard db.changesCount == 1 else { return false }
-                    try Self.record(db, &events, job: job, kind: .transientError, detail: Self.detail(failure))
-                    try Self.record(db, &events, job: job, kind: .dead, detail: ["reason": .string(reason)])
-                }
+            case .transient(let f), .permanent(let f): failure = f
+            case .accepted: return false
             }
+            try db.executeCached(
+                sql: """
+                    UPDATE jobs SET state = reported_state, last_error = ?, lease_owner = NULL,
+                      lease_expires_at = NULL, finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
+                    """, arguments: [failure.message] + key)
+            guard db.changesCount == 1 else { return false }
+            var detail = Self.detail(failure)
+            detail["already_reported"] = .string(reported)
+            try Self.record(db, &events, job: job, kind: .accepted, detail: detail)
             return true
         }
+        switch outcome {
+        case .accepted(let response):
+            try db.executeCached(
+                sql: """
+                    UPDATE jobs SET state = coalesce(reported_state, 'sent'), provider_ref = coalesce(?, provider_ref),
+                      last_error = NULL, lease_owner = NULL,
+                      lease_expires_at = NULL, finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
+                    """, arguments: [response.providerRef] + key)
+            guard db.changesCount == 1 else { return false }
+            try Self.record(db, &events, job: job, kind: .accepted, detail: Self.detail(response))
+        case .permanent(let failure):
+            try db.executeCached(
+                sql: """
+                    UPDATE jobs SET state = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                      finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
+                    """, arguments: [failure.message] + key)
+            guard db.changesCount == 1 else { return false }
+            try Self.record(db, &events, job: job, kind: .permanentError, detail: Self.detail(failure))
+        case .transient(let failure):
+            let age = Timestamp.date(from: job.dueAt).map { self.clock.now().timeIntervalSince($0) } ?? 0
+            let decision = retry.decision(
+                afterAttempt: job.attempt, maxAttemptsOverride: job.maxAttempts, age: max(age, 0), unit: random)
+            switch decision {
+            case .retry(let delay):
+                try db.executeCached(
+                    sql: """
+                        UPDATE jobs SET state = 'queued', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                          dispatch_started_at = NULL,
+                          run_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?), updated_at = \(clockNow) \(ours)
+                        """, arguments: [failure.message, Self.modifier(seconds: delay)] + key)
+                guard db.changesCount == 1 else { return false }
+                var detail = Self.detail(failure)
+                // Canonical number text (milliseconds precision), as it reads back from the table.
+                detail["retry_in_seconds"] = .number((Decimal(Int((delay * 1000).rounded())) / 1000).description)
+                try Self.record(db, &events, job: job, kind: .transientError, detail: detail)
+            case .giveUp(let reason):
+                try db.executeCached(
+                    sql: """
+                        UPDATE jobs SET state = 'dead', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                          finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
+                        """, arguments: ["\(failure.message) (gave up: \(reason))"] + key)
+                guard db.changesCount == 1 else { return false }
+                try Self.record(db, &events, job: job, kind: .transientError, detail: Self.detail(failure))
+                try Self.record(db, &events, job: job, kind: .dead, detail: ["reason": .string(reason)])
+            }
+        }
+        return true
     }
 
     public func release(_ jobs: [Job], owner: String, reason: String) async throws {

@@ -237,4 +237,44 @@ struct DispatchTests {
         #expect(try await fx.store.job(id: job.id) == before)
         #expect(try await fx.store.events(jobID: job.id) == eventsBefore)
     }
+
+    @Test(
+        "one job's outcome and the next job's dispatching mark are written in one transaction, each on its own terms",
+        arguments: ["proceed", "next cancelled", "previous lease lost"])
+    func completeThenBeginDispatch(_ how: String) async throws {
+        let fx = try await StoreFixture()
+        try await fx.enqueue(StoreFixture.job(caseRef: "A"), StoreFixture.job(caseRef: "B"))
+        let claimed = try await fx.store.claim(owner: "w1", limit: 2, leaseSeconds: 60).map(\.job)
+        try #require(claimed.count == 2)
+        let (done, next) = (claimed[0], claimed[1])
+        #expect(try await fx.store.beginDispatch(done, owner: "w1", leaseSeconds: 60, rendered: [:]) == .proceed)
+        if how == "next cancelled" { #expect(try await fx.store.cancelCase("B", reason: "paid").total == 1) }
+        if how == "previous lease lost" {
+            try await fx.execute("UPDATE jobs SET lease_owner = 'w2' WHERE id = ?", [done.id])
+        }
+        fx.resetSink()
+        let response = ProviderResponse(code: 250, text: "250 2.0.0 Ok: queued as 7C", providerRef: "7C")
+        let written = try await fx.store.complete(
+            done, outcome: .accepted(response), retry: Self.policy, random: 0, thenBeginDispatch: next, owner: "w1",
+            leaseSeconds: 60, rendered: Self.rendered)
+        // One transaction: the sink hears of its events in one call.
+        #expect(fx.sunk.count == 1)
+        let sunk = fx.sunk.flatMap { $0 }.map { "\($0.jobID) \($0.kind.rawValue)" }
+        switch how {
+        case "proceed":
+            #expect(written.completed && written.permission == .proceed)
+            #expect(try await fx.store.job(id: done.id)?.state == .sent)
+            #expect(try await fx.store.job(id: next.id)?.dispatchStartedAt != nil)
+            #expect(sunk == ["\(done.id) accepted", "\(next.id) rendered", "\(next.id) dispatching"])
+        case "next cancelled":
+            #expect(written.completed && written.permission == .cancelled(reason: "paid"))
+            #expect(try await fx.store.job(id: done.id)?.state == .sent)
+            #expect(try await fx.store.job(id: next.id)?.state == .cancelled)
+            #expect(sunk == ["\(done.id) accepted", "\(next.id) cancelled"])
+        default:
+            #expect(!written.completed && written.permission == .proceed)
+            #expect(try await fx.store.job(id: done.id)?.state == .running)
+            #expect(sunk == ["\(next.id) rendered", "\(next.id) dispatching"])
+        }
+    }
 }
