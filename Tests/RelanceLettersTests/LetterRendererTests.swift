@@ -36,34 +36,59 @@ struct LetterRendererTests {
     }
 
     @Test(
-        "Cairo deflates the PDF's streams at zlib level 1 (Sources/CProcessTuning/deflate_level.c), and qpdf still reads them"
+        "Cairo deflates the PDF's streams at zlib level 1 and stores font programs (Sources/CProcessTuning/deflate_level.c); qpdf still reads them"
     )
     func fastDeflate() throws {
         #expect(relance_default_deflate_level() == 1)
         #expect(relance_keep_freed_memory(128 << 20, 8 << 20) == 1, "glibc accepts the thresholds the daemon sets")
         let pdf = try renderer.render(Fixture.letter(invoices: 2), envelope: .frDLRight).pdf
-        // Each stream's zlib header: 0x78 then a byte whose top two bits give the level
-        // class, 0 for level 1 (0x01), 2 for the default level 6 (0x9C).
-        var headers: [UInt8] = []
+        // Each stream starts with a zlib header: 0x78, then a byte whose top two bits give
+        // the level class (0 for levels 0 and 1, 2 for the default level 6). The first
+        // deflate block follows: BTYPE 00 (bits 1-2) is a stored block, whose data starts
+        // 4 bytes later (its length and the length's complement).
+        var compressed = 0
+        var storedFonts = 0
+        var levels: [UInt8] = []
         let marker = Array("stream\n".utf8)
         var i = 0
-        while i + marker.count + 2 <= pdf.count {
+        while i + marker.count + 11 <= pdf.count {
             if pdf[i] == marker[0], Array(pdf[i..<i + marker.count]) == marker,
                 i == 0 || pdf[i - 1] != UInt8(ascii: "d")
             {
                 let start = i + marker.count
-                if pdf[start] == 0x78 { headers.append(pdf[start + 1]) }
+                if pdf[start] == 0x78 {
+                    levels.append(pdf[start + 1])
+                    if pdf[start + 2] & 0x06 == 0 {
+                        let data = Array(pdf[start + 7..<start + 11])
+                        #expect(data == [0, 1, 0, 0], "a stored stream that is not a TrueType font: \(data)")
+                        storedFonts += 1
+                    } else {
+                        compressed += 1
+                    }
+                }
                 i = start
             } else {
                 i += 1
             }
         }
-        #expect(headers.count >= 5, "the letter's content, font subsets and maps are deflated")
-        #expect(headers.allSatisfy { $0 >> 6 == 0 }, "zlib headers \(headers.map { String($0, radix: 16) })")
+        #expect(storedFonts >= 2, "the font subsets (regular and bold) are stored")
+        #expect(compressed >= 3, "the page content and the ToUnicode maps are deflated")
+        #expect(levels.allSatisfy { $0 >> 6 == 0 }, "zlib headers \(levels.map { String($0, radix: 16) })")
         guard tools else { return }
         let file = try PDFFile(try renderer.render(Fixture.letter(invoices: 2), envelope: .frDLRight))
         #expect(try file.run("qpdf", ["--check", "PDF"]).status == 0)
         #expect(try file.text().contains("F-2026-0002"))
+    }
+
+    @Test(
+        "font programs are told by their first four bytes",
+        arguments: [
+            ([0, 1, 0, 0, 0, 10] as [UInt8], true), (Array("true".utf8), true), (Array("OTTO\0".utf8), true),
+            (Array("1 0 0 -1 0 8".utf8), false), (Array("/CIDInit /Pr".utf8), false), ([0, 1, 0], false),
+            ([], false), ([0, 1, 0, 1], false),
+        ])
+    func fontProgram(_ bytes: [UInt8], _ font: Bool) {
+        #expect((relance_is_font_program(bytes, UInt(bytes.count)) == 1) == font)
     }
 
     @Test("60 invoices flow onto a second page, which repeats the table's header row")

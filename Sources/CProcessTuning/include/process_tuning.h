@@ -5,6 +5,10 @@
 /// deflate_level.c).
 int relance_default_deflate_level(void);
 
+/// Whether `bytes` start a font program (TrueType or OpenType), which this process
+/// stores uncompressed in PDF streams (see deflate_level.c).
+int relance_is_font_program(const unsigned char *bytes, unsigned long length);
+
 /// Keeps up to `bytes` of freed memory at the top of each malloc heap instead of giving
 /// it back to the kernel at once, and serves blocks up to `mmap_bytes` from the heap
 /// rather than mapping each one (see malloc_tuning.c). Returns 1 on success.
