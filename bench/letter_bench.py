@@ -93,7 +93,8 @@ api:
         print(f"  end to end (claim, render, PDF, spool, trace):         {args.jobs / seconds:6.0f} letters/s"
               f"  ({seconds:.2f} s), pages per letter {page_counts}, PDFs spooled {spooled}")
         print(f"  daemon CPU per letter (user + system):                 {cpu / args.jobs * 1e3:6.2f} ms"
-              f"  ({cpu / seconds:.2f} cores)")
+              f"  ({usage.ru_utime / args.jobs * 1e3:.2f} user, {usage.ru_stime / args.jobs * 1e3:.2f} system;"
+              f" {cpu / seconds:.2f} cores)")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,6 @@ public struct OutboxTransport: EmailTransport, EmailSession {
     public func close() async {}
 
     public func send(_ email: OutgoingEmail) async -> DispatchOutcome {
-        OutboxFile.write(email.bytes, directory: directory, name: "job-\(email.jobID)-\(email.attempt).eml")
+        await OutboxFile.write(email.bytes, directory: directory, name: "job-\(email.jobID)-\(email.attempt).eml")
     }
 }

@@ -72,13 +72,17 @@ public struct SpoolTransport: LetterTransport {
     public var summary: String { "spool \(directory)" }
 
     public func send(_ letter: OutgoingLetter) async -> DispatchOutcome {
-        let pdf = OutboxFile.write(letter.pdf, directory: directory, name: letter.baseName + ".pdf")
-        guard case .accepted = pdf else { return pdf }
-        let manifest = OutboxFile.write(
-            Array((letter.manifest.jsonText + "\n").utf8), directory: directory, name: letter.baseName + ".json")
-        guard case .accepted(var response) = manifest else { return manifest }
-        response.detail = letter.proof.merging(["path": .string(directory + "/" + letter.baseName + ".pdf")]) { $1 }
-        return .accepted(response)
+        await OutboxFile.offCooperativePool { [directory] in
+            let pdf = OutboxFile.writeNow(letter.pdf, directory: directory, name: letter.baseName + ".pdf")
+            guard case .accepted = pdf else { return pdf }
+            let manifest = OutboxFile.writeNow(
+                Array((letter.manifest.jsonText + "\n").utf8), directory: directory, name: letter.baseName + ".json")
+            guard case .accepted(var response) = manifest else { return manifest }
+            response.detail = letter.proof.merging(["path": .string(directory + "/" + letter.baseName + ".pdf")]) {
+                $1
+            }
+            return .accepted(response)
+        }
     }
 
     public func probe() async -> Result<String, DispatchFailure> {

@@ -364,7 +364,7 @@ public struct SMSOutboxTransport: SMSTransport, SMSSession {
             "segments": .number(String(sms.segments)), "job_id": .number(String(sms.jobID)),
             "attempt": .number(String(sms.attempt)),
         ])
-        return OutboxFile.write(
+        return await OutboxFile.write(
             Array((document.jsonText + "\n").utf8), directory: directory,
             name: "job-\(sms.jobID)-\(sms.attempt).sms.json")
     }
