@@ -55,6 +55,9 @@ public struct APIEnvironment: Sendable {
     public var callbackSigner: CallbackSigner?
     /// Invoices and their scenarios; nil when not available.
     public var invoices: (any InvoiceService)?
+    /// `sms.default_country`: reads the national phone number of a payer whose locale
+    /// has no region.
+    public var defaultCountry: String?
 
     public init(
         store: any JobStore, intake: any JobIntake, tokens: APITokens, openAPIDocument: String,
@@ -62,9 +65,10 @@ public struct APIEnvironment: Sendable {
         metricsText: @escaping @Sendable () async -> String,
         onEnqueued: @escaping @Sendable (_ channels: [String], _ due: Bool) -> Void,
         onResponse: @escaping @Sendable (String, String, Int) -> Void, callbackSigner: CallbackSigner? = nil,
-        invoices: (any InvoiceService)? = nil
+        invoices: (any InvoiceService)? = nil, defaultCountry: String? = nil
     ) {
         self.invoices = invoices
+        self.defaultCountry = defaultCountry
         self.callbackSigner = callbackSigner
         self.store = store
         self.intake = intake

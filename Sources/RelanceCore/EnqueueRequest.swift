@@ -24,14 +24,18 @@ public struct EnqueueRequest: Sendable {
         "ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels",
     ]
 
-    /// Parses and checks the shape of one request; `pointer` prefixes field names.
     /// False when the text is ASCII without NUL or CR, LF, VT, FF: then no character of
     /// it is a line break or NUL, and the costlier Character walk is skipped.
     static func mayHoldLineBreakOrNUL(_ s: String) -> Bool {
         s.utf8.contains { $0 == 0 || (0x0A...0x0D).contains($0) || $0 >= 0x80 }
     }
 
-    public static func parse(_ value: JSONValue, pointer: String = "") -> Result<EnqueueRequest, InvalidFields> {
+    /// Parses and checks the shape of one request; `pointer` prefixes field names.
+    /// `defaultCountry` (`sms.default_country`) reads the national phone number of an
+    /// inline payer whose locale has no region.
+    public static func parse(
+        _ value: JSONValue, pointer: String = "", defaultCountry: String? = nil
+    ) -> Result<EnqueueRequest, InvalidFields> {
         guard case .object(let o) = value else {
             return .failure(InvalidFields([FieldError(pointer, "must be a JSON object")]))
         }
@@ -65,7 +69,7 @@ public struct EnqueueRequest: Sendable {
         }
         var payer: PayerProfile?
         if let payerValue = o["payer"], payerValue != .null {
-            switch parsePayer(payerValue, pointer: "\(pointer)/payer") {
+            switch parsePayer(payerValue, pointer: "\(pointer)/payer", defaultCountry: defaultCountry) {
             case .success(let p): payer = p
             case .failure(let e): errors += e.errors
             }
@@ -76,6 +80,10 @@ public struct EnqueueRequest: Sendable {
         }
         let caseRef = string("case_ref")
         let idempotencyKey = string("idempotency_key")
+        if idempotencyKey?.isEmpty == true {
+            // An unset shell variable: as a key, it would make every later job "the same".
+            errors.append(FieldError("\(pointer)/idempotency_key", "must not be empty (leave it out for no key)"))
+        }
         let template = string("template", required: true) ?? ""
         let channelName = string("channel", required: true) ?? ""
         let channel = Channel(rawValue: channelName)
@@ -129,7 +137,11 @@ public struct EnqueueRequest: Sendable {
                 payer: payer, data: dataValue))
     }
 
-    public static func parsePayer(_ value: JSONValue, pointer: String) -> Result<PayerProfile, InvalidFields> {
+    /// Parses and checks a payer. On success its phone number is in E.164: a national
+    /// number is read with the country of the locale, else with `defaultCountry`.
+    public static func parsePayer(
+        _ value: JSONValue, pointer: String, defaultCountry: String? = nil
+    ) -> Result<PayerProfile, InvalidFields> {
         guard case .object(let o) = value else {
             return .failure(InvalidFields([FieldError(pointer, "must be a JSON object")]))
         }
@@ -155,7 +167,8 @@ public struct EnqueueRequest: Sendable {
         } catch {
             return .failure(InvalidFields(errors + [FieldError(pointer, "\(error)")]))
         }
-        errors += payer.validate(prefix: pointer)
-        return errors.isEmpty ? .success(payer) : .failure(InvalidFields(errors))
+        errors += payer.validate(prefix: pointer, defaultCountry: defaultCountry)
+        return errors.isEmpty
+            ? .success(payer.normalized(defaultCountry: defaultCountry)) : .failure(InvalidFields(errors))
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 
 extension PayerProfile {
     /// Checks every field; `prefix` is the JSON pointer of the payer in the request.
-    public func validate(prefix: String = "") -> [FieldError] {
+    /// `defaultCountry` reads a national phone number when the locale has no region.
+    public func validate(prefix: String = "", defaultCountry: String? = nil) -> [FieldError] {
         var errors: [FieldError] = []
         if ref.isEmpty || ref.count > 200 { errors.append(FieldError("\(prefix)/ref", "must be 1 to 200 characters")) }
         if ref.contains(where: { $0.isNewline }) {
@@ -28,7 +29,7 @@ extension PayerProfile {
         }
         if let phone {
             // E.164, or a national number read with the country of the locale (fr-FR: 06 12 34 56 78).
-            do { _ = try PhoneNumber.normalize(phone, country: PhoneNumber.country(fromLocale: locale)) } catch {
+            do { _ = try PhoneNumber.normalize(phone, country: phoneCountry(defaultCountry)) } catch {
                 errors.append(FieldError("\(prefix)/phone", "\(error)"))
             }
         }
@@ -50,14 +51,19 @@ extension PayerProfile {
     }
 
     /// The payer with its phone number in E.164 when it can be read (national numbers
-    /// with the country of the locale); otherwise unchanged.
-    public func normalized() -> PayerProfile {
-        guard let phone,
-            let number = try? PhoneNumber.normalize(phone, country: PhoneNumber.country(fromLocale: locale))
+    /// with the country of the locale, else `defaultCountry`); otherwise unchanged.
+    public func normalized(defaultCountry: String? = nil) -> PayerProfile {
+        guard let phone, let number = try? PhoneNumber.normalize(phone, country: phoneCountry(defaultCountry))
         else { return self }
         var copy = self
         copy.phone = number.e164
         return copy
+    }
+
+    /// The country a national phone number of this payer is read with: the region of
+    /// the locale (`fr-FR` → FR), else `defaultCountry` (`sms.default_country`).
+    public func phoneCountry(_ defaultCountry: String?) -> String? {
+        PhoneNumber.country(fromLocale: locale) ?? defaultCountry
     }
 
     /// E.164: '+', a country code not starting with 0, at most 15 digits in all (ITU-T E.164 §6).

@@ -243,6 +243,18 @@ public final class Dispatcher: Service, Sendable {
                 }
                 return
             }
+            // A number that cannot be used fails now, not when the SMS window opens (days
+            // later, for a job that can never be sent).
+            if job.channel == Channel.sms.rawValue {
+                do { _ = try composer.withLock({ $0 }).phoneNumber(of: payer) } catch let failure as DispatchFailure {
+                    if try await store.complete(
+                        job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0)
+                    {
+                        try await fallBack(job, payer: payer, failure: failure)
+                    }
+                    return
+                }
+            }
             // Outside its channel's send window the job waits, before anything is merged
             // into it: the siblings wait with it and merge when the window opens.
             if let window = windows.withLock({ $0[Channel(rawValue: job.channel) ?? .email] }), window != .always {

@@ -96,8 +96,7 @@ public struct MessageComposer: Sendable {
             throw DispatchFailure(reason: "address", message: "payer \(payer.ref) has no phone number")
         }
         do {
-            return try PhoneNumber.normalize(
-                phone, country: PhoneNumber.country(fromLocale: payer.locale) ?? sms.defaultCountry)
+            return try PhoneNumber.normalize(phone, country: payer.phoneCountry(sms.defaultCountry))
         } catch {
             throw DispatchFailure(reason: "address", message: "payer \(payer.ref): \(error)")
         }

@@ -176,11 +176,13 @@ public struct RelanceConfig: Sendable {
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw ConfigError("config file \(path) does not exist or is not readable")
             }
-            try checkKeys(inFile: path)
-            do {
-                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
-            } catch {
-                throw ConfigError("config file \(path): \(error)")
+            // An empty file, or one of comments only, means the built-in defaults.
+            if try checkKeys(inFile: path) {
+                do {
+                    providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
+                } catch {
+                    throw ConfigError("config file \(path): \(error)")
+                }
             }
         }
         let reader = Reader(config: ConfigReader(providers: providers), file: path ?? "(no config file)")
@@ -188,7 +190,9 @@ public struct RelanceConfig: Sendable {
     }
 
     /// Refuses keys nobody reads (typos) and YAML syntax errors, with their line.
-    static func checkKeys(inFile path: String) throws {
+    /// Returns false when the file holds no value at all (empty, or comments only).
+    @discardableResult
+    static func checkKeys(inFile path: String) throws -> Bool {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let node: Node?
         do {
@@ -196,7 +200,7 @@ public struct RelanceConfig: Sendable {
         } catch {
             throw ConfigError("config file \(path) is not valid YAML: \(error)")
         }
-        guard let node else { return }
+        guard let node, node.null == nil else { return false }
         guard let mapping = node.mapping else {
             throw ConfigError("config file \(path): the top level must be a mapping of keys")
         }
@@ -207,6 +211,15 @@ public struct RelanceConfig: Sendable {
                 let line = (keyNode.mark?.line).map { ":\($0)" } ?? ""
                 if let nested = value.mapping, keys[key] == nil {
                     walk(nested, prefix: key + ".")
+                } else if value.null != nil, keys[key] == nil, keys.keys.contains(where: { $0.hasPrefix(key + ".") }) {
+                    continue  // a section with every key commented out
+                } else if keys[key] == nil, case let inside = keys.keys.filter({ $0.hasPrefix(key + ".") }),
+                    !inside.isEmpty
+                {
+                    let names = inside.sorted().map { $0.dropFirst(key.count + 1) }
+                    problems.append(
+                        "\(path)\(line): '\(key)' is a section, not a value (its keys: \(names.joined(separator: ", ")))"
+                    )
                 } else if keys[key] == nil {
                     let section = keys.keys.filter { $0.hasPrefix(prefix) }.sorted().map { $0.dropFirst(prefix.count) }
                     problems.append(
@@ -217,6 +230,7 @@ public struct RelanceConfig: Sendable {
         }
         walk(mapping, prefix: "")
         if !problems.isEmpty { throw ConfigError(problems.joined(separator: "\n")) }
+        return true
     }
 
     static func build(_ r: Reader, environment: [String: String]) throws -> RelanceConfig {

@@ -216,7 +216,8 @@ extension Runtime {
                 if due { dispatcher.wake() }
             },
             onResponse: { method, route, status in metrics.httpResponse(method: method, route: route, status: status) },
-            callbackSigner: config.sms.callbacks?.signer, invoices: invoiceService(dispatcher: dispatcher))
+            callbackSigner: config.sms.callbacks?.signer, invoices: invoiceService(dispatcher: dispatcher),
+            defaultCountry: config.sms.text.defaultCountry)
         return APIServer.makeApplication(settings: api.settings, environment: environment, logger: logger)
     }
 }

@@ -69,7 +69,9 @@ public protocol JobStore: Sendable {
     func sweep(maxAge: Double, maxAttempts: Int?) async throws -> SweepResult
 
     /// Operator decisions on a finished job, mostly `uncertain` ones.
-    func resolve(jobID: Int64, decision: OperatorDecision, note: String) async throws -> Job?
+    /// `force` allows a decision `OperatorDecision.refusal` would refuse (sending a sent or
+    /// cancelled job again, ...); a queued or running job is never resolved.
+    func resolve(jobID: Int64, decision: OperatorDecision, note: String, force: Bool) async throws -> Job?
 
     /// Cancels every job of the case not yet dispatched.
     func cancelCase(_ caseRef: String, reason: String) async throws -> CaseCancellation
@@ -175,6 +177,28 @@ public enum OperatorDecision: String, Sendable, CaseIterable {
     case markSent = "mark-sent"
     /// Give up on it.
     case cancel
+
+    /// Why this decision is refused for a finished job in `state` unless forced, or nil
+    /// when it is what the decision is for. Sending again a job that was sent or whose
+    /// case was cancelled (paid, disputed) is what Relance exists to prevent, so it
+    /// takes a deliberate `--force`.
+    public func refusal(for state: JobState) -> String? {
+        switch (self, state) {
+        case (_, .queued), (_, .running): return nil  // refused earlier, and never forced
+        case (.requeue, .uncertain), (.requeue, .failed), (.requeue, .dead), (.requeue, .undelivered): return nil
+        case (.requeue, .sent), (.requeue, .delivered):
+            return "it was already sent: requeue would send it a second time"
+        case (.requeue, .cancelled):
+            return "its case was cancelled (paid, disputed or by hand): requeue would send it all the same"
+        case (.markSent, .uncertain), (.markSent, .failed), (.markSent, .dead): return nil
+        case (.markSent, .sent), (.markSent, .delivered): return "it is already recorded as sent"
+        case (.markSent, .undelivered): return "the provider reported it undelivered"
+        case (.markSent, .cancelled): return "it was cancelled before it was sent"
+        case (.cancel, .uncertain), (.cancel, .failed), (.cancel, .dead), (.cancel, .undelivered): return nil
+        case (.cancel, .sent), (.cancel, .delivered): return "it was already sent: cancelling cannot call it back"
+        case (.cancel, .cancelled): return "it is already cancelled"
+        }
+    }
 }
 
 /// What cancelling a case did.

@@ -988,7 +988,7 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func resolve(jobID: Int64, decision: OperatorDecision, note: String) async throws -> Job? {
+    public func resolve(jobID: Int64, decision: OperatorDecision, note: String, force: Bool) async throws -> Job? {
         let budget = defaultMaxAttempts
         return try await transaction { db, events in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobID]) else {
@@ -999,6 +999,12 @@ public final class SQLiteJobStore: JobStore {
             guard job.state.isFinished else {
                 throw OperatorError(
                     message: "job \(jobID) is \(job.state.rawValue); only a finished job can be resolved")
+            }
+            if !force, let reason = decision.refusal(for: job.state) {
+                throw OperatorError(
+                    message:
+                        "job \(jobID) is \(job.state.rawValue): \(reason); add --force to \(decision.rawValue) it all the same"
+                )
             }
             let detail: [String: JSONValue] = [
                 "by": "operator", "note": .string(note), "previous_state": .string(job.state.rawValue),

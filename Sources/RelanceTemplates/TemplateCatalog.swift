@@ -106,10 +106,16 @@ public struct TemplateCatalog: Sendable {
         if messages.isEmpty {
             throw TemplateLoadError(directory: directory, problems: ["no template found under \(directory)"])
         }
-        return TemplateCatalog(
+        let catalog = TemplateCatalog(
             directory: directory, defaultLocale: defaultLocale, entries: entries, partials: partials,
             textPartials: textPartials,
             messages: messages.sorted(), locales: locales.sorted())
+        // Mustache renders a partial it cannot find as nothing: an empty subject would
+        // go out. A set with one is refused wherever it is loaded (serve, enqueue,
+        // render, reload), as `templates check` refuses it.
+        let missing = catalog.missingPartials()
+        if !missing.isEmpty { throw TemplateLoadError(directory: directory, problems: missing) }
+        return catalog
     }
 
     /// The pragma that sets a template's escaping, on a line of its own: on the file's

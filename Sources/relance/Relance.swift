@@ -101,44 +101,71 @@ struct PayerCommand: AsyncParsableCommand {
         commandName: "payer", abstract: "Manage payer profiles.", subcommands: [Upsert.self, Show.self])
 
     struct Upsert: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create or update a payer (flags, or --json).")
+        static let configuration = CommandConfiguration(
+            abstract: "Create or update a payer (flags, or --json).",
+            discussion: """
+                With flags, an existing payer keeps every field not given; a new one gets the \
+                defaults shown. --json replaces the whole profile.
+                """)
         @OptionGroup var options: GlobalOptions
-        @Option(help: "The whole payer as JSON ('-' reads stdin).") var json: String?
+        @Option(help: "The whole payer as JSON ('-' reads stdin); no other field flag with it.") var json: String?
         @Option var ref: String?
-        @Option var name: String?
-        @Option(help: "BCP 47, e.g. fr-FR.") var locale: String = "fr-FR"
-        @Option(help: "IANA time zone.") var timezone: String = "Europe/Paris"
-        @Option var segment: String = "standard"
+        @Option(help: "Required for a new payer.") var name: String?
+        @Option(help: "BCP 47, e.g. fr-FR (new payer: fr-FR).") var locale: String?
+        @Option(help: "IANA time zone (new payer: Europe/Paris).") var timezone: String?
+        @Option(help: "new payer: standard") var segment: String?
         @Option var email: String?
         @Option(help: "E.164 (+33612345678), or national for the locale's country (06 12 34 56 78 with fr-FR).")
         var phone: String?
-        @Option(name: .customLong("address-line"), help: "A postal address line (repeat).") var addressLines: [String] =
-            []
-        @Option(help: "Preferred channels, comma-separated.") var channels: String = "email"
+        @Option(name: .customLong("address-line"), help: "A postal address line (repeat; replaces the address).")
+        var addressLines: [String] = []
+        @Option(help: "Preferred channels, comma-separated (new payer: email).") var channels: String?
 
         func run() async throws {
+            let given: [(String, JSONValue?)] = [
+                ("name", name.map(JSONValue.string)), ("locale", locale.map(JSONValue.string)),
+                ("timezone", timezone.map(JSONValue.string)), ("segment", segment.map(JSONValue.string)),
+                ("email", email.map(JSONValue.string)), ("phone", phone.map(JSONValue.string)),
+                (
+                    "postal_address",
+                    addressLines.isEmpty ? nil : JSONValue.array(addressLines.map(JSONValue.string))
+                ),
+                (
+                    "channels",
+                    channels.map { .array($0.split(separator: ",").map { .string(String($0)) }) }
+                ),
+            ]
             let value: JSONValue
+            let runtime: Runtime
             if let json {
+                if ref != nil || given.contains(where: { $0.1 != nil }) {
+                    throw CLIError("--json holds the whole payer: give no other field flag with it")
+                }
                 let text =
                     json == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : json
                 do { value = try JSONValue.parse(text) } catch { throw CLIError("--json: \(error)") }
+                runtime = try await options.runtime()
             } else {
-                guard let ref, let name else { throw CLIError("give --ref and --name, or --json") }
-                var o: [String: JSONValue] = [
-                    "ref": .string(ref), "name": .string(name), "locale": .string(locale),
-                    "timezone": .string(timezone),
-                    "segment": .string(segment),
-                    "channels": .array(channels.split(separator: ",").map { .string(String($0)) }),
-                ]
-                if let email { o["email"] = .string(email) }
-                if let phone { o["phone"] = .string(phone) }
-                if !addressLines.isEmpty { o["postal_address"] = .array(addressLines.map(JSONValue.string)) }
+                guard let ref else { throw CLIError("give --ref (and --name for a new payer), or --json") }
+                runtime = try await options.runtime()
+                var o: [String: JSONValue]
+                if let existing = try await runtime.store.payer(ref: ref), case .object(let stored) = existing.jsonValue
+                {
+                    o = stored
+                } else {
+                    guard name != nil else { throw CLIError("payer \(ref) is new: give --name") }
+                    o = [
+                        "ref": .string(ref), "locale": .string("fr-FR"), "timezone": .string("Europe/Paris"),
+                        "segment": .string("standard"), "channels": .array([.string("email")]),
+                    ]
+                }
+                for case (let key, let field?) in given { o[key] = field }
                 value = .object(o)
             }
-            switch EnqueueRequest.parsePayer(value, pointer: "") {
+            switch EnqueueRequest.parsePayer(value, pointer: "", defaultCountry: runtime.config.sms.text.defaultCountry)
+            {
             case .failure(let errors): throw CLIError("invalid payer: \(errors)")
             case .success(let payer):
-                let runtime = try await options.runtime()
                 try await runtime.store.upsertPayer(payer)
                 print("payer \(payer.ref) saved")
             }
@@ -180,6 +207,8 @@ struct Enqueue: AsyncParsableCommand {
     func run() async throws {
         var requests: [(pointer: String, request: EnqueueRequest)] = []
         var errors: [String] = []
+        let runtime = try await options.runtime()
+        let country = runtime.config.sms.text.defaultCountry
         if stdin {
             let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -187,7 +216,7 @@ struct Enqueue: AsyncParsableCommand {
                 if trimmed.isEmpty { continue }
                 let pointer = "line \(index + 1): "
                 do {
-                    switch EnqueueRequest.parse(try JSONValue.parse(trimmed)) {
+                    switch EnqueueRequest.parse(try JSONValue.parse(trimmed), defaultCountry: country) {
                     case .success(let r): requests.append((pointer, r))
                     case .failure(let e): errors += e.errors.map { pointer + $0.description }
                     }
@@ -204,7 +233,7 @@ struct Enqueue: AsyncParsableCommand {
             if let idempotencyKey { o["idempotency_key"] = .string(idempotencyKey) }
             do { o["data"] = try JSONValue.parse(data) } catch { errors.append("--data: \(error)") }
             if errors.isEmpty {
-                switch EnqueueRequest.parse(.object(o)) {
+                switch EnqueueRequest.parse(.object(o), defaultCountry: country) {
                 case .success(let r): requests.append(("", r))
                 case .failure(let e):
                     errors += e.errors.map {
@@ -217,7 +246,6 @@ struct Enqueue: AsyncParsableCommand {
         }
         if !errors.isEmpty { throw CLIError("nothing enqueued:\n  " + errors.joined(separator: "\n  ")) }
         if requests.isEmpty { throw CLIError("nothing to enqueue") }
-        let runtime = try await options.runtime()
         let enqueuer = Enqueuer(store: runtime.store, composer: try runtime.composer())
         do {
             let results = try await enqueuer.enqueue(
@@ -308,6 +336,8 @@ extension Jobs {
         @Argument var id: Int64
         @Argument(help: "requeue, mark-sent or cancel.") var decision: String
         @Option(help: "Why (kept in the trace).") var note: String = ""
+        @Flag(help: "Also requeue a sent or cancelled job, mark a cancelled one sent, ... (refused otherwise).")
+        var force = false
         func run() async throws {
             guard let decision = OperatorDecision(rawValue: decision) else {
                 throw CLIError(
@@ -315,7 +345,8 @@ extension Jobs {
             }
             let runtime = try await options.runtime()
             do {
-                guard let job = try await runtime.store.resolve(jobID: id, decision: decision, note: note) else {
+                guard let job = try await runtime.store.resolve(jobID: id, decision: decision, note: note, force: force)
+                else {
                     throw CLIError("job \(id) does not exist")
                 }
                 print(TraceFormatter.summary(job))

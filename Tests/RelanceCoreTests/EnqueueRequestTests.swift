@@ -47,4 +47,35 @@ struct EnqueueRequestTests {
         }
         #expect(errors.errors.map(\.pointer) == ["/alpha", "/zeta"])
     }
+
+    @Test("an empty idempotency key is refused (an unset variable would make every later job a duplicate)")
+    func emptyIdempotencyKey() {
+        guard case .object(var fields) = request(caseRef: "C") else { return }
+        fields["idempotency_key"] = ""
+        guard case .failure(let errors) = EnqueueRequest.parse(.object(fields)) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(errors.errors.map(\.pointer) == ["/idempotency_key"])
+    }
+
+    @Test(
+        "a national number of a payer whose locale has no region is read with sms.default_country",
+        arguments: [
+            ("fr", nil, nil), ("fr", "FR", "+33612345678"), ("fr-FR", nil, "+33612345678"),
+            ("en-GB", "FR", "+44612345678"),  // the locale's region wins over the default
+        ] as [(String, String?, String?)])
+    func defaultCountry(locale: String, country: String?, stored: String?) {
+        let payer: JSONValue = [
+            "ref": "P", "name": "Plomberie Dupont", "locale": .string(locale), "phone": "06 12 34 56 78",
+            "channels": ["sms"],
+        ]
+        switch EnqueueRequest.parsePayer(payer, pointer: "", defaultCountry: country) {
+        case .success(let parsed):
+            #expect(parsed.phone == stored)
+        case .failure(let errors):
+            #expect(stored == nil)
+            #expect(errors.errors.map(\.pointer) == ["/phone"])
+        }
+    }
 }

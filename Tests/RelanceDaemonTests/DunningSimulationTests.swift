@@ -318,4 +318,21 @@ struct ChannelFallbackSimulationTests {
         }
         #expect(try await sim.runtime.store.suppressedChannels(payerRef: "D-ROUX") == [.email])
     }
+
+    @Test("an SMS for a payer without a usable number fails at once, not when the window opens days later")
+    func unusableNumberFailsBeforeTheWindow() async throws {
+        // Saturday 2026-11-21, 12:00 in Paris: the SMS window (Monday to Friday) is closed.
+        let payer = PayerProfile(
+            ref: "NOPHONE", name: "Sans Numéro", locale: "fr-FR", timezone: "Europe/Paris", channels: [.sms])
+        let sim = try await Simulation(start: "2026-11-21T11:00:00Z", payers: [payer])
+        let id = try await sim.runtime.store.enqueue(
+            [NewJob(payerRef: "NOPHONE", caseRef: "C-1", channel: .sms, template: "reminder-1")], payers: []
+        )[0].id
+        try await sim.dispatcher.run()
+        let job = try #require(try await sim.runtime.store.job(id: id))
+        #expect(job.state == .failed)
+        #expect(job.lastError?.contains("no phone number") == true, "\(job.lastError ?? "")")
+        let kinds = try await sim.runtime.store.events(jobID: id).map(\.kind.rawValue)
+        #expect(!kinds.contains("deferred"), "\(kinds)")
+    }
 }

@@ -21,7 +21,8 @@ struct ResolveTests {
         let job = try await Self.uncertainJob(fx)
         let started = Date().addingTimeInterval(-1)
         let resolved = try #require(
-            try await fx.store.resolve(jobID: job.id, decision: .requeue, note: "not in the payer's mailbox"))
+            try await fx.store.resolve(
+                jobID: job.id, decision: .requeue, note: "not in the payer's mailbox", force: false))
         #expect(resolved.state == .queued)
         #expect(resolved.dispatchStartedAt == nil)
         #expect((resolved.maxAttempts ?? 0) > job.attempt, "a fresh attempt budget")
@@ -45,7 +46,13 @@ struct ResolveTests {
         let fx = try await StoreFixture()
         let id = try await fx.enqueue(StoreFixture.job(caseRef: "C"))[0]
         #expect(try await fx.store.cancelCase("C", reason: "paid").total == 1)
-        _ = try await fx.store.resolve(jobID: id, decision: .requeue, note: "payment bounced")
+        // Not without --force: the case was cancelled because it was paid.
+        let refused = try await #require(throws: OperatorError.self) {
+            try await fx.store.resolve(jobID: id, decision: .requeue, note: "", force: false)
+        }
+        #expect(refused.message.contains("its case was cancelled") && refused.message.contains("--force"))
+        #expect(try await fx.store.job(id: id)?.state == .cancelled)
+        _ = try await fx.store.resolve(jobID: id, decision: .requeue, note: "payment bounced", force: true)
         let job = try #require(try await fx.store.claim(owner: "w", limit: 1, leaseSeconds: 60).first?.job)
         #expect(try await fx.store.beginDispatch(job, owner: "w", leaseSeconds: 60, rendered: [:]) == .proceed)
     }
@@ -55,7 +62,8 @@ struct ResolveTests {
         let fx = try await StoreFixture()
         let job = try await Self.uncertainJob(fx)
         let resolved = try #require(
-            try await fx.store.resolve(jobID: job.id, decision: .markSent, note: "payer confirmed receipt"))
+            try await fx.store.resolve(
+                jobID: job.id, decision: .markSent, note: "payer confirmed receipt", force: false))
         #expect(resolved.state == .sent)
         let last = try #require(try await fx.store.events(jobID: job.id).last)
         #expect(last.kind == .accepted)
@@ -69,7 +77,8 @@ struct ResolveTests {
     func cancel() async throws {
         let fx = try await StoreFixture()
         let job = try await Self.uncertainJob(fx)
-        let resolved = try #require(try await fx.store.resolve(jobID: job.id, decision: .cancel, note: "case closed"))
+        let resolved = try #require(
+            try await fx.store.resolve(jobID: job.id, decision: .cancel, note: "case closed", force: false))
         #expect(resolved.state == .cancelled)
         #expect(try await fx.kinds(job.id).last == .cancelled)
         #expect(try await fx.store.claim(owner: "w", limit: 10, leaseSeconds: 60).isEmpty)
@@ -86,7 +95,7 @@ struct ResolveTests {
             let before = try await fx.store.job(id: id)
             let eventsBefore = try await fx.store.events(jobID: id)
             let error = try await #require(throws: OperatorError.self) {
-                try await fx.store.resolve(jobID: id, decision: decision, note: "")
+                try await fx.store.resolve(jobID: id, decision: decision, note: "", force: false)
             }
             #expect(error.message == "job \(id) is \(state.rawValue); only a finished job can be resolved")
             #expect(try await fx.store.job(id: id) == before)
@@ -97,6 +106,36 @@ struct ResolveTests {
     @Test("an unknown job gives nil")
     func unknown() async throws {
         let fx = try await StoreFixture()
-        #expect(try await fx.store.resolve(jobID: 999, decision: .cancel, note: "") == nil)
+        #expect(try await fx.store.resolve(jobID: 999, decision: .cancel, note: "", force: false) == nil)
+    }
+
+    @Test(
+        "what each decision is for, and what needs --force",
+        arguments: [
+            (OperatorDecision.requeue, JobState.uncertain, false), (.requeue, .failed, false), (.requeue, .dead, false),
+            (.requeue, .undelivered, false), (.requeue, .sent, true), (.requeue, .delivered, true),
+            (.requeue, .cancelled, true), (.markSent, .uncertain, false), (.markSent, .failed, false),
+            (.markSent, .dead, false), (.markSent, .sent, true), (.markSent, .delivered, true),
+            (.markSent, .undelivered, true), (.markSent, .cancelled, true), (.cancel, .uncertain, false),
+            (.cancel, .failed, false), (.cancel, .dead, false), (.cancel, .undelivered, false), (.cancel, .sent, true),
+            (.cancel, .delivered, true), (.cancel, .cancelled, true),
+        ])
+    func refusals(decision: OperatorDecision, state: JobState, needsForce: Bool) {
+        #expect((decision.refusal(for: state) != nil) == needsForce)
+    }
+
+    @Test("a sent job is not sent again without --force, and nothing changes")
+    func sentNeedsForce() async throws {
+        let fx = try await StoreFixture()
+        let job = try await Self.uncertainJob(fx)
+        _ = try await fx.store.resolve(jobID: job.id, decision: .markSent, note: "", force: false)
+        let events = try await fx.store.events(jobID: job.id)
+        let error = try await #require(throws: OperatorError.self) {
+            try await fx.store.resolve(jobID: job.id, decision: .requeue, note: "", force: false)
+        }
+        #expect(error.message.contains("already sent"))
+        #expect(try await fx.store.job(id: job.id)?.state == .sent)
+        #expect(try await fx.store.events(jobID: job.id) == events)
+        #expect(try await fx.store.claim(owner: "w", limit: 10, leaseSeconds: 60).isEmpty)
     }
 }

@@ -125,3 +125,60 @@ def test_scenarios_check_and_plan(relance_outbox, tmp_path):
     r.config.write_text(r.config.read_text() + f"\nscenarios:\n  directory: {scenarios}\n")
     bad = r.run("scenarios", "check", check=False)
     assert bad.returncode != 0 and "standard.yaml:" in bad.stderr and "'offset' must be days" in bad.stderr, bad.stderr
+
+
+def test_payer_upsert_with_flags_keeps_what_is_not_given(relance_outbox):
+    r = relance_outbox
+    r.payer("GB", "Britannia Holdings plc", "en-GB", "ap@britannia.example.co.uk", segment="strategic",
+            timezone="Europe/London")
+    r.run("payer", "upsert", "--ref", "GB", "--name", "Britannia Holdings plc (renamed)")
+    payer = json.loads(r.run("payer", "show", "GB").stdout)
+    assert payer["name"] == "Britannia Holdings plc (renamed)"
+    assert (payer["locale"], payer["timezone"], payer["segment"], payer["email"]) == (
+        "en-GB", "Europe/London", "strategic", "ap@britannia.example.co.uk")
+    # A new payer needs a name; --json is the whole profile and takes no field flag.
+    new = r.run("payer", "upsert", "--ref", "NEW", "--email", "a@b.example", check=False)
+    assert new.returncode != 0 and "--name" in new.stderr
+    mixed = r.run("payer", "upsert", "--json", json.dumps(payer), "--name", "Other", check=False)
+    assert mixed.returncode != 0 and "--json" in mixed.stderr
+    assert json.loads(r.run("payer", "show", "GB").stdout) == payer
+
+
+def test_a_sent_job_is_not_requeued_without_force(relance_outbox):
+    r = relance_outbox
+    r.payer("FR", "Boulangerie Martin", "fr-FR", "compta@martin.example.fr")
+    job = r.enqueue("FR", case="F-1")
+    r.serve_until_idle()
+    refused = r.run("jobs", "resolve", str(job), "requeue", check=False)
+    assert refused.returncode != 0 and "already sent" in refused.stderr and "--force" in refused.stderr
+    assert [j["state"] for j in r.jobs()] == ["sent"]
+    r.run("jobs", "resolve", str(job), "requeue", "--force", "--note", "the payer asked for a copy")
+    r.serve_until_idle()
+    assert len(list((r.state / "outbox").glob("job-*.eml"))) == 2
+
+
+def test_empty_idempotency_key_is_refused(relance_outbox):
+    r = relance_outbox
+    r.payer("FR", "Boulangerie Martin", "fr-FR", "compta@martin.example.fr")
+    refused = r.run("enqueue", "--payer", "FR", "--template", "reminder-1", "--idempotency-key", "", check=False)
+    assert refused.returncode != 0 and "idempotency" in refused.stderr
+    assert r.jobs() == []
+
+
+def test_empty_config_means_defaults_and_an_empty_section_is_no_error(tmp_path):
+    from conftest import BIN
+    import subprocess
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("RELANCE_")}
+    cases = {
+        "empty.yaml": ("", 0, "configuration ok"),
+        "comments.yaml": ("# nothing set yet\n# smtp:\n#   host: mail.example.com\n", 0, "configuration ok"),
+        "section.yaml": ("templates:\n  # directory: /srv/templates\n", 0, "configuration ok"),
+        "value.yaml": ("templates: 3\n", 1, "value.yaml:1: 'templates' is a section, not a value"),
+    }
+    for name, (text, code, expected) in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        result = subprocess.run([BIN, "config", "check", "--config", str(path)], capture_output=True, text=True,
+                                env=env, cwd=tmp_path, timeout=60)
+        assert (result.returncode != 0) == bool(code), (name, result.stderr)
+        assert expected in result.stdout + result.stderr, (name, result.stdout, result.stderr)
