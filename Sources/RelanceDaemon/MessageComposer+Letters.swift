@@ -29,8 +29,14 @@ extension MessageComposer {
         guard var lines = payer.postalAddress, !lines.isEmpty else {
             throw DispatchFailure(reason: "address", message: "payer \(payer.ref) has no postal address")
         }
-        if lines.first?.trimmingCharacters(in: .whitespaces).uppercased() != payer.name.uppercased() {
-            lines.insert(payer.name, at: 0)
+        // One line: a line break or control character in the name (a row written by SQL)
+        // must not add a line to the address in the envelope window.
+        let name = payer.name.split(whereSeparator: {
+            $0.isWhitespace || $0.unicodeScalars.contains(where: \.isControl)
+        })
+        .joined(separator: " ")
+        if lines.first?.trimmingCharacters(in: .whitespaces).uppercased() != name.uppercased() {
+            lines.insert(name, at: 0)
         }
         do {
             return try PostalAddress.normalize(
@@ -133,4 +139,9 @@ extension MessageComposer {
         }
         return InvoiceTable(headers: headers, rows: rows, total: total, rightAligned: [3, 4, 5])
     }
+}
+
+extension Unicode.Scalar {
+    /// C0 and C1 control characters (general category Cc).
+    fileprivate var isControl: Bool { properties.generalCategory == .control }
 }

@@ -9,7 +9,7 @@ public struct OutboxTransport: EmailTransport, EmailSession {
 
     public init(directory: String) throws {
         self.directory = directory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutboxFile.makeDirectory(directory)
     }
 
     public var summary: String { "outbox \(directory)" }

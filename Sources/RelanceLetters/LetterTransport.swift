@@ -66,7 +66,7 @@ public struct SpoolTransport: LetterTransport {
 
     public init(directory: String) throws {
         self.directory = directory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutboxFile.makeDirectory(directory)
     }
 
     public var summary: String { "spool \(directory)" }

@@ -345,7 +345,7 @@ public struct SMSOutboxTransport: SMSTransport, SMSSession {
 
     public init(directory: String) throws {
         self.directory = directory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutboxFile.makeDirectory(directory)
     }
 
     public var summary: String { "outbox \(directory)" }

@@ -204,6 +204,13 @@ struct Enqueue: AsyncParsableCommand {
     @Option var priority: Int = 0
     @Option var idempotencyKey: String?
 
+    func validate() throws {
+        let jobFlags = payer != nil || template != nil || caseRef != nil || runAt != nil || idempotencyKey != nil
+        if stdin && (jobFlags || data != "{}" || channel != "email" || priority != 0) {
+            throw ValidationError("--stdin reads every job from its JSON lines: give no job flag with it")
+        }
+    }
+
     func run() async throws {
         var requests: [(pointer: String, request: EnqueueRequest)] = []
         var errors: [String] = []
@@ -291,6 +298,9 @@ struct Jobs: AsyncParsableCommand {
         @Option var payer: String?
         @Option var limit: Int = 100
         @Flag var json = false
+        func validate() throws {
+            guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        }
         func run() async throws {
             var filter = JobFilter(caseRef: caseRef, payerRef: payer, limit: limit)
             if let state {
@@ -365,6 +375,14 @@ struct Tail: AsyncParsableCommand {
     @Option(name: .customLong("case")) var caseRef: String?
     @Option var channel: String?
     @Option(name: .shortAndLong, help: "How many recent events to print first.") var lines: Int = 100
+
+    func validate() throws {
+        if let channel, Channel(rawValue: channel) == nil {
+            throw ValidationError(
+                "--channel: unknown channel '\(channel)' (\(Channel.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard lines >= 0 else { throw ValidationError("--lines must be 0 or more") }
+    }
 
     func run() async throws {
         let runtime = try await options.runtime()
@@ -441,6 +459,11 @@ struct Render: AsyncParsableCommand {
             throw CLIError("payer \(subject.payerRef) does not exist")
         }
         if subject.attempt == 0 { subject.attempt = 1 }
+        if out != nil, subject.channel != Channel.letter.rawValue {
+            throw CLIError(
+                "--out writes a letter's PDF; this is \(subject.channel == "sms" ? "an SMS" : "an e-mail"): print it (--mime for the whole message) and redirect"
+            )
+        }
         do {
             if subject.channel == Channel.letter.rawValue {
                 let started = ContinuousClock.now
@@ -456,7 +479,9 @@ struct Render: AsyncParsableCommand {
                 guard let out else {
                     throw CLIError("a letter is a PDF: give --out FILE.pdf (\(letter.pages) page(s))")
                 }
-                try Data(letter.pdf).write(to: URL(fileURLWithPath: out), options: .atomic)
+                do { try Data(letter.pdf).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
+                    throw CLIError("cannot write \(out): \(FileErrors.describe(error))")
+                }
                 print("\(out): \(letter.pages) page(s), \(letter.pdf.count) bytes, sha256 \(letter.sha256)")
                 print("address: " + letter.address.joined(separator: " / "))
                 return
@@ -500,6 +525,8 @@ struct Render: AsyncParsableCommand {
                 print("----- \(part.rawValue)")
                 print(rendered.parts[part]!)
             }
+        } catch let error as CLIError {
+            throw error
         } catch {
             throw CLIError("cannot render job: \(DispatchFailure.composing(error).message)")
         }

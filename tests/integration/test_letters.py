@@ -262,3 +262,18 @@ letters:
     # The daemon's log (its stdout) never shows the provider's secret header.
     assert "print-key-77" not in served.stdout + served.stderr
     assert "http-upload http://127.0.0.1" in served.stdout
+
+
+def test_a_line_break_in_the_name_adds_no_line_to_the_address(tmp_path):
+    r = letter_relance(tmp_path / "r")
+    payer(r, name="Placeholder")
+    # Written by SQL: the CLI and the API would keep a name as it is, but a row may hold anything.
+    r.sql("UPDATE payers SET name = ? WHERE ref = 'ACME'", ("Evil\r\nCorp\x07",))
+    pdf = tmp_path / "letter.pdf"
+    result = render_pdf(r, pdf)
+    assert result.returncode == 0, result.stderr
+    assert "address: Evil Corp / 12 rue des Tanneurs / 69002 LYON" in result.stdout, result.stdout
+    (x0, x1), (y0, y1) = ZONES["fr-dl-right"]
+    rows = {round(ya) for page, xa, ya, xb, yb, w in words(pdf)
+            if page == 1 and xa >= x0 * MM and xb <= x1 * MM and ya >= y0 * MM and yb <= y1 * MM}
+    assert len(rows) == 3, rows

@@ -182,3 +182,24 @@ def test_empty_config_means_defaults_and_an_empty_section_is_no_error(tmp_path):
                                 env=env, cwd=tmp_path, timeout=60)
         assert (result.returncode != 0) == bool(code), (name, result.stderr)
         assert expected in result.stdout + result.stderr, (name, result.stdout, result.stderr)
+
+
+def test_options_that_cannot_apply_are_refused_not_ignored(relance_outbox, tmp_path):
+    r = relance_outbox
+    r.payer("FR", "Boulangerie Martin", "fr-FR", "compta@martin.example.fr")
+    cases = [
+        (("render", "--payer", "FR", "--template", "reminder-1", "--out", str(tmp_path / "x.txt")),
+         "--out writes a letter's PDF"),
+        (("tail", "--channel", "fax"), "unknown channel 'fax'"),
+        (("jobs", "list", "--limit=0"), "--limit must be at least 1"),
+        (("enqueue", "--stdin", "--payer", "FR"), "--stdin reads every job"),
+    ]
+    for args, expected in cases:
+        result = r.run(*args, input="", check=False)
+        assert result.returncode != 0 and expected in result.stderr, (args, result.stderr)
+    assert not (tmp_path / "x.txt").exists() and r.jobs() == []
+    r.run("payer", "upsert", "--ref", "FR", "--address-line", "3 place Bellecour", "--address-line", "69002 Lyon")
+    result = r.run("render", "--payer", "FR", "--template", "reminder-2", "--channel", "letter", "--out",
+                   "/nonexistent/dir/x.pdf", check=False)
+    assert result.returncode != 0
+    assert "cannot write /nonexistent/dir/x.pdf: No such file or directory" in result.stderr, result.stderr
