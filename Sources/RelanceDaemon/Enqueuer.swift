@@ -42,7 +42,11 @@ public struct Enqueuer: JobIntake {
     }
 
     static func dataErrors(_ requests: [(pointer: String, request: EnqueueRequest)]) -> [[FieldError]] {
-        requests.map { MessageContext.check(data: $0.request.data, pointer: "\($0.pointer)/data") }
+        requests.map {
+            let pointer = "\($0.pointer)/data"
+            return MessageContext.check(data: $0.request.data, pointer: pointer)
+                + MessageContext.missingFields(of: $0.request.job.template, in: $0.request.data, pointer: pointer)
+        }
     }
 
     /// The same checks as `enqueue`, without inserting (so that one answer can list

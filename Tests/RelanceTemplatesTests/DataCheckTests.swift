@@ -54,4 +54,34 @@ struct DataCheckTests {
     func amounts(text: String) {
         #expect(Money.isAmount(text) == (Money.parseAmount(text) != nil))
     }
+
+    @Test(
+        "the shipped messages' required fields: missing, null or no invoice is named; invoice_ref and other messages are exempt",
+        arguments: [
+            ("reminder-1", "{}", ["/data/invoices", "/data/total_due"]),
+            (
+                "reminder-1", #"{"invoices": null, "total_due": {"amount": "1.00", "currency": "EUR"}}"#,
+                ["/data/invoices"]
+            ),
+            (
+                "reminder-1", #"{"invoices": [], "total_due": {"amount": "1.00", "currency": "EUR"}}"#,
+                ["/data/invoices"]
+            ),
+            (
+                "reminder-1", #"{"invoices": [{"number": "F-1"}], "total_due": {"amount": "1.00", "currency": "EUR"}}"#,
+                []
+            ),
+            (
+                "formal-notice",
+                #"{"invoices": [{"number": "F-1"}], "total_due": {"amount": "1.00", "currency": "EUR"}}"#,
+                ["/data/payment_deadline"]
+            ),
+            ("thanks", "{}", ["/data/invoices", "/data/total_due", "/data/payment"]),
+            ("reminder-2", #"{"invoice_ref": "F-1"}"#, []),
+            ("my-own-message", "{}", []),
+        ])
+    func requiredFields(message: String, data: String, missing: [String]) throws {
+        let errors = MessageContext.missingFields(of: message, in: try JSONValue.parse(data), pointer: "/data")
+        #expect(errors.map(\.pointer) == missing)
+    }
 }

@@ -64,8 +64,11 @@ def test_cancelled_case_is_not_sent(relance_smtp, smtp):
 def test_same_idempotency_key_twice_is_one_job(relance_smtp):
     r = relance_smtp
     r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
-    first = r.run("enqueue", "--payer", "P", "--template", "thanks", "--idempotency-key", "inv-1:thanks").stdout
-    second = r.run("enqueue", "--payer", "P", "--template", "thanks", "--idempotency-key", "inv-1:thanks").stdout
+    sample = (REPO / "Templates" / "samples" / "thanks.json").read_text()
+    first = r.run("enqueue", "--payer", "P", "--template", "thanks", "--idempotency-key", "inv-1:thanks",
+                  "--data", sample).stdout
+    second = r.run("enqueue", "--payer", "P", "--template", "thanks", "--idempotency-key", "inv-1:thanks",
+                   "--data", sample).stdout
     assert first.split()[0] == second.split()[0]
     assert "existing job" in second
     assert len(r.jobs()) == 1
@@ -79,6 +82,10 @@ def test_bad_input_is_refused_and_nothing_is_inserted(relance_smtp):
         (["enqueue", "--payer", "P", "--template", "reminder-1", "--channel", "fax"], "unknown channel 'fax'"),
         (["enqueue", "--payer", "P", "--template", "reminder-1", "--data", "{\"invoices\": ["], "malformed JSON"),
         (["enqueue", "--payer", "NOPE", "--template", "reminder-1"], "payer 'NOPE' does not exist"),
+        # No data: a reminder with no invoice and a blank total would go out.
+        (["enqueue", "--payer", "P", "--template", "reminder-1"], "/data/invoices: is required for 'reminder-1'"),
+        (["enqueue", "--payer", "P", "--template", "reminder-1", "--data",
+          '{"invoices": [], "total_due": {"amount": "0.00", "currency": "EUR"}}'], "must list at least one invoice"),
         (["enqueue", "--payer", "P", "--template", "reminder-1", "--data",
           '{"total_due": {"amount": "12,50", "currency": "EUR"}}'], "not a decimal amount"),
         (["payer", "upsert", "--ref", "Q", "--name", "Q", "--email", "not-an-address"], "invalid e-mail address"),
@@ -90,7 +97,8 @@ def test_bad_input_is_refused_and_nothing_is_inserted(relance_smtp):
         assert result.returncode != 0, args
         assert message in result.stderr, (args, result.stderr)
     # Bulk: one bad line (malformed JSON, invalid e-mail in an inline payer) rejects the whole batch.
-    good = json.dumps({"payer_ref": "P", "template": "thanks", "channel": "email"})
+    good = json.dumps({"payer_ref": "P", "template": "thanks", "channel": "email",
+                       "data": json.loads((REPO / "Templates/samples/thanks.json").read_text())})
     bad_email = json.dumps({"payer": {"ref": "Z", "name": "Z", "email": "z@@example"}, "template": "thanks",
                             "channel": "email"})
     for batch, message in ((good + "\n{not json\n", "line 2"), (good + "\n" + bad_email, "invalid e-mail address")):
@@ -141,7 +149,9 @@ def test_unusable_rows_inserted_by_sql_fail_clearly_and_the_daemon_keeps_running
 def test_sigterm_drains_and_exits_cleanly(relance_smtp, smtp):
     r = relance_smtp
     r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
-    lines = "\n".join(json.dumps({"payer_ref": "P", "template": "thanks", "channel": "email"}) for _ in range(300))
+    thanks = json.loads((REPO / "Templates/samples/thanks.json").read_text())
+    lines = "\n".join(json.dumps({"payer_ref": "P", "template": "thanks", "channel": "email", "data": thanks})
+                      for _ in range(300))
     r.run("enqueue", "--stdin", input=lines)
     daemon = r.start()
     assert wait_for(lambda: smtp.count() >= 20, timeout=60)
