@@ -190,7 +190,7 @@ extension Runtime {
             logger.warning("HTTP API has no tokens (api.tokens_file): every /v1 request will be refused")
         }
         logger.info(
-            "HTTP API listening",
+            "HTTP API starting",
             metadata: ["address": "\(api.settings.host):\(api.settings.port)", "tokens": "\(api.tokens.count)"])
         let templatesDirectory = config.templatesDirectory
         let environment = APIEnvironment(

@@ -7,7 +7,9 @@ import RelanceCore
 /// Every method that completes a job is conditional on the job id, the attempt
 /// and the lease owner: a worker that lost its lease cannot overwrite a newer outcome.
 public protocol JobStore: Sendable {
-    func migrate() async throws
+    /// Applies the migrations not applied yet; returns their names, in order.
+    @discardableResult
+    func migrate() async throws -> [String]
     func upsertPayer(_ payer: PayerProfile) async throws
     func payer(ref: String) async throws -> PayerProfile?
 

@@ -79,8 +79,12 @@ public final class SQLiteJobStore: JobStore {
         self.eventSink = eventSink
     }
 
-    public func migrate() async throws {
+    @discardableResult
+    public func migrate() async throws -> [String] {
+        let before = try await pool.read { try Schema.migrator.appliedIdentifiers($0) }
         try Schema.migrator.migrate(pool)
+        let after = try await pool.read { try Schema.migrator.appliedIdentifiers($0) }
+        return Schema.migrator.migrations.filter { after.contains($0) && !before.contains($0) }
     }
 
     /// Copies the write-ahead log into the database file from a connection of its own,

@@ -26,12 +26,13 @@ struct GlobalOptions: ParsableArguments {
     var configPath: String? { config ?? ProcessInfo.processInfo.environment["RELANCE_CONFIG"] }
 
     /// Opens the runtime; configuration errors become a clean message and exit code.
-    func runtime(logTrace: Bool = false, bootstrapLogging: Bool = false) async throws -> Runtime {
+    func runtime(logTrace: Bool = false, bootstrapLogging: Bool = false, migrate: Bool = true) async throws -> Runtime {
         do {
             // Loaded once: it reads secret files, and logging must be set up before the first logger.
             let config = try await RelanceConfig.load(path: configPath)
             if bootstrapLogging { Logging.bootstrapOnce(format: config.logFormat, level: config.logLevel) }
-            return try await Runtime.open(config: config, logger: Logger(label: "relance"), logTrace: logTrace)
+            return try await Runtime.open(
+                config: config, logger: Logger(label: "relance"), migrate: migrate, logTrace: logTrace)
         } catch let error as ConfigError {
             throw CLIError("configuration: \(error)")
         }
@@ -89,8 +90,12 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create or upgrade the database schema.")
     @OptionGroup var options: GlobalOptions
     func run() async throws {
-        let runtime = try await options.runtime()
-        print("database \(runtime.config.databasePath) is up to date")
+        let runtime = try await options.runtime(migrate: false)
+        let applied = try await runtime.store.migrate()
+        let path = runtime.config.databasePath
+        print(
+            applied.isEmpty
+                ? "database \(path) is up to date" : "database \(path): applied \(applied.joined(separator: ", "))")
     }
 }
 
