@@ -10,15 +10,19 @@ public struct Enqueuer: JobIntake {
     /// The templates and settings in force now (they change on SIGHUP).
     let current: @Sendable () -> MessageComposer
     var composer: MessageComposer { current() }
+    /// `retry.max_age`: a job due longer ago than this would be `dead` at once.
+    let maxAge: Double?
 
-    public init(store: any JobStore, composer: MessageComposer) {
+    public init(store: any JobStore, composer: MessageComposer, maxAge: Double? = nil) {
         self.store = store
         self.current = { composer }
+        self.maxAge = maxAge
     }
 
-    public init(store: any JobStore, current: @escaping @Sendable () -> MessageComposer) {
+    public init(store: any JobStore, current: @escaping @Sendable () -> MessageComposer, maxAge: Double? = nil) {
         self.store = store
         self.current = current
+        self.maxAge = maxAge
     }
 
     /// Validates every request (template known, payer usable, data follows the
@@ -26,7 +30,7 @@ public struct Enqueuer: JobIntake {
     /// stored payer run in the insert's own transaction.
     public func enqueue(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [EnqueueResult] {
         // The data conventions need no payer: checked here, outside the writer.
-        let dataErrors = Self.dataErrors(requests)
+        let dataErrors = Self.dataErrors(requests, maxAge: maxAge, now: Date())
         let inline = Self.inlinePayers(requests)
         let composer = self.composer
         return try await store.enqueue(requests.map(\.request.job), payers: Array(inline.values)) { storedPayer in
@@ -41,11 +45,25 @@ public struct Enqueuer: JobIntake {
         return payers
     }
 
-    static func dataErrors(_ requests: [(pointer: String, request: EnqueueRequest)]) -> [[FieldError]] {
+    static func dataErrors(
+        _ requests: [(pointer: String, request: EnqueueRequest)], maxAge: Double? = nil, now: Date = Date()
+    ) -> [[FieldError]] {
         requests.map {
             let pointer = "\($0.pointer)/data"
-            return MessageContext.check(data: $0.request.data, pointer: pointer)
+            var errors =
+                MessageContext.check(data: $0.request.data, pointer: pointer)
                 + MessageContext.missingFields(of: $0.request.job.template, in: $0.request.data, pointer: pointer)
+            // The sweeper counts a job's age from run_at: one due longer ago than the
+            // maximum age would go `dead` without a try.
+            if let maxAge, let runAt = $0.request.job.runAt, let date = Timestamp.date(from: runAt),
+                now.timeIntervalSince(date) > maxAge
+            {
+                errors.append(
+                    FieldError(
+                        "\($0.pointer)/run_at",
+                        "\(runAt) is more than retry.max_age (\(Int(maxAge)) s) ago: the job would be dead at once"))
+            }
+            return errors
         }
     }
 
@@ -65,7 +83,8 @@ public struct Enqueuer: JobIntake {
             }
         }
         return Self.errors(
-            requests, inline: inline, dataErrors: Self.dataErrors(requests), composer: composer,
+            requests, inline: inline, dataErrors: Self.dataErrors(requests, maxAge: maxAge, now: Date()),
+            composer: composer,
             storedPayer: { ref in try stored[ref]?.get() ?? nil })
     }
 

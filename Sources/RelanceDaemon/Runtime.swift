@@ -194,7 +194,10 @@ extension Runtime {
             metadata: ["address": "\(api.settings.host):\(api.settings.port)", "tokens": "\(api.tokens.count)"])
         let templatesDirectory = config.templatesDirectory
         let environment = APIEnvironment(
-            store: store, intake: Enqueuer(store: store, current: { dispatcher.currentComposer }), tokens: api.tokens,
+            store: store,
+            intake: Enqueuer(
+                store: store, current: { dispatcher.currentComposer }, maxAge: config.retry.maxAge),
+            tokens: api.tokens,
             openAPIDocument: document,
             readiness: {
                 var checks: [String: String?] = [:]

@@ -258,7 +258,8 @@ struct Enqueue: AsyncParsableCommand {
         }
         if !errors.isEmpty { throw CLIError("nothing enqueued:\n  " + errors.joined(separator: "\n  ")) }
         if requests.isEmpty { throw CLIError("nothing to enqueue") }
-        let enqueuer = Enqueuer(store: runtime.store, composer: try runtime.composer())
+        let enqueuer = Enqueuer(
+            store: runtime.store, composer: try runtime.composer(), maxAge: runtime.config.retry.maxAge)
         do {
             let results = try await enqueuer.enqueue(
                 requests.map { ($0.pointer.isEmpty ? "" : $0.pointer, $0.request) })

@@ -86,6 +86,8 @@ def test_bad_input_is_refused_and_nothing_is_inserted(relance_smtp):
         (["enqueue", "--payer", "P", "--template", "reminder-1"], "/data/invoices: is required for 'reminder-1'"),
         (["enqueue", "--payer", "P", "--template", "reminder-1", "--data",
           '{"invoices": [], "total_due": {"amount": "0.00", "currency": "EUR"}}'], "must list at least one invoice"),
+        (["enqueue", "--payer", "P", "--template", "reminder-1", "--run-at", "1970-01-01T00:00:00Z", "--data",
+          (REPO / "Templates/samples/reminder-1.json").read_text()], "the job would be dead at once"),
         (["enqueue", "--payer", "P", "--template", "reminder-1", "--data",
           '{"total_due": {"amount": "12,50", "currency": "EUR"}}'], "not a decimal amount"),
         (["payer", "upsert", "--ref", "Q", "--name", "Q", "--email", "not-an-address"], "invalid e-mail address"),
