@@ -185,7 +185,8 @@ public struct RelanceConfig: Sendable {
                 }
             }
         }
-        let reader = Reader(config: ConfigReader(providers: providers), file: path ?? "(no config file)")
+        let reader = Reader(
+            config: ConfigReader(providers: providers), file: path ?? "(no config file)", environment: environment)
         return try build(reader, environment: environment)
     }
 
@@ -240,16 +241,21 @@ public struct RelanceConfig: Sendable {
         let outbox = try r.string("email.outbox_directory") ?? state + "/outbox"
         let fromText = try r.string("email.from") ?? "relance@localhost.localdomain"
         let from: EmailAddress
-        do { from = try EmailAddress(fromText) } catch { throw ConfigError("\(r.file): email.from: \(error)") }
+        do { from = try EmailAddress(fromText) } catch {
+            throw ConfigError("\(r.origin("email.from")): email.from: \(error)")
+        }
         var replyTo: EmailAddress?
         if let text = try r.string("email.reply_to"), !text.isEmpty {
-            do { replyTo = try EmailAddress(text) } catch { throw ConfigError("\(r.file): email.reply_to: \(error)") }
+            do { replyTo = try EmailAddress(text) } catch {
+                throw ConfigError("\(r.origin("email.reply_to")): email.reply_to: \(error)")
+            }
         }
         var smtp: SMTPSettings?
         if let host = try r.string("smtp.host"), !host.isEmpty {
             let securityText = try r.string("smtp.security") ?? "starttls"
             guard let security = SMTPSettings.Security(rawValue: securityText) else {
-                throw ConfigError("\(r.file): smtp.security: '\(securityText)' is not one of none, starttls, tls")
+                throw ConfigError(
+                    "\(r.origin("smtp.security")): smtp.security: '\(securityText)' is not one of none, starttls, tls")
             }
             var password: String?
             if let file = try r.string("smtp.password_file"), !file.isEmpty {
@@ -257,7 +263,7 @@ public struct RelanceConfig: Sendable {
             }
             let port = try r.int("smtp.port") ?? (security == .tls ? 465 : 587)
             guard (1...65535).contains(port) else {
-                throw ConfigError("\(r.file): smtp.port: \(port) is not a TCP port")
+                throw ConfigError("\(r.origin("smtp.port")): smtp.port: \(port) is not a TCP port")
             }
             smtp = SMTPSettings(
                 host: host, port: port, security: security, username: try r.string("smtp.username"), password: password,
@@ -266,10 +272,11 @@ public struct RelanceConfig: Sendable {
         }
         let transport = try r.string("email.transport") ?? (smtp == nil ? "outbox" : "smtp")
         guard ["outbox", "smtp"].contains(transport) else {
-            throw ConfigError("\(r.file): email.transport: '\(transport)' is not one of outbox, smtp")
+            throw ConfigError(
+                "\(r.origin("email.transport")): email.transport: '\(transport)' is not one of outbox, smtp")
         }
         if transport == "smtp" && smtp == nil {
-            throw ConfigError("\(r.file): email.transport is smtp but smtp.host is not set")
+            throw ConfigError("\(r.origin("email.transport")): email.transport is smtp but smtp.host is not set")
         }
         let dispatcher = DispatcherSettings(
             concurrency: try r.int("dispatcher.concurrency", in: 1...256) ?? 4,
@@ -279,7 +286,7 @@ public struct RelanceConfig: Sendable {
             drainTimeout: try r.duration("dispatcher.drain_timeout") ?? 30)
         if let smtp, dispatcher.lease <= smtp.connectTimeout + smtp.timeout {
             throw ConfigError(
-                "\(r.file): dispatcher.lease (\(dispatcher.lease) s) must be longer than smtp.connect_timeout + smtp.timeout (\(smtp.connectTimeout + smtp.timeout) s), or a slow send would be taken for a lost worker"
+                "\(r.origin("dispatcher.lease")): dispatcher.lease (\(dispatcher.lease) s) must be longer than smtp.connect_timeout + smtp.timeout (\(smtp.connectTimeout + smtp.timeout) s), or a slow send would be taken for a lost worker"
             )
         }
         let retry = RetryPolicy(
@@ -288,12 +295,12 @@ public struct RelanceConfig: Sendable {
             maxAge: try r.duration("retry.max_age") ?? 3 * 86400)
         let logFormat = try r.string("log.format") ?? "logfmt"
         guard ["logfmt", "json"].contains(logFormat) else {
-            throw ConfigError("\(r.file): log.format: '\(logFormat)' is not logfmt or json")
+            throw ConfigError("\(r.origin("log.format")): log.format: '\(logFormat)' is not logfmt or json")
         }
         let logLevel = try r.string("log.level") ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw ConfigError(
-                "\(r.file): log.level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical"
+                "\(r.origin("log.level")): log.level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical"
             )
         }
         var config = RelanceConfig(
@@ -321,7 +328,8 @@ public struct RelanceConfig: Sendable {
         if let text = try r.string("scenarios.strategic_formal_notice") {
             guard let days = Scenario.parseOffset(text), days > 0 else {
                 throw ConfigError(
-                    "\(r.file): scenarios.strategic_formal_notice: '\(text)' is not a number of days (45d)")
+                    "\(r.origin("scenarios.strategic_formal_notice")): scenarios.strategic_formal_notice: '\(text)' is not a number of days (45d)"
+                )
             }
             config.scenarioOffsets["strategic.formal-notice"] = days
         }
@@ -329,7 +337,7 @@ public struct RelanceConfig: Sendable {
         let http = config.sms.http
         if config.sms.transport != "outbox", dispatcher.lease <= http.connectTimeout + http.timeout {
             throw ConfigError(
-                "\(r.file): dispatcher.lease (\(dispatcher.lease) s) must be longer than sms.connect_timeout + sms.timeout (\(http.connectTimeout + http.timeout) s)"
+                "\(r.origin("dispatcher.lease")): dispatcher.lease (\(dispatcher.lease) s) must be longer than sms.connect_timeout + sms.timeout (\(http.connectTimeout + http.timeout) s)"
             )
         }
         config.effective = r.seen.sorted { $0.0 < $1.0 }
@@ -342,7 +350,8 @@ public struct RelanceConfig: Sendable {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
             (0...65535).contains(port)
         else {
-            throw ConfigError("\(r.file): api.listen: '\(listen)' is not HOST:PORT (e.g. 127.0.0.1:8425)")
+            throw ConfigError(
+                "\(r.origin("api.listen")): api.listen: '\(listen)' is not HOST:PORT (e.g. 127.0.0.1:8425)")
         }
         var host = String(listen[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -367,14 +376,16 @@ public struct RelanceConfig: Sendable {
         let sanitizeText = try r.string("sms.sanitize") ?? "typography"
         guard let sanitizing = SMSSanitizing(rawValue: sanitizeText) else {
             throw ConfigError(
-                "\(r.file): sms.sanitize: '\(sanitizeText)' is not one of \(SMSSanitizing.allCases.map(\.rawValue).joined(separator: ", "))"
+                "\(r.origin("sms.sanitize")): sms.sanitize: '\(sanitizeText)' is not one of \(SMSSanitizing.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
         var country = try r.string("sms.default_country")
         if let given = country {
             country = given.uppercased()
             guard given.count == 2, given.allSatisfy({ $0.isASCII && $0.isLetter }) else {
-                throw ConfigError("\(r.file): sms.default_country: '\(given)' is not a two-letter country code (FR)")
+                throw ConfigError(
+                    "\(r.origin("sms.default_country")): sms.default_country: '\(given)' is not a two-letter country code (FR)"
+                )
             }
         }
         let text = SMSTextSettings(
@@ -388,7 +399,8 @@ public struct RelanceConfig: Sendable {
             } else if let value = Double(trimmed), value > 0, value.isFinite {
                 rate = value
             } else {
-                throw ConfigError("\(r.file): sms.rate: '\(raw)' is not a number of messages per second (or none)")
+                throw ConfigError(
+                    "\(r.origin("sms.rate")): sms.rate: '\(raw)' is not a number of messages per second (or none)")
             }
         }
         let http = HTTPSettings(
@@ -398,11 +410,12 @@ public struct RelanceConfig: Sendable {
         if let base = try r.string("sms.callback_base_url"), !base.isEmpty {
             guard base.hasPrefix("http://") || base.hasPrefix("https://"), URLComponents(string: base)?.host != nil
             else {
-                throw ConfigError("\(r.file): sms.callback_base_url: '\(base)' is not an http(s) URL")
+                throw ConfigError(
+                    "\(r.origin("sms.callback_base_url")): sms.callback_base_url: '\(base)' is not an http(s) URL")
             }
             guard let file = try r.string("sms.callback_secret_file"), !file.isEmpty else {
                 throw ConfigError(
-                    "\(r.file): sms.callback_base_url is set but sms.callback_secret_file is not (the key that signs callback URLs)"
+                    "\(r.origin("sms.callback_base_url")): sms.callback_base_url is set but sms.callback_secret_file is not (the key that signs callback URLs)"
                 )
             }
             let secret = try readSecret(
@@ -419,7 +432,7 @@ public struct RelanceConfig: Sendable {
             outboxDirectory: try r.string("sms.outbox_directory") ?? state + "/outbox", callbacks: callbacks)
         func required(_ key: String) throws -> String {
             guard let value = try r.string(key), !value.isEmpty else {
-                throw ConfigError("\(r.file): sms.transport is \(transport) but \(key) is not set")
+                throw ConfigError("\(r.origin("sms.transport")): sms.transport is \(transport) but \(key) is not set")
             }
             return value
         }
@@ -437,7 +450,8 @@ public struct RelanceConfig: Sendable {
             let service = try r.string("sms.twilio.messaging_service_sid")
             if sender == nil && service == nil {
                 throw ConfigError(
-                    "\(r.file): sms.transport is twilio: set sms.sender or sms.twilio.messaging_service_sid")
+                    "\(r.origin("sms.transport")): sms.transport is twilio: set sms.sender or sms.twilio.messaging_service_sid"
+                )
             }
             config.twilio = TwilioSettings(
                 url: try r.string("sms.twilio.url") ?? "https://api.twilio.com",
@@ -459,7 +473,9 @@ public struct RelanceConfig: Sendable {
                 encodingField: try field("sms.webhook.encoding_field", nil),
                 idField: try field("sms.webhook.id_field", "id"))
         default:
-            throw ConfigError("\(r.file): sms.transport: '\(transport)' is not one of outbox, kannel, twilio, webhook")
+            throw ConfigError(
+                "\(r.origin("sms.transport")): sms.transport: '\(transport)' is not one of outbox, kannel, twilio, webhook"
+            )
         }
         return config
     }
@@ -488,25 +504,31 @@ public struct RelanceConfig: Sendable {
     static func lettersConfig(_ r: Reader, state: String, environment: [String: String]) throws -> LettersConfig {
         let transport = try r.string("letters.transport") ?? "spool"
         guard ["spool", "http-upload"].contains(transport) else {
-            throw ConfigError("\(r.file): letters.transport: '\(transport)' is not one of spool, http-upload")
+            throw ConfigError(
+                "\(r.origin("letters.transport")): letters.transport: '\(transport)' is not one of spool, http-upload")
         }
         let envelope = try r.string("letters.envelope") ?? "fr-dl-right"
         guard envelopes.contains(envelope) else {
             throw ConfigError(
-                "\(r.file): letters.envelope: '\(envelope)' is not one of \(envelopes.joined(separator: ", "))")
+                "\(r.origin("letters.envelope")): letters.envelope: '\(envelope)' is not one of \(envelopes.joined(separator: ", "))"
+            )
         }
         let logo = try r.string("letters.logo")
         if let logo, !FileManager.default.isReadableFile(atPath: logo) {
-            throw ConfigError("\(r.file): letters.logo: cannot read \(logo)")
+            throw ConfigError("\(r.origin("letters.logo")): letters.logo: cannot read \(logo)")
         }
         let country = (try r.string("letters.sender_country") ?? "FR").uppercased()
         guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
-            throw ConfigError("\(r.file): letters.sender_country: '\(country)' is not a two-letter country code")
+            throw ConfigError(
+                "\(r.origin("letters.sender_country")): letters.sender_country: '\(country)' is not a two-letter country code"
+            )
         }
         let headers = try httpHeaders(r, prefix: "letters.http_upload", environment: environment)
         let url = try r.string("letters.http_upload.url")
         if transport == "http-upload" && (url ?? "").isEmpty {
-            throw ConfigError("\(r.file): letters.transport is http-upload but letters.http_upload.url is not set")
+            throw ConfigError(
+                "\(r.origin("letters.transport")): letters.transport is http-upload but letters.http_upload.url is not set"
+            )
         }
         return LettersConfig(
             transport: transport, spoolDirectory: try r.string("letters.spool_directory") ?? state + "/spool",
@@ -578,11 +600,20 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 final class Reader {
     let config: ConfigReader
     let file: String
+    let environment: [String: String]
     var seen: [(String, String)] = []
 
-    init(config: ConfigReader, file: String) {
+    init(config: ConfigReader, file: String, environment: [String: String] = [:]) {
         self.config = config
         self.file = file
+        self.environment = environment
+    }
+
+    /// Where `key`'s value comes from, for an error: its environment variable when that
+    /// is set (it wins over the file), else the file.
+    func origin(_ key: String) -> String {
+        let variable = "RELANCE_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+        return environment[variable] != nil ? "\(variable) (environment)" : file
     }
 
     private func note(_ key: String, _ value: String) {
@@ -599,10 +630,10 @@ final class Reader {
     func int(_ key: String, in range: ClosedRange<Int>? = nil) throws -> Int? {
         guard let raw = config.string(forKey: ConfigKey(key)) else { return nil }
         guard let value = Int(raw.trimmingCharacters(in: .whitespaces)) else {
-            throw ConfigError("\(file): \(key): '\(raw)' is not a whole number")
+            throw ConfigError("\(origin(key)): \(key): '\(raw)' is not a whole number")
         }
         if let range, !range.contains(value) {
-            throw ConfigError("\(file): \(key): \(value) is outside \(range.lowerBound)…\(range.upperBound)")
+            throw ConfigError("\(origin(key)): \(key): \(value) is outside \(range.lowerBound)…\(range.upperBound)")
         }
         note(key, raw)
         return value
@@ -612,7 +643,7 @@ final class Reader {
     func duration(_ key: String) throws -> Double? {
         guard let raw = config.string(forKey: ConfigKey(key)) else { return nil }
         guard let value = Self.parseDuration(raw), value >= 0 else {
-            throw ConfigError("\(file): \(key): '\(raw)' is not a duration (e.g. 30, 30s, 5m, 2h, 90d)")
+            throw ConfigError("\(origin(key)): \(key): '\(raw)' is not a duration (e.g. 30, 30s, 5m, 2h, 90d)")
         }
         note(key, raw)
         return value
@@ -635,7 +666,7 @@ final class Reader {
         switch raw.trimmingCharacters(in: .whitespaces).lowercased() {
         case "true", "yes", "on", "1": note(key, "true"); return true
         case "false", "no", "off", "0": note(key, "false"); return false
-        default: throw ConfigError("\(file): \(key): '\(raw)' is not true or false")
+        default: throw ConfigError("\(origin(key)): \(key): '\(raw)' is not true or false")
         }
     }
 

@@ -97,6 +97,15 @@ def test_broken_config_is_refused_with_the_key_and_file(tmp_path):
     r2.config.write_text(r2.config.read_text().replace("concurrency: 2", "concurrency: many"))
     result = r2.run("config", "check", check=False)
     assert result.returncode != 0 and "dispatcher.concurrency: 'many' is not a whole number" in result.stderr
+    # A bad environment variable is named as such, not blamed on the file.
+    import os
+    import subprocess
+    from conftest import BIN
+    good = Relance(tmp_path / "c", extra="")
+    env = dict(os.environ, RELANCE_CONFIG=str(good.config), RELANCE_DISPATCHER_BATCH_SIZE="lots")
+    result = subprocess.run([BIN, "config", "check"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode != 0
+    assert "RELANCE_DISPATCHER_BATCH_SIZE (environment): dispatcher.batch_size: 'lots'" in result.stderr, result.stderr
 
 
 def test_scenarios_check_and_plan(relance_outbox, tmp_path):
