@@ -133,7 +133,8 @@ struct PayerCommand: AsyncParsableCommand {
                 ("email", email.map(JSONValue.string)), ("phone", phone.map(JSONValue.string)),
                 (
                     "postal_address",
-                    addressLines.isEmpty ? nil : JSONValue.array(addressLines.map(JSONValue.string))
+                    // JSONValue? (not JSONValue, whose nil literal is JSON null): no flag, no change.
+                    addressLines.isEmpty ? JSONValue?.none : JSONValue.array(addressLines.map(JSONValue.string))
                 ),
                 (
                     "channels",

@@ -140,11 +140,22 @@ def test_payer_upsert_with_flags_keeps_what_is_not_given(relance_outbox):
     r = relance_outbox
     r.payer("GB", "Britannia Holdings plc", "en-GB", "ap@britannia.example.co.uk", segment="strategic",
             timezone="Europe/London")
+    r.run("payer", "upsert", "--ref", "GB", "--address-line", "10 Downing Street", "--address-line",
+          "London SW1A 2AA", "--channels", "email,letter")
     r.run("payer", "upsert", "--ref", "GB", "--name", "Britannia Holdings plc (renamed)")
     payer = json.loads(r.run("payer", "show", "GB").stdout)
     assert payer["name"] == "Britannia Holdings plc (renamed)"
     assert (payer["locale"], payer["timezone"], payer["segment"], payer["email"]) == (
         "en-GB", "Europe/London", "strategic", "ap@britannia.example.co.uk")
+    assert payer["postal_address"] == ["10 Downing Street", "London SW1A 2AA"]
+    assert payer["channels"] == ["email", "letter"]
+    # --json alone replaces the whole profile (here: no address any more).
+    whole = dict(payer, postal_address=None, channels=["email"])
+    r.run("payer", "upsert", "--json", json.dumps(whole))
+    shown = json.loads(r.run("payer", "show", "GB").stdout)
+    assert shown.get("postal_address") is None and shown == {k: v for k, v in whole.items() if k in shown}
+    r.run("payer", "upsert", "--json", "-", input=json.dumps(payer))
+    assert json.loads(r.run("payer", "show", "GB").stdout) == payer
     # A new payer needs a name; --json is the whole profile and takes no field flag.
     new = r.run("payer", "upsert", "--ref", "NEW", "--email", "a@b.example", check=False)
     assert new.returncode != 0 and "--name" in new.stderr
