@@ -55,9 +55,9 @@ public struct APIEnvironment: Sendable {
     public var callbackSigner: CallbackSigner?
     /// Invoices and their scenarios; nil when not available.
     public var invoices: (any InvoiceService)?
-    /// `sms.default_country`: reads the national phone number of a payer whose locale
-    /// has no region.
-    public var defaultCountry: String?
+    /// `sms.default_country` in force now (it changes on SIGHUP): reads the national
+    /// phone number of a payer whose locale has no region.
+    public var defaultCountry: @Sendable () -> String?
 
     public init(
         store: any JobStore, intake: any JobIntake, tokens: APITokens, openAPIDocument: String,
@@ -65,7 +65,7 @@ public struct APIEnvironment: Sendable {
         metricsText: @escaping @Sendable () async -> String,
         onEnqueued: @escaping @Sendable (_ channels: [String], _ due: Bool) -> Void,
         onResponse: @escaping @Sendable (String, String, Int) -> Void, callbackSigner: CallbackSigner? = nil,
-        invoices: (any InvoiceService)? = nil, defaultCountry: String? = nil
+        invoices: (any InvoiceService)? = nil, defaultCountry: @escaping @Sendable () -> String? = { nil }
     ) {
         self.invoices = invoices
         self.defaultCountry = defaultCountry

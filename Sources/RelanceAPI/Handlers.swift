@@ -101,7 +101,7 @@ struct Handlers: Sendable {
         var requests: [(pointer: String, request: EnqueueRequest)] = []
         var errors: [FieldError] = []
         for (pointer, value) in items {
-            switch EnqueueRequest.parse(value, pointer: pointer, defaultCountry: environment.defaultCountry) {
+            switch EnqueueRequest.parse(value, pointer: pointer, defaultCountry: environment.defaultCountry()) {
             case .success(let r): requests.append((pointer, r))
             case .failure(let e): errors += e.errors
             }
@@ -197,7 +197,7 @@ struct Handlers: Sendable {
             throw APIError.validation([FieldError("/ref", "differs from the path ('\(ref)')")])
         }
         fields["ref"] = .string(ref)
-        switch EnqueueRequest.parsePayer(.object(fields), pointer: "", defaultCountry: environment.defaultCountry) {
+        switch EnqueueRequest.parsePayer(.object(fields), pointer: "", defaultCountry: environment.defaultCountry()) {
         case .failure(let errors): throw APIError.validation(errors.errors)
         case .success(let payer):
             let existed = try await environment.store.payer(ref: ref) != nil

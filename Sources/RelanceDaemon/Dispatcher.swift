@@ -287,6 +287,23 @@ public final class Dispatcher: Service, Sendable {
                 }
                 job.data = Invoice.templateData(invoices, extra: fields).jsonText
                 if invoices.count > 1 { cases = invoices.map(\.ref) }
+            } else if aboutInvoice {
+                // The invoice it names is not registered: the job goes out with its own data
+                // only if that has what the message needs (enqueue let it through on the
+                // strength of invoice_ref).
+                let catalog = composer.withLock { $0 }.catalog
+                let missing = MessageContext.missingFields(
+                    catalog.requiredData[job.template] ?? [], of: job.template,
+                    in: (try? JSONValue.parse(job.data)) ?? [:], pointer: "/data", exemptingInvoiceRef: false)
+                if !missing.isEmpty {
+                    let failure = DispatchFailure(
+                        reason: "data",
+                        message: "its invoice_ref names no registered invoice, and "
+                            + missing.map(\.description).joined(separator: "; "))
+                    _ = try await store.complete(
+                        job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0)
+                    return
+                }
             }
             let composed: MessageComposer.Composed
             do {

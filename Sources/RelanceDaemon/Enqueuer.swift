@@ -30,9 +30,10 @@ public struct Enqueuer: JobIntake {
     /// stored payer run in the insert's own transaction.
     public func enqueue(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [EnqueueResult] {
         // The data conventions need no payer: checked here, outside the writer.
-        let dataErrors = Self.dataErrors(requests, maxAge: maxAge, now: Date())
-        let inline = Self.inlinePayers(requests)
         let composer = self.composer
+        let dataErrors = Self.dataErrors(
+            requests, required: composer.catalog.requiredData, maxAge: maxAge, now: Date())
+        let inline = Self.inlinePayers(requests)
         return try await store.enqueue(requests.map(\.request.job), payers: Array(inline.values)) { storedPayer in
             Self.errors(requests, inline: inline, dataErrors: dataErrors, composer: composer, storedPayer: storedPayer)
         }
@@ -46,17 +47,22 @@ public struct Enqueuer: JobIntake {
     }
 
     static func dataErrors(
-        _ requests: [(pointer: String, request: EnqueueRequest)], maxAge: Double? = nil, now: Date = Date()
+        _ requests: [(pointer: String, request: EnqueueRequest)], required: [String: [String]] = [:],
+        maxAge: Double? = nil, now: Date = Date()
     ) -> [[FieldError]] {
         requests.map {
             let pointer = "\($0.pointer)/data"
+            let template = $0.request.job.template
             var errors =
                 MessageContext.check(data: $0.request.data, pointer: pointer)
-                + MessageContext.missingFields(of: $0.request.job.template, in: $0.request.data, pointer: pointer)
+                + MessageContext.missingFields(
+                    required[template] ?? [], of: template, in: $0.request.data, pointer: pointer)
             // The sweeper counts a job's age from run_at: one due longer ago than the
-            // maximum age would go `dead` without a try.
-            if let maxAge, let runAt = $0.request.job.runAt, let date = Timestamp.date(from: runAt),
-                now.timeIntervalSince(date) > maxAge
+            // maximum age would go `dead` without a try. Not for a job with an
+            // idempotency key: the replay of an accepted request must still answer with
+            // the existing job.
+            if let maxAge, $0.request.job.idempotencyKey == nil, let runAt = $0.request.job.runAt,
+                let date = Timestamp.date(from: runAt), now.timeIntervalSince(date) > maxAge
             {
                 errors.append(
                     FieldError(
@@ -83,7 +89,8 @@ public struct Enqueuer: JobIntake {
             }
         }
         return Self.errors(
-            requests, inline: inline, dataErrors: Self.dataErrors(requests, maxAge: maxAge, now: Date()),
+            requests, inline: inline,
+            dataErrors: Self.dataErrors(requests, required: composer.catalog.requiredData, maxAge: maxAge, now: Date()),
             composer: composer,
             storedPayer: { ref in try stored[ref]?.get() ?? nil })
     }

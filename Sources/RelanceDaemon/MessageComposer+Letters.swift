@@ -31,11 +31,12 @@ extension MessageComposer {
         }
         // One line: a line break or control character in the name (a row written by SQL)
         // must not add a line to the address in the envelope window.
-        let name = payer.name.split(whereSeparator: {
-            $0.isWhitespace || $0.unicodeScalars.contains(where: \.isControl)
-        })
-        .joined(separator: " ")
-        if lines.first?.trimmingCharacters(in: .whitespaces).uppercased() != name.uppercased() {
+        func oneLine(_ text: String) -> String {
+            text.split(whereSeparator: { $0.isWhitespace || $0.unicodeScalars.contains(where: \.isControl) })
+                .joined(separator: " ")
+        }
+        let name = oneLine(payer.name)
+        if lines.first.map(oneLine)?.uppercased() != name.uppercased() {
             lines.insert(name, at: 0)
         }
         do {

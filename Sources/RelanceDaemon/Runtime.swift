@@ -220,7 +220,7 @@ extension Runtime {
             },
             onResponse: { method, route, status in metrics.httpResponse(method: method, route: route, status: status) },
             callbackSigner: config.sms.callbacks?.signer, invoices: invoiceService(dispatcher: dispatcher),
-            defaultCountry: config.sms.text.defaultCountry)
+            defaultCountry: { dispatcher.currentComposer.sms.defaultCountry })
         return APIServer.makeApplication(settings: api.settings, environment: environment, logger: logger)
     }
 }

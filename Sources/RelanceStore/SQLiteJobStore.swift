@@ -1032,7 +1032,7 @@ public final class SQLiteJobStore: JobStore {
             case .cancel:
                 try db.execute(
                     sql:
-                        "UPDATE jobs SET state = 'cancelled', cancel_reason = 'manual', updated_at = \(clockNow) WHERE id = ?",
+                        "UPDATE jobs SET state = 'cancelled', cancel_reason = CASE WHEN state = 'cancelled' THEN cancel_reason ELSE 'manual' END, updated_at = \(clockNow) WHERE id = ?",
                     arguments: [jobID])
                 try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
             }

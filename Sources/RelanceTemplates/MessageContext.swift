@@ -33,21 +33,16 @@ public enum MessageContext {
     /// Upper bound on job data, so a hostile row cannot make rendering explode.
     public static let maximumDataBytes = EnqueueRequest.maximumDataBytes
 
-    /// The data fields the shipped messages cannot do without (docs/TEMPLATES.md, "Data
-    /// fields"): without them a reminder goes out with no invoice and a blank total.
-    /// Other messages (a templates directory of one's own) have no such list.
-    public static let requiredFields: [String: [String]] = [
-        "pre-due": ["invoices", "total_due"], "reminder-1": ["invoices", "total_due"],
-        "reminder-2": ["invoices", "total_due"], "formal-notice": ["invoices", "total_due", "payment_deadline"],
-        "statement": ["invoices", "total_due", "overdue_total"], "thanks": ["invoices", "total_due", "payment"],
-    ]
-
-    /// The required fields of `message` missing from `data` (null, or an empty list of
-    /// invoices, counts as missing). A job about a registered invoice (`invoice_ref`) gets
-    /// its invoices and total from the invoice when it is sent.
-    public static func missingFields(of message: String, in data: JSONValue, pointer: String) -> [FieldError] {
-        guard let required = requiredFields[message], case .object(let fields) = data, fields["invoice_ref"] == nil
-        else { return [] }
+    /// The `required` fields of `message` missing from `data` (null, or an empty list of
+    /// invoices, counts as missing). With `exemptingInvoiceRef`, a job about a registered
+    /// invoice (a non-empty `invoice_ref`) is not checked: it gets its invoices and total
+    /// from the invoice when it is sent.
+    public static func missingFields(
+        _ required: [String], of message: String, in data: JSONValue, pointer: String,
+        exemptingInvoiceRef: Bool = true
+    ) -> [FieldError] {
+        guard !required.isEmpty, case .object(let fields) = data else { return [] }
+        if exemptingInvoiceRef, case .string(let ref)? = fields["invoice_ref"], !ref.isEmpty { return [] }
         return required.compactMap { name in
             switch fields[name] {
             case .none, .some(.null):

@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import RelanceCore
 
 /// Every template and partial under a templates directory, parsed once.
 ///
@@ -24,6 +25,9 @@ public struct TemplateCatalog: Sendable {
     let textPartials: [String: [String: Entry]]
     public let messages: [String]
     public let locales: [String]
+    /// message → data fields a job for it cannot do without, from `required-data.json`
+    /// in the templates directory (none when the file is absent).
+    public internal(set) var requiredData: [String: [String]] = [:]
     /// What `resolve` and `library` already worked out: every message sent and every
     /// job enqueued asks again. A reload builds a new catalog, with an empty memo.
     let memo = Memo()
@@ -106,16 +110,42 @@ public struct TemplateCatalog: Sendable {
         if messages.isEmpty {
             throw TemplateLoadError(directory: directory, problems: ["no template found under \(directory)"])
         }
-        let catalog = TemplateCatalog(
+        var catalog = TemplateCatalog(
             directory: directory, defaultLocale: defaultLocale, entries: entries, partials: partials,
             textPartials: textPartials,
             messages: messages.sorted(), locales: locales.sorted())
+        catalog.requiredData = try loadRequiredData(directory: directory, messages: messages)
         // Mustache renders a partial it cannot find as nothing: an empty subject would
         // go out. A set with one is refused wherever it is loaded (serve, enqueue,
         // render, reload), as `templates check` refuses it.
         let missing = catalog.missingPartials()
         if !missing.isEmpty { throw TemplateLoadError(directory: directory, problems: missing) }
         return catalog
+    }
+
+    /// The file that lists, per message, the data fields a job cannot do without.
+    public static let requiredDataFile = "required-data.json"
+
+    /// Reads `required-data.json` (`{"reminder-1": ["invoices", "total_due"], …}`) when
+    /// present; a malformed file, or one naming a message the directory lacks, is refused.
+    static func loadRequiredData(directory: String, messages: Set<String>) throws -> [String: [String]] {
+        let path = directory + "/" + requiredDataFile
+        guard let bytes = FileManager.default.contents(atPath: path) else { return [:] }
+        func refuse(_ why: String) -> TemplateLoadError {
+            TemplateLoadError(directory: directory, problems: ["\(requiredDataFile): \(why)"])
+        }
+        let value: JSONValue
+        do { value = try JSONValue.parse(String(decoding: bytes, as: UTF8.self)) } catch { throw refuse("\(error)") }
+        guard case .object(let byMessage) = value else { throw refuse("expected an object of message → field names") }
+        var required: [String: [String]] = [:]
+        for (message, fields) in byMessage {
+            guard messages.contains(message) else { throw refuse("'\(message)' is not a message of this directory") }
+            guard case .array(let names) = fields, case let strings = names.compactMap(\.stringValue),
+                strings.count == names.count
+            else { throw refuse("'\(message)': expected a list of field names") }
+            required[message] = strings
+        }
+        return required
     }
 
     /// The pragma that sets a template's escaping, on a line of its own: on the file's

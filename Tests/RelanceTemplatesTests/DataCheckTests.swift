@@ -78,10 +78,15 @@ struct DataCheckTests {
             ),
             ("thanks", "{}", ["/data/invoices", "/data/total_due", "/data/payment"]),
             ("reminder-2", #"{"invoice_ref": "F-1"}"#, []),
+            ("reminder-2", #"{"invoice_ref": ""}"#, ["/data/invoices", "/data/total_due"]),
+            ("reminder-2", #"{"invoice_ref": null}"#, ["/data/invoices", "/data/total_due"]),
+            ("reminder-2", #"{"invoice_ref": 7}"#, ["/data/invoices", "/data/total_due"]),
             ("my-own-message", "{}", []),
         ])
     func requiredFields(message: String, data: String, missing: [String]) throws {
-        let errors = MessageContext.missingFields(of: message, in: try JSONValue.parse(data), pointer: "/data")
+        let catalog = try ShippedTemplatesTests.catalog()
+        let errors = MessageContext.missingFields(
+            catalog.requiredData[message] ?? [], of: message, in: try JSONValue.parse(data), pointer: "/data")
         #expect(errors.map(\.pointer) == missing)
     }
 }

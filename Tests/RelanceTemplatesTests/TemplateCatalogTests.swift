@@ -273,4 +273,23 @@ struct TemplateCatalogTests {
                     "sha256": .string(SHA256.hex("email-subject\u{0}S\u{0}email-text\u{0}T\u{0}")),
                 ]))
     }
+
+    @Test("required-data.json: read when present, refused when malformed or naming an unknown message")
+    func requiredData() throws {
+        let plain = try TemporaryTemplates(["probe/fr/email-text.mustache": "T"])
+        #expect(try plain.load().requiredData.isEmpty)
+        let listed = try TemporaryTemplates([
+            "probe/fr/email-text.mustache": "T", "required-data.json": #"{"probe": ["invoices", "total_due"]}"#,
+        ])
+        #expect(try listed.load().requiredData == ["probe": ["invoices", "total_due"]])
+        for (text, problem) in [
+            (#"{"probe": "invoices"}"#, "required-data.json: 'probe': expected a list of field names"),
+            (#"{"nope": ["invoices"]}"#, "required-data.json: 'nope' is not a message of this directory"),
+            (#"["probe"]"#, "required-data.json: expected an object of message → field names"),
+        ] {
+            let broken = try TemporaryTemplates(["probe/fr/email-text.mustache": "T", "required-data.json": text])
+            let error = try #require(throws: TemplateLoadError.self) { try broken.load() }
+            #expect(error.problems == [problem])
+        }
+    }
 }

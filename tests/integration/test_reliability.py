@@ -201,3 +201,16 @@ def test_api_port_in_use_fails_fast_with_a_clear_error(tmp_path):
         assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
         # Regression: the cancelled dispatcher used to spin instead of exiting.
         assert time.monotonic() - started < 30
+
+
+def test_an_invoice_ref_that_names_no_invoice_fails_instead_of_sending_blanks(relance_smtp, smtp):
+    r = relance_smtp
+    r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
+    # Accepted at enqueue on the strength of invoice_ref (the invoice's data comes at dispatch) …
+    job = r.enqueue("P", data=json.dumps({"invoice_ref": "F-NOPE"}))
+    r.serve_until_idle()
+    # … but there is no such invoice and no data of its own: failed, nothing sent.
+    row = r.jobs()[0]
+    assert row["id"] == job and row["state"] == "failed", row
+    assert "invoice_ref names no registered invoice" in row["last_error"] and "/data/invoices" in row["last_error"]
+    assert smtp.parsed() == []
