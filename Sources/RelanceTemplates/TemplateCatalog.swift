@@ -266,17 +266,20 @@ extension TemplateCatalog {
         for (entry, locale) in all {
             let text = entry.template.description
             var rest = Substring(text)
-            while let open = rest.range(of: "{{>") {
+            while let open = rest.range(of: "{{") {
                 rest = rest[open.upperBound...]
                 guard let close = rest.range(of: "}}") else { break }
-                let name = rest[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+                let tag = rest[..<close.lowerBound]
+                rest = rest[close.upperBound...]
+                // Only partial tags; a `{{> x}}` quoted inside a comment `{{! … }}` is text.
+                guard tag.first == ">" else { continue }
+                let name = tag.dropFirst().trimmingCharacters(in: .whitespaces)
                 let chain = LocaleChain.chain(for: String(locale), defaultLocale: defaultLocale)
                 if !chain.contains(where: { partials[$0]?[name] != nil }) {
                     problems.append(
                         "\(entry.path): partial '\(name)' not found for locale \(locale) (looked in partials/\(chain.joined(separator: ", partials/")))"
                     )
                 }
-                rest = rest[close.upperBound...]
             }
         }
         return problems.sorted()
