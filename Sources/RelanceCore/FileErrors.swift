@@ -21,4 +21,16 @@ public enum FileErrors {
         }
         return ns.localizedDescription
     }
+
+    /// Creates `directory` and its parents, or throws why it cannot, in those words.
+    public static func createDirectory(_ directory: String) throws {
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw FileSystemError(description: "cannot create \(directory): \(describe(error))")
+        }
+    }
+}
+
+/// A file or folder that cannot be created or written, said as `describe` says it.
+public struct FileSystemError: Error, Sendable, CustomStringConvertible {
+    public var description: String
 }

@@ -243,24 +243,27 @@ public final class Dispatcher: Service, Sendable {
                 }
                 return
             }
-            // A number that cannot be used fails now, not when the SMS window opens (days
-            // later, for a job that can never be sent).
-            if job.channel == Channel.sms.rawValue {
-                do { _ = try composer.withLock({ $0 }).phoneNumber(of: payer) } catch let failure as DispatchFailure {
-                    if try await store.complete(
-                        job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0)
-                    {
-                        try await fallBack(job, payer: payer, failure: failure)
-                    }
-                    return
-                }
-            }
             // Outside its channel's send window the job waits, before anything is merged
             // into it: the siblings wait with it and merge when the window opens.
             if let window = windows.withLock({ $0[Channel(rawValue: job.channel) ?? .email] }), window != .always {
                 let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
                 let now = clock.now()
                 if !window.isOpen(at: now, timeZone: zone) {
+                    // A number that cannot be used fails now, not when the window opens
+                    // (days later, for a job that can never be sent). Inside the window the
+                    // composer refuses it the same way.
+                    if job.channel == Channel.sms.rawValue {
+                        do { _ = try composer.withLock({ $0 }).phoneNumber(of: payer) } catch let failure
+                            as DispatchFailure
+                        {
+                            if try await store.complete(
+                                job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0)
+                            {
+                                try await fallBack(job, payer: payer, failure: failure)
+                            }
+                            return
+                        }
+                    }
                     let opening = window.nextOpening(atOrAfter: now, timeZone: zone) ?? now.addingTimeInterval(86400)
                     try await store.postpone(
                         job, owner: owner, until: Timestamp.string(from: opening),
@@ -274,8 +277,9 @@ public final class Dispatcher: Service, Sendable {
             // A job about a registered invoice renders from the invoice as it is now
             // (a partial payment shows in the next reminder).
             var cases: [String] = []
-            if aboutInvoice, var fields = (try? JSONValue.parse(job.data))?.objectValue,
-                case .string(let ref)? = fields["invoice_ref"], let invoice = try await store.invoice(ref: ref)
+            let invoiceFields = aboutInvoice ? (try? JSONValue.parse(job.data))?.objectValue : nil
+            if var fields = invoiceFields, case .string(let ref)? = fields["invoice_ref"],
+                let invoice = try await store.invoice(ref: ref)
             {
                 fields["invoices"] = nil
                 fields["total_due"] = nil
@@ -294,7 +298,7 @@ public final class Dispatcher: Service, Sendable {
                 let catalog = composer.withLock { $0 }.catalog
                 let missing = MessageContext.missingFields(
                     catalog.requiredData[job.template] ?? [], of: job.template,
-                    in: (try? JSONValue.parse(job.data)) ?? [:], pointer: "/data", exemptingInvoiceRef: false)
+                    in: invoiceFields.map(JSONValue.object) ?? [:], pointer: "/data", exemptingInvoiceRef: false)
                 if !missing.isEmpty {
                     let failure = DispatchFailure(
                         reason: "data",

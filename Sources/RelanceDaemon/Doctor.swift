@@ -138,7 +138,7 @@ public struct Doctor {
             try FileManager.default.removeItem(atPath: probe)
             return Line(verdict: .ok, check: name, detail: "\(directory) is writable")
         } catch {
-            return Line(verdict: .fail, check: name, detail: "\(directory): \(error.localizedDescription)")
+            return Line(verdict: .fail, check: name, detail: "\(directory): \(FileErrors.describe(error))")
         }
     }
 }

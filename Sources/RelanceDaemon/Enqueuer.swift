@@ -31,11 +31,10 @@ public struct Enqueuer: JobIntake {
     public func enqueue(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [EnqueueResult] {
         // The data conventions need no payer: checked here, outside the writer.
         let composer = self.composer
-        let dataErrors = Self.dataErrors(
-            requests, required: composer.catalog.requiredData, maxAge: maxAge, now: Date())
+        let ownErrors = dataErrors(requests, required: composer.catalog.requiredData)
         let inline = Self.inlinePayers(requests)
         return try await store.enqueue(requests.map(\.request.job), payers: Array(inline.values)) { storedPayer in
-            Self.errors(requests, inline: inline, dataErrors: dataErrors, composer: composer, storedPayer: storedPayer)
+            Self.errors(requests, inline: inline, dataErrors: ownErrors, composer: composer, storedPayer: storedPayer)
         }
     }
 
@@ -46,11 +45,12 @@ public struct Enqueuer: JobIntake {
         return payers
     }
 
-    static func dataErrors(
-        _ requests: [(pointer: String, request: EnqueueRequest)], required: [String: [String]] = [:],
-        maxAge: Double? = nil, now: Date = Date()
+    /// The checks on each request's own fields: data conventions, required data, run_at.
+    func dataErrors(
+        _ requests: [(pointer: String, request: EnqueueRequest)], required: [String: [String]]
     ) -> [[FieldError]] {
-        requests.map {
+        let now = Date()
+        return requests.map {
             let pointer = "\($0.pointer)/data"
             let template = $0.request.job.template
             var errors =
@@ -90,7 +90,7 @@ public struct Enqueuer: JobIntake {
         }
         return Self.errors(
             requests, inline: inline,
-            dataErrors: Self.dataErrors(requests, required: composer.catalog.requiredData, maxAge: maxAge, now: Date()),
+            dataErrors: dataErrors(requests, required: composer.catalog.requiredData),
             composer: composer,
             storedPayer: { ref in try stored[ref]?.get() ?? nil })
     }

@@ -9,7 +9,7 @@ public struct OutboxTransport: EmailTransport, EmailSession {
 
     public init(directory: String) throws {
         self.directory = directory
-        try OutboxFile.makeDirectory(directory)
+        try FileErrors.createDirectory(directory)
     }
 
     public var summary: String { "outbox \(directory)" }

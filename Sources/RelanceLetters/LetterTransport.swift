@@ -66,7 +66,7 @@ public struct SpoolTransport: LetterTransport {
 
     public init(directory: String) throws {
         self.directory = directory
-        try OutboxFile.makeDirectory(directory)
+        try FileErrors.createDirectory(directory)
     }
 
     public var summary: String { "spool \(directory)" }

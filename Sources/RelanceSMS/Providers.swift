@@ -345,7 +345,7 @@ public struct SMSOutboxTransport: SMSTransport, SMSSession {
 
     public init(directory: String) throws {
         self.directory = directory
-        try OutboxFile.makeDirectory(directory)
+        try FileErrors.createDirectory(directory)
     }
 
     public var summary: String { "outbox \(directory)" }

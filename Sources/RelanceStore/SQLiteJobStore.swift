@@ -67,9 +67,7 @@ public final class SQLiteJobStore: JobStore {
         }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
-            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw StoreUnavailable(message: "cannot create \(directory): \(FileErrors.describe(error))")
-            }
+            try FileErrors.createDirectory(directory)
         }
         self.pool = try DatabasePool(path: path, configuration: config)
         self.writes = GroupCommit(
@@ -1253,11 +1251,4 @@ extension Database {
     func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
         try cachedStatement(sql: sql).execute(arguments: arguments)
     }
-}
-
-/// The database cannot be opened where the configuration puts it.
-public struct StoreUnavailable: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(message: String) { self.message = message }
-    public var description: String { message }
 }

@@ -4,13 +4,6 @@ import RelanceCore
 /// The outbox transports' common step: a message written whole into a folder instead
 /// of being sent, so that a bare machine works and a person can look at what would go.
 public enum OutboxFile {
-    /// Creates an outbox or spool folder (and its parents), or says why it cannot.
-    public static func makeDirectory(_ directory: String) throws {
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw OutboxDirectoryError(description: "cannot create \(directory): \(FileErrors.describe(error))")
-        }
-    }
-
     /// Writes `bytes` to `directory/name` (see `writeNow`), off Swift's cooperative pool.
     public static func write(_ bytes: [UInt8], directory: String, name: String) async -> DispatchOutcome {
         await offCooperativePool { writeNow(bytes, directory: directory, name: name) }
@@ -48,9 +41,4 @@ public enum OutboxFile {
                     "path": .string(path), "bytes": .number(String(bytes.count)), "sha256": .string(SHA256.hex(bytes)),
                 ]))
     }
-}
-
-/// An outbox or spool folder that cannot be created.
-public struct OutboxDirectoryError: Error, Sendable, CustomStringConvertible {
-    public var description: String
 }
