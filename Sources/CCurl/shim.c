@@ -21,6 +21,12 @@ CURLcode relance_curl_getinfo_double(CURL *curl, CURLINFO info, double *value) {
     return curl_easy_getinfo(curl, info, value);
 }
 
+int relance_curl_active_socket(CURL *curl) {
+    curl_socket_t socket = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(curl, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK) return -1;
+    return socket == CURL_SOCKET_BAD ? -1 : (int)socket;
+}
+
 void relance_buffer_init(relance_buffer *buffer) {
     buffer->data = NULL;
     buffer->length = 0;

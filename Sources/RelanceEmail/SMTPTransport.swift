@@ -64,10 +64,20 @@ public struct SMTPTransport: EmailTransport {
     }
 }
 
-/// One SMTP connection (a libcurl session), reused between the messages of a worker.
+/// One SMTP connection, reused between the messages of a worker. libcurl opens it
+/// (connect, greeting, EHLO, STARTTLS with certificate verification, AUTH) and keeps its
+/// TLS; the mail transactions are spoken here over libcurl's byte stream, so that the
+/// envelope is pipelined (RFC 2920) when the server offers it: MAIL FROM, RCPT TO and
+/// DATA in one write, then the message, two round trips a message instead of four.
 final class SMTPConnection: EmailSession {
     private let settings: SMTPSettings
     private let session = CurlSession(label: "relance.smtp")
+    /// What the server offered when this connection was opened. `@unchecked Sendable`:
+    /// only touched on the session's queue.
+    private final class State: @unchecked Sendable {
+        var capabilities = SMTPCapabilities()
+    }
+    private let state = State()
 
     init(settings: SMTPSettings) throws {
         self.settings = settings
@@ -75,40 +85,99 @@ final class SMTPConnection: EmailSession {
 
     func close() async { await session.close() }
 
+    /// The outcome of one try on the connection at hand.
+    private enum Attempt: Sendable {
+        case done(DispatchOutcome)
+        /// The kept connection was closed by the server while idle: nothing was sent.
+        case stale
+    }
+
     func send(_ email: OutgoingEmail) async -> DispatchOutcome {
         let settings = self.settings
         let session = self.session
-        return await session.perform { curl in
-            Self.send(email, curl: curl, session: session, settings: settings)
-        } orElse: { message in
-            .transient(DispatchFailure(reason: "curl", message: message))
+        let state = self.state
+        // One deadline for the whole message, a reopened connection included: the lease
+        // must outlast it (configuration checks lease > connect_timeout + timeout).
+        let deadline = ContinuousClock.now + .milliseconds(Int(settings.timeout * 1000))
+        for _ in 0..<2 {
+            let attempt = await session.performOnConnection { curl, isNew in
+                Self.send(
+                    email, curl: curl, isNew: isNew, session: session, settings: settings, state: state,
+                    deadline: deadline)
+            } orElse: { message in
+                .done(.transient(DispatchFailure(reason: "curl", message: message)))
+            }
+            if case .done(let outcome) = attempt { return outcome }
         }
+        return .transient(
+            DispatchFailure(reason: "network", message: "\(settings.host):\(settings.port) closed the connection"))
     }
 
     private static func send(
-        _ email: OutgoingEmail, curl: UnsafeMutableRawPointer, session: CurlSession, settings: SMTPSettings
-    ) -> (result: DispatchOutcome, keep: Bool) {
-        let upload = session.upload
-        let replies = session.replies
-        CurlSession.fill(upload, with: email.bytes)
-        var recipients: UnsafeMutablePointer<curl_slist>?
-        for recipient in email.recipients {
-            recipients = curl_slist_append(recipients, "<\(recipient.value)>")
+        _ email: OutgoingEmail, curl: UnsafeMutableRawPointer, isNew: Bool, session: CurlSession,
+        settings: SMTPSettings, state: State, deadline: ContinuousClock.Instant
+    ) -> (result: Attempt, keep: Bool) {
+        let stream: CurlStream
+        if isNew {
+            switch open(curl: curl, session: session, settings: settings, deadline: deadline) {
+            case .success(let (opened, capabilities)):
+                stream = opened
+                state.capabilities = capabilities
+            case .failure(let failure):
+                return (.done(failure.outcome), false)
+            }
+        } else {
+            guard let kept = CurlStream(curl: curl) else { return (.stale, false) }
+            guard kept.isReusable() else {
+                kept.shutDown()
+                return (.stale, false)
+            }
+            stream = kept
         }
-        defer { curl_slist_free_all(recipients) }
+        let commands: [[UInt8]]
+        do {
+            commands = try SMTPEnvelope.commands(
+                from: email.envelopeFrom, to: email.recipients, size: email.bytes.count,
+                capabilities: state.capabilities)
+        } catch {
+            // Nothing was sent: the connection stays good for the next message.
+            return (.done(.permanent(DispatchFailure(reason: "address", message: error.description))), true)
+        }
+        var transaction = SMTPTransaction(stream: stream, deadline: deadline, settings: settings)
+        let result = transaction.run(
+            commands: commands, data: SMTPEnvelope.data(email.bytes), pipelining: state.capabilities.pipelining)
+        switch result {
+        case .accepted(let reply):
+            return (
+                .done(.accepted(ProviderResponse(code: reply.code, text: reply.text, providerRef: reply.queueID))), true
+            )
+        case .refused(let reply):
+            stream.shutDown()
+            return (.done(SMTPClassification.classify(reply: reply, transportError: nil)), false)
+        case .broken(let failure, let repliesRead):
+            stream.shutDown()
+            // A kept connection the server dropped before answering anything: try a new one.
+            if !isNew && repliesRead == 0 && failure != .timedOut { return (.stale, false) }
+            return (
+                .done(SMTPClassification.classify(reply: nil, transportError: transaction.describe(failure))), false
+            )
+        }
+    }
 
+    /// Opens the connection: libcurl does the greeting, EHLO, STARTTLS and AUTH and stops
+    /// there (`CURLOPT_CONNECT_ONLY`); the dialogue it captured tells what the server offers.
+    private static func open(
+        curl: UnsafeMutableRawPointer, session: CurlSession, settings: SMTPSettings, deadline: ContinuousClock.Instant
+    ) -> Result<(CurlStream, SMTPCapabilities), OpenFailure> {
+        let milliseconds = max(1, CurlStream.milliseconds(until: deadline))
         var setupError: CURLcode = CURLE_OK
         func set(_ code: CURLcode) { if setupError == CURLE_OK && code != CURLE_OK { setupError = code } }
         set(relance_curl_setopt_string(curl, CURLOPT_URL, settings.url))
-        set(relance_curl_setopt_string(curl, CURLOPT_MAIL_FROM, "<\(email.envelopeFrom.value)>"))
-        set(relance_curl_setopt_slist(curl, CURLOPT_MAIL_RCPT, recipients))
-        set(relance_curl_setopt_long(curl, CURLOPT_UPLOAD, 1))
-        set(relance_curl_setopt_long(curl, CURLOPT_INFILESIZE, email.bytes.count))
-        set(relance_curl_set_upload(curl, upload))
-        set(relance_curl_capture_replies(curl, replies))
+        set(relance_curl_setopt_long(curl, CURLOPT_CONNECT_ONLY, 1))
+        set(relance_curl_capture_replies(curl, session.replies))
         set(relance_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1))
         set(relance_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000)))
-        set(relance_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(settings.timeout * 1000)))
+        set(relance_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, milliseconds))
         switch settings.security {
         case .none: set(relance_curl_setopt_long(curl, CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue)))
         case .starttls, .tls: set(relance_curl_setopt_long(curl, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)))
@@ -118,25 +187,106 @@ final class SMTPConnection: EmailSession {
         if let password = settings.password { set(relance_curl_setopt_string(curl, CURLOPT_PASSWORD, password)) }
         guard setupError == CURLE_OK else {
             let message = "libcurl option refused: \(String(cString: curl_easy_strerror(setupError)))"
-            return (.transient(DispatchFailure(reason: "curl", message: message)), false)
+            return .failure(OpenFailure(outcome: .transient(DispatchFailure(reason: "curl", message: message))))
         }
-
         let result = curl_easy_perform(curl)
-        let dialogue = CurlSession.text(replies)
-        let reply = SMTPReply.last(in: dialogue)
-        if result == CURLE_OK {
-            let final = reply ?? SMTPReply(code: 250, enhancedCode: nil, text: "250 accepted")
-            return (.accepted(ProviderResponse(code: final.code, text: final.text, providerRef: final.queueID)), true)
+        let dialogue = CurlSession.text(session.replies)
+        guard result == CURLE_OK, let stream = CurlStream(curl: curl) else {
+            let error = String(cString: curl_easy_strerror(result))
+            // A reply only explains the failure if the server said no (a refused AUTH).
+            let outcome = SMTPClassification.classify(
+                reply: SMTPReply.lastRefusal(in: dialogue),
+                transportError: "\(error) (libcurl \(result.rawValue)) talking to \(settings.host):\(settings.port)")
+            return .failure(OpenFailure(outcome: outcome))
         }
-        // After a failure the connection state is unknown: start afresh next time.
-        let error = String(cString: curl_easy_strerror(result))
-        // A reply only explains the failure if the server said no; a success from
-        // before the network broke explains nothing.
-        let failingReply = SMTPReply.lastRefusal(in: dialogue)
-        let outcome = SMTPClassification.classify(
-            reply: failingReply,
-            transportError: "\(error) (libcurl \(result.rawValue)) talking to \(settings.host):\(settings.port)")
-        return (outcome, false)
+        return .success((stream, SMTPCapabilities(dialogue: dialogue)))
+    }
+
+    private struct OpenFailure: Error {
+        var outcome: DispatchOutcome
+    }
+}
+
+/// One mail transaction on an open connection: the envelope (pipelined or one command
+/// at a time), then the message once the server said `354`.
+struct SMTPTransaction {
+    enum Result {
+        case accepted(SMTPReply)
+        /// The server refused a command or the message; the reply says why.
+        case refused(SMTPReply)
+        /// The exchange broke before a reply explained anything.
+        case broken(CurlStream.Failure, repliesRead: Int)
+    }
+
+    let stream: CurlStream
+    let deadline: ContinuousClock.Instant
+    let settings: SMTPSettings
+    private var reader = SMTPReplyReader()
+    private(set) var repliesRead = 0
+    /// What the client was waiting for, for an error message.
+    private var step = "the greeting"
+
+    init(stream: CurlStream, deadline: ContinuousClock.Instant, settings: SMTPSettings) {
+        self.stream = stream
+        self.deadline = deadline
+        self.settings = settings
+    }
+
+    /// `commands` are MAIL FROM, the RCPT TOs and DATA; `data` the dot-stuffed message.
+    mutating func run(commands: [[UInt8]], data: [UInt8], pipelining: Bool) -> Result {
+        do {
+            let names = commands.map {
+                String(decoding: $0.prefix { $0 != UInt8(ascii: ":") && $0 != 13 }, as: UTF8.self)
+            }
+            if pipelining {
+                try stream.send(Array(commands.joined()), until: deadline)
+            }
+            // Every reply of the group is read in order; the first that is not the expected
+            // one explains the failure (after a refused MAIL FROM the others only repeat it).
+            var refusal: SMTPReply?
+            for (index, command) in commands.enumerated() {
+                step = "the reply to \(names[index])"
+                if !pipelining { try stream.send(command, until: deadline) }
+                let reply = try nextReply()
+                let isData = index == commands.count - 1
+                let expected = isData ? reply.code == 354 : (200..<300).contains(reply.code)
+                if !expected {
+                    refusal = reply
+                    break
+                }
+            }
+            if let refusal { return .refused(refusal) }
+            step = "the reply to the message"
+            try stream.send(data, until: deadline)
+            let reply = try nextReply()
+            return (200..<300).contains(reply.code) ? .accepted(reply) : .refused(reply)
+        } catch let failure as CurlStream.Failure {
+            return .broken(failure, repliesRead: repliesRead)
+        } catch {
+            return .broken(.failed("\(error)"), repliesRead: repliesRead)
+        }
+    }
+
+    /// The error text for a broken exchange.
+    func describe(_ failure: CurlStream.Failure) -> String {
+        let peer = "\(settings.host):\(settings.port)"
+        switch failure {
+        case .closed: return "\(peer) closed the connection while the client waited for \(step)"
+        case .timedOut: return "no answer from \(peer) within \(settings.timeout) s waiting for \(step)"
+        case .failed(let message): return "\(message) talking to \(peer), waiting for \(step)"
+        }
+    }
+
+    private mutating func nextReply() throws -> SMTPReply {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if let reply = try reader.next() {
+                repliesRead += 1
+                return reply
+            }
+            let count = try chunk.withUnsafeMutableBytes { try stream.receive(into: $0, until: deadline) }
+            chunk.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        }
     }
 }
 

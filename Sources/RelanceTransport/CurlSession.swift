@@ -40,15 +40,25 @@ public final class CurlSession: @unchecked Sendable {
         _ work: @escaping @Sendable (_ curl: UnsafeMutableRawPointer) -> (result: T, keep: Bool),
         orElse failure: @escaping @Sendable (String) -> T
     ) async -> T {
+        await performOnConnection({ curl, _ in work(curl) }, orElse: failure)
+    }
+
+    /// `perform`, telling `work` whether the handle is new (no connection opened yet):
+    /// for a protocol spoken over a connection kept open (`CurlStream`).
+    public func performOnConnection<T: Sendable>(
+        _ work: @escaping @Sendable (_ curl: UnsafeMutableRawPointer, _ isNew: Bool) -> (result: T, keep: Bool),
+        orElse failure: @escaping @Sendable (String) -> T
+    ) async -> T {
         await withCheckedContinuation { (done: CheckedContinuation<T, Never>) in
             queue.async {
-                if self.handle == nil { self.handle = curl_easy_init() }
+                let isNew = self.handle == nil
+                if isNew { self.handle = curl_easy_init() }
                 guard let curl = self.handle else {
                     done.resume(returning: failure("libcurl could not create a handle"))
                     return
                 }
                 for buffer in [self.upload, self.body, self.replies] { relance_buffer_reset(buffer) }
-                let (result, keep) = work(curl)
+                let (result, keep) = work(curl, isNew)
                 if !keep {
                     curl_easy_cleanup(curl)
                     self.handle = nil

@@ -27,13 +27,33 @@ def free_port():
 
 class Recorder:
     """aiosmtpd handler that keeps every accepted message and answers DATA from a
-    script of replies (then 250)."""
+    script of replies (then 250). It offers PIPELINING (RFC 2920), as Postfix and most
+    servers do, unless told not to; aiosmtpd reads pipelined commands in order.
+    `refused_recipients` maps an address to the reply its RCPT TO gets."""
 
-    def __init__(self):
+    def __init__(self, pipelining=True):
         self.messages = []  # (mail_from, rcpt_tos, raw bytes)
         self.replies = []
         self.data_commands = 0
+        self.sessions = 0
+        self.pipelining = pipelining
+        self.refused_recipients = {}
         self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        with self.lock:
+            self.sessions += 1
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        refusal = self.refused_recipients.get(address)
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:

@@ -2,6 +2,8 @@
 
 import email.utils
 import re
+import signal
+import time
 
 from conftest import REPO
 
@@ -118,3 +120,58 @@ def test_unreachable_server_is_transient(tmp_path):
     assert job["state"] == "queued" and job["attempt"] == 1
     assert "127.0.0.1" in job["last_error"]
     assert [e["event"] for e in r.trace(job_id)][-1] == "transient_error"
+
+
+def test_a_refused_recipient_in_a_pipelined_envelope_fails_that_job_only(relance_smtp, smtp):
+    # The server offers PIPELINING: MAIL FROM, RCPT TO and DATA go out in one write, and
+    # the RCPT refusal (not the 554 of the DATA after it) is what the job keeps.
+    r = relance_smtp
+    smtp.refused_recipients["nobody@example.fr"] = "550 5.1.1 <nobody@example.fr>: Recipient address rejected"
+    r.payer("BAD", "Nobody SARL", "fr-FR", "nobody@example.fr")
+    r.payer("OK", "Dupont SARL", "fr-FR", "dupont@example.fr")
+    bad = r.enqueue("BAD")
+    good = [r.enqueue("OK") for _ in range(5)]
+    r.serve_until_idle()
+    jobs = {j["id"]: j for j in r.jobs()}
+    assert jobs[bad]["state"] == "failed" and jobs[bad]["attempt"] == 1
+    assert "550 5.1.1 <nobody@example.fr>: Recipient address rejected" in jobs[bad]["last_error"]
+    assert all(jobs[i]["state"] == "sent" and jobs[i]["attempt"] == 1 for i in good)
+    assert smtp.count() == 5
+    assert all(rcpts == ["dupont@example.fr"] for _, rcpts, _ in smtp.messages)
+    # Kept connections: one per worker, and one more after the refusal closed one.
+    assert smtp.sessions <= 3, smtp.sessions
+
+
+def test_a_connection_the_server_closed_while_idle_is_reopened_without_a_failed_attempt(tmp_path):
+    from aiosmtpd.controller import Controller
+
+    from conftest import Recorder, Relance, free_port, kill, wait_for
+
+    recorder = Recorder()
+    port = free_port()
+    # aiosmtpd closes a connection idle for 1 s (with a 421), as servers do after their
+    # own timeout; the daemon keeps its connections between messages.
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, timeout=1)
+    controller.start()
+    try:
+        r = Relance(tmp_path, smtp_port=port)
+        r.run("migrate")
+        r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
+        daemon = r.start()
+        try:
+            first = [r.enqueue("P") for _ in range(2)]
+            assert wait_for(lambda: recorder.count() == 2, 30)
+            time.sleep(2.5)
+            second = [r.enqueue("P") for _ in range(2)]
+            assert wait_for(lambda: recorder.count() == 4, 30)
+            assert wait_for(lambda: all(j["state"] == "sent" for j in r.jobs()), 10)
+        finally:
+            kill(daemon, signal.SIGTERM)
+        for job in r.jobs():
+            assert job["attempt"] == 1, job
+        for job_id in first + second:
+            assert [e["event"] for e in r.trace(job_id)][-1] == "accepted"
+            assert "transient_error" not in [e["event"] for e in r.trace(job_id)]
+        assert recorder.sessions >= 3, recorder.sessions
+    finally:
+        controller.stop()

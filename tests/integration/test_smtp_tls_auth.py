@@ -12,8 +12,10 @@ from conftest import Recorder, Relance, free_port
 PASSWORD = "s3cret-Passw0rd!"
 
 
-@pytest.fixture
-def tls_smtp(tmp_path):
+# With and without PIPELINING: the envelope then goes over TLS in one write, or one
+# command at a time.
+@pytest.fixture(params=[True, False], ids=["pipelining", "no-pipelining"])
+def tls_smtp(tmp_path, request):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
@@ -26,7 +28,7 @@ def tls_smtp(tmp_path):
         ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"relance" and auth_data.password == PASSWORD.encode()
         return AuthResult(success=ok)
 
-    recorder = Recorder()
+    recorder = Recorder(pipelining=request.param)
     port = free_port()
     controller = Controller(
         recorder, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
@@ -59,10 +61,14 @@ smtp:
 
 def test_starttls_and_auth_deliver(tmp_path, tls_smtp):
     r = make(tmp_path, tls_smtp, PASSWORD)
-    r.enqueue("P")
+    for _ in range(4):
+        r.enqueue("P")
     out = r.serve_until_idle().stdout
-    assert r.jobs()[0]["state"] == "sent"
-    assert tls_smtp.count() == 1
+    assert [j["state"] for j in r.jobs()] == ["sent"] * 4
+    assert tls_smtp.count() == 4
+    # Connections are kept between messages: two workers, at most two connections,
+    # each with its EHLO before and after STARTTLS.
+    assert tls_smtp.sessions <= 4, tls_smtp.sessions
     assert PASSWORD not in out
     assert PASSWORD not in r.run("config", "check").stdout
 

@@ -12,6 +12,8 @@ CURLcode relance_curl_setopt_pointer(CURL *curl, CURLoption option, void *value)
 CURLcode relance_curl_setopt_slist(CURL *curl, CURLoption option, struct curl_slist *value);
 CURLcode relance_curl_getinfo_long(CURL *curl, CURLINFO info, long *value);
 CURLcode relance_curl_getinfo_double(CURL *curl, CURLINFO info, double *value);
+/// The socket of a connection opened with CURLOPT_CONNECT_ONLY (CURLINFO_ACTIVESOCKET), -1 if none.
+int relance_curl_active_socket(CURL *curl);
 
 /// A growable byte buffer owned by the caller; used for response bodies,
 /// uploads and captured server replies.
