@@ -49,7 +49,7 @@ public enum Punycode {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// `domain` with every non-ASCII label as an A-label (lower-cased, NFC, Punycode);
+    /// `domain` with every non-ASCII label as an A-label (NFKC, lower-cased, Punycode);
     /// nil when a label cannot be encoded or its A-label is longer than 63 bytes.
     public static func asciiDomain(_ domain: String) -> String? {
         if domain.utf8.allSatisfy({ $0 < 0x80 }) { return domain }
@@ -59,7 +59,14 @@ public enum Punycode {
                 labels.append(String(label))
                 continue
             }
-            let mapped = String(label).lowercased().precomposedStringWithCanonicalMapping
+            // Compatibility forms fold to what they stand for (full-width letters, ligatures),
+            // as UTS 46 maps them; a label that comes out ASCII needs no encoding.
+            let mapped = String(label).precomposedStringWithCompatibilityMapping.lowercased()
+                .precomposedStringWithCompatibilityMapping
+            if mapped.utf8.allSatisfy({ $0 < 0x80 }) {
+                labels.append(mapped)
+                continue
+            }
             guard let encoded = encode(mapped), encoded.utf8.count + 4 <= 63 else { return nil }
             labels.append("xn--" + encoded)
         }

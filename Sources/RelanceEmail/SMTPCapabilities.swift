@@ -25,7 +25,9 @@ public struct SMTPCapabilities: Sendable, Equatable {
             current.append(keyword)
             if separator == " " {
                 // The end of a reply: an EHLO reply has its domain line first, then keywords.
-                if current.count > 1 { keywords = Array(current.dropFirst()) }
+                // Each reply replaces what the one before offered, even with nothing: after
+                // STARTTLS what the server said in clear no longer counts (RFC 3207 4.2).
+                keywords = Array(current.dropFirst())
                 current = []
             }
         }

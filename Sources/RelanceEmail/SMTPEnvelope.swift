@@ -6,6 +6,8 @@ public enum SMTPEnvelope {
     /// connection: retrying would not help).
     public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         public var description: String
+        /// The sender (the operator's `email.from`) is at fault, not the job's recipient.
+        public var concernsSender = false
     }
 
     /// `MAIL FROM`, one `RCPT TO` per recipient, and `DATA`, each with its CRLF. Domains go
@@ -17,6 +19,13 @@ public enum SMTPEnvelope {
     ) throws(Refusal) -> [[UInt8]] {
         guard !recipients.isEmpty else { throw Refusal(description: "the message has no recipient") }
         var needsUTF8 = false
+        func path(_ address: EmailAddress, sender: Bool = false) throws(Refusal) -> String {
+            do {
+                return try path(address)
+            } catch {
+                throw Refusal(description: error.description, concernsSender: sender)
+            }
+        }
         func path(_ address: EmailAddress) throws(Refusal) -> String {
             let value = address.value
             guard let at = value.lastIndex(of: "@"),
@@ -40,7 +49,7 @@ public enum SMTPEnvelope {
             return "<\(local)@\(domain)>"
         }
         let rcpts = try recipients.map { (address) throws(Refusal) in "RCPT TO:\(try path(address))\r\n" }
-        var mail = "MAIL FROM:\(try path(sender))"
+        var mail = "MAIL FROM:\(try path(sender, sender: true))"
         if capabilities.size { mail += " SIZE=\(size)" }
         if needsUTF8 { mail += " SMTPUTF8" }
         return ([mail + "\r\n"] + rcpts + ["DATA\r\n"]).map { Array($0.utf8) }

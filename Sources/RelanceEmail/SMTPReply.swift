@@ -4,7 +4,8 @@ import RelanceCore
 public struct SMTPReply: Sendable, Equatable {
     public var code: Int
     public var enhancedCode: String?
-    /// The whole last line, e.g. `451 4.3.0 Try again later`.
+    /// The reply as the server wrote it, e.g. `451 4.3.0 Try again later`; the lines of
+    /// a multi-line reply joined by spaces.
     public var text: String
 
     /// The last complete reply in a captured dialogue (libcurl's incoming header lines).

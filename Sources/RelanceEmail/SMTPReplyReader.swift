@@ -3,6 +3,8 @@
 public struct SMTPReplyReader: Sendable {
     /// Upper bound on one reply: a server cannot make the client buffer without limit.
     public static let maximumReplyBytes = 65_536
+    /// Upper bound on the characters kept of one reply (what a trace event and `last_error` quote).
+    public static let maximumTextCharacters = 2_000
 
     public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
         public var description: String
@@ -45,9 +47,18 @@ public struct SMTPReplyReader: Sendable {
             lineStart = newline + 1
             if separator == UInt8(ascii: "-") { continue }
             let code = line.prefix(3).reduce(0) { $0 * 10 + Int($1 - 0x30) }
-            let text = String(decoding: line, as: UTF8.self)
+            let last = String(decoding: line, as: UTF8.self)
+            // A multi-line reply keeps every line (a refusal's explanation is often in the
+            // first ones), joined by spaces, within `maximumTextCharacters`.
+            var text = last
+            if line.startIndex > start {
+                let lines = buffer[start..<lineEnd].split(separator: UInt8(ascii: "\n")).map { line in
+                    String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self)
+                }
+                text = String(lines.joined(separator: " ").prefix(Self.maximumTextCharacters))
+            }
             start = lineStart
-            return SMTPReply(code: code, enhancedCode: SMTPReply.enhancedCode(in: text), text: text)
+            return SMTPReply(code: code, enhancedCode: SMTPReply.enhancedCode(in: last), text: text)
         }
         guard buffer.count - start <= Self.maximumReplyBytes else {
             throw ProtocolError(description: "the server sent a reply longer than \(Self.maximumReplyBytes) bytes")

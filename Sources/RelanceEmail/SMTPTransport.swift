@@ -76,14 +76,35 @@ final class SMTPConnection: EmailSession {
     /// only touched on the session's queue.
     private final class State: @unchecked Sendable {
         var capabilities = SMTPCapabilities()
+        /// When the connection last finished a message.
+        var lastUsed = ContinuousClock.now
     }
     private let state = State()
+    /// A connection idle longer than this is not reused: a NAT or firewall may have
+    /// dropped it without a word to either side, and a command sent into it would only
+    /// fail at the deadline (libcurl's own limit was 118 s).
+    static let maximumIdle = Duration.seconds(60)
 
     init(settings: SMTPSettings) throws {
         self.settings = settings
     }
 
-    func close() async { await session.close() }
+    /// Says QUIT (RFC 5321 4.1.1.10) and waits a moment for the answer, then closes.
+    func close() async {
+        _ = await session.performOnConnection { curl, isNew in
+            if !isNew, let stream = CurlStream(curl: curl) {
+                let soon = ContinuousClock.now + .seconds(2)
+                if (try? stream.send(Array("QUIT\r\n".utf8), until: soon)) != nil {
+                    var reply = [UInt8](repeating: 0, count: 512)
+                    _ = try? reply.withUnsafeMutableBytes { try stream.receive(into: $0, until: soon) }
+                }
+                stream.shutDown()
+            }
+            return ((), false)
+        } orElse: { _ in
+            ()
+        }
+    }
 
     /// The outcome of one try on the connection at hand.
     private enum Attempt: Sendable {
@@ -123,12 +144,13 @@ final class SMTPConnection: EmailSession {
             case .success(let (opened, capabilities)):
                 stream = opened
                 state.capabilities = capabilities
+                state.lastUsed = .now
             case .failure(let failure):
                 return (.done(failure.outcome), false)
             }
         } else {
             guard let kept = CurlStream(curl: curl) else { return (.stale, false) }
-            guard kept.isReusable() else {
+            guard kept.isReusable(), state.lastUsed.duration(to: .now) < maximumIdle else {
                 kept.shutDown()
                 return (.stale, false)
             }
@@ -140,7 +162,12 @@ final class SMTPConnection: EmailSession {
                 from: email.envelopeFrom, to: email.recipients, size: email.bytes.count,
                 capabilities: state.capabilities)
         } catch {
-            // Nothing was sent: the connection stays good for the next message.
+            // Nothing was sent: the connection stays good for the next message. A sender
+            // the server cannot take is the configuration's problem: the job waits for the fix.
+            if error.concernsSender {
+                let message = "email.from: \(error.description)"
+                return (.done(.transient(DispatchFailure(reason: "sender", message: message))), true)
+            }
             return (.done(.permanent(DispatchFailure(reason: "address", message: error.description))), true)
         }
         var transaction = SMTPTransaction(stream: stream, deadline: deadline, settings: settings)
@@ -148,10 +175,22 @@ final class SMTPConnection: EmailSession {
             commands: commands, data: SMTPEnvelope.data(email.bytes), pipelining: state.capabilities.pipelining)
         switch result {
         case .accepted(let reply):
+            state.lastUsed = .now
             return (
                 .done(.accepted(ProviderResponse(code: reply.code, text: reply.text, providerRef: reply.queueID))), true
             )
-        case .refused(let reply):
+        case .refused(let reply, _) where !isNew && reply.code == 421 && transaction.repliesRead == 1:
+            // The server's idle timeout raced the first command: nothing was accepted.
+            stream.shutDown()
+            return (.stale, false)
+        case .refused(let reply, let step) where reply.code < 400:
+            // A code out of place (250 to DATA) must never pass for an acceptance.
+            stream.shutDown()
+            let failure = DispatchFailure(
+                reason: "smtp_reply", message: "unexpected SMTP reply to \(step): \(reply.text)", code: reply.code,
+                enhancedCode: reply.enhancedCode)
+            return (.done(.transient(failure)), false)
+        case .refused(let reply, _):
             stream.shutDown()
             return (.done(SMTPClassification.classify(reply: reply, transportError: nil)), false)
         case .broken(let failure, let repliesRead):
@@ -212,8 +251,9 @@ final class SMTPConnection: EmailSession {
 struct SMTPTransaction {
     enum Result {
         case accepted(SMTPReply)
-        /// The server refused a command or the message; the reply says why.
-        case refused(SMTPReply)
+        /// The server answered a command or the message with something else than what
+        /// lets the transaction go on (a refusal, or a code out of place); `step` says where.
+        case refused(SMTPReply, step: String)
         /// The exchange broke before a reply explained anything.
         case broken(CurlStream.Failure, repliesRead: Int)
     }
@@ -223,8 +263,8 @@ struct SMTPTransaction {
     let settings: SMTPSettings
     private var reader = SMTPReplyReader()
     private(set) var repliesRead = 0
-    /// What the client was waiting for, for an error message.
-    private var step = "the greeting"
+    /// What the client was doing, for an error message.
+    private var step = ""
 
     init(stream: CurlStream, deadline: ContinuousClock.Instant, settings: SMTPSettings) {
         self.stream = stream
@@ -239,27 +279,38 @@ struct SMTPTransaction {
                 String(decoding: $0.prefix { $0 != UInt8(ascii: ":") && $0 != 13 }, as: UTF8.self)
             }
             if pipelining {
+                step = "sending \(names.joined(separator: ", "))"
                 try stream.send(Array(commands.joined()), until: deadline)
             }
             // Every reply of the group is read in order; the first that is not the expected
             // one explains the failure (after a refused MAIL FROM the others only repeat it).
-            var refusal: SMTPReply?
             for (index, command) in commands.enumerated() {
-                step = "the reply to \(names[index])"
-                if !pipelining { try stream.send(command, until: deadline) }
-                let reply = try nextReply()
+                if !pipelining {
+                    step = "sending \(names[index])"
+                    try stream.send(command, until: deadline)
+                }
+                step = "waiting for the reply to \(names[index])"
+                let reply = try nextReply(until: deadline)
                 let isData = index == commands.count - 1
-                let expected = isData ? reply.code == 354 : (200..<300).contains(reply.code)
-                if !expected {
-                    refusal = reply
-                    break
+                guard isData ? reply.code == 354 : (200..<300).contains(reply.code) else {
+                    return .refused(reply, step: names[index])
                 }
             }
-            if let refusal { return .refused(refusal) }
-            step = "the reply to the message"
-            try stream.send(data, until: deadline)
-            let reply = try nextReply()
-            return (200..<300).contains(reply.code) ? .accepted(reply) : .refused(reply)
+            step = "sending the message"
+            do {
+                try stream.send(data, until: deadline)
+            } catch {
+                // A server refusing in the middle of the message (552, too big) says why
+                // before it closes: that reply explains more than the broken write.
+                let soon = min(deadline, .now + .seconds(1))
+                if let reply = try? nextReply(until: soon), reply.code >= 400 {
+                    return .refused(reply, step: "the message")
+                }
+                throw error
+            }
+            step = "waiting for the reply to the message"
+            let reply = try nextReply(until: deadline)
+            return (200..<300).contains(reply.code) ? .accepted(reply) : .refused(reply, step: "the message")
         } catch let failure as CurlStream.Failure {
             return .broken(failure, repliesRead: repliesRead)
         } catch {
@@ -271,13 +322,13 @@ struct SMTPTransaction {
     func describe(_ failure: CurlStream.Failure) -> String {
         let peer = "\(settings.host):\(settings.port)"
         switch failure {
-        case .closed: return "\(peer) closed the connection while the client waited for \(step)"
-        case .timedOut: return "no answer from \(peer) within \(settings.timeout) s waiting for \(step)"
-        case .failed(let message): return "\(message) talking to \(peer), waiting for \(step)"
+        case .closed: return "\(peer) closed the connection (\(step))"
+        case .timedOut: return "no progress with \(peer) within smtp.timeout (\(settings.timeout) s) while \(step)"
+        case .failed(let message): return "\(message) talking to \(peer), \(step)"
         }
     }
 
-    private mutating func nextReply() throws -> SMTPReply {
+    private mutating func nextReply(until deadline: ContinuousClock.Instant) throws -> SMTPReply {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             if let reply = try reader.next() {

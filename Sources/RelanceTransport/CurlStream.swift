@@ -72,8 +72,9 @@ public struct CurlStream {
         return curl_easy_recv(curl, &byte, 1, &received) == CURLE_AGAIN
     }
 
-    /// Stops the connection at once in both directions, so that libcurl's cleanup (which
-    /// says QUIT and waits for the answer) cannot wait on a peer in an unknown state.
+    /// Stops the connection at once in both directions: after a failure the peer's state
+    /// is unknown (it may be waiting for a message after its `354`), and nothing more may
+    /// reach it. (libcurl's cleanup of a `CONNECT_ONLY` connection sends nothing itself.)
     public func shutDown() {
         _ = Glibc.shutdown(socket, Int32(SHUT_RDWR))
     }

@@ -25,6 +25,10 @@ struct SMTPEnvelopeTests {
             ("café.fr", "xn--caf-dma.fr"),
             ("CAFÉ.fr", "xn--caf-dma.fr"),
             ("cafe\u{301}.fr", "xn--caf-dma.fr"),
+            // Compatibility forms fold as UTS 46 maps them: full-width letters, ligatures.
+            ("ｅｘａｍｐｌｅ.fr", "example.fr"),
+            ("ﬁnance.fr", "finance.fr"),
+            ("straße.de", "xn--strae-oqa.de"),
             ("bücher.example.de", "xn--bcher-kva.example.de"),
         ])
     func asciiDomain(domain: String, expected: String) {
@@ -49,6 +53,11 @@ struct SMTPEnvelopeTests {
                 SMTPCapabilities(smtpUTF8: true)
             ),
             ("220 mx\r\n250-mx\r\n250-pipelining\r\n250 size\r\n", SMTPCapabilities(pipelining: true, size: true)),
+            // What was offered in clear does not survive a bare EHLO reply after STARTTLS.
+            (
+                "220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n220 Ready\r\n250 mx\r\n",
+                SMTPCapabilities()
+            ),
             // HELO only: a one-line 250 offers nothing.
             ("220 old\r\n250 old.example\r\n", SMTPCapabilities()),
             ("", SMTPCapabilities()),
@@ -91,6 +100,20 @@ struct SMTPEnvelopeTests {
         }
     }
 
+    @Test("a sender the server cannot take is the configuration's fault, not the recipient's")
+    func senderRefusal() throws {
+        let plain = try EmailAddress("relances@lumen.example"), accented = try EmailAddress("relancés@lumen.example")
+        let recipient = try EmailAddress("a@example.fr"), accentedRecipient = try EmailAddress("rené@example.fr")
+        for (from, to, senderAtFault) in [(accented, recipient, true), (plain, accentedRecipient, false)] {
+            do {
+                _ = try SMTPEnvelope.commands(from: from, to: [to], size: 1, capabilities: SMTPCapabilities())
+                Issue.record("expected a refusal")
+            } catch {
+                #expect(error.concernsSender == senderAtFault)
+            }
+        }
+    }
+
     @Test("no recipient is refused")
     func noRecipient() throws {
         #expect(throws: SMTPEnvelope.Refusal.self) {
@@ -128,7 +151,9 @@ struct SMTPEnvelopeTests {
                 while let reply = try reader.next() { replies.append(reply) }
             }
             #expect(replies.map(\.code) == [250, 250, 354, 250], "cut every \(cut) bytes")
-            #expect(replies.last?.text == "250 2.0.0 Ok: queued as 4F2A1C")
+            #expect(replies.last?.text == "250-first 250-second 250 2.0.0 Ok: queued as 4F2A1C")
+            #expect(replies.last?.enhancedCode == "2.0.0")
+            #expect(replies[2].text == "354 End data")
             #expect(replies.last?.queueID == "4F2A1C")
             #expect(replies.first?.enhancedCode == "2.1.0")
             #expect(reader.isEmpty)

@@ -36,6 +36,7 @@ class Recorder:
         self.replies = []
         self.data_commands = 0
         self.sessions = 0
+        self.quits = 0
         self.pipelining = pipelining
         self.refused_recipients = {}
         self.lock = threading.Lock()
@@ -47,6 +48,11 @@ class Recorder:
         if self.pipelining:
             responses.insert(-1, "250-PIPELINING")
         return responses
+
+    async def handle_QUIT(self, server, session, envelope):
+        with self.lock:
+            self.quits += 1
+        return "221 Bye"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         refusal = self.refused_recipients.get(address)

@@ -3,6 +3,8 @@
 import email.utils
 import re
 import signal
+import socket
+import threading
 import time
 
 from conftest import REPO
@@ -138,8 +140,10 @@ def test_a_refused_recipient_in_a_pipelined_envelope_fails_that_job_only(relance
     assert all(jobs[i]["state"] == "sent" and jobs[i]["attempt"] == 1 for i in good)
     assert smtp.count() == 5
     assert all(rcpts == ["dupont@example.fr"] for _, rcpts, _ in smtp.messages)
-    # Kept connections: one per worker, and one more after the refusal closed one.
+    # Kept connections: one per worker, and one more after the refusal closed one; each
+    # kept one ends with QUIT when the daemon stops.
     assert smtp.sessions <= 3, smtp.sessions
+    assert smtp.quits >= 1
 
 
 def test_a_connection_the_server_closed_while_idle_is_reopened_without_a_failed_attempt(tmp_path):
@@ -155,12 +159,15 @@ def test_a_connection_the_server_closed_while_idle_is_reopened_without_a_failed_
     controller.start()
     try:
         r = Relance(tmp_path, smtp_port=port)
+        # One worker, so that the second batch goes over the connection the first opened.
+        r.config.write_text(r.config.read_text().replace("concurrency: 2", "concurrency: 1"))
         r.run("migrate")
         r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
         daemon = r.start()
         try:
             first = [r.enqueue("P") for _ in range(2)]
             assert wait_for(lambda: recorder.count() == 2, 30)
+            assert recorder.sessions == 1
             time.sleep(2.5)
             second = [r.enqueue("P") for _ in range(2)]
             assert wait_for(lambda: recorder.count() == 4, 30)
@@ -172,6 +179,58 @@ def test_a_connection_the_server_closed_while_idle_is_reopened_without_a_failed_
         for job_id in first + second:
             assert [e["event"] for e in r.trace(job_id)][-1] == "accepted"
             assert "transient_error" not in [e["event"] for e in r.trace(job_id)]
-        assert recorder.sessions >= 3, recorder.sessions
+        assert recorder.sessions == 2, recorder.sessions
     finally:
         controller.stop()
+
+
+class ScriptedSMTP(threading.Thread):
+    """FAKE SMTP server, named as such: it answers DATA with 250 instead of 354, which no
+    real server does, to show that such an answer never passes for an acceptance."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.received = []
+
+    def run(self):
+        self.server.settimeout(30)
+        try:
+            while True:
+                conn, _ = self.server.accept()
+                with conn, conn.makefile("rb") as lines:
+                    conn.sendall(b"220 fake ESMTP\r\n")
+                    for line in lines:
+                        self.received.append(line)
+                        verb = line[:4].upper()
+                        if verb == b"EHLO":
+                            conn.sendall(b"250-fake\r\n250 PIPELINING\r\n")
+                        elif verb == b"DATA":
+                            conn.sendall(b"250 2.0.0 Ok\r\n")
+                        elif verb == b"QUIT":
+                            conn.sendall(b"221 Bye\r\n")
+                            break
+                        else:
+                            conn.sendall(b"250 Ok\r\n")
+        except OSError:
+            pass
+
+
+def test_a_250_to_data_is_not_taken_for_an_acceptance(tmp_path):
+    from conftest import Relance
+
+    fake = ScriptedSMTP()
+    fake.start()
+    try:
+        r = Relance(tmp_path, smtp_port=fake.port)
+        r.run("migrate")
+        r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
+        job_id = r.enqueue("P")
+        r.serve_until_idle()
+        job = r.jobs()[0]
+        assert job["state"] == "queued" and job["attempt"] == 1, job
+        assert "unexpected SMTP reply to DATA: 250 2.0.0 Ok" in job["last_error"]
+        assert [e["event"] for e in r.trace(job_id)][-1] == "transient_error"
+    finally:
+        fake.server.close()
