@@ -7,7 +7,12 @@ import Synchronization
 /// is, escaped in HTML parts like any value. swift-mustache renders a value it can cast
 /// to `MustacheCustomRenderable` at once; a plain `String` went through three failed
 /// protocol casts and `String(describing:)` first, for every variable of every message.
-public struct TemplateText: MustacheCustomRenderable, Sendable, Equatable, CustomStringConvertible {
+///
+/// Values are `MustacheParent`s with the children they document (none for a text): a
+/// name looked up while a value is the innermost section's context (`{{#creditor.iban}}
+/// … {{invoice_numbers}} …`) is answered by `child(named:)` instead of swift-mustache
+/// reflecting the value with `Mirror` at every level of every lookup.
+public struct TemplateText: MustacheCustomRenderable, MustacheParent, Sendable, Equatable, CustomStringConvertible {
     public let value: String
 
     public init(_ value: String) { self.value = value }
@@ -15,11 +20,12 @@ public struct TemplateText: MustacheCustomRenderable, Sendable, Equatable, Custo
     public var renderText: String { value }
     public var isNull: Bool { false }
     public var description: String { value }
+    public func child(named: String) -> Any? { nil }
 }
 
 /// An amount of money in the payer's locale. `{{total_due}}` renders "1 250,00 €";
 /// `{{total_due.amount}}` and `{{total_due.currency}}` give the raw parts.
-public struct Money: MustacheCustomRenderable, Sendable, Equatable {
+public struct Money: MustacheCustomRenderable, MustacheParent, Sendable, Equatable {
     public let amount: Decimal
     public let currency: String
     public let locale: Locale
@@ -35,6 +41,14 @@ public struct Money: MustacheCustomRenderable, Sendable, Equatable {
 
     public var renderText: String {
         text.value { amount.formatted(.currency(code: currency).locale(locale)) }
+    }
+
+    public func child(named name: String) -> Any? {
+        switch name {
+        case "amount": TemplateText("\(amount)")
+        case "currency": TemplateText(currency)
+        default: nil
+        }
     }
 
     public static func == (lhs: Money, rhs: Money) -> Bool {
@@ -103,7 +117,7 @@ final class FormattedOnce: Sendable {
 
 /// A calendar date (no time of day) shown as a long date in the payer's locale:
 /// "15 octobre 2026", "15 October 2026". `{{due_date.iso}}` gives `2026-10-15`.
-public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
+public struct LocalDate: MustacheCustomRenderable, MustacheParent, Sendable, Equatable {
     public let iso: String
     let date: Date
     let locale: Locale
@@ -163,6 +177,7 @@ public struct LocalDate: MustacheCustomRenderable, Sendable, Equatable {
         return text
     }
     public var isNull: Bool { false }
+    public func child(named name: String) -> Any? { name == "iso" ? TemplateText(iso) : nil }
 
     /// Whole days from `self` to `other` (positive when `other` is later).
     func days(until other: LocalDate) -> Int {

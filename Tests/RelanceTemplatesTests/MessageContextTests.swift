@@ -59,6 +59,15 @@ struct MessageContextTests {
         #expect(text == "\(expected)|\(iso)")
     }
 
+    @Test("values answer their documented parts, and a name inside a value's section is found outside it")
+    func valueParts() throws {
+        let text = try Fixtures.renderText(
+            "{{m.amount}} {{m.currency}} {{m.other}}|{{#t}}{{.}}: {{n}} {{m.currency}} {{t.value}}{{/t}}|{{#d}}{{n}}{{/d}}",
+            data: #"{"m": {"amount": "1250.50", "currency": "EUR"}, "t": "IBAN", "n": "F-1", "d": "2026-10-15"}"#,
+            payer: Fixtures.payer())
+        #expect(text == "1250.5 EUR |IBAN: F-1 EUR |F-1")
+    }
+
     @Test("today is the date in the payer's time zone")
     func todayInTimeZone() throws {
         // 23:30 UTC on 23 November: already the 24th in Paris, still the 23rd in New York.
