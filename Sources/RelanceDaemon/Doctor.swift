@@ -75,11 +75,14 @@ public struct Doctor {
         // E-mail.
         if config.email.transport == "smtp", let smtp = config.smtp {
             switch await SMTPTransport(settings: smtp).probe() {
-            case .success(let greeting):
+            case .success(let probe):
                 var what = "\(smtp.host):\(smtp.port) answers EHLO"
                 if smtp.security != .none { what += ", TLS verified" }
                 if smtp.username != nil { what += ", AUTH accepted" }
-                add(.ok, "smtp", "\(what) (\(greeting.trimmingCharacters(in: .whitespaces)))")
+                what +=
+                    probe.capabilities.pipelining
+                    ? ", offers PIPELINING" : ", no PIPELINING (four round trips a message instead of two)"
+                add(.ok, "smtp", "\(what) (\(probe.greeting.trimmingCharacters(in: .whitespaces)))")
             case .failure(let failure):
                 add(.fail, "smtp", failure.message)
             }

@@ -205,7 +205,7 @@ final class SMTPConnection: EmailSession {
 
     /// Opens the connection: libcurl does the greeting, EHLO, STARTTLS and AUTH and stops
     /// there (`CURLOPT_CONNECT_ONLY`); the dialogue it captured tells what the server offers.
-    private static func open(
+    static func open(
         curl: UnsafeMutableRawPointer, session: CurlSession, settings: SMTPSettings, deadline: ContinuousClock.Instant
     ) -> Result<(CurlStream, SMTPCapabilities), OpenFailure> {
         let milliseconds = max(1, CurlStream.milliseconds(until: deadline))
@@ -241,7 +241,7 @@ final class SMTPConnection: EmailSession {
         return .success((stream, SMTPCapabilities(dialogue: dialogue)))
     }
 
-    private struct OpenFailure: Error {
+    struct OpenFailure: Error {
         var outcome: DispatchOutcome
     }
 }
@@ -328,6 +328,20 @@ struct SMTPTransaction {
         }
     }
 
+    /// Sends one command and reads its reply (for the probe).
+    mutating func command(_ verb: String) -> Swift.Result<SMTPReply, CurlStream.Failure> {
+        do {
+            step = "sending \(verb)"
+            try stream.send(Array("\(verb)\r\n".utf8), until: deadline)
+            step = "waiting for the reply to \(verb)"
+            return .success(try nextReply(until: deadline))
+        } catch let failure as CurlStream.Failure {
+            return .failure(failure)
+        } catch {
+            return .failure(.failed("\(error)"))
+        }
+    }
+
     private mutating func nextReply(until deadline: ContinuousClock.Instant) throws -> SMTPReply {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -341,44 +355,47 @@ struct SMTPTransaction {
     }
 }
 
+/// What `relance doctor` learns from a server: its greeting and what it offers.
+public struct SMTPProbe: Sendable {
+    public var greeting: String
+    public var capabilities: SMTPCapabilities
+}
+
 extension SMTPTransport {
     /// Connects as for a message (greeting, EHLO, STARTTLS and AUTH when configured) and
     /// sends NOOP: for `relance doctor`. Returns the server's last reply, or why not.
-    public func probe() async -> Result<String, DispatchFailure> {
+    public func probe() async -> Result<SMTPProbe, DispatchFailure> {
         let settings = self.settings
         let session = CurlSession(label: "relance.smtp.probe")
-        defer { Task { await session.close() } }
-        return await session.perform { curl in
-            var setupError: CURLcode = CURLE_OK
-            func set(_ code: CURLcode) { if setupError == CURLE_OK && code != CURLE_OK { setupError = code } }
-            set(relance_curl_setopt_string(curl, CURLOPT_URL, settings.url))
-            set(relance_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, "NOOP"))
-            set(relance_curl_setopt_long(curl, CURLOPT_NOBODY, 1))
-            set(relance_curl_capture_replies(curl, session.replies))
-            set(relance_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1))
-            set(relance_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000)))
-            set(relance_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(settings.connectTimeout * 1000 * 2)))
-            let ssl = settings.security == .none ? CURLUSESSL_NONE : CURLUSESSL_ALL
-            set(relance_curl_setopt_long(curl, CURLOPT_USE_SSL, Int(ssl.rawValue)))
-            if let caFile = settings.caFile { set(relance_curl_setopt_string(curl, CURLOPT_CAINFO, caFile)) }
-            if let username = settings.username { set(relance_curl_setopt_string(curl, CURLOPT_USERNAME, username)) }
-            if let password = settings.password { set(relance_curl_setopt_string(curl, CURLOPT_PASSWORD, password)) }
-            guard setupError == CURLE_OK else {
-                return (.failure(DispatchFailure(reason: "curl", message: "libcurl option refused")), false)
-            }
-            let result = curl_easy_perform(curl)
-            let dialogue = CurlSession.text(session.replies)
-            if result == CURLE_OK {
+        return await session.performOnConnection { curl, _ in
+            // Opened exactly as for a message, then NOOP and QUIT over the same stream.
+            let deadline = ContinuousClock.now + .milliseconds(Int(settings.connectTimeout * 2000))
+            let peer = "\(settings.host):\(settings.port)"
+            switch SMTPConnection.open(curl: curl, session: session, settings: settings, deadline: deadline) {
+            case .failure(let failure):
+                var message = "could not connect"
+                if case .transient(let why) = failure.outcome { message = why.message }
+                if case .permanent(let why) = failure.outcome { message = why.message }
+                if !message.contains(peer) { message += " (\(peer))" }
+                return (.failure(DispatchFailure(reason: "smtp", message: message)), false)
+            case .success(let (stream, capabilities)):
+                defer { stream.shutDown() }
+                let dialogue = CurlSession.text(session.replies)
                 let greeting = dialogue.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-                return (.success(greeting), false)
+                var transaction = SMTPTransaction(stream: stream, deadline: deadline, settings: settings)
+                switch transaction.command("NOOP") {
+                case .success(let reply) where (200..<300).contains(reply.code):
+                    _ = transaction.command("QUIT")
+                    return (.success(SMTPProbe(greeting: greeting, capabilities: capabilities)), false)
+                case .success(let reply):
+                    return (
+                        .failure(DispatchFailure(reason: "smtp", message: "NOOP answered \(reply.text) at \(peer)")),
+                        false
+                    )
+                case .failure(let failure):
+                    return (.failure(DispatchFailure(reason: "smtp", message: transaction.describe(failure))), false)
+                }
             }
-            let reply = SMTPReply.lastRefusal(in: dialogue).map { " (\($0.text))" } ?? ""
-            let error = String(cString: curl_easy_strerror(result))
-            return (
-                .failure(
-                    DispatchFailure(reason: "smtp", message: "\(error)\(reply) at \(settings.host):\(settings.port)")),
-                false
-            )
         } orElse: { message in
             .failure(DispatchFailure(reason: "curl", message: message))
         }

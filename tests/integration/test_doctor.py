@@ -33,7 +33,7 @@ sms:
         assert code == 0, out
         for check in ("configuration", "creditor", "database", "templates", "smtp", "sms gateway", "delivery reports"):
             assert lines[check].startswith("ok "), out
-        assert "answers EHLO" in lines["smtp"]
+        assert "answers EHLO" in lines["smtp"] and "offers PIPELINING" in lines["smtp"]
         assert lines["letter spool"].startswith("ok ") and lines["fonts"].startswith("ok "), out
         assert "DejaVu Sans" in lines["fonts"]
         assert smtp.count() == 0  # nothing was sent
