@@ -60,7 +60,8 @@ extension MessageComposer {
             context = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today)
             rendered = try catalog.render(
-                message: job.template, parts: [.letter, .emailSubject], payer: payer, context: context)
+                message: job.template, parts: [.letter, .emailSubject], payer: payer, context: context,
+                creditor: creditor)
         } catch let error as TemplateError {
             throw DispatchFailure(reason: error.kind == .data ? "data" : "template", message: error.message)
         }

@@ -67,7 +67,8 @@ public struct MessageComposer: Sendable {
         do {
             let context = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today)
-            return try catalog.render(message: job.template, parts: parts, payer: payer, context: context)
+            return try catalog.render(
+                message: job.template, parts: parts, payer: payer, context: context, creditor: creditor)
         } catch let error as TemplateError {
             throw DispatchFailure(reason: error.kind == .data ? "data" : "template", message: error.message)
         } catch {

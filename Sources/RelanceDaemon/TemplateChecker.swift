@@ -57,8 +57,16 @@ public struct TemplateChecker {
                             payer: payer, creditor: sampleCreditor, caseRef: "C-SAMPLE", data: data, today: today)
                         let parts = TemplatePart.allCases.filter { catalog.parts(of: message).contains($0) }
                         let rendered = try catalog.render(
-                            message: message, parts: parts, payer: payer, context: context)
+                            message: message, parts: parts, payer: payer, context: context, creditor: sampleCreditor)
                         report.rendered += parts.count
+                        // The partials that show only the creditor are rendered once and
+                        // kept; what a message gets must not change for it.
+                        let afresh = try catalog.render(message: message, parts: parts, payer: payer, context: context)
+                        for part in parts where afresh[part] != rendered[part] {
+                            report.problems.append(
+                                "\(message)/\(locale)/\(part.rawValue) (\(segment)): differs when the creditor's partials are rendered once (a Relance bug: please report it)"
+                            )
+                        }
                         for (part, text) in rendered.parts
                         where text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                             report.problems.append("\(message)/\(locale)/\(part.rawValue) (\(segment)): renders empty")

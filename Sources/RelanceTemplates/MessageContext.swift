@@ -2,7 +2,7 @@ import Foundation
 import RelanceCore
 
 /// The company sending the reminders, from configuration; shown in signatures and footers.
-public struct Creditor: Sendable, Equatable {
+public struct Creditor: Sendable, Hashable {
     public var name: String
     public var email: String
     public var phone: String
@@ -24,6 +24,13 @@ public struct Creditor: Sendable, Equatable {
         self.registration = registration
         self.iban = iban
         self.bic = bic
+    }
+
+    /// Whether a field holds a line break.
+    var hasLineBreaks: Bool {
+        ([name, email, phone, website, registration, iban, bic] + address).contains {
+            $0.contains(where: \.isNewline)
+        }
     }
 }
 
@@ -89,21 +96,26 @@ public enum MessageContext {
                 "segment": TemplateText(payer.segment), "locale": TemplateText(payer.locale),
                 "is_business": payer.segment != "consumer",
             ] as [String: Any]
+        context["creditor"] = creditorContext(creditor)
+        if let caseRef, !caseRef.isEmpty { context["case_ref"] = TemplateText(caseRef) }
+        context["today"] = todayDate
+        return context
+    }
+
+    /// What templates see as `creditor`.
+    static func creditorContext(_ creditor: Creditor) -> [String: Any] {
         // Empty values are left out: Mustache treats "" as true in a section, so a
         // template's `{{#creditor.phone}}Tel: {{.}}{{/creditor.phone}}` would print "Tel: ".
-        var creditorFields: [String: Any] = [:]
+        var fields: [String: Any] = [:]
         for (key, value) in [
             ("name", creditor.name), ("email", creditor.email), ("phone", creditor.phone),
             ("website", creditor.website),
             ("registration", creditor.registration), ("iban", creditor.iban), ("bic", creditor.bic),
         ] where !value.isEmpty {
-            creditorFields[key] = TemplateText(value)
+            fields[key] = TemplateText(value)
         }
-        if !creditor.address.isEmpty { creditorFields["address"] = creditor.address.map(TemplateText.init) }
-        context["creditor"] = creditorFields
-        if let caseRef, !caseRef.isEmpty { context["case_ref"] = TemplateText(caseRef) }
-        context["today"] = todayDate
-        return context
+        if !creditor.address.isEmpty { fields["address"] = creditor.address.map(TemplateText.init) }
+        return fields
     }
 
     static func convert(_ value: JSONValue, path: String, locale: Locale, today: LocalDate) throws -> Any {

@@ -33,15 +33,16 @@ public struct RenderedMessage: Sendable {
 }
 
 extension TemplateCatalog {
-    /// Renders the given parts of a message for a payer.
+    /// Renders the given parts of a message for a payer. `creditor` is the one in
+    /// `context`: given, the partials that show only it are taken rendered already.
     public func render(
-        message: String, parts: [TemplatePart], payer: PayerProfile, context: [String: Any]
+        message: String, parts: [TemplatePart], payer: PayerProfile, context: [String: Any], creditor: Creditor? = nil
     ) throws -> RenderedMessage {
         guard hasMessage(message) else {
             throw TemplateError.notFound("unknown template '\(message)' (known: \(messages.joined(separator: ", ")))")
         }
-        let htmlLibrary = library(for: payer.locale, escapingHTML: true)
-        let textLibrary = library(for: payer.locale, escapingHTML: false)
+        let htmlLibrary = library(for: payer.locale, escapingHTML: true, creditor: creditor)
+        let textLibrary = library(for: payer.locale, escapingHTML: false, creditor: creditor)
         var rendered: [TemplatePart: String] = [:]
         var files: [String] = []
         var locale = payer.locale

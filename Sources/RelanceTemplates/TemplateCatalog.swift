@@ -12,6 +12,8 @@ public struct TemplateCatalog: Sendable {
         var template: MustacheTemplate
         /// Path relative to the templates directory, for traces and errors.
         var path: String
+        /// The file's text (kept for partials: `ConstantPartials` reads their tags).
+        var source = ""
     }
 
     public let directory: String
@@ -75,10 +77,11 @@ public struct TemplateCatalog: Sendable {
                     if top == "partials" {
                         do {
                             partials[locale, default: [:]][name] = Entry(
-                                template: try MustacheTemplate(string: Self.markupPragma + text), path: relative)
+                                template: try MustacheTemplate(string: Self.markupPragma + text), path: relative,
+                                source: text)
                             textPartials[locale, default: [:]][name] = Entry(
                                 template: try MustacheTemplate(string: Self.textPragma + text),
-                                path: relative)
+                                path: relative, source: text)
                         } catch {
                             problems.append(describe(error, in: relative))
                         }
@@ -209,20 +212,33 @@ public struct TemplateCatalog: Sendable {
             "no template for message '\(message)' part '\(part.rawValue)'; looked for \(tried.joined(separator: ", "))")
     }
 
-    /// Partials for a locale, each resolved through the same locale chain.
-    func library(for locale: String, escapingHTML: Bool) -> MustacheLibrary {
-        let key = (escapingHTML ? "html\u{0}" : "text\u{0}") + locale
+    /// Partials for a locale, each resolved through the same locale chain. With a
+    /// creditor, the partials that show only the creditor come rendered already
+    /// (`ConstantPartials`).
+    func library(for locale: String, escapingHTML: Bool, creditor: Creditor? = nil) -> MustacheLibrary {
+        let key = Memo.LibraryKey(locale: locale, escapingHTML: escapingHTML, creditor: creditor)
         if let known = memo.library(key) { return known }
-        let library = libraryAfresh(for: locale, escapingHTML: escapingHTML)
+        let library = libraryAfresh(for: locale, escapingHTML: escapingHTML, creditor: creditor)
         memo.remember(library, for: key)
         return library
     }
 
-    func libraryAfresh(for locale: String, escapingHTML: Bool) -> MustacheLibrary {
-        var templates: [String: MustacheTemplate] = [:]
+    func libraryAfresh(for locale: String, escapingHTML: Bool, creditor: Creditor? = nil) -> MustacheLibrary {
+        var resolved: [String: Entry] = [:]
         let source = escapingHTML ? partials : textPartials
         for candidate in LocaleChain.chain(for: locale, defaultLocale: defaultLocale).reversed() {
-            for (name, entry) in source[candidate] ?? [:] { templates[name] = entry.template }
+            for (name, entry) in source[candidate] ?? [:] { resolved[name] = entry }
+        }
+        var templates = resolved.mapValues(\.template)
+        // A creditor value on several lines would be indented differently as literal
+        // text under an indented partial tag: such a creditor is rendered each time.
+        guard let creditor, !creditor.hasLineBreaks else { return MustacheLibrary(templates: templates) }
+        let everything = MustacheLibrary(templates: templates)
+        let context: [String: Any] = ["creditor": MessageContext.creditorContext(creditor)]
+        for (name, entry) in resolved where ConstantPartials.dependsOnCreditorOnly(entry.source) {
+            if let literal = ConstantPartials.literal(entry.template.render(context, library: everything)) {
+                templates[name] = literal
+            }
         }
         return MustacheLibrary(templates: templates)
     }
@@ -299,7 +315,12 @@ extension TemplateCatalog {
         static let capacity = 4096
         private let lock = NSLock()
         private var resolved: [Key: Result<ResolvedTemplate, TemplateError>] = [:]
-        private var libraries: [String: MustacheLibrary] = [:]
+        struct LibraryKey: Hashable, Sendable {
+            var locale: String
+            var escapingHTML: Bool
+            var creditor: Creditor?
+        }
+        private var libraries: [LibraryKey: MustacheLibrary] = [:]
 
         func resolution(_ key: Key) -> Result<ResolvedTemplate, TemplateError>? {
             lock.withLock { resolved[key] }
@@ -312,11 +333,11 @@ extension TemplateCatalog {
             }
         }
 
-        func library(_ key: String) -> MustacheLibrary? {
+        func library(_ key: LibraryKey) -> MustacheLibrary? {
             lock.withLock { libraries[key] }
         }
 
-        func remember(_ library: MustacheLibrary, for key: String) {
+        func remember(_ library: MustacheLibrary, for key: LibraryKey) {
             lock.withLock {
                 if libraries.count >= Self.capacity { libraries.removeAll() }
                 libraries[key] = library
