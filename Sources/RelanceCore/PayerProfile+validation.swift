@@ -11,6 +11,11 @@ extension PayerProfile {
         }
         if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 300 {
             errors.append(FieldError("\(prefix)/name", "must be 1 to 300 characters"))
+        } else if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            // A name goes into a header, the first line of a letter's address and the text
+            // of every message: a line break or a tab there is a mistake (rows written by
+            // SQL are still cleaned where they are shown).
+            errors.append(FieldError("\(prefix)/name", "must not contain a line break, tab or control character"))
         }
         if !Self.isLanguageTag(locale) {
             errors.append(FieldError("\(prefix)/locale", "'\(locale)' is not a BCP 47 language tag such as fr-FR"))
