@@ -109,7 +109,9 @@ final class SMTPConnection: EmailSession {
     /// The outcome of one try on the connection at hand.
     private enum Attempt: Sendable {
         case done(DispatchOutcome)
-        /// The kept connection was closed by the server while idle: nothing was sent.
+        /// The kept connection could not take the message (the server closed it or said
+        /// 421, it sat idle too long, or it broke before any reply): nothing of the message
+        /// was accepted, so it goes again on a new connection within the same attempt.
         case stale
     }
 
