@@ -19,29 +19,24 @@ public enum SMTPEnvelope {
     ) throws(Refusal) -> [[UInt8]] {
         guard !recipients.isEmpty else { throw Refusal(description: "the message has no recipient") }
         var needsUTF8 = false
-        func path(_ address: EmailAddress, sender: Bool = false) throws(Refusal) -> String {
-            do {
-                return try path(address)
-            } catch {
-                throw Refusal(description: error.description, concernsSender: sender)
-            }
-        }
-        func path(_ address: EmailAddress) throws(Refusal) -> String {
+        func path(_ address: EmailAddress, isSender: Bool = false) throws(Refusal) -> String {
             let value = address.value
+            func refusal(_ description: String) -> Refusal {
+                Refusal(description: description, concernsSender: isSender)
+            }
             guard let at = value.lastIndex(of: "@"),
                 let domain = Punycode.asciiDomain(String(value[value.index(after: at)...]))
             else {
-                throw Refusal(description: "the domain of \(EmailAddress.quoted(value)) cannot be written in ASCII")
+                throw refusal("the domain of \(EmailAddress.quoted(value)) cannot be written in ASCII")
             }
             let local = value[..<at]
             guard !local.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: ">") }) else {
-                throw Refusal(description: "\(EmailAddress.quoted(value)) cannot be written in an SMTP command")
+                throw refusal("\(EmailAddress.quoted(value)) cannot be written in an SMTP command")
             }
             if local.utf8.contains(where: { $0 >= 0x80 }) {
                 guard capabilities.smtpUTF8 else {
-                    throw Refusal(
-                        description:
-                            "the SMTP server does not offer SMTPUTF8, which the address \(EmailAddress.quoted(value)) needs"
+                    throw refusal(
+                        "the SMTP server does not offer SMTPUTF8, which the address \(EmailAddress.quoted(value)) needs"
                     )
                 }
                 needsUTF8 = true
@@ -49,7 +44,7 @@ public enum SMTPEnvelope {
             return "<\(local)@\(domain)>"
         }
         let rcpts = try recipients.map { (address) throws(Refusal) in "RCPT TO:\(try path(address))\r\n" }
-        var mail = "MAIL FROM:\(try path(sender, sender: true))"
+        var mail = "MAIL FROM:\(try path(sender, isSender: true))"
         if capabilities.size { mail += " SIZE=\(size)" }
         if needsUTF8 { mail += " SMTPUTF8" }
         return ([mail + "\r\n"] + rcpts + ["DATA\r\n"]).map { Array($0.utf8) }

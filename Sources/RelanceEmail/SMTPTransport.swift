@@ -264,9 +264,16 @@ struct SMTPTransaction {
     let deadline: ContinuousClock.Instant
     let settings: SMTPSettings
     private var reader = SMTPReplyReader()
+    /// Where received bytes land before the reader takes them.
+    private var chunk = [UInt8](repeating: 0, count: 4096)
     private(set) var repliesRead = 0
-    /// What the client was doing, for an error message.
-    private var step = ""
+    /// The commands of the transaction, and what the client was doing with them: an
+    /// error message names the step, and only an error needs its words.
+    private var commands: [[UInt8]] = []
+    private enum Step {
+        case sendingEnvelope, sending(Int), waiting(Int), sendingMessage, waitingForMessage
+    }
+    private var step = Step.sendingEnvelope
 
     init(stream: CurlStream, deadline: ContinuousClock.Instant, settings: SMTPSettings) {
         self.stream = stream
@@ -276,29 +283,27 @@ struct SMTPTransaction {
 
     /// `commands` are MAIL FROM, the RCPT TOs and DATA; `data` the dot-stuffed message.
     mutating func run(commands: [[UInt8]], data: [UInt8], pipelining: Bool) -> Result {
+        self.commands = commands
         do {
-            let names = commands.map {
-                String(decoding: $0.prefix { $0 != UInt8(ascii: ":") && $0 != 13 }, as: UTF8.self)
-            }
             if pipelining {
-                step = "sending \(names.joined(separator: ", "))"
+                step = .sendingEnvelope
                 try stream.send(Array(commands.joined()), until: deadline)
             }
             // Every reply of the group is read in order; the first that is not the expected
             // one explains the failure (after a refused MAIL FROM the others only repeat it).
             for (index, command) in commands.enumerated() {
                 if !pipelining {
-                    step = "sending \(names[index])"
+                    step = .sending(index)
                     try stream.send(command, until: deadline)
                 }
-                step = "waiting for the reply to \(names[index])"
+                step = .waiting(index)
                 let reply = try nextReply(until: deadline)
                 let isData = index == commands.count - 1
                 guard isData ? reply.code == 354 : (200..<300).contains(reply.code) else {
-                    return .refused(reply, step: names[index])
+                    return .refused(reply, step: name(index))
                 }
             }
-            step = "sending the message"
+            step = .sendingMessage
             do {
                 try stream.send(data, until: deadline)
             } catch {
@@ -310,7 +315,7 @@ struct SMTPTransaction {
                 }
                 throw error
             }
-            step = "waiting for the reply to the message"
+            step = .waitingForMessage
             let reply = try nextReply(until: deadline)
             return (200..<300).contains(reply.code) ? .accepted(reply) : .refused(reply, step: "the message")
         } catch let failure as CurlStream.Failure {
@@ -320,9 +325,22 @@ struct SMTPTransaction {
         }
     }
 
+    /// `MAIL FROM`, `RCPT TO`, `DATA`: the verb of a command.
+    private func name(_ index: Int) -> String {
+        String(decoding: commands[index].prefix { $0 != UInt8(ascii: ":") && $0 != 13 }, as: UTF8.self)
+    }
+
     /// The error text for a broken exchange.
     func describe(_ failure: CurlStream.Failure) -> String {
         let peer = "\(settings.host):\(settings.port)"
+        let step =
+            switch self.step {
+            case .sendingEnvelope: "sending \(commands.indices.map(name).joined(separator: ", "))"
+            case .sending(let index): "sending \(name(index))"
+            case .waiting(let index): "waiting for the reply to \(name(index))"
+            case .sendingMessage: "sending the message"
+            case .waitingForMessage: "waiting for the reply to the message"
+            }
         switch failure {
         case .closed: return "\(peer) closed the connection (\(step))"
         case .timedOut: return "no progress with \(peer) within smtp.timeout (\(settings.timeout) s) while \(step)"
@@ -332,10 +350,11 @@ struct SMTPTransaction {
 
     /// Sends one command and reads its reply (for the probe).
     mutating func command(_ verb: String) -> Swift.Result<SMTPReply, CurlStream.Failure> {
+        commands = [Array("\(verb)\r\n".utf8)]
         do {
-            step = "sending \(verb)"
-            try stream.send(Array("\(verb)\r\n".utf8), until: deadline)
-            step = "waiting for the reply to \(verb)"
+            step = .sending(0)
+            try stream.send(commands[0], until: deadline)
+            step = .waiting(0)
             return .success(try nextReply(until: deadline))
         } catch let failure as CurlStream.Failure {
             return .failure(failure)
@@ -345,12 +364,12 @@ struct SMTPTransaction {
     }
 
     private mutating func nextReply(until deadline: ContinuousClock.Instant) throws -> SMTPReply {
-        var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             if let reply = try reader.next() {
                 repliesRead += 1
                 return reply
             }
+            let stream = self.stream
             let count = try chunk.withUnsafeMutableBytes { try stream.receive(into: $0, until: deadline) }
             chunk.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         }

@@ -13,39 +13,31 @@ import Mustache
 enum ConstantPartials {
     /// Whether `source` (a partial's text, without pragma) depends on the creditor only.
     static func dependsOnCreditorOnly(_ source: String) -> Bool {
-        var rest = Substring(source)
+        let (tags, complete) = MustacheTags.scan(source)
+        guard complete else { return false }
         // Open sections, innermost last: true for a positive section on the creditor.
         var sections: [Bool] = []
         func isCreditorName(_ name: Substring) -> Bool {
             name == "creditor" || (name.hasPrefix("creditor.") && name.count > "creditor.".count)
         }
-        while let open = rest.range(of: "{{") {
-            rest = rest[open.upperBound...]
-            var triple = false
-            if rest.first == "{" {
-                triple = true
-                rest = rest.dropFirst()
-            }
-            guard let close = rest.range(of: triple ? "}}}" : "}}") else { return false }
-            let tag = rest[..<close.lowerBound]
-            rest = rest[close.upperBound...]
-            guard let sigil = tag.first else { return false }
-            let name = Substring(tag.dropFirst().trimmingCharacters(in: .whitespaces))
+        for tag in tags {
+            guard let sigil = tag.content.first else { return false }
+            let name = Substring(tag.content.dropFirst().trimmingCharacters(in: .whitespaces))
             switch sigil {
-            case "!" where !triple:
+            case "!" where !tag.triple:
                 continue
-            case "#" where !triple:
+            case "#" where !tag.triple:
                 guard isCreditorName(name) else { return false }
                 sections.append(true)
-            case "^" where !triple:
+            case "^" where !tag.triple:
                 guard isCreditorName(name) else { return false }
                 sections.append(false)
-            case "/" where !triple:
+            case "/" where !tag.triple:
                 guard isCreditorName(name), sections.popLast() != nil else { return false }
-            case "&" where !triple:
+            case "&" where !tag.triple:
                 guard isCreditorName(name) || (name == "." && sections.last == true) else { return false }
             default:
-                let name = Substring(tag.trimmingCharacters(in: .whitespaces))
+                let name = Substring(tag.content.trimmingCharacters(in: .whitespaces))
                 guard name.first.map({ $0.isLetter || $0 == "." }) == true else { return false }
                 guard isCreditorName(name) || (name == "." && sections.last == true) else { return false }
             }

@@ -280,16 +280,10 @@ extension TemplateCatalog {
             entries.map { ($0.value, $0.key.split(separator: "/")[1]) }
             + partials.flatMap { locale, byName in byName.values.map { ($0, Substring(locale)) } }
         for (entry, locale) in all {
-            let text = entry.template.description
-            var rest = Substring(text)
-            while let open = rest.range(of: "{{") {
-                rest = rest[open.upperBound...]
-                guard let close = rest.range(of: "}}") else { break }
-                let tag = rest[..<close.lowerBound]
-                rest = rest[close.upperBound...]
-                // Only partial tags; a `{{> x}}` quoted inside a comment `{{! … }}` is text.
-                guard tag.first == ">" else { continue }
-                let name = tag.dropFirst().trimmingCharacters(in: .whitespaces)
+            // Only partial tags; a `{{> x}}` quoted inside a comment `{{! … }}` is text.
+            for tag in MustacheTags.scan(entry.template.description).tags where !tag.triple && tag.content.first == ">"
+            {
+                let name = tag.content.dropFirst().trimmingCharacters(in: .whitespaces)
                 let chain = LocaleChain.chain(for: String(locale), defaultLocale: defaultLocale)
                 if !chain.contains(where: { partials[$0]?[name] != nil }) {
                     problems.append(
