@@ -1,6 +1,7 @@
 #include "CCurl.h"
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 CURLcode relance_curl_setopt_long(CURL *curl, CURLoption option, long value) {
     return curl_easy_setopt(curl, option, value);
@@ -16,6 +17,12 @@ CURLcode relance_curl_setopt_slist(CURL *curl, CURLoption option, struct curl_sl
 }
 CURLcode relance_curl_getinfo_long(CURL *curl, CURLINFO info, long *value) {
     return curl_easy_getinfo(curl, info, value);
+}
+CURLcode relance_curl_getinfo_off_t(CURL *curl, CURLINFO info, long long *value) {
+    curl_off_t v = 0;
+    CURLcode rc = curl_easy_getinfo(curl, info, &v);
+    *value = (long long)v;
+    return rc;
 }
 CURLcode relance_curl_getinfo_double(CURL *curl, CURLINFO info, double *value) {
     return curl_easy_getinfo(curl, info, value);
@@ -100,4 +107,37 @@ CURLcode relance_curl_capture_replies(CURL *curl, relance_buffer *replies) {
     rc = curl_easy_setopt(curl, CURLOPT_DEBUGDATA, replies);
     if (rc != CURLE_OK) return rc;
     return curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+}
+
+static long long monotonic_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+static int request_guard(void *userdata, char *primary_ip, char *local_ip, int primary_port, int local_port) {
+    (void)primary_ip;
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    relance_request_guard *guard = userdata;
+    if (guard->requests > 0) {
+        guard->refused = 1;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    if (guard->fence_ns && monotonic_ns() >= guard->fence_ns) {
+        guard->refused = 2;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    guard->requests = 1;
+    return CURL_PREREQFUNC_OK;
+}
+
+CURLcode relance_curl_set_request_guard(CURL *curl, relance_request_guard *guard, long long fence_in_ns) {
+    guard->requests = 0;
+    guard->refused = 0;
+    guard->fence_ns = fence_in_ns == 0 ? 0 : monotonic_ns() + fence_in_ns;
+    CURLcode rc = curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, request_guard);
+    if (rc != CURLE_OK) return rc;
+    return curl_easy_setopt(curl, CURLOPT_PREREQDATA, guard);
 }

@@ -325,6 +325,10 @@ public final class Dispatcher: Service, Sendable {
                 traceDetail = .object(detail)
             }
             let permission: DispatchPermission
+            // The lease the store is about to renew, as seen from here: taken before the
+            // write, so it never ends later than the store's. The transport makes its
+            // irrevocable write only while it covers the wait for the answer.
+            let fence = DispatchFence.lease(seconds: settings.lease)
             if let done = accepted {
                 accepted = nil
                 let written: (completed: Bool, permission: DispatchPermission)
@@ -358,18 +362,18 @@ public final class Dispatcher: Service, Sendable {
             switch composed.payload {
             case .email(let email, _):
                 if let session = sessions.email() {
-                    outcome = await session.send(email)
+                    outcome = await session.send(email, fence: fence)
                 } else {
                     outcome = .transient(
                         DispatchFailure(reason: "transport", message: "no e-mail transport session could be opened"))
                 }
             case .letter(let letter):
-                outcome = await transports.letters.send(letter)
+                outcome = await transports.letters.send(letter, fence: fence)
             case .sms(let sms):
                 if let session = sessions.sms() {
                     await transports.smsLimiter.acquire()
                     started = ContinuousClock.now
-                    outcome = await session.send(sms)
+                    outcome = await session.send(sms, fence: fence)
                 } else {
                     outcome = .transient(
                         DispatchFailure(reason: "transport", message: "no SMS transport session could be opened"))
@@ -379,6 +383,11 @@ public final class Dispatcher: Service, Sendable {
             if case .accepted = outcome {
                 accepted = Accepted(job: job, outcome: outcome)
                 return
+            }
+            if case .uncertain(let failure) = outcome {
+                logger.warning(
+                    "message may have left without an answer; the job is uncertain",
+                    metadata: ["job": "\(job.id)", "reason": "\(failure.reason)", "error": "\(failure.message)"])
             }
             let recorded = try await store.complete(
                 job, owner: owner, outcome: outcome, retry: retry, random: Double.random(in: 0..<1))

@@ -130,7 +130,7 @@ public struct RelanceConfig: Sendable {
         "email.message_id_domain": .string, "email.outbox_directory": .string,
         "smtp.host": .string, "smtp.port": .int, "smtp.security": .string, "smtp.username": .string,
         "smtp.password_file": .string, "smtp.helo_name": .string, "smtp.connect_timeout": .duration,
-        "smtp.timeout": .duration, "smtp.ca_file": .string,
+        "smtp.timeout": .duration, "smtp.data_timeout": .duration, "smtp.ca_file": .string,
         "dispatcher.concurrency": .int, "dispatcher.batch_size": .int, "dispatcher.poll_interval": .duration,
         "dispatcher.lease": .duration, "dispatcher.drain_timeout": .duration,
         "retry.base_delay": .duration, "retry.max_delay": .duration, "retry.max_attempts": .int,
@@ -268,7 +268,8 @@ public struct RelanceConfig: Sendable {
             smtp = SMTPSettings(
                 host: host, port: port, security: security, username: try r.string("smtp.username"), password: password,
                 heloName: try r.string("smtp.helo_name"), connectTimeout: try r.duration("smtp.connect_timeout") ?? 10,
-                timeout: try r.duration("smtp.timeout") ?? 60, caFile: try r.string("smtp.ca_file"))
+                timeout: try r.duration("smtp.timeout") ?? 60, dataTimeout: try r.duration("smtp.data_timeout") ?? 600,
+                caFile: try r.string("smtp.ca_file"))
         }
         let transport = try r.string("email.transport") ?? (smtp == nil ? "outbox" : "smtp")
         guard ["outbox", "smtp"].contains(transport) else {
@@ -278,17 +279,16 @@ public struct RelanceConfig: Sendable {
         if transport == "smtp" && smtp == nil {
             throw ConfigError("\(r.origin("email.transport")): email.transport is smtp but smtp.host is not set")
         }
+        let leaseGiven = try r.duration("dispatcher.lease")
+        if let leaseGiven, leaseGiven <= 0 {
+            throw ConfigError("\(r.origin("dispatcher.lease")): dispatcher.lease must be longer than 0 s")
+        }
         let dispatcher = DispatcherSettings(
             concurrency: try r.int("dispatcher.concurrency", in: 1...256) ?? 4,
             batchSize: try r.int("dispatcher.batch_size", in: 1...1000) ?? 8,
             pollInterval: try r.duration("dispatcher.poll_interval") ?? 1,
-            lease: try r.duration("dispatcher.lease") ?? 300,
+            lease: leaseGiven ?? 0,
             drainTimeout: try r.duration("dispatcher.drain_timeout") ?? 30)
-        if let smtp, dispatcher.lease <= smtp.connectTimeout + smtp.timeout {
-            throw ConfigError(
-                "\(r.origin("dispatcher.lease")): dispatcher.lease (\(dispatcher.lease) s) must be longer than smtp.connect_timeout + smtp.timeout (\(smtp.connectTimeout + smtp.timeout) s), or a slow send would be taken for a lost worker"
-            )
-        }
         let retry = RetryPolicy(
             baseDelay: try r.duration("retry.base_delay") ?? 30, maxDelay: try r.duration("retry.max_delay") ?? 3600,
             maxAttempts: try r.int("retry.max_attempts", in: 1...100) ?? 8,
@@ -334,10 +334,28 @@ public struct RelanceConfig: Sendable {
             config.scenarioOffsets["strategic.formal-notice"] = days
         }
         config.api = try apiConfig(r, environment: environment)
-        let http = config.sms.http
-        if config.sms.transport != "outbox", dispatcher.lease <= http.connectTimeout + http.timeout {
+        // The lease must outlast the longest send a worker may be in: connecting, writing,
+        // and the whole wait for the answer, or a slow send would be taken for a lost worker.
+        var budgets: [(keys: String, seconds: Double)] = []
+        if transport == "smtp", let smtp {
+            budgets.append(
+                ("smtp.connect_timeout + smtp.timeout + smtp.data_timeout",
+                    smtp.connectTimeout + smtp.timeout + smtp.dataTimeout))
+        }
+        if config.sms.transport != "outbox" {
+            budgets.append(("sms.connect_timeout + sms.timeout", config.sms.http.connectTimeout + config.sms.http.timeout))
+        }
+        if config.letters.transport == "http-upload" {
+            budgets.append(
+                ("letters.connect_timeout + letters.timeout",
+                    config.letters.http.connectTimeout + config.letters.http.timeout))
+        }
+        if leaseGiven == nil {
+            // Default: 300 s, or a minute more than the longest send.
+            config.dispatcher.lease = max(300, (budgets.map(\.seconds).max() ?? 0) + 60)
+        } else if let longest = budgets.max(by: { $0.seconds < $1.seconds }), config.dispatcher.lease <= longest.seconds {
             throw ConfigError(
-                "\(r.origin("dispatcher.lease")): dispatcher.lease (\(dispatcher.lease) s) must be longer than sms.connect_timeout + sms.timeout (\(http.connectTimeout + http.timeout) s)"
+                "\(r.origin("dispatcher.lease")): dispatcher.lease (\(config.dispatcher.lease) s) must be longer than \(longest.keys) (\(longest.seconds) s), or a slow send would be taken for a lost worker"
             )
         }
         config.effective = r.seen.sorted { $0.0 < $1.0 }

@@ -51,6 +51,7 @@ public final class RelanceMetrics: Sendable {
         case .accepted: outcomeClass = "accepted"
         case .transient: outcomeClass = "transient"
         case .permanent: outcomeClass = "permanent"
+        case .uncertain: outcomeClass = "uncertain"
         }
         registry.makeCounter(
             descriptor: Self.providerResponses, labels: [("channel", channel), ("class", outcomeClass)]

@@ -10,8 +10,9 @@ public protocol EmailTransport: Sendable {
 
 /// One worker's channel to the provider. Not shared between workers.
 public protocol EmailSession: Sendable {
-    /// Sends a message. Never throws: every failure is classified.
-    func send(_ email: OutgoingEmail) async -> DispatchOutcome
+    /// Sends a message. Never throws: every failure is classified. The irrevocable write
+    /// (the end of the message) happens only while `fence` allows it.
+    func send(_ email: OutgoingEmail, fence: DispatchFence) async -> DispatchOutcome
     func close() async
 }
 

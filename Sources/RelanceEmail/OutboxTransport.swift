@@ -16,7 +16,8 @@ public struct OutboxTransport: EmailTransport, EmailSession {
     public func makeSession() throws -> any EmailSession { self }
     public func close() async {}
 
-    public func send(_ email: OutgoingEmail) async -> DispatchOutcome {
-        await OutboxFile.write(email.bytes, directory: directory, name: "job-\(email.jobID)-\(email.attempt).eml")
+    public func send(_ email: OutgoingEmail, fence: DispatchFence) async -> DispatchOutcome {
+        await OutboxFile.write(
+            email.bytes, directory: directory, name: "job-\(email.jobID)-\(email.attempt).eml", fence: fence)
     }
 }

@@ -21,14 +21,21 @@ public struct SMTPSettings: Sendable {
     /// The EHLO name; defaults to libcurl's choice.
     public var heloName: String?
     public var connectTimeout: Double
+    /// Connecting, the envelope and writing the message.
     public var timeout: Double
+    /// How long the server may take to answer the final `.` of DATA: its own, not shared
+    /// with `timeout`, 10 minutes by default (RFC 5321 4.5.3.2.6), because the message is
+    /// then in the server's hands and giving up early is what duplicates mail (RFC 1047).
+    public var dataTimeout: Double
     /// Extra CA bundle (PEM) for a private relay; verification always stays on.
     public var caFile: String?
 
     public init(
         host: String, port: Int = 25, security: Security = .starttls, username: String? = nil, password: String? = nil,
-        heloName: String? = nil, connectTimeout: Double = 10, timeout: Double = 60, caFile: String? = nil
+        heloName: String? = nil, connectTimeout: Double = 10, timeout: Double = 60, dataTimeout: Double = 600,
+        caFile: String? = nil
     ) {
+        self.dataTimeout = dataTimeout
         self.host = host
         self.port = port
         self.security = security
@@ -115,7 +122,7 @@ final class SMTPConnection: EmailSession {
         case stale
     }
 
-    func send(_ email: OutgoingEmail) async -> DispatchOutcome {
+    func send(_ email: OutgoingEmail, fence: DispatchFence) async -> DispatchOutcome {
         let settings = self.settings
         let session = self.session
         let state = self.state
@@ -126,7 +133,7 @@ final class SMTPConnection: EmailSession {
             let attempt = await session.performOnConnection { curl, isNew in
                 Self.send(
                     email, curl: curl, isNew: isNew, session: session, settings: settings, state: state,
-                    deadline: deadline)
+                    deadline: deadline, fence: fence)
             } orElse: { message in
                 .done(.transient(DispatchFailure(reason: "curl", message: message)))
             }
@@ -138,7 +145,7 @@ final class SMTPConnection: EmailSession {
 
     private static func send(
         _ email: OutgoingEmail, curl: UnsafeMutableRawPointer, isNew: Bool, session: CurlSession,
-        settings: SMTPSettings, state: State, deadline: ContinuousClock.Instant
+        settings: SMTPSettings, state: State, deadline: ContinuousClock.Instant, fence: DispatchFence
     ) -> (result: Attempt, keep: Bool) {
         let stream: CurlStream
         if isNew {
@@ -172,7 +179,7 @@ final class SMTPConnection: EmailSession {
             }
             return (.done(.permanent(DispatchFailure(reason: "address", message: error.description))), true)
         }
-        var transaction = SMTPTransaction(stream: stream, deadline: deadline, settings: settings)
+        var transaction = SMTPTransaction(stream: stream, deadline: deadline, settings: settings, fence: fence)
         let result = transaction.run(
             commands: commands, data: SMTPEnvelope.data(email.bytes), pipelining: state.capabilities.pipelining)
         switch result {
@@ -188,6 +195,13 @@ final class SMTPConnection: EmailSession {
         case .refused(let reply, let step) where reply.code < 400:
             // A code out of place (250 to DATA) must never pass for an acceptance.
             stream.shutDown()
+            if step == "the message" {
+                // After the whole message: not an answer, yet the server has the message.
+                let failure = DispatchFailure(
+                    reason: "smtp_data", message: "unexpected SMTP reply to the message: \(reply.text)",
+                    code: reply.code, enhancedCode: reply.enhancedCode)
+                return (.done(.uncertain(failure)), false)
+            }
             let failure = DispatchFailure(
                 reason: "smtp_reply", message: "unexpected SMTP reply to \(step): \(reply.text)", code: reply.code,
                 enhancedCode: reply.enhancedCode)
@@ -195,6 +209,15 @@ final class SMTPConnection: EmailSession {
         case .refused(let reply, _):
             stream.shutDown()
             return (.done(SMTPClassification.classify(reply: reply, transportError: nil)), false)
+        case .fenced:
+            // After the server's 354, before a byte of the message: closing now aborts
+            // the transaction at the server, nothing is delivered.
+            stream.shutDown()
+            return (.done(fence.refusal("the server could answer the message (smtp.data_timeout)")), false)
+        case .unanswered(let failure):
+            // The whole message and its final `.` were written: the server may have it.
+            stream.shutDown()
+            return (.done(.uncertain(DispatchFailure(reason: "smtp_data", message: transaction.describe(failure)))), false)
         case .broken(let failure, let repliesRead):
             stream.shutDown()
             // A kept connection the server dropped before answering anything: try a new one.
@@ -256,13 +279,21 @@ struct SMTPTransaction {
         /// The server answered a command or the message with something else than what
         /// lets the transaction go on (a refusal, or a code out of place); `step` says where.
         case refused(SMTPReply, step: String)
-        /// The exchange broke before a reply explained anything.
+        /// The exchange broke before a reply explained anything, and before the end of
+        /// the message was written: the server cannot have accepted it.
         case broken(CurlStream.Failure, repliesRead: Int)
+        /// The message was written whole (its final `.` included) and no reply came:
+        /// closed, reset or `smtp.data_timeout` passed. It may have been delivered.
+        case unanswered(CurlStream.Failure)
+        /// The worker's lease would not outlast the message and its answer: nothing of
+        /// the message was written.
+        case fenced
     }
 
     let stream: CurlStream
     let deadline: ContinuousClock.Instant
     let settings: SMTPSettings
+    let fence: DispatchFence
     private var reader = SMTPReplyReader()
     /// Where received bytes land before the reader takes them.
     private var chunk = [UInt8](repeating: 0, count: 4096)
@@ -275,10 +306,11 @@ struct SMTPTransaction {
     }
     private var step = Step.sendingEnvelope
 
-    init(stream: CurlStream, deadline: ContinuousClock.Instant, settings: SMTPSettings) {
+    init(stream: CurlStream, deadline: ContinuousClock.Instant, settings: SMTPSettings, fence: DispatchFence) {
         self.stream = stream
         self.deadline = deadline
         self.settings = settings
+        self.fence = fence
     }
 
     /// `commands` are MAIL FROM, the RCPT TOs and DATA; `data` the dot-stuffed message.
@@ -303,6 +335,11 @@ struct SMTPTransaction {
                     return .refused(reply, step: name(index))
                 }
             }
+            // The irrevocable part: once the final `.` is written the server may deliver
+            // the message whatever happens to this connection. The lease must cover
+            // writing it and the whole wait for the answer.
+            let answeredBy = max(deadline, .now) + .milliseconds(Int(settings.dataTimeout * 1000))
+            guard fence.permits(answeredBy: answeredBy) else { return .fenced }
             step = .sendingMessage
             do {
                 try stream.send(data, until: deadline)
@@ -316,7 +353,12 @@ struct SMTPTransaction {
                 throw error
             }
             step = .waitingForMessage
-            let reply = try nextReply(until: deadline)
+            let reply: SMTPReply
+            do {
+                reply = try nextReply(until: .now + .milliseconds(Int(settings.dataTimeout * 1000)))
+            } catch let failure as CurlStream.Failure {
+                return .unanswered(failure)
+            }
             return (200..<300).contains(reply.code) ? .accepted(reply) : .refused(reply, step: "the message")
         } catch let failure as CurlStream.Failure {
             return .broken(failure, repliesRead: repliesRead)
@@ -342,9 +384,22 @@ struct SMTPTransaction {
             case .waitingForMessage: "waiting for the reply to the message"
             }
         switch failure {
-        case .closed: return "\(peer) closed the connection (\(step))"
-        case .timedOut: return "no progress with \(peer) within smtp.timeout (\(settings.timeout) s) while \(step)"
-        case .failed(let message): return "\(message) talking to \(peer), \(step)"
+        case .closed:
+            if case .waitingForMessage = self.step {
+                return "\(peer) closed the connection after the end of the message, before its reply: it may have been delivered"
+            }
+            return "\(peer) closed the connection (\(step))"
+        case .timedOut:
+            if case .waitingForMessage = self.step {
+                return
+                    "no reply from \(peer) within smtp.data_timeout (\(settings.dataTimeout) s) after the end of the message: it may have been delivered"
+            }
+            return "no progress with \(peer) within smtp.timeout (\(settings.timeout) s) while \(step)"
+        case .failed(let message):
+            if case .waitingForMessage = self.step {
+                return "\(message) talking to \(peer), \(step): it may have been delivered"
+            }
+            return "\(message) talking to \(peer), \(step)"
         }
     }
 
@@ -403,7 +458,8 @@ extension SMTPTransport {
                 defer { stream.shutDown() }
                 let dialogue = CurlSession.text(session.replies)
                 let greeting = dialogue.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-                var transaction = SMTPTransaction(stream: stream, deadline: deadline, settings: settings)
+                var transaction = SMTPTransaction(
+                    stream: stream, deadline: deadline, settings: settings, fence: .unlimited)
                 switch transaction.command("NOOP") {
                 case .success(let reply) where (200..<300).contains(reply.code):
                     _ = transaction.command("QUIT")

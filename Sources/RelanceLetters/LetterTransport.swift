@@ -53,14 +53,17 @@ public struct OutgoingLetter: Sendable {
 /// Hands letters to a printer: a spool folder or a print provider's HTTP endpoint.
 public protocol LetterTransport: Sendable {
     var summary: String { get }
-    func send(_ letter: OutgoingLetter) async -> DispatchOutcome
+    /// Hands the letter over; the irrevocable step happens only while `fence` allows it.
+    func send(_ letter: OutgoingLetter, fence: DispatchFence) async -> DispatchOutcome
     /// Whether the destination is usable, without sending anything: for `relance doctor`.
     func probe() async -> Result<String, DispatchFailure>
 }
 
 /// Writes `job-<id>-<attempt>.pdf`, then its manifest `job-<id>-<attempt>.json`, each
-/// whole then renamed, into a folder a print-and-post pickup reads: a manifest always
-/// names a complete PDF.
+/// whole and synced under a hidden temporary name, then renamed, into a folder a
+/// print-and-post pickup reads. The PDF is renamed first and the manifest last, so a
+/// manifest always names a complete PDF: a pickup takes letters by their manifest
+/// (docs/LETTERS.md), and the manifest's rename is the irrevocable step.
 public struct SpoolTransport: LetterTransport {
     public let directory: String
 
@@ -71,13 +74,23 @@ public struct SpoolTransport: LetterTransport {
 
     public var summary: String { "spool \(directory)" }
 
-    public func send(_ letter: OutgoingLetter) async -> DispatchOutcome {
+    public func send(_ letter: OutgoingLetter, fence: DispatchFence) async -> DispatchOutcome {
         await OutboxFile.offCooperativePool { [directory] in
-            let pdf = OutboxFile.writeNow(letter.pdf, directory: directory, name: letter.baseName + ".pdf")
-            guard case .accepted = pdf else { return pdf }
+            let pdfName = letter.baseName + ".pdf"
+            let pdf: OutboxFile.Staged
+            switch OutboxFile.stage(letter.pdf, directory: directory, name: pdfName) {
+            case .success(let staged): pdf = staged
+            case .failure(let failure): return .transient(failure)
+            }
+            if let failure = pdf.commit() { return .transient(failure) }
             let manifest = OutboxFile.writeNow(
-                Array((letter.manifest.jsonText + "\n").utf8), directory: directory, name: letter.baseName + ".json")
-            guard case .accepted(var response) = manifest else { return manifest }
+                Array((letter.manifest.jsonText + "\n").utf8), directory: directory, name: letter.baseName + ".json",
+                fence: fence)
+            guard case .accepted(var response) = manifest else {
+                // No manifest: the PDF alone is never taken; remove it rather than leave it.
+                unlink(pdf.path)
+                return manifest
+            }
             response.detail = letter.proof.merging(["path": .string(directory + "/" + letter.baseName + ".pdf")]) {
                 $1
             }
@@ -118,11 +131,12 @@ public final class HTTPUploadTransport: LetterTransport {
 
     public var summary: String { "http-upload \(GatewayURL.display(settings.url))" }
 
-    public func send(_ letter: OutgoingLetter) async -> DispatchOutcome {
+    public func send(_ letter: OutgoingLetter, fence: DispatchFence) async -> DispatchOutcome {
         let client = HTTPClient(settings: http)
         defer { Task { await client.close() } }
         let what = "print provider \(GatewayURL.display(settings.url))"
         let result = await client.perform(
+            fence: fence,
             HTTPRequest(
                 method: "POST", url: settings.url, headers: settings.headers,
                 multipart: [
@@ -148,8 +162,10 @@ public final class HTTPUploadTransport: LetterTransport {
         let client = HTTPClient(settings: http)
         defer { Task { await client.close() } }
         switch await client.perform(HTTPRequest(url: settings.url, headers: settings.headers)) {
-        case .failure(let message):
+        case .failure(let message), .unanswered(let message):
             return .failure(DispatchFailure(reason: "network", message: "\(summary): \(message)"))
+        case .fenced:
+            return .failure(DispatchFailure(reason: "network", message: "\(summary): not asked (no time left)"))
         case .response(let status, _) where [401, 403].contains(status):
             return .failure(
                 DispatchFailure(reason: "gateway", message: "\(summary) refused the credentials (\(status))"))

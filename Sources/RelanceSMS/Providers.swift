@@ -176,11 +176,12 @@ public struct TwilioTransport: SMSTransport {
             let json = (try? JSONValue.parse(body))?.objectValue ?? [:]
             if (200...299).contains(status) {
                 guard case .string(let sid) = json["sid"] else {
-                    return .permanent(
-                        DispatchFailure(
-                            reason: "gateway",
-                            message: "\(what) answered \(status) without a message sid: "
-                                + HTTPClassification.summarize(body), code: status))
+                    // A 2xx is the gateway's acceptance: the message left, even if the
+                    // answer lacks the id that delivery reports would quote.
+                    return .accepted(
+                        ProviderResponse(
+                            code: status,
+                            text: "\(status) without a message sid: " + HTTPClassification.summarize(body)))
                 }
                 var detail: [String: JSONValue] = [:]
                 if let state = json["status"] { detail["status"] = state }
@@ -313,8 +314,8 @@ final class HTTPSMSSession: SMSSession {
         self.interpret = interpret
     }
 
-    func send(_ sms: OutgoingSMS) async -> DispatchOutcome {
-        interpret(await client.perform(request(sms)))
+    func send(_ sms: OutgoingSMS, fence: DispatchFence) async -> DispatchOutcome {
+        interpret(await client.perform(fence: fence, request(sms)))
     }
 
     func close() async { await client.close() }
@@ -323,8 +324,10 @@ final class HTTPSMSSession: SMSSession {
 enum GatewayProbe {
     static func judge(_ result: HTTPResult, what: String, refusing: Set<Int>) -> Result<String, DispatchFailure> {
         switch result {
-        case .failure(let message):
+        case .failure(let message), .unanswered(let message):
             return .failure(DispatchFailure(reason: "network", message: "\(what): \(message)"))
+        case .fenced:
+            return .failure(DispatchFailure(reason: "network", message: "\(what): not asked (no time left)"))
         case .response(let status, let body) where refusing.contains(status):
             return .failure(
                 DispatchFailure(
@@ -358,7 +361,7 @@ public struct SMSOutboxTransport: SMSTransport, SMSSession {
     }
     public func close() async {}
 
-    public func send(_ sms: OutgoingSMS) async -> DispatchOutcome {
+    public func send(_ sms: OutgoingSMS, fence: DispatchFence) async -> DispatchOutcome {
         let document = JSONValue.object([
             "to": .string(sms.to), "text": .string(sms.text), "encoding": .string(sms.encoding.rawValue),
             "segments": .number(String(sms.segments)), "job_id": .number(String(sms.jobID)),
@@ -366,6 +369,6 @@ public struct SMSOutboxTransport: SMSTransport, SMSSession {
         ])
         return await OutboxFile.write(
             Array((document.jsonText + "\n").utf8), directory: directory,
-            name: "job-\(sms.jobID)-\(sms.attempt).sms.json")
+            name: "job-\(sms.jobID)-\(sms.attempt).sms.json", fence: fence)
     }
 }

@@ -16,8 +16,9 @@ public protocol SMSTransport: Sendable {
 
 /// One worker's channel to the provider. Not shared between workers.
 public protocol SMSSession: Sendable {
-    /// Sends a message. Never throws: every failure is classified.
-    func send(_ sms: OutgoingSMS) async -> DispatchOutcome
+    /// Sends a message. Never throws: every failure is classified. The request starts
+    /// only while `fence` allows it.
+    func send(_ sms: OutgoingSMS, fence: DispatchFence) async -> DispatchOutcome
     func close() async
 }
 

@@ -725,6 +725,7 @@ public final class SQLiteJobStore: JobStore {
                 UPDATE jobs SET dispatch_started_at = \(clockNow), updated_at = \(clockNow),
                   lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?)
                 WHERE id = ? AND state = 'running' AND attempt = ? AND lease_owner = ? AND cancel_reason IS NULL
+                  AND lease_expires_at >= \(clockNow)
                 """, arguments: [Self.modifier(seconds: leaseSeconds), job.id, job.attempt, owner])
         if db.changesCount == 0 {
             // Not ours any more, or cancelled since the claim: look at which.
@@ -778,11 +779,7 @@ public final class SQLiteJobStore: JobStore {
         {
             // The gateway already reported this attempt: whatever its answer said, the
             // message left. Record the answer, keep the reported state, never resend.
-            let failure: DispatchFailure
-            switch outcome {
-            case .transient(let f), .permanent(let f): failure = f
-            case .accepted: return false
-            }
+            guard let failure = outcome.failure else { return false }
             try db.executeCached(
                 sql: """
                     UPDATE jobs SET state = reported_state, last_error = ?, lease_owner = NULL,
@@ -794,6 +791,13 @@ public final class SQLiteJobStore: JobStore {
             try Self.record(db, &events, job: job, kind: .accepted, detail: detail)
             return true
         }
+        // The sweeper may have found the lease expired after dispatch started and made the
+        // job `uncertain` before the worker's answer came: a definitive answer for that
+        // same attempt is still the truth, and is recorded.
+        let settledBySweeper = """
+            WHERE id = ? AND attempt = ? AND state = 'uncertain' AND dispatch_started_at IS NOT NULL
+            """
+        let attemptKey: StatementArguments = [job.id, job.attempt]
         switch outcome {
         case .accepted(let response):
             try db.executeCached(
@@ -802,17 +806,71 @@ public final class SQLiteJobStore: JobStore {
                       last_error = NULL, lease_owner = NULL,
                       lease_expires_at = NULL, finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
                     """, arguments: [response.providerRef] + key)
-            guard db.changesCount == 1 else { return false }
-            try Self.record(db, &events, job: job, kind: .accepted, detail: Self.detail(response))
+            var detail = Self.detail(response)
+            if db.changesCount == 0 {
+                try db.executeCached(
+                    sql: """
+                        UPDATE jobs SET state = coalesce(reported_state, 'sent'), provider_ref = coalesce(?, provider_ref),
+                          last_error = NULL, finished_at = \(clockNow), updated_at = \(clockNow) \(settledBySweeper)
+                        """, arguments: [response.providerRef] + attemptKey)
+                guard db.changesCount == 1 else { return false }
+                detail["late"] = "the answer came after the lease expired; it settles the uncertain job"
+            }
+            try Self.record(db, &events, job: job, kind: .accepted, detail: detail)
         case .permanent(let failure):
             try db.executeCached(
                 sql: """
                     UPDATE jobs SET state = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
                       finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
                     """, arguments: [failure.message] + key)
-            guard db.changesCount == 1 else { return false }
-            try Self.record(db, &events, job: job, kind: .permanentError, detail: Self.detail(failure))
+            var detail = Self.detail(failure)
+            if db.changesCount == 0 {
+                try db.executeCached(
+                    sql: """
+                        UPDATE jobs SET state = 'failed', last_error = ?, finished_at = \(clockNow),
+                          updated_at = \(clockNow) \(settledBySweeper) AND reported_state IS NULL
+                        """, arguments: [failure.message] + attemptKey)
+                guard db.changesCount == 1 else { return false }
+                detail["late"] = "the answer came after the lease expired; it settles the uncertain job"
+            }
+            try Self.record(db, &events, job: job, kind: .permanentError, detail: detail)
+        case .uncertain(let failure):
+            // Handed over, no definitive answer: never retried, whatever the lease.
+            try db.executeCached(
+                sql: """
+                    UPDATE jobs SET state = 'uncertain', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                      finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
+                    """, arguments: [failure.message] + key)
+            var detail = Self.detail(failure)
+            if db.changesCount == 0 {
+                // Already uncertain (the sweeper was first): keep the worker's words.
+                guard
+                    try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT 1 FROM jobs \(settledBySweeper)"), arguments: attemptKey)
+                        != nil
+                else { return false }
+                detail["late"] = "the worker's account, after the sweeper had made the job uncertain"
+            }
+            try Self.record(db, &events, job: job, kind: .uncertain, detail: detail)
         case .transient(let failure):
+            // A worker whose lease expired after dispatch started does not put the job back
+            // in the queue: the message may be on its way whatever the worker thinks.
+            let leaseHeld = "AND (dispatch_started_at IS NULL OR lease_expires_at >= \(clockNow))"
+            try db.executeCached(
+                sql: """
+                    UPDATE jobs SET state = 'uncertain', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                      finished_at = \(clockNow), updated_at = \(clockNow)
+                    \(ours) AND dispatch_started_at IS NOT NULL AND lease_expires_at < \(clockNow)
+                    """,
+                arguments: [
+                    "lease expired before the worker recorded its outcome (\(failure.message)): the message may have been sent; an operator must decide"
+                ] + key)
+            if db.changesCount == 1 {
+                var detail = Self.detail(failure)
+                detail["lease_expired"] = true
+                try Self.record(db, &events, job: job, kind: .uncertain, detail: detail)
+                return true
+            }
             let age = Timestamp.date(from: job.dueAt).map { self.clock.now().timeIntervalSince($0) } ?? 0
             let decision = retry.decision(
                 afterAttempt: job.attempt, maxAttemptsOverride: job.maxAttempts, age: max(age, 0), unit: random)
@@ -822,7 +880,8 @@ public final class SQLiteJobStore: JobStore {
                     sql: """
                         UPDATE jobs SET state = 'queued', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
                           dispatch_started_at = NULL,
-                          run_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?), updated_at = \(clockNow) \(ours)
+                          run_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?), updated_at = \(clockNow)
+                          \(ours) \(leaseHeld)
                         """, arguments: [failure.message, Self.modifier(seconds: delay)] + key)
                 guard db.changesCount == 1 else { return false }
                 var detail = Self.detail(failure)
@@ -833,7 +892,7 @@ public final class SQLiteJobStore: JobStore {
                 try db.executeCached(
                     sql: """
                         UPDATE jobs SET state = 'dead', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
-                          finished_at = \(clockNow), updated_at = \(clockNow) \(ours)
+                          finished_at = \(clockNow), updated_at = \(clockNow) \(ours) \(leaseHeld)
                         """, arguments: ["\(failure.message) (gave up: \(reason))"] + key)
                 guard db.changesCount == 1 else { return false }
                 try Self.record(db, &events, job: job, kind: .transientError, detail: Self.detail(failure))

@@ -17,11 +17,14 @@ public final class CurlSession: @unchecked Sendable {
     public let body = UnsafeMutablePointer<relance_buffer>.allocate(capacity: 1)
     /// The protocol dialogue lines the server sent (SMTP replies).
     public let replies = UnsafeMutablePointer<relance_buffer>.allocate(capacity: 1)
+    /// What the HTTP request guard saw during the last transfer (`HTTPClient`).
+    public let requestGuard = UnsafeMutablePointer<relance_request_guard>.allocate(capacity: 1)
 
     public init(label: String) {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         queue = DispatchQueue(label: label)
         for buffer in [upload, body, replies] { relance_buffer_init(buffer) }
+        requestGuard.initialize(to: relance_request_guard(fence_ns: 0, requests: 0, refused: 0))
     }
 
     deinit {
@@ -30,6 +33,7 @@ public final class CurlSession: @unchecked Sendable {
             relance_buffer_free(buffer)
             buffer.deallocate()
         }
+        requestGuard.deallocate()
     }
 
     /// Runs `work` on the session's queue with the easy handle (created if needed) and

@@ -47,9 +47,15 @@ public struct MultipartPart: Sendable {
 /// What came back: a response (any status), or no response at all.
 public enum HTTPResult: Sendable, Equatable {
     case response(status: Int, body: String)
-    /// Connection refused, timeout, TLS failure…: libcurl's words, with no URL in them
-    /// (URLs may carry credentials).
+    /// No request reached the peer: connection refused, TLS failure, a timeout while
+    /// connecting…: libcurl's words, with no URL in them (URLs may carry credentials).
     case failure(String)
+    /// The request was written but no response came (the connection closed or reset,
+    /// a timeout while waiting, libcurl wanting to send it again on a new connection):
+    /// the peer may have acted on it.
+    case unanswered(String)
+    /// The worker's lease would end before the answer could come: no request was sent.
+    case fenced
 }
 
 /// Connection settings shared by every provider.
@@ -67,11 +73,21 @@ public struct HTTPSettings: Sendable, Equatable {
 }
 
 /// An HTTP client over one libcurl session, kept alive between requests (one per worker).
+///
+/// A request is never sent twice without the caller knowing: libcurl re-sends a request
+/// on a fresh connection when the reused one dies after the request was written (a
+/// gateway restarting, a keep-alive timeout racing the request); a guard called before
+/// each request (`CURLOPT_PREREQFUNCTION`) refuses any second request of a transfer, and
+/// the result is then `unanswered`. A connection idle longer than `maximumIdle` is not
+/// reused, which makes that race rare.
 public final class HTTPClient: Sendable {
     private let settings: HTTPSettings
     private let session = CurlSession(label: "relance.http")
     /// Bodies longer than this are cut: an answer is for an error message, not storage.
     static let maxBody = 64 * 1024
+    /// Kept connections idle for longer are closed rather than reused (CURLOPT_MAXAGE_CONN):
+    /// gateways close idle connections after a few seconds (Apache 5 s, nginx 75 s).
+    public static let maximumIdleSeconds = 4
 
     public init(settings: HTTPSettings) {
         self.settings = settings
@@ -79,18 +95,21 @@ public final class HTTPClient: Sendable {
 
     public func close() async { await session.close() }
 
-    public func perform(_ request: HTTPRequest) async -> HTTPResult {
+    /// Performs `request`, which starts only while `fence` still covers the whole wait
+    /// for its answer (`timeout`).
+    public func perform(fence: DispatchFence = .unlimited, _ request: HTTPRequest) async -> HTTPResult {
         let settings = self.settings
         let session = self.session
         return await session.perform { curl in
-            Self.perform(request, curl: curl, session: session, settings: settings)
+            Self.perform(request, curl: curl, session: session, settings: settings, fence: fence)
         } orElse: { message in
             .failure(message)
         }
     }
 
     private static func perform(
-        _ request: HTTPRequest, curl: UnsafeMutableRawPointer, session: CurlSession, settings: HTTPSettings
+        _ request: HTTPRequest, curl: UnsafeMutableRawPointer, session: CurlSession, settings: HTTPSettings,
+        fence: DispatchFence
     ) -> (result: HTTPResult, keep: Bool) {
         curl_easy_reset(curl)
         var headers: UnsafeMutablePointer<curl_slist>?
@@ -113,6 +132,13 @@ public final class HTTPClient: Sendable {
         set(relance_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, "http,https"))
         set(relance_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, headers))
         set(relance_curl_set_body_sink(curl, session.body))
+        set(relance_curl_setopt_long(curl, CURLOPT_MAXAGE_CONN, maximumIdleSeconds))
+        // The last instant the request may start: its answer may take `timeout`.
+        let latestStart = fence.leaseEnd - .milliseconds(Int(settings.timeout * 1000))
+        let left = ContinuousClock.now.duration(to: latestStart)
+        let fenceNanoseconds: Int64 =
+            left <= .zero ? -1 : max(1, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+        set(relance_curl_set_request_guard(curl, session.requestGuard, fenceNanoseconds))
         var mime: OpaquePointer?
         defer { if let mime { curl_mime_free(mime) } }
         if let parts = request.multipart {
@@ -147,11 +173,37 @@ public final class HTTPClient: Sendable {
         }
         let result = curl_easy_perform(curl)
         guard result == CURLE_OK else {
-            return (.failure("\(String(cString: curl_easy_strerror(result))) (libcurl \(result.rawValue))"), false)
+            let words = "\(String(cString: curl_easy_strerror(result))) (libcurl \(result.rawValue))"
+            let guarded = session.requestGuard.pointee
+            if guarded.refused == 2 { return (.fenced, false) }
+            if guarded.refused == 1 {
+                return (
+                    .unanswered(
+                        "the connection closed after the request was written, without a response (libcurl was stopped from sending it again)"
+                    ), false
+                )
+            }
+            if guarded.requests > 0 && requestWritten(curl) {
+                return (.unanswered("no response after the request was written: \(words)"), false)
+            }
+            return (.failure(words), false)
         }
         var status = 0
         relance_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
         return (.response(status: status, body: CurlSession.text(session.body, limit: maxBody)), true)
+    }
+}
+
+extension HTTPClient {
+    /// Whether the whole request body went out (for a request with a body), so that the
+    /// peer may act on it. A body cut short cannot be: its length says it is incomplete.
+    static func requestWritten(_ curl: UnsafeMutableRawPointer) -> Bool {
+        var expected: Int64 = -1
+        var uploaded: Int64 = 0
+        guard relance_curl_getinfo_off_t(curl, CURLINFO_CONTENT_LENGTH_UPLOAD_T, &expected) == CURLE_OK,
+            relance_curl_getinfo_off_t(curl, CURLINFO_SIZE_UPLOAD_T, &uploaded) == CURLE_OK
+        else { return true }
+        return expected <= 0 || uploaded >= expected
     }
 }
 
@@ -170,6 +222,11 @@ public enum HTTPClassification {
         switch result {
         case .failure(let message):
             return .transient(DispatchFailure(reason: "network", message: "\(what): \(message)"))
+        case .unanswered(let message):
+            return .uncertain(
+                DispatchFailure(reason: "http_request", message: "\(what): \(message); it may have been acted on"))
+        case .fenced:
+            return DispatchFence(leaseEnd: .now).refusal("\(what) could answer")
         case .response(let status, let body):
             let failure = DispatchFailure(
                 reason: "gateway", message: "\(what) answered \(status): \(summarize(body))", code: status)

@@ -186,13 +186,13 @@ struct BouncingEmailTransport: EmailTransport {
         let outbox: any EmailSession
         let bouncing: Set<String>
 
-        func send(_ email: OutgoingEmail) async -> DispatchOutcome {
+        func send(_ email: OutgoingEmail, fence: DispatchFence) async -> DispatchOutcome {
             if let bounced = email.recipients.first(where: { bouncing.contains($0.value) }) {
                 return SMTPClassification.classify(
                     reply: SMTPReply.last(in: "550 5.1.1 <\(bounced.value)>: mailbox unknown\r\n"),
                     transportError: nil)
             }
-            return await outbox.send(email)
+            return await outbox.send(email, fence: fence)
         }
 
         func close() async { await outbox.close() }

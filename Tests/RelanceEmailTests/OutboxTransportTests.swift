@@ -24,7 +24,7 @@ struct OutboxTransportTests {
         #expect(transport.summary == "outbox \(directory)")
         let bytes = Array("Subject: test\r\n\r\nBonjour é\r\n.\r\n".utf8) + [0x00, 0xFF, 0x0D]
         let session = try transport.makeSession()
-        let outcome = await session.send(try Self.email(jobID: 42, attempt: 3, bytes: bytes))
+        let outcome = await session.send(try Self.email(jobID: 42, attempt: 3, bytes: bytes), fence: .unlimited)
         let path = directory + "/job-42-3.eml"
         #expect(FileManager.default.contents(atPath: path).map(Array.init) == bytes)
         #expect(
@@ -44,9 +44,9 @@ struct OutboxTransportTests {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let transport = try OutboxTransport(directory: directory)
-        _ = await transport.send(try Self.email(jobID: 7, attempt: 1, bytes: Array("first".utf8)))
-        _ = await transport.send(try Self.email(jobID: 7, attempt: 2, bytes: Array("second".utf8)))
-        _ = await transport.send(try Self.email(jobID: 7, attempt: 2, bytes: Array("second, again".utf8)))
+        _ = await transport.send(try Self.email(jobID: 7, attempt: 1, bytes: Array("first".utf8)), fence: .unlimited)
+        _ = await transport.send(try Self.email(jobID: 7, attempt: 2, bytes: Array("second".utf8)), fence: .unlimited)
+        _ = await transport.send(try Self.email(jobID: 7, attempt: 2, bytes: Array("second, again".utf8)), fence: .unlimited)
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         #expect(files == ["job-7-1.eml", "job-7-2.eml"])
         #expect(FileManager.default.contents(atPath: directory + "/job-7-2.eml") == Data("second, again".utf8))
@@ -57,7 +57,7 @@ struct OutboxTransportTests {
         let directory = Self.temporaryDirectory()
         let transport = try OutboxTransport(directory: directory)
         try FileManager.default.removeItem(atPath: directory)
-        let outcome = await transport.send(try Self.email(jobID: 1, attempt: 1, bytes: [1]))
+        let outcome = await transport.send(try Self.email(jobID: 1, attempt: 1, bytes: [1]), fence: .unlimited)
         guard case .transient(let failure) = outcome else {
             Issue.record("expected a transient failure, got \(outcome)")
             return

@@ -39,8 +39,24 @@ struct GatewayRulesTests {
         case .transient(let f):
             #expect(c.transient && f.message == "gw answered \(c.status): no way" && f.code == c.status)
         case .permanent(let f): #expect(!c.transient && f.message == "gw answered \(c.status): no way")
-        case .accepted: Issue.record("accepted")
+        case .accepted, .uncertain: Issue.record("\(outcome)")
         }
+    }
+
+    @Test("a request written without an answer is uncertain; a fenced one is transient with nothing sent")
+    func unanswered() {
+        let outcome = HTTPClassification.failure(.unanswered("the connection closed"), what: "kannel x")
+        guard case .uncertain(let failure) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
+        #expect(failure.reason == "http_request")
+        #expect(failure.message.hasPrefix("kannel x: the connection closed"))
+        guard case .transient(let fenced) = HTTPClassification.failure(.fenced, what: "kannel x") else {
+            Issue.record("fenced must be transient")
+            return
+        }
+        #expect(fenced.reason == "lease")
     }
 
     @Test("no answer at all is a transient network failure")

@@ -42,11 +42,13 @@ struct SweepTests {
         #expect(stored.state == .uncertain)
         #expect(stored.lastError?.contains("the message may have been sent") == true)
         #expect(try await fx.kinds(job.id) == [.enqueued, .claimed, .rendered, .dispatching, .uncertain])
-        // Never retried automatically, and the late worker cannot overwrite it.
+        // Never retried automatically, and the late worker cannot put it back in the queue
+        // (a late acceptance settles it: FencingTests).
         #expect(try await fx.store.claim(owner: "w2", limit: 10, leaseSeconds: 60).isEmpty)
         #expect(
             try await fx.store.complete(
-                job, owner: "lost", outcome: .accepted(ProviderResponse(text: "late")), retry: RetryPolicy(), random: 0)
+                job, owner: "lost", outcome: .transient(DispatchFailure(reason: "network", message: "late")),
+                retry: RetryPolicy(), random: 0)
                 == false)
         #expect(try await fx.store.job(id: job.id)?.state == .uncertain)
     }

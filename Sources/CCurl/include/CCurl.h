@@ -11,6 +11,7 @@ CURLcode relance_curl_setopt_string(CURL *curl, CURLoption option, const char *v
 CURLcode relance_curl_setopt_pointer(CURL *curl, CURLoption option, void *value);
 CURLcode relance_curl_setopt_slist(CURL *curl, CURLoption option, struct curl_slist *value);
 CURLcode relance_curl_getinfo_long(CURL *curl, CURLINFO info, long *value);
+CURLcode relance_curl_getinfo_off_t(CURL *curl, CURLINFO info, long long *value);
 CURLcode relance_curl_getinfo_double(CURL *curl, CURLINFO info, double *value);
 /// The socket of a connection opened with CURLOPT_CONNECT_ONLY (CURLINFO_ACTIVESOCKET), -1 if none.
 int relance_curl_active_socket(CURL *curl);
@@ -37,5 +38,23 @@ CURLcode relance_curl_set_body_sink(CURL *curl, relance_buffer *body);
 /// through CURLOPT_DEBUGFUNCTION) into `replies`. For SMTP this is the reply text,
 /// with its enhanced status code, that libcurl does not otherwise expose.
 CURLcode relance_curl_capture_replies(CURL *curl, relance_buffer *replies);
+
+/// Guards the requests of one transfer (CURLOPT_PREREQFUNCTION, called once a connection
+/// is ready and just before a request is written on it). libcurl sends a request again,
+/// on a new connection, when a reused one dies after the request was written: the guard
+/// lets the first request through and refuses any other, so a request is never sent twice
+/// unseen. It also refuses the first one once the monotonic clock passed `fence_ns`.
+typedef struct relance_request_guard {
+    /// CLOCK_MONOTONIC nanoseconds after which no request may start; 0: no limit.
+    long long fence_ns;
+    /// Requests let through (0 or 1).
+    int requests;
+    /// 1: a second request (a re-send) was refused; 2: the fence refused the first.
+    int refused;
+} relance_request_guard;
+
+/// Installs `guard` (reset) on the handle, with a fence `fence_in_ns` from now (0: none;
+/// negative: already closed).
+CURLcode relance_curl_set_request_guard(CURL *curl, relance_request_guard *guard, long long fence_in_ns);
 
 #endif

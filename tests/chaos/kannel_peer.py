@@ -1,0 +1,213 @@
+"""A real Kannel for the chaos harness: bearerbox + smsbox + fakesmsc (Debian `kannel`,
+`kannel-extras`), loopback only. The configuration follows tests/integration/kannel.py,
+plus a store file, so that what bearerbox acknowledged survives its restart, and
+`immediate-sendsms-reply = false` (smsbox answers Relance only once bearerbox has the
+message). Each process can be killed and restarted on its own.
+
+What the handset side received is fakesmsc's output: one "Got message N: <...>" line per
+message (or per part of a concatenated one)."""
+
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+BEARERBOX = "/usr/sbin/bearerbox"
+SMSBOX = "/usr/sbin/smsbox"
+FAKESMSC = "/usr/lib/kannel/test/fakesmsc"
+LINE = re.compile(r"Got message \d+: <(.*)>$")
+
+
+def listening(port):
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Kannel:
+    def __init__(self, root, ports, spawn):
+        """ports: four free ports; spawn(args, log_path) -> Popen (the harness's, so that
+        every child is tracked and killed at the end)."""
+        self.root = pathlib.Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.admin_port, self.box_port, self.smsc_port, self.sendsms_port = ports
+        self.username = "relance"
+        self.password = "kannel-pw-chaos"
+        self.password_file = self.root / "password"
+        self.password_file.write_text(self.password + "\n")
+        self.url = f"http://127.0.0.1:{self.sendsms_port}/cgi-bin/sendsms"
+        self.spawn = spawn
+        self.procs = {}
+        self.fake_log = self.root / "fakesmsc.log"
+        self.config = self.root / "kannel.conf"
+        self.config.write_text(f"""
+group = core
+admin-port = {self.admin_port}
+admin-interface = 127.0.0.1
+admin-password = admin-{self.admin_port}
+admin-allow-ip = 127.0.0.1
+smsbox-port = {self.box_port}
+smsbox-interface = 127.0.0.1
+box-allow-ip = 127.0.0.1
+log-file = {self.root}/bearerbox.log
+log-level = 2
+dlr-storage = internal
+store-type = file
+store-location = {self.root}/kannel.store
+store-dump-freq = 1
+
+group = smsc
+smsc = fake
+smsc-id = fake
+port = {self.smsc_port}
+our-host = 127.0.0.1
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = {self.box_port}
+sendsms-port = {self.sendsms_port}
+sendsms-interface = 127.0.0.1
+global-sender = 36000
+immediate-sendsms-reply = false
+log-file = {self.root}/smsbox.log
+log-level = 2
+
+group = sendsms-user
+username = {self.username}
+password = {self.password}
+max-messages = 10
+concatenation = true
+
+group = sms-service
+keyword = default
+text = "No service"
+""")
+
+    # ---- processes --------------------------------------------------------------------
+
+    def alive(self, name):
+        p = self.procs.get(name)
+        return p is not None and p.poll() is None
+
+    def start_bearerbox(self):
+        self.procs["bearerbox"] = self.spawn([BEARERBOX, str(self.config)], self.root / "bearerbox.out")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not listening(self.smsc_port):
+            if not self.alive("bearerbox"):
+                return False
+            time.sleep(0.1)
+        return listening(self.smsc_port)
+
+    def start_fakesmsc(self):
+        # -m 0: send no mobile-originated message, only receive and print.
+        self.procs["fakesmsc"] = self.spawn(
+            [FAKESMSC, "-H", "127.0.0.1", "-r", str(self.smsc_port), "-i", "0.1", "-m", "0", "1 2 text x"],
+            self.fake_log)
+
+    def start_smsbox(self):
+        self.procs["smsbox"] = self.spawn([SMSBOX, str(self.config)], self.root / "smsbox.out")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not listening(self.sendsms_port):
+            if not self.alive("smsbox"):
+                return False
+            time.sleep(0.1)
+        return listening(self.sendsms_port)
+
+    def kill(self, name, sig=signal.SIGTERM, wait=15):
+        p = self.procs.get(name)
+        if p is None or p.poll() is not None:
+            return
+        try:
+            p.send_signal(sig)
+            p.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+    def ensure(self):
+        """Restarts whatever is down, in dependency order. True when all three run."""
+        if not self.alive("bearerbox"):
+            # smsbox and fakesmsc follow bearerbox down; restart them all.
+            self.kill("smsbox", signal.SIGKILL)
+            self.kill("fakesmsc", signal.SIGKILL)
+            if not self.start_bearerbox():
+                return False
+        if not self.alive("fakesmsc"):
+            self.start_fakesmsc()
+        if not self.alive("smsbox"):
+            if not self.start_smsbox():
+                return False
+        return True
+
+    def online(self):
+        try:
+            with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.admin_port}/status.txt?password=admin-{self.admin_port}",
+                    timeout=2) as r:
+                return "online" in r.read().decode()
+        except OSError:
+            return False
+
+    def stop(self):
+        for name in ("smsbox", "fakesmsc", "bearerbox"):
+            self.kill(name, signal.SIGTERM, wait=10)
+
+    # ---- what fakesmsc printed -----------------------------------------------------------
+
+    def received(self):
+        """[(payload bytes, raw line)] per complete message, concatenated parts joined."""
+        if not self.fake_log.exists():
+            return []
+        messages, parts = [], {}
+        for line in self.fake_log.read_text(errors="replace").splitlines():
+            m = LINE.search(line)
+            if not m:
+                continue
+            fields = m.group(1).split(" ", 3)
+            if len(fields) < 4:
+                continue
+            sender, receiver, kind, rest = fields
+            if kind == "udh":
+                udh_text, _, rest2 = rest.partition(" ")
+                udh = unquote(udh_text)
+                data_kind, _, data = rest2.partition(" ")
+                payload = unquote(data) if data_kind != "text" else data.encode()
+                if len(udh) < 6:
+                    messages.append((payload, line))
+                    continue
+                ref, total, seq = udh[3], udh[4], udh[5]
+                key = (sender, receiver, ref)
+                parts.setdefault(key, {})[seq] = payload
+                if len(parts[key]) == total:
+                    messages.append((b"".join(parts[key][i] for i in sorted(parts[key])), line))
+                    del parts[key]
+            elif kind == "text":
+                messages.append((rest.encode("utf-8", "surrogateescape"), line))
+            else:
+                messages.append((unquote(rest), line))
+        return messages
+
+
+def unquote(text):
+    """fakesmsc URL-encodes with '+' for a space byte."""
+    return urllib.parse.unquote_to_bytes(text.replace("+", "%20"))
+
+
+def markers(payload, pattern):
+    """Markers found in a payload, whatever its encoding (GSM-7 as text, or UCS-2)."""
+    found = set(pattern.findall(payload.decode("latin-1")))
+    if not found and len(payload) % 2 == 0:
+        found = set(pattern.findall(payload.decode("utf-16-be", errors="replace")))
+    return found
+
+
+def environ_ok():
+    return all(os.path.exists(p) for p in (BEARERBOX, SMSBOX, FAKESMSC))
