@@ -88,6 +88,7 @@ class Harness:
         self.job_rng = random.Random(self.seed * 104729 + 2)
         self.a_down_until = 0
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="relance-chaos-"))
+        os.chmod(self.root, 0o755)  # smtp-sink runs as nobody and writes under it
         self.children = []
         self.children_lock = threading.Lock()
         self.faults = collections.Counter()
@@ -421,7 +422,7 @@ windows:
     def start_sink(self):
         if not self.smtp_sink:
             return True
-        cmd = [self.smtp_sink, "-d", str(self.sink_dir) + "/%Y%m%d%H/%M%S."]
+        cmd = [self.smtp_sink, "-d", str(self.sink_dir) + "/%Y%m%d%H%M%S."]
         if os.geteuid() == 0:
             cmd += ["-u", "nobody"]
         cmd += self.sink_flags + [f"127.0.0.1:{self.ports['sink']}", "256"]
