@@ -176,7 +176,9 @@ public final class HTTPClient: Sendable {
             let words = "\(String(cString: curl_easy_strerror(result))) (libcurl \(result.rawValue))"
             let guarded = session.requestGuard.pointee
             if guarded.refused == 2 { return (.fenced, false) }
-            if guarded.refused == 1 {
+            // libcurl re-sends a body it can rewind; ours it cannot (no seek function), so a
+            // re-send of a POST fails as a rewind error before the guard is asked.
+            if guarded.refused == 1 || (guarded.requests > 0 && result == CURLE_SEND_FAIL_REWIND) {
                 return (
                     .unanswered(
                         "the connection closed after the request was written, without a response (libcurl was stopped from sending it again)"

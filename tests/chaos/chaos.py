@@ -99,6 +99,7 @@ class Harness:
         self.peers_healthy = threading.Event()
         self.enqueue_done = threading.Event()
         self.errors = []
+        self.injected = []
         self.markers = {}                      # marker -> job id (from the enqueue output)
         self.channel_of_marker = {}
         self.enqueued = 0
@@ -762,6 +763,21 @@ windows:
             time.sleep(0.5)
         return runs
 
+    def inject_duplicates(self, n):
+        """Self-test of the counting: an operator re-sends n e-mails already sent
+        (`jobs resolve ID requeue --force`), so each reaches the peer a second time while
+        its job ends `sent`. The run must then report exactly these as silent duplicates."""
+        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30) as db:
+            ids = [r[0] for r in db.execute("SELECT id FROM jobs WHERE state = 'sent' AND channel = 'email' "
+                                            "ORDER BY id").fetchall()]
+        chosen = sorted(random.Random(self.seed).sample(ids, min(n, len(ids))))
+        for job_id in chosen:
+            self.relance("jobs", "resolve", str(job_id), "requeue", "--force", "--note", "chaos self-test")
+        self.fault("self-test: sent e-mails requeued by the operator", len(chosen))
+        self.settle(120)
+        log(f"self-test: requeued {len(chosen)} sent e-mail(s): {chosen[:10]}")
+        return chosen
+
     # ---- counting -------------------------------------------------------------------
 
     def count(self):
@@ -916,6 +932,10 @@ windows:
             ("every peer record matched to its job (harness bookkeeping)", len(bookkeeping), not bookkeeping),
             ("every job enqueued", f"{len(jobs)}/{self.args.jobs}", len(jobs) == self.args.jobs),
         ]
+        if self.injected:
+            missed = sorted(set(self.injected) - set(dups))
+            checks.append(("self-test: every injected duplicate detected", f"{len(self.injected) - len(missed)}/"
+                           f"{len(self.injected)}", not missed))
         return {
             "jobs": len(jobs), "states": dict(states), "per_channel": {k: dict(v) for k, v in per_channel.items()},
             "integrity_check": integrity, "uncertain_received": dict(uncertain_hist),
@@ -954,6 +974,7 @@ windows:
         enq.join(timeout=300)
         log("chaos over; settling")
         runs = self.settle(a.settle_minutes * 60)
+        self.injected = self.inject_duplicates(a.inject_duplicates) if a.inject_duplicates else []
         chaos_end = now()
         self.shutdown_peers()
         result = self.count()
@@ -965,6 +986,7 @@ windows:
             "errors": self.errors, "enqueue_failures": self.enqueue_failures, "settle_runs": runs,
             "seconds": round(now() - t0, 1), "seconds_until_settled": round(chaos_end - t0, 1),
             "root": str(self.root), "data_timeout_in_config": self.data_timeout,
+            "injected_duplicates": self.injected,
         })
         if self.errors:
             result["checks"].append({"name": "harness ran without error", "value": len(self.errors),
@@ -1040,7 +1062,10 @@ def main():
                         help="bound on the final serve --until-idle runs (default 4, or 15 for long runs)")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--lease", type=int, default=10)
-    parser.add_argument("--fault-gap", type=float, default=2.0, help="mean seconds between daemon faults")
+    parser.add_argument("--fault-gap", type=float, default=1.5, help="mean seconds between daemon faults")
+    parser.add_argument("--inject-duplicates", type=int, default=0, metavar="N",
+                        help="self-test: after settling, re-send N sent e-mails (operator requeue); the run must "
+                             "then fail with exactly these N silent duplicates")
     parser.add_argument("--mix", default="0.6,0.25,0.15", help="share of e-mail, SMS and letter jobs")
     parser.add_argument("--report", default=None, help="JSON report (default: <run root>/report.json)")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder even when every check passed")

@@ -121,7 +121,7 @@ email:
 dispatcher:
   concurrency: 2
   poll_interval: 0.1
-  lease: 8s
+  lease: 10s
 retry:
   base_delay: 0.2
   max_delay: 1
@@ -135,7 +135,8 @@ smtp:
   port: {smtp_port}
   security: none
   connect_timeout: 2
-  timeout: 5
+  timeout: 4
+  data_timeout: 3
 """
         if "\napi:" not in "\n" + extra:
             # The HTTP API is on by default (127.0.0.1:8425); tests that do not need it

@@ -51,7 +51,8 @@ smtp:
   username: relance
   password_file: {tmp_path / 'smtp-password'}
   connect_timeout: 2
-  timeout: 5
+  timeout: 4
+  data_timeout: 3
 """ + (f"  ca_file: {smtp.cert}\n" if ca else "")
     r = Relance(tmp_path / "r", extra=extra)
     r.run("migrate")
