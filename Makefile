@@ -3,6 +3,8 @@
 #   make test   installs what is missing, builds, runs unit and integration tests
 #   make bench  end-to-end throughput: e-mail into Postfix smtp-sink, SMS into Kannel, the HTTP API
 #               (see docs/PERFORMANCE.md)
+#   make chaos  fault injection against real peers, ~30,000 jobs over 25 min (docs/RELIABILITY.md);
+#               CHAOS_ARGS overrides the parameters, e.g. CHAOS_ARGS="--jobs 5000 --minutes 5 --seed 7"
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -66,7 +68,7 @@ test-unit: deps-system
 test-integration: deps-python build
 	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration
 
-test: lint test-unit test-integration
+test: lint test-unit test-integration test-chaos-short
 
 bench: deps-python release
 	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -78,6 +80,29 @@ bench: deps-python release
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/api_bench.py
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/sms_bench.py
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/letter_bench.py
+
+# ---- Fault injection (docs/RELIABILITY.md) ----------------------------------------------
+# Postfix's smtp-sink is the second SMTP peer; without it the harness uses aiosmtpd only.
+CHAOS_APT_PACKAGES := postfix
+CHAOS_ARGS ?= --jobs 30000 --minutes 25
+CHAOS_SHORT_ARGS ?= --jobs 1500 --minutes 1.25 --seed 20261206
+CHAOS_REPORT ?= var/chaos-report.json
+CHAOS_SHORT_REPORT ?= var/chaos-short-report.json
+
+.PHONY: deps-chaos chaos test-chaos-short
+
+deps-chaos: deps-python
+	@missing=""; for p in $(CHAOS_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+chaos: deps-chaos build
+	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) tests/chaos/chaos.py $(CHAOS_ARGS) --report $(CHAOS_REPORT)
+
+test-chaos-short: deps-chaos build
+	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) tests/chaos/chaos.py $(CHAOS_SHORT_ARGS) --report $(CHAOS_SHORT_REPORT)
 
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift

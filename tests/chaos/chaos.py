@@ -41,6 +41,7 @@ MARKER = re.compile(r"CX\d{7}")
 SINK_JOB = re.compile(r"^X-Relance-Job:\s*(\d+)", re.M | re.I)
 SINK_CASE = re.compile(r"^X-Relance-Case:\s*(\S+)", re.M | re.I)
 SINK_MID = re.compile(r"^Message-ID:\s*<relance\.job-(\d+)\.(\d+)@", re.M | re.I)
+KANNEL_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
 BOUNDARY = re.compile(r'boundary="?([^";\r\n]+)"?', re.I)
 
 _libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -802,7 +803,7 @@ windows:
         received = collections.defaultdict(list)   # job id -> [(peer, attempt, fault)]
         peer_totals = collections.Counter()
 
-        def take(job_id, channel, peer, attempt, fault, marker=None):
+        def take(job_id, channel, peer, attempt, fault, marker=None, t=0.0):
             job = jobs.get(job_id)
             if job is None:
                 bookkeeping.append(f"{peer}: a record names job {job_id}, unknown")
@@ -815,7 +816,7 @@ windows:
                 return
             if attempt is not None and attempt > job["attempt"]:
                 bookkeeping.append(f"{peer}: job {job_id} attempt {attempt} > its last attempt {job['attempt']}")
-            received[job_id].append((peer, attempt, fault))
+            received[job_id].append((t, peer, attempt, fault))
             peer_totals[peer] += 1
 
         # aiosmtpd
@@ -825,7 +826,7 @@ windows:
                 if e["job"] is None or e["mid_job"] != e["job"]:
                     bookkeeping.append(f"aiosmtpd: record without a consistent job: {line}")
                     continue
-                take(e["job"], "email", "aiosmtpd", e["attempt"], e["fault"], marker=e.get("case"))
+                take(e["job"], "email", "aiosmtpd", e["attempt"], e["fault"], marker=e.get("case"), t=e["t"])
         # smtp-sink: complete dumps only (a dump is created at MAIL FROM and written as
         # the data arrives; a process killed mid-message leaves an incomplete one).
         incomplete = 0
@@ -844,7 +845,7 @@ windows:
                 bookkeeping.append(f"smtp-sink: dump without a consistent job: {path}")
                 continue
             take(int(job.group(1)), "email", "smtp-sink", int(mid.group(2)), "?",
-                 marker=case.group(1) if case else None)
+                 marker=case.group(1) if case else None, t=path.stat().st_mtime)
         # HTTP peer: SMS webhook and print provider
         if self.http_record.exists():
             for line in self.http_record.read_text().splitlines():
@@ -853,9 +854,10 @@ windows:
                     bookkeeping.append(f"http peer: record without a job: {line[:300]}")
                     continue
                 if e["kind"] == "sms":
-                    take(e["job"], "sms", "webhook", e["attempt"], e["fault"], marker=e.get("marker"))
+                    take(e["job"], "sms", "webhook", e["attempt"], e["fault"], marker=e.get("marker"), t=e["t"])
                 else:
-                    take(e["job"], "letter", "print-upload", e["attempt"], e["fault"], marker=e.get("case"))
+                    take(e["job"], "letter", "print-upload", e["attempt"], e["fault"], marker=e.get("case"),
+                         t=e["t"])
         # fakesmsc (Kannel): the marker in the text names the job; the attempt is unknown.
         for payload, raw in self.kannel.received():
             found = kannel_peer.markers(payload, MARKER)
@@ -866,7 +868,9 @@ windows:
             if marker not in by_marker:
                 bookkeeping.append(f"fakesmsc: unknown marker {marker}")
                 continue
-            take(by_marker[marker], "sms", "kannel", None, "?", marker=marker)
+            stamp = KANNEL_TIME.match(raw)
+            t = time.mktime(time.strptime(stamp.group(1), "%Y-%m-%d %H:%M:%S")) if stamp else 0.0
+            take(by_marker[marker], "sms", "kannel", None, "?", marker=marker, t=t)
         # print spool(s): one manifest per letter; a manifest always names a complete PDF.
         corrupt = 0
         for d in [self.spool] + ([self.tmpfs] if self.tmpfs else []):
@@ -880,7 +884,7 @@ windows:
                 if not pdf.exists() or pdf.stat().st_size != manifest.get("bytes"):
                     bookkeeping.append(f"spool: {path.name} names an incomplete PDF")
                 take(manifest["job_id"], "letter", "spool", manifest.get("attempt"), "?",
-                     marker=manifest.get("case_ref"))
+                     marker=manifest.get("case_ref"), t=path.stat().st_mtime)
         if corrupt:
             bookkeeping.append(f"spool: {corrupt} manifest(s) that are not JSON")
 
@@ -891,6 +895,8 @@ windows:
         lost, dups, dead_received, not_final = [], [], [], []
         uncertain_hist = collections.Counter()
         dup_kinds = collections.Counter()
+        for got in received.values():
+            got.sort(key=lambda r: r[0] or 0)
         for j in jobs.values():
             got = received.get(j["id"], [])
             n = len(got)
@@ -898,14 +904,14 @@ windows:
                 lost.append(j["id"])
             if n >= 2 and j["state"] != "uncertain":
                 dups.append(j["id"])
-                attempts = [a for _, a, _ in got]
+                attempts = [a for _, _, a, _ in got]
                 if None in attempts:
                     kind = "kannel (attempt unknown)"
                 elif len(set(attempts)) < len(attempts):
                     kind = "same attempt received twice"
                 else:
                     kind = "different attempts"
-                first_fault = got[0][2]
+                first_fault = got[0][3]
                 dup_kinds[f"{j['channel']}: {kind}, first copy {first_fault.split(':')[0]}"] += 1
             if j["state"] in ("dead", "failed") and n >= 1:
                 dead_received.append(j["id"])
@@ -1107,6 +1113,8 @@ def main():
             for child in harness.root.iterdir():
                 if child.name != "report.json":
                     shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+            if args.report:
+                shutil.rmtree(harness.root, ignore_errors=True)
             print(f"chaos: every check passed; records removed (--keep keeps them), report kept", flush=True)
         else:
             print(f"chaos: logs and records in {harness.root}", flush=True)
