@@ -53,6 +53,10 @@ public struct APIEnvironment: Sendable {
     public var onResponse: @Sendable (String, String, Int) -> Void
     /// Verifies delivery-report callbacks; nil when they are not configured.
     public var callbackSigner: CallbackSigner?
+    /// Twilio-compatible callbacks: the auth token that signs them (`X-Twilio-Signature`)
+    /// and the base URL the gateway calls (`sms.callback_base_url`), to rebuild the signed URL.
+    public var twilioAuthToken: String?
+    public var callbackBaseURL: String?
     /// Invoices and their scenarios; nil when not available.
     public var invoices: (any InvoiceService)?
     /// `sms.default_country` in force now (it changes on SIGHUP): reads the national

@@ -31,8 +31,13 @@ extension Handlers {
                 metadata: ["provider": "\(provider)", "job": "\(jobID)", "attempt": "\(attempt)"])
             throw APIError.forbidden("the callback token does not match this job attempt")
         }
+        var posted: [String: String] = [:]
         if request.method == .post {
-            for (name, value) in try await callbackBody(request) { fields[name] = value }
+            posted = try await callbackBody(request)
+            for (name, value) in posted { fields[name] = value }
+        }
+        if provider == "twilio" {
+            try checkTwilioSignature(request, posted: posted, jobID: jobID)
         }
         switch DeliveryReportParser.parse(provider: provider, fields: fields) {
         case .invalid(let why):
@@ -68,6 +73,26 @@ extension Handlers {
                     "delivery report rejected: \(why)", metadata: ["provider": "\(provider)", "job": "\(jobID)"])
                 throw APIError(status: .conflict, code: "conflict", message: why)
             }
+        }
+    }
+
+    /// Twilio-compatible callbacks also carry `X-Twilio-Signature`, an HMAC-SHA1 keyed with
+    /// the auth token over the URL the gateway called and the sorted POST fields: checked
+    /// when the Twilio-compatible provider is configured, and refused without it.
+    func checkTwilioSignature(_ request: Request, posted: [String: String], jobID: Int64) throws {
+        guard let authToken = environment.twilioAuthToken, let base = environment.callbackBaseURL else {
+            throw APIError.notFound("Twilio-compatible delivery reports are not configured (sms.twilio)")
+        }
+        let signature = request.headers[.init("X-Twilio-Signature")!] ?? ""
+        let url = base + request.uri.description
+        guard
+            !signature.isEmpty,
+            TwilioSignature.verify(
+                signature, url: url, fields: posted.map { ($0.key, $0.value) }, authToken: authToken)
+        else {
+            logger.warning(
+                "delivery report rejected: bad X-Twilio-Signature", metadata: ["job": "\(jobID)"])
+            throw APIError.forbidden("the X-Twilio-Signature header does not match this request")
         }
     }
 

@@ -49,10 +49,12 @@ public enum DeliveryReportParser {
         guard let status = fields["MessageStatus"] ?? fields["SmsStatus"], !status.isEmpty else {
             return .invalid("a Twilio status callback needs MessageStatus")
         }
+        guard let sid = fields["MessageSid"] ?? fields["SmsSid"], !sid.isEmpty else {
+            return .invalid("a Twilio status callback needs MessageSid")
+        }
         var detail: [String: JSONValue] = ["provider": .string("twilio"), "status": .string(status)]
         if let code = fields["ErrorCode"], !code.isEmpty { detail["error_code"] = .string(code) }
         if let message = fields["ErrorMessage"], !message.isEmpty { detail["error_message"] = .string(message) }
-        let sid = fields["MessageSid"] ?? fields["SmsSid"]
         switch status {
         case "delivered", "read": return .final(delivered: true, status: status, providerRef: sid, detail: detail)
         case "undelivered", "failed":

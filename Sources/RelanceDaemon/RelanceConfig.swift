@@ -339,21 +339,27 @@ public struct RelanceConfig: Sendable {
         var budgets: [(keys: String, seconds: Double)] = []
         if transport == "smtp", let smtp {
             budgets.append(
-                ("smtp.connect_timeout + smtp.timeout + smtp.data_timeout",
-                    smtp.connectTimeout + smtp.timeout + smtp.dataTimeout))
+                (
+                    "smtp.connect_timeout + smtp.timeout + smtp.data_timeout",
+                    smtp.connectTimeout + smtp.timeout + smtp.dataTimeout
+                ))
         }
         if config.sms.transport != "outbox" {
-            budgets.append(("sms.connect_timeout + sms.timeout", config.sms.http.connectTimeout + config.sms.http.timeout))
+            budgets.append(
+                ("sms.connect_timeout + sms.timeout", config.sms.http.connectTimeout + config.sms.http.timeout))
         }
         if config.letters.transport == "http-upload" {
             budgets.append(
-                ("letters.connect_timeout + letters.timeout",
-                    config.letters.http.connectTimeout + config.letters.http.timeout))
+                (
+                    "letters.connect_timeout + letters.timeout",
+                    config.letters.http.connectTimeout + config.letters.http.timeout
+                ))
         }
         if leaseGiven == nil {
             // Default: 300 s, or a minute more than the longest send.
             config.dispatcher.lease = max(300, (budgets.map(\.seconds).max() ?? 0) + 60)
-        } else if let longest = budgets.max(by: { $0.seconds < $1.seconds }), config.dispatcher.lease <= longest.seconds {
+        } else if let longest = budgets.max(by: { $0.seconds < $1.seconds }), config.dispatcher.lease <= longest.seconds
+        {
             throw ConfigError(
                 "\(r.origin("dispatcher.lease")): dispatcher.lease (\(config.dispatcher.lease) s) must be longer than \(longest.keys) (\(longest.seconds) s), or a slow send would be taken for a lost worker"
             )

@@ -90,7 +90,11 @@ public struct Runtime: Sendable {
     }
 
     /// The daemon: dispatcher, lease sweeper and pruning, under one service group.
-    public func serviceGroup(untilIdle: Bool, configPath: String? = nil) throws -> (ServiceGroup, Dispatcher) {
+    /// `api`: whether the HTTP API runs (when configured).
+    public func serviceGroup(untilIdle: Bool, api runAPI: Bool = true, configPath: String? = nil) throws -> (
+        ServiceGroup, Dispatcher
+    ) {
+        removeStaleFiles()
         // Freed memory stays with the process up to 128 MB a heap, and blocks up to 8 MB
         // come from the heap rather than a mapping each (malloc_tuning.c).
         _ = relance_keep_freed_memory(128 << 20, 8 << 20)
@@ -140,7 +144,7 @@ public struct Runtime: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: sweeper), .init(service: pruner), .init(service: checkpointer),
         ]
-        if let api = config.api {
+        if runAPI, let api = config.api {
             services.append(.init(service: try apiApplication(api, dispatcher: dispatcher, metrics: metrics)))
         }
         let notifier = SystemdNotifier()
@@ -164,6 +168,45 @@ public struct Runtime: Sendable {
 }
 
 extension Runtime {
+    /// From now until the daemon runs, SIGTERM and SIGINT stop it cleanly instead of
+    /// killing it: call first thing in `serve`.
+    public static func catchEarlySignals() { relance_catch_early_signals() }
+
+    /// Runs the daemon's service group; a SIGTERM or SIGINT received while it was starting
+    /// shuts it down gracefully (the group installs its own handlers when it starts).
+    public static func run(_ group: ServiceGroup) async throws {
+        if relance_early_signal() != 0 { await group.triggerGracefulShutdown() }
+        let watcher = Task {
+            // Until the group's handlers are surely in place: a signal in between is
+            // caught by ours, and passed on here.
+            for _ in 0..<100 where !Task.isCancelled {
+                if relance_early_signal() != 0 {
+                    await group.triggerGracefulShutdown()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        defer { watcher.cancel() }
+        try await group.run()
+    }
+
+    /// Temporary files a killed process left in the outbox and spool folders.
+    func removeStaleFiles() {
+        var folders: Set<String> = []
+        if config.email.transport == "outbox" { folders.insert(config.email.outboxDirectory) }
+        if config.sms.transport == "outbox" { folders.insert(config.sms.outboxDirectory) }
+        if config.letters.transport == "spool" { folders.insert(config.letters.spoolDirectory) }
+        for folder in folders.sorted() {
+            let removed = OutboxFile.removeStale(in: folder)
+            if !removed.isEmpty {
+                logger.notice(
+                    "removed temporary files left by a stopped process",
+                    metadata: ["folder": "\(folder)", "files": "\(removed.count)"])
+            }
+        }
+    }
+
     /// Invoices over the API, when the scenarios load (else the routes answer 404 and the log says why).
     func invoiceService(dispatcher: Dispatcher) -> (any InvoiceService)? {
         do {
@@ -193,7 +236,7 @@ extension Runtime {
             "HTTP API starting",
             metadata: ["address": "\(api.settings.host):\(api.settings.port)", "tokens": "\(api.tokens.count)"])
         let templatesDirectory = config.templatesDirectory
-        let environment = APIEnvironment(
+        var environment = APIEnvironment(
             store: store,
             intake: Enqueuer(
                 store: store, current: { dispatcher.currentComposer }, maxAge: config.retry.maxAge),
@@ -221,6 +264,8 @@ extension Runtime {
             onResponse: { method, route, status in metrics.httpResponse(method: method, route: route, status: status) },
             callbackSigner: config.sms.callbacks?.signer, invoices: invoiceService(dispatcher: dispatcher),
             defaultCountry: { dispatcher.currentComposer.sms.defaultCountry })
+        environment.twilioAuthToken = config.sms.twilio?.authToken
+        environment.callbackBaseURL = config.sms.callbacks?.baseURL
         return APIServer.makeApplication(settings: api.settings, environment: environment, logger: logger)
     }
 }

@@ -217,7 +217,9 @@ final class SMTPConnection: EmailSession {
         case .unanswered(let failure):
             // The whole message and its final `.` were written: the server may have it.
             stream.shutDown()
-            return (.done(.uncertain(DispatchFailure(reason: "smtp_data", message: transaction.describe(failure)))), false)
+            return (
+                .done(.uncertain(DispatchFailure(reason: "smtp_data", message: transaction.describe(failure)))), false
+            )
         case .broken(let failure, let repliesRead):
             stream.shutDown()
             // A kept connection the server dropped before answering anything: try a new one.
@@ -386,7 +388,8 @@ struct SMTPTransaction {
         switch failure {
         case .closed:
             if case .waitingForMessage = self.step {
-                return "\(peer) closed the connection after the end of the message, before its reply: it may have been delivered"
+                return
+                    "\(peer) closed the connection after the end of the message, before its reply: it may have been delivered"
             }
             return "\(peer) closed the connection (\(step))"
         case .timedOut:

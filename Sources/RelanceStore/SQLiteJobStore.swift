@@ -948,7 +948,62 @@ public final class SQLiteJobStore: JobStore {
             if let known = job.providerRef, let given = report.providerRef, known != given {
                 return .rejected("the report names provider message \(given); the job was sent as \(known)")
             }
-            if job.state == target { return .duplicate(target) }
+            // A message sent in several parts (SMS segments; the gateway reports each part)
+            // is delivered only when every part is reported delivered; one undelivered part
+            // makes it undelivered, even after the others were reported delivered.
+            let parts =
+                try Int.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT json_extract(detail, '$.segments') FROM delivery_events
+                            WHERE job_id = ? AND attempt = ? AND event = 'rendered' ORDER BY id DESC LIMIT 1
+                            """), arguments: [job.id, job.attempt]) ?? 1
+            if parts > 1 && report.delivered && [.sent, .uncertain, .running].contains(job.state) {
+                let reported =
+                    try Int.fetchOne(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT count(*) FROM delivery_events
+                                WHERE job_id = ? AND attempt = ? AND event = 'delivered'
+                                """), arguments: [job.id, job.attempt]) ?? 0
+                if reported + 1 < parts {
+                    var detail = report.detail
+                    detail["part"] = .string("\(reported + 1) of \(parts)")
+                    detail["partial"] = true
+                    try Self.record(db, &events, job: job, kind: .delivered, detail: detail)
+                    return .applied(job.state)
+                }
+            }
+            if parts > 1 && report.delivered && job.state == .undelivered {
+                // A part delivered after another was reported undelivered: kept, the state stays.
+                var detail = report.detail
+                detail["parts"] = .number(String(parts))
+                try Self.record(db, &events, job: job, kind: .delivered, detail: detail)
+                return .duplicate(.undelivered)
+            }
+            if job.state == .delivered && !report.delivered {
+                // A later part (or a corrected report) says undelivered: never hidden.
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = 'undelivered', updated_at = \(clockNow)
+                        WHERE id = ? AND attempt = ? AND state = 'delivered'
+                        """, arguments: [job.id, job.attempt])
+                var detail = report.detail
+                detail["was"] = "delivered"
+                if parts > 1 { detail["parts"] = .number(String(parts)) }
+                try Self.record(db, &events, job: job, kind: .undelivered, detail: detail)
+                return .applied(.undelivered)
+            }
+            if job.state == target {
+                if parts > 1 {
+                    // Another part's report of the same kind: kept in the trace.
+                    var detail = report.detail
+                    detail["parts"] = .number(String(parts))
+                    try Self.record(
+                        db, &events, job: job, kind: report.delivered ? .delivered : .undelivered, detail: detail)
+                }
+                return .duplicate(target)
+            }
             if job.state == .running && job.dispatchStartedAt != nil {
                 // The report overtook the worker: keep it; the outcome applies it.
                 let held: String? = row["reported_state"]

@@ -137,7 +137,8 @@ public final class HTTPClient: Sendable {
         let latestStart = fence.leaseEnd - .milliseconds(Int(settings.timeout * 1000))
         let left = ContinuousClock.now.duration(to: latestStart)
         let fenceNanoseconds: Int64 =
-            left <= .zero ? -1 : max(1, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+            left <= .zero
+            ? -1 : max(1, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
         set(relance_curl_set_request_guard(curl, session.requestGuard, fenceNanoseconds))
         var mime: OpaquePointer?
         defer { if let mime { curl_mime_free(mime) } }

@@ -63,19 +63,25 @@ enum Logging {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the daemon: dispatcher, lease sweeper and pruning.")
     @OptionGroup var options: GlobalOptions
-    @Flag(help: "Exit 0 once no due work remains (for demos, cron and tests).")
+    @Flag(
+        help: "Exit 0 once no due work remains (for demos, cron and tests). Without --api, the HTTP API is not started."
+    )
     var untilIdle = false
+    @Flag(help: "With --until-idle: run the HTTP API too (api.listen).")
+    var api = false
 
     func run() async throws {
+        Runtime.catchEarlySignals()
         let runtime = try await options.runtime(logTrace: true, bootstrapLogging: true)
-        let (group, _) = try runtime.serviceGroup(untilIdle: untilIdle, configPath: options.configPath)
+        let (group, _) = try runtime.serviceGroup(
+            untilIdle: untilIdle, api: !untilIdle || api, configPath: options.configPath)
         runtime.logger.info(
             "relance serving",
             metadata: [
                 "database": "\(runtime.config.databasePath)", "templates": "\(runtime.config.templatesDirectory)",
             ])
         do {
-            try await group.run()
+            try await Runtime.run(group)
         } catch {
             if let api = runtime.config.api, "\(error)".contains("bind(") {
                 throw CLIError(

@@ -46,7 +46,8 @@ struct OutboxTransportTests {
         let transport = try OutboxTransport(directory: directory)
         _ = await transport.send(try Self.email(jobID: 7, attempt: 1, bytes: Array("first".utf8)), fence: .unlimited)
         _ = await transport.send(try Self.email(jobID: 7, attempt: 2, bytes: Array("second".utf8)), fence: .unlimited)
-        _ = await transport.send(try Self.email(jobID: 7, attempt: 2, bytes: Array("second, again".utf8)), fence: .unlimited)
+        _ = await transport.send(
+            try Self.email(jobID: 7, attempt: 2, bytes: Array("second, again".utf8)), fence: .unlimited)
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         #expect(files == ["job-7-1.eml", "job-7-2.eml"])
         #expect(FileManager.default.contents(atPath: directory + "/job-7-2.eml") == Data("second, again".utf8))

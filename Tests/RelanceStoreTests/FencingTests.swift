@@ -18,7 +18,8 @@ struct FencingTests {
     /// already expired).
     func dispatching(_ fx: StoreFixture, leaseSeconds: Double = 60) async throws -> Job {
         let job = try await fx.claimedJob(owner: "w1")
-        #expect(try await fx.store.beginDispatch(job, owner: "w1", leaseSeconds: leaseSeconds, rendered: [:]) == .proceed)
+        #expect(
+            try await fx.store.beginDispatch(job, owner: "w1", leaseSeconds: leaseSeconds, rendered: [:]) == .proceed)
         return job
     }
 
@@ -27,7 +28,8 @@ struct FencingTests {
         let fx = try await StoreFixture()
         let job = try await dispatching(fx)
         #expect(
-            try await fx.store.complete(job, owner: "w1", outcome: .uncertain(Self.unanswered), retry: Self.policy, random: 0))
+            try await fx.store.complete(
+                job, owner: "w1", outcome: .uncertain(Self.unanswered), retry: Self.policy, random: 0))
         let stored = try #require(try await fx.store.job(id: job.id))
         #expect(stored.state == .uncertain)
         #expect(stored.lastError == Self.unanswered.message)
@@ -44,7 +46,8 @@ struct FencingTests {
         let fx = try await StoreFixture()
         let job = try await dispatching(fx, leaseSeconds: -1)
         #expect(
-            try await fx.store.complete(job, owner: "w1", outcome: .transient(Self.network), retry: Self.policy, random: 0))
+            try await fx.store.complete(
+                job, owner: "w1", outcome: .transient(Self.network), retry: Self.policy, random: 0))
         let stored = try #require(try await fx.store.job(id: job.id))
         #expect(stored.state == .uncertain)
         #expect(stored.lastError?.contains("lease expired") == true)
@@ -59,7 +62,8 @@ struct FencingTests {
         let fx = try await StoreFixture()
         let job = try await dispatching(fx)
         #expect(
-            try await fx.store.complete(job, owner: "w1", outcome: .transient(Self.network), retry: Self.policy, random: 0))
+            try await fx.store.complete(
+                job, owner: "w1", outcome: .transient(Self.network), retry: Self.policy, random: 0))
         #expect(try await fx.store.job(id: job.id)?.state == .queued)
     }
 
@@ -85,7 +89,8 @@ struct FencingTests {
         let job = try await dispatching(fx, leaseSeconds: -1)
         _ = try await fx.store.sweep(maxAge: 86400)
         #expect(
-            try await fx.store.complete(job, owner: "w1", outcome: .uncertain(Self.unanswered), retry: Self.policy, random: 0))
+            try await fx.store.complete(
+                job, owner: "w1", outcome: .uncertain(Self.unanswered), retry: Self.policy, random: 0))
         #expect(try await fx.store.job(id: job.id)?.state == .uncertain)
         let kinds = try await fx.kinds(job.id)
         #expect(kinds.suffix(2) == [.uncertain, .uncertain])

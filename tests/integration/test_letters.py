@@ -243,6 +243,8 @@ def test_http_upload_to_a_print_provider(tmp_path):
         r = letter_relance(tmp_path / "r", extra=f"""
 letters:
   transport: http-upload
+  connect_timeout: 2
+  timeout: 6
   http_upload:
     url: http://127.0.0.1:{server.server_address[1]}/v1/letters
     headers_file: {tmp_path / 'headers'}

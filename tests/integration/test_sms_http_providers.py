@@ -4,6 +4,8 @@ webhook cannot run on this machine. Kannel, which can, is tested for real in
 test_sms_kannel.py."""
 
 import base64
+import hashlib
+import hmac
 import json
 import threading
 import urllib.parse
@@ -125,14 +127,22 @@ def test_twilio_compatible_provider_and_status_callback(tmp_path):
         try:
             assert wait_for(lambda: _up(r), 15)
             # An intermediate status changes nothing; a report naming another message is refused.
-            sent = requests.post(callback, data={"MessageSid": row["provider_ref"], "MessageStatus": "sent"}, timeout=5)
+            sent = twilio_post(callback, {"MessageSid": row["provider_ref"], "MessageStatus": "sent"})
             assert sent.status_code == 200 and sent.json()["applied"] is False
-            other = requests.post(callback, data={"MessageSid": "SMforged", "MessageStatus": "delivered"}, timeout=5)
+            other = twilio_post(callback, {"MessageSid": "SMforged", "MessageStatus": "delivered"})
             assert other.status_code == 409, other.text
-            final = requests.post(
-                callback,
-                data={"MessageSid": row["provider_ref"], "MessageStatus": "undelivered", "ErrorCode": "30003"},
-                timeout=5)
+            # Without the signature, with a signature by another token, or over other fields: refused.
+            delivered = {"MessageSid": row["provider_ref"], "MessageStatus": "delivered"}
+            assert twilio_post(callback, delivered, sign=False).status_code == 403
+            assert twilio_post(callback, delivered, token="another-token").status_code == 403
+            signed_for_sent = twilio_signature(callback, {"MessageSid": row["provider_ref"], "MessageStatus": "sent"})
+            forged = requests.post(callback, data=delivered, timeout=5, headers={"X-Twilio-Signature": signed_for_sent})
+            assert forged.status_code == 403
+            # A callback without MessageSid is refused.
+            no_sid = twilio_post(callback, {"MessageStatus": "delivered"})
+            assert no_sid.status_code == 422, no_sid.text
+            final = twilio_post(
+                callback, {"MessageSid": row["provider_ref"], "MessageStatus": "undelivered", "ErrorCode": "30003"})
             assert final.status_code == 200 and final.json()["state"] == "undelivered", final.text
         finally:
             kill(daemon)
@@ -141,6 +151,19 @@ def test_twilio_compatible_provider_and_status_callback(tmp_path):
         assert json.loads(event["detail"]) == {"provider": "twilio", "status": "undelivered", "error_code": "30003"}
         log = (r.root / "serve.log").read_text()
         assert "auth-token-9f8e7d6c" not in log and SECRET not in log
+
+
+def twilio_signature(url, fields, token="auth-token-9f8e7d6c"):
+    """X-Twilio-Signature as Twilio computes it: Base64 of HMAC-SHA1(auth token, URL +
+    the POST fields' names and values sorted by name)."""
+    text = url + "".join(k + v for k, v in sorted(fields.items()))
+    return base64.b64encode(hmac.new(token.encode(), text.encode(), hashlib.sha1).digest()).decode()
+
+
+def twilio_post(url, fields, token="auth-token-9f8e7d6c", sign=True):
+    """POSTs a status callback as Twilio does, signed unless told not to."""
+    headers = {"X-Twilio-Signature": twilio_signature(url, fields, token)} if sign else {}
+    return requests.post(url, data=fields, headers=headers, timeout=5)
 
 
 def _up(r):

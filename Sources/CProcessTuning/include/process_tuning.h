@@ -14,4 +14,11 @@ int relance_is_font_program(const unsigned char *bytes, unsigned long length);
 /// rather than mapping each one (see malloc_tuning.c). Returns 1 on success.
 int relance_keep_freed_memory(int bytes, int mmap_bytes);
 
+/// From now until the service group installs its own handlers, SIGTERM and SIGINT are
+/// remembered instead of killing the process (see early_signals.c).
+void relance_catch_early_signals(void);
+
+/// The early SIGTERM or SIGINT received, or 0.
+int relance_early_signal(void);
+
 #endif
