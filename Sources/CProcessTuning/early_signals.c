@@ -19,3 +19,16 @@ void relance_catch_early_signals(void) {
 }
 
 int relance_early_signal(void) { return early_signal; }
+
+// `relance serve` catches them from its first instant: before Swift's runtime, the
+// argument parser, the configuration and the database are up (tens of milliseconds), a
+// SIGTERM from systemd or an operator would otherwise kill it by the signal. glibc passes
+// the program's arguments to constructors; other commands keep the default action.
+__attribute__((constructor)) static void catch_signals_when_serving(int argc, char **argv, char **envp) {
+    (void)envp;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-') continue;  // an option before the subcommand
+        if (strcmp(argv[i], "serve") == 0) relance_catch_early_signals();
+        return;
+    }
+}

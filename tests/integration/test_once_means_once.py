@@ -299,3 +299,63 @@ def test_webhook_post_on_a_kept_connection_closed_after_the_request_is_not_sent_
         assert all(q.startswith(b"POST /sms ") for q in gateway.requests)
     finally:
         gateway.close()
+
+
+def catches_sigterm(pid):
+    """Whether the process has a handler for SIGTERM (/proc/PID/status, SigCgt bit 14)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    except FileNotFoundError:
+        pass
+    return False
+
+
+def test_sigterm_in_the_first_milliseconds_is_a_clean_stop(relance_outbox):
+    r = relance_outbox
+    # From the moment the program's own code runs (only the dynamic loader comes before,
+    # a few tens of milliseconds for a debug build), through configuration, database and
+    # templates loading, to the service group: a clean exit 0, never death by the signal.
+    for delay in (None, 0.01, 0.03, 0.06, 0.1, 0.2):
+        daemon = r.start()
+        assert wait_for(lambda: catches_sigterm(daemon.pid), timeout=10, interval=0.0005)
+        if delay:
+            time.sleep(delay)
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=30)
+        assert code == 0, f"SIGTERM {delay} s after the handler appeared: exit {code}"
+
+
+def test_until_idle_leaves_the_api_port_to_the_running_daemon(tmp_path):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    try:
+        r = Relance(tmp_path / "r", extra=f"api:\n  listen: 127.0.0.1:{port}\n")
+        r.run("migrate")
+        r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
+        job_id = r.enqueue("P", case="F-9")
+        r.serve_until_idle()
+        assert state(r, job_id)["state"] == "sent"
+        # Asked for, the API needs its port and says so.
+        out = r.run("serve", "--until-idle", "--api", check=False)
+        assert out.returncode != 0 and f"127.0.0.1:{port}" in out.stderr, out.stderr
+    finally:
+        busy.close()
+
+
+def test_stale_temporary_files_are_removed_at_start(relance_outbox):
+    r = relance_outbox
+    outbox = r.state / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    dead = outbox / ".relance-tmp.4194303.job-7-1.eml"  # above any pid this machine gives
+    old_foundation = outbox / ".dat.nosync1a2b.XyZ"
+    for f in (dead, old_foundation):
+        f.write_bytes(b"half a message")
+    r.serve_until_idle()
+    assert not dead.exists() and not old_foundation.exists()
+    log = r.run("serve", "--until-idle").stdout
+    assert "removed temporary files" not in log
