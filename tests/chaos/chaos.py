@@ -1068,7 +1068,7 @@ def main():
                         help="bound on the final serve --until-idle runs (default 4, or 15 for long runs)")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--lease", type=int, default=10)
-    parser.add_argument("--fault-gap", type=float, default=1.5, help="mean seconds between daemon faults")
+    parser.add_argument("--fault-gap", type=float, default=1.0, help="mean seconds between daemon faults")
     parser.add_argument("--inject-duplicates", type=int, default=0, metavar="N",
                         help="self-test: after settling, re-send N sent e-mails (operator requeue); the run must "
                              "then fail with exactly these N silent duplicates")
@@ -1091,7 +1091,9 @@ def main():
     def interrupted(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupted)
+    # Explicitly: a shell that starts the harness in the background ignores SIGINT for it.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupted)
     failed = 1
     try:
         result = harness.run()
