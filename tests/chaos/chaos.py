@@ -662,7 +662,9 @@ windows:
             if self.daemon_alive("A") and self.daemon_generation.get("A") != self.generation \
                     and kind not in ("SIGKILL", "SIGTERM"):
                 # A new phase changed the configuration: the daemon takes it when it
-                # restarts, so restart it now (killed or terminated, as a fault).
+                # restarts, so restart it now (killed or terminated, as a fault); the
+                # fault drawn comes next.
+                deck.append(kind)
                 kind = rng.choice(["SIGKILL", "SIGTERM"])
             a = self.daemons.get("A")
             if kind == "SIGKILL":
@@ -928,6 +930,11 @@ windows:
                             "received": received.get(i, []), "last_error": (j["last_error"] or "")[:300]})
             return out
 
+        reasons = collections.defaultdict(collections.Counter)
+        for j in jobs.values():
+            if j["state"] in ("uncertain", "dead", "failed"):
+                text = re.sub(r"\d+(\.\d+)?", "N", (j["last_error"] or "")).strip()
+                reasons[j["state"]][text[:110]] += 1
         integrity_ok = integrity == ["ok"]
         checks = [
             ("lost (sent or delivered, never received)", len(lost), len(lost) == 0),
@@ -947,6 +954,7 @@ windows:
             "integrity_check": integrity, "uncertain_received": dict(uncertain_hist),
             "received_per_peer": dict(peer_totals), "smtp_sink_incomplete_dumps": incomplete,
             "duplicates_by_kind": dict(dup_kinds),
+            "reasons": {k: dict(v.most_common(12)) for k, v in reasons.items()},
             "lost": sample(lost), "silent_duplicates": sample(dups), "dead_or_failed_received": sample(dead_received),
             "not_final": sample(not_final), "bookkeeping": bookkeeping[:50],
             "checks": [{"name": n, "value": v, "passed": ok} for n, v, ok in checks],
@@ -960,6 +968,10 @@ windows:
         t0 = now()
         commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "Sources"],
+                               capture_output=True, text=True).stdout.splitlines()
+        if dirty:
+            commit += f" (+{len(dirty)} uncommitted file(s) under Sources/)"
         print(f"chaos: seed {self.seed}, {a.jobs} jobs over {a.minutes} min, root {self.root}", flush=True)
         print(f"chaos: replay with: tests/chaos/chaos.py --jobs {a.jobs} --minutes {a.minutes} --seed {self.seed}",
               flush=True)
@@ -1031,6 +1043,10 @@ def print_summary(result, report_path):
     print("received per peer:", ", ".join(f"{k} {v}" for k, v in sorted(result["received_per_peer"].items())))
     print("uncertain jobs received 0/1/2+ times:",
           " / ".join(str(result["uncertain_received"].get(k, 0)) for k in ("0", "1", "2+")))
+    for state, counts in sorted(result["reasons"].items()):
+        print(f"{state} jobs by last_error (numbers as N):")
+        for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:6]:
+            print(f"  {v:6d}  {k}")
     if result["duplicates_by_kind"]:
         print("silent duplicates by kind:")
         for k, v in sorted(result["duplicates_by_kind"].items(), key=lambda kv: -kv[1]):
