@@ -655,7 +655,8 @@ windows:
         self.start_daemon("A")
         last_report = now()
         while now() < end:
-            self.sleep(rng.uniform(0.2, 2 * gap))
+            # The gap counts from when daemon A is back (after a SIGKILL it stays down 0-1.5 s).
+            self.sleep(max(0.0, self.a_down_until - now()) + rng.uniform(0.2, 2 * gap))
             if now() >= end:
                 break
             kind = deck.pop() if deck else rng.choices(kinds, weights)[0]
