@@ -204,13 +204,35 @@ public final class Dispatcher: Service, Sendable {
         guard let done = accepted else { return }
         accepted = nil
         do {
-            if try await !store.complete(done.job, owner: owner, outcome: done.outcome, retry: retry, random: 0) {
+            if try await !complete(done.job, owner: owner, outcome: done.outcome, random: 0) {
                 outcomeNotRecorded(done.job)
             }
         } catch {
             logger.error(
                 "store error while recording an outcome; the lease will expire",
                 metadata: ["job": "\(done.job.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Records an attempt's outcome, trying again for a while when the store fails (the
+    /// database locked by another writer past its busy timeout, a full disk): an answer
+    /// the provider gave is worth keeping, since a job left to its lease after dispatch
+    /// becomes `uncertain`. Each write is conditional, so a retry never records twice.
+    func complete(_ job: Job, owner: String, outcome: DispatchOutcome, random: Double) async throws -> Bool {
+        var delay = 0.25
+        var tries = 0
+        while true {
+            do {
+                return try await store.complete(job, owner: owner, outcome: outcome, retry: retry, random: random)
+            } catch {
+                tries += 1
+                if tries >= 6 || Task.isCancelled { throw error }
+                logger.warning(
+                    "store error while recording an outcome; trying again",
+                    metadata: ["job": "\(job.id)", "error": "\(error)", "in_seconds": "\(delay)"])
+                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+                delay = min(delay * 2, 4)
+            }
         }
     }
 
@@ -389,8 +411,7 @@ public final class Dispatcher: Service, Sendable {
                     "message may have left without an answer; the job is uncertain",
                     metadata: ["job": "\(job.id)", "reason": "\(failure.reason)", "error": "\(failure.message)"])
             }
-            let recorded = try await store.complete(
-                job, owner: owner, outcome: outcome, retry: retry, random: Double.random(in: 0..<1))
+            let recorded = try await complete(job, owner: owner, outcome: outcome, random: Double.random(in: 0..<1))
             if !recorded {
                 outcomeNotRecorded(job)
             } else if case .permanent(let failure) = outcome {

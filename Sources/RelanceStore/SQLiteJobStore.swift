@@ -948,9 +948,11 @@ public final class SQLiteJobStore: JobStore {
             if let known = job.providerRef, let given = report.providerRef, known != given {
                 return .rejected("the report names provider message \(given); the job was sent as \(known)")
             }
-            // A message sent in several parts (SMS segments; the gateway reports each part)
-            // is delivered only when every part is reported delivered; one undelivered part
-            // makes it undelivered, even after the others were reported delivered.
+            // A message sent in several parts (SMS segments) may get a report per part (Kannel
+            // behind an SMSC that splits it), or one for the whole (a gateway that does not
+            // split, Twilio), with nothing saying which: the first `delivered` report makes it
+            // delivered, and any `undelivered` one makes it undelivered, even after that. An
+            // undelivered part is never hidden, and every part's report stays in the trace.
             let parts =
                 try Int.fetchOne(
                     db.cachedStatement(
@@ -958,26 +960,11 @@ public final class SQLiteJobStore: JobStore {
                             SELECT json_extract(detail, '$.segments') FROM delivery_events
                             WHERE job_id = ? AND attempt = ? AND event = 'rendered' ORDER BY id DESC LIMIT 1
                             """), arguments: [job.id, job.attempt]) ?? 1
-            if parts > 1 && report.delivered && [.sent, .uncertain, .running].contains(job.state) {
-                let reported =
-                    try Int.fetchOne(
-                        db.cachedStatement(
-                            sql: """
-                                SELECT count(*) FROM delivery_events
-                                WHERE job_id = ? AND attempt = ? AND event = 'delivered'
-                                """), arguments: [job.id, job.attempt]) ?? 0
-                if reported + 1 < parts {
-                    var detail = report.detail
-                    detail["part"] = .string("\(reported + 1) of \(parts)")
-                    detail["partial"] = true
-                    try Self.record(db, &events, job: job, kind: .delivered, detail: detail)
-                    return .applied(job.state)
-                }
-            }
-            if parts > 1 && report.delivered && job.state == .undelivered {
-                // A part delivered after another was reported undelivered: kept, the state stays.
+            if report.delivered && job.state == .undelivered {
+                // Delivered after a part (or the whole) was reported undelivered: kept in the
+                // trace, the state stays.
                 var detail = report.detail
-                detail["parts"] = .number(String(parts))
+                if parts > 1 { detail["parts"] = .number(String(parts)) }
                 try Self.record(db, &events, job: job, kind: .delivered, detail: detail)
                 return .duplicate(.undelivered)
             }

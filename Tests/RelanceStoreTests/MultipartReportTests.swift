@@ -4,8 +4,8 @@ import Testing
 
 @testable import RelanceStore
 
-/// A gateway reports each part of a long SMS: the message is delivered only when every
-/// part is, and an undelivered part is never hidden.
+/// A gateway may report each part of a long SMS, or the message as a whole: an
+/// undelivered part is never hidden, and every report stays in the trace.
 @Suite("SQLiteJobStore: delivery reports of a message in several parts")
 struct MultipartReportTests {
     /// A job sent in `segments` parts at attempt 1.
@@ -23,25 +23,22 @@ struct MultipartReportTests {
         DeliveryReport(jobID: job.id, attempt: 1, delivered: delivered, detail: ["provider": "kannel"])
     }
 
-    @Test("three parts: delivered only at the third delivered report, each part in the trace")
-    func everyPart() async throws {
+    @Test("every part's report is kept; the first delivered one makes the message delivered")
+    func everyPartKept() async throws {
         let fx = try await StoreFixture()
         let job = try await Self.sent(fx, segments: 3)
-        #expect(try await fx.store.report(Self.report(job, true)) == .applied(.sent))
-        #expect(try await fx.store.report(Self.report(job, true)) == .applied(.sent))
-        #expect(try await fx.store.job(id: job.id)?.state == .sent)
         #expect(try await fx.store.report(Self.report(job, true)) == .applied(.delivered))
-        #expect(try await fx.store.job(id: job.id)?.state == .delivered)
+        #expect(try await fx.store.report(Self.report(job, true)) == .duplicate(.delivered))
+        #expect(try await fx.store.report(Self.report(job, true)) == .duplicate(.delivered))
         let parts = try await fx.store.events(jobID: job.id).filter { $0.kind == .delivered }
         #expect(parts.count == 3)
-        #expect(parts[0].detail.objectValue?["part"] == "1 of 3")
+        #expect(parts.last?.detail.objectValue?["parts"] == 3)
     }
 
     @Test("a later part undelivered after the others were delivered: undelivered, recorded, not refused")
     func laterPartUndelivered() async throws {
         let fx = try await StoreFixture()
         let job = try await Self.sent(fx, segments: 2)
-        _ = try await fx.store.report(Self.report(job, true))
         #expect(try await fx.store.report(Self.report(job, true)) == .applied(.delivered))
         #expect(try await fx.store.report(Self.report(job, false)) == .applied(.undelivered))
         #expect(try await fx.store.job(id: job.id)?.state == .undelivered)
@@ -53,18 +50,22 @@ struct MultipartReportTests {
         #expect(try await fx.kinds(job.id).last == .delivered)
     }
 
-    @Test("one part undelivered first: undelivered at once")
+    @Test("one part undelivered first: undelivered at once, and it stays so")
     func firstPartUndelivered() async throws {
         let fx = try await StoreFixture()
         let job = try await Self.sent(fx, segments: 3)
         #expect(try await fx.store.report(Self.report(job, false)) == .applied(.undelivered))
         #expect(try await fx.store.report(Self.report(job, false)) == .duplicate(.undelivered))
+        #expect(try await fx.store.report(Self.report(job, true)) == .duplicate(.undelivered))
+        #expect(try await fx.store.job(id: job.id)?.state == .undelivered)
     }
 
-    @Test("a single-part message is delivered at its first report")
+    @Test("a single-part message: a repeated report is a duplicate, not another trace event")
     func singlePart() async throws {
         let fx = try await StoreFixture()
         let job = try await Self.sent(fx, segments: 1)
         #expect(try await fx.store.report(Self.report(job, true)) == .applied(.delivered))
+        #expect(try await fx.store.report(Self.report(job, true)) == .duplicate(.delivered))
+        #expect(try await fx.kinds(job.id).filter { $0 == .delivered }.count == 1)
     }
 }
