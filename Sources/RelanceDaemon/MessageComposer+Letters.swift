@@ -58,7 +58,8 @@ extension MessageComposer {
         let rendered: RenderedMessage
         do {
             context = try MessageContext.build(
-                payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today)
+                payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today,
+                required: catalog.requiredData[job.template] ?? [], message: job.template)
             rendered = try catalog.render(
                 message: job.template, parts: [.letter, .emailSubject], payer: payer, context: context,
                 creditor: creditor)

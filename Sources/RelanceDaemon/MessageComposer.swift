@@ -66,7 +66,8 @@ public struct MessageComposer: Sendable {
         let parts = try parts(for: channel, job: job, payer: payer)
         do {
             let context = try MessageContext.build(
-                payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today)
+                payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today,
+                required: catalog.requiredData[job.template] ?? [], message: job.template)
             return try catalog.render(
                 message: job.template, parts: parts, payer: payer, context: context, creditor: creditor)
         } catch let error as TemplateError {

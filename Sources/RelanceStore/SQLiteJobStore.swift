@@ -227,12 +227,21 @@ public final class SQLiteJobStore: JobStore {
     }
 
     static func payer(from row: Row) -> Result<PayerProfile, PayerUnusable> {
-        let ref: String = row["ref"]
+        // Payers may be written by SQL too: every column is read whatever it holds.
+        func text(_ column: String) -> String? { RowValue.text(row, column) }
+        let ref = text("ref") ?? ""
         func bad(_ column: String, _ why: String) -> Result<PayerProfile, PayerUnusable> {
             .failure(PayerUnusable(message: "payer \(ref): column \(column) \(why)"))
         }
+        for column in ["ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels"] {
+            let value: DatabaseValue = row[column]
+            switch value.storage {
+            case .null, .string: continue
+            default: return bad(column, "is \(RowValue.describe(value)), not a text")
+            }
+        }
         var channels: [Channel] = [.email]
-        if let text: String = row["channels"] {
+        if let text = text("channels") {
             guard let items = (try? JSONValue.parse(text))?.arrayValue else {
                 return bad("channels", "is not a JSON array: \(text.prefix(80))")
             }
@@ -245,18 +254,18 @@ public final class SQLiteJobStore: JobStore {
             }
         }
         var address: [String]?
-        if let text: String = row["postal_address"] {
+        if let text = text("postal_address") {
             guard let items = (try? JSONValue.parse(text))?.arrayValue, items.allSatisfy({ $0.stringValue != nil })
             else {
                 return bad("postal_address", "is not a JSON array of strings")
             }
             address = items.compactMap(\.stringValue)
         }
-        guard let name: String = row["name"] else { return bad("name", "is empty") }
+        guard let name = text("name") else { return bad("name", "is empty") }
         return .success(
             PayerProfile(
-                ref: ref, name: name, locale: row["locale"] ?? "fr-FR", timezone: row["timezone"] ?? "Europe/Paris",
-                segment: row["segment"] ?? "standard", email: row["email"], phone: row["phone"],
+                ref: ref, name: name, locale: text("locale") ?? "fr-FR", timezone: text("timezone") ?? "Europe/Paris",
+                segment: text("segment") ?? "standard", email: text("email"), phone: text("phone"),
                 postalAddress: address, channels: channels))
     }
 
@@ -643,8 +652,7 @@ public final class SQLiteJobStore: JobStore {
             // so that every step is an index range: a single ORDER BY over the whole queue
             // would scan every job scheduled for later on each claim.
             var ids: [Int64] = []
-            var level = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT max(priority) FROM jobs INDEXED BY jobs_due WHERE state = 'queued'"))
+            var level = try Self.highestPriority(db, &events)
             while let priority = level, ids.count < limit {
                 ids += try Int64.fetchAll(
                     db.cachedStatement(
@@ -654,12 +662,15 @@ public final class SQLiteJobStore: JobStore {
                             ORDER BY priority DESC, run_at, id LIMIT ?
                             """),
                     arguments: [priority, limit - ids.count])
-                level = try Int.fetchOne(
+                let next = try DatabaseValue.fetchOne(
                     db.cachedStatement(
                         sql:
                             "SELECT max(priority) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND priority < ?"
                     ),
                     arguments: [priority])
+                // Only integers: anything else was failed by the triggers (and read here, it
+                // must never stop the process).
+                if case .int64(let number)? = next?.storage { level = Int(number) } else { level = nil }
             }
             guard !ids.isEmpty else { return [] }
             // The ids as one JSON array argument: the statement's text stays the same, and cached.
@@ -670,7 +681,7 @@ public final class SQLiteJobStore: JobStore {
                           lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?),
                           dispatch_started_at = NULL, updated_at = \(clockNow)
                         WHERE id IN (SELECT value FROM json_each(?)) AND state = 'queued'
-                        RETURNING *
+                        RETURNING *, \(RowValue.nulBytes) AS nul_bytes
                         """),
                 arguments: [
                     owner, Self.modifier(seconds: leaseSeconds),
@@ -682,6 +693,16 @@ public final class SQLiteJobStore: JobStore {
             for row in rows {
                 let job = Self.job(from: row)
                 try Self.record(db, &events, job: job, kind: .claimed, detail: ["worker": .string(owner)])
+                if let problem = try RowValue.jobProblem(
+                    row, hasNul: RowValue.integer(row, "nul_bytes") == 1,
+                    rawText: { column in
+                        try Data.fetchOne(
+                            db, sql: "SELECT CAST(\(column) AS BLOB) FROM jobs WHERE id = ?", arguments: [job.id])
+                    })
+                {
+                    try Self.failUnusableRow(db, &events, job: job, problem: problem)
+                    continue
+                }
                 let payer =
                     try payers[job.payerRef] ?? Self.storedPayer(ref: job.payerRef, db)
                     ?? .failure(PayerUnusable(message: "payer \(job.payerRef) does not exist"))
@@ -692,6 +713,48 @@ public final class SQLiteJobStore: JobStore {
                 ($0.job.priority, $1.job.runAt, $1.job.id) > ($1.job.priority, $0.job.runAt, $0.job.id)
             }
         }
+    }
+
+    /// The highest priority among queued jobs. Queued jobs whose priority is not an integer
+    /// (written by SQL: `'high'`, `1.5`) are failed first, naming the column: they would
+    /// otherwise stand above every other job and stop the queue.
+    static func highestPriority(_ db: Database, _ events: inout [DeliveryEvent]) throws -> Int? {
+        let sql = "SELECT max(priority) FROM jobs INDEXED BY jobs_due WHERE state = 'queued'"
+        let value = try DatabaseValue.fetchOne(db.cachedStatement(sql: sql)) ?? .null
+        switch value.storage {
+        case .null: return nil
+        case .int64(let number): return Int(number)
+        default:
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE jobs SET state = 'running', attempt = attempt + 1, updated_at = \(clockNow)
+                    WHERE state = 'queued' AND typeof(priority) != 'integer' RETURNING *
+                    """)
+            for row in rows {
+                let priority: DatabaseValue = row["priority"]
+                try failUnusableRow(
+                    db, &events, job: job(from: row),
+                    problem: "column priority: \(RowValue.describe(priority)) is not an integer")
+            }
+            let again = try DatabaseValue.fetchOne(db.cachedStatement(sql: sql)) ?? .null
+            if case .int64(let number) = again.storage { return Int(number) }
+            return nil
+        }
+    }
+
+    /// Fails a claimed job whose row cannot be used as it is (written by SQL), with the
+    /// column and the rule in `last_error` and a `permanent_error` event.
+    static func failUnusableRow(_ db: Database, _ events: inout [DeliveryEvent], job: Job, problem: String) throws {
+        let message = "unusable row: \(problem)"
+        try db.execute(
+            sql: """
+                UPDATE jobs SET state = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                  finished_at = \(clockNow), updated_at = \(clockNow)
+                WHERE id = ?
+                """, arguments: [message, job.id])
+        try record(
+            db, &events, job: job, kind: .permanentError, detail: ["reason": "data", "message": .string(message)])
     }
 
     public func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws
@@ -1267,16 +1330,20 @@ public final class SQLiteJobStore: JobStore {
 
     // MARK: row mapping
 
+    /// A job as its row holds it. The columns another service may write with SQL are read
+    /// whatever they hold (`RowValue`): a text priority reads as 0 here, and the claim
+    /// fails that job with `RowValue.jobProblem` rather than send it.
     static func job(from row: Row) -> Job {
-        Job(
-            id: row["id"], idempotencyKey: row["idempotency_key"], payerRef: row["payer_ref"] ?? "",
-            caseRef: row["case_ref"], channel: row["channel"] ?? "", template: row["template"] ?? "",
-            data: row["data"] ?? "{}", runAt: row["run_at"] ?? "", dueAt: row["due_at"] ?? row["run_at"] ?? "",
-            priority: row["priority"] ?? 0, state: JobState(rawValue: row["state"] ?? "") ?? .failed,
-            attempt: row["attempt"] ?? 0, maxAttempts: row["max_attempts"], leaseOwner: row["lease_owner"],
-            leaseExpiresAt: row["lease_expires_at"], dispatchStartedAt: row["dispatch_started_at"],
-            lastError: row["last_error"], providerRef: row["provider_ref"], createdAt: row["created_at"] ?? "",
-            updatedAt: row["updated_at"] ?? "")
+        func text(_ column: String) -> String? { RowValue.text(row, column) }
+        return Job(
+            id: row["id"], idempotencyKey: text("idempotency_key"), payerRef: text("payer_ref") ?? "",
+            caseRef: text("case_ref"), channel: text("channel") ?? "", template: text("template") ?? "",
+            data: text("data") ?? "{}", runAt: text("run_at") ?? "", dueAt: text("due_at") ?? text("run_at") ?? "",
+            priority: RowValue.integer(row, "priority") ?? 0, state: JobState(rawValue: text("state") ?? "") ?? .failed,
+            attempt: RowValue.integer(row, "attempt") ?? 0, maxAttempts: RowValue.integer(row, "max_attempts"),
+            leaseOwner: text("lease_owner"), leaseExpiresAt: text("lease_expires_at"),
+            dispatchStartedAt: text("dispatch_started_at"), lastError: text("last_error"),
+            providerRef: text("provider_ref"), createdAt: text("created_at") ?? "", updatedAt: text("updated_at") ?? "")
     }
 
     static func event(from row: Row) -> DeliveryEvent {

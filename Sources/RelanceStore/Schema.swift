@@ -162,6 +162,40 @@ enum Schema {
                     """)
             try db.execute(sql: "CREATE INDEX payments_invoice ON payments(invoice_ref)")
         }
+        // Rows written by SQL with a priority that is not an integer ('high', 1.5) would sort
+        // above every other queued job: they fail at once, naming the column (the claim
+        // also fails any that got past this).
+        migrator.registerMigration("v7-integer-priority") { db in
+            let failure = """
+                'unusable row: column priority: ' || CASE typeof(NEW.priority)
+                  WHEN 'text' THEN 'text ' || quote(substr(NEW.priority, 1, 40)) WHEN 'real' THEN 'real ' || NEW.priority
+                  WHEN 'null' THEN 'NULL' ELSE typeof(NEW.priority) END || ' is not an integer'
+                """
+            for (name, when) in [
+                ("jobs_priority_inserted", "AFTER INSERT ON jobs"),
+                ("jobs_priority_updated", "AFTER UPDATE OF priority ON jobs"),
+            ] {
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER \(name) \(when)
+                        WHEN typeof(NEW.priority) != 'integer' AND NEW.state = 'queued' BEGIN
+                          INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail)
+                          VALUES (NEW.id, NEW.attempt, 'permanent_error', NEW.case_ref, NEW.channel,
+                                  json_object('reason', 'data', 'message', \(failure)));
+                          UPDATE jobs SET state = 'failed', priority = 0, finished_at = \(now), updated_at = \(now),
+                            last_error = \(failure)
+                          WHERE id = NEW.id;
+                        END
+                        """)
+            }
+            // SQLite fires the newest trigger first: recreated, the `enqueued` event comes first.
+            if let enqueued = try String.fetchOne(
+                db, sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'jobs_enqueued'")
+            {
+                try db.execute(sql: "DROP TRIGGER jobs_enqueued")
+                try db.execute(sql: enqueued)
+            }
+        }
         return migrator
     }
 }

@@ -62,8 +62,13 @@ public enum MessageContext {
         }
     }
 
+    /// The template context for `data`. `required`: the message's required data fields
+    /// (`Templates/required-data.json`); with them, the data must also follow the
+    /// conventions enqueue checks (amounts, dates), so a row written by SQL is held to the
+    /// same rules as one that came through the CLI or the API.
     public static func build(
-        payer: PayerProfile, creditor: Creditor, caseRef: String?, data: String, today: Date
+        payer: PayerProfile, creditor: Creditor, caseRef: String?, data: String, today: Date,
+        required: [String]? = nil, message: String = ""
     ) throws -> [String: Any] {
         guard data.utf8.count <= maximumDataBytes else {
             throw TemplateError.data("data is \(data.utf8.count) bytes, more than the \(maximumDataBytes) allowed")
@@ -76,6 +81,13 @@ public enum MessageContext {
         }
         guard case .object(let fields) = json else {
             throw TemplateError.data("data must be a JSON object, not \(json.jsonText.prefix(40))")
+        }
+        if let required {
+            let problems =
+                check(data: json, pointer: "/data") + missingFields(required, of: message, in: json, pointer: "/data")
+            if !problems.isEmpty {
+                throw TemplateError.data(problems.map(\.description).joined(separator: "; "))
+            }
         }
         let locale = Locale(identifier: payer.locale)
         let todayISO = Timestamp.isoDate(of: today, in: TimeZone(identifier: payer.timezone) ?? LocalDate.utc)

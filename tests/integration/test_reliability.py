@@ -214,3 +214,33 @@ def test_an_invoice_ref_that_names_no_invoice_fails_instead_of_sending_blanks(re
     assert row["id"] == job and row["state"] == "failed", row
     assert "invoice_ref names no registered invoice" in row["last_error"] and "/data/invoices" in row["last_error"]
     assert smtp.parsed() == []
+
+
+def test_sql_rows_of_the_wrong_type_never_crash_a_tool_and_never_block_the_queue(relance_smtp, smtp):
+    r = relance_smtp
+    r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
+    r.payer("VICTIM", "Victime SA", "fr-FR", "victim@example.fr")
+    sample = (REPO / "Templates/samples/reminder-1.json").read_text()
+    r.sql("INSERT INTO jobs(payer_ref, case_ref, channel, template, data, priority) "
+          "VALUES ('P', 'C-BAD', 'email', 'reminder-1', ?, 'high')", (sample,))
+    r.sql("INSERT INTO jobs(payer_ref, case_ref, channel, template, data, priority) "
+          "VALUES ('P', 'C-BAD', 'email', 'reminder-1', ?, 1.5)", (sample,))
+    r.sql("INSERT INTO jobs(payer_ref, case_ref, channel, template, data) "
+          "VALUES ('VICTIM' || char(0) || 'attacker', 'C-NUL', 'email', 'reminder-1', ?)", (sample,))
+    r.sql("INSERT INTO jobs(payer_ref, case_ref, channel, template, data) "
+          "VALUES ('P', 'C-EMPTY', 'email', 'reminder-1', '{}')")
+    good = r.enqueue("P", case="C-GOOD", extra=("--priority", "5"))
+    # Every tool that reads jobs works on these rows.
+    for args in (["jobs", "list"], ["jobs", "list", "--case", "C-BAD"], ["jobs", "show", "1"], ["jobs", "show", "2"],
+                 ["jobs", "show", "3", "--json"], ["tail"]):
+        r.run(*args)
+    r.serve_until_idle(timeout=60)
+    jobs = {j["id"]: j for j in r.jobs()}
+    assert jobs[good]["state"] == "sent"
+    assert jobs[1]["state"] == "failed" and "column priority: text 'high' is not an integer" in jobs[1]["last_error"]
+    assert jobs[2]["state"] == "failed" and "column priority: real 1.5 is not an integer" in jobs[2]["last_error"]
+    assert jobs[3]["state"] == "failed" and "column payer_ref: contains a NUL byte" in jobs[3]["last_error"]
+    assert jobs[4]["state"] == "failed" and "/data/invoices: is required" in jobs[4]["last_error"], jobs[4]
+    received = [m["To"] for m in smtp.parsed()]
+    assert len(received) == 1 and "dupont@example.fr" in received[0], received
+    r.run("cancel", "--case", "C-BAD")
