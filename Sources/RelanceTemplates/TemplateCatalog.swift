@@ -74,6 +74,10 @@ public struct TemplateCatalog: Sendable {
                         problems.append("\(relative): unreadable or not UTF-8")
                         continue
                     }
+                    if let problem = TemplateShape.problem(text) {
+                        problems.append("\(relative): \(problem)")
+                        continue
+                    }
                     if top == "partials" {
                         do {
                             partials[locale, default: [:]][name] = Entry(
@@ -123,6 +127,8 @@ public struct TemplateCatalog: Sendable {
         // render, reload), as `templates check` refuses it.
         let missing = catalog.missingPartials()
         if !missing.isEmpty { throw TemplateLoadError(directory: directory, problems: missing) }
+        let cycles = catalog.partialCycles()
+        if !cycles.isEmpty { throw TemplateLoadError(directory: directory, problems: cycles) }
         return catalog
     }
 

@@ -43,6 +43,7 @@ struct ShippedTemplatesTests {
         let catalog = try Self.catalog()
         #expect(catalog.messages == Self.messages)
         #expect(catalog.missingPartials() == [])
+        #expect(catalog.partialCycles() == [])
         for message in Self.messages {
             let letters: Set<String> = ["reminder-1", "reminder-2", "formal-notice", "statement"]
             let expected: Set<TemplatePart> =
