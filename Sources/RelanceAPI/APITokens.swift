@@ -27,6 +27,7 @@ public struct APITokens: Sendable {
     /// Parses the file's text; errors name the line, never a token.
     public static func parse(_ text: String, source: String) throws -> APITokens {
         var entries: [Entry] = []
+        var lines: [String: Int] = [:]  // name → line, digest → line
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -44,7 +45,20 @@ public struct APITokens: Sendable {
             guard parts[2].utf8.count >= 16 else {
                 throw TokenFileError("\(source):\(index + 1): token of '\(parts[0])' is shorter than 16 characters")
             }
-            entries.append(Entry(name: parts[0], scopes: scopes, digest: digest(parts[2])))
+            let tokenDigest = digest(parts[2])
+            let digestKey = "\u{0}" + tokenDigest.map { String($0) }.joined(separator: ",")
+            // The same token twice would authenticate as whichever entry came last; the
+            // same name twice makes the log ambiguous. Both are mistakes: refused.
+            if let earlier = lines[digestKey] {
+                throw TokenFileError("\(source):\(index + 1): the same token as line \(earlier)")
+            }
+            if let earlier = lines[parts[0]] {
+                throw TokenFileError(
+                    "\(source):\(index + 1): the name '\(parts[0])' is already used on line \(earlier)")
+            }
+            lines[digestKey] = index + 1
+            lines[parts[0]] = index + 1
+            entries.append(Entry(name: parts[0], scopes: scopes, digest: tokenDigest))
         }
         return APITokens(entries: entries)
     }

@@ -39,6 +39,12 @@ extension Handlers {
         if provider == "twilio" {
             try checkTwilioSignature(request, posted: posted, jobID: jobID)
         }
+        // The webhook's `reference` (relance-<job>-<attempt>) must name this very attempt.
+        if provider == "webhook", let reference = fields["reference"], reference != "relance-\(jobID)-\(attempt)" {
+            throw APIError(
+                status: .conflict, code: "conflict",
+                message: "the report's reference \(reference) is not this job attempt (relance-\(jobID)-\(attempt))")
+        }
         switch DeliveryReportParser.parse(provider: provider, fields: fields) {
         case .invalid(let why):
             logger.warning(
@@ -85,8 +91,11 @@ extension Handlers {
         }
         let signature = request.headers[.init("X-Twilio-Signature")!] ?? ""
         let url = base + request.uri.description
+        guard !signature.isEmpty else {
+            logger.warning("delivery report rejected: no X-Twilio-Signature", metadata: ["job": "\(jobID)"])
+            throw APIError.forbidden("the X-Twilio-Signature header is missing")
+        }
         guard
-            !signature.isEmpty,
             TwilioSignature.verify(
                 signature, url: url, fields: posted.map { ($0.key, $0.value) }, authToken: authToken)
         else {

@@ -48,6 +48,14 @@ public final class Dispatcher: Service, Sendable {
     let clock: any WallClock
 
     private let stopping = Mutex(false)
+    /// With `untilIdle`: how the dispatcher asks its service group to shut down once
+    /// nothing is left to do (set by whoever built the group).
+    private let idleHandler = Mutex<(@Sendable () async -> Void)?>(nil)
+
+    /// Set before the group runs: `untilIdle` then shuts the whole group down through it.
+    public func onIdle(_ handler: @escaping @Sendable () async -> Void) {
+        idleHandler.withLock { $0 = handler }
+    }
     private let busyWorkers = Mutex(0)
     private let wakeups = Mutex(0)
 
@@ -112,6 +120,13 @@ public final class Dispatcher: Service, Sendable {
                 for index in 0..<settings.concurrency {
                     group.addTask { await self.worker(index) }
                 }
+            }
+            // Idle (`untilIdle`): the group shuts down in its own order, the dispatcher
+            // included, rather than the dispatcher leaving on its own: returning while the
+            // group is already shutting down for a SIGTERM would be taken for a crash.
+            if !self.isStopping, !Task.isCancelled, let handler = self.idleHandler.withLock({ $0 }) {
+                await handler()
+                try? await gracefulShutdown()
             }
         } onGracefulShutdown: {
             self.stopping.withLock { $0 = true }

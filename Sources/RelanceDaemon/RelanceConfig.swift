@@ -169,6 +169,7 @@ public struct RelanceConfig: Sendable {
     public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
         async throws -> RelanceConfig
     {
+        try checkEnvironment(environment)
         var providers: [any ConfigProvider] = [
             EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "relance")
         ]
@@ -194,7 +195,10 @@ public struct RelanceConfig: Sendable {
     /// Returns false when the file holds no value at all (empty, or comments only).
     @discardableResult
     static func checkKeys(inFile path: String) throws -> Bool {
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("config file \(path) does not exist or is not readable")
+        }
+        let text = try strictText(bytes, file: path)
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -212,6 +216,24 @@ public struct RelanceConfig: Sendable {
                 let line = (keyNode.mark?.line).map { ":\($0)" } ?? ""
                 if let nested = value.mapping, keys[key] == nil {
                     walk(nested, prefix: key + ".")
+                } else if let kind = keys[key] {
+                    // The value's shape: a list where one value belongs (or a mapping) is an
+                    // error here, with its line, not a key silently left at its default.
+                    let scalar = value.scalar != nil
+                    let list = value.sequence.map { $0.allSatisfy { $0.scalar != nil } } ?? false
+                    if kind == .stringList ? !(scalar || list) : !scalar {
+                        let found =
+                            value.mapping != nil ? "a mapping" : value.sequence != nil ? "a list" : "not a value"
+                        let wanted =
+                            switch kind {
+                            case .stringList: "a value or a list of values"
+                            case .int: "a whole number"
+                            case .duration: "a duration"
+                            case .bool: "true or false"
+                            case .string: "a single value"
+                            }
+                        problems.append("\(path)\(line): \(key): \(found), where \(wanted) belongs")
+                    }
                 } else if value.null != nil, keys[key] == nil, keys.keys.contains(where: { $0.hasPrefix(key + ".") }) {
                     continue  // a section with every key commented out
                 } else if keys[key] == nil, case let inside = keys.keys.filter({ $0.hasPrefix(key + ".") }),
@@ -591,6 +613,71 @@ public struct RelanceConfig: Sendable {
         return windows
     }
 
+    /// `text` as UTF-8, refused when it is not: a byte that is not UTF-8 (even in a
+    /// comment) must not make the file read as empty, which would mean the defaults.
+    static func strictText(_ bytes: Data, file: String) throws -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        // Find the first bad byte for the message: line and column.
+        var line = 1
+        var start = bytes.startIndex
+        for index in bytes.indices where bytes[index] == 10 {
+            if String(validating: bytes[start..<index], as: UTF8.self) == nil { break }
+            line += 1
+            start = index + 1
+        }
+        let lineBytes = bytes[start...].prefix { $0 != 10 }
+        var column = 1
+        for end in lineBytes.indices {
+            if String(validating: lineBytes[lineBytes.startIndex...end], as: UTF8.self) == nil,
+                String(validating: lineBytes[lineBytes.startIndex..<end], as: UTF8.self) != nil
+            {
+                // The longest valid prefix ends here; a multi-byte character may still be
+                // completing, so the first byte that can never start one is the culprit.
+                column = lineBytes.distance(from: lineBytes.startIndex, to: end) + 1
+            }
+        }
+        throw ConfigError("\(file):\(line):\(column): not valid UTF-8 (save the file as UTF-8)")
+    }
+
+    /// The environment variable that sets `key`: `smtp.host` → `RELANCE_SMTP_HOST`.
+    static func variable(for key: String) -> String {
+        "RELANCE_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// Variables starting with `RELANCE_` that are not a key's: refused, as an unknown key
+    /// in the file is (a misspelt `RELANCE_SMTP_HOTS` would otherwise leave the default).
+    /// `RELANCE_CONFIG` names the file; `RELANCE_BIN` and `RELANCE_TEST_*` belong to the
+    /// test and benchmark harness.
+    static func checkEnvironment(_ environment: [String: String]) throws {
+        let known = Set(keys.keys.map(variable(for:)))
+        var problems: [String] = []
+        for name in environment.keys.sorted() where name.hasPrefix("RELANCE_") {
+            if known.contains(name) || name == "RELANCE_CONFIG" || name == "RELANCE_BIN"
+                || name.hasPrefix("RELANCE_TEST_")
+            {
+                continue
+            }
+            let closest = known.min { editDistance($0, name) < editDistance($1, name) }
+            let hint = closest.flatMap { editDistance($0, name) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
+            problems.append("environment: unknown variable \(name)\(hint)")
+        }
+        if !problems.isEmpty { throw ConfigError(problems.joined(separator: "\n")) }
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8)
+        let b = Array(b.utf8)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+
     /// Reads a secret file. A relative path is looked up in systemd's `$CREDENTIALS_DIRECTORY`
     /// first. The error names the file, never its content.
     static func readSecret(_ file: String, key: String, environment: [String: String], configFile: String? = nil)
@@ -601,6 +688,11 @@ public struct RelanceConfig: Sendable {
             FileManager.default.fileExists(atPath: credentials + "/" + file)
         {
             path = credentials + "/" + file
+        }
+        if let data = FileManager.default.contents(atPath: path), String(validating: data, as: UTF8.self) == nil {
+            do { _ = try strictText(data, file: path) } catch let error as ConfigError {
+                throw ConfigError("\(configFile.map { "\($0): " } ?? "")\(key): \(error.description)")
+            }
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else {
@@ -642,13 +734,37 @@ final class Reader {
 
     private func note(_ key: String, _ value: String) {
         let secret = key.hasSuffix("password") || key.hasSuffix("token")
-        seen.append((key, secret ? "<redacted>" : value))
+        seen.append((key, secret ? "<redacted>" : key.hasSuffix("url") ? Self.redactedURL(value) : value))
+    }
+
+    /// A URL as `config check` shows it: credentials in it (`user:password@`, the query,
+    /// where gateways take API keys) replaced by `<redacted>`.
+    static func redactedURL(_ text: String) -> String {
+        guard var components = URLComponents(string: text) else { return "<redacted>" }
+        if components.user != nil || components.password != nil {
+            components.user = "<redacted>"
+            components.password = nil
+        }
+        if components.query != nil { components.query = "<redacted>" }
+        if components.fragment != nil { components.fragment = "<redacted>" }
+        return (components.string ?? "<redacted>").removingPercentEncoding ?? "<redacted>"
     }
 
     func string(_ key: String) throws -> String? {
         guard let value = config.string(forKey: ConfigKey(key)) else { return nil }
+        try refuseControls(key, value)
         note(key, value)
         return value
+    }
+
+    /// No configuration value holds a line break, tab or other control character: many go
+    /// into message headers (`email.message_id_domain`, `email.from_name`), where CRLF
+    /// would start a header of its own.
+    func refuseControls(_ key: String, _ value: String) throws {
+        if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw ConfigError(
+                "\(origin(key)): \(key): contains a line break, tab or other control character")
+        }
     }
 
     func int(_ key: String, in range: ClosedRange<Int>? = nil) throws -> Int? {
@@ -676,11 +792,13 @@ final class Reader {
     func stringList(_ key: String) throws -> [String]? {
         guard let value = config.stringArray(forKey: ConfigKey(key)) else {
             if let single = config.string(forKey: ConfigKey(key)) {
+                try refuseControls(key, single)
                 note(key, single)
                 return [single]
             }
             return nil
         }
+        for item in value { try refuseControls(key, item) }
         note(key, value.joined(separator: " | "))
         return value
     }

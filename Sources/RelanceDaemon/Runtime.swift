@@ -163,7 +163,9 @@ public struct Runtime: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = .milliseconds(Int(config.dispatcher.drainTimeout * 1000))
-        return (ServiceGroup(configuration: configuration), dispatcher)
+        let group = ServiceGroup(configuration: configuration)
+        dispatcher.onIdle { await group.triggerGracefulShutdown() }
+        return (group, dispatcher)
     }
 }
 

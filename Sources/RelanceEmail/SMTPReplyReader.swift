@@ -44,6 +44,14 @@ public struct SMTPReplyReader: Sendable {
                 throw ProtocolError(
                     description: "the server sent a line that is not an SMTP reply: \(Self.quote(line))")
             }
+            // Every line of a reply carries the same code (RFC 5321 4.2.1): `550-…` then
+            // `250 …` is no answer at all, never an acceptance.
+            if line.startIndex > start, !buffer[start..<start + 3].elementsEqual(line.prefix(3)) {
+                throw ProtocolError(
+                    description:
+                        "the server changed the code within one reply: \(Self.quote(buffer[start..<start + 3])) then \(Self.quote(line))"
+                )
+            }
             lineStart = newline + 1
             if separator == UInt8(ascii: "-") { continue }
             let code = line.prefix(3).reduce(0) { $0 * 10 + Int($1 - 0x30) }

@@ -214,12 +214,10 @@ final class SMTPConnection: EmailSession {
             // the transaction at the server, nothing is delivered.
             stream.shutDown()
             return (.done(fence.refusal("the server could answer the message (smtp.data_timeout)")), false)
-        case .unanswered(let failure):
+        case .unanswered(let why):
             // The whole message and its final `.` were written: the server may have it.
             stream.shutDown()
-            return (
-                .done(.uncertain(DispatchFailure(reason: "smtp_data", message: transaction.describe(failure)))), false
-            )
+            return (.done(.uncertain(DispatchFailure(reason: "smtp_data", message: why))), false)
         case .broken(let failure, let repliesRead):
             stream.shutDown()
             // A kept connection the server dropped before answering anything: try a new one.
@@ -284,9 +282,11 @@ struct SMTPTransaction {
         /// The exchange broke before a reply explained anything, and before the end of
         /// the message was written: the server cannot have accepted it.
         case broken(CurlStream.Failure, repliesRead: Int)
-        /// The message was written whole (its final `.` included) and no reply came:
-        /// closed, reset or `smtp.data_timeout` passed. It may have been delivered.
-        case unanswered(CurlStream.Failure)
+        /// The message was written whole (its final `.` included) and no answer came:
+        /// closed, reset, `smtp.data_timeout` passed, or something that is not an answer
+        /// (a line that is no SMTP reply, a code other than 2xx, 4xx or 5xx). It may have
+        /// been delivered.
+        case unanswered(String)
         /// The worker's lease would not outlast the message and its answer: nothing of
         /// the message was written.
         case fenced
@@ -359,9 +359,22 @@ struct SMTPTransaction {
             do {
                 reply = try nextReply(until: .now + .milliseconds(Int(settings.dataTimeout * 1000)))
             } catch let failure as CurlStream.Failure {
-                return .unanswered(failure)
+                return .unanswered(describe(failure))
+            } catch {
+                // Garbage where the reply belongs: whatever the server did with the
+                // message, this says nothing about it.
+                return .unanswered(
+                    "\(error) after the end of the message, from \(settings.host):\(settings.port): it may have been delivered"
+                )
             }
-            return (200..<300).contains(reply.code) ? .accepted(reply) : .refused(reply, step: "the message")
+            switch reply.code {
+            case 200..<300: return .accepted(reply)
+            case 400..<600: return .refused(reply, step: "the message")
+            default:
+                return .unanswered(
+                    "\(settings.host):\(settings.port) answered the end of the message with \(reply.text), which is no answer: it may have been delivered"
+                )
+            }
         } catch let failure as CurlStream.Failure {
             return .broken(failure, repliesRead: repliesRead)
         } catch {

@@ -195,7 +195,7 @@ public enum OperatorDecision: String, Sendable, CaseIterable {
         case (.markSent, .uncertain), (.markSent, .failed), (.markSent, .dead): return nil
         case (.markSent, .sent), (.markSent, .delivered): return "it is already recorded as sent"
         case (.markSent, .undelivered): return "the provider reported it undelivered"
-        case (.markSent, .cancelled): return "it was cancelled before it was sent"
+        case (.markSent, .cancelled): return "it is cancelled; recording it as sent takes --force if it did arrive"
         case (.cancel, .uncertain), (.cancel, .failed), (.cancel, .dead), (.cancel, .undelivered): return nil
         case (.cancel, .sent), (.cancel, .delivered): return "it was already sent: cancelling cannot call it back"
         case (.cancel, .cancelled): return "it is already cancelled"

@@ -1189,7 +1189,8 @@ public final class SQLiteJobStore: JobStore {
                 try Self.record(db, &events, job: job, kind: .rescued, detail: detail)
             case .markSent:
                 try db.execute(
-                    sql: "UPDATE jobs SET state = 'sent', updated_at = \(clockNow) WHERE id = ?", arguments: [jobID])
+                    sql: "UPDATE jobs SET state = 'sent', last_error = NULL, updated_at = \(clockNow) WHERE id = ?",
+                    arguments: [jobID])
                 try Self.record(db, &events, job: job, kind: .accepted, detail: detail)
             case .cancel:
                 try db.execute(

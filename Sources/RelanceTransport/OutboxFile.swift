@@ -132,6 +132,13 @@ public enum OutboxFile {
                 if let pid = Int32(pidText) {
                     stale = pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH)
                 }
+                // A live process keeps a temporary file for milliseconds: one older than ten
+                // minutes is stale even if its process id was given to another process since.
+                if !stale, let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name),
+                    let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) > 600
+                {
+                    stale = true
+                }
             }
             if stale, unlink(directory + "/" + name) == 0 { removed.append(name) }
         }

@@ -863,6 +863,14 @@ struct ConfigCommand: AsyncParsableCommand {
                 print("database.path (effective) = \(config.databasePath)")
                 print("templates.directory (effective) = \(config.templatesDirectory)")
                 print("email.transport (effective) = \(config.email.transport)")
+                print("dispatcher.lease (effective) = \(config.dispatcher.lease)")
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: config.templatesDirectory, isDirectory: &isDirectory),
+                    isDirectory.boolValue
+                else {
+                    throw ConfigError(
+                        "templates.directory: \(config.templatesDirectory) does not exist or is not a directory")
+                }
                 print("configuration ok")
             } catch {
                 throw CLIError("configuration: \(error)")

@@ -178,4 +178,14 @@ struct SMTPEnvelopeTests {
         }
         #expect(thrown)
     }
+
+    @Test("a multi-line reply whose code changes is a protocol error, never the last line's code")
+    func mixedCodes() throws {
+        var mixed = SMTPReplyReader()
+        Array("550-no such user\r\n250 but fine\r\n".utf8).withUnsafeBytes { mixed.append($0) }
+        #expect(throws: SMTPReplyReader.ProtocolError.self) { try mixed.next() }
+        var same = SMTPReplyReader()
+        Array("250-first\r\n250 second\r\n".utf8).withUnsafeBytes { same.append($0) }
+        #expect(try same.next()?.code == 250)
+    }
 }

@@ -359,3 +359,48 @@ def test_stale_temporary_files_are_removed_at_start(relance_outbox):
     assert not dead.exists() and not old_foundation.exists()
     log = r.run("serve", "--until-idle").stdout
     assert "removed temporary files" not in log
+
+
+class BogusRecorder(FaultyRecorder):
+    """Stores the message, then answers the final dot with `reply`, which is no answer."""
+
+    def __init__(self, reply):
+        super().__init__()
+        self.reply = reply
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return self.reply
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("reply", ["999 what", "garbage", "550-first line\r\n250 then an acceptance", "354 again"])
+def test_a_reply_to_the_final_dot_that_is_no_answer_gives_uncertain_never_a_resend(tmp_path, reply):
+    recorder = BogusRecorder(reply)
+    controller = serve(recorder)
+    try:
+        r = smtp_relance(tmp_path, recorder)
+        job_id = r.enqueue("P", case="F-B")
+        r.serve_until_idle()
+        r.serve_until_idle()
+        row = state(r, job_id)
+        assert row["state"] == "uncertain", row
+        assert "may have been delivered" in row["last_error"], row
+        assert recorder.received(job_id) == 1
+    finally:
+        controller.stop()
+
+
+def test_sigterm_while_until_idle_finishes_is_a_clean_exit(relance_outbox):
+    r = relance_outbox
+    r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
+    for i in range(12):
+        r.enqueue("P", case=f"F-{i}")
+        daemon = r.start("--until-idle")
+        time.sleep(0.05 + 0.03 * i)
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=30)
+        assert code == 0, (i, code, (r.root / "serve.log").read_text()[-600:])

@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 
 from api_support import TOKENS, ApiServer, in_one_hour, job_body
 
-MAX_EXAMPLES = int(os.environ.get("RELANCE_SCHEMATHESIS_MAX_EXAMPLES", "30"))
+MAX_EXAMPLES = int(os.environ.get("RELANCE_TEST_SCHEMATHESIS_MAX_EXAMPLES", "30"))
 TIME_LIMIT = 300  # seconds for the whole schemathesis run; it normally takes well under a minute
 CHECKS = ",".join([
     "not_a_server_error",

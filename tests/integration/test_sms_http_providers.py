@@ -218,7 +218,12 @@ def test_webhook_provider_with_configured_fields_and_json_reports(tmp_path):
             headers = hook.requests[1]["headers"]
             assert headers["Authorization"] == "Bearer hook-key-5a4b3c" and headers["X-Tenant"] == "lumen"
             assert job(r, job_id)["provider_ref"] == "msg-2"
-            report = requests.post(body["callback_url"], json={"status": "delivered", "id": "msg-2"}, timeout=5)
+            # A report whose reference names another job attempt is refused.
+            other = requests.post(body["callback_url"], timeout=5,
+                                  json={"status": "undelivered", "id": "msg-2", "reference": f"relance-{job_id}-1"})
+            assert other.status_code == 409, other.text
+            report = requests.post(body["callback_url"], timeout=5,
+                                   json={"status": "delivered", "id": "msg-2", "reference": f"relance-{job_id}-2"})
             assert report.status_code == 200 and report.json()["state"] == "delivered", report.text
         finally:
             kill(daemon)
