@@ -109,9 +109,17 @@ public enum APIServer {
         router.post("/v1/jobs") { request, _ in try await handlers.enqueue(request) }
         router.get("/v1/jobs") { request, _ in try await handlers.listJobs(request) }
         // Path parameters arrive percent-encoded: "FA%2F2026%2F0142" is the case "FA/2026/0142".
-        @Sendable func parameter(_ context: BasicRequestContext, _ name: String) -> String {
+        // Escapes that do not decode to UTF-8 (`LB%C0%AE`), and references a body could
+        // not hold (a NUL, a control character, not NFC), are refused, never taken as given.
+        @Sendable func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
             let raw = context.parameters.get(name) ?? ""
-            return raw.removingPercentEncoding ?? raw
+            guard let decoded = raw.removingPercentEncoding else {
+                throw APIError.validation([FieldError("/\(name)", "is not valid UTF-8 once percent-decoded")])
+            }
+            if name != "id", let problem = TextRules.referenceProblem(decoded) {
+                throw APIError.validation([FieldError("/\(name)", problem)])
+            }
+            return decoded
         }
         router.get("/v1/jobs/:id") { request, context in try await handlers.job(request, id: parameter(context, "id")) }
         router.put("/v1/payers/:ref") { request, context in

@@ -82,11 +82,17 @@ struct Handlers: Sendable {
         default:
             throw APIError.validation([FieldError("", "expected a job object or an array of job objects")])
         }
-        if !isBatch, let header = request.headers[.init("Idempotency-Key")!] {
-            guard !header.isEmpty, header.count <= 200 else {
-                throw APIError.validation([
-                    FieldError("/idempotency_key", "the Idempotency-Key header must be 1 to 200 characters")
-                ])
+        if !isBatch, let field = request.headers[fields: .init("Idempotency-Key")!].first {
+            // Its bytes, strictly: two different keys must never read as the same text.
+            // (The HTTP layer may already have replaced bytes that are not UTF-8 with U+FFFD,
+            // which no real key holds.)
+            guard let header = field.withUnsafeBytesOfValue({ TextRules.strictUTF8($0) }),
+                !header.unicodeScalars.contains("\u{FFFD}")
+            else {
+                throw APIError.validation([FieldError("/idempotency_key", "the Idempotency-Key header is not UTF-8")])
+            }
+            if let problem = TextRules.referenceProblem(header) {
+                throw APIError.validation([FieldError("/idempotency_key", "the Idempotency-Key header \(problem)")])
             }
             if case .object(var fields) = items[0].value {
                 if let field = fields["idempotency_key"]?.stringValue, field != header {

@@ -24,12 +24,6 @@ public struct EnqueueRequest: Sendable {
         "ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels",
     ]
 
-    /// False when the text is ASCII without NUL or CR, LF, VT, FF: then no character of
-    /// it is a line break or NUL, and the costlier Character walk is skipped.
-    static func mayHoldLineBreakOrNUL(_ s: String) -> Bool {
-        s.utf8.contains { $0 == 0 || (0x0A...0x0D).contains($0) || $0 >= 0x80 }
-    }
-
     /// Parses and checks the shape of one request; `pointer` prefixes field names.
     /// `defaultCountry` (`sms.default_country`) reads the national phone number of an
     /// inline payer whose locale has no region.
@@ -53,13 +47,12 @@ public struct EnqueueRequest: Sendable {
                 if required { errors.append(FieldError("\(pointer)/\(key)", "is required")) }
                 return nil
             case .some(.string(let s)):
-                if s.isEmpty && required { errors.append(FieldError("\(pointer)/\(key)", "must not be empty")) }
-                // Counted in characters only when the bytes could be too many.
-                if s.utf8.count > max, s.count > max {
-                    errors.append(FieldError("\(pointer)/\(key)", "longer than \(max) characters"))
+                if s.isEmpty {
+                    if required { errors.append(FieldError("\(pointer)/\(key)", "must not be empty")) }
+                    return s
                 }
-                if Self.mayHoldLineBreakOrNUL(s), s.contains(where: { $0.isNewline || $0 == "\u{0}" }) {
-                    errors.append(FieldError("\(pointer)/\(key)", "must not contain a line break or NUL"))
+                if let problem = TextRules.referenceProblem(s, maxLength: max) {
+                    errors.append(FieldError("\(pointer)/\(key)", problem))
                 }
                 return s
             default:

@@ -5,10 +5,7 @@ extension PayerProfile {
     /// `defaultCountry` reads a national phone number when the locale has no region.
     public func validate(prefix: String = "", defaultCountry: String? = nil) -> [FieldError] {
         var errors: [FieldError] = []
-        if ref.isEmpty || ref.count > 200 { errors.append(FieldError("\(prefix)/ref", "must be 1 to 200 characters")) }
-        if ref.contains(where: { $0.isNewline }) {
-            errors.append(FieldError("\(prefix)/ref", "must not contain a line break"))
-        }
+        if let problem = TextRules.referenceProblem(ref) { errors.append(FieldError("\(prefix)/ref", problem)) }
         if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 300 {
             errors.append(FieldError("\(prefix)/name", "must be 1 to 300 characters"))
         } else if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {

@@ -195,9 +195,11 @@ public struct RelanceConfig: Sendable {
     /// Returns false when the file holds no value at all (empty, or comments only).
     @discardableResult
     static func checkKeys(inFile path: String) throws -> Bool {
-        guard let bytes = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ConfigError("config file \(path) does not exist or is not readable")
         }
+        defer { try? handle.close() }
+        let bytes = handle.readDataToEndOfFile()
         let text = try strictText(bytes, file: path)
         let node: Node?
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RelanceCore
 
 /// Values read from rows that other services may have written with plain SQL: whatever a
 /// column holds (a text where a number belongs, a number where a text belongs, a blob),
@@ -71,6 +72,9 @@ enum RowValue {
                     text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
                 {
                     return "column \(column): contains a control character"
+                }
+                if column != "data" && column != "run_at", !TextRules.isNFC(text) {
+                    return "column \(column): is not in Unicode NFC"
                 }
             default:
                 return "column \(column): \(describe(value)) is not a text"

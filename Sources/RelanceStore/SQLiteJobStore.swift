@@ -262,6 +262,9 @@ public final class SQLiteJobStore: JobStore {
             address = items.compactMap(\.stringValue)
         }
         guard let name = text("name") else { return bad("name", "is empty") }
+        // Bounded as at every door: a name goes into a header line (998 bytes at most).
+        if name.count > 300 { return bad("name", "is longer than 300 characters") }
+        if let problem = TextRules.referenceProblem(ref) { return bad("ref", problem) }
         return .success(
             PayerProfile(
                 ref: ref, name: name, locale: text("locale") ?? "fr-FR", timezone: text("timezone") ?? "Europe/Paris",

@@ -15,6 +15,35 @@ struct Relance: AsyncParsableCommand {
             Serve.self, Migrate.self, PayerCommand.self, Enqueue.self, Cancel.self, Jobs.self, Tail.self, Render.self,
             Templates.self, Scenarios.self, InvoiceCommand.self, Report.self, ConfigCommand.self, Doctor.self,
         ])
+
+    /// Arguments are checked as bytes first: Swift reads them with invalid UTF-8 repaired
+    /// (U+FFFD), which would make two different keys or references the same.
+    static func main() async {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = UnsafeBufferPointer(
+                start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))
+            if TextRules.strictUTF8(bytes) == nil {
+                FileHandle.standardError.write(Data("Error: argument \(index) is not valid UTF-8\n".utf8))
+                Foundation.exit(64)
+            }
+        }
+        await main(nil)
+    }
+}
+
+/// Standard input as text, refused when it is not UTF-8 (naming the line).
+func standardInputText() throws -> String {
+    let data = FileHandle.standardInput.readDataToEndOfFile()
+    if let text = TextRules.strictUTF8(data) { return text }
+    var line = 1
+    var start = data.startIndex
+    for index in data.indices where data[index] == 10 {
+        if TextRules.strictUTF8(data[start..<index]) == nil { break }
+        line += 1
+        start = index + 1
+    }
+    throw CLIError("standard input, line \(line): not valid UTF-8")
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -154,7 +183,7 @@ struct PayerCommand: AsyncParsableCommand {
                     throw CLIError("--json holds the whole payer: give no other field flag with it")
                 }
                 let text =
-                    json == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : json
+                    json == "-" ? try standardInputText() : json
                 do { value = try JSONValue.parse(text) } catch { throw CLIError("--json: \(error)") }
                 runtime = try await options.runtime()
             } else {
@@ -229,7 +258,7 @@ struct Enqueue: AsyncParsableCommand {
         let runtime = try await options.runtime()
         let country = runtime.config.sms.text.defaultCountry
         if stdin {
-            let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            let text = try standardInputText()
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty { continue }

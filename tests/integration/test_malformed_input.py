@@ -1,6 +1,7 @@
 """Malformed input at every door never crashes Relance: it is refused with an error that
 says what and where (issue "Nothing malformed gets in")."""
 
+import json
 import shutil
 
 import pytest
@@ -104,3 +105,56 @@ def test_config_check_refuses_a_missing_templates_directory_and_redacts_url_cred
     assert "URLPASS" not in out.stdout and "QUERYKEY" not in out.stdout, out.stdout
     assert "sms.webhook.url = http://<redacted>@127.0.0.1:9/sms?<redacted>" in out.stdout, out.stdout
     assert "dispatcher.lease (effective) = " in out.stdout
+
+
+# The doors: one rule for references, keys and names (NUL, control characters, NFC,
+# strict UTF-8) behind the HTTP API, the CLI and enqueue --stdin.
+
+from api_support import api, job_body, payer_body  # noqa: E402,F401  (api is a fixture)
+
+
+def test_api_refuses_a_nul_a_bad_escape_and_a_non_nfc_reference_instead_of_touching_another_payer(api):
+    api.put_payer("VICTIM")
+    before = api.get("/v1/payers/VICTIM").json()
+    for path, words in [("/v1/payers/VICTIM%00attacker", "control character"),
+                        ("/v1/payers/LB%C0%AE", "not valid UTF-8"),
+                        ("/v1/payers/cafe%CC%81", "not in Unicode NFC")]:
+        r = api.put(path, payer_body("x", email="attacker@example.net") | {"ref": None})
+        assert r.status_code == 422, (path, r.status_code, r.text)
+        assert words in r.text, (path, r.text)
+    assert api.get("/v1/payers/VICTIM").json() == before
+    # In a body: the same rules for the payer's ref, the job's references and its key.
+    bad = {"payer_ref": "VICTIM\u0000x", "case_ref": "cafe\u0301", "idempotency_key": "k\u0007"}
+    for field, value in bad.items():
+        r = api.post("/v1/jobs", job_body("VICTIM") | {field: value})
+        assert r.status_code == 422 and f"/{field}" in r.text, (field, r.text)
+    r = api.post("/v1/jobs", job_body("NEW") | {"payer": payer_body("NEW\u0000x")})
+    assert r.status_code == 422, r.text
+
+
+def test_two_invalid_utf8_idempotency_keys_are_refused_not_merged(api):
+    api.put_payer("ACME")
+    for raw in (b"k\xe0\x80\xaf", b"k\xed\xa0\x80"):
+        r = api.request("POST", "/v1/jobs", data=json.dumps(job_body("ACME")).encode(),
+                        headers={"Content-Type": "application/json", "Idempotency-Key": raw})
+        assert r.status_code == 422 and "not UTF-8" in r.text, (raw, r.status_code, r.text)
+
+
+def test_cli_refuses_invalid_utf8_arguments_and_stdin_and_nul_or_non_nfc_references(relance_outbox):
+    import subprocess
+    from conftest import BIN
+    r = relance_outbox
+    env = {"RELANCE_CONFIG": str(r.config), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([BIN.encode(), b"payer", b"upsert", b"--ref", b"k\xe0\x80\xaf", b"--name", b"X",
+                          b"--email", b"x@example.fr"], capture_output=True, env=env, timeout=60)
+    assert out.returncode == 64 and b"argument 4 is not valid UTF-8" in out.stderr, out.stderr
+    out = subprocess.run([BIN, "enqueue", "--stdin"], input=b'{"payer_ref": "P\xe9"}\n', capture_output=True,
+                         env=env, timeout=60)
+    assert out.returncode == 1 and b"standard input, line 1: not valid UTF-8" in out.stderr, out.stderr
+    result = r.run("payer", "upsert", "--ref", "cafe\u0301", "--name", "Café", "--email", "x@example.fr", check=False)
+    assert result.returncode == 1 and "not in Unicode NFC" in result.stderr, result.stderr
+    r.payer("P", "Dupont SARL", "fr-FR", "dupont@example.fr")
+    line = json.dumps(job_body("P") | {"case_ref": "C\u0000D"})
+    result = r.run("enqueue", "--stdin", input=line + "\n", check=False)
+    assert result.returncode == 1 and "line 1: /case_ref: must not contain a NUL" in result.stderr, result.stderr
+    assert r.sql("SELECT count(*) AS n FROM jobs")[0]["n"] == 0

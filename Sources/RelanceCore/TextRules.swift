@@ -1,0 +1,45 @@
+import Foundation
+
+/// The rules every door (CLI, HTTP API, `enqueue --stdin`, rows written by SQL) applies to
+/// the texts that identify things: payer and case references, idempotency keys, template
+/// and channel names. One rule behind every door, so that a text the API refuses is not
+/// taken by the CLI or a SQL row.
+public enum TextRules {
+    /// Longest reference, key or name of a template, in characters.
+    public static let maximumReferenceLength = 200
+
+    /// Why `text` cannot identify something, or nil:
+    /// - 1 to `maximumReferenceLength` characters;
+    /// - no NUL, line break, tab or other control character (C0, DEL, C1): a NUL would cut
+    ///   the text where SQLite's C interface reads it (`VICTIM\0attacker` is `VICTIM`);
+    /// - Unicode NFC: `café` written with U+00E9 or with `e` + U+0301 looks the same but
+    ///   would be two payers, two cases, two idempotency keys. Not normalised silently:
+    ///   refused, so that the caller's system and Relance's agree on one spelling.
+    public static func referenceProblem(_ text: String, maxLength: Int = maximumReferenceLength) -> String? {
+        if text.isEmpty { return "must not be empty" }
+        if text.utf8.count > maxLength, text.count > maxLength { return "longer than \(maxLength) characters" }
+        if hasControl(text) { return "must not contain a NUL, line break, tab or other control character" }
+        if !isNFC(text) {
+            return "is not in Unicode NFC (write each accented letter as one character, e.g. é as U+00E9)"
+        }
+        return nil
+    }
+
+    /// A C0 control (NUL, tab, line breaks…), DEL or a C1 control.
+    public static func hasControl(_ text: String) -> Bool {
+        text.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
+            && text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+
+    /// Whether `text` is in Unicode Normalization Form C. ASCII always is.
+    public static func isNFC(_ text: String) -> Bool {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return true }
+        return text.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(text.unicodeScalars)
+    }
+
+    /// The bytes as a string, or nil when they are not valid UTF-8 (never repaired with
+    /// U+FFFD: `k\xe0\x80\xaf` and `k\xed\xa0\x80` must not both read as `k\u{FFFD}…`).
+    public static func strictUTF8<Bytes: Collection>(_ bytes: Bytes) -> String? where Bytes.Element == UInt8 {
+        String(validating: bytes, as: UTF8.self)
+    }
+}
