@@ -201,7 +201,7 @@ def config_check(tmp_path, text, **env):
     config.write_text(text)
     environment = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
     environment.update(env)
-    return sh(BIN, "config", "check", "--config", str(config), check=False, env=environment, cwd=tmp_path)
+    return sh(BIN, "config", "check", "--config", str(config), check=False, env=environment, cwd=REPO)  # where the default templates directory exists
 
 
 def test_config_check_names_the_bad_port_the_nested_typo_and_the_missing_secret(tmp_path):

@@ -186,7 +186,7 @@ def test_empty_idempotency_key_is_refused(relance_outbox):
 
 
 def test_empty_config_means_defaults_and_an_empty_section_is_no_error(tmp_path):
-    from conftest import BIN
+    from conftest import BIN, REPO
     import subprocess
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("RELANCE_")}
     cases = {
@@ -198,8 +198,10 @@ def test_empty_config_means_defaults_and_an_empty_section_is_no_error(tmp_path):
     for name, (text, code, expected) in cases.items():
         path = tmp_path / name
         path.write_text(text)
+        # Run where the built-in default finds the checkout's Templates (config check
+        # refuses a templates directory that does not exist).
         result = subprocess.run([BIN, "config", "check", "--config", str(path)], capture_output=True, text=True,
-                                env=env, cwd=tmp_path, timeout=60)
+                                env=env, cwd=REPO, timeout=60)
         assert (result.returncode != 0) == bool(code), (name, result.stderr)
         assert expected in result.stdout + result.stderr, (name, result.stdout, result.stderr)
 
