@@ -102,12 +102,14 @@ public struct EnqueueRequest: Sendable {
         }
         var runAt: String?
         if let text = string("run_at", max: 64) {
-            if let date = Timestamp.date(from: text) {
+            if let date = Timestamp.strictInstant(text) {
                 runAt = Timestamp.string(from: date)
             } else {
                 errors.append(
                     FieldError(
-                        "\(pointer)/run_at", "'\(text)' is not an ISO 8601 date-time such as 2026-11-23T09:00:00Z"))
+                        "\(pointer)/run_at",
+                        "'\(text)' is not an RFC 3339 date-time such as 2026-11-23T09:00:00Z (a real day and time, with Z or an offset, years 1970 to 2999)"
+                    ))
             }
         }
         var priority = 0

@@ -25,10 +25,13 @@ public enum TextRules {
         return nil
     }
 
-    /// A C0 control (NUL, tab, line breaks…), DEL or a C1 control.
+    /// A C0 control (NUL, tab, line breaks…), DEL, a C1 control (NEL among them) or the
+    /// Unicode line and paragraph separators (U+2028, U+2029).
     public static func hasControl(_ text: String) -> Bool {
-        text.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
-            && text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+        text.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }
+            && text.unicodeScalars.contains {
+                $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029
+            }
     }
 
     /// Whether `text` is in Unicode Normalization Form C. ASCII always is.

@@ -54,6 +54,77 @@ public enum Timestamp {
         return isoDate(year: c.year!, month: c.month!, day: c.day!)
     }
 
+    /// Years an instant may fall in: before 1970 or after 2999, a `run_at` is a mistake.
+    public static let instantYears = 1970...2999
+
+    /// An RFC 3339 date-time, read strictly: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`
+    /// (`T` or a space), a real calendar day (no 30 February), hours 00–23, minutes and
+    /// seconds 00–59, an offset within ±23:59, a year in `instantYears`. Nothing is
+    /// rolled over: `2027-02-30T09:00:00Z` and `2027-02-29T25:61:61Z` are refused, not
+    /// read as March.
+    public static func strictInstant(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        guard b.count >= 20 else { return nil }
+        func digits(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for i in range {
+                guard i < b.count, (48...57).contains(b[i]) else { return nil }
+                value = value * 10 + Int(b[i] - 48)
+            }
+            return value
+        }
+        guard let year = digits(0..<4), b[4] == UInt8(ascii: "-"), let month = digits(5..<7),
+            b[7] == UInt8(ascii: "-"), let day = digits(8..<10),
+            [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(b[10]), let hour = digits(11..<13),
+            b[13] == UInt8(ascii: ":"), let minute = digits(14..<16), b[16] == UInt8(ascii: ":"),
+            let second = digits(17..<19)
+        else { return nil }
+        guard instantYears.contains(year), (1...12).contains(month), hour < 24, minute < 60, second < 60 else {
+            return nil
+        }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        guard (1...[31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]).contains(day) else {
+            return nil
+        }
+        var index = 19
+        var fraction = 0.0
+        if index < b.count, b[index] == UInt8(ascii: ".") {
+            index += 1
+            var scale = 0.1
+            let start = index
+            while index < b.count, (48...57).contains(b[index]) {
+                fraction += Double(b[index] - 48) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start, index - start <= 9 else { return nil }
+        }
+        guard index < b.count else { return nil }
+        var offset = 0
+        if b[index] == UInt8(ascii: "Z") || b[index] == UInt8(ascii: "z") {
+            index += 1
+        } else if b[index] == UInt8(ascii: "+") || b[index] == UInt8(ascii: "-") {
+            let sign = b[index] == UInt8(ascii: "-") ? -1 : 1
+            guard index + 6 == b.count, let hours = digits(index + 1..<index + 3), b[index + 3] == UInt8(ascii: ":"),
+                let minutes = digits(index + 4..<index + 6), hours < 24, minutes < 60
+            else { return nil }
+            offset = sign * (hours * 3600 + minutes * 60)
+            index += 6
+        } else {
+            return nil
+        }
+        guard index == b.count else { return nil }
+        // Days since 1970-01-01 (proleptic Gregorian), without Calendar.
+        let y = month <= 2 ? year - 1 : year
+        let era = y / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146097 + dayOfEra - 719468
+        let seconds = Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
+        return Date(timeIntervalSince1970: seconds)
+    }
+
     public static func date(from string: String) -> Date? {
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(string) { return d }
         return try? Date.ISO8601FormatStyle().parse(string)

@@ -52,6 +52,9 @@ enum RowValue {
         case .int64(let n) where n >= 1: break
         default: return "column max_attempts: \(describe(maxAttempts)) is not a positive integer"
         }
+        if let runAt = text(row, "run_at"), Timestamp.strictInstant(runAt) == nil {
+            return "column run_at: '\(runAt.prefix(40))' is not a real instant (years 1970 to 2999)"
+        }
         for column in textColumns {
             let value: DatabaseValue = row[column]
             switch value.storage {

@@ -63,6 +63,25 @@ public struct Money: MustacheCustomRenderable, MustacheParent, Sendable, Equatab
         s.count == 3 && currencyCodes.contains(s)
     }
 
+    /// Digits after the decimal point each currency takes (ISO 4217 minor units, as ICU
+    /// knows them: EUR 2, JPY 0, BHD 3).
+    static let minorUnits: [String: Int] = {
+        var units: [String: Int] = [:]
+        for code in currencyCodes {
+            // ICU writes 1.5 with the currency's own number of decimals: "€1.50", "¥2", "BHD 1.500".
+            let text = Decimal(string: "1.5")!.formatted(.currency(code: code).locale(posix))
+            let digits = text.split(separator: ".").last.map { $0.prefix { $0.isNumber }.count } ?? 0
+            units[code] = text.contains(".") ? digits : 0
+        }
+        return units
+    }()
+
+    /// Digits after the decimal point in an amount's text.
+    static func fractionDigits(_ text: String) -> Int {
+        guard let dot = text.utf8.firstIndex(of: UInt8(ascii: ".")) else { return 0 }
+        return text.utf8.distance(from: dot, to: text.utf8.endIndex) - 1
+    }
+
     static let posix = Locale(identifier: "en_US_POSIX")
 
     /// No invoice comes near this; beyond it Decimal starts to lose digits.

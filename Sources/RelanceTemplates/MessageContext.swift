@@ -194,9 +194,19 @@ public enum MessageContext {
             base + (path + (last.map { [$0] } ?? [])).map { "/" + $0 }.joined()
         }
         switch value {
-        case .null, .bool, .number: return
+        case .null, .bool, .number:
+            if let key = path.last, isDateKey(key), value != .null {
+                errors.append(FieldError(pointer(), Problem.dateNotText))
+            }
+            return
         case .string(let s):
-            if looksLikeDate(s) && !isCalendarDate(s) { errors.append(FieldError(pointer(), Problem.date(s))) }
+            if let key = path.last, isDateKey(key) {
+                // A field named as a date is one, whatever it looks like: "9999-12-31T99:99"
+                // or "2026-W05-1" would otherwise be printed as given.
+                if !isCalendarDate(s) { errors.append(FieldError(pointer(), Problem.date(s))) }
+            } else if looksLikeDate(s) && !isCalendarDate(s) {
+                errors.append(FieldError(pointer(), Problem.date(s)))
+            }
         case .array(let items):
             for (i, item) in items.enumerated() {
                 path.append(String(i))
@@ -205,17 +215,24 @@ public enum MessageContext {
             }
         case .object(let fields):
             if let amountValue = fields["amount"], let currencyValue = fields["currency"], fields.count == 2 {
-                let amountText =
-                    amountValue.stringValue
-                    ?? { if case .number(let n) = amountValue { return n } else { return nil } }()
-                if let amountText {
+                let currency = currencyValue.stringValue.flatMap { Money.isCurrencyCode($0) ? $0 : nil }
+                // Decimal strings only: a JSON number (12.5) may already have lost digits.
+                if let amountText = amountValue.stringValue {
                     if !Money.isAmount(amountText) {
                         errors.append(FieldError(pointer("amount"), Problem.amount(amountText)))
+                    } else if amountText.hasPrefix("-") {
+                        errors.append(FieldError(pointer("amount"), Problem.negative(amountText)))
+                    } else if let currency, let digits = Money.minorUnits[currency],
+                        Money.fractionDigits(amountText) > digits
+                    {
+                        // "12.505" EUR would print as 12,50 €: refused, not rounded.
+                        errors.append(
+                            FieldError(pointer("amount"), Problem.minorUnits(amountText, currency, digits)))
                     }
                 } else {
                     errors.append(FieldError(pointer("amount"), Problem.amountNotText))
                 }
-                if !(currencyValue.stringValue.map(Money.isCurrencyCode) ?? false) {
+                if currency == nil {
                     errors.append(FieldError(pointer("currency"), Problem.currency(currencyValue)))
                 }
                 return
@@ -254,7 +271,19 @@ public enum MessageContext {
         static func currency(_ value: JSONValue) -> String {
             "\(value.jsonText) is not an active ISO 4217 currency code such as \"EUR\""
         }
-        static func date(_ text: String) -> String { "'\(text)' is not a valid calendar date" }
+        static func date(_ text: String) -> String { "'\(text)' is not a valid calendar date (YYYY-MM-DD)" }
+        static let dateNotText = "expected a date string such as \"2026-11-23\""
+        static func negative(_ text: String) -> String {
+            "'\(text)' is negative: an amount in a reminder is what is owed, never less than zero"
+        }
+        static func minorUnits(_ text: String, _ currency: String, _ digits: Int) -> String {
+            "'\(text)' has more decimals than \(currency) takes (\(digits)): write it to the \(digits == 0 ? "unit" : "cent")"
+        }
+    }
+
+    /// Fields whose value is a day: `due_date`, `issue_date`, `date`, `payment_deadline`, ….
+    static func isDateKey(_ key: String) -> Bool {
+        key == "date" || key.hasSuffix("_date") || key.hasSuffix("_deadline")
     }
 
     static func looksLikeDate(_ s: String) -> Bool {

@@ -11,11 +11,12 @@ struct EnqueueRequestTests {
     }
 
     @Test(
-        "a line break or NUL in a reference is refused, whatever its encoding; other text is kept",
+        "a line break, NUL, other control character or non-NFC text in a reference is refused; other text is kept",
         arguments: [
             ("FA-2026-0142", true), ("Société Générale", true), ("FA\n1", false), ("FA\r1", false),
             ("FA\u{0B}1", false), ("FA\u{0C}1", false), ("FA\u{85}1", false), ("FA\u{2028}1", false),
-            ("FA\u{2029}1", false), ("FA\u{0}1", false), ("🙂 x", true),
+            ("FA\u{2029}1", false), ("FA\u{0}1", false), ("🙂 x", true), ("FA\t1", false), ("FA\u{7F}1", false),
+            ("cafe\u{301}", false), ("caf\u{E9}", true),
         ])
     func lineBreaks(caseRef: String, accepted: Bool) {
         switch EnqueueRequest.parse(request(caseRef: caseRef)) {

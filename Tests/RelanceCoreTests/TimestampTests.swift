@@ -50,3 +50,36 @@ import Testing
         #expect(clock.now() == start.addingTimeInterval(3600))
     }
 }
+
+@Suite("Timestamp.strictInstant: RFC 3339, nothing rolled over")
+struct StrictInstantTests {
+    @Test(
+        "accepted, read as the right instant",
+        arguments: [
+            ("2026-11-23T12:00:00Z", "2026-11-23T12:00:00.000Z"),
+            ("2026-11-23 12:00:00z", "2026-11-23T12:00:00.000Z"),
+            ("2026-11-23t13:30:00+01:30", "2026-11-23T12:00:00.000Z"),
+            ("2026-11-23T11:00:00.250-01:00", "2026-11-23T12:00:00.250Z"),
+            ("2028-02-29T00:00:00Z", "2028-02-29T00:00:00.000Z"),
+            ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000Z"),
+            ("2999-12-31T23:59:59.999Z", "2999-12-31T23:59:59.999Z"),
+        ])
+    func accepted(text: String, stored: String) throws {
+        let date = try #require(Timestamp.strictInstant(text))
+        #expect(Timestamp.string(from: date) == stored)
+    }
+
+    @Test(
+        "refused",
+        arguments: [
+            "2027-02-30T09:00:00Z", "2027-02-29T25:61:61Z", "2027-02-29T09:00:00Z", "0000-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z", "3000-01-01T00:00:00Z", "2026-11-23T24:00:00Z", "2026-11-23T12:60:00Z",
+            "2026-11-23T12:00:60Z", "2026-11-23T12:00:00", "2026-11-23", "2026-11-23T12:00Z",
+            "2026-11-23T12:00:00+1:00",
+            "2026-11-23T12:00:00+24:00", "2026-11-23T12:00:00.Z", "2026-11-23T12:00:00Z ", "next tuesday", "",
+            "2026-W48-1T12:00:00Z", "２０２６-11-23T12:00:00Z",
+        ])
+    func refused(text: String) {
+        #expect(Timestamp.strictInstant(text) == nil)
+    }
+}

@@ -15,6 +15,16 @@ struct DataCheckTests {
             (#"{"invoices": [{"due_date": "2026-02-29"}]}"#, "/data/invoices/0/due_date"),
             (#"{"invoices": [{"due_date": "2026-13-01"}]}"#, "/data/invoices/0/due_date"),
             (#"[1, 2]"#, "/data"),
+            // A date field is a date, whatever it looks like.
+            (#"{"invoices": [{"due_date": "9999-12-31T99:99"}]}"#, "/data/invoices/0/due_date"),
+            (#"{"invoices": [{"due_date": "2026-W05-1"}]}"#, "/data/invoices/0/due_date"),
+            (#"{"invoices": [{"due_date": ""}]}"#, "/data/invoices/0/due_date"),
+            (#"{"payment_deadline": 20261203}"#, "/data/payment_deadline"),
+            // Amounts: decimal strings, no more decimals than the currency takes, never negative.
+            (#"{"total_due": {"amount": 12.5, "currency": "EUR"}}"#, "/data/total_due/amount"),
+            (#"{"total_due": {"amount": "12.505", "currency": "EUR"}}"#, "/data/total_due/amount"),
+            (#"{"total_due": {"amount": "1250.5", "currency": "JPY"}}"#, "/data/total_due/amount"),
+            (#"{"total_due": {"amount": "-5", "currency": "EUR"}}"#, "/data/total_due/amount"),
         ])
     func refused(json: String, pointer: String) throws {
         let errors = MessageContext.check(data: try JSONValue.parse(json), pointer: "/data")
@@ -25,7 +35,8 @@ struct DataCheckTests {
         "the shipped samples and ordinary data pass",
         arguments: [
             #"{"total_due": {"amount": "1250.00", "currency": "EUR"}, "due_date": "2028-02-29"}"#,
-            #"{"payment": {"amount": {"amount": "-3.5", "currency": "CHF"}, "date": "2026-11-23"}, "note": "2026-99"}"#,
+            #"{"payment": {"amount": {"amount": "3.5", "currency": "CHF"}, "date": "2026-11-23"}, "note": "2026-99"}"#,
+            #"{"total_due": {"amount": "1250", "currency": "JPY"}, "fee": {"amount": "1.125", "currency": "BHD"}}"#,
             #"{}"#,
         ])
     func accepted(json: String) throws {
