@@ -485,6 +485,7 @@ windows:
         next_kannel_fault = now() + rng.uniform(3, 10)
         next_peer_down = now() + rng.uniform(4, 12)
         full_until = None
+        kannel_deck, down_deck = [], []
         while not self.stop_chaos.is_set():
             t = now()
             if t >= phase_end:
@@ -504,7 +505,10 @@ windows:
                 self.fill_tmpfs(False)
                 full_until = None
             if t >= next_kannel_fault:
-                kind = rng.choice(["smsbox SIGKILL", "smsbox SIGTERM", "smsbox SIGKILL", "bearerbox restart"])
+                if not kannel_deck:  # each kind once, shuffled, before any comes again
+                    kannel_deck = ["smsbox SIGKILL", "smsbox SIGTERM", "smsbox SIGKILL", "bearerbox restart"]
+                    rng.shuffle(kannel_deck)
+                kind = kannel_deck.pop()
                 self.fault("kannel: " + kind)
                 if kind == "smsbox SIGKILL":
                     self.kannel.kill("smsbox", signal.SIGKILL)
@@ -516,8 +520,10 @@ windows:
                 down["kannel"] = t + rng.uniform(0, 3)
                 next_kannel_fault = now() + rng.uniform(6, 20 if short else 30)
             if t >= next_peer_down:
-                which = rng.choice(["aiosmtpd", "aiosmtpd", "http", "smtp-sink"] if self.smtp_sink
-                                   else ["aiosmtpd", "http"])
+                if not down_deck:
+                    down_deck = ["aiosmtpd", "http"] + (["aiosmtpd", "smtp-sink"] if self.smtp_sink else [])
+                    rng.shuffle(down_deck)
+                which = down_deck.pop()
                 sig = rng.choice([signal.SIGKILL, signal.SIGTERM])
                 self.fault(f"peer down: {which} ({signal.Signals(sig).name})")
                 self.stop_proc({"aiosmtpd": self.aiosmtpd, "http": self.http, "smtp-sink": self.sink}[which], sig)
