@@ -249,8 +249,21 @@ class Harness:
         env.pop("RELANCE_CONFIG", None)
         if "--config" not in args:
             args = (*args, "--config", str(self.config))
-        r = subprocess.run([str(self.bin), *args], input=input, capture_output=True, text=True, timeout=timeout,
-                           env=env)
+        # Tracked like every child, so that an interrupted run kills it too.
+        p = subprocess.Popen([str(self.bin), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+        with self.children_lock:
+            self.children.append(p)
+        try:
+            out, err = p.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise
+        finally:
+            with self.children_lock:
+                self.children.remove(p)
+        r = subprocess.CompletedProcess([str(self.bin), *args], p.returncode, out, err)
         if check and r.returncode != 0:
             raise RuntimeError(f"relance {' '.join(args[:3])} exited {r.returncode}: {r.stderr.strip()[:2000]}")
         return r
