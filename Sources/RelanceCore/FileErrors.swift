@@ -33,4 +33,5 @@ public enum FileErrors {
 /// A file or folder that cannot be created or written, said as `describe` says it.
 public struct FileSystemError: Error, Sendable, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }

@@ -66,6 +66,14 @@ public enum OutboxFile {
         /// Renames it into place and syncs the folder; nil when done, else why not (the
         /// temporary file is then removed).
         public func commit() -> DispatchFailure? {
+            // A rename only ever replaces a regular file: never a device, FIFO or link
+            // someone left at that name.
+            var status = stat()
+            if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+                unlink(temporary)
+                return DispatchFailure(
+                    reason: "outbox", message: "cannot write \(path): it exists and is not a regular file")
+            }
             guard rename(temporary, path) == 0 else {
                 let why = String(cString: strerror(errno))
                 unlink(temporary)
@@ -143,5 +151,51 @@ public enum OutboxFile {
             if stale, unlink(directory + "/" + name) == 0 { removed.append(name) }
         }
         return removed
+    }
+}
+
+/// Writes a file the way a person asking for it expects (`relance render --out`): `-` is
+/// standard output; a device, a FIFO or a symbolic link is written in place, through it
+/// (a rename would replace the node itself: `/dev/null` turned into a regular file); a
+/// regular file, or none yet, is written whole to a temporary file and renamed over it.
+public enum SafeFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        if path == "-" {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        var status = stat()
+        if lstat(path, &status) == 0 {
+            let kind = status.st_mode & S_IFMT
+            if kind == S_IFDIR { throw FileSystemError(description: "cannot write \(path): it is a directory") }
+            if kind != S_IFREG {
+                try writeInPlace(bytes, to: path)
+                return
+            }
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        switch OutboxFile.stage(bytes, directory: directory.isEmpty ? "." : directory, name: name) {
+        case .failure(let failure): throw FileSystemError(description: failure.message)
+        case .success(let staged):
+            if let failure = staged.commit() { throw FileSystemError(description: failure.message) }
+        }
+    }
+
+    static func writeInPlace(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw FileSystemError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
     }
 }

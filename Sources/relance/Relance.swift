@@ -5,6 +5,7 @@ import RelanceCore
 import RelanceDaemon
 import RelanceStore
 import RelanceTemplates
+import RelanceTransport
 
 @main
 struct Relance: AsyncParsableCommand {
@@ -521,11 +522,18 @@ struct Render: AsyncParsableCommand {
                 guard let out else {
                     throw CLIError("a letter is a PDF: give --out FILE.pdf (\(letter.pages) page(s))")
                 }
-                do { try Data(letter.pdf).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
-                    throw CLIError("cannot write \(out): \(FileErrors.describe(error))")
+                do { try SafeFile.write(letter.pdf, to: out) } catch {
+                    throw CLIError("\(error)")
                 }
-                print("\(out): \(letter.pages) page(s), \(letter.pdf.count) bytes, sha256 \(letter.sha256)")
-                print("address: " + letter.address.joined(separator: " / "))
+                // With `--out -` the PDF is standard output: the summary goes to standard error.
+                let summary =
+                    "\(out): \(letter.pages) page(s), \(letter.pdf.count) bytes, sha256 \(letter.sha256)\n"
+                    + "address: " + letter.address.joined(separator: " / ") + "\n"
+                if out == "-" {
+                    FileHandle.standardError.write(Data(summary.utf8))
+                } else {
+                    print(summary, terminator: "")
+                }
                 return
             }
             if times > 1 {

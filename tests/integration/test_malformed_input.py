@@ -158,3 +158,41 @@ def test_cli_refuses_invalid_utf8_arguments_and_stdin_and_nul_or_non_nfc_referen
     result = r.run("enqueue", "--stdin", input=line + "\n", check=False)
     assert result.returncode == 1 and "line 1: /case_ref: must not contain a NUL" in result.stderr, result.stderr
     assert r.sql("SELECT count(*) AS n FROM jobs")[0]["n"] == 0
+
+
+def test_render_out_writes_through_a_fifo_a_symlink_and_stdout_and_never_replaces_the_node(relance_outbox, tmp_path):
+    import os
+    import stat
+    import subprocess
+    import threading
+    from conftest import BIN
+    r = relance_outbox
+    r.run("payer", "upsert", "--ref", "D", "--name", "Plomberie Dupont", "--address-line", "12, rue des Tanneurs",
+          "--address-line", "69002 Lyon", "--channels", "letter")
+    args = ["render", "--payer", "D", "--template", "formal-notice", "--channel", "letter", "--out"]
+    # A FIFO (as a device would be): written in place, still a FIFO afterwards.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    reader.start()
+    r.run(*args, str(fifo))
+    reader.join(timeout=30)
+    assert got and got[0].startswith(b"%PDF-"), got[:1]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    # A symbolic link: the target is written, the link stays a link.
+    target = tmp_path / "target.pdf"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.pdf"
+    link.symlink_to(target)
+    r.run(*args, str(link))
+    assert os.path.islink(link) and target.read_bytes().startswith(b"%PDF-")
+    # '-': the PDF on standard output, the summary on standard error.
+    out = subprocess.run([BIN, *args, "-"], capture_output=True, env={"RELANCE_CONFIG": str(r.config)}, timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith(b"%PDF-") and b"page(s)" in out.stderr, out.stderr
+    # A regular file is replaced whole; a directory is refused.
+    regular = tmp_path / "notice.pdf"
+    r.run(*args, str(regular))
+    assert regular.read_bytes().startswith(b"%PDF-")
+    refused = r.run(*args, str(tmp_path), check=False)
+    assert refused.returncode == 1 and "is a directory" in refused.stderr
