@@ -38,11 +38,34 @@ public struct Enqueuer: JobIntake {
         }
     }
 
-    /// Payers given inline with the jobs, by ref (the last one wins).
+    /// Payers given inline with the jobs, by ref (the same payer may come with each of its
+    /// jobs; two different profiles for one ref are refused by `conflictingPayers`).
     static func inlinePayers(_ requests: [(pointer: String, request: EnqueueRequest)]) -> [String: PayerProfile] {
         var payers: [String: PayerProfile] = [:]
-        for (_, request) in requests { if let p = request.payer { payers[p.ref] = p } }
+        for (_, request) in requests { if let p = request.payer, payers[p.ref] == nil { payers[p.ref] = p } }
         return payers
+    }
+
+    /// Two inline payers with the same ref and different fields in one batch: which one
+    /// should win? Neither silently: the later one is refused, naming the earlier.
+    static func conflictingPayers(_ requests: [(pointer: String, request: EnqueueRequest)]) -> [FieldError] {
+        var first: [String: (pointer: String, payer: PayerProfile)] = [:]
+        var errors: [FieldError] = []
+        for (pointer, request) in requests {
+            guard let payer = request.payer else { continue }
+            if let earlier = first[payer.ref] {
+                if earlier.payer != payer {
+                    errors.append(
+                        FieldError(
+                            "\(pointer)/payer",
+                            "differs from the payer '\(payer.ref)' given at \(earlier.pointer.isEmpty ? "/" : earlier.pointer)/payer in the same batch"
+                        ))
+                }
+            } else {
+                first[payer.ref] = (pointer, payer)
+            }
+        }
+        return errors
     }
 
     /// The checks on each request's own fields: data conventions, required data, run_at.
@@ -101,7 +124,7 @@ public struct Enqueuer: JobIntake {
         _ requests: [(pointer: String, request: EnqueueRequest)], inline: [String: PayerProfile],
         dataErrors: [[FieldError]], composer: MessageComposer, storedPayer: (String) throws -> PayerProfile?
     ) -> [FieldError] {
-        var errors: [FieldError] = []
+        var errors = conflictingPayers(requests)
         var checks = JobChecks(composer: composer)
         var stored: [String: PayerProfile?] = [:]
         for (index, (pointer, request)) in requests.enumerated() {

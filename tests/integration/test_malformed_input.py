@@ -196,3 +196,17 @@ def test_render_out_writes_through_a_fifo_a_symlink_and_stdout_and_never_replace
     assert regular.read_bytes().startswith(b"%PDF-")
     refused = r.run(*args, str(tmp_path), check=False)
     assert refused.returncode == 1 and "is a directory" in refused.stderr
+
+
+def test_two_different_inline_payers_with_one_ref_in_a_batch_are_refused_not_last_wins(relance_outbox):
+    r = relance_outbox
+    first = job_body("NEWP") | {"payer": payer_body("NEWP", email="first@example.fr")}
+    same = job_body("NEWP") | {"payer": payer_body("NEWP", email="first@example.fr")}
+    other = job_body("NEWP") | {"payer": payer_body("NEWP", email="second@example.fr")}
+    result = r.run("enqueue", "--stdin", input="\n".join(json.dumps(j) for j in (first, same, other)) + "\n",
+                   check=False)
+    assert result.returncode == 1 and "line 3: /payer: differs from the payer 'NEWP' given at line 1" in result.stderr, \
+        result.stderr
+    assert r.sql("SELECT count(*) AS n FROM payers")[0]["n"] == 0
+    r.run("enqueue", "--stdin", input="\n".join(json.dumps(j) for j in (first, same)) + "\n")
+    assert r.sql("SELECT email FROM payers") == [{"email": "first@example.fr"}]
