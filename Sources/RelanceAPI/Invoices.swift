@@ -101,6 +101,26 @@ extension Handlers {
         return json(.ok, ["steps": .array(figures.map(\.jsonValue))])
     }
 
+    /// The desk's problems (`amount: …; due_date: …`, `payer X does not exist`, `no
+    /// scenario …`) as field errors with the pointer of the field each one names.
+    static func fieldErrors(_ error: ScenarioError) -> [FieldError] {
+        let fields = [
+            "number", "payer_ref", "amount", "issue_date", "due_date", "scenario", "date", "until", "reason",
+        ]
+        return error.message.components(separatedBy: "; ").map { problem in
+            if let colon = problem.firstIndex(of: ":"), fields.contains(String(problem[..<colon])) {
+                let field = String(problem[..<colon])
+                return FieldError(
+                    "/\(field)", problem[problem.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }
+            if problem.hasPrefix("payer ") { return FieldError("/payer_ref", problem) }
+            if problem.hasPrefix("no scenario") || problem.hasPrefix("scenario") {
+                return FieldError("/scenario", problem)
+            }
+            return FieldError("", problem)
+        }
+    }
+
     /// `{"amount": "1250.00", "currency": "EUR"}` at `pointer`.
     func money(_ value: JSONValue?, _ pointer: String, _ errors: inout [FieldError]) -> (Decimal, String)? {
         guard let object = value?.objectValue, let text = object["amount"]?.stringValue,
@@ -161,7 +181,7 @@ extension Handlers {
                 ref: number, payerRef: payer, amount: amount, currency: currency, issueDate: issued, dueDate: due,
                 scenario: scenario)
         } catch let error as ScenarioError {
-            throw APIError.validation([FieldError("", error.message)])
+            throw APIError.validation(Self.fieldErrors(error))
         }
         let jobs: [JSONValue] = opening.jobs.map {
             .object([
@@ -219,7 +239,7 @@ extension Handlers {
         } catch let error as OperatorError {
             throw APIError(status: .conflict, code: "conflict", message: error.message)
         } catch let error as ScenarioError {
-            throw APIError.validation([FieldError("", error.message)])
+            throw APIError.validation(Self.fieldErrors(error))
         }
         if !outcome.thanks.isEmpty {
             environment.onEnqueued(outcome.thanks.filter(\.created).map { _ in "email" }, true)
@@ -269,7 +289,7 @@ extension Handlers {
         } catch let error as OperatorError {
             throw APIError.notFound(error.message)
         } catch let error as ScenarioError {
-            throw APIError.validation([FieldError("", error.message)])
+            throw APIError.validation(Self.fieldErrors(error))
         }
         return json(.ok, ["invoice": outcome.invoice.jsonValue, "jobs": .number(String(outcome.jobs))])
     }

@@ -68,12 +68,15 @@ public struct InvoiceDesk: Sendable {
     ) async throws -> Opening {
         var problems: [String] = []
         if ref.isEmpty || ref.count > 200 { problems.append("number: must be 1 to 200 characters") }
-        if amount <= 0 { problems.append("amount: must be more than zero") }
-        if currency.count != 3 || !currency.allSatisfy({ $0.isASCII && $0.isUppercase }) {
-            problems.append("currency: '\(currency)' is not an ISO 4217 code such as EUR")
+        // The same rules as for the amounts and dates in job data (MoneyRules).
+        if let problem = MoneyRules.problem(value: amount, currency: currency) {
+            problems.append("amount: \(problem)")
         }
-        if Scenario.day(issueDate) == nil { problems.append("issue_date: '\(issueDate)' is not YYYY-MM-DD") }
-        if Scenario.day(dueDate) == nil { problems.append("due_date: '\(dueDate)' is not YYYY-MM-DD") }
+        if let problem = MoneyRules.dateProblem(issueDate) { problems.append("issue_date: \(problem)") }
+        if let problem = MoneyRules.dateProblem(dueDate) { problems.append("due_date: \(problem)") }
+        if MoneyRules.dateProblem(issueDate) == nil, MoneyRules.dateProblem(dueDate) == nil, dueDate < issueDate {
+            problems.append("due_date: '\(dueDate)' is before the issue date '\(issueDate)'")
+        }
         guard let payer = try await store.payer(ref: payerRef) else {
             throw ScenarioError("payer \(payerRef) does not exist")
         }
@@ -127,10 +130,20 @@ public struct InvoiceDesk: Sendable {
         -> PaymentOutcome
     {
         guard amount > 0 else { throw ScenarioError("amount: must be more than zero") }
-        if let date, Scenario.day(date) == nil { throw ScenarioError("date: '\(date)' is not YYYY-MM-DD") }
+        if let date, let problem = MoneyRules.dateProblem(date) { throw ScenarioError("date: \(problem)") }
         guard let current = try await store.invoice(ref: ref) else {
             throw ScenarioError("invoice \(ref) is not registered")
         }
+        if let problem = MoneyRules.problem(value: amount, currency: current.currency) {
+            throw ScenarioError("amount: \(problem)")
+        }
+        if current.status != "paid", amount > current.balance {
+            // The balance would go below zero, and every later message would show it.
+            throw ScenarioError(
+                "amount: \(Invoice.text(amount)) \(current.currency) is more than the balance of \(Invoice.text(current.balance)) \(current.currency)"
+            )
+        }
+
         guard let payer = try await store.payer(ref: current.payerRef) else {
             throw ScenarioError("payer \(current.payerRef) does not exist")
         }

@@ -173,3 +173,28 @@ def test_report_shows_which_steps_bring_cash_in(tmp_path):
     assert bad.returncode != 0 and "no scenario 'nope'" in bad.stderr and "standard" in bad.stderr
     bad = r.run("report", "--since", "yesterday", check=False)
     assert bad.returncode != 0 and "since: 'yesterday' is not YYYY-MM-DD" in bad.stderr
+
+
+def test_invoices_take_the_money_and_date_rules_of_job_data(tmp_path):
+    r = setup(tmp_path)
+
+    def opening(*args):
+        base = {"--payer": "ACME", "--number": "F-X", "--amount": "1250.00", "--issued": "2027-02-20",
+                "--due": "2027-03-20"}
+        base.update(dict(zip(args[::2], args[1::2])))
+        return r.run("invoice", "open", *[x for kv in base.items() for x in kv], check=False)
+
+    for args, words in [
+        (("--currency", "EQU"), "'EQU' is not an active ISO 4217 currency code"),
+        (("--amount", "12.505"), "has more decimals than EUR takes (2)"),
+        (("--issued", "2027-04-01"), "due_date: '2027-03-20' is before the issue date '2027-04-01'"),
+        (("--issued", "0407-05-21"), "outside the years 1990 to 2999"),
+    ]:
+        result = opening(*args)
+        assert result.returncode == 1 and words in result.stderr, (args, result.stderr)
+    assert r.jobs() == []
+    assert opening().returncode == 0
+    over = r.run("invoice", "pay", "--number", "F-X", "--amount", "9000.00", check=False)
+    assert over.returncode == 1 and "more than the balance of 1250.00 EUR" in over.stderr, over.stderr
+    odd = r.run("invoice", "pay", "--number", "F-X", "--amount", "10.00", "--date", "0407-05-21", check=False)
+    assert odd.returncode == 1 and "outside the years 1990 to 2999" in odd.stderr, odd.stderr
