@@ -21,7 +21,7 @@ public struct EnqueueRequest: Sendable {
         "idempotency_key", "payer_ref", "payer", "case_ref", "channel", "template", "data", "run_at", "priority",
     ]
     public static let payerFields: Set<String> = [
-        "ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels",
+        "ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels", "kind",
     ]
 
     /// Parses and checks the shape of one request; `pointer` prefixes field names.
@@ -156,9 +156,10 @@ public struct EnqueueRequest: Sendable {
             return .failure(InvalidFields(errors + [FieldError("\(pointer)/\(path)", "has the wrong type")]))
         } catch let DecodingError.dataCorrupted(context) {
             let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "/")
-            return .failure(
-                InvalidFields(
-                    errors + [FieldError("\(pointer)/\(path)", "has an invalid value (channels: email, sms, letter)")]))
+            let why =
+                path == "kind"
+                ? context.debugDescription : "has an invalid value (channels: email, sms, letter)"
+            return .failure(InvalidFields(errors + [FieldError("\(pointer)/\(path)", why)]))
         } catch {
             return .failure(InvalidFields(errors + [FieldError(pointer, "\(error)")]))
         }

@@ -33,7 +33,7 @@ extension PayerProfile {
             "segment": .string(segment), "email": email.map(JSONValue.string) ?? .null,
             "phone": phone.map(JSONValue.string) ?? .null,
             "postal_address": postalAddress.map { .array($0.map(JSONValue.string)) } ?? .null,
-            "channels": .array(channels.map { .string($0.rawValue) }),
+            "channels": .array(channels.map { .string($0.rawValue) }), "kind": .string(kind.rawValue),
         ])
     }
 }

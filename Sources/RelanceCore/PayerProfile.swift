@@ -1,3 +1,11 @@
+/// Whether a payer is a business or a consumer: it decides the legal texts (the €40
+/// recovery indemnity and the B2B late-payment penalties of L441-10 and D441-5 apply
+/// to businesses only), so it is its own field, not a segment name.
+public enum PayerKind: String, Sendable, Equatable, Codable, CaseIterable {
+    case business
+    case consumer
+}
+
 /// A payer: the creditor's customer account, with what decides how it is reminded.
 public struct PayerProfile: Sendable, Equatable, Codable {
     public var ref: String
@@ -14,12 +22,15 @@ public struct PayerProfile: Sendable, Equatable, Codable {
     public var postalAddress: [String]?
     /// Preferred channels, in order.
     public var channels: [Channel]
+    /// Business (the default) or consumer.
+    public var kind: PayerKind
 
     public init(
         ref: String, name: String, locale: String = "fr-FR", timezone: String = "Europe/Paris",
         segment: String = "standard", email: String? = nil, phone: String? = nil,
-        postalAddress: [String]? = nil, channels: [Channel] = [.email]
+        postalAddress: [String]? = nil, channels: [Channel] = [.email], kind: PayerKind = .business
     ) {
+        self.kind = kind
         self.ref = ref
         self.name = name
         self.locale = locale
@@ -32,7 +43,7 @@ public struct PayerProfile: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case ref, name, locale, timezone, segment, email, phone, channels
+        case ref, name, locale, timezone, segment, email, phone, channels, kind
         case postalAddress = "postal_address"
     }
 
@@ -47,5 +58,11 @@ public struct PayerProfile: Sendable, Equatable, Codable {
         self.phone = try c.decodeIfPresent(String.self, forKey: .phone)
         self.postalAddress = try c.decodeIfPresent([String].self, forKey: .postalAddress)
         self.channels = try c.decodeIfPresent([Channel].self, forKey: .channels) ?? [.email]
+        let kindText = try c.decodeIfPresent(String.self, forKey: .kind) ?? PayerKind.business.rawValue
+        guard let kind = PayerKind(rawValue: kindText) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: c, debugDescription: "'\(kindText)' is not business or consumer")
+        }
+        self.kind = kind
     }
 }

@@ -50,8 +50,10 @@ public struct TemplateChecker {
             let segments = ["standard", "consumer"] + catalog.variants(of: message)
             for locale in catalog.locales {
                 for segment in Set(segments).sorted() {
+                    // "consumer" renders for a consumer by kind (the legal texts differ).
                     let payer = PayerProfile(
-                        ref: "SAMPLE", name: "Payeur <Exemple> & Fils", locale: locale, segment: segment)
+                        ref: "SAMPLE", name: "Payeur <Exemple> & Fils", locale: locale, segment: segment,
+                        kind: segment == "consumer" ? .consumer : .business)
                     do {
                         let context = try MessageContext.build(
                             payer: payer, creditor: sampleCreditor, caseRef: "C-SAMPLE", data: data, today: today)

@@ -198,17 +198,17 @@ public final class SQLiteJobStore: JobStore {
         let channels = JSONValue.array(payer.channels.map { .string($0.rawValue) }).jsonText
         try db.execute(
             sql: """
-                INSERT INTO payers(ref, name, locale, timezone, segment, email, phone, postal_address, channels)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO payers(ref, name, locale, timezone, segment, email, phone, postal_address, channels, kind)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(ref) DO UPDATE SET
                   name = excluded.name, locale = excluded.locale, timezone = excluded.timezone,
                   segment = excluded.segment, email = excluded.email, phone = excluded.phone,
-                  postal_address = excluded.postal_address, channels = excluded.channels,
+                  postal_address = excluded.postal_address, channels = excluded.channels, kind = excluded.kind,
                   updated_at = \(clockNow)
                 """,
             arguments: [
                 payer.ref, payer.name, payer.locale, payer.timezone, payer.segment, payer.email, payer.phone, address,
-                channels,
+                channels, payer.kind.rawValue,
             ])
     }
 
@@ -233,7 +233,9 @@ public final class SQLiteJobStore: JobStore {
         func bad(_ column: String, _ why: String) -> Result<PayerProfile, PayerUnusable> {
             .failure(PayerUnusable(message: "payer \(ref): column \(column) \(why)"))
         }
-        for column in ["ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels"] {
+        for column in [
+            "ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels", "kind",
+        ] {
             let value: DatabaseValue = row[column]
             switch value.storage {
             case .null, .string: continue
@@ -262,6 +264,9 @@ public final class SQLiteJobStore: JobStore {
             address = items.compactMap(\.stringValue)
         }
         guard let name = text("name") else { return bad("name", "is empty") }
+        guard let kind = PayerKind(rawValue: text("kind") ?? "business") else {
+            return bad("kind", "is '\(text("kind") ?? "")', not business or consumer")
+        }
         // Bounded as at every door: a name goes into a header line (998 bytes at most).
         if name.count > 300 { return bad("name", "is longer than 300 characters") }
         if let problem = TextRules.referenceProblem(ref) { return bad("ref", problem) }
@@ -269,7 +274,7 @@ public final class SQLiteJobStore: JobStore {
             PayerProfile(
                 ref: ref, name: name, locale: text("locale") ?? "fr-FR", timezone: text("timezone") ?? "Europe/Paris",
                 segment: text("segment") ?? "standard", email: text("email"), phone: text("phone"),
-                postalAddress: address, channels: channels))
+                postalAddress: address, channels: channels, kind: kind))
     }
 
     // MARK: enqueue

@@ -196,6 +196,21 @@ enum Schema {
                 try db.execute(sql: enqueued)
             }
         }
+        // Business or consumer decides the legal texts: its own column, not a segment name.
+        // Existing payers whose segment says consumer (in any case, or `particulier`) become
+        // consumers.
+        migrator.registerMigration("v8-payer-kind") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE payers ADD COLUMN kind TEXT NOT NULL DEFAULT 'business'
+                      CHECK (kind IN ('business', 'consumer'))
+                    """)
+            try db.execute(
+                sql: """
+                    UPDATE payers SET kind = 'consumer'
+                    WHERE lower(trim(segment)) IN ('consumer', 'consumers', 'particulier', 'particuliers')
+                    """)
+        }
         return migrator
     }
 }

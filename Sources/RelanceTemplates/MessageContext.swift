@@ -106,7 +106,7 @@ public enum MessageContext {
             [
                 "ref": TemplateText(payer.ref), "name": TemplateText(payer.name),
                 "segment": TemplateText(payer.segment), "locale": TemplateText(payer.locale),
-                "is_business": payer.segment != "consumer",
+                "is_business": payer.kind == .business, "kind": TemplateText(payer.kind.rawValue),
             ] as [String: Any]
         context["creditor"] = creditorContext(creditor)
         if let caseRef, !caseRef.isEmpty { context["case_ref"] = TemplateText(caseRef) }

@@ -161,6 +161,7 @@ struct PayerCommand: AsyncParsableCommand {
         @Option(name: .customLong("address-line"), help: "A postal address line (repeat; replaces the address).")
         var addressLines: [String] = []
         @Option(help: "Preferred channels, comma-separated (new payer: email).") var channels: String?
+        @Option(help: "business or consumer: decides the legal texts (new payer: business).") var kind: String?
 
         func run() async throws {
             let given: [(String, JSONValue?)] = [
@@ -176,6 +177,7 @@ struct PayerCommand: AsyncParsableCommand {
                     "channels",
                     channels.map { .array($0.split(separator: ",").map { .string(String($0)) }) }
                 ),
+                ("kind", kind.map(JSONValue.string)),
             ]
             let value: JSONValue
             let runtime: Runtime

@@ -121,8 +121,13 @@ struct MessageContextTests {
         )
         let consumer = try Fixtures.renderText(
             "{{#payer.is_business}}B{{/payer.is_business}}{{^payer.is_business}}C{{/payer.is_business}}", data: "{}",
-            payer: Fixtures.payer(segment: "consumer"))
+            payer: Fixtures.payer(kind: .consumer))
         #expect(consumer == "C")
+        // The kind decides, never the segment's name.
+        let namedConsumer = try Fixtures.renderText(
+            "{{#payer.is_business}}B{{/payer.is_business}}{{^payer.is_business}}C{{/payer.is_business}}", data: "{}",
+            payer: Fixtures.payer(segment: "consumer"))
+        #expect(namedConsumer == "B")
     }
 
     @Test("empty creditor fields are absent, so their sections render nothing")

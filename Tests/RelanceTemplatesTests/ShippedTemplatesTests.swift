@@ -29,7 +29,9 @@ struct ShippedTemplatesTests {
         _ catalog: TemplateCatalog, message: String, locale: String, segment: String,
         name: String = "Dupont & Fils <SARL>"
     ) throws -> RenderedMessage {
-        var payer = Fixtures.payer(locale: locale, segment: segment)
+        // The shipped "consumer" cases are consumers by kind.
+        var payer = Fixtures.payer(
+            locale: locale, segment: segment, kind: segment == "consumer" ? .consumer : .business)
         payer.name = name
         let context = try MessageContext.build(
             payer: payer, creditor: Fixtures.creditor, caseRef: "F-2026-0142", data: try sample(message),

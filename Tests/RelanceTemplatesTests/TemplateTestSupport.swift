@@ -31,12 +31,13 @@ enum Fixtures {
     /// Monday 23 November 2026, 10:00 UTC.
     static let today = Date(timeIntervalSince1970: 1_795_428_000)
 
-    static func payer(locale: String = "fr-FR", segment: String = "standard", timezone: String = "Europe/Paris")
-        -> PayerProfile
-    {
+    static func payer(
+        locale: String = "fr-FR", segment: String = "standard", timezone: String = "Europe/Paris",
+        kind: PayerKind = .business
+    ) -> PayerProfile {
         PayerProfile(
             ref: "C-00412", name: "Dupont & Fils <SARL>", locale: locale, timezone: timezone, segment: segment,
-            email: "compta@dupont.example")
+            email: "compta@dupont.example", kind: kind)
     }
 
     static let creditor = Creditor(

@@ -19,7 +19,8 @@ JOB_FIELDS = {
     "priority", "last_error", "provider_ref", "created_at", "updated_at", "data",
 }
 TRACE_FIELDS = {"id", "job_id", "attempt", "at", "event", "channel", "case_ref", "detail"}
-PAYER_FIELDS = {"ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels"}
+PAYER_FIELDS = {"ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels",
+                "kind"}
 
 
 def all_jobs(api, **params):
@@ -398,12 +399,12 @@ def test_put_and_get_payer(api):
     assert r.status_code == 201, describe(r)
     assert r.json() == {"ref": "ACME", "name": "Boulangerie Martin", "locale": "fr-FR", "timezone": "Europe/Paris",
                         "segment": "standard", "email": None, "phone": None, "postal_address": None,
-                        "channels": r.json()["channels"]}
+                        "channels": r.json()["channels"], "kind": "business"}
     assert isinstance(r.json()["channels"], list)
 
     full = payer_body("ACME", name="Boulangerie Martin & Fils", phone="+33612345678",
                       postal_address=["12 rue des Tanneurs", "69002 Lyon"], channels=["email", "letter"],
-                      segment="small-business")
+                      segment="small-business", kind="consumer")
     r = api.put("/v1/payers/ACME", full)
     assert r.status_code == 200, describe(r)
     assert r.json() == full

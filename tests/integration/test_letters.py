@@ -32,9 +32,10 @@ def letter_relance(root, extra=""):
     return r
 
 
-def payer(r, ref="ACME", name="Boulangerie Martin & Fils", segment="standard", locale="fr-FR", lines=ADDRESS):
+def payer(r, ref="ACME", name="Boulangerie Martin & Fils", segment="standard", locale="fr-FR", lines=ADDRESS,
+          kind="business"):
     args = ["payer", "upsert", "--ref", ref, "--name", name, "--segment", segment, "--locale", locale,
-            "--timezone", "Europe/Paris", "--channels", "letter"]
+            "--timezone", "Europe/Paris", "--channels", "letter", "--kind", kind]
     for line in lines:
         args += ["--address-line", line]
     r.run(*args)
@@ -146,13 +147,22 @@ def test_sixty_invoices_flow_onto_pages_with_the_header_repeated_and_the_right_t
 def test_consumers_never_get_the_40_euro_indemnity(tmp_path):
     r = letter_relance(tmp_path / "r")
     payer(r, ref="BIZ")
-    payer(r, ref="CONSO", name="Jeanne Dupont", segment="consumer")
+    payer(r, ref="CONSO", name="Jeanne Dupont", segment="consumer", kind="consumer")
+    # The kind decides, whatever the segment is called: "particulier" consumers get no
+    # €40 either, and a business in a segment named "Consumer" still does.
+    payer(r, ref="PART", name="Jean Martin", segment="particulier", kind="consumer")
+    payer(r, ref="BIZ2", segment="Consumer")
     biz, conso = tmp_path / "biz.pdf", tmp_path / "conso.pdf"
     for template in ("formal-notice", "reminder-2"):
-        assert render_pdf(r, biz, ref="BIZ", template=template).returncode == 0
-        assert render_pdf(r, conso, ref="CONSO", template=template).returncode == 0
-        assert "40 €" in text(biz) and "D441-5" in text(biz)
-        assert "40 €" not in text(conso) and "D441-5" not in text(conso) and "L441-10" not in text(conso)
+        for business in ("BIZ", "BIZ2"):
+            assert render_pdf(r, biz, ref=business, template=template).returncode == 0
+            assert "40 €" in text(biz) and "D441-5" in text(biz)
+        for consumer in ("CONSO", "PART"):
+            assert render_pdf(r, conso, ref=consumer, template=template).returncode == 0
+            assert "40 €" not in text(conso) and "D441-5" not in text(conso) and "L441-10" not in text(conso)
+    # A kind that is neither is refused.
+    bad = r.run("payer", "upsert", "--ref", "X", "--name", "X", "--kind", "particulier", check=False)
+    assert bad.returncode == 1 and "/kind: 'particulier' is not business or consumer" in bad.stderr, bad.stderr
 
 
 @pytest.mark.parametrize("lines,rule", [
