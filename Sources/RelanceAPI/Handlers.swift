@@ -206,10 +206,9 @@ struct Handlers: Sendable {
         switch EnqueueRequest.parsePayer(.object(fields), pointer: "", defaultCountry: environment.defaultCountry()) {
         case .failure(let errors): throw APIError.validation(errors.errors)
         case .success(let payer):
-            let existed = try await environment.store.payer(ref: ref) != nil
-            try await environment.store.upsertPayer(payer)
+            let created = try await environment.store.upsertPayer(payer)
             let stored = try await environment.store.payer(ref: ref) ?? payer
-            return json(existed ? .ok : .created, stored.jsonValue)
+            return json(created ? .created : .ok, stored.jsonValue)
         }
     }
 

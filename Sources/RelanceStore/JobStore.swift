@@ -10,7 +10,10 @@ public protocol JobStore: Sendable {
     /// Applies the migrations not applied yet; returns their names, in order.
     @discardableResult
     func migrate() async throws -> [String]
-    func upsertPayer(_ payer: PayerProfile) async throws
+    /// Creates or replaces the payer; true when it did not exist. Decided inside the write,
+    /// so of many concurrent calls for a new ref exactly one says it created it.
+    @discardableResult
+    func upsertPayer(_ payer: PayerProfile) async throws -> Bool
     func payer(ref: String) async throws -> PayerProfile?
 
     /// Inserts the jobs (and payers) in one transaction. A job whose idempotency key

@@ -179,8 +179,13 @@ public final class SQLiteJobStore: JobStore {
 
     // MARK: payers
 
-    public func upsertPayer(_ payer: PayerProfile) async throws {
-        try await transaction { db, _ in try Self.upsertPayer(payer, db) }
+    @discardableResult
+    public func upsertPayer(_ payer: PayerProfile) async throws -> Bool {
+        try await transaction { db, _ in
+            let existed = try Row.fetchOne(db, sql: "SELECT 1 FROM payers WHERE ref = ?", arguments: [payer.ref]) != nil
+            try Self.upsertPayer(payer, db)
+            return !existed
+        }
     }
 
     static func upsertPayer(_ payer: PayerProfile, _ db: Database) throws {

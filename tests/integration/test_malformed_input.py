@@ -210,3 +210,10 @@ def test_two_different_inline_payers_with_one_ref_in_a_batch_are_refused_not_las
     assert r.sql("SELECT count(*) AS n FROM payers")[0]["n"] == 0
     r.run("enqueue", "--stdin", input="\n".join(json.dumps(j) for j in (first, same)) + "\n")
     assert r.sql("SELECT email FROM payers") == [{"email": "first@example.fr"}]
+
+
+def test_fifty_parallel_puts_of_a_new_payer_answer_201_exactly_once(api):
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(max_workers=25) as pool:
+        codes = list(pool.map(lambda _: api.put("/v1/payers/RACE", payer_body("RACE")).status_code, range(50)))
+    assert codes.count(201) == 1 and codes.count(200) == 49, codes
