@@ -157,7 +157,7 @@ install: $(if $(filter $(RELEASE_BIN),$(BIN_SOURCE)),release)
 	cp -R Templates $(DESTDIR)$(DATADIR)/templates
 	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/templates
 	install -m 0644 openapi.yaml $(DESTDIR)$(DATADIR)/openapi.yaml
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md docs/*.md deploy/kannel.conf $(DESTDIR)$(DOCDIR)/
 	sed $(PREFIX_SED) systemd/relance.service > $(DESTDIR)$(UNITDIR)/relance.service.tmp
 	chmod 0644 $(DESTDIR)$(UNITDIR)/relance.service.tmp
 	mv $(DESTDIR)$(UNITDIR)/relance.service.tmp $(DESTDIR)$(UNITDIR)/relance.service

@@ -254,3 +254,65 @@ def delivered_token(r, job):
     """The token Relance puts in the callback URL: an HMAC of provider, job and attempt."""
     message = f"relance-callback:v1:kannel:{job}:1".encode()
     return hmac.new(SECRET.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def kannel_groups(text):
+    """deploy/kannel.conf as [(group, {key: value})], in order."""
+    groups = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = (part.strip() for part in line.partition("="))
+        if key == "group":
+            groups.append((value, {}))
+        else:
+            groups[-1][1][key] = value.strip('"')
+    return groups
+
+
+def test_the_sample_kannel_conf_matches_relance_and_delivers_a_long_sms_whole(tmp_path):
+    sample = (REPO / "deploy/kannel.conf").read_text()
+    groups = kannel_groups(sample)
+    user = next(g for name, g in groups if name == "sendsms-user")
+    smsc = next(g for name, g in groups if name == "smsc")
+    smsbox = next(g for name, g in groups if name == "smsbox")
+    assert user["concatenation"] == "true" and int(user["max-messages"]) >= 6  # sms.max_segments' default
+    assert smsbox["immediate-sendsms-reply"] == "false"
+    relance_sample = (REPO / "deploy/relance.yaml").read_text()
+    assert f"smsc: {smsc['smsc-id']}" in relance_sample and user["forced-smsc"] == smsc["smsc-id"]
+    # Kannel itself takes the file: the same file with loopback ports and paths of the
+    # test, and the operator's SMPP connection played by fakesmsc under the same id.
+    k = Kannel(tmp_path / "kannel")
+    rewritten = []
+    for name, values in groups:
+        if name == "core":
+            values |= {"admin-port": k.admin_port, "admin-password": f"admin-{k.admin_port}",
+                       "smsbox-port": k.box_port, "log-file": k.root / "bearerbox.log",
+                       "store-location": k.root / "kannel.store"}
+        if name == "smsc":
+            values = {"smsc": "fake", "smsc-id": smsc["smsc-id"], "port": k.smsc_port, "our-host": "127.0.0.1",
+                      "connect-allow-ip": "127.0.0.1", "max-sms-octets": smsc["max-sms-octets"]}
+        if name == "smsbox":
+            values |= {"bearerbox-port": k.box_port, "sendsms-port": k.sendsms_port,
+                       "log-file": k.root / "smsbox.log"}
+        if name == "sendsms-user":
+            k.username, k.password = values["username"], values["password"]
+        rewritten.append(f"group = {name}\n" + "".join(f"{key} = {value}\n" for key, value in values.items()))
+    k.config.write_text("\n".join(rewritten).replace('text = \n', 'text = ""\n'))
+    k.start()
+    try:
+        r = sms_relance(tmp_path, k.url, k.password)
+        r.config.write_text(r.config.read_text().replace("  kannel:\n", f"  kannel:\n    smsc: {smsc['smsc-id']}\n"))
+        sms_payer(r)
+        long_text = {"invoices": json.loads((REPO / "Templates/samples/reminder-1.json").read_text())["invoices"] * 3,
+                     "total_due": {"amount": "18000.00", "currency": "EUR"}}
+        job = enqueue_sms(r, data=json.dumps(long_text))
+        expected = rendered_text(r, job)
+        r.serve_until_idle()
+        assert state(r, job) == "sent", r.trace(job)
+        got = wait_received(k, 1)
+        assert len(got) == 1, got
+        assert decode(got[0][2], "gsm7") == expected and len(expected) > 160, (len(expected), got)
+    finally:
+        k.stop()
