@@ -25,6 +25,24 @@ public struct LetterRenderer: Sendable {
 
     public func render(_ document: LetterDocument, envelope: EnvelopePreset) throws -> RenderedLetter {
         let typesetter = Typesetter.forCurrentThread(fontFamily: fontFamily)
+        // A character no installed font has would print as a box with its code in it: the
+        // letter is refused, naming the characters, rather than posted so.
+        var table: [String] = []
+        if let t = document.table { table = t.headers + t.rows.flatMap { $0 } + t.total }
+        let texts =
+            document.senderLines + document.recipientLines + [
+                document.placeAndDate, document.subject, document.bodyMarkup,
+            ]
+            + document.references.flatMap { [$0.label, $0.value] } + table
+        let missing = typesetter.unprintable(texts.joined(separator: "\n"))
+        if !missing.isEmpty {
+            let named = missing.prefix(10).map {
+                "\(Character($0)) (U+\(String($0.value, radix: 16, uppercase: true)))"
+            }
+            throw LetterError(
+                "the fonts cannot print \(missing.count) character(s) of the letter: \(named.joined(separator: ", "))\(missing.count > 10 ? ", …" : "") (letters.font: \(fontFamily))"
+            )
+        }
         let letter = try LetterLayout(document: document, envelope: envelope, typesetter: typesetter)
         guard letter.pages.count <= maxPages else {
             throw LetterError("the letter takes \(letter.pages.count) pages, over the limit of \(maxPages)")

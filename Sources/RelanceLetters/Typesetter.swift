@@ -178,6 +178,33 @@ final class Typesetter {
         return TextBlock(layout: layout)
     }
 
+    /// The characters of `text` that no installed font can draw (Pango would draw a box
+    /// with the character's code), each once, in order. ASCII is always printable.
+    func unprintable(_ text: String) -> [Unicode.Scalar] {
+        var seen: Set<Unicode.Scalar> = []
+        var candidates: [Unicode.Scalar] = []
+        for scalar in text.unicodeScalars where scalar.value >= 0x80 && !seen.contains(scalar) {
+            seen.insert(scalar)
+            // Controls and marks of formatting are not drawn at all.
+            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
+                continue
+            }
+            candidates.append(scalar)
+        }
+        guard !candidates.isEmpty else { return [] }
+        func unknown(_ scalars: [Unicode.Scalar]) -> Int32 {
+            let layout = makeLayout(style: .body, width: nil, alignment: PANGO_ALIGN_LEFT)
+            defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
+            var string = ""
+            string.unicodeScalars.append(contentsOf: scalars)
+            pango_layout_set_text(layout, string, -1)
+            return pango_layout_get_unknown_glyphs_count(layout)
+        }
+        // One layout for all (the usual answer: none missing), one per character only then.
+        guard unknown(candidates) > 0 else { return [] }
+        return candidates.filter { unknown([$0]) > 0 }
+    }
+
     /// Pango markup, wrapped to `width`; throws with Pango's message when the markup does not parse.
     func markup(_ markup: String, style: TextStyle, width: Double, justify: Bool) throws(LetterError) -> TextBlock {
         var attributes: OpaquePointer?

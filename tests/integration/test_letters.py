@@ -289,3 +289,17 @@ def test_a_line_break_in_the_name_adds_no_line_to_the_address(tmp_path):
     rows = {round(ya) for page, xa, ya, xb, yb, w in words(pdf)
             if page == 1 and xa >= x0 * MM and xb <= x1 * MM and ya >= y0 * MM and yb <= y1 * MM}
     assert len(rows) == 3, rows
+
+
+def test_characters_no_font_can_print_refuse_the_letter_naming_them(tmp_path):
+    r = letter_relance(tmp_path / "r")
+    # No font on this machine covers Japanese (fonts-dejavu-core only): the letter would
+    # show boxes with hexadecimal codes in them.
+    assert subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True).stdout.strip() == ""
+    payer(r, ref="JP", name="山田商事", lines=["12 rue des Tanneurs", "69002 Lyon"])
+    result = render_pdf(r, tmp_path / "jp.pdf", ref="JP")
+    assert result.returncode == 1, result.stdout
+    assert "the fonts cannot print" in result.stderr and "山 (U+5C71)" in result.stderr and "田 (U+7530)" in result.stderr, result.stderr
+    # Accents, the euro sign and typographic punctuation are in the font: no refusal.
+    payer(r, ref="FR", name="Société Générale d’Œuvres – « Ça »")
+    assert render_pdf(r, tmp_path / "fr.pdf", ref="FR").returncode == 0
