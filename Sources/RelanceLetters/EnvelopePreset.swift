@@ -7,11 +7,16 @@ public struct EnvelopePreset: Sendable, Equatable {
     public var x: ClosedRange<Double>
     /// Vertical extent of the window, in mm from the top edge of the page.
     public var y: ClosedRange<Double>
+    /// Where in the window the recipient's address goes (vertically): the whole window,
+    /// except where a norm keeps a part of it for other things (DIN 5008 form B: the
+    /// notes zone, 45–62.7 mm, above the address zone, 62.7–90 mm).
+    public var addressY: ClosedRange<Double>
 
-    public init(name: String, x: ClosedRange<Double>, y: ClosedRange<Double>) {
+    public init(name: String, x: ClosedRange<Double>, y: ClosedRange<Double>, addressY: ClosedRange<Double>? = nil) {
         self.name = name
         self.x = x
         self.y = y
+        self.addressY = addressY ?? y
     }
 
     /// French DL envelope, window on the right.
@@ -19,7 +24,7 @@ public struct EnvelopePreset: Sendable, Equatable {
     /// British DL envelope, window on the left.
     public static let ukDLLeft = EnvelopePreset(name: "uk-dl-left", x: 24.6...120, y: 39.5...66.3)
     /// DIN 5008 form B (German), window on the left.
-    public static let din5008B = EnvelopePreset(name: "din-5008-b", x: 20...105, y: 45...90)
+    public static let din5008B = EnvelopePreset(name: "din-5008-b", x: 20...105, y: 45...90, addressY: 62.7...90)
 
     public static let all: [EnvelopePreset] = [.frDLRight, .ukDLLeft, .din5008B]
 

@@ -63,8 +63,9 @@ struct LetterLayout {
     static let contentBottom = mm(275)
     static let footerTop = mm(281)
 
-    /// Inside the window: room kept between its edges and the address.
-    static let windowPadding = (left: mm(4), right: mm(2), top: mm(2.5), bottom: mm(1))
+    /// Inside the window: room kept between its edges and the address, at least 2.5 mm on
+    /// every side so that a letter shifting in its envelope never shows a cut line.
+    static let windowPadding = (left: mm(4), right: mm(2.5), top: mm(2.5), bottom: mm(2.5))
     /// Sizes tried for the address, largest first.
     static let addressSizes: [Double] = [10, 9.5, 9, 8.5, 8]
 
@@ -81,7 +82,10 @@ struct LetterLayout {
             window.height > 0, window.y + window.height <= Self.pageHeight / 2
         else { throw LetterError("the window of \(envelope.name) is not in the top half of an A4 page") }
 
-        address = try Self.address(document.recipientLines, in: window, of: envelope, typesetter: typesetter)
+        let addressZone = Box(
+            x: window.x, y: mm(envelope.addressY.lowerBound), width: window.width,
+            height: mm(envelope.addressY.upperBound - envelope.addressY.lowerBound))
+        address = try Self.address(document.recipientLines, in: addressZone, of: envelope, typesetter: typesetter)
         var header: [DrawOp] = []
         let headerBottom = try Self.header(
             document, avoiding: window, of: envelope, typesetter: typesetter, into: &header)
@@ -139,7 +143,9 @@ struct LetterLayout {
                     + "(\(millimetres(widest.width)) mm at \(addressSizes.last!) pt, at most \(millimetres(room.width)) mm)"
             )
         }
-        throw LetterError("the address has \(lines.count) lines, too many for the window of \(envelope.name)")
+        throw LetterError(
+            "the address has \(lines.count) lines, too many for the window of \(envelope.name) "
+                + "(\(millimetres(room.height)) mm high inside 2.5 mm margins)")
     }
 
     /// Logo and sender block, in the top corner the window leaves free. Returns the bottom of the header.

@@ -194,17 +194,51 @@ struct LetterRendererTests {
         }
     }
 
-    @Test("7 lines of 38 characters fit every window", arguments: EnvelopePreset.all)
-    func longestAddress(_ preset: EnvelopePreset) throws {
-        let lines = [
-            "SOCIETE DES ETABLISSEMENTS MARTIN SARL", "Direction administrative et financiere",
-            "Service de la comptabilite fournisseur", "Batiment B escalier 4 etage 3 porte 12",
-            "ZONE INDUSTRIELLE DES GRANDS CHAMPS 12", "CH-1211 GENEVE 4 CASE POSTALE 1234 ABC",
-            "SUISSE",
-        ]
+    static let longestLines = [
+        "SOCIETE DES ETABLISSEMENTS MARTIN SARL", "Direction administrative et financiere",
+        "Service de la comptabilite fournisseur", "Batiment B escalier 4 etage 3 porte 12",
+        "ZONE INDUSTRIELLE DES GRANDS CHAMPS 12", "CH-1211 GENEVE 4 CASE POSTALE 1234 ABC",
+        "SUISSE",
+    ]
+
+    @Test(
+        "the widest and tallest addresses each preset takes keep 2.5 mm from every edge of the window (4 mm on the left), inside the address zone",
+        arguments: [(EnvelopePreset.frDLRight, 7), (.ukDLLeft, 6), (.din5008B, 6)])
+    func clearance(_ preset: EnvelopePreset, lines count: Int) throws {
+        let lines = Array(Self.longestLines.prefix(count))
         #expect(lines.allSatisfy { $0.count <= 38 })
         let letter = try renderer.render(Fixture.letter(invoices: 2, recipient: lines), envelope: preset)
         #expect(letter.pages == 1)
+        let layout = try LetterLayout(
+            document: Fixture.letter(invoices: 2, recipient: lines), envelope: preset,
+            typesetter: Typesetter.forCurrentThread(fontFamily: "DejaVu Sans"))
+        let boxes = layout.address.map(\.box)
+        #expect(boxes.count == count)
+        let left = mm(preset.x.lowerBound) + mm(4)
+        let right = mm(preset.x.upperBound) - mm(2.5)
+        let top = mm(preset.addressY.lowerBound) + mm(2.5)
+        let bottom = mm(preset.addressY.upperBound) - mm(2.5)
+        for box in boxes {
+            #expect(box.x >= left - 0.01 && box.x + box.width <= right + 0.01, "\(preset.name): \(box)")
+            #expect(box.y >= top - 0.01 && box.y + box.height <= bottom + 0.01, "\(preset.name): \(box)")
+        }
+        // One line more than the preset takes is refused, saying why.
+        if count < 7 {
+            #expect(throws: LetterError.self) {
+                try renderer.render(
+                    Fixture.letter(invoices: 2, recipient: Array(Self.longestLines.prefix(count + 1))), envelope: preset
+                )
+            }
+        }
+    }
+
+    @Test("DIN 5008 form B: the address starts in the address zone (from 62.7 mm), below the notes zone")
+    func dinAddressZone() throws {
+        let layout = try LetterLayout(
+            document: Fixture.letter(invoices: 2, recipient: ["Herrn Hans Meier", "Hauptstr. 5", "10115 Berlin"]),
+            envelope: .din5008B, typesetter: Typesetter.forCurrentThread(fontFamily: "DejaVu Sans"))
+        let firstLine = try #require(layout.address.first?.box)
+        #expect(firstLine.y >= mm(62.7 + 2.5) - 0.01)
     }
 
     @Test("an address with too many lines for the window is refused")
