@@ -5,6 +5,7 @@
 #               (see docs/PERFORMANCE.md)
 #   make chaos  fault injection against real peers, ~30,000 jobs over 25 min (docs/RELIABILITY.md);
 #               CHAOS_ARGS overrides the parameters, e.g. CHAOS_ARGS="--jobs 5000 --minutes 5 --seed 7"
+#   make fuzz   libFuzzer on every hand-written parser, FUZZ_SECONDS (75) each: 12.5 min in all
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -68,7 +69,16 @@ test-unit: deps-system
 test-integration: deps-python build
 	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration
 
-test: lint test-unit test-integration test-chaos-short
+test: lint test-unit test-integration test-chaos-short test-fuzz-crashers
+
+# libFuzzer targets (fuzz/Fuzz.swift, fuzz/run.sh): the campaign, and the crashers it kept,
+# replayed by make test when there are any.
+.PHONY: fuzz test-fuzz-crashers
+fuzz: deps-system
+	./fuzz/run.sh
+
+test-fuzz-crashers: deps-system
+	@if ls fuzz/crashers/*/* >/dev/null 2>&1; then ./fuzz/run.sh replay; else echo "fuzz: no crasher kept"; fi
 
 bench: deps-python release
 	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -1,0 +1,153 @@
+// libFuzzer targets for Relance's hand-written parsers (make fuzz, docs/RELIABILITY.md).
+// Compiled into one binary together with the sources of RelanceCore and the parsing files
+// of RelanceEmail (module RelanceCore, so internal functions are reachable); the target is
+// chosen with FUZZ_TARGET. Each target feeds the input to a parser and checks what it
+// promises beyond "does not crash" (a round trip, a bound, no line break in a header).
+
+import Foundation
+
+/// The targets, by name.
+let fuzzTargets: [String: (UnsafeRawBufferPointer) -> Void] = [
+    "json": fuzzJSON,
+    "smtp-replies": fuzzSMTPReplies,
+    "smtp-capabilities": { bytes in _ = SMTPCapabilities(dialogue: String(decoding: bytes, as: UTF8.self)) },
+    "delivery-reports": fuzzDeliveryReports,
+    "postal-address": fuzzPostalAddress,
+    "phone-number": fuzzPhoneNumber,
+    "email-address": fuzzEmailAddress,
+    "mime-header": fuzzMIMEHeader,
+    "instant": fuzzInstant,
+    "references": fuzzReferences,
+]
+
+let selectedTarget: (UnsafeRawBufferPointer) -> Void = {
+    let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
+    guard let target = fuzzTargets[name] else {
+        FileHandle.standardError.write(
+            Data("FUZZ_TARGET must be one of: \(fuzzTargets.keys.sorted().joined(separator: ", "))\n".utf8))
+        exit(2)
+    }
+    return target
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    selectedTarget(UnsafeRawBufferPointer(start: start, count: count))
+    return 0
+}
+
+/// Fails the run (libFuzzer keeps the input as a crasher).
+func violated(_ what: String) -> Never {
+    fatalError("invariant violated: \(what)")
+}
+
+func fuzzJSON(_ bytes: UnsafeRawBufferPointer) {
+    guard let value = try? JSONValue.parse(data: Data(bytes)) else { return }
+    // What the parser accepts, it writes back as text that parses to the same value.
+    guard let again = try? JSONValue.parse(value.jsonText), again == value else {
+        violated("JSON round trip: \(value.jsonText.prefix(200))")
+    }
+}
+
+func fuzzSMTPReplies(_ bytes: UnsafeRawBufferPointer) {
+    var reader = SMTPReplyReader()
+    // Fed in two pieces, as reads split them.
+    let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+    var replies = 0
+    for piece in [UnsafeRawBufferPointer(rebasing: bytes[..<cut]), UnsafeRawBufferPointer(rebasing: bytes[cut...])] {
+        reader.append(piece)
+        do {
+            while let reply = try reader.next() {
+                replies += 1
+                guard (0...999).contains(reply.code) else { violated("reply code \(reply.code)") }
+                guard reply.text.count <= SMTPReplyReader.maximumTextCharacters + 3 else {
+                    violated("reply text of \(reply.text.count) characters")
+                }
+            }
+        } catch {
+            return
+        }
+    }
+    _ = replies
+}
+
+func fuzzDeliveryReports(_ bytes: UnsafeRawBufferPointer) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    let fields = FormEncoding.decode(Substring(text))
+    for provider in DeliveryReportParser.providers + ["unknown"] {
+        _ = DeliveryReportParser.parse(provider: provider, fields: fields)
+    }
+}
+
+func fuzzPostalAddress(_ bytes: UnsafeRawBufferPointer) {
+    let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(
+        String.init)
+    for country in [nil, "FR", "GB", "DE", "BE"] as [String?] {
+        _ = try? PostalAddress.normalize(lines, country: country)
+    }
+}
+
+func fuzzPhoneNumber(_ bytes: UnsafeRawBufferPointer) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    for country in [nil, "FR", "GB", "DE", "US"] as [String?] {
+        if let number = try? PhoneNumber.normalize(text, country: country) {
+            // What is accepted is E.164, and stays itself when read again.
+            guard PayerProfile.isE164(number.e164) else { violated("not E.164: \(number.e164)") }
+            guard (try? PhoneNumber.normalize(number.e164, country: nil))?.e164 == number.e164 else {
+                violated("E.164 not stable: \(number.e164)")
+            }
+        }
+    }
+}
+
+func fuzzEmailAddress(_ bytes: UnsafeRawBufferPointer) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    guard let address = try? EmailAddress(text) else { return }
+    // An accepted address never carries what would break an SMTP command or a header.
+    guard !address.value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
+        violated("address with a line break: \(address.value.debugDescription)")
+    }
+    if let commands = try? SMTPEnvelope.commands(
+        from: address, to: [address], size: 100, capabilities: SMTPCapabilities(pipelining: true, size: true))
+    {
+        for command in commands {
+            guard command.filter({ $0 == 10 || $0 == 13 }).count == 2, command.suffix(2) == [13, 10] else {
+                violated("command with a line break inside: \(String(decoding: command, as: UTF8.self).debugDescription)")
+            }
+        }
+    }
+}
+
+func fuzzMIMEHeader(_ bytes: UnsafeRawBufferPointer) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    let header = MIMEEncoding.foldHeader(name: "Subject", words: MIMEEncoding.encodeUnstructured(text))
+    let name = MIMEEncoding.encodeDisplayName(text)
+    for (what, value) in [("header", header), ("display name", name + "\r\n")] {
+        // Lines end with CRLF, continue with a space, stay within RFC 5322's 998 bytes.
+        let lines = value.utf8.split(separator: 10, omittingEmptySubsequences: false).dropLast()
+        for (index, line) in lines.enumerated() {
+            guard line.last == 13, !line.dropLast().contains(13) else { violated("\(what): bare CR or LF") }
+            guard line.count <= 1000 else { violated("\(what): a line of \(line.count) bytes") }
+            if index > 0, line.first != 32 { violated("\(what): a continuation line without a space") }
+        }
+    }
+}
+
+func fuzzInstant(_ bytes: UnsafeRawBufferPointer) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    guard let date = Timestamp.strictInstant(text) else { return }
+    let stored = Timestamp.string(from: date)
+    guard let again = Timestamp.strictInstant(stored), Timestamp.string(from: again) == stored else {
+        violated("instant round trip: \(text.debugDescription) → \(stored)")
+    }
+}
+
+func fuzzReferences(_ bytes: UnsafeRawBufferPointer) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    if TextRules.referenceProblem(text) == nil {
+        guard !text.utf8.contains(0), TextRules.isNFC(text), !TextRules.hasControl(text) else {
+            violated("reference accepted: \(text.debugDescription)")
+        }
+    }
+    _ = TextRules.strictUTF8(bytes)
+}
