@@ -75,7 +75,7 @@ extension MessageComposer {
             senderLines: senderLines, logoPNG: letters.logo, recipientLines: address.lines,
             placeAndDate: french ? "\(letters.place), le \(todayText)" : "\(letters.place), \(todayText)",
             references: references,
-            subject: (french ? "Objet : " : "Subject: ") + (rendered[.emailSubject] ?? ""),
+            subject: (french ? "Objet\u{00A0}: " : "Subject: ") + (rendered[.emailSubject] ?? ""),
             bodyMarkup: rendered[.letter] ?? "", table: Self.invoiceTable(context, french: french))
         let output: RenderedLetter
         do {

@@ -40,6 +40,23 @@ public enum MessageContext {
     /// Upper bound on job data, so a hostile row cannot make rendering explode.
     public static let maximumDataBytes = EnqueueRequest.maximumDataBytes
 
+    /// Invoice numbers for a subject line or a transfer's remittance information: at most
+    /// three, then "et 57 autres" / "and 57 more", and never over 140 characters (what a
+    /// SEPA transfer carries).
+    static func briefList(_ numbers: [String], locale: String, limit: Int = 140) -> String {
+        let french = locale.hasPrefix("fr")
+        func text(_ shown: Int) -> String {
+            let head = numbers.prefix(shown).joined(separator: ", ")
+            let rest = numbers.count - shown
+            guard rest > 0 else { return head }
+            return head + (french ? " et \(rest) \(rest == 1 ? "autre" : "autres")" : " and \(rest) more")
+        }
+        var shown = min(numbers.count, 3)
+        while shown > 1 && text(shown).count > limit { shown -= 1 }
+        let result = text(shown)
+        return result.count > limit ? String(result.prefix(limit - 1)) + "…" : result
+    }
+
     /// The `required` fields of `message` missing from `data` (null, or an empty list of
     /// invoices, counts as missing). With `exemptingInvoiceRef`, a job about a registered
     /// invoice (a non-empty `invoice_ref`) is not checked: it gets its invoices and total
@@ -99,8 +116,9 @@ public enum MessageContext {
         }
         if let invoices = fields["invoices"]?.arrayValue {
             context["invoice_count"] = invoices.count
-            context["invoice_numbers"] = TemplateText(
-                invoices.compactMap { $0["number"]?.stringValue }.joined(separator: ", "))
+            let numbers = invoices.compactMap { $0["number"]?.stringValue }
+            context["invoice_numbers"] = TemplateText(Self.briefList(numbers, locale: payer.locale))
+            context["invoice_numbers_all"] = TemplateText(numbers.joined(separator: ", "))
         }
         context["payer"] =
             [
