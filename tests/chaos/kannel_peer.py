@@ -13,14 +13,16 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
-import urllib.parse
 import urllib.request
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "integration"))
+from kannel import fakesmsc_messages  # noqa: E402  (the same parsing as the integration tests)
 
 BEARERBOX = "/usr/sbin/bearerbox"
 SMSBOX = "/usr/sbin/smsbox"
 FAKESMSC = "/usr/lib/kannel/test/fakesmsc"
-LINE = re.compile(r"Got message \d+: <(.*)>$")
 
 
 def listening(port):
@@ -166,39 +168,7 @@ text = "No service"
         """[(payload bytes, raw line)] per complete message, concatenated parts joined."""
         if not self.fake_log.exists():
             return []
-        messages, parts = [], {}
-        for line in self.fake_log.read_text(errors="replace").splitlines():
-            m = LINE.search(line)
-            if not m:
-                continue
-            fields = m.group(1).split(" ", 3)
-            if len(fields) < 4:
-                continue
-            sender, receiver, kind, rest = fields
-            if kind == "udh":
-                udh_text, _, rest2 = rest.partition(" ")
-                udh = unquote(udh_text)
-                data_kind, _, data = rest2.partition(" ")
-                payload = unquote(data) if data_kind != "text" else data.encode()
-                if len(udh) < 6:
-                    messages.append((payload, line))
-                    continue
-                ref, total, seq = udh[3], udh[4], udh[5]
-                key = (sender, receiver, ref)
-                parts.setdefault(key, {})[seq] = payload
-                if len(parts[key]) == total:
-                    messages.append((b"".join(parts[key][i] for i in sorted(parts[key])), line))
-                    del parts[key]
-            elif kind == "text":
-                messages.append((rest.encode("utf-8", "surrogateescape"), line))
-            else:
-                messages.append((unquote(rest), line))
-        return messages
-
-
-def unquote(text):
-    """fakesmsc URL-encodes with '+' for a space byte."""
-    return urllib.parse.unquote_to_bytes(text.replace("+", "%20"))
+        return [(m[2], m[4]) for m in fakesmsc_messages(self.fake_log.read_text(errors="replace"))]
 
 
 def markers(payload, pattern):

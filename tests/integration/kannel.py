@@ -123,33 +123,43 @@ text = "No service"
         [(sender, receiver, payload bytes, kind)] where kind is 'text', 'data' or 'ucs-2'."""
         if not self.fake_log.exists():
             return []
-        messages, parts = [], {}
-        for line in self.fake_log.read_text(errors="replace").splitlines():
-            m = LINE.search(line)
-            if not m:
+        return [m[:4] for m in fakesmsc_messages(self.fake_log.read_text(errors="replace"))]
+
+
+def fakesmsc_messages(log_text):
+    """What fakesmsc printed, concatenated parts joined: [(sender, receiver, payload
+    bytes, kind, the line of the last part)], kind 'text', 'data' or 'ucs-2'. A part
+    whose UDH is too short to say which message it belongs to stands alone."""
+    messages, parts = [], {}
+    for line in log_text.splitlines():
+        m = LINE.search(line)
+        if not m:
+            continue
+        fields = m.group(1).split(" ", 3)
+        if len(fields) < 4:
+            continue
+        sender, receiver, kind, rest = fields
+        if kind == "udh":
+            udh_text, _, rest2 = rest.partition(" ")
+            udh = unquote(udh_text)
+            data_kind, _, data = rest2.partition(" ")
+            payload = unquote(data) if data_kind != "text" else data.encode()
+            if len(udh) < 6:
+                messages.append((sender, receiver, payload, "data", line))
                 continue
-            fields = m.group(1).split(" ", 3)
-            if len(fields) < 4:
-                continue
-            sender, receiver, kind, rest = fields
-            if kind == "udh":
-                udh_text, _, rest2 = rest.partition(" ")
-                udh = unquote(udh_text)
-                data_kind, _, data = rest2.partition(" ")
-                payload = unquote(data) if data_kind != "text" else data.encode()
-                # Concatenation element: 00 03 ref total seq (after the UDH length byte).
-                ref, total, seq = udh[3], udh[4], udh[5]
-                key = (sender, receiver, ref)
-                parts.setdefault(key, {})[seq] = payload
-                if len(parts[key]) == total:
-                    joined = b"".join(parts[key][i] for i in sorted(parts[key]))
-                    messages.append((sender, receiver, joined, "data"))
-                    del parts[key]
-            elif kind == "text":
-                messages.append((sender, receiver, rest.encode("utf-8", "surrogateescape"), "text"))
-            else:
-                messages.append((sender, receiver, unquote(rest), kind))
-        return messages
+            # Concatenation element: 00 03 ref total seq (after the UDH length byte).
+            ref, total, seq = udh[3], udh[4], udh[5]
+            key = (sender, receiver, ref)
+            parts.setdefault(key, {})[seq] = payload
+            if len(parts[key]) == total:
+                joined = b"".join(parts[key][i] for i in sorted(parts[key]))
+                messages.append((sender, receiver, joined, "data", line))
+                del parts[key]
+        elif kind == "text":
+            messages.append((sender, receiver, rest.encode("utf-8", "surrogateescape"), "text", line))
+        else:
+            messages.append((sender, receiver, unquote(rest), kind, line))
+    return messages
 
 
 def unquote(text):
