@@ -121,8 +121,10 @@ func fuzzEmailAddress(_ bytes: UnsafeRawBufferPointer) {
 func fuzzMIMEHeader(_ bytes: UnsafeRawBufferPointer) {
     let text = String(decoding: bytes, as: UTF8.self)
     let header = MIMEEncoding.foldHeader(name: "Subject", words: MIMEEncoding.encodeUnstructured(text))
-    let name = MIMEEncoding.encodeDisplayName(text)
-    for (what, value) in [("header", header), ("display name", name + "\r\n")] {
+    // As MIMEWriter writes a display name: its words folded into the header.
+    let words = MIMEEncoding.encodeDisplayName(text).split(separator: " ").map(String.init) + ["<a@b.example>"]
+    let name = MIMEEncoding.foldHeader(name: "To", words: words)
+    for (what, value) in [("header", header), ("display name", name)] {
         // Lines end with CRLF, continue with a space, stay within RFC 5322's 998 bytes.
         let lines = value.utf8.split(separator: 10, omittingEmptySubsequences: false).dropLast()
         for (index, line) in lines.enumerated() {

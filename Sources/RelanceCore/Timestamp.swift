@@ -7,7 +7,9 @@ public enum Timestamp {
     /// Formats `date`, milliseconds truncated. Written by hand: the store calls it for
     /// every row it stamps, and a format style costs microseconds a call.
     public static func string(from date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // A microsecond of slack before flooring: 0.220 s is 0.21999… in binary, and an
+        // instant read as .220 must be written back as .220 (found by `make fuzz`).
+        let millis = Int64((date.timeIntervalSince1970 * 1000 + 0.001).rounded(.down))
         var seconds = time_t(millis >= 0 ? millis / 1000 : (millis - 999) / 1000)
         let fraction = Int(millis - Int64(seconds) * 1000)
         var parts = tm()
@@ -87,17 +89,17 @@ public enum Timestamp {
             return nil
         }
         var index = 19
-        var fraction = 0.0
+        // Milliseconds, as stored (finer digits are dropped, as SQLite's %f drops them).
+        var milliseconds = 0
         if index < b.count, b[index] == UInt8(ascii: ".") {
             index += 1
-            var scale = 0.1
             let start = index
             while index < b.count, (48...57).contains(b[index]) {
-                fraction += Double(b[index] - 48) * scale
-                scale /= 10
+                if index - start < 3 { milliseconds = milliseconds * 10 + Int(b[index] - 48) }
                 index += 1
             }
             guard index > start, index - start <= 9 else { return nil }
+            for _ in min(index - start, 3)..<3 { milliseconds *= 10 }
         }
         guard index < b.count else { return nil }
         var offset = 0
@@ -121,8 +123,8 @@ public enum Timestamp {
         let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146097 + dayOfEra - 719468
-        let seconds = Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
-        return Date(timeIntervalSince1970: seconds)
+        let whole = days * 86400 + hour * 3600 + minute * 60 + second - offset
+        return Date(timeIntervalSince1970: Double(whole) + Double(milliseconds) / 1000)
     }
 
     public static func date(from string: String) -> Date? {

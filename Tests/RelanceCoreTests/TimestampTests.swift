@@ -63,6 +63,9 @@ struct StrictInstantTests {
             ("2028-02-29T00:00:00Z", "2028-02-29T00:00:00.000Z"),
             ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000Z"),
             ("2999-12-31T23:59:59.999Z", "2999-12-31T23:59:59.999Z"),
+            // make fuzz: .220 is 0.21999… in binary, and was written back as .219.
+            ("2038-11-23T09:00:00.220250+01:30", "2038-11-23T07:30:00.220Z"),
+            ("2038-11-23T07:30:00.220Z", "2038-11-23T07:30:00.220Z"),
         ])
     func accepted(text: String, stored: String) throws {
         let date = try #require(Timestamp.strictInstant(text))

@@ -101,6 +101,13 @@ struct HeaderEncodingTests {
         let safe = MIMEEncoding.encodeDisplayName(trap)
         #expect(safe.hasPrefix("=?UTF-8?B?") && !safe.contains("?q?"))
         #expect(MIMETestSupport.decodeUnstructured(safe) == trap)
+        // make fuzz: a word longer than a line (no space to fold at) goes out as encoded
+        // words, and the header's lines stay within 998 bytes.
+        let long = String(repeating: "x", count: 1_009)
+        let words = MIMEEncoding.encodeDisplayName(long).split(separator: " ").map(String.init)
+        let header = MIMEEncoding.foldHeader(name: "To", words: words + ["<a@b.example>"])
+        #expect(header.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 998 })
+        #expect(MIMETestSupport.decodeUnstructured(words.joined(separator: " ")) == long)
     }
 }
 
