@@ -34,6 +34,11 @@ public struct EnqueueRequest: Sendable {
             return .failure(InvalidFields([FieldError(pointer, "must be a JSON object")]))
         }
         var errors: [FieldError] = []
+        // null is not "absent": the contract (openapi.yaml) has no nullable field here, and
+        // a null where a value was meant is a caller's mistake worth saying.
+        for key in o.keys.sorted() where fields.contains(key) && o[key] == .null {
+            errors.append(FieldError("\(pointer)/\(key)", "must not be null (leave the field out)"))
+        }
         if o.keys.contains(where: { !fields.contains($0) }) {
             for key in o.keys.sorted() where !fields.contains(key) {
                 errors.append(
@@ -43,7 +48,9 @@ public struct EnqueueRequest: Sendable {
         }
         func string(_ key: String, required: Bool = false, max: Int = 200) -> String? {
             switch o[key] {
-            case .none, .some(.null):
+            case .some(.null):
+                return nil  // said above
+            case .none:
                 if required { errors.append(FieldError("\(pointer)/\(key)", "is required")) }
                 return nil
             case .some(.string(let s)):

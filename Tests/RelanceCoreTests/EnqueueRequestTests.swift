@@ -37,6 +37,25 @@ struct EnqueueRequestTests {
         #expect((try? EnqueueRequest.parse(request(caseRef: over)).get()) == nil)
     }
 
+    @Test(
+        "null is refused where the contract has no nullable field, naming each",
+        arguments: [
+            "priority", "idempotency_key", "case_ref", "run_at", "payer",
+        ])
+    func nulls(field: String) {
+        var body = request(caseRef: "C-1")
+        if case .object(var o) = body {
+            o[field] = .null
+            body = .object(o)
+        }
+        guard case .failure(let errors) = EnqueueRequest.parse(body) else {
+            Issue.record("null \(field) accepted")
+            return
+        }
+        #expect(errors.errors.map(\.pointer) == ["/\(field)"])
+        #expect(errors.errors.first?.message == "must not be null (leave the field out)")
+    }
+
     @Test("unknown fields are each named, in order")
     func unknownFields() {
         guard case .object(var fields) = request(caseRef: "C") else { return }
