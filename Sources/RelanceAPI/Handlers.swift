@@ -174,7 +174,7 @@ struct Handlers: Sendable {
             }
         }
         if let cursor = query.get("cursor") {
-            if let after = Int64(cursor), after >= 0 {
+            if !cursor.isEmpty, cursor.utf8.allSatisfy({ (48...57).contains($0) }), let after = Int64(cursor) {
                 filter.afterID = after
             } else {
                 errors.append(FieldError("/cursor", "not a cursor returned by this API"))
@@ -271,7 +271,7 @@ struct Handlers: Sendable {
 
     func openAPI() -> Response {
         Response(
-            status: .ok, headers: [.contentType: "application/yaml"],
+            status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: environment.openAPIDocument)))
     }
 }
