@@ -1,5 +1,6 @@
 import CCrypto
 import Foundation
+import RelanceCore
 
 /// What a bearer token may do.
 public enum APIScope: String, Sendable, CaseIterable {
@@ -73,6 +74,9 @@ public struct APITokens: Sendable {
         return match.map { ($0.name, $0.scopes) }
     }
 
+    /// Equal-length digests compared without an early exit.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool { ConstantTime.equal(a, b) }
+
     static func digest(_ text: String) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         let bytes = Array(text.utf8)
@@ -80,13 +84,6 @@ public struct APITokens: Sendable {
         return out
     }
 
-    /// Equal-length digests compared without an early exit.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in 0..<a.count { difference |= a[i] ^ b[i] }
-        return difference == 0
-    }
 }
 
 public struct TokenFileError: Error, CustomStringConvertible, Sendable {

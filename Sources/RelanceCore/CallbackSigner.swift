@@ -29,11 +29,17 @@ public struct CallbackSigner: Sendable {
 
     /// Compares in constant time.
     public func verify(_ presented: String, provider: String, jobID: Int64, attempt: Int) -> Bool {
-        let expected = Array(token(provider: provider, jobID: jobID, attempt: attempt).utf8)
-        let given = Array(presented.utf8)
-        guard given.count == expected.count else { return false }
+        ConstantTime.equal(Array(token(provider: provider, jobID: jobID, attempt: attempt).utf8), Array(presented.utf8))
+    }
+}
+
+/// Comparing secrets (tokens, signatures, digests) without an early exit, so the time it
+/// takes tells nothing about where they differ.
+public enum ConstantTime {
+    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
         var difference: UInt8 = 0
-        for index in expected.indices { difference |= expected[index] ^ given[index] }
+        for index in a.indices { difference |= a[index] ^ b[index] }
         return difference == 0
     }
 }

@@ -45,4 +45,27 @@ public enum TextRules {
     public static func strictUTF8<Bytes: Collection>(_ bytes: Bytes) -> String? where Bytes.Element == UInt8 {
         String(validating: bytes, as: UTF8.self)
     }
+
+    /// Where the first byte that is not UTF-8 stands (line from 1, byte column from 1 in
+    /// it), or nil when every byte is: for errors that point at it.
+    public static func firstInvalidUTF8<Bytes: Collection>(_ bytes: Bytes) -> (line: Int, column: Int)?
+    where Bytes.Element == UInt8 {
+        var line = 1
+        var column = 1
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded):
+                if encoded.count == 1 && encoded.first == 10 {
+                    line += 1
+                    column = 1
+                } else {
+                    column += encoded.count
+                }
+            case .emptyInput: return nil
+            case .error: return (line, column)
+            }
+        }
+    }
 }

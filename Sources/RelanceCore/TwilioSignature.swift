@@ -20,11 +20,6 @@ public enum TwilioSignature {
 
     /// Whether `signature` is the one for this request (compared in constant time).
     public static func verify(_ signature: String, url: String, fields: [(String, String)], authToken: String) -> Bool {
-        let expected = Array(compute(url: url, fields: fields, authToken: authToken).utf8)
-        let given = Array(signature.utf8)
-        guard expected.count == given.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(expected, given) { difference |= a ^ b }
-        return difference == 0
+        ConstantTime.equal(Array(compute(url: url, fields: fields, authToken: authToken).utf8), Array(signature.utf8))
     }
 }

@@ -618,26 +618,8 @@ public struct RelanceConfig: Sendable {
     /// `text` as UTF-8, refused when it is not: a byte that is not UTF-8 (even in a
     /// comment) must not make the file read as empty, which would mean the defaults.
     static func strictText(_ bytes: Data, file: String) throws -> String {
-        if let text = String(validating: bytes, as: UTF8.self) { return text }
-        // Find the first bad byte for the message: line and column.
-        var line = 1
-        var start = bytes.startIndex
-        for index in bytes.indices where bytes[index] == 10 {
-            if String(validating: bytes[start..<index], as: UTF8.self) == nil { break }
-            line += 1
-            start = index + 1
-        }
-        let lineBytes = bytes[start...].prefix { $0 != 10 }
-        var column = 1
-        for end in lineBytes.indices {
-            if String(validating: lineBytes[lineBytes.startIndex...end], as: UTF8.self) == nil,
-                String(validating: lineBytes[lineBytes.startIndex..<end], as: UTF8.self) != nil
-            {
-                // The longest valid prefix ends here; a multi-byte character may still be
-                // completing, so the first byte that can never start one is the culprit.
-                column = lineBytes.distance(from: lineBytes.startIndex, to: end) + 1
-            }
-        }
+        if let text = TextRules.strictUTF8(bytes) { return text }
+        let (line, column) = TextRules.firstInvalidUTF8(bytes) ?? (1, 1)
         throw ConfigError("\(file):\(line):\(column): not valid UTF-8 (save the file as UTF-8)")
     }
 

@@ -194,14 +194,9 @@ final class SMTPConnection: EmailSession {
             return (.stale, false)
         case .refused(let reply, let step) where reply.code < 400:
             // A code out of place (250 to DATA) must never pass for an acceptance.
+            // (After the whole message, such a code never gets here: the transaction calls
+            // it unanswered, and the job uncertain.)
             stream.shutDown()
-            if step == "the message" {
-                // After the whole message: not an answer, yet the server has the message.
-                let failure = DispatchFailure(
-                    reason: "smtp_data", message: "unexpected SMTP reply to the message: \(reply.text)",
-                    code: reply.code, enhancedCode: reply.enhancedCode)
-                return (.done(.uncertain(failure)), false)
-            }
             let failure = DispatchFailure(
                 reason: "smtp_reply", message: "unexpected SMTP reply to \(step): \(reply.text)", code: reply.code,
                 enhancedCode: reply.enhancedCode)

@@ -4,25 +4,9 @@ import RelanceCore
 /// The rules for an amount of money, shared by every door that takes one (job data,
 /// invoices, payments): what `MessageContext.check` applies inside job data.
 public enum MoneyRules {
-    /// Why `amount` (a decimal text) in `currency` cannot be taken, or nil.
-    public static func problem(amount: String, currency: String, positive: Bool = true) -> String? {
-        guard Money.isCurrencyCode(currency) else {
-            return "'\(currency)' is not an active ISO 4217 currency code such as \"EUR\""
-        }
-        guard Money.isAmount(amount), let value = Money.parseAmount(amount) else {
-            return "'\(amount)' is not a decimal amount (write it like \"1250.00\", below 10^15)"
-        }
-        if value < 0 || (positive && value == 0) {
-            return "'\(amount)' must be more than zero"
-        }
-        if let digits = Money.minorUnits[currency], Money.fractionDigits(amount) > digits {
-            return "'\(amount)' has more decimals than \(currency) takes (\(digits))"
-        }
-        return nil
-    }
-
-    /// The same for an amount already read as a Decimal (decimals counted on its value:
-    /// `12.505` has three, `1250.00` none).
+    /// Why `value` in `currency` cannot be taken (an invoice, a payment), or nil: an active
+    /// ISO 4217 code, more than zero, below 10^15, no more decimals than the currency takes
+    /// (counted on the value: `12.505` has three, `1250.00` none).
     public static func problem(value: Decimal, currency: String) -> String? {
         guard Money.isCurrencyCode(currency) else {
             return "'\(currency)' is not an active ISO 4217 currency code such as \"EUR\""

@@ -37,14 +37,7 @@ struct Relance: AsyncParsableCommand {
 func standardInputText() throws -> String {
     let data = FileHandle.standardInput.readDataToEndOfFile()
     if let text = TextRules.strictUTF8(data) { return text }
-    var line = 1
-    var start = data.startIndex
-    for index in data.indices where data[index] == 10 {
-        if TextRules.strictUTF8(data[start..<index]) == nil { break }
-        line += 1
-        start = index + 1
-    }
-    throw CLIError("standard input, line \(line): not valid UTF-8")
+    throw CLIError("standard input, line \(TextRules.firstInvalidUTF8(data)?.line ?? 1): not valid UTF-8")
 }
 
 struct GlobalOptions: ParsableArguments {

@@ -18,7 +18,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "integration"))
-from kannel import fakesmsc_messages  # noqa: E402  (the same parsing as the integration tests)
+from kannel import fakesmsc_messages, kannel_config  # noqa: E402  (shared with the integration tests)
 
 BEARERBOX = "/usr/sbin/bearerbox"
 SMSBOX = "/usr/sbin/smsbox"
@@ -47,49 +47,11 @@ class Kannel:
         self.procs = {}
         self.fake_log = self.root / "fakesmsc.log"
         self.config = self.root / "kannel.conf"
-        self.config.write_text(f"""
-group = core
-admin-port = {self.admin_port}
-admin-interface = 127.0.0.1
-admin-password = admin-{self.admin_port}
-admin-allow-ip = 127.0.0.1
-smsbox-port = {self.box_port}
-smsbox-interface = 127.0.0.1
-box-allow-ip = 127.0.0.1
-log-file = {self.root}/bearerbox.log
-log-level = 2
-dlr-storage = internal
-store-type = file
-store-location = {self.root}/kannel.store
-store-dump-freq = 1
-
-group = smsc
-smsc = fake
-smsc-id = fake
-port = {self.smsc_port}
-our-host = 127.0.0.1
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = {self.box_port}
-sendsms-port = {self.sendsms_port}
-sendsms-interface = 127.0.0.1
-global-sender = 36000
-immediate-sendsms-reply = false
-log-file = {self.root}/smsbox.log
-log-level = 2
-
-group = sendsms-user
-username = {self.username}
-password = {self.password}
-max-messages = 10
-concatenation = true
-
-group = sms-service
-keyword = default
-text = "No service"
-""")
+        self.config.write_text(kannel_config(
+            self.root, ports, self.username, self.password, log_level=2,
+            # What bearerbox accepted survives its restart; smsbox answers once bearerbox has it.
+            core_extra=f"store-type = file\nstore-location = {self.root}/kannel.store\nstore-dump-freq = 1\n",
+            smsbox_extra="immediate-sendsms-reply = false\n"))
 
     # ---- processes --------------------------------------------------------------------
 

@@ -21,6 +21,52 @@ FAKESMSC = "/usr/lib/kannel/test/fakesmsc"
 LINE = re.compile(r"Got message \d+: <(.*)>$")
 
 
+def kannel_config(root, ports, username, password, sender=True, log_level=1, core_extra="", smsbox_extra=""):
+    """bearerbox + smsbox + a fake SMSC on loopback: the configuration the tests and the
+    chaos harness run. `ports` are (admin, smsbox, fake SMSC, sendsms)."""
+    admin_port, box_port, smsc_port, sendsms_port = ports
+    # Without a global sender and without `from`, smsbox refuses a message (400).
+    global_sender = "global-sender = 36000\n" if sender else ""
+    return f"""
+group = core
+admin-port = {admin_port}
+admin-interface = 127.0.0.1
+admin-password = admin-{admin_port}
+admin-allow-ip = 127.0.0.1
+smsbox-port = {box_port}
+smsbox-interface = 127.0.0.1
+box-allow-ip = 127.0.0.1
+log-file = {root}/bearerbox.log
+log-level = {log_level}
+dlr-storage = internal
+{core_extra}
+group = smsc
+smsc = fake
+smsc-id = fake
+port = {smsc_port}
+our-host = 127.0.0.1
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = {box_port}
+sendsms-port = {sendsms_port}
+sendsms-interface = 127.0.0.1
+{global_sender}{smsbox_extra}log-file = {root}/smsbox.log
+log-level = {log_level}
+
+group = sendsms-user
+username = {username}
+password = {password}
+max-messages = 10
+concatenation = true
+
+group = sms-service
+keyword = default
+text = "No service"
+"""
+
+
 class Kannel:
     def __init__(self, root, sender=True):
         self.root = pathlib.Path(root)
@@ -30,49 +76,10 @@ class Kannel:
         self.password = "kannel-pw-4f1c"
         self.url = f"http://127.0.0.1:{self.sendsms_port}/cgi-bin/sendsms"
         self.processes = []
-        # Without a global sender and without `from`, smsbox refuses a message (400).
-        global_sender = "global-sender = 36000\n" if sender else ""
         self.config = self.root / "kannel.conf"
-        self.config.write_text(
-            f"""
-group = core
-admin-port = {self.admin_port}
-admin-interface = 127.0.0.1
-admin-password = admin-{self.admin_port}
-admin-allow-ip = 127.0.0.1
-smsbox-port = {self.box_port}
-smsbox-interface = 127.0.0.1
-box-allow-ip = 127.0.0.1
-log-file = {self.root}/bearerbox.log
-log-level = 1
-dlr-storage = internal
-
-group = smsc
-smsc = fake
-smsc-id = fake
-port = {self.smsc_port}
-our-host = 127.0.0.1
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = {self.box_port}
-sendsms-port = {self.sendsms_port}
-sendsms-interface = 127.0.0.1
-{global_sender}log-file = {self.root}/smsbox.log
-log-level = 1
-
-group = sendsms-user
-username = {self.username}
-password = {self.password}
-max-messages = 10
-concatenation = true
-
-group = sms-service
-keyword = default
-text = "No service"
-"""
-        )
+        self.config.write_text(kannel_config(
+            self.root, (self.admin_port, self.box_port, self.smsc_port, self.sendsms_port), self.username,
+            self.password, sender=sender))
         self.fake_log = self.root / "fakesmsc.log"
 
     def start(self):
