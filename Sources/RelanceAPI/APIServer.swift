@@ -12,6 +12,9 @@ public protocol JobIntake: Sendable {
     func enqueue(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [EnqueueResult]
     /// The same checks without inserting: so that one answer lists every bad field.
     func validate(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [FieldError]
+    /// What a payer written on its own (PUT /v1/payers) must also pass beyond its fields'
+    /// syntax: a segment the templates or scenarios know. Pointers are relative to the payer.
+    func payerErrors(_ payer: PayerProfile) -> [FieldError]
 }
 
 public struct APISettings: Sendable {
@@ -158,6 +161,7 @@ public enum APIServer {
         router.get("/openapi.yaml") { _, _ in handlers.openAPI() }
         return Application(
             responder: HeadAsGet(inner: router.buildResponder()),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorBody()])),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "relance"),
             logger: logger)
     }
@@ -230,7 +234,9 @@ struct HeadAsGet<Inner: HTTPResponder>: HTTPResponder {
         var head = request.head
         head.method = .get
         var response = try await inner.respond(to: Request(head: head, body: request.body), context: context)
-        response.body = ResponseBody()
+        // The GET's Content-Length stays (RFC 9110 §8.6): a HEAD tells the size of what a
+        // GET would send. An empty `ResponseBody()` would set it to 0.
+        response.body = ResponseBody(contentLength: response.body.contentLength) { _ in }
         return response
     }
 }

@@ -206,6 +206,8 @@ struct Handlers: Sendable {
         switch EnqueueRequest.parsePayer(.object(fields), pointer: "", defaultCountry: environment.defaultCountry()) {
         case .failure(let errors): throw APIError.validation(errors.errors)
         case .success(let payer):
+            let refused = environment.intake.payerErrors(payer)
+            if !refused.isEmpty { throw APIError.validation(refused) }
             let created = try await environment.store.upsertPayer(payer)
             let stored = try await environment.store.payer(ref: ref) ?? payer
             return json(created ? .created : .ok, stored.jsonValue)

@@ -46,6 +46,16 @@ public struct Enqueuer: JobIntake {
         return payers
     }
 
+    /// A payer's segment is one the templates or scenarios know.
+    public func payerErrors(_ payer: PayerProfile) -> [FieldError] {
+        Self.payerErrors(payer, composer: composer, pointer: "")
+    }
+
+    static func payerErrors(_ payer: PayerProfile, composer: MessageComposer, pointer: String) -> [FieldError] {
+        guard let problem = composer.knownSegments.problem(payer.segment) else { return [] }
+        return [FieldError("\(pointer)/segment", problem)]
+    }
+
     /// Two inline payers with the same ref and different fields in one batch: which one
     /// should win? Neither silently: the later one is refused, naming the earlier.
     static func conflictingPayers(_ requests: [(pointer: String, request: EnqueueRequest)]) -> [FieldError] {
@@ -141,8 +151,24 @@ public struct Enqueuer: JobIntake {
                 payer = stored[ref] ?? nil
             }
             errors += checks.errors(request.job, payer: payer, pointer: pointer)
+            if let payer { errors += deadlineErrors(request, payer: payer, pointer: pointer, composer: composer) }
         }
         return errors
+    }
+
+    /// A stated payment deadline leaves the payer `templates.deadline_days` from the day
+    /// the message would be dated, in the payer's time zone: today, or the day of run_at.
+    /// Dispatch checks it again against the day it actually sends.
+    static func deadlineErrors(
+        _ request: EnqueueRequest, payer: PayerProfile, pointer: String, composer: MessageComposer
+    ) -> [FieldError] {
+        guard case .object(let fields) = request.data, let value = fields["payment_deadline"] else { return [] }
+        var sent = Date()
+        if let runAt = request.job.runAt, let date = Timestamp.date(from: runAt), date > sent { sent = date }
+        let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
+        let deadline = PaymentDeadline(days: composer.deadlineDays)
+        guard let problem = deadline.problem(value, today: Timestamp.isoDate(of: sent, in: zone)) else { return [] }
+        return [FieldError("\(pointer)/data/payment_deadline", problem)]
     }
 
     /// The payer exists and the job's own checks pass for it.
@@ -170,7 +196,7 @@ public struct Enqueuer: JobIntake {
                     "unknown template '\(job.template)' (known: \(catalog.messages.joined(separator: ", ")))")
             ]
         }
-        var errors: [FieldError] = []
+        var errors = payerErrors(payer, composer: composer, pointer: "\(pointer)/payer")
         switch job.channel {
         case .email:
             for part in [TemplatePart.emailSubject, .emailText] {
@@ -207,7 +233,7 @@ public struct Enqueuer: JobIntake {
             } catch {
                 errors.append(FieldError("\(pointer)/template", "\(error)"))
             }
-            do { _ = try composer.postalAddress(of: payer) } catch let failure as DispatchFailure {
+            do { _ = try composer.windowAddress(of: payer) } catch let failure as DispatchFailure {
                 errors.append(FieldError("\(pointer)/payer/postal_address", failure.message))
             } catch {
                 errors.append(FieldError("\(pointer)/payer/postal_address", "\(error)"))

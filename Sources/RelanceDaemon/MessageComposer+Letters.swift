@@ -49,6 +49,17 @@ extension MessageComposer {
         }
     }
 
+    /// The payer's address as it would go into the envelope window: normalised, printable
+    /// by the fonts, and fitting the window of `letters.envelope` (enqueue refuses what
+    /// dispatch would).
+    public func windowAddress(of payer: PayerProfile) throws -> PostalAddress {
+        let address = try postalAddress(of: payer)
+        do { try letterRenderer.checkAddress(address.lines, envelope: envelope) } catch {
+            throw DispatchFailure(reason: "address", message: "payer \(payer.ref): postal address: \(error)")
+        }
+        return address
+    }
+
     /// Renders the letter of `job` for `payer` as a PDF.
     public func letter(job: Job, payer: PayerProfile, today: Date = Date()) throws -> (
         rendered: RenderedMessage, letter: OutgoingLetter
@@ -59,7 +70,7 @@ extension MessageComposer {
         do {
             context = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today,
-                required: catalog.requiredData[job.template] ?? [], message: job.template)
+                required: catalog.requiredData[job.template] ?? [], message: job.template, deadlineDays: deadlineDays)
             rendered = try catalog.render(
                 message: job.template, parts: [.letter, .emailSubject], payer: payer, context: context,
                 creditor: creditor)

@@ -14,12 +14,19 @@ public struct MessageComposer: Sendable {
     public let sms: RelanceConfig.SMSTextSettings
     public let letters: RelanceConfig.LettersConfig
     let letterRenderer: LetterRenderer
+    /// The segments a payer may have: the templates' variants and what the scenarios name.
+    public let knownSegments: KnownSegments
+    /// `templates.deadline_days`: a payment deadline is at least this many days after the message's date.
+    public let deadlineDays: Int
 
     public init(
         catalog: TemplateCatalog, creditor: Creditor, email: RelanceConfig.EmailSettings,
-        sms: RelanceConfig.SMSTextSettings = .init(), letters: RelanceConfig.LettersConfig = .defaults
+        sms: RelanceConfig.SMSTextSettings = .init(), letters: RelanceConfig.LettersConfig = .defaults,
+        scenarioSegments: Set<String> = [], deadlineDays: Int = PaymentDeadline.defaultDays
     ) {
         self.catalog = catalog
+        self.deadlineDays = deadlineDays
+        self.knownSegments = KnownSegments(catalog.variantSegments.union(scenarioSegments))
         self.creditor = creditor
         self.email = email
         self.sms = sms
@@ -67,7 +74,7 @@ public struct MessageComposer: Sendable {
         do {
             let context = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today,
-                required: catalog.requiredData[job.template] ?? [], message: job.template)
+                required: catalog.requiredData[job.template] ?? [], message: job.template, deadlineDays: deadlineDays)
             return try catalog.render(
                 message: job.template, parts: parts, payer: payer, context: context, creditor: creditor)
         } catch let error as TemplateError {
@@ -78,6 +85,11 @@ public struct MessageComposer: Sendable {
     }
 
     public func compose(job: Job, payer: PayerProfile, today: Date = Date()) throws -> Composed {
+        // A segment nothing knows would get the standard texts without a word (a payer row
+        // written by SQL, or a segment a template reload removed).
+        if let problem = knownSegments.problem(payer.segment) {
+            throw DispatchFailure(reason: "payer", message: "payer \(payer.ref): \(problem)")
+        }
         switch Channel(rawValue: job.channel) {
         case .sms: return try composeSMS(job: job, payer: payer, today: today)
         case .letter:

@@ -17,6 +17,9 @@ public struct RelanceConfig: Sendable {
     public var busyTimeout: Double
     public var templatesDirectory: String
     public var defaultLocale: String
+    /// `templates.deadline_days`: the least number of days between a message's date and the
+    /// payment deadline it states (and the deadline it gets when its data has none).
+    public var deadlineDays = PaymentDeadline.defaultDays
     public var creditor: Creditor
     public var email: EmailSettings
     public var smtp: SMTPSettings?
@@ -122,7 +125,7 @@ public struct RelanceConfig: Sendable {
     /// Every key the file may hold, with its type; anything else is a typo and refused.
     static let keys: [String: KeyKind] = [
         "state_directory": .string, "database.path": .string, "database.busy_timeout": .duration,
-        "templates.directory": .string, "templates.default_locale": .string,
+        "templates.directory": .string, "templates.default_locale": .string, "templates.deadline_days": .int,
         "creditor.name": .string, "creditor.email": .string, "creditor.phone": .string, "creditor.website": .string,
         "creditor.address": .stringList, "creditor.registration": .string, "creditor.iban": .string,
         "creditor.bic": .string,
@@ -348,6 +351,8 @@ public struct RelanceConfig: Sendable {
             api: nil, sms: try smsConfig(r, state: state, environment: environment),
             letters: try lettersConfig(r, state: state, environment: environment), scenariosDirectory: "",
             windows: try windows(r))
+        config.deadlineDays =
+            try r.int("templates.deadline_days", in: PaymentDeadline.allowedDays) ?? PaymentDeadline.defaultDays
         config.scenariosDirectory = try r.string("scenarios.directory") ?? config.templatesDirectory + "/scenarios"
         if let text = try r.string("scenarios.strategic_formal_notice") {
             guard let days = Scenario.parseOffset(text), days > 0 else {
@@ -646,20 +651,6 @@ public struct RelanceConfig: Sendable {
             problems.append("environment: unknown variable \(name)\(hint)")
         }
         if !problems.isEmpty { throw ConfigError(problems.joined(separator: "\n")) }
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.utf8)
-        let b = Array(b.utf8)
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return a.isEmpty ? b.count : previous[b.count]
     }
 
     /// Reads a secret file. A relative path is looked up in systemd's `$CREDENTIALS_DIRECTORY`

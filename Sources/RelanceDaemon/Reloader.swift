@@ -52,7 +52,8 @@ final class Reloader: Service {
             dispatcher.replace(
                 composer: MessageComposer(
                     catalog: catalog, creditor: config.creditor, email: config.email, sms: config.sms.text,
-                    letters: config.letters),
+                    letters: config.letters, scenarioSegments: Runtime.scenarioSegments(config),
+                    deadlineDays: config.deadlineDays),
                 windows: config.windows)
             logger.notice(
                 "reloaded",

@@ -49,7 +49,18 @@ public struct Runtime: Sendable {
     public func composer() throws -> MessageComposer {
         MessageComposer(
             catalog: try loadCatalog(), creditor: config.creditor, email: config.email, sms: config.sms.text,
-            letters: config.letters)
+            letters: config.letters, scenarioSegments: Self.scenarioSegments(config),
+            deadlineDays: config.deadlineDays)
+    }
+
+    /// The segments the dunning scenarios name (none when they do not load: the invoice
+    /// service then says why).
+    static func scenarioSegments(_ config: RelanceConfig) -> Set<String> {
+        guard
+            let scenarios = try? ScenarioCatalog.load(
+                directory: config.scenariosDirectory, overrides: config.scenarioOffsets)
+        else { return [] }
+        return scenarios.segments
     }
 
     public func makeLetterTransport() throws -> any LetterTransport {

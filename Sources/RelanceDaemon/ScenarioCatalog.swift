@@ -115,6 +115,20 @@ public struct ScenarioCatalog: Sendable {
             segments: root["segments"]?.sequence?.compactMap(\.string) ?? [], steps: steps, onPayment: onPayment)
     }
 
+    /// Every segment the scenarios name: their own names, their `segments`, and their
+    /// steps' `when.segments`.
+    public var segments: Set<String> {
+        var names: Set<String> = []
+        for scenario in scenarios {
+            names.insert(scenario.name)
+            names.formUnion(scenario.segments)
+            for step in scenario.steps + [scenario.onPayment].compactMap({ $0 }) {
+                names.formUnion(step.conditions.segments ?? [])
+            }
+        }
+        return names
+    }
+
     /// The scenario named `name`, else the one for the payer's segment, else `standard`.
     public func scenario(named name: String? = nil, for payer: PayerProfile) -> Scenario? {
         if let name { return scenarios.first { $0.name == name } }

@@ -52,7 +52,12 @@ public final class SystemdNotifier: Sendable {
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { addressPointer in
                 message.withUnsafeBytes { body in
-                    sendto(fd, body.baseAddress, body.count, Int32(MSG_NOSIGNAL), addressPointer, length)
+                    // Never blocks: a receiver that stopped reading (its buffer full) must not
+                    // hang the daemon, here with the shutdown manager's lock held. The
+                    // message is dropped then, as when the socket is gone.
+                    sendto(
+                        fd, body.baseAddress, body.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), addressPointer,
+                        length)
                 }
             }
         }

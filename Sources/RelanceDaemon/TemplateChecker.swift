@@ -56,7 +56,8 @@ public struct TemplateChecker {
                         kind: segment == "consumer" ? .consumer : .business)
                     do {
                         let context = try MessageContext.build(
-                            payer: payer, creditor: sampleCreditor, caseRef: "C-SAMPLE", data: data, today: today)
+                            payer: payer, creditor: sampleCreditor, caseRef: "C-SAMPLE", data: data, today: today,
+                            deadlineDays: nil)
                         let parts = TemplatePart.allCases.filter { catalog.parts(of: message).contains($0) }
                         let rendered = try catalog.render(
                             message: message, parts: parts, payer: payer, context: context, creditor: sampleCreditor)

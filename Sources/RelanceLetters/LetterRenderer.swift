@@ -34,21 +34,34 @@ public struct LetterRenderer: Sendable {
                 document.placeAndDate, document.subject, document.bodyMarkup,
             ]
             + document.references.flatMap { [$0.label, $0.value] } + table
-        let missing = typesetter.unprintable(texts.joined(separator: "\n"))
-        if !missing.isEmpty {
-            let named = missing.prefix(10).map {
-                "\(Character($0)) (U+\(String($0.value, radix: 16, uppercase: true)))"
-            }
-            throw LetterError(
-                "the fonts cannot print \(missing.count) character(s) of the letter: \(named.joined(separator: ", "))\(missing.count > 10 ? ", …" : "") (letters.font: \(fontFamily))"
-            )
-        }
+        try printable(texts, typesetter: typesetter, what: "the letter")
         let letter = try LetterLayout(document: document, envelope: envelope, typesetter: typesetter)
         guard letter.pages.count <= maxPages else {
             throw LetterError("the letter takes \(letter.pages.count) pages, over the limit of \(maxPages)")
         }
         let pdf = try PDFWriter.write(letter, document: document)
         return RenderedLetter(pdf: pdf, pages: letter.pages.count, sha256: SHA256.hex(pdf))
+    }
+
+    /// What `render` would refuse about the recipient's address alone, without rendering:
+    /// a character the fonts lack, a line too wide for the window even at 8 pt, too many
+    /// lines. Enqueue calls it so that such an address is refused at once, not at dispatch.
+    public func checkAddress(_ lines: [String], envelope: EnvelopePreset) throws(LetterError) {
+        let typesetter = Typesetter.forCurrentThread(fontFamily: fontFamily)
+        try printable(lines, typesetter: typesetter, what: "the address")
+        _ = try LetterLayout.address(
+            lines, in: LetterLayout.addressZone(of: envelope), of: envelope, typesetter: typesetter)
+    }
+
+    /// Refuses `texts` when a character in them is in no installed font (it would print as a
+    /// box with its code in it), naming the characters.
+    private func printable(_ texts: [String], typesetter: Typesetter, what: String) throws(LetterError) {
+        let missing = typesetter.unprintable(texts.joined(separator: "\n"))
+        guard !missing.isEmpty else { return }
+        let named = missing.prefix(10).map { "\(Character($0)) (U+\(String($0.value, radix: 16, uppercase: true)))" }
+        throw LetterError(
+            "the fonts cannot print \(missing.count) character(s) of \(what): \(named.joined(separator: ", "))\(missing.count > 10 ? ", …" : "") (letters.font: \(fontFamily))"
+        )
     }
 }
 
@@ -82,10 +95,8 @@ struct LetterLayout {
             window.height > 0, window.y + window.height <= Self.pageHeight / 2
         else { throw LetterError("the window of \(envelope.name) is not in the top half of an A4 page") }
 
-        let addressZone = Box(
-            x: window.x, y: mm(envelope.addressY.lowerBound), width: window.width,
-            height: mm(envelope.addressY.upperBound - envelope.addressY.lowerBound))
-        address = try Self.address(document.recipientLines, in: addressZone, of: envelope, typesetter: typesetter)
+        address = try Self.address(
+            document.recipientLines, in: Self.addressZone(of: envelope), of: envelope, typesetter: typesetter)
         var header: [DrawOp] = []
         let headerBottom = try Self.header(
             document, avoiding: window, of: envelope, typesetter: typesetter, into: &header)
@@ -109,9 +120,18 @@ struct LetterLayout {
         }
     }
 
+    /// The part of the window the address may take (the whole window, or a band of it:
+    /// DIN 5008 form B keeps the address out of the notes zone).
+    static func addressZone(of envelope: EnvelopePreset) -> Box {
+        Box(
+            x: mm(envelope.x.lowerBound), y: mm(envelope.addressY.lowerBound),
+            width: mm(envelope.x.upperBound - envelope.x.lowerBound),
+            height: mm(envelope.addressY.upperBound - envelope.addressY.lowerBound))
+    }
+
     /// The recipient's lines, from the top of the window, at the largest size from 10 down to 8 pt that fits
     /// the window; throws when a line is too wide, or the lines too many, even at 8 pt.
-    private static func address(
+    static func address(
         _ lines: [String], in window: Box, of envelope: EnvelopePreset, typesetter: Typesetter
     ) throws(LetterError) -> [DrawOp] {
         guard lines.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
@@ -184,11 +204,41 @@ struct LetterLayout {
         }
         var y = senderTop
         for (index, line) in document.senderLines.enumerated() {
-            let block = typesetter.text(line, style: index == 0 ? .senderName : .senderDetail, width: column.width)
+            let style: TextStyle = index == 0 ? .senderName : .senderDetail
+            var block = typesetter.text(line, style: style, width: column.width)
+            // "phone · e-mail" too wide for the column goes on two lines at the dot rather
+            // than wrapping inside the address (Pango breaks after a hyphen); an address
+            // still too wide is set smaller, down to 6.5 pt, to stay whole.
+            let pieces = line.components(separatedBy: " · ")
+            if index > 0, block.lines.count > 1, pieces.count > 1 || Self.unbreakable(line) {
+                for piece in pieces.dropLast() {
+                    let part = Self.detail(piece, width: column.width, typesetter: typesetter)
+                    ops.append(.text(part, lines: 0..<part.lines.count, x: column.x, y: y, gray: 0.2))
+                    y += part.height
+                }
+                block = Self.detail(pieces.last!, width: column.width, typesetter: typesetter)
+            }
             ops.append(.text(block, lines: 0..<block.lines.count, x: column.x, y: y, gray: index == 0 ? 0 : 0.2))
             y += block.height + (index == 0 ? mm(1) : 0)
         }
         return max(bottom, y)
+    }
+
+    /// An e-mail address or a URL: a line break inside it would change it.
+    static func unbreakable(_ text: String) -> Bool {
+        !text.contains(" ") && (text.contains("@") || text.contains("://"))
+    }
+
+    /// A sender detail on as few lines as the column allows; an address or URL on one line,
+    /// smaller if it must be.
+    static func detail(_ text: String, width: Double, typesetter: Typesetter) -> TextBlock {
+        let block = typesetter.text(text, style: .senderDetail, width: width)
+        guard block.lines.count > 1, unbreakable(text) else { return block }
+        for points in stride(from: 8.0, through: 6.5, by: -0.5) {
+            let smaller = typesetter.text(text, style: .senderDetail, points: points)
+            if smaller.width <= width { return smaller }
+        }
+        return block
     }
 
     /// Place and date, references, subject, then the body paragraphs with the table where the marker is.

@@ -34,6 +34,34 @@ public struct Creditor: Sendable, Hashable {
     }
 }
 
+/// How long a payer has to pay from the day a message is dated: `templates.deadline_days`
+/// (default 8). A `payment_deadline` in the data must be at least that far ahead, or the
+/// message (a formal notice demanding payment "by 1 January 2020") is refused; without
+/// one, the message gets the earliest allowed day, computed when it is sent.
+public struct PaymentDeadline: Sendable, Equatable {
+    public static let defaultDays = 8
+    public static let allowedDays = 1...365
+    public let days: Int
+
+    public init(days: Int = defaultDays) { self.days = days }
+
+    /// `today` (YYYY-MM-DD) plus `days`.
+    public func earliest(after today: String) -> String {
+        guard let day = Scenario.day(today) else { return today }
+        return Scenario.format(day.addingTimeInterval(Double(days) * 86_400))
+    }
+
+    /// Why `value` cannot be the deadline of a message dated `today`; nil when it can, or
+    /// is absent (a malformed date is the date rules' to report).
+    public func problem(_ value: JSONValue?, today: String) -> String? {
+        guard case .string(let text)? = value, Scenario.day(text) != nil else { return nil }
+        let earliest = earliest(after: today)
+        guard text < earliest else { return nil }
+        return "\(text) leaves the payer less than \(days) days from \(today), the message's date "
+            + "(templates.deadline_days): give \(earliest) or later, or leave it out to get that day"
+    }
+}
+
 /// Builds the variables a template sees (documented in docs/TEMPLATES.md) from a
 /// payer, the creditor and the job's JSON data.
 public enum MessageContext {
@@ -85,7 +113,7 @@ public enum MessageContext {
     /// same rules as one that came through the CLI or the API.
     public static func build(
         payer: PayerProfile, creditor: Creditor, caseRef: String?, data: String, today: Date,
-        required: [String]? = nil, message: String = ""
+        required: [String]? = nil, message: String = "", deadlineDays: Int? = PaymentDeadline.defaultDays
     ) throws -> [String: Any] {
         guard data.utf8.count <= maximumDataBytes else {
             throw TemplateError.data("data is \(data.utf8.count) bytes, more than the \(maximumDataBytes) allowed")
@@ -96,7 +124,7 @@ public enum MessageContext {
         } catch {
             throw TemplateError.data("data is not valid JSON: \((error as? JSONParseError)?.message ?? "\(error)")")
         }
-        guard case .object(let fields) = json else {
+        guard case .object(var fields) = json else {
             throw TemplateError.data("data must be a JSON object, not \(json.jsonText.prefix(40))")
         }
         if let required {
@@ -109,6 +137,16 @@ public enum MessageContext {
         let locale = Locale(identifier: payer.locale)
         let todayISO = Timestamp.isoDate(of: today, in: TimeZone(identifier: payer.timezone) ?? LocalDate.utc)
         let todayDate = LocalDate(iso: todayISO, locale: locale)!
+        // The payer gets time to pay: a stated deadline is at least `deadlineDays` after the
+        // message's date, and one left out is that day (docs/TEMPLATES.md). Without
+        // `deadlineDays` (sample data, rendered by `templates check`) a stated one is kept.
+        let deadline = PaymentDeadline(days: deadlineDays ?? PaymentDeadline.defaultDays)
+        if deadlineDays != nil, let problem = deadline.problem(fields["payment_deadline"], today: todayISO) {
+            throw TemplateError.data("/data/payment_deadline: \(problem)")
+        }
+        if fields["payment_deadline"] == nil || fields["payment_deadline"] == .null {
+            fields["payment_deadline"] = .string(deadline.earliest(after: todayISO))
+        }
 
         var context: [String: Any] = [:]
         for (key, value) in fields {

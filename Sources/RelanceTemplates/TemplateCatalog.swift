@@ -34,6 +34,15 @@ public struct TemplateCatalog: Sendable {
     /// job enqueued asks again. A reload builds a new catalog, with an empty memo.
     let memo = Memo()
 
+    /// The segments some template has a variant for (`part.<segment>.mustache`).
+    public var variantSegments: Set<String> {
+        Set(
+            entries.keys.compactMap { key -> String? in
+                guard let last = key.split(separator: "/").last, let dot = last.firstIndex(of: ".") else { return nil }
+                return String(last[last.index(after: dot)...])
+            })
+    }
+
     /// Folders beside the messages that are not messages.
     static let reservedFolders: Set<String> = ["partials", "samples", "scenarios"]
 

@@ -203,6 +203,8 @@ struct PayerCommand: AsyncParsableCommand {
             {
             case .failure(let errors): throw CLIError("invalid payer: \(errors)")
             case .success(let payer):
+                let refused = Enqueuer(store: runtime.store, composer: try runtime.composer()).payerErrors(payer)
+                if !refused.isEmpty { throw CLIError("invalid payer: \(refused)") }
                 try await runtime.store.upsertPayer(payer)
                 print("payer \(payer.ref) saved")
             }

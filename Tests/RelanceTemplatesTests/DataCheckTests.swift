@@ -82,10 +82,11 @@ struct DataCheckTests {
                 "reminder-1", #"{"invoices": [{"number": "F-1"}], "total_due": {"amount": "1.00", "currency": "EUR"}}"#,
                 []
             ),
+            // The deadline is computed when the message goes out (PaymentDeadline).
             (
                 "formal-notice",
                 #"{"invoices": [{"number": "F-1"}], "total_due": {"amount": "1.00", "currency": "EUR"}}"#,
-                ["/data/payment_deadline"]
+                []
             ),
             ("thanks", "{}", ["/data/invoices", "/data/total_due", "/data/payment"]),
             ("reminder-2", #"{"invoice_ref": "F-1"}"#, []),
@@ -99,5 +100,54 @@ struct DataCheckTests {
         let errors = MessageContext.missingFields(
             catalog.requiredData[message] ?? [], of: message, in: try JSONValue.parse(data), pointer: "/data")
         #expect(errors.map(\.pointer) == missing)
+    }
+}
+
+@Suite("Payment deadlines")
+struct PaymentDeadlineTests {
+    @Test(
+        "a stated deadline is at least the configured days after the message's date",
+        arguments: [
+            ("2026-12-07", 8, "2026-12-15", true),
+            ("2026-12-07", 8, "2026-12-14", false),
+            ("2026-12-07", 8, "2020-01-01", false),
+            ("2026-12-07", 8, "2027-06-30", true),
+            ("2026-12-28", 8, "2027-01-05", true),
+            ("2026-12-28", 8, "2027-01-04", false),
+            ("2028-02-25", 8, "2028-03-04", true),  // 29 February counts
+            ("2028-02-25", 8, "2028-03-03", false),
+            ("2026-12-07", 1, "2026-12-08", true),
+            ("2026-12-07", 1, "2026-12-07", false),
+        ])
+    func rule(today: String, days: Int, deadline: String, accepted: Bool) {
+        let rule = PaymentDeadline(days: days)
+        let problem = rule.problem(.string(deadline), today: today)
+        #expect((problem == nil) == accepted, "\(problem ?? "")")
+        if let problem {
+            #expect(problem.contains("less than \(days) days from \(today)"))
+            #expect(problem.contains("give \(rule.earliest(after: today)) or later"))
+        }
+    }
+
+    @Test(
+        "absent, null or malformed is not this rule's to refuse", arguments: [JSONValue?.none, .null, .string("3 Dec")])
+    func notThisRule(value: JSONValue?) {
+        #expect(PaymentDeadline().problem(value, today: "2026-12-07") == nil)
+    }
+
+    @Test("a message without a deadline gets the earliest allowed day, in the payer's calendar")
+    func computed() throws {
+        let payer = PayerProfile(ref: "P", name: "X", locale: "fr-FR", timezone: "Pacific/Kiritimati")
+        // 2026-12-07 11:00 UTC is already 8 December in Kiritimati (UTC+14).
+        let now = try #require(Timestamp.date(from: "2026-12-07T11:00:00Z"))
+        let context = try MessageContext.build(
+            payer: payer, creditor: Creditor(), caseRef: nil, data: "{}", today: now, deadlineDays: 8)
+        let deadline = try #require(context["payment_deadline"] as? LocalDate)
+        #expect(deadline.iso == "2026-12-16")
+        #expect(throws: TemplateError.self) {
+            _ = try MessageContext.build(
+                payer: payer, creditor: Creditor(), caseRef: nil, data: #"{"payment_deadline": "2026-12-15"}"#,
+                today: now, deadlineDays: 8)
+        }
     }
 }

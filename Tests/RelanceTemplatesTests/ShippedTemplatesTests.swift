@@ -56,6 +56,32 @@ struct ShippedTemplatesTests {
         }
     }
 
+    /// French typography: a no-break space (U+00A0) before `:` `;` `!` `?`, so that a line
+    /// never starts with them. SMS keep a plain space: GSM-7 has no no-break space, and one
+    /// would make every message UCS-2 (70 characters a segment instead of 160).
+    @Test("French e-mails and letters keep a no-break space before : ; ! ?")
+    func frenchTypography() throws {
+        let files = try #require(FileManager.default.enumerator(atPath: Self.directory)).compactMap { $0 as? String }
+        var checked = 0
+        for file in files.sorted()
+        where file.contains("/fr/") && file.hasSuffix(".mustache") && !file.hasSuffix("sms.mustache") {
+            let text = try String(contentsOfFile: Self.directory + "/" + file, encoding: .utf8)
+            checked += 1
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let characters = Array(line)
+                for index in characters.indices.dropFirst() where ":;!?".contains(characters[index]) {
+                    let after = index + 1 < characters.count ? characters[index + 1] : " "
+                    // Punctuation as French prose uses it: followed by a space, a tag or the line's end.
+                    guard after == " " || after == "<" || after == "{" || after == "\u{00A0}" else { continue }
+                    #expect(
+                        characters[index - 1] != " ", "\(file):\(number + 1): plain space before '\(characters[index])'"
+                    )
+                }
+            }
+        }
+        #expect(checked > 20)
+    }
+
     @Test("every message renders in every locale and segment", arguments: messages, locales)
     func rendersEverywhere(message: String, locale: String) throws {
         let catalog = try Self.catalog()

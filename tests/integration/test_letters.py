@@ -147,11 +147,15 @@ def test_sixty_invoices_flow_onto_pages_with_the_header_repeated_and_the_right_t
 def test_consumers_never_get_the_40_euro_indemnity(tmp_path):
     r = letter_relance(tmp_path / "r")
     payer(r, ref="BIZ")
-    payer(r, ref="CONSO", name="Jeanne Dupont", segment="consumer", kind="consumer")
-    # The kind decides, whatever the segment is called: "particulier" consumers get no
-    # €40 either, and a business in a segment named "Consumer" still does.
-    payer(r, ref="PART", name="Jean Martin", segment="particulier", kind="consumer")
-    payer(r, ref="BIZ2", segment="Consumer")
+    payer(r, ref="CONSO", name="Jeanne Dupont", kind="consumer")
+    # The kind decides, whatever the segment: a consumer in the small-business segment gets
+    # no €40 either, and a business in the strategic segment still does.
+    payer(r, ref="PART", name="Jean Martin", segment="small-business", kind="consumer")
+    payer(r, ref="BIZ2", segment="strategic")
+    # A segment named after a kind is no segment the templates know: refused, pointing to kind.
+    refused = r.run("payer", "upsert", "--ref", "X", "--name", "X", "--segment", "Consumer", check=False)
+    assert refused.returncode == 1 and "unknown segment 'Consumer'" in refused.stderr, refused.stderr
+    assert "`kind`" in refused.stderr, refused.stderr
     biz, conso = tmp_path / "biz.pdf", tmp_path / "conso.pdf"
     for template in ("formal-notice", "reminder-2"):
         for business in ("BIZ", "BIZ2"):
@@ -303,3 +307,86 @@ def test_characters_no_font_can_print_refuse_the_letter_naming_them(tmp_path):
     # Accents, the euro sign and typographic punctuation are in the font: no refusal.
     payer(r, ref="FR", name="Société Générale d’Œuvres – « Ça »")
     assert render_pdf(r, tmp_path / "fr.pdf", ref="FR").returncode == 0
+
+
+def enqueue_letter(r, ref="ACME", template="formal-notice", data=None, extra=()):
+    return r.run("enqueue", "--payer", ref, "--template", template, "--channel", "letter", "--case", "F-2026-0142",
+                 "--data", json.dumps(sample(template) if data is None else data), *extra, check=False)
+
+
+@pytest.mark.parametrize("preset", sorted(ZONES))
+def test_an_address_the_window_cannot_hold_is_refused_at_enqueue_not_at_dispatch(tmp_path, preset):
+    r = letter_relance(tmp_path / "r", extra=f"letters:\n  envelope: {preset}\n")
+    # Within the rules of NF Z10-011 (38 characters) but too wide in the window at 8 pt:
+    # capitals of the widest glyph.
+    payer(r, ref="WIDE", name="W" * 38)
+    refused = enqueue_letter(r, ref="WIDE")
+    assert refused.returncode == 1, refused.stdout
+    assert "too wide for the window of " + preset in refused.stderr and "/payer/postal_address" in refused.stderr, \
+        refused.stderr
+    # Characters the fonts lack: refused at enqueue too, named.
+    payer(r, ref="JP", name="山田商事")
+    refused = enqueue_letter(r, ref="JP")
+    assert refused.returncode == 1 and "山 (U+5C71)" in refused.stderr, refused.stderr
+    # The documented width fits: 38 characters of an ordinary name.
+    payer(r, ref="OK", name="Établissements Dupont-Martin et Fils")
+    assert enqueue_letter(r, ref="OK").returncode == 0
+    assert r.jobs() and all(job["payer_ref"] == "OK" for job in r.jobs())
+
+
+def test_french_labels_keep_a_no_break_space_before_colons_and_the_sender_email_stays_whole(tmp_path):
+    r = letter_relance(tmp_path / "r")
+    r.config.write_text(r.config.read_text().replace(
+        "email: compta@lumen-conseil.example", "email: recouvrement.clients-professionnels@lumen-conseil.example"))
+    payer(r)
+    pdf = tmp_path / "r1.pdf"
+    result = render_pdf(r, pdf, template="reminder-1", data=sample("reminder-1"))
+    assert result.returncode == 0, result.stderr
+    # pdftotext prints a no-break space as a space; what shows is that no line starts
+    # with the punctuation (the template scan in ShippedTemplatesTests checks the spaces).
+    placed = words(pdf)
+    marks = [(page, ya) for page, xa, ya, xb, yb, w in placed if w in (":", ";", "!", "?")]
+    assert len(marks) >= 3, marks
+    for page, ya in marks:
+        assert any(p == page and abs(y - ya) < 1 and w not in (":", ";", "!", "?") for p, x, y, _, _, w in placed), \
+            (page, ya)
+    # The address is one word on one line, never cut at its hyphen.
+    address = "recouvrement.clients-professionnels@lumen-conseil.example"
+    assert any(w == address for *_, w in words(pdf)), [w for *_, w in words(pdf) if "@" in w or "lumen" in w]
+
+
+def test_a_deadline_too_close_is_refused_and_one_left_out_is_computed_when_sent(tmp_path):
+    import datetime
+    r = letter_relance(tmp_path / "r")
+    payer(r)
+    data = sample("formal-notice")
+    assert "payment_deadline" not in data  # the sample leaves it to be computed
+    today = datetime.date.today()
+    for deadline in ("2020-01-01", (today + datetime.timedelta(days=7)).isoformat()):
+        refused = enqueue_letter(r, data=data | {"payment_deadline": deadline})
+        assert refused.returncode == 1, refused.stdout
+        assert "/data/payment_deadline" in refused.stderr and "less than 8 days" in refused.stderr, refused.stderr
+    # The documented limit is configurable.
+    r.config.write_text(r.config.read_text() + "templates:\n  deadline_days: 15\n"
+                        if "templates:" not in r.config.read_text() else
+                        r.config.read_text().replace("templates:\n", "templates:\n  deadline_days: 15\n", 1))
+    refused = enqueue_letter(r, data=data | {"payment_deadline": (today + datetime.timedelta(days=10)).isoformat()})
+    assert refused.returncode == 1 and "less than 15 days" in refused.stderr, refused.stderr
+    # Left out: the letter states the day deadline_days after its own date.
+    assert enqueue_letter(r, data=data).returncode == 0
+    # Written by SQL with a past deadline: fails at dispatch with the rule, nothing printed.
+    r.sql("INSERT INTO jobs(payer_ref, case_ref, channel, template, data) VALUES ('ACME', 'X', 'letter', "
+          "'formal-notice', ?)", (json.dumps(data | {"payment_deadline": "2020-01-01"}),))
+    r.serve_until_idle()
+    jobs = {job["case_ref"]: job for job in r.jobs()}
+    assert jobs["X"]["state"] == "failed" and "payment_deadline" in jobs["X"]["last_error"], jobs["X"]
+    assert "less than 15 days" in jobs["X"]["last_error"], jobs["X"]
+    sent = jobs["F-2026-0142"]
+    assert sent["state"] == "sent", sent
+    pdf = next((r.state / "spool").glob(f"job-{sent['id']}-*.pdf"))
+    expected = today + datetime.timedelta(days=15)
+    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre"]
+    day = "1er" if expected.day == 1 else str(expected.day)
+    assert f"au plus tard le {day} {months[expected.month - 1]} {expected.year}" in " ".join(text(pdf).split()), \
+        text(pdf)[:3000]

@@ -110,7 +110,7 @@ def test_config_check_refuses_a_missing_templates_directory_and_redacts_url_cred
 # The doors: one rule for references, keys and names (NUL, control characters, NFC,
 # strict UTF-8) behind the HTTP API, the CLI and enqueue --stdin.
 
-from api_support import api, job_body, payer_body  # noqa: E402,F401  (api is a fixture)
+from api_support import api, error_of, job_body, payer_body, pointers, sample  # noqa: E402,F401  (api is a fixture)
 
 
 def test_api_refuses_a_nul_a_bad_escape_and_a_non_nfc_reference_instead_of_touching_another_payer(api):
@@ -217,3 +217,108 @@ def test_fifty_parallel_puts_of_a_new_payer_answer_201_exactly_once(api):
     with concurrent.futures.ThreadPoolExecutor(max_workers=25) as pool:
         codes = list(pool.map(lambda _: api.put("/v1/payers/RACE", payer_body("RACE")).status_code, range(50)))
     assert codes.count(201) == 1 and codes.count(200) == 49, codes
+
+
+# The HTTP server's own refusals: what its parser cannot read still gets the documented
+# JSON error body (docs/API.md, `bad_request`), and the daemon goes on serving.
+
+def raw_exchange(port, request: bytes, timeout=10):
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        s.shutdown(socket.SHUT_WR)
+        answer = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("label, request_bytes, words", [
+    ("NUL in a header", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", "character HTTP does not allow"),
+    ("1 MB header", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 1_000_000 + b"\r\n\r\n", "too large"),
+    ("bad request line", b"GET\x01 / HTTP/1.1\r\nHost: x\r\n\r\n", "refused the request"),
+    ("100 KB path", b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", "too large"),
+    ("5,000 headers", b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(5000))
+     + b"\r\n", "too large"),
+    ("not HTTP at all", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64, "refused the request"),
+], ids=lambda value: value if isinstance(value, str) and len(value) < 40 else "")
+def test_the_http_servers_own_400s_carry_the_json_error_body(api, label, request_bytes, words):
+    answer = raw_exchange(api.port, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == "HTTP/1.1 400 Bad Request", (label, answer[:300])
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert headers["content-type"] == "application/json; charset=utf-8", (label, headers)
+    assert int(headers["content-length"]) == len(body), (label, headers, body)
+    error = json.loads(body)["error"]
+    assert error["code"] == "bad_request" and words in error["message"], (label, error)
+    # Still serving, and a request the router refuses keeps its own answer.
+    assert api.get("/readyz", token=None).status_code == 200
+    r = api.post("/v1/jobs", data=b"{", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "malformed_json", r.text
+
+
+def test_head_tells_the_length_a_get_would_send(api):
+    api.put_payer("ACME")
+    for path in ["/v1/payers/ACME", "/openapi.yaml", "/readyz", "/v1/jobs"]:
+        got = api.get(path)
+        head = api.request("HEAD", path)
+        assert got.status_code == head.status_code == 200, (path, got.status_code, head.status_code)
+        assert head.content == b"", path
+        assert head.headers["Content-Length"] == str(len(got.content)), (path, head.headers, len(got.content))
+        assert head.headers["Content-Type"] == got.headers["Content-Type"], path
+    # A HEAD on an unknown path: 404 with the length of the 404 body a GET gets.
+    got, head = api.get("/v1/payers/NOBODY"), api.request("HEAD", "/v1/payers/NOBODY")
+    assert head.status_code == 404 and head.headers["Content-Length"] == str(len(got.content)), head.headers
+
+
+# Segments: a payer's segment is one the templates or scenarios know, at every door.
+
+def without_ref(body):
+    return {key: value for key, value in body.items() if key != "ref"}
+
+
+def test_a_segment_nothing_knows_is_refused_at_every_door_and_fails_a_sql_row_with_the_rule(api):
+    r = api.put("/v1/payers/ACME", without_ref(payer_body("ACME", segment="Consumer")))
+    error = error_of(r, 422, "validation_failed")
+    [field] = error["fields"]
+    assert field["pointer"] == "/segment", field
+    assert "unknown segment 'Consumer'" in field["message"] and "standard" in field["message"], field
+    assert "did you mean 'consumer'" not in field["message"] and "`kind`" in field["message"], field
+    r = api.put("/v1/payers/ACME", without_ref(payer_body("ACME", segment="strategc")))
+    assert "did you mean 'strategic'" in r.text, r.text
+    # Every segment the shipped templates and scenarios name is accepted.
+    for segment in ("standard", "strategic", "small-business"):
+        r = api.put("/v1/payers/ACME", without_ref(payer_body("ACME", segment=segment)))
+        assert r.status_code in (200, 201), (segment, r.text)
+    # Inline with a job.
+    r = api.post("/v1/jobs", job_body("NEW") | {"payer": payer_body("NEW", segment="particulier")})
+    assert "/payer/segment" in pointers(r), r.text
+    # The CLI.
+    cli = api.relance.run("payer", "upsert", "--ref", "CLI", "--name", "X", "--segment", "vip", check=False)
+    assert cli.returncode == 1 and "unknown segment 'vip'" in cli.stderr, cli.stderr
+    # A payer row written by SQL: its jobs are refused at enqueue and fail at dispatch.
+    api.relance.sql("UPDATE payers SET segment = 'vip' WHERE ref = 'ACME'")
+    r = api.post("/v1/jobs", job_body("ACME"))
+    assert "/payer/segment" in pointers(r), r.text
+    api.relance.sql("INSERT INTO jobs(payer_ref, channel, template, data) VALUES ('ACME', 'email', 'reminder-1', ?)",
+                    (json.dumps(sample("reminder-1")),))
+    job = wait_for_state(api, {"failed"})
+    assert "unknown segment 'vip'" in job["last_error"], job
+
+
+def wait_for_state(api, states, timeout=30):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = api.get("/v1/jobs").json()["jobs"]
+        if jobs and jobs[0]["state"] in states:
+            return jobs[0]
+        time.sleep(0.1)
+    raise AssertionError(api.get("/v1/jobs").text)

@@ -188,3 +188,24 @@ def test_log_lines_carry_journald_priorities_under_systemd(tmp_path):
     env.pop("JOURNAL_STREAM")
     plain = subprocess.run([BIN, "serve", "--until-idle"], env=env, capture_output=True, text=True, timeout=60).stdout
     assert plain.splitlines()[0].startswith("at="), plain[:200]
+
+
+def test_a_notify_socket_nobody_reads_never_hangs_the_daemon(tmp_path):
+    # A receiver that stopped reading: its queue fills with WATCHDOG=1 within seconds. A
+    # blocking send then held the shutdown lock and SIGTERM took a minute or forever.
+    r = Relance(tmp_path / "r")
+    r.run("migrate")
+    stalled = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    stalled.bind(str(tmp_path / "stalled.sock"))
+    daemon = subprocess.Popen([BIN, "serve"], stdout=open(r.root / "serve.log", "ab"), stderr=subprocess.STDOUT,
+                              env=dict(os.environ, RELANCE_CONFIG=str(r.config),
+                                       NOTIFY_SOCKET=str(tmp_path / "stalled.sock"), WATCHDOG_USEC="100000"))
+    try:
+        time.sleep(3)  # some 60 watchdog pings, far more than the queue holds
+        assert daemon.poll() is None, (r.root / "serve.log").read_text()[-2000:]
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0, (r.root / "serve.log").read_text()[-2000:]
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        stalled.close()
