@@ -95,7 +95,7 @@ struct Handlers: Sendable {
                 throw APIError.validation([FieldError("/idempotency_key", "the Idempotency-Key header \(problem)")])
             }
             if case .object(var fields) = items[0].value {
-                if let field = fields["idempotency_key"]?.stringValue, field != header {
+                if let given = fields["idempotency_key"], given != .string(header) {
                     throw APIError.validation([
                         FieldError("/idempotency_key", "differs from the Idempotency-Key header ('\(header)')")
                     ])

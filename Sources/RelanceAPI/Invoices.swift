@@ -107,7 +107,9 @@ extension Handlers {
         let fields = [
             "number", "payer_ref", "amount", "issue_date", "due_date", "scenario", "date", "until", "reason",
         ]
-        return error.message.components(separatedBy: "; ").map { problem in
+        if !error.problems.isEmpty { return error.problems }
+        // One problem: never split (a reference may hold "; " or ": ").
+        return [error.message].map { problem in
             if let colon = problem.firstIndex(of: ":"), fields.contains(String(problem[..<colon])) {
                 let field = String(problem[..<colon])
                 return FieldError(

@@ -74,7 +74,9 @@ public struct EnqueueRequest: Sendable {
             case .failure(let e): errors += e.errors
             }
         }
-        let payerRef = string("payer_ref", required: payer == nil) ?? payer?.ref ?? ""
+        // An inline payer that was refused has its own errors: no "payer_ref is required" besides.
+        let givenPayer = o["payer"].map { $0 != .null } ?? false
+        let payerRef = string("payer_ref", required: !givenPayer) ?? payer?.ref ?? ""
         if let payer, !payerRef.isEmpty, payer.ref != payerRef {
             errors.append(FieldError("\(pointer)/payer_ref", "'\(payerRef)' differs from payer.ref '\(payer.ref)'"))
         }

@@ -208,6 +208,12 @@ public struct Scenario: Sendable, Equatable {
 
 public struct ScenarioError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
+    /// The problems by field, when the error names fields (pointers into the request).
+    public var problems: [FieldError] = []
     public init(_ message: String) { self.message = message }
+    public init(problems: [FieldError]) {
+        self.problems = problems
+        self.message = problems.map { "\($0.pointer.dropFirst()): \($0.message)" }.joined(separator: "; ")
+    }
     public var description: String { message }
 }

@@ -66,26 +66,29 @@ public struct InvoiceDesk: Sendable {
         ref: String, payerRef: String, amount: Decimal, currency: String, issueDate: String, dueDate: String,
         scenario name: String? = nil
     ) async throws -> Opening {
-        var problems: [String] = []
-        if ref.isEmpty || ref.count > 200 { problems.append("number: must be 1 to 200 characters") }
+        var problems: [FieldError] = []
+        if ref.isEmpty || ref.count > 200 { problems.append(FieldError("/number", "must be 1 to 200 characters")) }
         // The same rules as for the amounts and dates in job data (MoneyRules).
         if let problem = MoneyRules.problem(value: amount, currency: currency) {
-            problems.append("amount: \(problem)")
+            problems.append(FieldError("/amount", problem))
         }
-        if let problem = MoneyRules.dateProblem(issueDate) { problems.append("issue_date: \(problem)") }
-        if let problem = MoneyRules.dateProblem(dueDate) { problems.append("due_date: \(problem)") }
+        if let problem = MoneyRules.dateProblem(issueDate) { problems.append(FieldError("/issue_date", problem)) }
+        if let problem = MoneyRules.dateProblem(dueDate) { problems.append(FieldError("/due_date", problem)) }
         if MoneyRules.dateProblem(issueDate) == nil, MoneyRules.dateProblem(dueDate) == nil, dueDate < issueDate {
-            problems.append("due_date: '\(dueDate)' is before the issue date '\(issueDate)'")
+            problems.append(FieldError("/due_date", "'\(dueDate)' is before the issue date '\(issueDate)'"))
         }
         guard let payer = try await store.payer(ref: payerRef) else {
-            throw ScenarioError("payer \(payerRef) does not exist")
+            throw ScenarioError(problems: [FieldError("/payer_ref", "payer \(payerRef) does not exist")])
         }
         guard let scenario = scenarios.scenario(named: name, for: payer) else {
-            throw ScenarioError(
-                "no scenario '\(name ?? payer.segment)' (known: \(scenarios.scenarios.map(\.name).joined(separator: ", ")))"
-            )
+            throw ScenarioError(problems: [
+                FieldError(
+                    "/scenario",
+                    "no scenario '\(name ?? payer.segment)' (known: \(scenarios.scenarios.map(\.name).joined(separator: ", ")))"
+                )
+            ])
         }
-        if !problems.isEmpty { throw ScenarioError(problems.joined(separator: "; ")) }
+        if !problems.isEmpty { throw ScenarioError(problems: problems) }
         let invoice = Invoice(
             ref: ref, payerRef: payerRef, scenario: scenario.name, currency: currency, amount: amount, balance: amount,
             issueDate: issueDate, dueDate: dueDate)
