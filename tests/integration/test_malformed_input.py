@@ -322,3 +322,32 @@ def wait_for_state(api, states, timeout=30):
             return jobs[0]
         time.sleep(0.1)
     raise AssertionError(api.get("/v1/jobs").text)
+
+
+def test_a_one_megabyte_name_written_by_sql_never_makes_a_header_line_over_998_bytes(relance_smtp, smtp):
+    # Defect 7: a name of 1 MB written by SQL gave a To: line of 1,000,004 bytes. Now the
+    # row is refused at claim, naming the rule; the longest name allowed, one unbroken
+    # word of non-ASCII letters, still makes header lines of at most 998 bytes.
+    r = relance_smtp
+    sample = (REPO / "Templates/samples/reminder-1.json").read_text()
+    r.payer("HUGE", "Placeholder", "fr-FR", "huge@example.fr")
+    r.payer("LONG", "Placeholder", "fr-FR", "long@example.fr")
+    r.sql("UPDATE payers SET name = ? WHERE ref = 'HUGE'", ("Établissements Dupont " * 50_000,))
+    r.sql("UPDATE payers SET name = ? WHERE ref = 'LONG'", ("É" * 300,))
+    for ref in ("HUGE", "LONG"):
+        r.sql("INSERT INTO jobs(payer_ref, case_ref, channel, template, data) VALUES (?, ?, 'email', 'reminder-1', ?)",
+              (ref, ref, sample))
+    assert r.serve_until_idle().returncode == 0
+    jobs = {job["case_ref"]: job for job in r.jobs()}
+    assert jobs["HUGE"]["state"] == "failed", jobs["HUGE"]
+    assert "column name is longer than 300 characters" in jobs["HUGE"]["last_error"], jobs["HUGE"]
+    assert jobs["LONG"]["state"] == "sent", jobs["LONG"]
+    [(_, recipients, raw)] = smtp.messages
+    assert recipients == ["long@example.fr"]
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    # The legacy decoder joins adjacent encoded words as RFC 2047 section 6.2 says (the
+    # default policy's parser keeps a space between them).
+    import email.header
+    to = email.message_from_bytes(raw)["To"]
+    decoded = str(email.header.make_header(email.header.decode_header(to)))
+    assert decoded == "É" * 300 + " <long@example.fr>", decoded[-80:]

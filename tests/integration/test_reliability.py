@@ -125,6 +125,8 @@ def test_unusable_rows_inserted_by_sql_fail_clearly_and_the_daemon_keeps_running
         "bad date in data": ("P", "email", "reminder-1", '{"invoices":[{"due_date":"2026-02-30"}]}', "now",
                              "is not a valid calendar date"),
         "bad run_at": ("P", "email", "reminder-1", "{}", "next tuesday", "is not a date"),
+        # No invoice, no total: refused, never a reminder about nothing.
+        "empty data": ("P", "email", "reminder-1", "{}", "now", "/data/invoices: is required for 'reminder-1'"),
         "good": ("P", "email", "reminder-1", (REPO / "Templates/samples/reminder-1.json").read_text(), "now", None),
     }
     ids = {}
