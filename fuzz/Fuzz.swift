@@ -18,6 +18,7 @@ let fuzzTargets: [String: (UnsafeRawBufferPointer) -> Void] = [
     "mime-header": fuzzMIMEHeader,
     "instant": fuzzInstant,
     "references": fuzzReferences,
+    "tokens-file": fuzzTokensFile,
 ]
 
 let selectedTarget: (UnsafeRawBufferPointer) -> Void = {
@@ -152,4 +153,33 @@ func fuzzReferences(_ bytes: UnsafeRawBufferPointer) {
         }
     }
     _ = TextRules.strictUTF8(bytes)
+}
+
+/// The API tokens file (`api.tokens_file`): an error never quotes a token, and every
+/// token of a file that is accepted authenticates as its own name.
+func fuzzTokensFile(_ bytes: UnsafeRawBufferPointer) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+    }
+    let fields = lines.filter { !$0.isEmpty && !$0.hasPrefix("#") }.map {
+        $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+    }
+    do {
+        let tokens = try APITokens.parse(text, source: "tokens")
+        for parts in fields where parts.count == 3 {
+            guard tokens.authenticate(parts[2])?.name == parts[0] else {
+                violated("token of '\(parts[0])' does not authenticate as it")
+            }
+        }
+    } catch {
+        let message = "\(error)"
+        // A token is secret; the name and the scopes may be quoted (skip lines where the
+        // token also appears as one of them, or as part of the file's own name).
+        for parts in fields where parts.count >= 3 && parts[2].utf8.count >= 16 {
+            let token = parts[2]
+            if parts[0].contains(token) || parts[1].contains(token) || "tokens".contains(token) { continue }
+            if message.contains(token) { violated("an error quotes a token: \(message.prefix(200))") }
+        }
+    }
 }

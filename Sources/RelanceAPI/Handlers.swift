@@ -174,7 +174,11 @@ struct Handlers: Sendable {
             }
         }
         if let cursor = query.get("cursor") {
-            if !cursor.isEmpty, cursor.utf8.allSatisfy({ (48...57).contains($0) }), let after = Int64(cursor) {
+            // 1 to 18 digits, as openapi.yaml says: every job id fits, and no spelling of one
+            // (leading zeros past 18 digits) is taken that the document refuses.
+            if (1...18).contains(cursor.utf8.count), cursor.utf8.allSatisfy({ (48...57).contains($0) }),
+                let after = Int64(cursor)
+            {
                 filter.afterID = after
             } else {
                 errors.append(FieldError("/cursor", "not a cursor returned by this API"))
@@ -182,6 +186,14 @@ struct Handlers: Sendable {
         }
         filter.caseRef = query.get("case_ref")
         filter.payerRef = query.get("payer_ref")
+        // No reference holds a control character: `case_ref=%00` is a mistake, not a filter
+        // (it matched the jobs without a case).
+        for (name, value) in [("case_ref", filter.caseRef), ("payer_ref", filter.payerRef)] {
+            if let value, TextRules.hasControl(value) {
+                errors.append(
+                    FieldError("/\(name)", "must not contain a NUL, line break, tab or other control character"))
+            }
+        }
         if !errors.isEmpty { throw APIError.validation(errors) }
         // One more than asked tells whether a next page exists.
         var probe = filter

@@ -77,12 +77,19 @@ struct JSONParser {
         }
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw unexpected("a member name") }
+            let keyStart = index
             let key = try string()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw unexpected("':'") }
             index += 1
             skipWhitespace()
-            fields[key] = try value(depth: depth + 1)
+            let member = try value(depth: depth + 1)
+            // A name twice: which one counts? A proxy reading the first and Relance the last
+            // would disagree about the same request ("payer_ref" twice): refused.
+            if fields.updateValue(member, forKey: key) != nil {
+                index = keyStart
+                throw error("the member name \"\(key.prefix(40))\" appears twice in one object")
+            }
             skipWhitespace()
             guard index < bytes.count else { throw unexpected("',' or '}'") }
             if bytes[index] == UInt8(ascii: ",") {

@@ -58,6 +58,8 @@ public enum Timestamp {
 
     /// Years an instant may fall in: before 1970 or after 2999, a `run_at` is a mistake.
     public static let instantYears = 1970...2999
+    /// 3000-01-01T00:00:00Z in seconds since 1970-01-01.
+    static let endOfInstantYears = 32_503_680_000
 
     /// An RFC 3339 date-time, read strictly: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`
     /// (`T` or a space), a real calendar day (no 30 February), hours 00–23, minutes and
@@ -124,6 +126,8 @@ public enum Timestamp {
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146097 + dayOfEra - 719468
         let whole = days * 86400 + hour * 3600 + minute * 60 + second - offset
+        // In UTC too: `2999-12-31T23:59:59-12:00` is in the year 3000 once stored.
+        guard whole >= 0, whole < Self.endOfInstantYears else { return nil }
         return Date(timeIntervalSince1970: Double(whole) + Double(milliseconds) / 1000)
     }
 

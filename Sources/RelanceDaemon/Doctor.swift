@@ -105,6 +105,15 @@ public struct Doctor {
             } catch {
                 add(.fail, "sms gateway", "\(error)")
             }
+            // Kannel answers "0: Accepted" even when its sendsms-user cuts a long message to
+            // one part: nothing over sendsms tells, so doctor says what to check by hand.
+            if config.sms.kannel != nil, config.sms.text.maxSegments > 1 {
+                add(
+                    .skip, "sms long messages",
+                    "cannot be checked over sendsms: Kannel's sendsms-user needs concatenation = true and "
+                        + "max-messages >= \(config.sms.text.maxSegments) (sms.max_segments), or it cuts longer "
+                        + "messages and still answers 'Accepted' (deploy/kannel.conf, docs/SMS.md)")
+            }
             if let callbacks = config.sms.callbacks {
                 add(.ok, "delivery reports", "callbacks signed, to \(callbacks.baseURL)/v1/callbacks/…")
             } else {

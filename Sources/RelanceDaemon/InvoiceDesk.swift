@@ -67,7 +67,11 @@ public struct InvoiceDesk: Sendable {
         scenario name: String? = nil
     ) async throws -> Opening {
         var problems: [FieldError] = []
-        if ref.isEmpty || ref.count > 200 { problems.append(FieldError("/number", "must be 1 to 200 characters")) }
+        // The same rule as every reference (a NUL cut "I\u{0}5" to "I": steps lost, invoices mixed up).
+        if let problem = TextRules.referenceProblem(ref) { problems.append(FieldError("/number", problem)) }
+        if let problem = TextRules.referenceProblem(payerRef) {
+            throw ScenarioError(problems: problems + [FieldError("/payer_ref", problem)])
+        }
         // The same rules as for the amounts and dates in job data (MoneyRules).
         if let problem = MoneyRules.problem(value: amount, currency: currency) {
             problems.append(FieldError("/amount", problem))
@@ -183,7 +187,16 @@ struct LiveInvoiceService: InvoiceService {
     let clock: any WallClock
     let composer: @Sendable () -> MessageComposer
 
-    var desk: InvoiceDesk { InvoiceDesk(store: store, composer: composer(), scenarios: scenarios, clock: clock) }
+    /// The scenarios in force: the composer's, which reload on SIGHUP.
+    var current: (composer: MessageComposer, scenarios: ScenarioCatalog) {
+        let composer = composer()
+        return (composer, composer.scenarios ?? scenarios)
+    }
+
+    var desk: InvoiceDesk {
+        let (composer, scenarios) = current
+        return InvoiceDesk(store: store, composer: composer, scenarios: scenarios, clock: clock)
+    }
 
     func open(
         ref: String, payerRef: String, amount: Decimal, currency: String, issueDate: String, dueDate: String,
@@ -209,6 +222,6 @@ struct LiveInvoiceService: InvoiceService {
     }
 
     func stepReport(since: String?, scenario: String?) async throws -> [StepFigures] {
-        try await StepReport.figures(store: store, scenarios: scenarios, since: since, scenario: scenario)
+        try await StepReport.figures(store: store, scenarios: current.scenarios, since: since, scenario: scenario)
     }
 }

@@ -14,6 +14,10 @@ public struct MessageComposer: Sendable {
     public let sms: RelanceConfig.SMSTextSettings
     public let letters: RelanceConfig.LettersConfig
     let letterRenderer: LetterRenderer
+    /// The dunning scenarios in force with these templates (nil when they did not load or
+    /// name a message the templates lack: invoices are then unavailable). They reload with
+    /// the templates, on SIGHUP.
+    public let scenarios: ScenarioCatalog?
     /// The segments a payer may have: the templates' variants and what the scenarios name.
     public let knownSegments: KnownSegments
     /// `templates.deadline_days`: a payment deadline is at least this many days after the message's date.
@@ -22,11 +26,12 @@ public struct MessageComposer: Sendable {
     public init(
         catalog: TemplateCatalog, creditor: Creditor, email: RelanceConfig.EmailSettings,
         sms: RelanceConfig.SMSTextSettings = .init(), letters: RelanceConfig.LettersConfig = .defaults,
-        scenarioSegments: Set<String> = [], deadlineDays: Int = PaymentDeadline.defaultDays
+        scenarios: ScenarioCatalog? = nil, deadlineDays: Int = PaymentDeadline.defaultDays
     ) {
         self.catalog = catalog
+        self.scenarios = scenarios
         self.deadlineDays = deadlineDays
-        self.knownSegments = KnownSegments(catalog.variantSegments.union(scenarioSegments))
+        self.knownSegments = KnownSegments(catalog.variantSegments.union(scenarios?.segments ?? []))
         self.creditor = creditor
         self.email = email
         self.sms = sms

@@ -49,11 +49,18 @@ final class Reloader: Service {
             if !report.problems.isEmpty {
                 throw ReloadError("templates: " + report.problems.joined(separator: "; "))
             }
+            // Scenarios reload with the templates they use; once in force, broken ones refuse
+            // the reload (a segment they name would otherwise be known but not served).
+            var scenarios: ScenarioCatalog?
+            switch Runtime.scenarios(config, against: catalog) {
+            case .success(let loaded): scenarios = loaded
+            case .failure(let error):
+                if dispatcher.currentComposer.scenarios != nil { throw ReloadError("scenarios: \(error)") }
+            }
             dispatcher.replace(
                 composer: MessageComposer(
                     catalog: catalog, creditor: config.creditor, email: config.email, sms: config.sms.text,
-                    letters: config.letters, scenarioSegments: Runtime.scenarioSegments(config),
-                    deadlineDays: config.deadlineDays),
+                    letters: config.letters, scenarios: scenarios, deadlineDays: config.deadlineDays),
                 windows: config.windows)
             logger.notice(
                 "reloaded",

@@ -47,20 +47,28 @@ public struct Runtime: Sendable {
     }
 
     public func composer() throws -> MessageComposer {
-        MessageComposer(
-            catalog: try loadCatalog(), creditor: config.creditor, email: config.email, sms: config.sms.text,
-            letters: config.letters, scenarioSegments: Self.scenarioSegments(config),
+        let catalog = try loadCatalog()
+        return MessageComposer(
+            catalog: catalog, creditor: config.creditor, email: config.email, sms: config.sms.text,
+            letters: config.letters, scenarios: try? Self.scenarios(config, against: catalog).get(),
             deadlineDays: config.deadlineDays)
     }
 
-    /// The segments the dunning scenarios name (none when they do not load: the invoice
-    /// service then says why).
-    static func scenarioSegments(_ config: RelanceConfig) -> Set<String> {
-        guard
-            let scenarios = try? ScenarioCatalog.load(
+    /// The dunning scenarios, when they load and every step's message has the parts its
+    /// channels need in `catalog` (what `relance scenarios check` says); else why not.
+    static func scenarios(_ config: RelanceConfig, against catalog: TemplateCatalog) -> Result<
+        ScenarioCatalog, ScenarioError
+    > {
+        do {
+            let scenarios = try ScenarioCatalog.load(
                 directory: config.scenariosDirectory, overrides: config.scenarioOffsets)
-        else { return [] }
-        return scenarios.segments
+            let problems = scenarios.check(against: catalog)
+            return problems.isEmpty ? .success(scenarios) : .failure(ScenarioError(problems.joined(separator: "; ")))
+        } catch let error as ScenarioError {
+            return .failure(error)
+        } catch {
+            return .failure(ScenarioError("\(error)"))
+        }
     }
 
     public func makeLetterTransport() throws -> any LetterTransport {
@@ -222,13 +230,13 @@ extension Runtime {
 
     /// Invoices over the API, when the scenarios load (else the routes answer 404 and the log says why).
     func invoiceService(dispatcher: Dispatcher) -> (any InvoiceService)? {
-        do {
-            let scenarios = try ScenarioCatalog.load(
-                directory: config.scenariosDirectory, overrides: config.scenarioOffsets)
+        let composer = dispatcher.currentComposer
+        switch Self.scenarios(config, against: composer.catalog) {
+        case .success(let scenarios):
             return LiveInvoiceService(store: store, scenarios: scenarios, clock: store.clock) {
                 dispatcher.currentComposer
             }
-        } catch {
+        case .failure(let error):
             logger.warning("dunning scenarios not loaded; /v1/invoices is unavailable", metadata: ["error": "\(error)"])
             return nil
         }

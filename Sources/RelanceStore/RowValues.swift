@@ -31,6 +31,17 @@ enum RowValue {
     /// and what each must be.
     static let textColumns = ["payer_ref", "case_ref", "channel", "template", "idempotency_key", "data", "run_at"]
 
+    /// The text columns of a payer row.
+    static let payerTextColumns = [
+        "ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels", "kind",
+    ]
+
+    /// An SQL expression giving the first of `columns` whose text holds a NUL byte, or NULL.
+    static func firstNulColumn(_ columns: [String]) -> String {
+        "CASE " + columns.map { "WHEN instr(CAST(\($0) AS BLOB), x'00') > 0 THEN '\($0)'" }.joined(separator: " ")
+            + " END"
+    }
+
     /// An SQL expression that is 1 when a text column of the job row holds a NUL byte,
     /// which the SQLite C API (and so GRDB) would cut the text at: `VICTIM\0attacker`
     /// would read as `VICTIM`.

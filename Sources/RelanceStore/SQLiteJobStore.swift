@@ -227,7 +227,10 @@ public final class SQLiteJobStore: JobStore {
 
     /// The payer's row read into a profile, or why it is unusable; nil when there is none.
     static func storedPayer(ref: String, _ db: Database) throws -> Result<PayerProfile, PayerUnusable>? {
-        let statement = try db.cachedStatement(sql: "SELECT * FROM payers WHERE ref = ?")
+        let statement = try db.cachedStatement(
+            sql:
+                "SELECT *, \(RowValue.firstNulColumn(RowValue.payerTextColumns)) AS relance_nul FROM payers WHERE ref = ?"
+        )
         return try Row.fetchOne(statement, arguments: [ref]).map(Self.payer(from:))
     }
 
@@ -238,9 +241,10 @@ public final class SQLiteJobStore: JobStore {
         func bad(_ column: String, _ why: String) -> Result<PayerProfile, PayerUnusable> {
             .failure(PayerUnusable(message: "payer \(ref): column \(column) \(why)"))
         }
-        for column in [
-            "ref", "name", "locale", "timezone", "segment", "email", "phone", "postal_address", "channels", "kind",
-        ] {
+        // A NUL byte would cut the text where SQLite's C API reads it: "victim@b.fr\0attacker@…"
+        // would read as the first address. Refused, naming the column.
+        if let column = text("relance_nul") { return bad(column, "contains a NUL byte") }
+        for column in RowValue.payerTextColumns {
             let value: DatabaseValue = row[column]
             switch value.storage {
             case .null, .string: continue

@@ -236,12 +236,94 @@ public enum MessageContext {
     /// dates, size, depth) without formatting anything: cheap enough for every enqueue.
     /// `pointer` is the JSON pointer of the data in the request, e.g. `/data` or `/3/data`.
     public static func check(data: JSONValue, pointer: String) -> [FieldError] {
-        guard case .object = data else { return [FieldError(pointer, "must be a JSON object")] }
+        guard case .object(let fields) = data else { return [FieldError(pointer, "must be a JSON object")] }
         var errors: [FieldError] = []
         var path: [String] = []
         check(data, base: pointer, path: &path, into: &errors)
+        if errors.isEmpty { errors += invoiceErrors(fields, pointer: pointer) }
         return errors
     }
+
+    /// The invoices of a message and its total, against each other: each invoice an object
+    /// whose number is one line of text and whose issue date is not after its due date; one
+    /// currency; `total_due` the sum of the balances (a notice demanding 1,00 € while
+    /// listing 6 386 € of invoices would be a wrong legal demand).
+    static func invoiceErrors(_ fields: [String: JSONValue], pointer: String) -> [FieldError] {
+        guard let value = fields["invoices"] else { return [] }
+        guard case .array(let items) = value else {
+            return value == .null ? [] : [FieldError("\(pointer)/invoices", "must be a list of invoice objects")]
+        }
+        var errors: [FieldError] = []
+        var sum = Decimal(0)
+        var currencies: Set<String> = []
+        for (index, item) in items.enumerated() {
+            let at = "\(pointer)/invoices/\(index)"
+            guard case .object(let invoice) = item else {
+                errors.append(
+                    FieldError(at, "must be an invoice object {number, issue_date, due_date, amount, balance}"))
+                continue
+            }
+            switch invoice["number"] {
+            case .none, .null: break
+            case .string(let number) where !number.isEmpty && !TextRules.hasControl(number): break
+            default:
+                errors.append(
+                    FieldError("\(at)/number", "must be one line of text (no line break or control character)"))
+            }
+            if case .string(let issued)? = invoice["issue_date"], case .string(let due)? = invoice["due_date"],
+                issued > due
+            {
+                errors.append(FieldError("\(at)/issue_date", "'\(issued)' is after the due date '\(due)'"))
+            }
+            for key in ["amount", "balance"] {
+                if let money = moneyValue(invoice[key]) { currencies.insert(money.currency) }
+            }
+            if let money = moneyValue(invoice["balance"]) ?? moneyValue(invoice["amount"]) { sum += money.amount }
+        }
+        guard errors.isEmpty, let total = moneyValue(fields["total_due"]) else { return errors }
+        currencies.insert(total.currency)
+        if currencies.count > 1 {
+            return [
+                FieldError(
+                    "\(pointer)/total_due",
+                    "the invoices and the total are in several currencies (\(currencies.sorted().joined(separator: ", "))): one message, one currency"
+                )
+            ]
+        }
+        if !items.isEmpty, sum != total.amount {
+            let digits = Money.minorUnits[total.currency] ?? 2
+            let written = fields["total_due"]?.objectValue?["amount"]?.stringValue ?? "\(total.amount)"
+            return [
+                FieldError(
+                    "\(pointer)/total_due",
+                    "is \(written) \(total.currency) but the invoices' balances add up to "
+                        + "\(Self.decimalText(sum, digits: digits)) \(total.currency)")
+            ]
+        }
+        return []
+    }
+
+    /// `value` with `digits` decimals ("6386.00").
+    static func decimalText(_ value: Decimal, digits: Int) -> String {
+        var input = value
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &input, digits, .plain)
+        let parts = "\(rounded)".split(separator: ".", maxSplits: 1)
+        guard digits > 0 else { return String(parts[0]) }
+        let fraction = parts.count > 1 ? String(parts[1]) : ""
+        return parts[0] + "." + fraction.padding(toLength: digits, withPad: "0", startingAt: 0)
+    }
+
+    /// A Money object already checked by `check`, as a number and a currency.
+    static func moneyValue(_ value: JSONValue?) -> (amount: Decimal, currency: String)? {
+        guard case .object(let money)? = value, let text = money["amount"]?.stringValue,
+            let currency = money["currency"]?.stringValue, let amount = Money.parseAmount(text)
+        else { return nil }
+        return (amount, currency)
+    }
+
+    /// Keys whose value is an amount of money, wherever they are in the data.
+    static let moneyKeys: Set<String> = ["amount", "balance", "total_due", "overdue_total"]
 
     /// Walks the data keeping the path as components; a pointer string is built only
     /// for an error (this runs for every job of every batch).
@@ -249,17 +331,32 @@ public enum MessageContext {
         func pointer(_ last: String? = nil) -> String {
             base + (path + (last.map { [$0] } ?? [])).map { "/" + $0 }.joined()
         }
+        // A field named as a date is a date string, and one named as an amount a Money
+        // object: anything else would print as a program's dump ("["date": …]").
+        if let key = path.last, value != .null {
+            if isDateKey(key), value.stringValue == nil {
+                errors.append(FieldError(pointer(), Problem.dateNotText))
+                return
+            }
+            if moneyKeys.contains(key), !isMoneyShape(value) {
+                // `payment.amount` is Money; so is every amount, balance and total.
+                errors.append(FieldError(pointer(), Problem.moneyShape))
+                return
+            }
+        }
         switch value {
         case .null, .bool, .number:
-            if let key = path.last, isDateKey(key), value != .null {
-                errors.append(FieldError(pointer(), Problem.dateNotText))
-            }
             return
         case .string(let s):
             if let key = path.last, isDateKey(key) {
                 // A field named as a date is one, whatever it looks like: "9999-12-31T99:99"
-                // or "2026-W05-1" would otherwise be printed as given.
-                if !isCalendarDate(s) { errors.append(FieldError(pointer(), Problem.date(s))) }
+                // or "2026-W05-1" would otherwise be printed as given; and a business date,
+                // so "9999-12-31" is no deadline.
+                if !isCalendarDate(s) {
+                    errors.append(FieldError(pointer(), Problem.date(s)))
+                } else if let problem = MoneyRules.dateProblem(s) {
+                    errors.append(FieldError(pointer(), problem))
+                }
             } else if looksLikeDate(s) && !isCalendarDate(s) {
                 errors.append(FieldError(pointer(), Problem.date(s)))
             }
@@ -270,6 +367,10 @@ public enum MessageContext {
                 path.removeLast()
             }
         case .object(let fields):
+            if fields["currency"] != nil, !isMoneyShape(value) {
+                errors.append(FieldError(pointer(), Problem.moneyShape))
+                return
+            }
             if let amountValue = fields["amount"], let currencyValue = fields["currency"], fields.count == 2 {
                 let currency = currencyValue.stringValue.flatMap { Money.isCurrencyCode($0) ? $0 : nil }
                 // Decimal strings only: a JSON number (12.5) may already have lost digits.
@@ -329,12 +430,20 @@ public enum MessageContext {
         }
         static func date(_ text: String) -> String { "'\(text)' is not a valid calendar date (YYYY-MM-DD)" }
         static let dateNotText = "expected a date string such as \"2026-11-23\""
+        static let moneyShape =
+            "expected a Money object {\"amount\": \"1250.00\", \"currency\": \"EUR\"} and nothing else"
         static func negative(_ text: String) -> String {
             "'\(text)' is negative: an amount in a reminder is what is owed, never less than zero"
         }
         static func minorUnits(_ text: String, _ currency: String, _ digits: Int) -> String {
             "'\(text)' has more decimals than \(currency) takes (\(digits)): write it to the \(digits == 0 ? "unit" : "cent")"
         }
+    }
+
+    /// An object of exactly `amount` and `currency` (their values are checked apart).
+    static func isMoneyShape(_ value: JSONValue) -> Bool {
+        guard case .object(let fields) = value else { return false }
+        return fields.count == 2 && fields["amount"] != nil && fields["currency"] != nil
     }
 
     /// Fields whose value is a day: `due_date`, `issue_date`, `date`, `payment_deadline`, ….

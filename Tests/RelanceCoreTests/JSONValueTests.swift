@@ -142,9 +142,13 @@ struct JSONValueTests {
         #expect(try JSONValue.parse(text) == .number(expected))
     }
 
-    @Test("duplicate member names: the last one wins")
-    func duplicateKeys() throws {
-        #expect(try JSONValue.parse(#"{"a":1,"a":2}"#) == ["a": 2])
+    @Test(
+        "a member name twice in one object is refused (a proxy reading the first and Relance the last would disagree)",
+        arguments: [#"{"a":1,"a":2}"#, #"{"payer_ref":"FN1","x":{},"payer_ref":"NOPE"}"#, #"[{"b":{"c":1,"c":1}}]"#])
+    func duplicateKeys(_ text: String) throws {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+        // The same name in different objects is no duplicate.
+        #expect(try JSONValue.parse(#"{"a":{"a":1},"b":[{"a":2},{"a":3}]}"#).objectValue?.count == 2)
     }
 
     @Test("jsonText sorts keys at every level and does not escape slashes")

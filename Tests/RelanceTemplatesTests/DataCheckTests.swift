@@ -151,3 +151,42 @@ struct PaymentDeadlineTests {
         }
     }
 }
+
+@Suite("Job data shapes")
+struct DataShapeTests {
+    static let invoice =
+        #"{"number": "F-1", "issue_date": "2026-09-15", "due_date": "2026-10-15", "#
+        + #""amount": {"amount": "100.00", "currency": "EUR"}, "balance": {"amount": "60.00", "currency": "EUR"}}"#
+
+    @Test(
+        "what would print as a program's dump, or as a wrong demand, is refused with its pointer",
+        arguments: [
+            (#"{"total_due": {"amount": "6386.00", "currency": "EUR", "x": 1}}"#, "/data/total_due"),
+            (#"{"payment_deadline": {"date": "2027-12-15"}}"#, "/data/payment_deadline"),
+            (#"{"payment_deadline": ["2027-12-15"]}"#, "/data/payment_deadline"),
+            (#"{"payment_deadline": "9999-12-31"}"#, "/data/payment_deadline"),
+            (#"{"invoices": [{"number": {"x": 1}}]}"#, "/data/invoices/0/number"),
+            (#"{"invoices": [{"number": "F-1\nBcc: x"}]}"#, "/data/invoices/0/number"),
+            (#"{"invoices": [{"due_date": ["2026-10-15"]}]}"#, "/data/invoices/0/due_date"),
+            (#"{"invoices": [{"balance": "1250.00"}]}"#, "/data/invoices/0/balance"),
+            (#"{"invoices": ["F-1"]}"#, "/data/invoices/0"),
+            (#"{"invoices": "F-1"}"#, "/data/invoices"),
+            (#"{"invoices": [{"issue_date": "2026-11-01", "due_date": "2026-10-01"}]}"#, "/data/invoices/0/issue_date"),
+            (#"{"payment": {"amount": "10.00", "date": "2026-11-01"}}"#, "/data/payment/amount"),
+            (#"{"invoices": [\#(invoice)], "total_due": {"amount": "1.00", "currency": "EUR"}}"#, "/data/total_due"),
+            (#"{"invoices": [\#(invoice)], "total_due": {"amount": "60.00", "currency": "USD"}}"#, "/data/total_due"),
+        ])
+    func refused(json: String, pointer: String) throws {
+        let errors = MessageContext.check(data: try JSONValue.parse(json), pointer: "/data")
+        #expect(errors.map(\.pointer) == [pointer], "\(errors)")
+    }
+
+    @Test("the balances add up to the total; the amount counts when there is no balance")
+    func consistent() throws {
+        let json =
+            #"{"invoices": [\#(Self.invoice), {"number": "F-2", "amount": {"amount": "40.00", "currency": "EUR"}}], "#
+            + #""total_due": {"amount": "100.00", "currency": "EUR"}, "#
+            + #""payment": {"amount": {"amount": "5.00", "currency": "EUR"}, "date": "2026-11-01"}}"#
+        #expect(MessageContext.check(data: try JSONValue.parse(json), pointer: "/data") == [])
+    }
+}

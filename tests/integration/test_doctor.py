@@ -37,6 +37,8 @@ sms:
         assert lines["letter spool"].startswith("ok ") and lines["fonts"].startswith("ok "), out
         assert "DejaVu Sans" in lines["fonts"]
         assert smtp.count() == 0  # nothing was sent
+        # What sendsms cannot tell is said, with what to check (defect 18 of "Nothing malformed gets in").
+        assert lines["sms long messages"].startswith("-- ") and "max-messages >= 6" in lines["sms long messages"], out
         # Wrong Kannel password: the gateway refuses the credentials.
         (tmp_path / "pw").write_text("not-the-password")
         code, lines, out = doctor(r)

@@ -385,7 +385,8 @@ def test_list_filters_pages_and_rejects_bad_query_values(api):
 
     for params, pointer in (({"state": "paid"}, "/state"), ({"limit": 0}, "/limit"), ({"limit": 501}, "/limit"),
                             ({"limit": "ten"}, "/limit"), ({"limit": -1}, "/limit"),
-                            ({"cursor": "not-a-cursor"}, "/cursor")):
+                            ({"cursor": "not-a-cursor"}, "/cursor"), ({"cursor": "0" * 19}, "/cursor"),
+                            ({"cursor": ""}, "/cursor")):
         assert pointer in pointers(api.get("/v1/jobs", params=params)), params
     assert len(api.get("/v1/jobs", params={"limit": 500}).json()["jobs"]) == 6
     assert len(api.get("/v1/jobs", params={"limit": 1}).json()["jobs"]) == 1

@@ -351,3 +351,114 @@ def test_a_one_megabyte_name_written_by_sql_never_makes_a_header_line_over_998_b
     to = email.message_from_bytes(raw)["To"]
     decoded = str(email.header.make_header(email.header.decode_header(to)))
     assert decoded == "É" * 300 + " <long@example.fr>", decoded[-80:]
+
+
+# Found by a review from the docs alone (as a user and as an attacker), each with its test.
+
+def test_an_invoice_number_with_a_nul_or_a_tab_is_refused_not_cut(api):
+    api.put_payer("FN1")
+    body = {"number": "I\u00005", "payer_ref": "FN1", "amount": {"amount": "100.00", "currency": "EUR"},
+            "issue_date": "2026-11-01", "due_date": "2099-12-30"}
+    r = api.post("/v1/invoices", body)
+    assert pointers(r) == ["/number"] and "control character" in r.text, r.text
+    r = api.post("/v1/invoices", body | {"number": "I5", "payer_ref": "FN1\u0000x"})
+    assert "/payer_ref" in pointers(r), r.text
+    assert api.relance.sql("SELECT count(*) AS n FROM invoices")[0]["n"] == 0
+    assert api.relance.sql("SELECT count(*) AS n FROM jobs")[0]["n"] == 0
+    cli = api.relance.run("invoice", "open", "--payer", "FN1", "--number", "CLI\tTAB", "--amount", "10.00",
+                          "--issued", "2026-11-01", "--due", "2099-12-30", check=False)
+    assert cli.returncode == 1 and "control character" in cli.stderr, (cli.stdout, cli.stderr)
+
+
+def test_job_data_that_would_print_as_a_dump_or_a_wrong_demand_is_refused_at_every_door(api):
+    api.put_payer("ACME")
+    data = sample("formal-notice")
+    bad = {
+        "/data/total_due": data | {"total_due": data["total_due"] | {"x": 1}},
+        "/data/payment_deadline": data | {"payment_deadline": {"date": "2099-12-15"}},
+        "/data/invoices/0/number": data | {"invoices": [data["invoices"][0] | {"number": {"x": 1}}]}
+                                   | {"total_due": data["invoices"][0]["balance"]},
+    }
+    for pointer, value in bad.items():
+        r = api.post("/v1/jobs", job_body("ACME", template="formal-notice") | {"data": value})
+        assert pointer in pointers(r), (pointer, r.text)
+    wrong_total = data | {"total_due": {"amount": "1.00", "currency": "EUR"}}
+    r = api.post("/v1/jobs", job_body("ACME", template="formal-notice") | {"data": wrong_total})
+    assert "/data/total_due" in pointers(r) and "add up to 6386.00 EUR" in r.text, r.text
+    # Written by SQL: fails at dispatch with the same words, nothing sent.
+    api.relance.sql("INSERT INTO jobs(payer_ref, channel, template, data) VALUES ('ACME', 'email', 'formal-notice', ?)",
+                    (json.dumps(data | {"payment_deadline": {"x": "2099-01-01"}}),))
+    job = wait_for_state(api, {"failed", "sent"})
+    assert job["state"] == "failed" and "/data/payment_deadline" in job["last_error"], job
+    assert not list((api.state / "outbox").glob("*.eml"))
+
+
+def test_a_nul_in_a_payer_column_written_by_sql_fails_the_job_naming_the_column(relance_smtp, smtp):
+    r = relance_smtp
+    sample_data = (REPO / "Templates/samples/reminder-1.json").read_text()
+    for ref, column, value in (("E", "email", "victim@b.fr\u0000attacker@evil.example"),
+                               ("N", "name", "Nul\u0000Hidden"), ("S", "segment", "standard\u0000x")):
+        r.payer(ref, "Placeholder", "fr-FR", f"{ref.lower()}@example.fr")
+        r.sql(f"UPDATE payers SET {column} = ? WHERE ref = ?", (value, ref))
+        r.sql("INSERT INTO jobs(payer_ref, case_ref, channel, template, data) VALUES (?, ?, 'email', 'reminder-1', ?)",
+              (ref, column, sample_data))
+    assert r.serve_until_idle().returncode == 0
+    jobs = {job["case_ref"]: job for job in r.jobs()}
+    for column in ("email", "name", "segment"):
+        assert jobs[column]["state"] == "failed", jobs[column]
+        assert f"column {column} contains a NUL byte" in jobs[column]["last_error"], jobs[column]
+    assert smtp.count() == 0
+
+
+def test_duplicate_json_members_nul_filters_and_instants_past_2999_in_utc_are_refused(api):
+    api.put_payer("FN1")
+    r = api.post("/v1/jobs", data=b'{"payer_ref": "FN1", "payer_ref": "NOPE", "channel": "email", "template": "thanks"}',
+                 headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "appears twice" in r.json()["error"]["message"], r.text
+    assert pointers(api.get("/v1/jobs", params={"case_ref": "\u0000"})) == ["/case_ref"]
+    r = api.post("/v1/jobs", job_body("FN1") | {"run_at": "2999-12-31T23:59:59-12:00"})
+    assert "/run_at" in pointers(r), r.text
+    r = api.put("/v1/payers/FN2", {"name": "X", "segment": None, "kind": None, "locale": None})
+    assert r.status_code == 201 and r.json()["segment"] == "standard" and r.json()["kind"] == "business", r.text
+
+
+def test_scenarios_reload_with_the_templates_and_a_broken_one_refuses_the_reload(tmp_path):
+    import signal
+    import time
+    from api_support import ApiServer
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "Templates", templates)
+    server = ApiServer(tmp_path / "api")
+    server.relance.config.write_text(server.relance.config.read_text().replace(
+        f"  directory: {REPO / 'Templates'}\n", f"  directory: {templates}\n"))
+    server.start()
+    try:
+        def reload_and_wait(words):
+            before = server.log().count(words)
+            server.process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 20
+            while server.log().count(words) == before:
+                assert time.monotonic() < deadline, server.log()[-2000:]
+                time.sleep(0.1)
+
+        # A scenario naming a message no template has: the reload is refused, "gold" stays unknown.
+        (templates / "scenarios/broken.yaml").write_text(
+            "name: broken\nsegments: [gold]\nsteps:\n  - id: x\n    offset: 3d\n    message: reminder-9\n"
+            "    channels: [email]\n")
+        reload_and_wait("reload refused")
+        assert "unknown message 'reminder-9'" in server.log(), server.log()[-2000:]
+        r = server.put("/v1/payers/G1", {"name": "Gold SA", "segment": "gold", "email": "g@example.fr"})
+        assert "/segment" in pointers(r), r.text
+        # A good one: its segment is known, and invoices of its payers follow it.
+        (templates / "scenarios/broken.yaml").write_text(
+            "name: gold\nsegments: [gold]\nsteps:\n  - id: only\n    offset: 3d\n    message: reminder-1\n"
+            "    channels: [email]\n")
+        reload_and_wait("msg=reloaded")
+        r = server.put("/v1/payers/G1", {"name": "Gold SA", "segment": "gold", "email": "g@example.fr"})
+        assert r.status_code == 201, r.text
+        r = server.post("/v1/invoices", {"number": "G-1", "payer_ref": "G1", "issue_date": "2099-01-01",
+                                         "due_date": "2099-02-01", "amount": {"amount": "10.00", "currency": "EUR"}})
+        assert r.status_code == 201 and r.json()["invoice"]["scenario"] == "gold", r.text
+        assert [j["step"] for j in r.json()["jobs"]] == ["only"], r.text
+    finally:
+        server.stop()
