@@ -5,7 +5,7 @@
 #               (see docs/PERFORMANCE.md)
 #   make chaos  fault injection against real peers, ~30,000 jobs over 25 min (docs/RELIABILITY.md);
 #               CHAOS_ARGS overrides the parameters, e.g. CHAOS_ARGS="--jobs 5000 --minutes 5 --seed 7"
-#   make fuzz   libFuzzer on every hand-written parser, FUZZ_SECONDS (75) each: 12.5 min in all
+#   make fuzz   libFuzzer on every hand-written parser, FUZZ_SECONDS (75) each: 13.75 min in all
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -43,9 +43,9 @@ deps-test-system:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-$(VENV)/.installed: Makefile tests/integration/requirements-api.txt
+$(VENV)/.installed: Makefile IntegrationTests/requirements-api.txt
 	/usr/bin/python3 -m venv $(VENV)
-	$(PYTHON) -m pip install -q --disable-pip-version-check $(PY_PACKAGES) -r tests/integration/requirements-api.txt
+	$(PYTHON) -m pip install -q --disable-pip-version-check $(PY_PACKAGES) -r IntegrationTests/requirements-api.txt
 	touch $@
 
 deps-python: deps-system deps-test-system $(VENV)/.installed
@@ -67,7 +67,7 @@ test-unit: deps-system
 	$(SWIFT) test --skip-build
 
 test-integration: deps-python build
-	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration
+	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q IntegrationTests
 
 test: lint test-unit test-integration test-chaos-short test-fuzz-crashers
 
@@ -109,10 +109,10 @@ deps-chaos: deps-python
 	fi
 
 chaos: deps-chaos build
-	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) tests/chaos/chaos.py $(CHAOS_ARGS) --report $(CHAOS_REPORT)
+	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) IntegrationTests/chaos/chaos.py $(CHAOS_ARGS) --report $(CHAOS_REPORT)
 
 test-chaos-short: deps-chaos build
-	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) tests/chaos/chaos.py $(CHAOS_SHORT_ARGS) --report $(CHAOS_SHORT_REPORT)
+	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) IntegrationTests/chaos/chaos.py $(CHAOS_SHORT_ARGS) --report $(CHAOS_SHORT_REPORT)
 
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift

@@ -19,7 +19,7 @@ import tempfile
 import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests/integration"))
+sys.path.insert(0, str(REPO / "IntegrationTests"))
 from kannel import Kannel  # noqa: E402  (the same real Kannel as the tests)
 from conftest import free_port  # noqa: E402
 

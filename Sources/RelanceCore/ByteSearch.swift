@@ -9,7 +9,7 @@ extension StringProtocol {
     /// `contains(_:)` for strings goes through NSString and CFStringFind, which the
     /// dispatch path paid for on every message (job data, header values); a generic
     /// slice comparison was no better (11 % of the e-mail benchmark's CPU went to
-    /// looking for `"invoice_ref"` in JSON, where every quote is a first-byte match).
+    /// looking for a quoted key in JSON, where every quote is a first-byte match).
     /// Here libc finds each candidate first byte (`memchr`) and compares the rest (`memcmp`).
     public func containsBytes(_ needle: String) -> Bool {
         if let found = utf8.withContiguousStorageIfAvailable({ haystack in Self.search(haystack, for: needle) }) {

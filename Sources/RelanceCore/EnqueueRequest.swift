@@ -1,7 +1,7 @@
 import Foundation
 
 /// One job to enqueue, as the CLI (JSON lines) and the HTTP API receive it:
-/// the `jobs` columns of DESIGN.md, plus an optional inline `payer` to upsert.
+/// the `jobs` columns of the README's SQL contract, plus an optional inline `payer` to upsert.
 public struct EnqueueRequest: Sendable {
     public var job: NewJob
     public var payer: PayerProfile?

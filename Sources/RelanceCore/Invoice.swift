@@ -73,11 +73,24 @@ public struct Invoice: Sendable, Equatable {
         Self.templateData([self], extra: extra)
     }
 
+    /// The data field naming the registered invoice a job is about: a scenario's job, whose
+    /// invoices and total are read from the invoice when it is sent (docs/SCENARIOS.md).
+    public static let dataKey = "invoice_ref"
+
+    /// Whether job data (JSON text) names a registered invoice. A byte search, not a parse:
+    /// it runs for every job claimed; the dispatcher parses the data when it does.
+    public static func isAboutInvoice(data: String) -> Bool {
+        data.containsBytes(quotedDataKey)
+    }
+
+    /// `dataKey` with its quotes, as it appears in JSON text (and in SQL's `instr`).
+    public static let quotedDataKey = "\"" + dataKey + "\""
+
     /// One message about several invoices of a payer (same currency): all listed, the total due summed.
     public static func templateData(_ invoices: [Invoice], extra: [String: JSONValue] = [:]) -> JSONValue {
         var data = extra
         guard let first = invoices.first else { return .object(data) }
-        data["invoice_ref"] = .string(first.ref)
+        data[dataKey] = .string(first.ref)
         data["invoices"] = .array(
             invoices.map {
                 .object([

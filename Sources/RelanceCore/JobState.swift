@@ -1,5 +1,5 @@
 /// The state of a job. The raw values are stored in the `state` column and are
-/// part of the external contract (see DESIGN.md, "Job lifecycle").
+/// part of the external contract (README, "Job lifecycle").
 public enum JobState: String, Sendable, CaseIterable, Codable {
     case queued
     case running

@@ -154,7 +154,7 @@ public struct Scenario: Sendable, Equatable {
                 jobs.append(
                     PlannedJob(
                         step: step.id, message: step.message, channel: channel, day: day,
-                        idempotencyKey: "\(caseRef):\(step.id):\(channel.rawValue)",
+                        idempotencyKey: StepKey(caseRef: caseRef, step: step.id, channel: channel.rawValue).description,
                         attachLetter: step.attachLetter && channel == .email))
             }
         }

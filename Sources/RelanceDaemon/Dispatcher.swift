@@ -267,7 +267,7 @@ public final class Dispatcher: Service, Sendable {
             }
             // A scenario step never goes to a contact point that bounced or proved invalid
             // (suppressed until the payer's profile changes it): it moves to the next channel.
-            let aboutInvoice = job.data.containsBytes("\"invoice_ref\"")
+            let aboutInvoice = Invoice.isAboutInvoice(data: job.data)
             if aboutInvoice, let channel = Channel(rawValue: job.channel),
                 try await store.suppressedChannels(payerRef: payer.ref).contains(channel)
             {
@@ -315,7 +315,7 @@ public final class Dispatcher: Service, Sendable {
             // (a partial payment shows in the next reminder).
             var cases: [String] = []
             let invoiceFields = aboutInvoice ? (try? JSONValue.parse(job.data))?.objectValue : nil
-            if var fields = invoiceFields, case .string(let ref)? = fields["invoice_ref"],
+            if var fields = invoiceFields, case .string(let ref)? = fields[Invoice.dataKey],
                 let invoice = try await store.invoice(ref: ref)
             {
                 fields["invoices"] = nil
@@ -444,12 +444,10 @@ extension Dispatcher {
     /// bounce) moves to the payer's next usable channel, and that contact point is
     /// suppressed until the payer's profile changes it. The failed job's trace shows the hop.
     func fallBack(_ job: Job, payer: PayerProfile, failure: DispatchFailure) async throws {
-        guard failure.isUnusableContact, job.data.containsBytes("\"invoice_ref\""), let key = job.idempotencyKey,
+        guard failure.isUnusableContact, Invoice.isAboutInvoice(data: job.data), let key = job.idempotencyKey,
+            let caseRef = job.caseRef, let stepKey = StepKey(key, caseRef: caseRef),
             let failed = Channel(rawValue: job.channel)
         else { return }
-        let parts = key.split(separator: ":")
-        guard parts.count >= 3 else { return }
-        let stepKey = parts.dropLast().joined(separator: ":")
         let contact: String =
             switch failed {
             case .email: payer.email ?? ""
@@ -464,7 +462,8 @@ extension Dispatcher {
         }
         let newJob = next.map {
             NewJob(
-                idempotencyKey: "\(stepKey):\($0.rawValue)", payerRef: job.payerRef, caseRef: job.caseRef, channel: $0,
+                idempotencyKey: stepKey.on($0.rawValue).description, payerRef: job.payerRef, caseRef: job.caseRef,
+                channel: $0,
                 template: job.template, data: job.data)
         }
         let id = try await store.fallBack(from: job, contact: contact, reason: failure.message, to: newJob)

@@ -707,8 +707,12 @@ final class Reader {
         return environment[variable] != nil ? "\(variable) (environment)" : file
     }
 
+    /// Keys whose values are secrets themselves (headers carry API keys: `Authorization:
+    /// Bearer …`). Secret *files* (`*_file`) are paths, shown; their content never is.
+    static let secretKeys: Set<String> = ["sms.webhook.headers", "letters.http_upload.headers"]
+
     private func note(_ key: String, _ value: String) {
-        let secret = key.hasSuffix("password") || key.hasSuffix("token")
+        let secret = Self.secretKeys.contains(key)
         seen.append((key, secret ? "<redacted>" : key.hasSuffix("url") ? Self.redactedURL(value) : value))
     }
 

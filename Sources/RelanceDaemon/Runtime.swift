@@ -18,15 +18,6 @@ public struct Runtime: Sendable {
     /// "Now" for the store, the dispatcher and the invoice desk alike.
     public var clock: any WallClock { store.clock }
 
-    /// Loads the configuration, opens the store and (by default) runs migrations.
-    public static func open(configPath: String?, logger: Logger, migrate: Bool = true, logTrace: Bool = false)
-        async throws -> Runtime
-    {
-        try await open(
-            config: try await RelanceConfig.load(path: configPath), logger: logger, migrate: migrate, logTrace: logTrace
-        )
-    }
-
     /// Opens the store for an already loaded configuration.
     public static func open(
         config: RelanceConfig, logger: Logger, migrate: Bool = true, logTrace: Bool = false,
@@ -56,7 +47,7 @@ public struct Runtime: Sendable {
 
     /// The dunning scenarios, when they load and every step's message has the parts its
     /// channels need in `catalog` (what `relance scenarios check` says); else why not.
-    static func scenarios(_ config: RelanceConfig, against catalog: TemplateCatalog) -> Result<
+    public static func scenarios(_ config: RelanceConfig, against catalog: TemplateCatalog) -> Result<
         ScenarioCatalog, ScenarioError
     > {
         do {

@@ -52,7 +52,7 @@ public struct SMTPReply: Sendable, Equatable {
     }
 }
 
-/// How a failed SMTP exchange is classified (DESIGN.md, "Job lifecycle").
+/// How a failed SMTP exchange is classified (README, "Job lifecycle").
 public enum SMTPClassification {
     /// `reply` is the server's last reply, if any; `transportError` what the client saw otherwise.
     public static func classify(reply: SMTPReply?, transportError: String?) -> DispatchOutcome {

@@ -419,11 +419,11 @@ public final class SQLiteJobStore: JobStore {
             let payments = try Row.fetchAll(
                 db,
                 sql:
-                    "SELECT p.invoice_ref, p.amount, p.paid_on, i.currency FROM payments p JOIN invoices i ON i.ref = p.invoice_ref"
+                    "SELECT p.invoice_ref AS invoice, p.amount, p.paid_on, i.currency FROM payments p JOIN invoices i ON i.ref = p.invoice_ref"
             )
             var byInvoice: [String: [(day: String, amount: Decimal, currency: String)]] = [:]
             for p in payments {
-                byInvoice[p["invoice_ref"], default: []].append(
+                byInvoice[p["invoice"], default: []].append(
                     (p["paid_on"], Invoice.parseAmount(p["amount"]) ?? 0, p["currency"]))
             }
             struct Key: Hashable { var scenario: String, step: String }
@@ -434,10 +434,8 @@ public final class SQLiteJobStore: JobStore {
                 let key: String = row["idempotency_key"]
                 let caseRef: String = row["case_ref"]
                 if let paid: String = row["paid_at"] { paidAt[caseRef] = paid }
-                guard key.hasPrefix(caseRef + ":") else { continue }
-                let rest = key.dropFirst(caseRef.count + 1).split(separator: ":")
-                guard rest.count == 2 else { continue }
-                let k = Key(scenario: row["scenario"], step: String(rest[0]))
+                guard let stepKey = StepKey(key, caseRef: caseRef) else { continue }
+                let k = Key(scenario: row["scenario"], step: stepKey.step)
                 var f =
                     figures[k]
                     ?? StepFigures(
@@ -520,7 +518,7 @@ public final class SQLiteJobStore: JobStore {
             if let reason: String = own?["cancel_reason"], !reason.isEmpty { return [] }
             let sameMessage = """
                 payer_ref = ? AND template = ? AND channel = ? AND substr(run_at, 1, 10) = substr(?, 1, 10)
-                  AND id != ? AND case_ref IS NOT NULL AND case_ref != ? AND instr(data, '"invoice_ref"') > 0
+                  AND id != ? AND case_ref IS NOT NULL AND case_ref != ? AND instr(data, '\(Invoice.quotedDataKey)') > 0
                   AND cancel_reason IS NULL
                   AND (SELECT currency FROM invoices WHERE ref = jobs.case_ref)
                     IS (SELECT currency FROM invoices WHERE ref = ?)

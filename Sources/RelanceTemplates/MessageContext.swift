@@ -94,7 +94,7 @@ public enum MessageContext {
         exemptingInvoiceRef: Bool = true
     ) -> [FieldError] {
         guard !required.isEmpty, case .object(let fields) = data else { return [] }
-        if exemptingInvoiceRef, case .string(let ref)? = fields["invoice_ref"], !ref.isEmpty { return [] }
+        if exemptingInvoiceRef, case .string(let ref)? = fields[Invoice.dataKey], !ref.isEmpty { return [] }
         return required.compactMap { name in
             switch fields[name] {
             case .none, .some(.null):

@@ -4,7 +4,7 @@ import RelanceCore
 
 /// Every template and partial under a templates directory, parsed once.
 ///
-/// Layout (DESIGN.md): `<message>/<locale>/<part>[.<segment>].mustache` and
+/// Layout (docs/TEMPLATES.md): `<message>/<locale>/<part>[.<segment>].mustache` and
 /// `partials/<locale>/<name>.mustache`. A catalog is immutable: reloading builds a
 /// new one and swaps it only if it loaded without error.
 public struct TemplateCatalog: Sendable {

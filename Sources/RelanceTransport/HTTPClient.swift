@@ -211,7 +211,7 @@ extension HTTPClient {
 }
 
 /// How an HTTP gateway's answer maps to an outcome. 2xx: accepted. 408, 425, 429 and 5xx:
-/// transient (DESIGN.md). 401, 403 and 407 are transient too: a wrong credential is a
+/// transient (README, "Job lifecycle"). 401, 403 and 407 are transient too: a wrong credential is a
 /// configuration fault that an operator fixes, not a property of the message, so the
 /// jobs wait (with backoff, until `max_attempts`) rather than all fail. Any other 4xx
 /// is permanent. No answer at all (refused, timeout, TLS) is transient.

@@ -171,7 +171,7 @@ final class Simulation: @unchecked Sendable {
 /// FAKE, named as such: the outbox e-mail transport, except that the listed addresses
 /// answer as a mail server does for a mailbox that does not exist (550 5.1.1, a hard
 /// bounce). The same bounce against a real SMTP server (aiosmtpd) is in
-/// tests/integration/test_invoices.py; here it runs on the simulated clock.
+/// IntegrationTests/test_invoices.py; here it runs on the simulated clock.
 struct BouncingEmailTransport: EmailTransport {
     let outbox: any EmailTransport
     let bouncing: Set<String>
@@ -200,7 +200,7 @@ struct BouncingEmailTransport: EmailTransport {
 }
 
 /// The plain-text part of a message Relance wrote, decoded with the tests' own MIME
-/// decoders (the strict parsing is Python's, in tests/integration).
+/// decoders (the strict parsing is Python's, in IntegrationTests).
 enum MIMEText {
     static func plainPart(of eml: String) -> String {
         // Each chunk after a delimiter line is "<boundary>\r\n<headers>\r\n\r\n<body>".

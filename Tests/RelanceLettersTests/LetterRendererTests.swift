@@ -281,29 +281,4 @@ struct LetterRendererTests {
         }
         #expect(hashes == Array(repeating: reference.sha256, count: 8))
     }
-
-    @Test("throughput of 1-page letters (printed, not asserted)")
-    func throughput() async throws {
-        let document = Fixture.letter(invoices: 2)
-        let renderer = self.renderer
-        _ = try renderer.render(document, envelope: .frDLRight)
-        let count = 40
-        var start = ContinuousClock.now
-        for _ in 0..<count { _ = try renderer.render(document, envelope: .frDLRight) }
-        let serial = (ContinuousClock.now - start) / .seconds(1)
-        let workers = ProcessInfo.processInfo.activeProcessorCount
-        start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<workers {
-                group.addTask {
-                    for _ in 0..<count { _ = try renderer.render(document, envelope: .frDLRight) }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let parallel = (ContinuousClock.now - start) / .seconds(1)
-        print(
-            "RelanceLetters: \(String(format: "%.0f", Double(count) / serial)) one-page letters/s on one thread, "
-                + "\(String(format: "%.0f", Double(count * workers) / parallel)) with \(workers) workers")
-    }
 }

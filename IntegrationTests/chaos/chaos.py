@@ -5,8 +5,8 @@
 injects faults at random moments, then counts the outcomes from the peers' own records
 and the database. See docs/RELIABILITY.md.
 
-  tests/chaos/chaos.py --jobs 30000 --minutes 25 --seed 7      # the long run (make chaos)
-  tests/chaos/chaos.py --jobs 1500 --minutes 1.25 --seed 1     # the short run (make test-chaos-short)
+  IntegrationTests/chaos/chaos.py --jobs 30000 --minutes 25 --seed 7      # the long run (make chaos)
+  IntegrationTests/chaos/chaos.py --jobs 1500 --minutes 1.25 --seed 1     # the short run (make test-chaos-short)
 
 The last line printed is `chaos: N passed, M failed`; the exit status is 1 if any check
 failed. Everything listens on 127.0.0.1; every child process is killed at the end."""
@@ -294,7 +294,7 @@ class Harness:
   webhook:
     url: http://127.0.0.1:{self.ports['http']}/sms
 """)
-        return f"""# written by tests/chaos/chaos.py (variant {json.dumps(v)})
+        return f"""# written by IntegrationTests/chaos/chaos.py (variant {json.dumps(v)})
 state_directory: {self.state}
 database:
   path: {self.db}
@@ -993,7 +993,7 @@ windows:
         if dirty:
             commit += f" (+{len(dirty)} uncommitted file(s) under Sources/)"
         print(f"chaos: seed {self.seed}, {a.jobs} jobs over {a.minutes} min, root {self.root}", flush=True)
-        print(f"chaos: replay with: tests/chaos/chaos.py --jobs {a.jobs} --minutes {a.minutes} --seed {self.seed}",
+        print(f"chaos: replay with: IntegrationTests/chaos/chaos.py --jobs {a.jobs} --minutes {a.minutes} --seed {self.seed}",
               flush=True)
         self.setup()
         print(f"chaos: binary {self.bin} (copy of {os.environ.get('RELANCE_BIN', 'default')}, sha256 "

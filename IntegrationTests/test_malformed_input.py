@@ -105,6 +105,14 @@ def test_config_check_refuses_a_missing_templates_directory_and_redacts_url_cred
     assert "URLPASS" not in out.stdout and "QUERYKEY" not in out.stdout, out.stdout
     assert "sms.webhook.url = http://<redacted>@127.0.0.1:9/sms?<redacted>" in out.stdout, out.stdout
     assert "dispatcher.lease (effective) = " in out.stdout
+    # Headers carry API keys: their values are secrets too.
+    r2.config.write_text(r2.config.read_text() + "sms:\n  transport: webhook\n  webhook:\n    url: http://127.0.0.1:9/sms\n"
+                         "    headers: ['Authorization: Bearer HEADERSECRET']\n"
+                         "letters:\n  http_upload:\n    headers: ['X-Api-Key: UPLOADSECRET']\n")
+    out = config_check(r2, {"RELANCE_DISPATCHER_LEASE": "60"})
+    assert out.returncode == 0, out.stderr
+    assert "HEADERSECRET" not in out.stdout + out.stderr and "UPLOADSECRET" not in out.stdout + out.stderr, out.stdout
+    assert "sms.webhook.headers = <redacted>" in out.stdout, out.stdout
 
 
 # The doors: one rule for references, keys and names (NUL, control characters, NFC,

@@ -52,7 +52,7 @@ def test_schemathesis_finds_no_server_error_and_no_contract_violation(tmp_path, 
         schemathesis = pathlib.Path(sys.executable).with_name("schemathesis")
         if not schemathesis.exists():
             schemathesis = shutil.which("schemathesis")
-        assert schemathesis, "schemathesis is not installed: pip install -r tests/integration/requirements-api.txt"
+        assert schemathesis, "schemathesis is not installed: pip install -r IntegrationTests/requirements-api.txt"
         report = tmp_path / "junit.xml"
         command = [
             str(schemathesis), "--no-color", "run", f"{server.base}/openapi.yaml",

@@ -15,7 +15,7 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+REPO = pathlib.Path(__file__).resolve().parents[1]
 BIN = os.environ.get("RELANCE_BIN", str(REPO / ".build/debug/relance"))
 
 

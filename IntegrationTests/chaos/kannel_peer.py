@@ -1,5 +1,5 @@
 """A real Kannel for the chaos harness: bearerbox + smsbox + fakesmsc (Debian `kannel`,
-`kannel-extras`), loopback only. The configuration follows tests/integration/kannel.py,
+`kannel-extras`), loopback only. The configuration follows IntegrationTests/kannel.py,
 plus a store file, so that what bearerbox acknowledged survives its restart, and
 `immediate-sendsms-reply = false` (smsbox answers Relance only once bearerbox has the
 message). Each process can be killed and restarted on its own.
@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "integration"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from kannel import fakesmsc_messages, kannel_config  # noqa: E402  (shared with the integration tests)
 
 BEARERBOX = "/usr/sbin/bearerbox"

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import RelanceCore
+import RelanceDaemon
+import RelanceStore
+import RelanceTemplates
+import RelanceTransport
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon: dispatcher, lease sweeper and pruning.")
+    @OptionGroup var options: GlobalOptions
+    @Flag(
+        help: "Exit 0 once no due work remains (for demos, cron and tests). Without --api, the HTTP API is not started."
+    )
+    var untilIdle = false
+    @Flag(help: "With --until-idle: run the HTTP API too (api.listen).")
+    var api = false
+
+    func run() async throws {
+        Runtime.catchEarlySignals()
+        let runtime = try await options.runtime(logTrace: true, bootstrapLogging: true)
+        let (group, _) = try runtime.serviceGroup(
+            untilIdle: untilIdle, api: !untilIdle || api, configPath: options.configPath)
+        runtime.logger.info(
+            "relance serving",
+            metadata: [
+                "database": "\(runtime.config.databasePath)", "templates": "\(runtime.config.templatesDirectory)",
+            ])
+        do {
+            try await Runtime.run(group)
+        } catch {
+            if let api = runtime.config.api, Self.isListenFailure(error) {
+                throw CLIError(
+                    "the HTTP API cannot listen on \(api.settings.host):\(api.settings.port) (api.listen): \(error)")
+            }
+            throw error
+        }
+    }
+}
+
+extension Serve {
+    /// The API's socket could not be bound (the port in use, or a privileged one): the
+    /// error SwiftNIO's bootstrap throws, told by its errno, not by its text.
+    static func isListenFailure(_ error: any Error) -> Bool {
+        guard let io = error as? IOError else { return false }
+        return [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(io.errnoCode)
+    }
+}

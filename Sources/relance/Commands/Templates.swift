@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import RelanceCore
+import RelanceDaemon
+import RelanceStore
+import RelanceTemplates
+import RelanceTransport
+
+struct Templates: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with the template catalog.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Parse every template and render every message × locale × part × variant with sample data.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Templates directory (default: from configuration).") var directory: String?
+        func run() async throws {
+            let config: RelanceConfig
+            do { config = try await RelanceConfig.load(path: options.configPath) } catch {
+                throw CLIError("configuration: \(error)")
+            }
+            let catalog: TemplateCatalog
+            do {
+                catalog = try TemplateCatalog.load(
+                    directory: directory ?? config.templatesDirectory, defaultLocale: config.defaultLocale)
+            } catch {
+                throw CLIError("\(error)")
+            }
+            let report = TemplateChecker(catalog: catalog, creditor: config.creditor, sms: config.sms.text).run()
+            for (name, measure) in report.sms { print("sms \(name): \(measure)") }
+            for problem in report.problems { print("FAIL \(problem)") }
+            print(
+                "\(catalog.messages.count) messages, \(catalog.locales.count) locales, \(report.rendered) parts rendered, \(report.problems.count) problem(s)"
+            )
+            if !report.problems.isEmpty { throw ExitCode.failure }
+        }
+    }
+}
