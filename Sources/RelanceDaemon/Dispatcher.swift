@@ -251,187 +251,37 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    /// Processes one claimed job. `accepted` is the worker's previous send still to be
-    /// written, if any; this job's own accepted send is left there in its turn.
+    /// Processes one claimed job, as a pipeline of named steps: resolve the payer, redirect a
+    /// step whose contact point is suppressed, defer outside the send window, gather the
+    /// invoices, compose, begin dispatch, send, settle. Each step either hands the job on or
+    /// settles it (failed, deferred, merged away) and the worker moves on. `accepted` is the
+    /// worker's previous send still to be written, if any; this job's own accepted send is
+    /// left there in its turn.
     func process(_ item: ClaimedJob, owner: String, sessions: Sessions, accepted: inout Accepted?) async {
         var job = item.job
         do {
-            let payer: PayerProfile
-            switch item.payer {
-            case .success(let p): payer = p
-            case .failure(let why):
-                try await store.complete(
-                    job, owner: owner, outcome: .permanent(DispatchFailure(reason: "payer", message: why.message)),
-                    retry: retry, random: 0)
-                return
-            }
-            // A scenario step never goes to a contact point that bounced or proved invalid
-            // (suppressed until the payer's profile changes it): it moves to the next channel.
-            let aboutInvoice = Invoice.isAboutInvoice(data: job.data)
-            if aboutInvoice, let channel = Channel(rawValue: job.channel),
-                try await store.suppressedChannels(payerRef: payer.ref).contains(channel)
-            {
-                let failure = DispatchFailure(
-                    reason: "suppressed",
-                    message:
-                        "the payer's \(channel.rawValue) contact point is suppressed (it bounced or proved invalid)")
-                if try await store.complete(job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0) {
-                    try await fallBack(job, payer: payer, failure: failure)
-                }
-                return
-            }
-            // Outside its channel's send window the job waits, before anything is merged
-            // into it: the siblings wait with it and merge when the window opens.
-            if let window = windows.withLock({ $0[Channel(rawValue: job.channel) ?? .email] }), window != .always {
-                let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
-                let now = clock.now()
-                if !window.isOpen(at: now, timeZone: zone) {
-                    // A number that cannot be used fails now, not when the window opens
-                    // (days later, for a job that can never be sent). Inside the window the
-                    // composer refuses it the same way.
-                    if job.channel == Channel.sms.rawValue {
-                        do { _ = try composer.withLock({ $0 }).phoneNumber(of: payer) } catch let failure
-                            as DispatchFailure
-                        {
-                            if try await store.complete(
-                                job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0)
-                            {
-                                try await fallBack(job, payer: payer, failure: failure)
-                            }
-                            return
-                        }
-                    }
-                    let opening = window.nextOpening(atOrAfter: now, timeZone: zone) ?? now.addingTimeInterval(86400)
-                    try await store.postpone(
-                        job, owner: owner, until: Timestamp.string(from: opening),
-                        detail: [
-                            "reason": .string("send_window"), "window": .string(window.description),
-                            "timezone": .string(zone.identifier),
-                        ])
-                    return
-                }
-            }
-            // A job about a registered invoice renders from the invoice as it is now
-            // (a partial payment shows in the next reminder).
-            var cases: [String] = []
-            let invoiceFields = aboutInvoice ? (try? JSONValue.parse(job.data))?.objectValue : nil
-            if var fields = invoiceFields, case .string(let ref)? = fields[Invoice.dataKey],
-                let invoice = try await store.invoice(ref: ref)
-            {
-                fields["invoices"] = nil
-                fields["total_due"] = nil
-                // One message per payer, not ten: the same message due the same day for other
-                // invoices of the payer goes out once, listing them all.
-                var invoices = [invoice]
-                for other in try await store.mergeSiblings(of: job) {
-                    if let sibling = try await store.invoice(ref: other) { invoices.append(sibling) }
-                }
-                job.data = Invoice.templateData(invoices, extra: fields).jsonText
-                if invoices.count > 1 { cases = invoices.map(\.ref) }
-            } else if aboutInvoice {
-                // The invoice it names is not registered: the job goes out with its own data
-                // only if that has what the message needs (enqueue let it through on the
-                // strength of invoice_ref).
-                let catalog = composer.withLock { $0 }.catalog
-                let missing = MessageContext.missingFields(
-                    catalog.requiredData[job.template] ?? [], of: job.template,
-                    in: invoiceFields.map(JSONValue.object) ?? [:], pointer: "/data", exemptingInvoiceRef: false)
-                if !missing.isEmpty {
-                    let failure = DispatchFailure(
-                        reason: "data",
-                        message: "its invoice_ref names no registered invoice, and "
-                            + missing.map(\.description).joined(separator: "; "))
-                    _ = try await store.complete(
-                        job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0)
-                    return
-                }
-            }
-            let composed: MessageComposer.Composed
-            do {
-                composed = try composer.withLock { $0 }.compose(job: job, payer: payer, today: clock.now())
-            } catch {
-                let failure = DispatchFailure.composing(error)
-                if try await store.complete(job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0) {
-                    try await fallBack(job, payer: payer, failure: failure)
-                }
-                return
-            }
+            guard let payer = try await resolvePayer(item, owner: owner),
+                try await !redirectIfSuppressed(job, payer: payer, owner: owner),
+                try await !deferOutsideWindow(job, payer: payer, owner: owner),
+                let cases = try await gatherInvoices(&job, owner: owner),
+                let composed = try await compose(job, payer: payer, owner: owner)
+            else { return }
             var traceDetail = composed.traceDetail
             if !cases.isEmpty, var detail = traceDetail.objectValue {
                 detail["cases"] = .array(cases.map(JSONValue.string))
                 traceDetail = .object(detail)
             }
-            let permission: DispatchPermission
             // The lease the store is about to renew, as seen from here: taken before the
             // write, so it never ends later than the store's. The transport makes its
             // irrevocable write only while it covers the wait for the answer.
             let fence = DispatchFence.lease(seconds: settings.lease)
-            if let done = accepted {
-                accepted = nil
-                let written: (completed: Bool, permission: DispatchPermission)
-                do {
-                    written = try await store.complete(
-                        done.job, outcome: done.outcome, retry: retry, random: 0, thenBeginDispatch: job,
-                        owner: owner, leaseSeconds: settings.lease, rendered: traceDetail)
-                } catch {
-                    accepted = done  // written on its own at the end of the batch
-                    throw error
-                }
-                if !written.completed {
-                    outcomeNotRecorded(done.job)
-                }
-                permission = written.permission
-            } else {
-                permission = try await store.beginDispatch(
-                    job, owner: owner, leaseSeconds: settings.lease, rendered: traceDetail)
-            }
-            switch permission {
-            case .proceed: break
-            case .cancelled, .leaseLost:
-                if permission == .leaseLost {
-                    logger.warning(
-                        "lease lost before dispatch; another worker has the job", metadata: ["job": "\(job.id)"])
-                }
-                return
-            }
-            let outcome: DispatchOutcome
-            var started = ContinuousClock.now
-            switch composed.payload {
-            case .email(let email, _):
-                if let session = sessions.email() {
-                    outcome = await session.send(email, fence: fence)
-                } else {
-                    outcome = .transient(
-                        DispatchFailure(reason: "transport", message: "no e-mail transport session could be opened"))
-                }
-            case .letter(let letter):
-                outcome = await transports.letters.send(letter, fence: fence)
-            case .sms(let sms):
-                if let session = sessions.sms() {
-                    await transports.smsLimiter.acquire()
-                    started = ContinuousClock.now
-                    outcome = await session.send(sms, fence: fence)
-                } else {
-                    outcome = .transient(
-                        DispatchFailure(reason: "transport", message: "no SMS transport session could be opened"))
-                }
-            }
-            metrics?.observe(channel: job.channel, outcome: outcome, duration: ContinuousClock.now - started)
+            guard try await beginDispatch(job, rendered: traceDetail, owner: owner, accepted: &accepted) else { return }
+            let outcome = await send(composed.payload, of: job, sessions: sessions, fence: fence)
             if case .accepted = outcome {
                 accepted = Accepted(job: job, outcome: outcome)
                 return
             }
-            if case .uncertain(let failure) = outcome {
-                logger.warning(
-                    "message may have left without an answer; the job is uncertain",
-                    metadata: ["job": "\(job.id)", "reason": "\(failure.reason)", "error": "\(failure.message)"])
-            }
-            let recorded = try await complete(job, owner: owner, outcome: outcome, random: Double.random(in: 0..<1))
-            if !recorded {
-                outcomeNotRecorded(job)
-            } else if case .permanent(let failure) = outcome {
-                try await fallBack(job, payer: payer, failure: failure)
-            }
+            try await settle(job, payer: payer, outcome: outcome, owner: owner)
         } catch {
             // The store failed: leave the job to its lease; the sweeper will decide.
             logger.error("store error while processing a job", metadata: ["job": "\(job.id)", "error": "\(error)"])

@@ -1,21 +1,36 @@
 import Foundation
 import RelanceCore
 
-/// Where jobs, payers and the delivery trace live. The daemon, the CLI and the
-/// HTTP API talk to this protocol; SQLite is the embedded implementation.
+/// Where jobs, payers, invoices and the delivery trace live, as one protocol per role.
+/// The daemon, the CLI and the HTTP API talk to `JobStore`, which is all of them; SQLite
+/// (`SQLiteJobStore`, one file per role) is the embedded implementation, and a second
+/// backend implements the same roles (ARCHITECTURE.md).
 ///
 /// Every method that completes a job is conditional on the job id, the attempt
 /// and the lease owner: a worker that lost its lease cannot overwrite a newer outcome.
-public protocol JobStore: Sendable {
+public protocol JobStore: SchemaStore, PayerStore, JobQueue, CaseStore, DeliveryReportStore, TraceReader {}
+
+/// The schema.
+public protocol SchemaStore: Sendable {
     /// Applies the migrations not applied yet; returns their names, in order.
     @discardableResult
     func migrate() async throws -> [String]
+}
+
+/// Payers, and which of their contact points are suppressed.
+public protocol PayerStore: Sendable {
     /// Creates or replaces the payer; true when it did not exist. Decided inside the write,
     /// so of many concurrent calls for a new ref exactly one says it created it.
     @discardableResult
     func upsertPayer(_ payer: PayerProfile) async throws -> Bool
     func payer(ref: String) async throws -> PayerProfile?
 
+    /// Channels of the payer whose contact point is suppressed (bounced, unusable).
+    func suppressedChannels(payerRef: String) async throws -> Set<Channel>
+}
+
+/// The queue: jobs in, claimed under a lease, dispatched, settled; and its housekeeping.
+public protocol JobQueue: Sendable {
     /// Inserts the jobs (and payers) in one transaction. A job whose idempotency key
     /// already exists is not inserted again: its existing row is returned.
     func enqueue(_ jobs: [NewJob], payers: [PayerProfile]) async throws -> [EnqueueResult]
@@ -62,12 +77,6 @@ public protocol JobStore: Sendable {
     @discardableResult
     func postpone(_ job: Job, owner: String, until: String, detail: [String: JSONValue]) async throws -> Bool
 
-    /// A delivery report from the provider for one attempt of a job: `sent` (or
-    /// `uncertain`: the report proves the message left) becomes `delivered` or
-    /// `undelivered`, with a trace event carrying `detail`. When the job has a
-    /// provider reference and the report carries one, they must match.
-    func report(_ report: DeliveryReport) async throws -> ReportOutcome
-
     /// Rescues expired leases and expires jobs past their maximum age. A job whose lease
     /// expired on its last allowed attempt (`max_attempts` of the job, else `maxAttempts`)
     /// is `dead`: a job that kills every worker that takes it must not loop forever.
@@ -83,19 +92,11 @@ public protocol JobStore: Sendable {
 
     /// Deletes finished jobs, and their trace, finished more than `retention` seconds ago.
     func prune(retention: Double, batch: Int) async throws -> Int
+}
 
-    func job(id: Int64) async throws -> Job?
-    func jobs(_ filter: JobFilter) async throws -> [Job]
-    func events(jobID: Int64) async throws -> [DeliveryEvent]
-    /// Trace events with an id greater than `afterID`, oldest first.
-    func events(after afterID: Int64, filter: EventFilter, limit: Int) async throws -> [DeliveryEvent]
-
-    /// What is left to do now: for `--until-idle` and status lines.
-    func workload() async throws -> Workload
-
-    /// Jobs by state and channel, and how late the oldest due job is: for metrics.
-    func statistics() async throws -> QueueStatistics
-
+/// Invoices and cases: dunning scenarios' registrations, holds, payments, merges and
+/// fallbacks (docs/SCENARIOS.md).
+public protocol CaseStore: Sendable {
     /// Registers an invoice and schedules its jobs, in one transaction. An invoice already
     /// registered is returned as it is, and jobs whose idempotency key exists are not
     /// inserted again: repeating the call changes nothing.
@@ -104,9 +105,6 @@ public protocol JobStore: Sendable {
     )
 
     func invoice(ref: String) async throws -> Invoice?
-
-    /// Channels of the payer whose contact point is suppressed (bounced, unusable).
-    func suppressedChannels(payerRef: String) async throws -> Set<Channel>
 
     /// After `job` failed on an unusable contact point: suppresses that contact for the
     /// payer and channel, and inserts `next` (the same step on another channel) if any,
@@ -119,17 +117,41 @@ public protocol JobStore: Sendable {
     /// check). Returns their cases, so that one letter lists every invoice.
     func mergeSiblings(of job: Job) async throws -> [String]
 
-    /// Records a payment. When it settles the invoice, every job of the case not yet
-    /// dispatched is cancelled (reason `paid`) and `thanks` are enqueued (their
-    /// idempotency keys make that happen once).
     /// Holds an invoice until `until` (a timestamp) for `reason`: its pending jobs due
     /// before then wait until then (trace `deferred`, reason `hold`). `until` nil lifts the
     /// hold: the held jobs are due again at their own time, or now if it has passed.
     func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome
 
+    /// Records a payment. When it settles the invoice, every job of the case not yet
+    /// dispatched is cancelled (reason `paid`) and `thanks` are enqueued (their
+    /// idempotency keys make that happen once).
     func recordPayment(
         ref: String, amount: Decimal, paidOn: String, thanks: @escaping @Sendable (Invoice) -> [NewJob]
     ) async throws -> PaymentOutcome
+}
+
+/// Delivery reports from the providers.
+public protocol DeliveryReportStore: Sendable {
+    /// A delivery report from the provider for one attempt of a job: `sent` (or
+    /// `uncertain`: the report proves the message left) becomes `delivered` or
+    /// `undelivered`, with a trace event carrying `detail`. When the job has a
+    /// provider reference and the report carries one, they must match.
+    func report(_ report: DeliveryReport) async throws -> ReportOutcome
+}
+
+/// Reading: jobs, the trace, workload, statistics and the effectiveness report.
+public protocol TraceReader: Sendable {
+    func job(id: Int64) async throws -> Job?
+    func jobs(_ filter: JobFilter) async throws -> [Job]
+    func events(jobID: Int64) async throws -> [DeliveryEvent]
+    /// Trace events with an id greater than `afterID`, oldest first.
+    func events(after afterID: Int64, filter: EventFilter, limit: Int) async throws -> [DeliveryEvent]
+
+    /// What is left to do now: for `--until-idle` and status lines.
+    func workload() async throws -> Workload
+
+    /// Jobs by state and channel, and how late the oldest due job is: for metrics.
+    func statistics() async throws -> QueueStatistics
 
     /// For each scenario step sent since `since` (a timestamp): how many were sent and
     /// delivered, how many of their invoices were paid in full within 7 and 30 days, and
