@@ -400,7 +400,10 @@ def test_sigterm_while_until_idle_finishes_is_a_clean_exit(relance_outbox):
     for i in range(12):
         r.enqueue("P", case=f"F-{i}")
         daemon = r.start("--until-idle")
-        time.sleep(0.05 + 0.03 * i)
+        # From the moment its own code runs (before that, only the dynamic loader: a busy
+        # machine can take longer than the delays below to get there).
+        assert wait_for(lambda: catches_sigterm(daemon.pid), timeout=10, interval=0.0005)
+        time.sleep(0.02 + 0.03 * i)
         daemon.send_signal(signal.SIGTERM)
         code = daemon.wait(timeout=30)
         assert code == 0, (i, code, (r.root / "serve.log").read_text()[-600:])
