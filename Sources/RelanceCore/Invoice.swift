@@ -39,17 +39,19 @@ public struct Invoice: Sendable, Equatable {
         self.paidAt = paidAt
     }
 
-    /// `1250.5` → `"1250.50"`: the decimal-string convention of job data (rounded half to even).
-    public static func text(_ value: Decimal) -> String {
+    /// `1250.5` → `"1250.50"`: the decimal-string convention of job data (rounded half to
+    /// even), with `decimals` digits after the point (a currency's minor unit: JPY 0).
+    public static func text(_ value: Decimal, decimals: Int = 2) -> String {
         var rounded = Decimal()
         var input = value
-        NSDecimalRound(&rounded, &input, 2, .bankers)
-        // Decimal's description is locale-free ("1250.5", "-3", "0.07"): pad it to two decimals.
+        NSDecimalRound(&rounded, &input, decimals, .bankers)
+        // Decimal's description is locale-free ("1250.5", "-3", "0.07"): pad it to `decimals`.
         var digits = rounded.description
+        guard decimals > 0 else { return digits }
         if let dot = digits.firstIndex(of: ".") {
-            digits += String(repeating: "0", count: max(0, 2 - digits[digits.index(after: dot)...].count))
+            digits += String(repeating: "0", count: max(0, decimals - digits[digits.index(after: dot)...].count))
         } else {
-            digits += ".00"
+            digits += "." + String(repeating: "0", count: decimals)
         }
         return digits
     }

@@ -221,15 +221,16 @@ extension Runtime {
 
     /// Invoices over the API, when the scenarios load (else the routes answer 404 and the log says why).
     func invoiceService(dispatcher: Dispatcher) -> (any InvoiceService)? {
+        // The composer loaded and checked them; asked again only to say why they are missing.
         let composer = dispatcher.currentComposer
-        switch Self.scenarios(config, against: composer.catalog) {
-        case .success(let scenarios):
-            return LiveInvoiceService(store: store, scenarios: scenarios, clock: store.clock) {
-                dispatcher.currentComposer
-            }
-        case .failure(let error):
-            logger.warning("dunning scenarios not loaded; /v1/invoices is unavailable", metadata: ["error": "\(error)"])
+        guard let scenarios = composer.scenarios else {
+            var why = "not loaded"
+            if case .failure(let error) = Self.scenarios(config, against: composer.catalog) { why = "\(error)" }
+            logger.warning("dunning scenarios not loaded; /v1/invoices is unavailable", metadata: ["error": "\(why)"])
             return nil
+        }
+        return LiveInvoiceService(store: store, scenarios: scenarios, clock: store.clock) {
+            dispatcher.currentComposer
         }
     }
 

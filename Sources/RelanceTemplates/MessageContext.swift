@@ -297,21 +297,10 @@ public enum MessageContext {
                 FieldError(
                     "\(pointer)/total_due",
                     "is \(written) \(total.currency) but the invoices' balances add up to "
-                        + "\(Self.decimalText(sum, digits: digits)) \(total.currency)")
+                        + "\(Invoice.text(sum, decimals: digits)) \(total.currency)")
             ]
         }
         return []
-    }
-
-    /// `value` with `digits` decimals ("6386.00").
-    static func decimalText(_ value: Decimal, digits: Int) -> String {
-        var input = value
-        var rounded = Decimal()
-        NSDecimalRound(&rounded, &input, digits, .plain)
-        let parts = "\(rounded)".split(separator: ".", maxSplits: 1)
-        guard digits > 0 else { return String(parts[0]) }
-        let fraction = parts.count > 1 ? String(parts[1]) : ""
-        return parts[0] + "." + fraction.padding(toLength: digits, withPad: "0", startingAt: 0)
     }
 
     /// A Money object already checked by `check`, as a number and a currency.

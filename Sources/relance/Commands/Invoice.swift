@@ -17,12 +17,14 @@ struct InvoiceCommand: AsyncParsableCommand {
     /// templates (`relance scenarios check`), or refused with why.
     static func desk(_ runtime: Runtime) throws -> InvoiceDesk {
         let composer = try runtime.composer()
-        switch Runtime.scenarios(runtime.config, against: composer.catalog) {
-        case .success(let scenarios):
+        // The composer holds them when they loaded and passed the check; else say why.
+        if let scenarios = composer.scenarios {
             return InvoiceDesk(store: runtime.store, composer: composer, scenarios: scenarios, clock: runtime.clock)
-        case .failure(let error):
+        }
+        if case .failure(let error) = Runtime.scenarios(runtime.config, against: composer.catalog) {
             throw CLIError("dunning scenarios: \(error)")
         }
+        throw CLIError("dunning scenarios: not loaded")
     }
 
     static func decimal(_ text: String, _ name: String) throws -> Decimal {
