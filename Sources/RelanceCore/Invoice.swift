@@ -41,7 +41,10 @@ public struct Invoice: Sendable, Equatable {
 
     /// `1250.5` → `"1250.50"`: the decimal-string convention of job data (rounded half to
     /// even), with `decimals` digits after the point (a currency's minor unit: JPY 0).
-    public static func text(_ value: Decimal, decimals: Int = 2) -> String {
+    public static func text(_ value: Decimal) -> String { text(value, decimals: 2) }
+
+    /// The same with `decimals` digits after the point.
+    public static func text(_ value: Decimal, decimals: Int) -> String {
         var rounded = Decimal()
         var input = value
         NSDecimalRound(&rounded, &input, decimals, .bankers)
