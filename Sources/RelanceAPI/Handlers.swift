@@ -243,8 +243,7 @@ struct Handlers: Sendable {
         }
         var errors: [FieldError] = []
         for key in fields.keys where key != "reason" { errors.append(FieldError("/\(key)", "unknown field")) }
-        let reasons = ["paid", "dispute", "manual"]
-        guard let reason = fields["reason"]?.stringValue, reasons.contains(reason) else {
+        guard let name = fields["reason"]?.stringValue, let reason = CancelReason(operatorChoice: name) else {
             throw APIError.validation(errors + [FieldError("/reason", "must be one of paid, dispute, manual")])
         }
         if !errors.isEmpty { throw APIError.validation(errors) }
@@ -252,7 +251,8 @@ struct Handlers: Sendable {
         return json(
             .ok,
             [
-                "case_ref": .string(caseRef), "reason": .string(reason), "cancelled": .number(String(result.cancelled)),
+                "case_ref": .string(caseRef), "reason": .string(reason.stored),
+                "cancelled": .number(String(result.cancelled)),
                 "in_flight": .number(String(result.inFlight)),
             ])
     }

@@ -53,7 +53,7 @@ extension Invoice {
             "number": .string(ref), "payer_ref": .string(payerRef), "scenario": .string(scenario),
             "amount": .object(["amount": .string(Invoice.text(amount)), "currency": .string(currency)]),
             "balance": .object(["amount": .string(Invoice.text(balance)), "currency": .string(currency)]),
-            "issue_date": .string(issueDate), "due_date": .string(dueDate), "status": .string(status),
+            "issue_date": .string(issueDate), "due_date": .string(dueDate), "status": .string(status.rawValue),
         ]
         object["paid_at"] = paidAt.map(JSONValue.string) ?? .null
         object["hold"] =

@@ -63,7 +63,7 @@ public struct DispatchFence: Sendable {
     public func refusal(_ what: String) -> DispatchOutcome {
         .transient(
             DispatchFailure(
-                reason: "lease",
+                reason: .lease,
                 message:
                     "not sent: the worker's lease would end before \(what) (the process was paused or the peer slow); nothing was written"
             ))
@@ -91,15 +91,15 @@ public struct ProviderResponse: Sendable, Equatable {
 
 /// Why an attempt failed, in words an operator can act on.
 public struct DispatchFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    /// A stable, machine-readable reason: `smtp_reply`, `network`, `timeout`, `template`, `data`, `address`, …
-    public var reason: String
+    /// A stable, machine-readable reason (README.md, "Failure reasons").
+    public var reason: FailureReason
     public var message: String
     /// SMTP reply code or HTTP status when the provider answered.
     public var code: Int?
     /// RFC 3463 enhanced status code (`5.1.1`) when the SMTP server gave one.
     public var enhancedCode: String?
 
-    public init(reason: String, message: String, code: Int? = nil, enhancedCode: String? = nil) {
+    public init(reason: FailureReason, message: String, code: Int? = nil, enhancedCode: String? = nil) {
         self.reason = reason
         self.message = message
         self.code = code
@@ -114,7 +114,7 @@ extension DispatchFailure {
     /// bounce (SMTP 5.1.x: no such mailbox, bad address). Retrying it cannot help; another
     /// channel can.
     public var isUnusableContact: Bool {
-        if reason == "address" || reason == "suppressed" { return true }
+        if reason == .address || reason == .suppressed { return true }
         if let code, (550...553).contains(code), enhancedCode?.hasPrefix("5.1.") == true { return true }
         return false
     }

@@ -13,8 +13,7 @@ public struct Invoice: Sendable, Equatable {
     /// YYYY-MM-DD.
     public var issueDate: String
     public var dueDate: String
-    /// `open` or `paid`.
-    public var status: String
+    public var status: InvoiceStatus
     public var paidAt: String?
     /// While held (dispute, promise to pay): until when, and why.
     public var holdUntil: String?
@@ -22,7 +21,8 @@ public struct Invoice: Sendable, Equatable {
 
     public init(
         ref: String, payerRef: String, scenario: String, currency: String, amount: Decimal, balance: Decimal,
-        issueDate: String, dueDate: String, status: String = "open", paidAt: String? = nil, holdUntil: String? = nil,
+        issueDate: String, dueDate: String, status: InvoiceStatus = .open, paidAt: String? = nil,
+        holdUntil: String? = nil,
         holdReason: String? = nil
     ) {
         self.holdUntil = holdUntil

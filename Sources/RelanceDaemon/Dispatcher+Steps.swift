@@ -26,7 +26,7 @@ extension Dispatcher {
         case .failure(let why):
             try await store.complete(
                 item.job, owner: owner,
-                outcome: .permanent(DispatchFailure(reason: "payer", message: why.message)), retry: retry, random: 0)
+                outcome: .permanent(DispatchFailure(reason: .payer, message: why.message)), retry: retry, random: 0)
             return nil
         }
     }
@@ -39,7 +39,7 @@ extension Dispatcher {
             try await store.suppressedChannels(payerRef: payer.ref).contains(channel)
         else { return false }
         let failure = DispatchFailure(
-            reason: "suppressed",
+            reason: .suppressed,
             message: "the payer's \(channel.rawValue) contact point is suppressed (it bounced or proved invalid)")
         try await fail(job, payer: payer, failure, owner: owner)
         return true
@@ -98,7 +98,7 @@ extension Dispatcher {
             in: invoiceFields.map(JSONValue.object) ?? [:], pointer: "/data", exemptingInvoiceRef: false)
         guard missing.isEmpty else {
             let failure = DispatchFailure(
-                reason: "data",
+                reason: .data,
                 message: "its invoice_ref names no registered invoice, and "
                     + missing.map(\.description).joined(separator: "; "))
             _ = try await store.complete(job, owner: owner, outcome: .permanent(failure), retry: retry, random: 0)
@@ -166,7 +166,7 @@ extension Dispatcher {
                 outcome = await session.send(email, fence: fence)
             } else {
                 outcome = .transient(
-                    DispatchFailure(reason: "transport", message: "no e-mail transport session could be opened"))
+                    DispatchFailure(reason: .transport, message: "no e-mail transport session could be opened"))
             }
         case .letter(let letter):
             outcome = await transports.letters.send(letter, fence: fence)
@@ -177,7 +177,7 @@ extension Dispatcher {
                 outcome = await session.send(sms, fence: fence)
             } else {
                 outcome = .transient(
-                    DispatchFailure(reason: "transport", message: "no SMS transport session could be opened"))
+                    DispatchFailure(reason: .transport, message: "no SMS transport session could be opened"))
             }
         }
         metrics?.observe(channel: job.channel, outcome: outcome, duration: ContinuousClock.now - started)

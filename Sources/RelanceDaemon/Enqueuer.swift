@@ -199,7 +199,7 @@ public struct Enqueuer: JobIntake {
         var errors = payerErrors(payer, composer: composer, pointer: "\(pointer)/payer")
         switch job.channel {
         case .email:
-            for part in [TemplatePart.emailSubject, .emailText] {
+            for part in Channel.email.requiredParts {
                 do {
                     _ = try catalog.resolve(
                         message: job.template, part: part, locale: payer.locale, segment: payer.segment)

@@ -144,7 +144,7 @@ public struct InvoiceDesk: Sendable {
         if let problem = MoneyRules.problem(value: amount, currency: current.currency) {
             throw ScenarioError("amount: \(problem)")
         }
-        if current.status != "paid", amount > current.balance {
+        if current.status != .paid, amount > current.balance {
             // The balance would go below zero, and every later message would show it.
             throw ScenarioError(
                 "amount: \(Invoice.text(amount)) \(current.currency) is more than the balance of \(Invoice.text(current.balance)) \(current.currency)"

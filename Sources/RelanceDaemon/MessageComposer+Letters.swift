@@ -19,15 +19,15 @@ extension MessageComposer {
 
     /// Whether `message` has the part `channel` sends, for this payer (locale, segment).
     public func hasTemplate(_ message: String, for channel: Channel, _ payer: PayerProfile) -> Bool {
-        let part: TemplatePart = channel == .sms ? .sms : channel == .letter ? .letter : .emailText
-        return (try? catalog.resolve(message: message, part: part, locale: payer.locale, segment: payer.segment)) != nil
+        (try? catalog.resolve(message: message, part: channel.mainPart, locale: payer.locale, segment: payer.segment))
+            != nil
     }
 
     /// The payer's address as it will be printed: the name first, then the postal lines,
     /// normalised; an unusable address fails with the rule it breaks.
     public func postalAddress(of payer: PayerProfile) throws -> PostalAddress {
         guard var lines = payer.postalAddress, !lines.isEmpty else {
-            throw DispatchFailure(reason: "address", message: "payer \(payer.ref) has no postal address")
+            throw DispatchFailure(reason: .address, message: "payer \(payer.ref) has no postal address")
         }
         // One line: a line break or control character in the name (a row written by SQL)
         // must not add a line to the address in the envelope window.
@@ -45,7 +45,7 @@ extension MessageComposer {
                 senderCountry: letters.senderCountry)
         } catch let error as AddressError {
             throw DispatchFailure(
-                reason: "address", message: "payer \(payer.ref): postal address: \(error.message) [\(error.rule)]")
+                reason: .address, message: "payer \(payer.ref): postal address: \(error.message) [\(error.rule)]")
         }
     }
 
@@ -55,7 +55,7 @@ extension MessageComposer {
     public func windowAddress(of payer: PayerProfile) throws -> PostalAddress {
         let address = try postalAddress(of: payer)
         do { try letterRenderer.checkAddress(address.lines, envelope: envelope) } catch {
-            throw DispatchFailure(reason: "address", message: "payer \(payer.ref): postal address: \(error)")
+            throw DispatchFailure(reason: .address, message: "payer \(payer.ref): postal address: \(error)")
         }
         return address
     }
@@ -75,7 +75,7 @@ extension MessageComposer {
                 message: job.template, parts: [.letter, .emailSubject], payer: payer, context: context,
                 creditor: creditor)
         } catch let error as TemplateError {
-            throw DispatchFailure(reason: error.kind == .data ? "data" : "template", message: error.message)
+            throw DispatchFailure(reason: error.kind == .data ? .data : .template, message: error.message)
         }
         let french = payer.locale.lowercased().hasPrefix("fr")
         let todayText = (context["today"] as? LocalDate)?.renderText ?? ""
@@ -92,7 +92,7 @@ extension MessageComposer {
         do {
             output = try letterRenderer.render(document, envelope: envelope)
         } catch let error as LetterError {
-            throw DispatchFailure(reason: "letter", message: "\(job.template)/letter for payer \(payer.ref): \(error)")
+            throw DispatchFailure(reason: .letter, message: "\(job.template)/letter for payer \(payer.ref): \(error)")
         }
         let letter = OutgoingLetter(
             jobID: job.id, attempt: job.attempt, payerRef: payer.ref, caseRef: job.caseRef, address: address.lines,

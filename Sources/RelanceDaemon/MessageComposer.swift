@@ -54,26 +54,17 @@ public struct MessageComposer: Sendable {
 
     /// The parts a channel sends.
     func parts(for channel: Channel, job: Job, payer: PayerProfile) throws -> [TemplatePart] {
-        switch channel {
-        case .email:
-            var parts: [TemplatePart] = [.emailSubject, .emailText]
-            if (try? catalog.resolve(
-                message: job.template, part: .emailHTML, locale: payer.locale, segment: payer.segment)) != nil
-            {
-                parts.append(.emailHTML)
+        channel.requiredParts
+            + channel.optionalParts.filter { part in
+                (try? catalog.resolve(message: job.template, part: part, locale: payer.locale, segment: payer.segment))
+                    != nil
             }
-            return parts
-        case .sms:
-            return [.sms]
-        case .letter:
-            return [.letter, .emailSubject]
-        }
     }
 
     /// Renders the message of `job` for `payer`, as it would be sent now.
     public func render(job: Job, payer: PayerProfile, today: Date = Date()) throws -> RenderedMessage {
         guard let channel = Channel(rawValue: job.channel) else {
-            throw DispatchFailure(reason: "data", message: "unknown channel '\(job.channel)' (email, sms, letter)")
+            throw DispatchFailure(reason: .data, message: "unknown channel '\(job.channel)' (email, sms, letter)")
         }
         let parts = try parts(for: channel, job: job, payer: payer)
         do {
@@ -83,9 +74,9 @@ public struct MessageComposer: Sendable {
             return try catalog.render(
                 message: job.template, parts: parts, payer: payer, context: context, creditor: creditor)
         } catch let error as TemplateError {
-            throw DispatchFailure(reason: error.kind == .data ? "data" : "template", message: error.message)
+            throw DispatchFailure(reason: error.kind == .data ? .data : .template, message: error.message)
         } catch {
-            throw DispatchFailure(reason: "template", message: "\(error)")
+            throw DispatchFailure(reason: .template, message: "\(error)")
         }
     }
 
@@ -93,7 +84,7 @@ public struct MessageComposer: Sendable {
         // A segment nothing knows would get the standard texts without a word (a payer row
         // written by SQL, or a segment a template reload removed).
         if let problem = knownSegments.problem(payer.segment) {
-            throw DispatchFailure(reason: "payer", message: "payer \(payer.ref): \(problem)")
+            throw DispatchFailure(reason: .payer, message: "payer \(payer.ref): \(problem)")
         }
         switch Channel(rawValue: job.channel) {
         case .sms: return try composeSMS(job: job, payer: payer, today: today)
@@ -112,12 +103,12 @@ public struct MessageComposer: Sendable {
     /// country of the payer's locale (`fr-FR` → FR), else `sms.default_country`.
     public func phoneNumber(of payer: PayerProfile) throws -> PhoneNumber {
         guard let phone = payer.phone, !phone.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw DispatchFailure(reason: "address", message: "payer \(payer.ref) has no phone number")
+            throw DispatchFailure(reason: .address, message: "payer \(payer.ref) has no phone number")
         }
         do {
             return try PhoneNumber.normalize(phone, country: payer.phoneCountry(sms.defaultCountry))
         } catch {
-            throw DispatchFailure(reason: "address", message: "payer \(payer.ref): \(error)")
+            throw DispatchFailure(reason: .address, message: "payer \(payer.ref): \(error)")
         }
     }
 
@@ -129,7 +120,7 @@ public struct MessageComposer: Sendable {
             prepared = try SMSText.prepare(
                 rendered[.sms] ?? "", sanitizing: sms.sanitizing, maxSegments: sms.maxSegments)
         } catch {
-            throw DispatchFailure(reason: "length", message: "\(job.template)/sms for payer \(payer.ref): \(error)")
+            throw DispatchFailure(reason: .length, message: "\(job.template)/sms for payer \(payer.ref): \(error)")
         }
         let outgoing = OutgoingSMS(
             jobID: job.id, attempt: job.attempt, to: number.e164, text: prepared.text,
@@ -146,11 +137,11 @@ public struct MessageComposer: Sendable {
 
     func composeEmail(job: Job, payer: PayerProfile, today: Date) throws -> Composed {
         guard let address = payer.email, !address.isEmpty else {
-            throw DispatchFailure(reason: "address", message: "payer \(payer.ref) has no e-mail address")
+            throw DispatchFailure(reason: .address, message: "payer \(payer.ref) has no e-mail address")
         }
         let recipient: EmailAddress
         do { recipient = try EmailAddress(address) } catch {
-            throw DispatchFailure(reason: "address", message: "payer \(payer.ref): \(error)")
+            throw DispatchFailure(reason: .address, message: "payer \(payer.ref): \(error)")
         }
         let rendered = try render(job: job, payer: payer, today: today)
         var headers: [(String, String)] = [("X-Relance-Job", String(job.id))]
@@ -204,6 +195,6 @@ extension MessageComposer {
 extension DispatchFailure {
     /// Any error from composing, as a permanent failure.
     public static func composing(_ error: any Error) -> DispatchFailure {
-        error as? DispatchFailure ?? DispatchFailure(reason: "template", message: "\(error)")
+        error as? DispatchFailure ?? DispatchFailure(reason: .template, message: "\(error)")
     }
 }

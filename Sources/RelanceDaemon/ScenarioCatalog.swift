@@ -152,12 +152,7 @@ public struct ScenarioCatalog: Sendable {
                 if step.attachLetter { channels.insert(.letter) }
                 // `preferred` takes the payer's first usable channel the message has parts for.
                 for channel in channels.sorted(by: { $0.rawValue < $1.rawValue }) {
-                    let parts: [TemplatePart] =
-                        switch channel {
-                        case .email: [.emailSubject, .emailText]
-                        case .sms: [.sms]
-                        case .letter: [.letter, .emailSubject]
-                        }
+                    let parts = channel.requiredParts
                     for locale in catalog.locales {
                         for part in parts {
                             if (try? catalog.resolve(message: step.message, part: part, locale: locale, segment: nil))

@@ -59,7 +59,7 @@ public enum SMTPClassification {
         if let reply {
             let message = "SMTP server answered: \(reply.text)"
             let failure = DispatchFailure(
-                reason: "smtp_reply", message: message, code: reply.code, enhancedCode: reply.enhancedCode)
+                reason: .smtpReply, message: message, code: reply.code, enhancedCode: reply.enhancedCode)
             switch reply.code {
             case 200..<400 where transportError == nil:
                 return .accepted(ProviderResponse(code: reply.code, text: reply.text, providerRef: reply.queueID))
@@ -70,7 +70,7 @@ public enum SMTPClassification {
             case 530, 534, 535, 538:
                 return .transient(
                     DispatchFailure(
-                        reason: "smtp_auth", message: message, code: reply.code, enhancedCode: reply.enhancedCode))
+                        reason: .smtpAuth, message: message, code: reply.code, enhancedCode: reply.enhancedCode))
             case 500..<600:
                 return .permanent(failure)
             default:
@@ -78,6 +78,6 @@ public enum SMTPClassification {
             }
         }
         return .transient(
-            DispatchFailure(reason: "network", message: transportError ?? "SMTP exchange failed without a reply"))
+            DispatchFailure(reason: .network, message: transportError ?? "SMTP exchange failed without a reply"))
     }
 }

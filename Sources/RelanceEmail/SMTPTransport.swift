@@ -135,12 +135,12 @@ final class SMTPConnection: EmailSession {
                     email, curl: curl, isNew: isNew, session: session, settings: settings, state: state,
                     deadline: deadline, fence: fence)
             } orElse: { message in
-                .done(.transient(DispatchFailure(reason: "curl", message: message)))
+                .done(.transient(DispatchFailure(reason: .curl, message: message)))
             }
             if case .done(let outcome) = attempt { return outcome }
         }
         return .transient(
-            DispatchFailure(reason: "network", message: "\(settings.host):\(settings.port) closed the connection"))
+            DispatchFailure(reason: .network, message: "\(settings.host):\(settings.port) closed the connection"))
     }
 
     private static func send(
@@ -175,9 +175,9 @@ final class SMTPConnection: EmailSession {
             // the server cannot take is the configuration's problem: the job waits for the fix.
             if error.concernsSender {
                 let message = "email.from: \(error.description)"
-                return (.done(.transient(DispatchFailure(reason: "sender", message: message))), true)
+                return (.done(.transient(DispatchFailure(reason: .sender, message: message))), true)
             }
-            return (.done(.permanent(DispatchFailure(reason: "address", message: error.description))), true)
+            return (.done(.permanent(DispatchFailure(reason: .address, message: error.description))), true)
         }
         var transaction = SMTPTransaction(stream: stream, deadline: deadline, settings: settings, fence: fence)
         let result = transaction.run(
@@ -198,7 +198,7 @@ final class SMTPConnection: EmailSession {
             // it unanswered, and the job uncertain.)
             stream.shutDown()
             let failure = DispatchFailure(
-                reason: "smtp_reply", message: "unexpected SMTP reply to \(step): \(reply.text)", code: reply.code,
+                reason: .smtpReply, message: "unexpected SMTP reply to \(step): \(reply.text)", code: reply.code,
                 enhancedCode: reply.enhancedCode)
             return (.done(.transient(failure)), false)
         case .refused(let reply, _):
@@ -212,7 +212,7 @@ final class SMTPConnection: EmailSession {
         case .unanswered(let why):
             // The whole message and its final `.` were written: the server may have it.
             stream.shutDown()
-            return (.done(.uncertain(DispatchFailure(reason: "smtp_data", message: why))), false)
+            return (.done(.uncertain(DispatchFailure(reason: .smtpData, message: why))), false)
         case .broken(let failure, let repliesRead):
             stream.shutDown()
             // A kept connection the server dropped before answering anything: try a new one.
@@ -246,7 +246,7 @@ final class SMTPConnection: EmailSession {
         if let password = settings.password { set(relance_curl_setopt_string(curl, CURLOPT_PASSWORD, password)) }
         guard setupError == CURLE_OK else {
             let message = "libcurl option refused: \(String(cString: curl_easy_strerror(setupError)))"
-            return .failure(OpenFailure(outcome: .transient(DispatchFailure(reason: "curl", message: message))))
+            return .failure(OpenFailure(outcome: .transient(DispatchFailure(reason: .curl, message: message))))
         }
         let result = curl_easy_perform(curl)
         let dialogue = CurlSession.text(session.replies)
@@ -464,7 +464,7 @@ extension SMTPTransport {
                 if case .transient(let why) = failure.outcome { message = why.message }
                 if case .permanent(let why) = failure.outcome { message = why.message }
                 if !message.contains(peer) { message += " (\(peer))" }
-                return (.failure(DispatchFailure(reason: "smtp", message: message)), false)
+                return (.failure(DispatchFailure(reason: .smtp, message: message)), false)
             case .success(let (stream, capabilities)):
                 defer { stream.shutDown() }
                 let dialogue = CurlSession.text(session.replies)
@@ -477,15 +477,15 @@ extension SMTPTransport {
                     return (.success(SMTPProbe(greeting: greeting, capabilities: capabilities)), false)
                 case .success(let reply):
                     return (
-                        .failure(DispatchFailure(reason: "smtp", message: "NOOP answered \(reply.text) at \(peer)")),
+                        .failure(DispatchFailure(reason: .smtp, message: "NOOP answered \(reply.text) at \(peer)")),
                         false
                     )
                 case .failure(let failure):
-                    return (.failure(DispatchFailure(reason: "smtp", message: transaction.describe(failure))), false)
+                    return (.failure(DispatchFailure(reason: .smtp, message: transaction.describe(failure))), false)
                 }
             }
         } orElse: { message in
-            .failure(DispatchFailure(reason: "curl", message: message))
+            .failure(DispatchFailure(reason: .curl, message: message))
         }
     }
 }

@@ -101,7 +101,7 @@ public struct SpoolTransport: LetterTransport {
     public func probe() async -> Result<String, DispatchFailure> {
         FileManager.default.isWritableFile(atPath: directory)
             ? .success("spool \(directory) is writable")
-            : .failure(DispatchFailure(reason: "spool", message: "spool \(directory) is not writable"))
+            : .failure(DispatchFailure(reason: .spool, message: "spool \(directory) is not writable"))
     }
 }
 
@@ -163,12 +163,12 @@ public final class HTTPUploadTransport: LetterTransport {
         defer { Task { await client.close() } }
         switch await client.perform(HTTPRequest(url: settings.url, headers: settings.headers)) {
         case .failure(let message), .unanswered(let message):
-            return .failure(DispatchFailure(reason: "network", message: "\(summary): \(message)"))
+            return .failure(DispatchFailure(reason: .network, message: "\(summary): \(message)"))
         case .fenced:
-            return .failure(DispatchFailure(reason: "network", message: "\(summary): not asked (no time left)"))
+            return .failure(DispatchFailure(reason: .network, message: "\(summary): not asked (no time left)"))
         case .response(let status, _) where [401, 403].contains(status):
             return .failure(
-                DispatchFailure(reason: "gateway", message: "\(summary) refused the credentials (\(status))"))
+                DispatchFailure(reason: .gateway, message: "\(summary) refused the credentials (\(status))"))
         case .response(let status, _):
             return .success("\(summary) answers (\(status))")
         }

@@ -144,7 +144,7 @@ public struct TwilioTransport: SMSTransport {
         if case .response(let status, let body) = result, !(200...299).contains(status) {
             return .failure(
                 DispatchFailure(
-                    reason: "gateway",
+                    reason: .gateway,
                     message: "twilio \(GatewayURL.display(settings.url)) answered \(status): "
                         + HTTPClassification.summarize(body), code: status))
         }
@@ -192,7 +192,7 @@ public struct TwilioTransport: SMSTransport {
             if case .string(let message) = json["message"] {
                 let code = json["code"].map { "(\($0.jsonText)) " } ?? ""
                 let failure = DispatchFailure(
-                    reason: "gateway", message: "\(what) answered \(status): \(code)\(message)", code: status)
+                    reason: .gateway, message: "\(what) answered \(status): \(code)\(message)", code: status)
                 return HTTPClassification.isTransient(status: status) ? .transient(failure) : .permanent(failure)
             }
             return HTTPClassification.failure(result, what: what)
@@ -325,13 +325,13 @@ enum GatewayProbe {
     static func judge(_ result: HTTPResult, what: String, refusing: Set<Int>) -> Result<String, DispatchFailure> {
         switch result {
         case .failure(let message), .unanswered(let message):
-            return .failure(DispatchFailure(reason: "network", message: "\(what): \(message)"))
+            return .failure(DispatchFailure(reason: .network, message: "\(what): \(message)"))
         case .fenced:
-            return .failure(DispatchFailure(reason: "network", message: "\(what): not asked (no time left)"))
+            return .failure(DispatchFailure(reason: .network, message: "\(what): not asked (no time left)"))
         case .response(let status, let body) where refusing.contains(status):
             return .failure(
                 DispatchFailure(
-                    reason: "gateway",
+                    reason: .gateway,
                     message: "\(what) refused the credentials (\(status): \(HTTPClassification.summarize(body)))",
                     code: status))
         case .response(let status, let body):
@@ -357,7 +357,7 @@ public struct SMSOutboxTransport: SMSTransport, SMSSession {
     public func probe() async -> Result<String, DispatchFailure> {
         FileManager.default.isWritableFile(atPath: directory)
             ? .success("outbox \(directory) is writable")
-            : .failure(DispatchFailure(reason: "outbox", message: "outbox \(directory) is not writable"))
+            : .failure(DispatchFailure(reason: .outbox, message: "outbox \(directory) is not writable"))
     }
     public func close() async {}
 

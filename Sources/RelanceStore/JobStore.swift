@@ -88,7 +88,7 @@ public protocol JobQueue: Sendable {
     func resolve(jobID: Int64, decision: OperatorDecision, note: String, force: Bool) async throws -> Job?
 
     /// Cancels every job of the case not yet dispatched.
-    func cancelCase(_ caseRef: String, reason: String) async throws -> CaseCancellation
+    func cancelCase(_ caseRef: String, reason: CancelReason) async throws -> CaseCancellation
 
     /// Deletes finished jobs, and their trace, finished more than `retention` seconds ago.
     func prune(retention: Double, batch: Int) async throws -> Int
@@ -259,7 +259,7 @@ public struct PayerUnusable: Error, Sendable, CustomStringConvertible {
 public enum DispatchPermission: Sendable, Equatable {
     case proceed
     /// The case was cancelled after the claim; the job is now `cancelled`.
-    case cancelled(reason: String)
+    case cancelled(reason: CancelReason)
     /// Another worker owns the job now (lease expired and rescued).
     case leaseLost
 }

@@ -113,15 +113,15 @@ extension SQLiteJobStore {
             case .cancel:
                 try db.execute(
                     sql:
-                        "UPDATE jobs SET state = 'cancelled', cancel_reason = CASE WHEN state = 'cancelled' THEN cancel_reason ELSE 'manual' END, updated_at = \(clockNow) WHERE id = ?",
-                    arguments: [jobID])
+                        "UPDATE jobs SET state = 'cancelled', cancel_reason = CASE WHEN state = 'cancelled' THEN cancel_reason ELSE ? END, updated_at = \(clockNow) WHERE id = ?",
+                    arguments: [CancelReason.manual.stored, jobID])
                 try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
             }
             return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobID]).map(Self.job(from:))
         }
     }
 
-    public func cancelCase(_ caseRef: String, reason: String) async throws -> CaseCancellation {
+    public func cancelCase(_ caseRef: String, reason: CancelReason) async throws -> CaseCancellation {
         try await transaction { db, events in
             let rows = try Row.fetchAll(
                 db,
@@ -129,17 +129,16 @@ extension SQLiteJobStore {
                     UPDATE jobs SET state = 'cancelled', cancel_reason = ?, finished_at = \(clockNow),
                       updated_at = \(clockNow)
                     WHERE case_ref = ? AND state = 'queued' RETURNING *
-                    """, arguments: [reason, caseRef])
+                    """, arguments: [reason.stored, caseRef])
             for row in rows {
-                try Self.record(
-                    db, &events, job: Self.job(from: row), kind: .cancelled, detail: ["reason": .string(reason)])
+                try Self.record(db, &events, job: Self.job(from: row), kind: .cancelled, detail: reason.traceDetail)
             }
             // Claimed but not yet dispatching: the worker sees this flag just before dispatch.
             try db.execute(
                 sql: """
                     UPDATE jobs SET cancel_reason = ?, updated_at = \(clockNow)
                     WHERE case_ref = ? AND state = 'running' AND dispatch_started_at IS NULL
-                    """, arguments: [reason, caseRef])
+                    """, arguments: [reason.stored, caseRef])
             return CaseCancellation(cancelled: rows.count, inFlight: db.changesCount)
         }
     }

@@ -90,32 +90,31 @@ extension SQLiteJobStore {
             let arguments: StatementArguments = [
                 job.payerRef, job.template, job.channel, job.runAt, job.id, job.caseRef ?? "", job.caseRef ?? "",
             ]
+            let merged = CancelReason.merged(into: job.id)
             let queued = try Row.fetchAll(
                 db,
                 sql: """
-                    UPDATE jobs SET state = 'cancelled', cancel_reason = 'merged:\(job.id)', finished_at = \(clockNow),
+                    UPDATE jobs SET state = 'cancelled', cancel_reason = ?, finished_at = \(clockNow),
                       updated_at = \(clockNow)
                     WHERE state = 'queued' AND \(sameMessage) RETURNING *
-                    """, arguments: arguments)
+                    """, arguments: [merged.stored] + arguments)
             for row in queued {
-                try Self.record(
-                    db, &events, job: Self.job(from: row), kind: .cancelled,
-                    detail: ["reason": "merged", "into_job": .number(String(job.id))])
+                try Self.record(db, &events, job: Self.job(from: row), kind: .cancelled, detail: merged.traceDetail)
             }
             // Claimed but not dispatching: their pre-dispatch check cancels them.
             try db.execute(
                 sql: """
-                    UPDATE jobs SET cancel_reason = 'merged:\(job.id)', updated_at = \(clockNow)
+                    UPDATE jobs SET cancel_reason = ?, updated_at = \(clockNow)
                     WHERE state = 'running' AND dispatch_started_at IS NULL AND \(sameMessage)
-                    """, arguments: arguments)
+                    """, arguments: [merged.stored] + arguments)
             // Every case merged into this job, now or on an earlier attempt (a retry after a
             // transient error lists the same invoices as the first try).
             return try String.fetchAll(
                 db,
                 sql: """
-                    SELECT case_ref FROM jobs WHERE cancel_reason = 'merged:\(job.id)' AND case_ref IS NOT NULL
+                    SELECT case_ref FROM jobs WHERE cancel_reason = ? AND case_ref IS NOT NULL
                       AND case_ref != ? ORDER BY id
-                    """, arguments: [job.caseRef ?? ""])
+                    """, arguments: [merged.stored, job.caseRef ?? ""])
         }
     }
 
@@ -170,7 +169,7 @@ extension SQLiteJobStore {
                 throw OperatorError(message: "invoice \(ref) is not registered")
             }
             var invoice = Self.invoice(from: row)
-            guard invoice.status == "open" else {
+            guard invoice.status == .open else {
                 throw OperatorError(message: "invoice \(ref) is already paid")
             }
             invoice.balance -= amount
@@ -178,13 +177,13 @@ extension SQLiteJobStore {
                 sql: "INSERT INTO payments(invoice_ref, amount, paid_on) VALUES (?, ?, ?)",
                 arguments: [ref, Invoice.text(amount), paidOn])
             let settled = invoice.balance <= 0
-            if settled { invoice.status = "paid" }
+            if settled { invoice.status = .paid }
             try db.execute(
                 sql: """
                     UPDATE invoices SET balance = ?, status = ?, updated_at = \(clockNow),
                       paid_at = CASE WHEN ? THEN ? END
                     WHERE ref = ?
-                    """, arguments: [Invoice.text(invoice.balance), invoice.status, settled, paidOn, ref])
+                    """, arguments: [Invoice.text(invoice.balance), invoice.status.rawValue, settled, paidOn, ref])
             var cancelled = 0
             var thanked: [EnqueueResult] = []
             if settled {
@@ -193,20 +192,21 @@ extension SQLiteJobStore {
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
-                        UPDATE jobs SET state = 'cancelled', cancel_reason = 'paid', finished_at = \(clockNow),
+                        UPDATE jobs SET state = 'cancelled', cancel_reason = ?, finished_at = \(clockNow),
                           updated_at = \(clockNow)
                         WHERE case_ref = ? AND state = 'queued' RETURNING *
-                        """, arguments: [ref])
+                        """, arguments: [CancelReason.paid.stored, ref])
                 for row in rows {
-                    try Self.record(db, &events, job: Self.job(from: row), kind: .cancelled, detail: ["reason": "paid"])
+                    try Self.record(
+                        db, &events, job: Self.job(from: row), kind: .cancelled, detail: CancelReason.paid.traceDetail)
                 }
                 cancelled = rows.count
                 // Claimed but not yet dispatching: the worker's pre-dispatch check cancels them.
                 try db.execute(
                     sql: """
-                        UPDATE jobs SET cancel_reason = 'paid', updated_at = \(clockNow)
+                        UPDATE jobs SET cancel_reason = ?, updated_at = \(clockNow)
                         WHERE case_ref = ? AND state = 'running' AND dispatch_started_at IS NULL
-                        """, arguments: [ref])
+                        """, arguments: [CancelReason.paid.stored, ref])
                 thanked = try Self.insertJobs(thanks(invoice), db, &events, wantsEvents: wantsEvents)
             }
             return PaymentOutcome(invoice: invoice, settled: settled, cancelled: cancelled, thanks: thanked)
@@ -218,7 +218,10 @@ extension SQLiteJobStore {
             ref: row["ref"], payerRef: row["payer_ref"], scenario: row["scenario"], currency: row["currency"],
             amount: Invoice.parseAmount(row["amount"] ?? "0") ?? 0,
             balance: Invoice.parseAmount(row["balance"] ?? "0") ?? 0, issueDate: row["issue_date"],
-            dueDate: row["due_date"], status: row["status"], paidAt: row["paid_at"], holdUntil: row["hold_until"],
+            dueDate: row["due_date"],
+            // The schema's CHECK holds status to open or paid.
+            status: InvoiceStatus(rawValue: row["status"] ?? "") ?? .open, paidAt: row["paid_at"],
+            holdUntil: row["hold_until"],
             holdReason: row["hold_reason"])
     }
 }

@@ -113,7 +113,8 @@ extension SQLiteJobStore {
                 WHERE id = ?
                 """, arguments: [message, job.id])
         try record(
-            db, &events, job: job, kind: .permanentError, detail: ["reason": "data", "message": .string(message)])
+            db, &events, job: job, kind: .permanentError,
+            detail: ["reason": .string(FailureReason.data.rawValue), "message": .string(message)])
     }
 
     public func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws
@@ -157,19 +158,16 @@ extension SQLiteJobStore {
                         sql: "SELECT state, attempt, lease_owner, cancel_reason FROM jobs WHERE id = ?"),
                     arguments: [job.id]),
                 row["state"] == "running", row["attempt"] == job.attempt, row["lease_owner"] == owner,
-                let reason: String = row["cancel_reason"]
+                let stored: String = row["cancel_reason"]
             else { return .leaseLost }
+            let reason = CancelReason(stored: stored)
             try db.executeCached(
                 sql: """
                     UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
                       finished_at = \(clockNow), updated_at = \(clockNow) WHERE id = ?
                     """, arguments: [job.id])
-            var detail: [String: JSONValue] = ["reason": .string(reason), "checked": "before dispatch"]
-            if reason.hasPrefix("merged:") {
-                // Merged into another job's message (one letter per payer).
-                detail["reason"] = "merged"
-                detail["into_job"] = .number(String(reason.dropFirst("merged:".count)))
-            }
+            var detail = reason.traceDetail
+            detail["checked"] = "before dispatch"
             try Self.record(db, &events, job: job, kind: .cancelled, detail: detail)
             return .cancelled(reason: reason)
         }

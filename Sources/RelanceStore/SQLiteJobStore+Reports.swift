@@ -10,14 +10,15 @@ extension SQLiteJobStore {
             // One row per (invoice, step, channel) message handed to a provider: the jobs
             // that went out, and the jobs merged into one of them (their invoice was in
             // that message; `sent` counts the message once, `invoices` every invoice).
+            let merged = CancelReason.mergedPrefix
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT i.scenario, j.idempotency_key, j.case_ref, coalesce(m.state, j.state) AS state,
                       substr(coalesce(m.finished_at, j.finished_at), 1, 10) AS day, i.paid_at, m.id IS NOT NULL AS merged
                     FROM jobs j JOIN invoices i ON i.ref = j.case_ref
-                      LEFT JOIN jobs m ON j.state = 'cancelled' AND j.cancel_reason LIKE 'merged:%'
-                        AND m.id = CAST(substr(j.cancel_reason, 8) AS INTEGER)
+                      LEFT JOIN jobs m ON j.state = 'cancelled' AND j.cancel_reason LIKE '\(merged)%'
+                        AND m.id = CAST(substr(j.cancel_reason, \(merged.count + 1)) AS INTEGER)
                     WHERE coalesce(m.state, j.state) IN ('sent', 'delivered', 'undelivered')
                       AND j.idempotency_key IS NOT NULL
                       AND coalesce(m.finished_at, j.finished_at) >= ? AND (? IS NULL OR i.scenario = ?)

@@ -212,7 +212,9 @@ public final class SQLiteJobStore: JobStore {
     }
 
     static func detail(_ failure: DispatchFailure) -> [String: JSONValue] {
-        var detail: [String: JSONValue] = ["reason": .string(failure.reason), "message": .string(failure.message)]
+        var detail: [String: JSONValue] = [
+            "reason": .string(failure.reason.rawValue), "message": .string(failure.message),
+        ]
         if let code = failure.code { detail["code"] = .number(String(code)) }
         if let enhanced = failure.enhancedCode { detail["enhanced_code"] = .string(enhanced) }
         return detail

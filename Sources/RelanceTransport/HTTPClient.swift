@@ -224,15 +224,15 @@ public enum HTTPClassification {
     public static func failure(_ result: HTTPResult, what: String) -> DispatchOutcome {
         switch result {
         case .failure(let message):
-            return .transient(DispatchFailure(reason: "network", message: "\(what): \(message)"))
+            return .transient(DispatchFailure(reason: .network, message: "\(what): \(message)"))
         case .unanswered(let message):
             return .uncertain(
-                DispatchFailure(reason: "http_request", message: "\(what): \(message); it may have been acted on"))
+                DispatchFailure(reason: .httpRequest, message: "\(what): \(message); it may have been acted on"))
         case .fenced:
             return DispatchFence(leaseEnd: .now).refusal("\(what) could answer")
         case .response(let status, let body):
             let failure = DispatchFailure(
-                reason: "gateway", message: "\(what) answered \(status): \(summarize(body))", code: status)
+                reason: .gateway, message: "\(what) answered \(status): \(summarize(body))", code: status)
             return isTransient(status: status) ? .transient(failure) : .permanent(failure)
         }
     }

@@ -72,12 +72,12 @@ public enum OutboxFile {
             if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
                 unlink(temporary)
                 return DispatchFailure(
-                    reason: "outbox", message: "cannot write \(path): it exists and is not a regular file")
+                    reason: .outbox, message: "cannot write \(path): it exists and is not a regular file")
             }
             guard rename(temporary, path) == 0 else {
                 let why = String(cString: strerror(errno))
                 unlink(temporary)
-                return DispatchFailure(reason: "outbox", message: "cannot rename into \(path): \(why)")
+                return DispatchFailure(reason: .outbox, message: "cannot rename into \(path): \(why)")
             }
             let folder = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if folder >= 0 {
@@ -97,7 +97,7 @@ public enum OutboxFile {
         func failure(_ what: String) -> DispatchFailure {
             let why = String(cString: strerror(errno))
             unlink(temporary)
-            return DispatchFailure(reason: "outbox", message: "cannot write \(path): \(what)\(why)")
+            return DispatchFailure(reason: .outbox, message: "cannot write \(path): \(what)\(why)")
         }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { return .failure(failure("")) }

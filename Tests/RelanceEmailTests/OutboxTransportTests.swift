@@ -63,7 +63,7 @@ struct OutboxTransportTests {
             Issue.record("expected a transient failure, got \(outcome)")
             return
         }
-        #expect(failure.reason == "outbox")
+        #expect(failure.reason == .outbox)
         #expect(failure.message.contains(directory + "/job-1-1.eml"))
     }
 }

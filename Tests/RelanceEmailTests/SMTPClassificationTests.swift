@@ -30,7 +30,7 @@ struct SMTPClassificationTests {
             Issue.record("\(line) should be transient")
             return
         }
-        #expect(failure.reason == "smtp_reply")
+        #expect(failure.reason == .smtpReply)
         #expect(failure.code == reply.code)
         #expect(failure.enhancedCode == reply.enhancedCode)
         #expect(failure.message.contains(line))
@@ -50,7 +50,7 @@ struct SMTPClassificationTests {
             outcome
                 == .permanent(
                     DispatchFailure(
-                        reason: "smtp_reply", message: "SMTP server answered: \(line)", code: code,
+                        reason: .smtpReply, message: "SMTP server answered: \(line)", code: code,
                         enhancedCode: enhanced)))
     }
 
@@ -66,7 +66,7 @@ struct SMTPClassificationTests {
             Issue.record("\(line) should be transient")
             return
         }
-        #expect(failure.reason == "smtp_auth")
+        #expect(failure.reason == .smtpAuth)
         #expect(failure.code == reply.code)
         #expect(failure.enhancedCode == reply.enhancedCode)
     }
@@ -76,12 +76,12 @@ struct SMTPClassificationTests {
         let error = "Couldn't connect to server (libcurl 7) talking to mx.example.com:25"
         #expect(
             SMTPClassification.classify(reply: nil, transportError: error)
-                == .transient(DispatchFailure(reason: "network", message: error)))
+                == .transient(DispatchFailure(reason: .network, message: error)))
         guard case .transient(let failure) = SMTPClassification.classify(reply: nil, transportError: nil) else {
             Issue.record("should be transient")
             return
         }
-        #expect(failure.reason == "network")
+        #expect(failure.reason == .network)
         #expect(!failure.message.isEmpty)
     }
 
@@ -89,6 +89,6 @@ struct SMTPClassificationTests {
     func successThenError() {
         let outcome = SMTPClassification.classify(
             reply: Self.reply("250 2.1.5 Ok"), transportError: "Timeout was reached")
-        #expect(outcome == .transient(DispatchFailure(reason: "network", message: "Timeout was reached")))
+        #expect(outcome == .transient(DispatchFailure(reason: .network, message: "Timeout was reached")))
     }
 }

@@ -50,13 +50,13 @@ struct GatewayRulesTests {
             Issue.record("\(outcome)")
             return
         }
-        #expect(failure.reason == "http_request")
+        #expect(failure.reason == .httpRequest)
         #expect(failure.message.hasPrefix("kannel x: the connection closed"))
         guard case .transient(let fenced) = HTTPClassification.failure(.fenced, what: "kannel x") else {
             Issue.record("fenced must be transient")
             return
         }
-        #expect(fenced.reason == "lease")
+        #expect(fenced.reason == .lease)
     }
 
     @Test("no answer at all is a transient network failure")
@@ -64,7 +64,7 @@ struct GatewayRulesTests {
         #expect(
             HTTPClassification.failure(.failure("Couldn't connect to server (libcurl 7)"), what: "kannel x")
                 == .transient(
-                    DispatchFailure(reason: "network", message: "kannel x: Couldn't connect to server (libcurl 7)")))
+                    DispatchFailure(reason: .network, message: "kannel x: Couldn't connect to server (libcurl 7)")))
         #expect(HTTPClassification.summarize("") == "(empty body)")
         #expect(HTTPClassification.summarize(String(repeating: "é", count: 400)).count == 301)
     }

@@ -43,7 +43,7 @@ struct ClockAndCheckpointTests {
         let later = try await store.enqueue([StoreFixture.job(caseRef: "CASE-3")], payers: [])
         let third = try #require(try await store.job(id: later[0].id))
         #expect(third.runAt > first.runAt)
-        let cancelled = try await store.cancelCase("CASE-1", reason: "paid")
+        let cancelled = try await store.cancelCase("CASE-1", reason: .paid)
         #expect(cancelled.cancelled == 1)
         let row = try #require(
             try await store.pool.read { db in

@@ -48,16 +48,16 @@ struct DispatchTests {
     func cancelledAfterClaim() async throws {
         let fx = try await StoreFixture()
         let job = try await fx.claimedJob(owner: "w1", caseRef: "CASE-7")
-        #expect(try await fx.store.cancelCase("CASE-7", reason: "paid by transfer").total == 1)
+        #expect(try await fx.store.cancelCase("CASE-7", reason: .paid).total == 1)
         #expect(try await fx.store.job(id: job.id)?.state == .running)
         let permission = try await fx.store.beginDispatch(job, owner: "w1", leaseSeconds: 60, rendered: Self.rendered)
-        #expect(permission == .cancelled(reason: "paid by transfer"))
+        #expect(permission == .cancelled(reason: .paid))
         let stored = try #require(try await fx.store.job(id: job.id))
         #expect(stored.state == .cancelled)
         #expect(stored.leaseOwner == nil)
         let events = try await fx.store.events(jobID: job.id)
         #expect(events.map(\.kind) == [.enqueued, .claimed, .cancelled])
-        #expect(events.last?.detail == ["reason": "paid by transfer", "checked": "before dispatch"])
+        #expect(events.last?.detail == ["reason": "paid", "checked": "before dispatch"])
     }
 
     @Test("cancelCase cancels the queued jobs of that case only, and never a dispatched one")
@@ -66,16 +66,16 @@ struct DispatchTests {
         let ids = try await fx.enqueue(
             StoreFixture.job(caseRef: "A"), StoreFixture.job(caseRef: "A", runAt: "2099-01-01T00:00:00Z"),
             StoreFixture.job(caseRef: "B"))
-        #expect(try await fx.store.cancelCase("A", reason: "disputed").total == 2)
+        #expect(try await fx.store.cancelCase("A", reason: .dispute).total == 2)
         #expect(try await fx.store.job(id: ids[0])?.state == .cancelled)
         #expect(try await fx.store.job(id: ids[1])?.state == .cancelled)
         #expect(try await fx.store.job(id: ids[2])?.state == .queued)
         #expect(try await fx.kinds(ids[0]) == [.enqueued, .cancelled])
-        #expect(try await fx.store.cancelCase("A", reason: "again").total == 0)
+        #expect(try await fx.store.cancelCase("A", reason: .manual).total == 0)
         // Dispatching already: too late to cancel.
         let claimed = try #require(try await fx.store.claim(owner: "w", limit: 1, leaseSeconds: 60).first?.job)
         #expect(try await fx.store.beginDispatch(claimed, owner: "w", leaseSeconds: 60, rendered: [:]) == .proceed)
-        #expect(try await fx.store.cancelCase("B", reason: "late").total == 0)
+        #expect(try await fx.store.cancelCase("B", reason: .manual).total == 0)
         #expect(
             try await fx.store.complete(
                 claimed, owner: "w", outcome: .accepted(ProviderResponse(text: "250 ok")), retry: Self.policy, random: 0
@@ -110,7 +110,7 @@ struct DispatchTests {
         let fx = try await StoreFixture()
         let job = try await fx.claimedJob()
         let failure = DispatchFailure(
-            reason: "smtp_reply", message: "SMTP server answered: 550 5.1.1 User unknown", code: 550,
+            reason: .smtpReply, message: "SMTP server answered: 550 5.1.1 User unknown", code: 550,
             enhancedCode: "5.1.1")
         #expect(
             try await fx.store.complete(job, owner: "w1", outcome: .permanent(failure), retry: Self.policy, random: 0.5)
@@ -136,7 +136,7 @@ struct DispatchTests {
         let fx = try await StoreFixture()
         let job = try await fx.claimedJob()
         _ = try await fx.store.beginDispatch(job, owner: "w1", leaseSeconds: 60, rendered: [:])
-        let failure = DispatchFailure(reason: "smtp_reply", message: "SMTP server answered: 451 Try later", code: 451)
+        let failure = DispatchFailure(reason: .smtpReply, message: "SMTP server answered: 451 Try later", code: 451)
         let before = Date()
         // Attempt 1, unit 0.5: 22.5 s.
         #expect(
@@ -170,7 +170,7 @@ struct DispatchTests {
     func deadOnAttempts() async throws {
         let fx = try await StoreFixture()
         let job = try await fx.claimedJob()
-        let failure = DispatchFailure(reason: "network", message: "Couldn't connect to server")
+        let failure = DispatchFailure(reason: .network, message: "Couldn't connect to server")
         let policy = RetryPolicy(maxAttempts: 1)
         #expect(try await fx.store.complete(job, owner: "w1", outcome: .transient(failure), retry: policy, random: 0.5))
         let stored = try #require(try await fx.store.job(id: job.id))
@@ -187,7 +187,7 @@ struct DispatchTests {
         try await fx.execute("UPDATE jobs SET max_attempts = 1 WHERE id = ?", [id])
         let job = try #require(try await fx.store.claim(owner: "w1", limit: 1, leaseSeconds: 60).first?.job)
         #expect(job.maxAttempts == 1)
-        let failure = DispatchFailure(reason: "network", message: "timeout")
+        let failure = DispatchFailure(reason: .network, message: "timeout")
         #expect(
             try await fx.store.complete(
                 job, owner: "w1", outcome: .transient(failure), retry: RetryPolicy(maxAttempts: 8), random: 0))
@@ -199,7 +199,7 @@ struct DispatchTests {
         let fx = try await StoreFixture()
         try await fx.enqueue(StoreFixture.job(runAt: "2020-01-01T00:00:00Z"))
         let job = try #require(try await fx.store.claim(owner: "w1", limit: 1, leaseSeconds: 60).first?.job)
-        let failure = DispatchFailure(reason: "network", message: "timeout")
+        let failure = DispatchFailure(reason: .network, message: "timeout")
         #expect(
             try await fx.store.complete(job, owner: "w1", outcome: .transient(failure), retry: Self.policy, random: 0))
         let stored = try #require(try await fx.store.job(id: job.id))
@@ -227,8 +227,8 @@ struct DispatchTests {
         let eventsBefore = try await fx.store.events(jobID: job.id)
         for outcome in [
             DispatchOutcome.accepted(ProviderResponse(text: "ok")),
-            .permanent(DispatchFailure(reason: "x", message: "x")),
-            .transient(DispatchFailure(reason: "y", message: "y")),
+            .permanent(DispatchFailure(reason: .data, message: "x")),
+            .transient(DispatchFailure(reason: .network, message: "y")),
         ] {
             #expect(
                 try await fx.store.complete(stale, owner: owner, outcome: outcome, retry: Self.policy, random: 0)
@@ -248,7 +248,7 @@ struct DispatchTests {
         try #require(claimed.count == 2)
         let (done, next) = (claimed[0], claimed[1])
         #expect(try await fx.store.beginDispatch(done, owner: "w1", leaseSeconds: 60, rendered: [:]) == .proceed)
-        if how == "next cancelled" { #expect(try await fx.store.cancelCase("B", reason: "paid").total == 1) }
+        if how == "next cancelled" { #expect(try await fx.store.cancelCase("B", reason: .paid).total == 1) }
         if how == "previous lease lost" {
             try await fx.execute("UPDATE jobs SET lease_owner = 'w2' WHERE id = ?", [done.id])
         }
@@ -267,7 +267,7 @@ struct DispatchTests {
             #expect(try await fx.store.job(id: next.id)?.dispatchStartedAt != nil)
             #expect(sunk == ["\(done.id) accepted", "\(next.id) rendered", "\(next.id) dispatching"])
         case "next cancelled":
-            #expect(written.completed && written.permission == .cancelled(reason: "paid"))
+            #expect(written.completed && written.permission == .cancelled(reason: .paid))
             #expect(try await fx.store.job(id: done.id)?.state == .sent)
             #expect(try await fx.store.job(id: next.id)?.state == .cancelled)
             #expect(sunk == ["\(done.id) accepted", "\(next.id) cancelled"])

@@ -57,7 +57,7 @@ struct EventSinkTests {
 
         #expect(
             try await fx.store.complete(
-                claimed[0], owner: "w1", outcome: .transient(DispatchFailure(reason: "network", message: "reset")),
+                claimed[0], owner: "w1", outcome: .transient(DispatchFailure(reason: .network, message: "reset")),
                 retry: RetryPolicy(),
                 random: 0.25))
         stored = try await newEvents(fx, after: lastID)
@@ -96,7 +96,7 @@ struct EventSinkTests {
         fx.resetSink()
         _ = try await fx.store.sweep(maxAge: 86400)
         #expect(fx.sunk.map { $0.map(\.kind) } == [[.rescued]])
-        _ = try await fx.store.cancelCase("X", reason: "paid")
+        _ = try await fx.store.cancelCase("X", reason: .paid)
         #expect(fx.sunk.map { $0.map(\.kind) } == [[.rescued], [.cancelled]])
         #expect(fx.sunk.last?.first?.caseRef == "X")
     }

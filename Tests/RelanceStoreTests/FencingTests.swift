@@ -11,8 +11,8 @@ import Testing
 struct FencingTests {
     static let policy = RetryPolicy(baseDelay: 1, maxDelay: 2, maxAttempts: 5)
     static let unanswered = DispatchFailure(
-        reason: "smtp_data", message: "127.0.0.1:25 closed the connection after the end of the message")
-    static let network = DispatchFailure(reason: "network", message: "connection reset while sending RCPT TO")
+        reason: .smtpData, message: "127.0.0.1:25 closed the connection after the end of the message")
+    static let network = DispatchFailure(reason: .network, message: "connection reset while sending RCPT TO")
 
     /// A job claimed and whose dispatch started with a lease of `leaseSeconds` (negative:
     /// already expired).
@@ -141,6 +141,6 @@ struct DispatchFenceTests {
             Issue.record("a closed fence must be transient: nothing was written")
             return
         }
-        #expect(failure.reason == "lease")
+        #expect(failure.reason == .lease)
     }
 }

@@ -50,7 +50,7 @@ struct InvoiceTests {
         #expect(Invoice.text(partial.invoice.balance) == "999.50")
         let full = try await fx.store.recordPayment(
             ref: "F-1", amount: Decimal(string: "999.50")!, paidOn: "2026-12-03", thanks: thanks)
-        #expect(full.settled && full.cancelled == 2 && full.thanks.count == 1 && full.invoice.status == "paid")
+        #expect(full.settled && full.cancelled == 2 && full.thanks.count == 1 && full.invoice.status == .paid)
         #expect(full.invoice.paidAt != nil)
         await #expect(throws: OperatorError.self) {
             _ = try await fx.store.recordPayment(ref: "F-1", amount: 1, paidOn: "2026-12-04", thanks: thanks)

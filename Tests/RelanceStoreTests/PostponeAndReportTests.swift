@@ -134,7 +134,7 @@ struct EarlyReportTests {
         let fx = try await StoreFixture()
         let job = try await Self.dispatching(fx)
         _ = try await fx.store.report(DeliveryReport(jobID: job.id, attempt: 1, delivered: false, detail: [:]))
-        let timeout = DispatchFailure(reason: "network", message: "timeout")
+        let timeout = DispatchFailure(reason: .network, message: "timeout")
         #expect(
             try await fx.store.complete(job, owner: "w1", outcome: .transient(timeout), retry: RetryPolicy(), random: 0)
         )

@@ -14,7 +14,7 @@ struct PruneTests {
             sent, owner: "w1", outcome: .accepted(ProviderResponse(text: "250 ok")), retry: policy, random: 0)
         let failed = try await fx.claimedJob()
         let ko = try await fx.store.complete(
-            failed, owner: "w1", outcome: .permanent(DispatchFailure(reason: "x", message: "550 no")), retry: policy,
+            failed, owner: "w1", outcome: .permanent(DispatchFailure(reason: .data, message: "550 no")), retry: policy,
             random: 0)
         guard ok && ko else { throw FixtureError("could not finish the jobs") }
         let running = try await fx.claimedJob()
@@ -52,7 +52,7 @@ struct PruneTests {
     func batch() async throws {
         let fx = try await StoreFixture()
         let ids = try await fx.enqueue(StoreFixture.job(), StoreFixture.job(), StoreFixture.job())
-        #expect(try await fx.store.cancelCase("CASE-1", reason: "paid").total == 3)
+        #expect(try await fx.store.cancelCase("CASE-1", reason: .manual).total == 3)
         try await Task.sleep(for: .milliseconds(20))
         #expect(try await fx.store.prune(retention: 0, batch: 2) == 2)
         #expect(try await fx.store.prune(retention: 0, batch: 2) == 1)

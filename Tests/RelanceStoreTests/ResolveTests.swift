@@ -45,7 +45,7 @@ struct ResolveTests {
     func requeueCancelled() async throws {
         let fx = try await StoreFixture()
         let id = try await fx.enqueue(StoreFixture.job(caseRef: "C"))[0]
-        #expect(try await fx.store.cancelCase("C", reason: "paid").total == 1)
+        #expect(try await fx.store.cancelCase("C", reason: .manual).total == 1)
         // Not without --force: the case was cancelled because it was paid.
         let refused = try await #require(throws: OperatorError.self) {
             try await fx.store.resolve(jobID: id, decision: .requeue, note: "", force: false)

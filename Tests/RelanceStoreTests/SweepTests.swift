@@ -47,7 +47,7 @@ struct SweepTests {
         #expect(try await fx.store.claim(owner: "w2", limit: 10, leaseSeconds: 60).isEmpty)
         #expect(
             try await fx.store.complete(
-                job, owner: "lost", outcome: .transient(DispatchFailure(reason: "network", message: "late")),
+                job, owner: "lost", outcome: .transient(DispatchFailure(reason: .network, message: "late")),
                 retry: RetryPolicy(), random: 0)
                 == false)
         #expect(try await fx.store.job(id: job.id)?.state == .uncertain)

@@ -14,7 +14,7 @@ struct Cancel: AsyncParsableCommand {
     @Option(name: .customLong("case")) var caseRef: String
     @Option(help: "paid, dispute or manual.") var reason: String = "manual"
     func run() async throws {
-        guard ["paid", "dispute", "manual"].contains(reason) else {
+        guard let reason = CancelReason(operatorChoice: reason) else {
             throw CLIError("--reason must be paid, dispute or manual")
         }
         let runtime = try await options.runtime()

@@ -121,7 +121,7 @@ struct Render: AsyncParsableCommand {
             print(
                 "# templates: \(rendered.files.joined(separator: ", ")) (locale \(rendered.locale)\(rendered.variant.map { ", variant \($0)" } ?? ""))"
             )
-            for part in RelanceTemplatesParts.order where rendered.parts[part] != nil {
+            for part in TemplatePart.allCases where rendered.parts[part] != nil {
                 print("----- \(part.rawValue)")
                 print(rendered.parts[part]!)
             }
@@ -132,5 +132,3 @@ struct Render: AsyncParsableCommand {
         }
     }
 }
-
-enum RelanceTemplatesParts { static let order = TemplatePart.allCases }

@@ -59,7 +59,7 @@ struct Scenarios: AsyncParsableCommand {
         @Option(name: .customLong("case"), help: "The invoice number (case_ref).") var caseRef: String = "CASE"
         func run() async throws {
             let runtime = try await options.runtime()
-            let (scenarios, templates) = try Scenarios.load(runtime.config)
+            let (scenarios, _) = try Scenarios.load(runtime.config)
             guard let payerProfile = try await runtime.store.payer(ref: payer) else {
                 throw CLIError("payer \(payer) does not exist")
             }
@@ -76,11 +76,7 @@ struct Scenarios: AsyncParsableCommand {
             let plan = try chosen.plan(
                 caseRef: caseRef, dueDay: due, balance: amount, payer: payerProfile, usable: usable
             ) { message, channel in
-                let part: TemplatePart = channel == .sms ? .sms : channel == .letter ? .letter : .emailText
-                return
-                    (try? templates.resolve(
-                        message: message, part: part, locale: payerProfile.locale, segment: payerProfile.segment))
-                    != nil
+                composer.hasTemplate(message, for: channel, payerProfile)
             }
             print(
                 "scenario \(chosen.name) for \(payerProfile.ref) (\(payerProfile.segment)), usable channels: "
