@@ -115,10 +115,10 @@ test-chaos-short: deps-chaos build
 	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) IntegrationTests/chaos/chaos.py $(CHAOS_SHORT_ARGS) --report $(CHAOS_SHORT_REPORT)
 
 format:
-	$(SWIFT) format -i -r Sources Tests Package.swift
+	$(SWIFT) format -i -r Sources Tests bench/Sources Package.swift
 
 lint:
-	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+	$(SWIFT) format lint --strict -r Sources Tests bench/Sources Package.swift
 
 clean:
 	rm -rf .build $(VENV) var

@@ -17,6 +17,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already in the graph (Hummingbird, swift-configuration); named because our
+        // modules import their products.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // libcurl, with small non-variadic wrappers around curl_easy_setopt/getinfo.
@@ -59,24 +65,41 @@ let package = Package(
             name: "RelanceSMS",
             dependencies: ["RelanceCore", "RelanceTransport", "CCurl"]
         ),
-        // The HTTP API: routes, authentication, errors. Knows the store, not the daemon.
+        // The domain services: enqueue checks, composing a message, invoices and their
+        // scenarios, the step report, the template check. No process plumbing.
+        .target(
+            name: "RelanceDunning",
+            dependencies: [
+                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceTransport", "RelanceEmail", "RelanceSMS",
+                "RelanceLetters",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The HTTP API: routes, authentication, errors. Knows the store and the domain
+        // services, not the daemon.
         .target(
             name: "RelanceAPI",
             dependencies: [
-                "RelanceCore", "RelanceStore", "CCrypto",
+                "RelanceCore", "RelanceStore", "RelanceDunning", "CCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
         .target(
             name: "RelanceDaemon",
             dependencies: [
-                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceEmail", "RelanceSMS", "RelanceLetters",
-                "RelanceAPI", "CProcessTuning",
+                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceTransport", "RelanceEmail", "RelanceSMS",
+                "RelanceLetters", "RelanceDunning", "RelanceAPI", "CProcessTuning",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 // Already in the graph through swift-configuration's YAML trait; used to
                 // find unknown keys with their line numbers.
                 .product(name: "Yams", package: "Yams"),
@@ -102,20 +125,40 @@ let package = Package(
         .executableTarget(
             name: "relance",
             dependencies: [
+                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceTransport", "RelanceDunning", "RelanceAPI",
                 "RelanceDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The composition alone, timed on one thread, for `make bench` (not installed).
+        .executableTarget(
+            name: "relance-bench",
+            dependencies: [
+                "RelanceCore", "RelanceDaemon", "RelanceDunning",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/Sources/relance-bench"
+        ),
         .testTarget(name: "RelanceCoreTests", dependencies: ["RelanceCore"]),
-        .testTarget(name: "RelanceStoreTests", dependencies: ["RelanceStore"]),
-        .testTarget(name: "RelanceTemplatesTests", dependencies: ["RelanceTemplates"]),
+        .testTarget(
+            name: "RelanceStoreTests",
+            dependencies: ["RelanceCore", "RelanceStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(name: "RelanceTemplatesTests", dependencies: ["RelanceCore", "RelanceTemplates"]),
         // Decoders the tests use to read messages as a mail reader would (not shipped).
         .target(name: "RelanceTestSupport", path: "Tests/RelanceTestSupport"),
-        .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceEmail", "RelanceTestSupport"]),
+        .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceCore", "RelanceEmail", "RelanceTestSupport"]),
         .testTarget(name: "RelanceAPITests", dependencies: ["RelanceAPI"]),
-        .testTarget(name: "RelanceSMSTests", dependencies: ["RelanceSMS"]),
-        .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters", "CProcessTuning"]),
-        .testTarget(name: "RelanceDaemonTests", dependencies: ["RelanceDaemon", "RelanceTestSupport"]),
+        .testTarget(name: "RelanceSMSTests", dependencies: ["RelanceCore", "RelanceTransport", "RelanceSMS"]),
+        .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters", "CPangoCairo", "CProcessTuning"]),
+        .testTarget(
+            name: "RelanceDaemonTests",
+            dependencies: [
+                "RelanceCore", "RelanceStore", "RelanceEmail", "RelanceDunning", "RelanceDaemon", "RelanceTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

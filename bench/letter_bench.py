@@ -2,7 +2,7 @@
 """Letters benchmark (make bench): 1-page and 3-page letters end to end — claim,
 render the template, lay out and write the PDF with Cairo + Pango, spool it with its
 manifest, state and trace in SQLite — beside the bare rendering rate of the same
-letter measured in the same run (`relance render --repeat`, one thread). Nothing here
+letter measured in the same run (`relance-bench --repeat`, one thread). Nothing here
 is timed in a test."""
 
 import argparse
@@ -18,6 +18,8 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 BIN = os.environ.get("RELANCE_BIN", str(REPO / ".build/release/relance"))
+# The composition alone, timed on one thread (bench/Sources/relance-bench).
+BENCH = str(pathlib.Path(BIN).with_name("relance-bench"))
 # A command to run the daemon under, for profiling: BENCH_WRAP="perf record -g -o /tmp/p.data".
 WRAP = os.environ.get("BENCH_WRAP", "").split()
 
@@ -65,8 +67,9 @@ api:
         run("payer", "upsert", "--ref", "P", "--name", "Boulangerie Martin", "--channels", "letter",
             "--address-line", "3 place Bellecour", "--address-line", "69002 Lyon")
         payload = json.dumps(data(invoices))
-        bare = run("render", "--payer", "P", "--template", "reminder-2", "--channel", "letter", "--data", payload,
-                   "--out", str(work / "preview.pdf"), "--repeat", "300").stdout
+        bare = subprocess.run([BENCH, "--payer", "P", "--template", "reminder-2", "--channel", "letter",
+                               "--data", payload, "--repeat", "300"],
+                              env=env, check=True, capture_output=True, text=True).stdout
         bare_rate = float(re.search(r"(\d+) letters/s", bare).group(1))
         pages = int(re.search(r"of (\d+) page", bare).group(1))
         lines = "\n".join(json.dumps({"payer_ref": "P", "template": "reminder-2", "channel": "letter",
@@ -89,7 +92,7 @@ api:
         if states != {"sent": args.jobs}:
             sys.exit(f"not every letter was sent: {states}; see {work}")
         print(f"{label} letters ({pages} page(s), {invoices} invoices): {args.jobs} jobs, {args.concurrency} workers")
-        print(f"  bare render (relance render --repeat 300, one thread): {bare_rate:6.0f} letters/s")
+        print(f"  bare render (relance-bench --repeat 300, one thread) : {bare_rate:6.0f} letters/s")
         print(f"  end to end (claim, render, PDF, spool, trace):         {args.jobs / seconds:6.0f} letters/s"
               f"  ({seconds:.2f} s), pages per letter {page_counts}, PDFs spooled {spooled}")
         print(f"  daemon CPU per letter (user + system):                 {cpu / args.jobs * 1e3:6.2f} ms"

@@ -4,18 +4,8 @@ import Hummingbird
 import Logging
 import NIOCore
 import RelanceCore
+import RelanceDunning
 import RelanceStore
-
-/// Takes validated enqueue requests: implemented by the daemon, which knows templates.
-public protocol JobIntake: Sendable {
-    /// Validates every request and inserts all or none; throws `InvalidFields` naming each bad field.
-    func enqueue(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [EnqueueResult]
-    /// The same checks without inserting: so that one answer lists every bad field.
-    func validate(_ requests: [(pointer: String, request: EnqueueRequest)]) async throws -> [FieldError]
-    /// What a payer written on its own (PUT /v1/payers) must also pass beyond its fields'
-    /// syntax: a segment the templates or scenarios know. Pointers are relative to the payer.
-    func payerErrors(_ payer: PayerProfile) -> [FieldError]
-}
 
 public struct APISettings: Sendable {
     public var host: String
@@ -39,11 +29,16 @@ public struct APISettings: Sendable {
     }
 }
 
-/// What the API needs from the rest of Relance, as values and closures so that the
-/// API module depends on the store and nothing else.
+/// What the API needs from the daemon, as values and closures so that the API module
+/// depends on the store and the domain services, not on the process that runs them.
 public struct APIEnvironment: Sendable {
     public var store: any JobStore
-    public var intake: any JobIntake
+    /// The templates, scenarios and settings in force now (they change on SIGHUP).
+    public var composer: @Sendable () -> MessageComposer
+    /// `retry.max_age`: a job due longer ago than this is refused at enqueue.
+    public var maxAge: Double?
+    /// What "today" is for a payer (invoices: a payment without a date, the first step).
+    public var clock: any WallClock = SystemWallClock()
     public var tokens: APITokens
     public var openAPIDocument: String
     /// Named checks, each nil when fine or the reason it is not.
@@ -60,25 +55,18 @@ public struct APIEnvironment: Sendable {
     /// and the base URL the gateway calls (`sms.callback_base_url`), to rebuild the signed URL.
     public var twilioAuthToken: String?
     public var callbackBaseURL: String?
-    /// Invoices and their scenarios; nil when not available.
-    public var invoices: (any InvoiceService)?
-    /// `sms.default_country` in force now (it changes on SIGHUP): reads the national
-    /// phone number of a payer whose locale has no region.
-    public var defaultCountry: @Sendable () -> String?
 
     public init(
-        store: any JobStore, intake: any JobIntake, tokens: APITokens, openAPIDocument: String,
-        readiness: @escaping @Sendable () async -> [String: String?],
+        store: any JobStore, composer: @escaping @Sendable () -> MessageComposer, maxAge: Double?, tokens: APITokens,
+        openAPIDocument: String, readiness: @escaping @Sendable () async -> [String: String?],
         metricsText: @escaping @Sendable () async -> String,
         onEnqueued: @escaping @Sendable (_ channels: [String], _ due: Bool) -> Void,
-        onResponse: @escaping @Sendable (String, String, Int) -> Void, callbackSigner: CallbackSigner? = nil,
-        invoices: (any InvoiceService)? = nil, defaultCountry: @escaping @Sendable () -> String? = { nil }
+        onResponse: @escaping @Sendable (String, String, Int) -> Void, callbackSigner: CallbackSigner? = nil
     ) {
-        self.invoices = invoices
-        self.defaultCountry = defaultCountry
         self.callbackSigner = callbackSigner
         self.store = store
-        self.intake = intake
+        self.composer = composer
+        self.maxAge = maxAge
         self.tokens = tokens
         self.openAPIDocument = openAPIDocument
         self.readiness = readiness
@@ -89,6 +77,13 @@ public struct APIEnvironment: Sendable {
 }
 
 public enum APIServer {
+    /// The API's socket could not be bound (the port in use, or a privileged one): the
+    /// error SwiftNIO's bootstrap throws, told by its errno, not by its text.
+    public static func isListenFailure(_ error: any Error) -> Bool {
+        guard let io = error as? IOError else { return false }
+        return [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(io.errnoCode)
+    }
+
     /// The routes and their allowed methods, for 405 answers.
     static let routes: [(pattern: [String], template: String, methods: [HTTPRequest.Method])] = [
         (["v1", "jobs"], "/v1/jobs", [.get, .post]), (["v1", "jobs", "*"], "/v1/jobs/{id}", [.get]),

@@ -4,12 +4,18 @@ import Hummingbird
 import Logging
 import NIOCore
 import RelanceCore
+import RelanceDunning
 import RelanceStore
 
 /// The route handlers. Each one authenticates, validates, calls the store, answers JSON.
 struct Handlers: Sendable {
     let settings: APISettings
     let environment: APIEnvironment
+
+    /// The enqueue checks with the templates and settings in force now.
+    func enqueuer() -> Enqueuer {
+        Enqueuer(store: environment.store, composer: environment.composer(), maxAge: environment.maxAge)
+    }
     let logger: Logger
 
     // MARK: plumbing
@@ -104,22 +110,24 @@ struct Handlers: Sendable {
                 items[0].value = .object(fields)
             }
         }
+        // One set of templates and settings for the whole request, though SIGHUP may reload them.
+        let enqueuer = enqueuer()
         var requests: [(pointer: String, request: EnqueueRequest)] = []
         var errors: [FieldError] = []
         for (pointer, value) in items {
-            switch EnqueueRequest.parse(value, pointer: pointer, defaultCountry: environment.defaultCountry()) {
+            switch EnqueueRequest.parse(value, pointer: pointer, defaultCountry: enqueuer.composer.sms.defaultCountry) {
             case .success(let r): requests.append((pointer, r))
             case .failure(let e): errors += e.errors
             }
         }
         if !errors.isEmpty {
             // Report the checks of the well-formed items too: one answer, every bad field.
-            errors += try await environment.intake.validate(requests)
+            errors += try await enqueuer.validate(requests)
             throw APIError.validation(errors.sorted { $0.pointer < $1.pointer })
         }
         let results: [EnqueueResult]
         do {
-            results = try await environment.intake.enqueue(requests)
+            results = try await enqueuer.enqueue(requests)
         } catch let error as InvalidFields {
             throw APIError.validation(error.errors)
         }
@@ -215,10 +223,13 @@ struct Handlers: Sendable {
             throw APIError.validation([FieldError("/ref", "differs from the path ('\(ref)')")])
         }
         fields["ref"] = .string(ref)
-        switch EnqueueRequest.parsePayer(.object(fields), pointer: "", defaultCountry: environment.defaultCountry()) {
+        let enqueuer = enqueuer()
+        switch EnqueueRequest.parsePayer(
+            .object(fields), pointer: "", defaultCountry: enqueuer.composer.sms.defaultCountry)
+        {
         case .failure(let errors): throw APIError.validation(errors.errors)
         case .success(let payer):
-            let refused = environment.intake.payerErrors(payer)
+            let refused = enqueuer.payerErrors(payer)
             if !refused.isEmpty { throw APIError.validation(refused) }
             let created = try await environment.store.upsertPayer(payer)
             let stored = try await environment.store.payer(ref: ref) ?? payer

@@ -1,51 +1,8 @@
 import Foundation
 import Hummingbird
 import RelanceCore
+import RelanceDunning
 import RelanceStore
-
-/// Invoices looked after by a dunning scenario: implemented by the daemon, which knows
-/// the scenarios and the templates.
-public protocol InvoiceService: Sendable {
-    func open(
-        ref: String, payerRef: String, amount: Decimal, currency: String, issueDate: String, dueDate: String,
-        scenario: String?
-    ) async throws -> InvoiceOpening
-    func pay(ref: String, amount: Decimal, date: String?) async throws -> PaymentOutcome
-    /// `until` nil lifts the hold.
-    func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome
-    /// The effectiveness report, in each scenario's step order; a ScenarioError for an
-    /// unknown scenario or a malformed date.
-    func stepReport(since: String?, scenario: String?) async throws -> [StepFigures]
-}
-
-public struct InvoiceOpening: Sendable {
-    public struct ScheduledJob: Sendable {
-        public var id: Int64
-        public var created: Bool
-        public var step: String
-        public var message: String
-        public var channel: String
-        public var day: String
-        public init(id: Int64, created: Bool, step: String, message: String, channel: String, day: String) {
-            self.id = id
-            self.created = created
-            self.step = step
-            self.message = message
-            self.channel = channel
-            self.day = day
-        }
-    }
-    public var invoice: Invoice
-    public var created: Bool
-    public var jobs: [ScheduledJob]
-    public var skipped: [String]
-    public init(invoice: Invoice, created: Bool, jobs: [ScheduledJob], skipped: [String]) {
-        self.invoice = invoice
-        self.created = created
-        self.jobs = jobs
-        self.skipped = skipped
-    }
-}
 
 extension Invoice {
     public var jsonValue: JSONValue {
@@ -83,7 +40,7 @@ extension StepFigures {
 extension Handlers {
     func stepReport(_ request: Request) async throws -> Response {
         try authorize(request, .read)
-        let service = try invoiceService()
+        let desk = try desk()
         let query = request.uri.queryParameters
         let since = query.get("since")
         let scenario = query.get("scenario")
@@ -92,7 +49,8 @@ extension Handlers {
         if !errors.isEmpty { throw APIError.validation(errors) }
         let figures: [StepFigures]
         do {
-            figures = try await service.stepReport(since: since, scenario: scenario)
+            figures = try await StepReport.figures(
+                store: environment.store, scenarios: desk.scenarios, since: since, scenario: scenario)
         } catch let error as ScenarioError {
             throw APIError.validation([
                 FieldError(error.message.hasPrefix("scenario") ? "/scenario" : "", error.message)
@@ -139,14 +97,19 @@ extension Handlers {
         return (amount, currency)
     }
 
-    func invoiceService() throws -> any InvoiceService {
-        guard let service = environment.invoices else { throw APIError.notFound("invoices are not available") }
-        return service
+    /// The invoice desk with the scenarios in force now; 404 while they do not load
+    /// (the log says why).
+    func desk() throws -> InvoiceDesk {
+        let composer = environment.composer()
+        guard let scenarios = composer.scenarios else {
+            throw APIError.notFound("invoices are not available: the dunning scenarios are not loaded")
+        }
+        return InvoiceDesk(store: environment.store, composer: composer, scenarios: scenarios, clock: environment.clock)
     }
 
     func openInvoice(_ request: Request) async throws -> Response {
         try authorize(request, .enqueue)
-        let service = try invoiceService()
+        let desk = try desk()
         guard case .object(let fields) = try await readJSON(request) else {
             throw APIError.validation([FieldError("", "expected an invoice object")])
         }
@@ -177,21 +140,23 @@ extension Handlers {
         guard errors.isEmpty, let number, let payer, let issued, let due, let (amount, currency) = money else {
             throw APIError.validation(errors)
         }
-        let opening: InvoiceOpening
+        let opening: InvoiceDesk.Opening
         do {
-            opening = try await service.open(
+            opening = try await desk.open(
                 ref: number, payerRef: payer, amount: amount, currency: currency, issueDate: issued, dueDate: due,
                 scenario: scenario)
         } catch let error as ScenarioError {
             throw APIError.validation(Self.fieldErrors(error))
         }
-        let jobs: [JSONValue] = opening.jobs.map {
+        let jobs: [JSONValue] = zip(opening.planned, opening.results).map { planned, result in
             .object([
-                "id": .number(String($0.id)), "created": .bool($0.created), "step": .string($0.step),
-                "template": .string($0.message), "channel": .string($0.channel), "day": .string($0.day),
+                "id": .number(String(result.id)), "created": .bool(result.created), "step": .string(planned.step),
+                "template": .string(planned.message), "channel": .string(planned.channel.rawValue),
+                "day": .string(planned.day),
             ])
         }
-        environment.onEnqueued(opening.jobs.filter(\.created).map(\.channel), false)
+        environment.onEnqueued(
+            zip(opening.planned, opening.results).filter(\.1.created).map(\.0.channel.rawValue), false)
         return json(
             opening.created ? .created : .ok,
             [
@@ -211,7 +176,7 @@ extension Handlers {
 
     func recordPayment(_ request: Request, ref: String) async throws -> Response {
         try authorize(request, .enqueue)
-        let service = try invoiceService()
+        let desk = try desk()
         guard case .object(let fields) = try await readJSON(request) else {
             throw APIError.validation([FieldError("", "expected {\"amount\": {…}, \"date\": \"YYYY-MM-DD\"}")])
         }
@@ -237,7 +202,7 @@ extension Handlers {
         }
         let outcome: PaymentOutcome
         do {
-            outcome = try await service.pay(ref: ref, amount: amount, date: date)
+            outcome = try await desk.pay(ref: ref, amount: amount, date: date)
         } catch let error as OperatorError {
             throw APIError(status: .conflict, code: "conflict", message: error.message)
         } catch let error as ScenarioError {
@@ -259,7 +224,7 @@ extension Handlers {
 extension Handlers {
     func hold(_ request: Request, ref: String, lift: Bool) async throws -> Response {
         try authorize(request, .enqueue)
-        let service = try invoiceService()
+        let desk = try desk()
         var until: String?
         var reason = "lifted"
         if !lift {
@@ -287,7 +252,7 @@ extension Handlers {
         }
         let outcome: HoldOutcome
         do {
-            outcome = try await service.hold(ref: ref, until: until, reason: reason)
+            outcome = try await desk.hold(ref: ref, until: until, reason: reason)
         } catch let error as OperatorError {
             throw APIError.notFound(error.message)
         } catch let error as ScenarioError {

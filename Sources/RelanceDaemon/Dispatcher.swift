@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RelanceCore
+import RelanceDunning
 import RelanceEmail
 import RelanceLetters
 import RelanceSMS

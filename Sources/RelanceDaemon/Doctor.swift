@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+import RelanceDunning
 import RelanceEmail
 import RelanceLetters
 import RelanceSMS
@@ -73,7 +74,7 @@ public struct Doctor {
         }
 
         // E-mail.
-        if config.email.transport == "smtp", let smtp = config.smtp {
+        if config.email.transport == .smtp, let smtp = config.smtp {
             switch await SMTPTransport(settings: smtp).probe() {
             case .success(let probe):
                 var what = "\(smtp.host):\(smtp.port) answers EHLO"
@@ -92,7 +93,7 @@ public struct Doctor {
         }
 
         // SMS.
-        if config.sms.transport == "outbox" {
+        if config.sms.transport == .outbox {
             add(.skip, "sms gateway", "SMS go to the outbox")
             lines.append(spool("sms outbox", config.sms.outboxDirectory))
         } else {
@@ -125,9 +126,9 @@ public struct Doctor {
             let transport = try Runtime.letterTransport(config.letters)
             switch await transport.probe() {
             case .success(let text):
-                add(.ok, config.letters.transport == "spool" ? "letter spool" : "print provider", text)
+                add(.ok, config.letters.transport == .spool ? "letter spool" : "print provider", text)
             case .failure(let failure):
-                add(.fail, config.letters.transport == "spool" ? "letter spool" : "print provider", failure.message)
+                add(.fail, config.letters.transport == .spool ? "letter spool" : "print provider", failure.message)
             }
         } catch {
             add(.fail, "letter spool", "\(error)")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RelanceDunning
 import RelanceTemplates
 import ServiceLifecycle
 import UnixSignals

@@ -3,11 +3,13 @@ import Foundation
 import Logging
 import RelanceAPI
 import RelanceCore
+import RelanceDunning
 import RelanceEmail
 import RelanceLetters
 import RelanceSMS
 import RelanceStore
 import RelanceTemplates
+import RelanceTransport
 import ServiceLifecycle
 
 /// Everything `relance` needs, built from configuration: what tests and the CLI call.
@@ -66,8 +68,8 @@ public struct Runtime: Sendable {
         try Self.letterTransport(config.letters)
     }
 
-    static func letterTransport(_ letters: RelanceConfig.LettersConfig) throws -> any LetterTransport {
-        if letters.transport == "http-upload", let url = letters.uploadURL {
+    static func letterTransport(_ letters: LetterSettings) throws -> any LetterTransport {
+        if letters.transport == .httpUpload, let url = letters.uploadURL {
             return HTTPUploadTransport(
                 settings: HTTPUploadSettings(url: url, headers: letters.uploadHeaders, idField: letters.uploadIDField),
                 http: letters.http)
@@ -93,7 +95,7 @@ public struct Runtime: Sendable {
     }
 
     public func makeEmailTransport() throws -> any EmailTransport {
-        if config.email.transport == "smtp", let smtp = config.smtp {
+        if config.email.transport == .smtp, let smtp = config.smtp {
             return SMTPTransport(settings: smtp)
         }
         return try OutboxTransport(directory: config.email.outboxDirectory)
@@ -114,7 +116,7 @@ public struct Runtime: Sendable {
             store: store, composer: composer,
             transports: Transports(
                 email: try makeEmailTransport(), sms: try makeSMSTransport(),
-                smsLimiter: RateLimiter(rate: config.sms.transport == "outbox" ? nil : config.sms.rate),
+                smsLimiter: RateLimiter(rate: config.sms.transport == .outbox ? nil : config.sms.rate),
                 letters: try makeLetterTransport()),
             windows: config.windows, settings: config.dispatcher,
             retry: config.retry, untilIdle: untilIdle, logger: logger, metrics: metrics, clock: clock)
@@ -206,9 +208,9 @@ extension Runtime {
     /// Temporary files a killed process left in the outbox and spool folders.
     func removeStaleFiles() {
         var folders: Set<String> = []
-        if config.email.transport == "outbox" { folders.insert(config.email.outboxDirectory) }
-        if config.sms.transport == "outbox" { folders.insert(config.sms.outboxDirectory) }
-        if config.letters.transport == "spool" { folders.insert(config.letters.spoolDirectory) }
+        if config.email.transport == .outbox { folders.insert(config.email.outboxDirectory) }
+        if config.sms.transport == .outbox { folders.insert(config.sms.outboxDirectory) }
+        if config.letters.transport == .spool { folders.insert(config.letters.spoolDirectory) }
         for folder in folders.sorted() {
             let removed = OutboxFile.removeStale(in: folder)
             if !removed.isEmpty {
@@ -219,19 +221,14 @@ extension Runtime {
         }
     }
 
-    /// Invoices over the API, when the scenarios load (else the routes answer 404 and the log says why).
-    func invoiceService(dispatcher: Dispatcher) -> (any InvoiceService)? {
+    /// Invoices over the API need the scenarios: when they did not load, the routes answer
+    /// 404 until a reload brings them, and the log says why.
+    func warnIfScenariosMissing(_ composer: MessageComposer) {
         // The composer loaded and checked them; asked again only to say why they are missing.
-        let composer = dispatcher.currentComposer
-        guard let scenarios = composer.scenarios else {
-            var why = "not loaded"
-            if case .failure(let error) = Self.scenarios(config, against: composer.catalog) { why = "\(error)" }
-            logger.warning("dunning scenarios not loaded; /v1/invoices is unavailable", metadata: ["error": "\(why)"])
-            return nil
-        }
-        return LiveInvoiceService(store: store, scenarios: scenarios, clock: store.clock) {
-            dispatcher.currentComposer
-        }
+        guard composer.scenarios == nil else { return }
+        var why = "not loaded"
+        if case .failure(let error) = Self.scenarios(config, against: composer.catalog) { why = "\(error)" }
+        logger.warning("dunning scenarios not loaded; /v1/invoices is unavailable", metadata: ["error": "\(why)"])
     }
 
     /// The HTTP API, sharing the daemon's store and waking its dispatcher.
@@ -249,11 +246,9 @@ extension Runtime {
             "HTTP API starting",
             metadata: ["address": "\(api.settings.host):\(api.settings.port)", "tokens": "\(api.tokens.count)"])
         let templatesDirectory = config.templatesDirectory
+        warnIfScenariosMissing(dispatcher.currentComposer)
         var environment = APIEnvironment(
-            store: store,
-            intake: Enqueuer(
-                store: store, current: { dispatcher.currentComposer }, maxAge: config.retry.maxAge),
-            tokens: api.tokens,
+            store: store, composer: { dispatcher.currentComposer }, maxAge: config.retry.maxAge, tokens: api.tokens,
             openAPIDocument: document,
             readiness: {
                 var checks: [String: String?] = [:]
@@ -275,8 +270,8 @@ extension Runtime {
                 if due { dispatcher.wake() }
             },
             onResponse: { method, route, status in metrics.httpResponse(method: method, route: route, status: status) },
-            callbackSigner: config.sms.callbacks?.signer, invoices: invoiceService(dispatcher: dispatcher),
-            defaultCountry: { dispatcher.currentComposer.sms.defaultCountry })
+            callbackSigner: config.sms.callbacks?.signer)
+        environment.clock = store.clock
         environment.twilioAuthToken = config.sms.twilio?.authToken
         environment.callbackBaseURL = config.sms.callbacks?.baseURL
         return APIServer.makeApplication(settings: api.settings, environment: environment, logger: logger)

@@ -1,6 +1,6 @@
 import Foundation
 import RelanceCore
-@_exported import RelanceTransport
+import RelanceTransport
 import Synchronization
 
 /// Sends SMS through one provider (Kannel, Twilio-compatible, webhook) or the outbox.

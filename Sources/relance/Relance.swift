@@ -1,12 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import NIOCore
 import RelanceCore
 import RelanceDaemon
-import RelanceStore
-import RelanceTemplates
-import RelanceTransport
+import RelanceDunning
 
 @main
 struct Relance: AsyncParsableCommand {

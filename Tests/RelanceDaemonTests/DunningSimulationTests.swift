@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import RelanceDaemon
+import RelanceDunning
 import RelanceStore
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RelanceCore
 import RelanceDaemon
+import RelanceDunning
 import RelanceEmail
 import RelanceStore
 import RelanceTestSupport

@@ -1,4 +1,5 @@
 import RelanceCore
+import RelanceTransport
 import Testing
 
 @testable import RelanceSMS

@@ -1,16 +1,13 @@
 import ArgumentParser
 import Foundation
-import Logging
-import NIOCore
 import RelanceCore
 import RelanceDaemon
-import RelanceStore
-import RelanceTemplates
-import RelanceTransport
+import RelanceDunning
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config", abstract: "Check the configuration.", subcommands: [Check.self])
+        commandName: "config", abstract: "Check the configuration; list its keys.",
+        subcommands: [Check.self, Keys.self])
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate every key; print the effective values, secrets redacted.")
@@ -33,6 +30,26 @@ struct ConfigCommand: AsyncParsableCommand {
                 print("configuration ok")
             } catch {
                 throw CLIError("configuration: \(error)")
+            }
+        }
+    }
+
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every configuration key with its type, default and meaning.")
+        @Flag(help: "As the README's Markdown table.") var markdown = false
+        func run() {
+            if markdown {
+                print(ConfigKeys.markdownTable(), terminator: "")
+                return
+            }
+            for spec in ConfigKeys.all {
+                let value: String
+                switch spec.defaultValue {
+                case .value(let text): value = text.isEmpty ? "(empty)" : text
+                case .derived(let text), .none(let text): value = text.replacingOccurrences(of: "`", with: "")
+                }
+                print("\(spec.key)  [\(spec.kind)]  default: \(value)")
             }
         }
     }

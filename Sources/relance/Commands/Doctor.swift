@@ -1,12 +1,8 @@
 import ArgumentParser
 import Foundation
-import Logging
-import NIOCore
 import RelanceCore
 import RelanceDaemon
-import RelanceStore
-import RelanceTemplates
-import RelanceTransport
+import RelanceDunning
 
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,8 @@
 import ArgumentParser
 import Foundation
-import Logging
-import NIOCore
 import RelanceCore
 import RelanceDaemon
-import RelanceStore
+import RelanceDunning
 import RelanceTemplates
 import RelanceTransport
 
@@ -20,12 +18,6 @@ struct Render: AsyncParsableCommand {
     @Option var data: String?
     @Flag(help: "Print the whole MIME message.") var mime = false
     @Option(help: "For a letter: write the PDF here (a preview; nothing is sent).") var out: String?
-    @Option(
-        name: .customLong("repeat"),
-        help: ArgumentHelp(
-            "Render (and compose) it this many times and print the rate (benchmark).", visibility: .hidden)
-    )
-    var times: Int = 1
 
     func run() async throws {
         let runtime = try await options.runtime()
@@ -59,16 +51,7 @@ struct Render: AsyncParsableCommand {
         }
         do {
             if subject.channel == Channel.letter.rawValue {
-                let started = ContinuousClock.now
-                var (_, letter) = try composer.letter(job: subject, payer: payerProfile)
-                for _ in 1..<max(1, times) { letter = try composer.letter(job: subject, payer: payerProfile).letter }
-                if times > 1 {
-                    let elapsed = (ContinuousClock.now - started).components
-                    let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-                    print(
-                        "rendered \(times) letters of \(letter.pages) page(s) in \(String(format: "%.2f", seconds)) s: "
-                            + String(format: "%.0f letters/s (one thread)", Double(times) / seconds))
-                }
+                let letter = try composer.letter(job: subject, payer: payerProfile).letter
                 guard let out else {
                     throw CLIError("a letter is a PDF: give --out FILE.pdf (\(letter.pages) page(s))")
                 }
@@ -84,25 +67,6 @@ struct Render: AsyncParsableCommand {
                 } else {
                     print(summary, terminator: "")
                 }
-                return
-            }
-            if times > 1 {
-                // The composition alone (render, context, MIME or SMS encoding), on one
-                // thread: what `make bench` sets beside the end-to-end rate.
-                let started = ContinuousClock.now
-                var bytes = 0
-                for _ in 0..<times {
-                    if case .email(_, let text) = try composer.compose(job: subject, payer: payerProfile).payload {
-                        bytes = text.utf8.count
-                    }
-                }
-                let elapsed = (ContinuousClock.now - started).components
-                let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-                print(
-                    "composed \(times) \(subject.channel) messages (\(bytes) bytes) in \(String(format: "%.2f", seconds)) s: "
-                        + String(
-                            format: "%.0f messages/s, %.1f µs each (one thread)", Double(times) / seconds,
-                            seconds / Double(times) * 1e6))
                 return
             }
             if mime || subject.channel == Channel.sms.rawValue {

@@ -1,12 +1,9 @@
 import ArgumentParser
 import Foundation
-import Logging
-import NIOCore
 import RelanceCore
 import RelanceDaemon
-import RelanceStore
+import RelanceDunning
 import RelanceTemplates
-import RelanceTransport
 
 struct Scenarios: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

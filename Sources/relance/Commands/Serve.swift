@@ -1,12 +1,9 @@
 import ArgumentParser
 import Foundation
-import Logging
-import NIOCore
+import RelanceAPI
 import RelanceCore
 import RelanceDaemon
-import RelanceStore
-import RelanceTemplates
-import RelanceTransport
+import RelanceDunning
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the daemon: dispatcher, lease sweeper and pruning.")
@@ -31,20 +28,11 @@ struct Serve: AsyncParsableCommand {
         do {
             try await Runtime.run(group)
         } catch {
-            if let api = runtime.config.api, Self.isListenFailure(error) {
+            if let api = runtime.config.api, APIServer.isListenFailure(error) {
                 throw CLIError(
                     "the HTTP API cannot listen on \(api.settings.host):\(api.settings.port) (api.listen): \(error)")
             }
             throw error
         }
-    }
-}
-
-extension Serve {
-    /// The API's socket could not be bound (the port in use, or a privileged one): the
-    /// error SwiftNIO's bootstrap throws, told by its errno, not by its text.
-    static func isListenFailure(_ error: any Error) -> Bool {
-        guard let io = error as? IOError else { return false }
-        return [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(io.errnoCode)
     }
 }

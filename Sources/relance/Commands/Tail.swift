@@ -1,12 +1,9 @@
 import ArgumentParser
 import Foundation
-import Logging
-import NIOCore
 import RelanceCore
 import RelanceDaemon
+import RelanceDunning
 import RelanceStore
-import RelanceTemplates
-import RelanceTransport
 
 struct Tail: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the delivery trace, one line per event.")

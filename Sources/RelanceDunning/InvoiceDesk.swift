@@ -1,5 +1,4 @@
 import Foundation
-import RelanceAPI
 import RelanceCore
 import RelanceStore
 import RelanceTemplates
@@ -10,7 +9,7 @@ import RelanceTemplates
 public struct InvoiceDesk: Sendable {
     let store: any JobStore
     let composer: MessageComposer
-    let scenarios: ScenarioCatalog
+    public let scenarios: ScenarioCatalog
     /// What "today" is for a payer (a payment without a date, the first plannable step).
     let clock: any WallClock
 
@@ -177,51 +176,5 @@ public struct InvoiceDesk: Sendable {
                     template: $0.message, data: data)
             }
         }
-    }
-}
-
-/// The HTTP API's view of the desk: built per call with the templates in force (SIGHUP).
-struct LiveInvoiceService: InvoiceService {
-    let store: any JobStore
-    let scenarios: ScenarioCatalog
-    let clock: any WallClock
-    let composer: @Sendable () -> MessageComposer
-
-    /// The scenarios in force: the composer's, which reload on SIGHUP.
-    var current: (composer: MessageComposer, scenarios: ScenarioCatalog) {
-        let composer = composer()
-        return (composer, composer.scenarios ?? scenarios)
-    }
-
-    var desk: InvoiceDesk {
-        let (composer, scenarios) = current
-        return InvoiceDesk(store: store, composer: composer, scenarios: scenarios, clock: clock)
-    }
-
-    func open(
-        ref: String, payerRef: String, amount: Decimal, currency: String, issueDate: String, dueDate: String,
-        scenario: String?
-    ) async throws -> InvoiceOpening {
-        let opening = try await desk.open(
-            ref: ref, payerRef: payerRef, amount: amount, currency: currency, issueDate: issueDate, dueDate: dueDate,
-            scenario: scenario)
-        let jobs = zip(opening.planned, opening.results).map { planned, result in
-            InvoiceOpening.ScheduledJob(
-                id: result.id, created: result.created, step: planned.step, message: planned.message,
-                channel: planned.channel.rawValue, day: planned.day)
-        }
-        return InvoiceOpening(invoice: opening.invoice, created: opening.created, jobs: jobs, skipped: opening.skipped)
-    }
-
-    func pay(ref: String, amount: Decimal, date: String?) async throws -> PaymentOutcome {
-        try await desk.pay(ref: ref, amount: amount, date: date)
-    }
-
-    func hold(ref: String, until: String?, reason: String) async throws -> HoldOutcome {
-        try await desk.hold(ref: ref, until: until, reason: reason)
-    }
-
-    func stepReport(since: String?, scenario: String?) async throws -> [StepFigures] {
-        try await StepReport.figures(store: store, scenarios: current.scenarios, since: since, scenario: scenario)
     }
 }

@@ -1,27 +1,20 @@
 import Foundation
-import RelanceAPI
 import RelanceCore
 import RelanceStore
 import RelanceTemplates
 
 /// Checks requests against the store and templates, then inserts them all or none.
-public struct Enqueuer: JobIntake {
+public struct Enqueuer: Sendable {
     let store: any JobStore
-    /// The templates and settings in force now (they change on SIGHUP).
-    let current: @Sendable () -> MessageComposer
-    var composer: MessageComposer { current() }
+    /// The templates and settings to check against (the daemon builds an Enqueuer per
+    /// request with those in force: they change on SIGHUP).
+    public let composer: MessageComposer
     /// `retry.max_age`: a job due longer ago than this would be `dead` at once.
     let maxAge: Double?
 
     public init(store: any JobStore, composer: MessageComposer, maxAge: Double? = nil) {
         self.store = store
-        self.current = { composer }
-        self.maxAge = maxAge
-    }
-
-    public init(store: any JobStore, current: @escaping @Sendable () -> MessageComposer, maxAge: Double? = nil) {
-        self.store = store
-        self.current = current
+        self.composer = composer
         self.maxAge = maxAge
     }
 

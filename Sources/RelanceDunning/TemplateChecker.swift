@@ -8,14 +8,14 @@ import RelanceTemplates
 public struct TemplateChecker {
     let catalog: TemplateCatalog
     let creditor: Creditor
-    let sms: RelanceConfig.SMSTextSettings
+    let sms: SMSTextSettings
     /// The most segments an SMS may take with the sample data: the shipped templates
     /// keep within 2 (306 GSM-7 characters), so that real data (longer names, more
     /// invoices) still fits under `sms.max_segments`.
     let smsBudget: Int
 
     public init(
-        catalog: TemplateCatalog, creditor: Creditor, sms: RelanceConfig.SMSTextSettings = .init(), smsBudget: Int = 2
+        catalog: TemplateCatalog, creditor: Creditor, sms: SMSTextSettings = .init(), smsBudget: Int = 2
     ) {
         self.catalog = catalog
         self.creditor = creditor

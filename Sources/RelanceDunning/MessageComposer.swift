@@ -10,9 +10,9 @@ import RelanceTemplates
 public struct MessageComposer: Sendable {
     public let catalog: TemplateCatalog
     public let creditor: Creditor
-    public let email: RelanceConfig.EmailSettings
-    public let sms: RelanceConfig.SMSTextSettings
-    public let letters: RelanceConfig.LettersConfig
+    public let email: EmailSettings
+    public let sms: SMSTextSettings
+    public let letters: LetterSettings
     let letterRenderer: LetterRenderer
     /// The dunning scenarios in force with these templates (nil when they did not load or
     /// name a message the templates lack: invoices are then unavailable). They reload with
@@ -24,8 +24,8 @@ public struct MessageComposer: Sendable {
     public let deadlineDays: Int
 
     public init(
-        catalog: TemplateCatalog, creditor: Creditor, email: RelanceConfig.EmailSettings,
-        sms: RelanceConfig.SMSTextSettings = .init(), letters: RelanceConfig.LettersConfig = .defaults,
+        catalog: TemplateCatalog, creditor: Creditor, email: EmailSettings,
+        sms: SMSTextSettings = .init(), letters: LetterSettings = .defaults,
         scenarios: ScenarioCatalog? = nil, deadlineDays: Int = PaymentDeadline.defaultDays
     ) {
         self.catalog = catalog

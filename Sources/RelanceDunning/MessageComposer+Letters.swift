@@ -100,7 +100,7 @@ extension MessageComposer {
         return (rendered, letter)
     }
 
-    var envelope: EnvelopePreset { EnvelopePreset.named(letters.envelope) ?? .frDLRight }
+    var envelope: EnvelopePreset { letters.envelope }
 
     /// The sender block: name, address, registration, contact.
     var senderLines: [String] {

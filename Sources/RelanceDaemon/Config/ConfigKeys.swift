@@ -1,0 +1,310 @@
+import RelanceCore
+import RelanceDunning
+import RelanceEmail
+import RelanceLetters
+import RelanceSMS
+import RelanceTemplates
+
+/// One configuration key: its type, its default, what it means, and how `config check`
+/// shows it. The reader takes the types, ranges, choices and literal defaults from here;
+/// the README's table (`relance config keys --markdown`) is produced from here, and tests
+/// check the README and `deploy/relance.yaml` against it.
+public struct ConfigKeySpec: Sendable {
+    public enum Kind: Sendable, Equatable {
+        case string, int, duration, bool
+        /// One value or a list of values.
+        case list
+    }
+
+    public enum Default: Sendable {
+        /// Read as if written in the file (`"4"`, `"30s"`, `""`).
+        case value(String)
+        /// Computed from other keys or the environment; the text says how.
+        case derived(String)
+        /// No value: the feature is off or the peer's own default applies; the text says which.
+        case none(String)
+    }
+
+    /// How `config check` prints the value.
+    public enum Shown: Sendable {
+        case plain
+        /// The value is itself a secret (headers carrying an API key).
+        case redacted
+        /// A URL: credentials, query and fragment redacted.
+        case url
+        /// Names a secret file: the path is shown, its content never.
+        case secretFile
+    }
+
+    public var key: String
+    public var kind: Kind
+    public var defaultValue: Default
+    public var doc: String
+    public var range: ClosedRange<Int>?
+    public var choices: [String]?
+    public var shown: Shown
+
+    init(
+        _ key: String, _ kind: Kind, _ defaultValue: Default, _ doc: String, range: ClosedRange<Int>? = nil,
+        choices: [String]? = nil, shown: Shown = .plain
+    ) {
+        self.key = key
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.doc = doc
+        self.range = range
+        self.choices = choices
+        self.shown = shown
+    }
+
+    /// The literal default, when there is one.
+    public var literalDefault: String? {
+        if case .value(let text) = defaultValue { return text }
+        return nil
+    }
+}
+
+extension ConfigKeySpec {
+    static func string(
+        _ key: String, _ value: Default, _ doc: String, choices: [String]? = nil, shown: Shown = .plain
+    ) -> Self {
+        Self(key, .string, value, doc, choices: choices, shown: shown)
+    }
+    static func int(_ key: String, _ value: Default, _ doc: String, range: ClosedRange<Int>? = nil) -> Self {
+        Self(key, .int, value, doc, range: range)
+    }
+    static func duration(_ key: String, _ value: Default, _ doc: String) -> Self { Self(key, .duration, value, doc) }
+    static func bool(_ key: String, _ value: Default, _ doc: String) -> Self { Self(key, .bool, value, doc) }
+    static func list(_ key: String, _ value: Default, _ doc: String, shown: Shown = .plain) -> Self {
+        Self(key, .list, value, doc, shown: shown)
+    }
+    static func secretFile(_ key: String, _ value: Default, _ doc: String) -> Self {
+        Self(key, .string, value, doc, shown: .secretFile)
+    }
+    static func url(_ key: String, _ value: Default, _ doc: String) -> Self {
+        Self(key, .string, value, doc, shown: .url)
+    }
+}
+
+/// Every key the file may hold (anything else is a typo and refused), in the README's order.
+public enum ConfigKeys {
+    public static let all: [ConfigKeySpec] =
+        general + email + smtp + dispatching + api + sms + smsGateways + letters + scenarios + windows
+
+    /// By key.
+    public static let byKey: [String: ConfigKeySpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
+
+    static let general: [ConfigKeySpec] = [
+        .string("state_directory", .value("var"), "where the database, the outbox and the spool live"),
+        .string("database.path", .derived("`<state_directory>/relance.sqlite`"), "SQLite file (WAL mode)"),
+        .duration("database.busy_timeout", .value("10"), "how long a writer waits for a lock"),
+        .string(
+            "templates.directory", .derived("`./Templates` if present, else `/usr/share/relance/templates`"),
+            "message templates (docs/TEMPLATES.md)"),
+        .string("templates.default_locale", .value("en"), "fallback when a payer's locale has no template"),
+        .int(
+            "templates.deadline_days", .value(String(PaymentDeadline.defaultDays)),
+            "a `payment_deadline` is at least this many days after the message's date, else refused at enqueue and at dispatch; a message without one gets that day (docs/TEMPLATES.md)",
+            range: PaymentDeadline.allowedDays),
+        .string("creditor.name", .value(""), "the sender, shown in signatures and footers"),
+        .string("creditor.email", .value(""), "shown in signatures and footers"),
+        .string("creditor.phone", .value(""), "shown in signatures and footers"),
+        .string("creditor.website", .value(""), "shown in signatures and footers"),
+        .list("creditor.address", .value(""), "postal address lines (letters' sender block)"),
+        .string("creditor.registration", .value(""), "legal mentions (footers)"),
+        .string("creditor.iban", .value(""), "bank details for payment"),
+        .string("creditor.bic", .value(""), "bank details for payment"),
+    ]
+
+    static let email: [ConfigKeySpec] = [
+        .string(
+            "email.transport", .derived("`smtp` if `smtp.host` is set, else `outbox`"),
+            "`outbox` writes `.eml` files; `smtp` sends through `smtp.*`",
+            choices: EmailTransportKind.allCases.map(\.rawValue)),
+        .string("email.from", .value("relance@localhost.localdomain"), "sender; also the envelope sender (bounces)"),
+        .string("email.from_name", .value(""), "display name of the sender"),
+        .string("email.reply_to", .none("none"), "`Reply-To`"),
+        .string(
+            "email.message_id_domain", .derived("domain of `email.from`"),
+            "`Message-ID: <relance.job-<id>.<attempt>@domain>`"),
+        .string("email.outbox_directory", .derived("`<state_directory>/outbox`"), "where `outbox` writes"),
+    ]
+
+    static let smtp: [ConfigKeySpec] = [
+        .string("smtp.host", .none("—"), "the relay; setting it makes `smtp` the default transport"),
+        .int("smtp.port", .derived("`587` (`465` for `tls`)"), "TCP port"),
+        .string(
+            "smtp.security", .value("starttls"),
+            "`none` (loopback relays only), `starttls` (required, never falls back to clear text), `tls`",
+            choices: SMTPSettings.Security.allCases.map(\.rawValue)),
+        .string("smtp.username", .none("—"), "AUTH user"),
+        .secretFile("smtp.password_file", .none("—"), "AUTH password; never in logs or `config check`"),
+        .string("smtp.helo_name", .none("libcurl's"), "EHLO name"),
+        .duration("smtp.connect_timeout", .value("10"), "per message: connecting"),
+        .duration("smtp.timeout", .value("60"), "per message: the envelope and writing the message"),
+        .duration(
+            "smtp.data_timeout", .value("10m"),
+            "how long the server may take to answer the end of the message (RFC 5321 §4.5.3.2.6); no answer by then makes the job `uncertain`, never sent again"
+        ),
+        .string("smtp.ca_file", .none("system CAs"), "an extra CA bundle; certificate verification is always on"),
+    ]
+
+    static let dispatching: [ConfigKeySpec] = [
+        .int(
+            "dispatcher.concurrency", .value("4"),
+            "workers; each keeps one SMTP connection open. Throughput grows with connections until the CPU is busy: into a local relay on 2 cores 16 send ~15 % more than 8 (docs/PERFORMANCE.md); stay within what your relay allows per client",
+            range: 1...256),
+        .int("dispatcher.batch_size", .value("8"), "jobs claimed per transaction", range: 1...1000),
+        .duration("dispatcher.poll_interval", .value("1"), "idle wait between claims"),
+        .duration(
+            "dispatcher.lease", .derived("`300`, or a minute more than the longest send"),
+            "must exceed `smtp.connect_timeout + smtp.timeout + smtp.data_timeout` (with SMTP), `sms.connect_timeout + sms.timeout` (with an SMS gateway) and `letters.connect_timeout + letters.timeout` (with `http-upload`): a worker makes the irrevocable write of a message only while its lease covers the wait for the answer"
+        ),
+        .duration("dispatcher.drain_timeout", .value("30"), "on SIGTERM, how long in-flight jobs may take"),
+        .duration(
+            "retry.base_delay", .value("30"),
+            "backoff: attempt n waits a random time in [d/2, d], d = min(max_delay, base_delay·2^(n-1))"),
+        .duration("retry.max_delay", .value("1h"), "the longest backoff"),
+        .int("retry.max_attempts", .value("8"), "then `dead`", range: 1...100),
+        .duration("retry.max_age", .value("3d"), "a job not sent within this time after it was due is `dead`"),
+        .duration("sweeper.interval", .value("5"), "lease rescue and expiry"),
+        .duration(
+            "retention.finished_jobs", .value("90d"), "finished jobs and their trace are deleted after this"),
+        .duration("retention.prune_interval", .value("1h"), "how often they are"),
+        .string(
+            "log.level", .value("info"), "one line per event on stdout",
+            choices: ["trace", "debug", "info", "notice", "warning", "error", "critical"]),
+        .string("log.format", .value("logfmt"), "`logfmt` or `json`", choices: ["logfmt", "json"]),
+    ]
+
+    static let api: [ConfigKeySpec] = [
+        .bool("api.enabled", .value("true"), "the HTTP API inside `relance serve`"),
+        .string("api.listen", .value("127.0.0.1:8425"), "`HOST:PORT`; keep it on loopback or behind a TLS proxy"),
+        .secretFile(
+            "api.tokens_file", .none("none (every `/v1` call is refused)"),
+            "lines `NAME SCOPES TOKEN`; scopes `enqueue`, `read`, `admin`"),
+        .bool("api.open_health", .value("true"), "`/healthz` and `/readyz` without a token"),
+        .bool("api.open_metrics", .value("true"), "`/metrics` without a token"),
+        .int("api.max_body_bytes", .value("1048576"), "larger bodies get 413", range: 1024...(64 << 20)),
+        .string(
+            "api.openapi_file", .derived("`./openapi.yaml` if present, else `/usr/share/relance/openapi.yaml`"),
+            "served at `/openapi.yaml`"),
+    ]
+
+    static let sms: [ConfigKeySpec] = [
+        .string(
+            "sms.transport", .value("outbox"), "docs/SMS.md", choices: SMSTransportKind.allCases.map(\.rawValue)),
+        .string(
+            "sms.sender", .none("— (Kannel's `global-sender`)"), "`from`: an alphanumeric sender id or a number"),
+        .string(
+            "sms.sanitize", .value("typography"),
+            "`typography`: spaces, quotes, dashes to GSM-7; `transliterate`: also accents",
+            choices: SMSSanitizing.allCases.map(\.rawValue)),
+        .int("sms.max_segments", .value("6"), "longer messages fail with their length", range: 1...20),
+        .string("sms.default_country", .none("—"), "for national numbers of payers whose locale has no region"),
+        .string("sms.rate", .value("10"), "messages per second across all workers; `none` for no limit"),
+        .duration("sms.connect_timeout", .value("5"), "per request; `dispatcher.lease` must exceed the sum"),
+        .duration("sms.timeout", .value("15"), "per request"),
+        .string("sms.ca_file", .none("system CAs"), "an extra CA bundle"),
+        .string("sms.outbox_directory", .derived("`<state_directory>/outbox`"), "where `outbox` writes"),
+        .url(
+            "sms.callback_base_url", .none("— (no delivery reports)"),
+            "the API as gateways reach it, for delivery reports"),
+        .secretFile("sms.callback_secret_file", .none("—"), "the HMAC key for callback URLs (at least 16 bytes)"),
+    ]
+
+    static let smsGateways: [ConfigKeySpec] = [
+        .url("sms.kannel.url", .none("—"), "smsbox `sendsms`"),
+        .string("sms.kannel.username", .none("—"), "smsbox user"),
+        .secretFile("sms.kannel.password_file", .none("—"), "smsbox password"),
+        .int("sms.kannel.dlr_mask", .value("31"), "delivery reports asked for", range: 1...31),
+        .string("sms.kannel.smsc", .none("—"), "the `smsc-id` to route through"),
+        .url("sms.twilio.url", .value("https://api.twilio.com"), "Twilio-compatible Messages API"),
+        .string("sms.twilio.account_sid", .none("—"), "account"),
+        .secretFile("sms.twilio.auth_token_file", .none("—"), "auth token"),
+        .string("sms.twilio.messaging_service_sid", .none("—"), "or `sms.sender`"),
+        .url("sms.webhook.url", .none("—"), "generic JSON webhook"),
+        .list("sms.webhook.headers", .none("—"), "list of `Name: value`", shown: .redacted),
+        .secretFile("sms.webhook.headers_file", .none("—"), "secret headers, `Name: value` per line"),
+        .string("sms.webhook.to_field", .value("to"), "JSON field names"),
+        .string("sms.webhook.text_field", .value("text"), ""),
+        .string("sms.webhook.sender_field", .value("from"), "empty: not sent"),
+        .string("sms.webhook.reference_field", .value("reference"), "empty: not sent"),
+        .string("sms.webhook.callback_field", .value("callback_url"), "empty: not sent"),
+        .string("sms.webhook.encoding_field", .none("—"), ""),
+        .string("sms.webhook.id_field", .value("id"), "the gateway's message id in its answer"),
+    ]
+
+    static let letters: [ConfigKeySpec] = [
+        .string(
+            "letters.transport", .value("spool"), "docs/LETTERS.md",
+            choices: LetterTransportKind.allCases.map(\.rawValue)),
+        .string("letters.spool_directory", .derived("`<state_directory>/spool`"), "PDF + JSON manifest per letter"),
+        .string(
+            "letters.envelope", .value("fr-dl-right"), "where the address window is",
+            choices: EnvelopePreset.all.map(\.name)),
+        .int("letters.max_pages", .value("10"), "longer letters fail", range: 1...100),
+        .string("letters.logo", .none("—"), "a PNG file printed top left"),
+        .string("letters.place", .value("Paris"), "the town in \"Paris, le 23 novembre 2026\""),
+        .string("letters.font", .value("DejaVu Sans"), "a fontconfig family"),
+        .string(
+            "letters.sender_country", .value("FR"), "payers elsewhere get international addresses (country line)"),
+        .list("letters.attach_to_email", .none("—"), "templates whose e-mails carry the letter as a PDF"),
+        .duration("letters.connect_timeout", .value("5"), "print provider upload"),
+        .duration("letters.timeout", .value("30"), "print provider upload"),
+        .string("letters.ca_file", .none("system CAs"), "an extra CA bundle"),
+        .url("letters.http_upload.url", .none("—"), "print provider upload"),
+        .list("letters.http_upload.headers", .none("—"), "list of `Name: value`", shown: .redacted),
+        .secretFile("letters.http_upload.headers_file", .none("—"), "secret headers, `Name: value` per line"),
+        .string("letters.http_upload.id_field", .value("id"), "the provider's letter id in its answer"),
+    ]
+
+    static let scenarios: [ConfigKeySpec] = [
+        .string(
+            "scenarios.directory", .derived("`<templates.directory>/scenarios`"),
+            "dunning scenarios (docs/SCENARIOS.md)"),
+        .string(
+            "scenarios.strategic_formal_notice", .derived("the scenario file's (`45d`)"),
+            "when the strategic scenario's formal notice goes"),
+    ]
+
+    /// SMS: Monday to Friday, 10:00-13:00 and 14:00-20:00, no French public holiday;
+    /// e-mail and letters: any time.
+    static let windows: [ConfigKeySpec] = Channel.allCases.flatMap { channel -> [ConfigKeySpec] in
+        let sms = channel == .sms
+        return [
+            .list(
+                "windows.\(channel.rawValue).days", .derived(sms ? "`mon-fri`" : "every day"),
+                "the days the channel may send, in the payer's time zone (`mon-fri`, `mon,wed`)"),
+            .list(
+                "windows.\(channel.rawValue).hours", .derived(sms ? "`10:00-13:00`, `14:00-20:00`" : "all day"),
+                "the hours (`HH:MM-HH:MM`, a list)"),
+            .string(
+                "windows.\(channel.rawValue).holidays", .derived(sms ? "`fr`" : "`none`"),
+                "closed all day on these public holidays: `none`, `fr`, `fr-alsace-moselle`"),
+        ]
+    }
+
+    /// The README's table: one row per key.
+    public static func markdownTable() -> String {
+        var lines = ["| key | default | meaning |", "|---|---|---|"]
+        for spec in all {
+            let value: String
+            switch spec.defaultValue {
+            case .value(let text): value = text.isEmpty ? "empty" : "`\(text)`"
+            case .derived(let text), .none(let text): value = text
+            }
+            var meaning = spec.doc
+            if let range = spec.range {
+                meaning += (meaning.isEmpty ? "" : "; ") + "\(range.lowerBound)–\(range.upperBound)"
+            }
+            if let choices = spec.choices, !meaning.contains("`\(choices[0])`") {
+                meaning += (meaning.isEmpty ? "" : "; ") + choices.map { "`\($0)`" }.joined(separator: ", ")
+            }
+            if spec.shown == .secretFile { meaning += " (a secret file)" }
+            if spec.shown == .redacted { meaning += " (redacted by `config check`)" }
+            lines.append("| `\(spec.key)` | \(value) | \(meaning) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

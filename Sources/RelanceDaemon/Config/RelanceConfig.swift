@@ -1,0 +1,448 @@
+import Configuration
+import Foundation
+import RelanceAPI
+import RelanceCore
+import RelanceDunning
+import RelanceEmail
+import RelanceLetters
+import RelanceSMS
+import RelanceTemplates
+import RelanceTransport
+import SystemPackage
+
+/// The daemon's configuration: one YAML file, every key overridable by a
+/// `RELANCE_*` environment variable (`smtp.host` ← `RELANCE_SMTP_HOST`), secrets read
+/// from files so that systemd `LoadCredential=` works. See README, "Configuration".
+public struct RelanceConfig: Sendable {
+    public var stateDirectory: String
+    public var databasePath: String
+    public var busyTimeout: Double
+    public var templatesDirectory: String
+    public var defaultLocale: String
+    /// `templates.deadline_days`: the least number of days between a message's date and the
+    /// payment deadline it states (and the deadline it gets when its data has none).
+    public var deadlineDays = PaymentDeadline.defaultDays
+    public var creditor: Creditor
+    public var email: EmailSettings
+    public var smtp: SMTPSettings?
+    public var dispatcher: DispatcherSettings
+    public var retry: RetryPolicy
+    public var sweepInterval: Double
+    public var retention: Double
+    public var pruneInterval: Double
+    public var logLevel: String
+    public var logFormat: String
+    /// nil when the HTTP API is disabled.
+    public var api: APIConfig?
+    public var sms: SMSConfig
+    public var letters: LetterSettings
+    /// Where the dunning scenarios are (`<templates>/scenarios` by default).
+    public var scenariosDirectory: String
+    /// Step offsets overridden by configuration, by `<scenario>.<step>` (days).
+    public var scenarioOffsets: [String: Int] = [:]
+    /// When each channel may send, in the payer's time zone.
+    public var windows: [Channel: SendWindow]
+    /// Where each effective value came from, secrets redacted: for `relance config check`.
+    public var effective: [(String, String)] = []
+
+    public struct APIConfig: Sendable {
+        public var settings: APISettings
+        public var tokens: APITokens
+        /// The OpenAPI document served at /openapi.yaml.
+        public var openAPIFile: String
+    }
+
+    public struct SMSConfig: Sendable {
+        public var transport: SMSTransportKind
+        public var text: SMSTextSettings
+        /// Messages per second across all workers; nil: no limit.
+        public var rate: Double?
+        public var http: HTTPSettings
+        public var outboxDirectory: String
+        public var callbacks: CallbackSettings?
+        public var kannel: KannelSettings?
+        public var twilio: TwilioSettings?
+        public var webhook: WebhookSettings?
+    }
+
+    public struct DispatcherSettings: Sendable {
+        public var concurrency: Int
+        public var batchSize: Int
+        public var pollInterval: Double
+        public var lease: Double
+        public var drainTimeout: Double
+    }
+
+    /// Loads `path` (if any) under the environment. Throws `ConfigError` naming the key and file.
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        async throws -> RelanceConfig
+    {
+        try ConfigSources.checkEnvironment(environment)
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "relance")
+        ]
+        if let path {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigError("config file \(path) does not exist or is not readable")
+            }
+            // An empty file, or one of comments only, means the built-in defaults.
+            if try ConfigSources.checkKeys(inFile: path) {
+                do {
+                    providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
+                } catch {
+                    throw ConfigError("config file \(path): \(error)")
+                }
+            }
+        }
+        let reader = Reader(
+            config: ConfigReader(providers: providers), file: path ?? "(no config file)", environment: environment)
+        return try build(reader, environment: environment)
+    }
+
+    static func build(_ r: Reader, environment: [String: String]) throws -> RelanceConfig {
+        let state = try r.string(defaulted: "state_directory")
+        let smtp = try smtpSettings(r, environment: environment)
+        let email = try emailSettings(r, state: state, smtp: smtp)
+        let templates =
+            try r.string("templates.directory")
+            ?? (FileManager.default.fileExists(atPath: "Templates") ? "Templates" : "/usr/share/relance/templates")
+        let leaseGiven = try r.duration("dispatcher.lease")
+        if let leaseGiven, leaseGiven <= 0 {
+            throw ConfigError("\(r.origin("dispatcher.lease")): dispatcher.lease must be longer than 0 s")
+        }
+        let dispatcher = DispatcherSettings(
+            concurrency: try r.int(defaulted: "dispatcher.concurrency"),
+            batchSize: try r.int(defaulted: "dispatcher.batch_size"),
+            pollInterval: try r.duration(defaulted: "dispatcher.poll_interval"), lease: leaseGiven ?? 0,
+            drainTimeout: try r.duration(defaulted: "dispatcher.drain_timeout"))
+        let retry = RetryPolicy(
+            baseDelay: try r.duration(defaulted: "retry.base_delay"),
+            maxDelay: try r.duration(defaulted: "retry.max_delay"),
+            maxAttempts: try r.int(defaulted: "retry.max_attempts"), maxAge: try r.duration(defaulted: "retry.max_age"))
+        var config = RelanceConfig(
+            stateDirectory: state, databasePath: try r.string("database.path") ?? state + "/relance.sqlite",
+            busyTimeout: try r.duration(defaulted: "database.busy_timeout"), templatesDirectory: templates,
+            defaultLocale: try r.string(defaulted: "templates.default_locale"),
+            deadlineDays: try r.int(defaulted: "templates.deadline_days"), creditor: try creditor(r), email: email,
+            smtp: smtp, dispatcher: dispatcher, retry: retry,
+            sweepInterval: try r.duration(defaulted: "sweeper.interval"),
+            retention: try r.duration(defaulted: "retention.finished_jobs"),
+            pruneInterval: try r.duration(defaulted: "retention.prune_interval"),
+            logLevel: try r.string(defaulted: "log.level"), logFormat: try r.string(defaulted: "log.format"),
+            api: try apiConfig(r, environment: environment),
+            sms: try smsConfig(r, state: state, environment: environment),
+            letters: try lettersConfig(r, state: state, environment: environment),
+            scenariosDirectory: try r.string("scenarios.directory") ?? templates + "/scenarios",
+            windows: try windows(r))
+        if let text = try r.string("scenarios.strategic_formal_notice") {
+            guard let days = Scenario.parseOffset(text), days > 0 else {
+                throw ConfigError(
+                    "\(r.origin("scenarios.strategic_formal_notice")): scenarios.strategic_formal_notice: '\(text)' is not a number of days (45d)"
+                )
+            }
+            config.scenarioOffsets["strategic.formal-notice"] = days
+        }
+        try config.settleLease(given: leaseGiven, origin: r.origin("dispatcher.lease"))
+        config.effective = r.seen.sorted { $0.0 < $1.0 }
+        return config
+    }
+
+    /// The lease must outlast the longest send a worker may be in: connecting, writing,
+    /// and the whole wait for the answer, or a slow send would be taken for a lost worker.
+    /// Without one given: 300 s, or a minute more than the longest send.
+    mutating func settleLease(given: Double?, origin: String) throws {
+        var budgets: [(keys: String, seconds: Double)] = []
+        if email.transport == .smtp, let smtp {
+            budgets.append(
+                (
+                    "smtp.connect_timeout + smtp.timeout + smtp.data_timeout",
+                    smtp.connectTimeout + smtp.timeout + smtp.dataTimeout
+                ))
+        }
+        if sms.transport != .outbox {
+            budgets.append(("sms.connect_timeout + sms.timeout", sms.http.connectTimeout + sms.http.timeout))
+        }
+        if letters.transport == .httpUpload {
+            budgets.append(
+                ("letters.connect_timeout + letters.timeout", letters.http.connectTimeout + letters.http.timeout))
+        }
+        guard let given else {
+            dispatcher.lease = max(300, (budgets.map(\.seconds).max() ?? 0) + 60)
+            return
+        }
+        if let longest = budgets.max(by: { $0.seconds < $1.seconds }), given <= longest.seconds {
+            throw ConfigError(
+                "\(origin): dispatcher.lease (\(given) s) must be longer than \(longest.keys) (\(longest.seconds) s), or a slow send would be taken for a lost worker"
+            )
+        }
+    }
+
+    static func creditor(_ r: Reader) throws -> Creditor {
+        Creditor(
+            name: try r.string(defaulted: "creditor.name"), email: try r.string(defaulted: "creditor.email"),
+            phone: try r.string(defaulted: "creditor.phone"), website: try r.string(defaulted: "creditor.website"),
+            address: try r.stringList(defaulted: "creditor.address"),
+            registration: try r.string(defaulted: "creditor.registration"),
+            iban: try r.string(defaulted: "creditor.iban"), bic: try r.string(defaulted: "creditor.bic"))
+    }
+
+    static func emailAddress(_ r: Reader, _ key: String, _ text: String) throws -> EmailAddress {
+        do { return try EmailAddress(text) } catch { throw ConfigError("\(r.origin(key)): \(key): \(error)") }
+    }
+
+    static func emailSettings(_ r: Reader, state: String, smtp: SMTPSettings?) throws -> EmailSettings {
+        let from = try emailAddress(r, "email.from", try r.string(defaulted: "email.from"))
+        var replyTo: EmailAddress?
+        if let text = try r.string("email.reply_to"), !text.isEmpty {
+            replyTo = try emailAddress(r, "email.reply_to", text)
+        }
+        let transport = try r.choice("email.transport", as: EmailTransportKind.self) ?? (smtp == nil ? .outbox : .smtp)
+        if transport == .smtp && smtp == nil {
+            throw ConfigError("\(r.origin("email.transport")): email.transport is smtp but smtp.host is not set")
+        }
+        return EmailSettings(
+            transport: transport, from: from, fromName: try r.string(defaulted: "email.from_name"), replyTo: replyTo,
+            messageIDDomain: try r.string("email.message_id_domain") ?? String(from.domain),
+            outboxDirectory: try r.string("email.outbox_directory") ?? state + "/outbox")
+    }
+
+    /// nil without `smtp.host`.
+    static func smtpSettings(_ r: Reader, environment: [String: String]) throws -> SMTPSettings? {
+        guard let host = try r.string("smtp.host"), !host.isEmpty else { return nil }
+        let security = try r.choice(defaulted: "smtp.security", as: SMTPSettings.Security.self)
+        var password: String?
+        if let file = try r.string("smtp.password_file"), !file.isEmpty {
+            password = try ConfigSources.readSecret(
+                file, key: "smtp.password_file", environment: environment, configFile: r.file)
+        }
+        let port = try r.int("smtp.port") ?? (security == .tls ? 465 : 587)
+        guard (1...65535).contains(port) else {
+            throw ConfigError("\(r.origin("smtp.port")): smtp.port: \(port) is not a TCP port")
+        }
+        return SMTPSettings(
+            host: host, port: port, security: security, username: try r.string("smtp.username"), password: password,
+            heloName: try r.string("smtp.helo_name"), connectTimeout: try r.duration(defaulted: "smtp.connect_timeout"),
+            timeout: try r.duration(defaulted: "smtp.timeout"),
+            dataTimeout: try r.duration(defaulted: "smtp.data_timeout"),
+            caFile: try r.string("smtp.ca_file"))
+    }
+
+    static func apiConfig(_ r: Reader, environment: [String: String]) throws -> APIConfig? {
+        guard try r.bool(defaulted: "api.enabled") else { return nil }
+        let listen = try r.string(defaulted: "api.listen")
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ConfigError(
+                "\(r.origin("api.listen")): api.listen: '\(listen)' is not HOST:PORT (e.g. 127.0.0.1:8425)")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var tokens = APITokens.none
+        if let file = try r.string("api.tokens_file"), !file.isEmpty {
+            let text = try ConfigSources.readSecret(
+                file, key: "api.tokens_file", environment: environment, configFile: r.file)
+            do { tokens = try APITokens.parse(text, source: file) } catch {
+                throw ConfigError("api.tokens_file: \(error)")
+            }
+        }
+        let defaultDocument =
+            FileManager.default.fileExists(atPath: "openapi.yaml") ? "openapi.yaml" : "/usr/share/relance/openapi.yaml"
+        return APIConfig(
+            settings: APISettings(
+                host: host.isEmpty ? "127.0.0.1" : host, port: port,
+                openHealth: try r.bool(defaulted: "api.open_health"),
+                openMetrics: try r.bool(defaulted: "api.open_metrics"),
+                maxBodyBytes: try r.int(defaulted: "api.max_body_bytes")),
+            tokens: tokens, openAPIFile: try r.string("api.openapi_file") ?? defaultDocument)
+    }
+
+    static func smsConfig(_ r: Reader, state: String, environment: [String: String]) throws -> SMSConfig {
+        var country = try r.string("sms.default_country")
+        if let given = country {
+            country = given.uppercased()
+            guard given.count == 2, given.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+                throw ConfigError(
+                    "\(r.origin("sms.default_country")): sms.default_country: '\(given)' is not a two-letter country code (FR)"
+                )
+            }
+        }
+        let text = SMSTextSettings(
+            sanitizing: try r.choice(defaulted: "sms.sanitize", as: SMSSanitizing.self),
+            maxSegments: try r.int(defaulted: "sms.max_segments"), defaultCountry: country)
+        let rateText = try r.string(defaulted: "sms.rate")
+        let rate: Double?
+        let trimmed = rateText.trimmingCharacters(in: .whitespaces)
+        if ["none", "unlimited", "0"].contains(trimmed) {
+            rate = nil
+        } else if let value = Double(trimmed), value > 0, value.isFinite {
+            rate = value
+        } else {
+            throw ConfigError(
+                "\(r.origin("sms.rate")): sms.rate: '\(rateText)' is not a number of messages per second (or none)")
+        }
+        let http = HTTPSettings(
+            connectTimeout: try r.duration(defaulted: "sms.connect_timeout"),
+            timeout: try r.duration(defaulted: "sms.timeout"), caFile: try r.string("sms.ca_file"))
+        var config = SMSConfig(
+            transport: try r.choice(defaulted: "sms.transport", as: SMSTransportKind.self), text: text, rate: rate,
+            http: http, outboxDirectory: try r.string("sms.outbox_directory") ?? state + "/outbox",
+            callbacks: try callbacks(r, environment: environment))
+        try smsGateway(r, &config, environment: environment)
+        return config
+    }
+
+    static func callbacks(_ r: Reader, environment: [String: String]) throws -> CallbackSettings? {
+        guard let base = try r.string("sms.callback_base_url"), !base.isEmpty else { return nil }
+        guard base.hasPrefix("http://") || base.hasPrefix("https://"), URLComponents(string: base)?.host != nil else {
+            throw ConfigError(
+                "\(r.origin("sms.callback_base_url")): sms.callback_base_url: '\(base)' is not an http(s) URL")
+        }
+        guard let file = try r.string("sms.callback_secret_file"), !file.isEmpty else {
+            throw ConfigError(
+                "\(r.origin("sms.callback_base_url")): sms.callback_base_url is set but sms.callback_secret_file is not (the key that signs callback URLs)"
+            )
+        }
+        let secret = try ConfigSources.readSecret(
+            file, key: "sms.callback_secret_file", environment: environment, configFile: r.file)
+        guard secret.utf8.count >= 16 else {
+            throw ConfigError("sms.callback_secret_file: the secret must be at least 16 bytes")
+        }
+        return CallbackSettings(baseURL: base, signer: CallbackSigner(secret: secret))
+    }
+
+    /// The chosen gateway's section (`sms.kannel`, `sms.twilio`, `sms.webhook`).
+    static func smsGateway(_ r: Reader, _ config: inout SMSConfig, environment: [String: String]) throws {
+        let transport = config.transport
+        let sender = try r.string("sms.sender")
+        func required(_ key: String) throws -> String {
+            guard let value = try r.string(key), !value.isEmpty else {
+                throw ConfigError(
+                    "\(r.origin("sms.transport")): sms.transport is \(transport.rawValue) but \(key) is not set")
+            }
+            return value
+        }
+        func secret(_ key: String) throws -> String {
+            try ConfigSources.readSecret(try required(key), key: key, environment: environment, configFile: r.file)
+        }
+        switch transport {
+        case .outbox: break
+        case .kannel:
+            config.kannel = KannelSettings(
+                url: try required("sms.kannel.url"), username: try required("sms.kannel.username"),
+                password: try secret("sms.kannel.password_file"), sender: sender,
+                dlrMask: try r.int(defaulted: "sms.kannel.dlr_mask"), smsc: try r.string("sms.kannel.smsc"))
+        case .twilio:
+            let service = try r.string("sms.twilio.messaging_service_sid")
+            if sender == nil && service == nil {
+                throw ConfigError(
+                    "\(r.origin("sms.transport")): sms.transport is twilio: set sms.sender or sms.twilio.messaging_service_sid"
+                )
+            }
+            config.twilio = TwilioSettings(
+                url: try r.string(defaulted: "sms.twilio.url"), accountSID: try required("sms.twilio.account_sid"),
+                authToken: try secret("sms.twilio.auth_token_file"), from: sender, messagingServiceSID: service)
+        case .webhook:
+            let headers = try httpHeaders(r, prefix: "sms.webhook", environment: environment)
+            // An empty name leaves the field out of the request.
+            func field(_ key: String) throws -> String? {
+                guard let value = try r.string(key), !value.isEmpty else { return nil }
+                return value
+            }
+            config.webhook = WebhookSettings(
+                url: try required("sms.webhook.url"), headers: headers,
+                toField: try field("sms.webhook.to_field") ?? "to",
+                textField: try field("sms.webhook.text_field") ?? "text",
+                senderField: try field("sms.webhook.sender_field"), sender: sender,
+                referenceField: try field("sms.webhook.reference_field"),
+                callbackField: try field("sms.webhook.callback_field"),
+                encodingField: try field("sms.webhook.encoding_field"), idField: try field("sms.webhook.id_field"))
+        }
+    }
+
+    /// `<prefix>.headers` (a list of `Name: value`) and the secret file `<prefix>.headers_file`
+    /// (one header a line, e.g. `Authorization: Bearer …`).
+    static func httpHeaders(_ r: Reader, prefix: String, environment: [String: String]) throws -> [(String, String)] {
+        var lines = try r.stringList(prefix + ".headers") ?? []
+        if let file = try r.string(prefix + ".headers_file"), !file.isEmpty {
+            lines += try ConfigSources.readSecret(
+                file, key: prefix + ".headers_file", environment: environment, configFile: r.file
+            ).split(whereSeparator: \.isNewline).map(String.init)
+        }
+        var headers: [(String, String)] = []
+        for line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
+                throw ConfigError("\(r.file): \(prefix).headers: a header is 'Name: value'")
+            }
+            headers.append(
+                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        return headers
+    }
+
+    static func lettersConfig(_ r: Reader, state: String, environment: [String: String]) throws -> LetterSettings {
+        let transport = try r.choice(defaulted: "letters.transport", as: LetterTransportKind.self)
+        let logo = try r.string("letters.logo")
+        if let logo, !FileManager.default.isReadableFile(atPath: logo) {
+            throw ConfigError("\(r.origin("letters.logo")): letters.logo: cannot read \(logo)")
+        }
+        let country = try r.string(defaulted: "letters.sender_country").uppercased()
+        guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            throw ConfigError(
+                "\(r.origin("letters.sender_country")): letters.sender_country: '\(country)' is not a two-letter country code"
+            )
+        }
+        let headers = try httpHeaders(r, prefix: "letters.http_upload", environment: environment)
+        let url = try r.string("letters.http_upload.url")
+        if transport == .httpUpload && (url ?? "").isEmpty {
+            throw ConfigError(
+                "\(r.origin("letters.transport")): letters.transport is http-upload but letters.http_upload.url is not set"
+            )
+        }
+        return LetterSettings(
+            transport: transport, spoolDirectory: try r.string("letters.spool_directory") ?? state + "/spool",
+            envelope: try envelope(r), maxPages: try r.int(defaulted: "letters.max_pages"),
+            logo: logo, place: try r.string(defaulted: "letters.place"), font: try r.string(defaulted: "letters.font"),
+            senderCountry: country, attachToEmail: Set(try r.stringList("letters.attach_to_email") ?? []),
+            http: HTTPSettings(
+                connectTimeout: try r.duration(defaulted: "letters.connect_timeout"),
+                timeout: try r.duration(defaulted: "letters.timeout"), caFile: try r.string("letters.ca_file")),
+            uploadURL: url, uploadHeaders: headers,
+            uploadIDField: try r.string(defaulted: "letters.http_upload.id_field"))
+    }
+
+    /// `letters.envelope`: one of `EnvelopePreset.all`, which the key's choices list.
+    static func envelope(_ r: Reader) throws -> EnvelopePreset {
+        let name = try r.string(defaulted: "letters.envelope")
+        guard let preset = EnvelopePreset.named(name) else {
+            throw ConfigError("\(r.origin("letters.envelope")): letters.envelope: '\(name)' is not a known envelope")
+        }
+        return preset
+    }
+
+    /// `windows.<channel>.days|hours|holidays`; a channel without any key keeps its
+    /// default (SMS: Monday–Friday 10:00–13:00, 14:00–20:00, no French holiday; others: always).
+    static func windows(_ r: Reader) throws -> [Channel: SendWindow] {
+        var windows: [Channel: SendWindow] = [:]
+        for channel in Channel.allCases {
+            let prefix = "windows.\(channel.rawValue)."
+            let fallback: SendWindow = channel == .sms ? .defaultSMS : .always
+            let days = try r.stringList(prefix + "days")
+            let hours = try r.stringList(prefix + "hours")
+            let holidays = try r.string(prefix + "holidays")
+            guard days != nil || hours != nil || holidays != nil else {
+                windows[channel] = fallback
+                continue
+            }
+            do {
+                windows[channel] = try SendWindow.parse(
+                    days: days ?? fallback.days.sorted().map(\.rawValue),
+                    hours: hours ?? fallback.intervals.map(\.description),
+                    holidays: holidays ?? fallback.holidays.rawValue)
+            } catch {
+                throw ConfigError("\(r.file): \(prefix.dropLast()): \(error)")
+            }
+        }
+        return windows
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import RelanceCore
+import RelanceDunning
+import Testing
+
+@testable import RelanceDaemon
+
+/// The configuration reader against its table of keys, and the README and the sample
+/// file against the table.
+@Suite("Configuration")
+struct ConfigTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Loads `yaml` (nil: no file) under `environment`.
+    static func load(_ yaml: String?, _ environment: [String: String] = [:]) async throws -> RelanceConfig {
+        guard let yaml else { return try await RelanceConfig.load(path: nil, environment: environment) }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("relance-\(UUID()).yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try await RelanceConfig.load(path: file.path, environment: environment)
+    }
+
+    /// The error `load` throws, as text.
+    static func problem(_ yaml: String?, _ environment: [String: String] = [:]) async -> String? {
+        do {
+            _ = try await load(yaml, environment)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("the README's table is the one the key table produces")
+    func readmeTable() throws {
+        let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let marker = try #require(readme.range(of: "<!-- config-keys"))
+        let start = try #require(readme.range(of: "-->\n", range: marker.lowerBound..<readme.endIndex))
+        let end = try #require(readme.range(of: "<!-- /config-keys -->"))
+        #expect(
+            String(readme[start.upperBound..<end.lowerBound]) == ConfigKeys.markdownTable(),
+            "README.md: regenerate the table with `relance config keys --markdown`")
+    }
+
+    /// The key paths `deploy/relance.yaml` names, commented out or not: a line's nesting
+    /// is its column less two per `#` before the key.
+    static func sampleKeys() throws -> [String] {
+        let text = try String(
+            contentsOf: repository.appendingPathComponent("deploy/relance.yaml"), encoding: .utf8)
+        var stack: [(level: Int, name: String)] = []
+        var keys: [String] = []
+        let pattern = /^([# ]*?)([a-z_]+):(?: |$)/
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard let match = line.firstMatch(of: pattern) else { continue }
+            let prefix = match.output.1
+            let hashes = prefix.filter { $0 == "#" }.count
+            let level = (prefix.count - 2 * hashes) / 2
+            stack.removeAll { $0.level >= level }
+            stack.append((level, String(match.output.2)))
+            keys.append(stack.map(\.name).joined(separator: "."))
+        }
+        return keys
+    }
+
+    @Test("deploy/relance.yaml names every key, and no key the table does not know")
+    func sampleNamesEveryKey() throws {
+        let named = Set(try Self.sampleKeys())
+        let sections = Set(
+            ConfigKeys.all.flatMap { spec in
+                let parts = spec.key.split(separator: ".")
+                return (1..<parts.count).map { parts[..<$0].joined(separator: ".") }
+            })
+        let missing = ConfigKeys.all.map(\.key).filter { !named.contains($0) }
+        let unknown = named.filter { ConfigKeys.byKey[$0] == nil && !sections.contains($0) }
+        #expect(missing == [], "add them to deploy/relance.yaml, commented with their default")
+        #expect(unknown.sorted() == [])
+    }
+
+    @Test("every literal default reads under its own type, range and choices")
+    func defaultsRead() async throws {
+        for spec in ConfigKeys.all {
+            guard let value = spec.literalDefault else { continue }
+            switch spec.kind {
+            case .int:
+                let number = try #require(Int(value), "\(spec.key)")
+                if let range = spec.range { #expect(range.contains(number), "\(spec.key)") }
+            case .duration: #expect(Reader.parseDuration(value) != nil, "\(spec.key)")
+            case .bool: #expect(["true", "false"].contains(value), "\(spec.key)")
+            case .string, .list: if let choices = spec.choices { #expect(choices.contains(value), "\(spec.key)") }
+            }
+        }
+        let config = try await Self.load(nil)
+        #expect(config.dispatcher.concurrency == 4 && config.dispatcher.batchSize == 8)
+        #expect(config.smtp.map { _ in true } == nil && config.email.transport == .outbox)
+        #expect(config.smtp?.dataTimeout == nil)
+        #expect(config.retry.maxAge == 3 * 86400 && config.retention == 90 * 86400)
+        #expect(config.sms.transport == .outbox && config.sms.rate == 10 && config.letters.transport == .spool)
+        #expect(config.dispatcher.lease == 300)
+        #expect(config.effective.isEmpty, "defaults are not shown as given values")
+    }
+
+    @Test("the environment wins over the file, and an error names where the value came from")
+    func environmentWins() async throws {
+        let config = try await Self.load("dispatcher:\n  concurrency: 3\n", ["RELANCE_DISPATCHER_CONCURRENCY": "5"])
+        #expect(config.dispatcher.concurrency == 5)
+        let problem = await Self.problem("", ["RELANCE_DISPATCHER_CONCURRENCY": "500"])
+        #expect(problem == "RELANCE_DISPATCHER_CONCURRENCY (environment): dispatcher.concurrency: 500 is outside 1…256")
+    }
+
+    @Test(
+        "a value of the wrong type, range or choice is refused with its key",
+        arguments: [
+            ("dispatcher:\n  batch_size: many\n", "dispatcher.batch_size: 'many' is not a whole number"),
+            ("retry:\n  max_age: soon\n", "retry.max_age: 'soon' is not a duration"),
+            ("api:\n  enabled: maybe\n", "api.enabled: 'maybe' is not true or false"),
+            ("log:\n  format: xml\n", "log.format: 'xml' is not one of logfmt, json"),
+            ("sms:\n  transport: pigeon\n", "sms.transport: 'pigeon' is not one of outbox, kannel, twilio, webhook"),
+            ("letters:\n  max_pages: 0\n", "letters.max_pages: 0 is outside 1…100"),
+            ("email:\n  from_name: \"A\\r\\nBcc: x@y.z\"\n", "email.from_name: contains a line break"),
+            ("dispatcher:\n  concurrency: [1, 2]\n", "dispatcher.concurrency: a list, where a whole number belongs"),
+            ("smtp:\n  hots: x\n", "unknown key 'smtp.hots' (known in this section: ca_file"),
+            ("retry: 3\n", "'retry' is a section, not a value"),
+        ])
+    func refused(yaml: String, expected: String) async {
+        let problem = await Self.problem(yaml)
+        #expect(problem?.contains(expected) == true, "\(problem ?? "accepted")")
+    }
+
+    @Test("a misspelt RELANCE_ variable is refused with the closest key's")
+    func unknownVariable() async {
+        let problem = await Self.problem(nil, ["RELANCE_SMTP_HOTS": "x"])
+        #expect(problem == "environment: unknown variable RELANCE_SMTP_HOTS (did you mean RELANCE_SMTP_HOST?)")
+    }
+
+    @Test("config check shows given values; header values and URL credentials redacted, secret files by path only")
+    func redaction() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-cred-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "Authorization: Bearer s3cret-file\n".write(
+            to: directory.appendingPathComponent("hooks"), atomically: true, encoding: .utf8)
+        let config = try await Self.load(
+            """
+            sms:
+              transport: webhook
+              webhook:
+                url: https://user:pw@sms.example/send?key=s3cret-query
+                headers: ["X-Api-Key: s3cret-inline"]
+                headers_file: hooks
+            """, ["CREDENTIALS_DIRECTORY": directory.path])
+        let shown = Dictionary(uniqueKeysWithValues: config.effective)
+        #expect(shown["sms.webhook.headers"] == "<redacted>")
+        #expect(shown["sms.webhook.headers_file"] == "hooks")
+        #expect(shown["sms.webhook.url"] == "https://<redacted>@sms.example/send?<redacted>")
+        #expect(!config.effective.map(\.1).joined().contains("s3cret"))
+        #expect(config.sms.webhook?.headers.map(\.1) == ["s3cret-inline", "Bearer s3cret-file"])
+    }
+
+    @Test("a lease shorter than the longest send is refused; without one it outlasts it by a minute")
+    func lease() async throws {
+        let smtp = "smtp:\n  host: relay.example\n  data_timeout: 20m\n"
+        let problem = await Self.problem(smtp + "dispatcher:\n  lease: 10m\n")
+        #expect(problem?.contains("dispatcher.lease (600.0 s) must be longer than smtp.connect_timeout") == true)
+        let config = try await Self.load(smtp)
+        #expect(config.email.transport == .smtp && config.smtp?.port == 587)
+        #expect(config.dispatcher.lease == 10 + 60 + 1200 + 60)
+    }
+}
