@@ -10,11 +10,17 @@ import RelanceCore
 /// and the lease owner: a worker that lost its lease cannot overwrite a newer outcome.
 public protocol JobStore: SchemaStore, PayerStore, JobQueue, CaseStore, DeliveryReportStore, TraceReader {}
 
-/// The schema.
+/// The schema, and the database's own health.
 public protocol SchemaStore: Sendable {
+    /// "Now" for every statement the store runs: the system clock, or a simulated one.
+    var clock: any WallClock { get }
     /// Applies the migrations not applied yet; returns their names, in order.
     @discardableResult
     func migrate() async throws -> [String]
+    /// True when every migration this build knows has been applied.
+    func isMigrated() async throws -> Bool
+    /// Takes the write lock and lets it go: proves the database takes writes now (readiness).
+    func checkWritable() async throws
 }
 
 /// Payers, and which of their contact points are suppressed.

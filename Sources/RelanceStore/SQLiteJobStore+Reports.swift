@@ -28,54 +28,17 @@ extension SQLiteJobStore {
                 sql:
                     "SELECT p.invoice_ref AS invoice, p.amount, p.paid_on, i.currency FROM payments p JOIN invoices i ON i.ref = p.invoice_ref"
             )
-            var byInvoice: [String: [(day: String, amount: Decimal, currency: String)]] = [:]
-            for p in payments {
-                byInvoice[p["invoice"], default: []].append(
-                    (p["paid_on"], Invoice.parseAmount(p["amount"]) ?? 0, p["currency"]))
+            let messages = rows.map { row in
+                StepReportAggregation.Message(
+                    scenario: row["scenario"], idempotencyKey: row["idempotency_key"], caseRef: row["case_ref"],
+                    state: row["state"], day: row["day"], invoicePaidAt: row["paid_at"], merged: row["merged"])
             }
-            struct Key: Hashable { var scenario: String, step: String }
-            var figures: [Key: StepFigures] = [:]
-            var reached: [Key: [String: String]] = [:]  // invoice → day of the step (earliest)
-            var paidAt: [String: String] = [:]
-            for row in rows {
-                let key: String = row["idempotency_key"]
-                let caseRef: String = row["case_ref"]
-                if let paid: String = row["paid_at"] { paidAt[caseRef] = paid }
-                guard let stepKey = StepKey(key, caseRef: caseRef) else { continue }
-                let k = Key(scenario: row["scenario"], step: stepKey.step)
-                var f =
-                    figures[k]
-                    ?? StepFigures(
-                        scenario: k.scenario, step: k.step, sent: 0, delivered: 0, invoices: 0, paidWithin7Days: 0,
-                        paidWithin30Days: 0, recovered: [:])
-                if !(row["merged"] as Bool) {
-                    f.sent += 1
-                    if (row["state"] as String) == "delivered" { f.delivered += 1 }
-                }
-                figures[k] = f
-                let day: String = row["day"]
-                if let earlier = reached[k]?[caseRef], earlier <= day { continue }
-                reached[k, default: [:]][caseRef] = day
+            let paid = payments.map { p in
+                StepReportAggregation.Payment(
+                    invoice: p["invoice"], day: p["paid_on"], amount: Invoice.parseAmount(p["amount"]) ?? 0,
+                    currency: p["currency"])
             }
-            func days(_ from: String, _ to: String) -> Int? {
-                guard let a = Scenario.day(String(from.prefix(10))), let b = Scenario.day(String(to.prefix(10))) else {
-                    return nil
-                }
-                return Int((b.timeIntervalSince(a) / 86400).rounded())
-            }
-            for (k, invoices) in reached {
-                for (ref, day) in invoices {
-                    figures[k]!.invoices += 1
-                    if let paid = paidAt[ref], let d = days(day, paid), d >= 0 {
-                        if d <= 7 { figures[k]!.paidWithin7Days += 1 }
-                        if d <= 30 { figures[k]!.paidWithin30Days += 1 }
-                    }
-                    for payment in byInvoice[ref] ?? [] where payment.day >= day {
-                        figures[k]!.recovered[payment.currency, default: 0] += payment.amount
-                    }
-                }
-            }
-            return figures.values.sorted { ($0.scenario, $0.step) < ($1.scenario, $1.step) }
+            return StepReportAggregation.figures(messages: messages, payments: paid)
         }
     }
 

@@ -12,10 +12,10 @@ struct EnqueueTests {
         let ids = try await fx.enqueue(StoreFixture.job())
         try await fx.store.migrate()
         try await fx.store.migrate()
-        #expect(try await fx.store.isMigrated())
+        #expect(try await fx.sqlite.isMigrated())
         #expect(try await fx.store.job(id: ids[0])?.state == .queued)
         // A second store on the same file migrates as a no-op too.
-        let again = try SQLiteJobStore(path: fx.store.path)
+        let again = try SQLiteJobStore(path: fx.sqlite.path)
         try await again.migrate()
         #expect(try await again.job(id: ids[0]) != nil)
     }

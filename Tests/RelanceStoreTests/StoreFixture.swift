@@ -7,9 +7,14 @@ import Synchronization
 
 /// A migrated store in a fresh temporary directory, removed afterwards, with the
 /// events handed to the sink kept for inspection.
+///
+/// The tests use `store`, typed by the role protocols (`JobStore`), so that they can run
+/// on another backend; `sqlite` is for what only SQLite has (plain SQL as another service
+/// would write it, the file, the WAL).
 final class StoreFixture: Sendable {
     let directory: String
-    let store: SQLiteJobStore
+    let sqlite: SQLiteJobStore
+    var store: any JobStore { sqlite }
     private let sink: SinkBox
 
     init() async throws {
@@ -17,8 +22,8 @@ final class StoreFixture: Sendable {
             FileManager.default.temporaryDirectory.appendingPathComponent("relance-store-\(UUID().uuidString)").path
         let sink = SinkBox()
         self.sink = sink
-        store = try SQLiteJobStore(path: directory + "/relance.sqlite") { events in sink.append(events) }
-        try await store.migrate()
+        sqlite = try SQLiteJobStore(path: directory + "/relance.sqlite") { events in sink.append(events) }
+        try await sqlite.migrate()
     }
 
     /// Every call to the sink so far, in order.
@@ -58,11 +63,11 @@ final class StoreFixture: Sendable {
 
     /// Plain SQL, as another service would run it.
     func execute(_ sql: String, _ arguments: StatementArguments = []) async throws {
-        try await store.pool.write { db in try db.execute(sql: sql, arguments: arguments) }
+        try await sqlite.pool.write { db in try db.execute(sql: sql, arguments: arguments) }
     }
 
     func scalar(_ sql: String) async throws -> String? {
-        try await store.pool.read { db in try String.fetchOne(db, sql: sql) }
+        try await sqlite.pool.read { db in try String.fetchOne(db, sql: sql) }
     }
 }
 
