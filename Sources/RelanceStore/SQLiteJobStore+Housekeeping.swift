@@ -122,25 +122,30 @@ extension SQLiteJobStore {
     }
 
     public func cancelCase(_ caseRef: String, reason: CancelReason) async throws -> CaseCancellation {
-        try await transaction { db, events in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    UPDATE jobs SET state = 'cancelled', cancel_reason = ?, finished_at = \(clockNow),
-                      updated_at = \(clockNow)
-                    WHERE case_ref = ? AND state = 'queued' RETURNING *
-                    """, arguments: [reason.stored, caseRef])
-            for row in rows {
-                try Self.record(db, &events, job: Self.job(from: row), kind: .cancelled, detail: reason.traceDetail)
-            }
-            // Claimed but not yet dispatching: the worker sees this flag just before dispatch.
-            try db.execute(
-                sql: """
-                    UPDATE jobs SET cancel_reason = ?, updated_at = \(clockNow)
-                    WHERE case_ref = ? AND state = 'running' AND dispatch_started_at IS NULL
-                    """, arguments: [reason.stored, caseRef])
-            return CaseCancellation(cancelled: rows.count, inFlight: db.changesCount)
+        try await transaction { db, events in try Self.cancelPending(db, &events, caseRef: caseRef, reason: reason) }
+    }
+
+    /// Cancels the case's queued jobs at once, and flags its claimed jobs that have not
+    /// started dispatching: the worker sees the flag just before dispatch and cancels them.
+    static func cancelPending(_ db: Database, _ events: inout [DeliveryEvent], caseRef: String, reason: CancelReason)
+        throws -> CaseCancellation
+    {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                UPDATE jobs SET state = 'cancelled', cancel_reason = ?, finished_at = \(clockNow),
+                  updated_at = \(clockNow)
+                WHERE case_ref = ? AND state = 'queued' RETURNING *
+                """, arguments: [reason.stored, caseRef])
+        for row in rows {
+            try record(db, &events, job: job(from: row), kind: .cancelled, detail: reason.traceDetail)
         }
+        try db.execute(
+            sql: """
+                UPDATE jobs SET cancel_reason = ?, updated_at = \(clockNow)
+                WHERE case_ref = ? AND state = 'running' AND dispatch_started_at IS NULL
+                """, arguments: [reason.stored, caseRef])
+        return CaseCancellation(cancelled: rows.count, inFlight: db.changesCount)
     }
 
     public func prune(retention: Double, batch: Int) async throws -> Int {

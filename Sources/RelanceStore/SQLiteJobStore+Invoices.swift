@@ -189,24 +189,7 @@ extension SQLiteJobStore {
             if settled {
                 invoice.paidAt = try String.fetchOne(
                     db, sql: "SELECT paid_at FROM invoices WHERE ref = ?", arguments: [ref])
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        UPDATE jobs SET state = 'cancelled', cancel_reason = ?, finished_at = \(clockNow),
-                          updated_at = \(clockNow)
-                        WHERE case_ref = ? AND state = 'queued' RETURNING *
-                        """, arguments: [CancelReason.paid.stored, ref])
-                for row in rows {
-                    try Self.record(
-                        db, &events, job: Self.job(from: row), kind: .cancelled, detail: CancelReason.paid.traceDetail)
-                }
-                cancelled = rows.count
-                // Claimed but not yet dispatching: the worker's pre-dispatch check cancels them.
-                try db.execute(
-                    sql: """
-                        UPDATE jobs SET cancel_reason = ?, updated_at = \(clockNow)
-                        WHERE case_ref = ? AND state = 'running' AND dispatch_started_at IS NULL
-                        """, arguments: [CancelReason.paid.stored, ref])
+                cancelled = try Self.cancelPending(db, &events, caseRef: ref, reason: .paid).cancelled
                 thanked = try Self.insertJobs(thanks(invoice), db, &events, wantsEvents: wantsEvents)
             }
             return PaymentOutcome(invoice: invoice, settled: settled, cancelled: cancelled, thanks: thanked)

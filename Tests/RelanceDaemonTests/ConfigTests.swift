@@ -118,12 +118,116 @@ struct ConfigTests {
             ("letters:\n  max_pages: 0\n", "letters.max_pages: 0 is outside 1…100"),
             ("email:\n  from_name: \"A\\r\\nBcc: x@y.z\"\n", "email.from_name: contains a line break"),
             ("dispatcher:\n  concurrency: [1, 2]\n", "dispatcher.concurrency: a list, where a whole number belongs"),
-            ("smtp:\n  hots: x\n", "unknown key 'smtp.hots' (known in this section: ca_file"),
+            (
+                "smtp:\n  hots: x\n",
+                "unknown key 'smtp.hots' (did you mean 'smtp.host'?) (known in this section: ca_file"
+            ),
             ("retry: 3\n", "'retry' is a section, not a value"),
+            // What a review found (2026-12-07), each a crash, a spin or a silent mistake before:
+            ("sweeper:\n  interval: 1e18s\n", "sweeper.interval: '1e18s' is outside 100 ms…1 h"),
+            ("database:\n  busy_timeout: 30d\n", "database.busy_timeout: '30d' is outside 0 s…1 d"),
+            ("sweeper:\n  interval: 0\n", "sweeper.interval: '0' is outside 100 ms…1 h"),
+            ("dispatcher:\n  poll_interval: 0\n", "dispatcher.poll_interval: '0' is outside 10 ms…1 h"),
+            ("smtp:\n  host: 127.0.0.1\n  timeout: 0\n", "smtp.timeout: '0' is outside 100 ms…1 d"),
+            ("sms:\n  rate: 1e-300\n", "sms.rate: '1e-300' is not a number of messages per second from 0.01"),
+            ("dispatcher:\n  concurrency: 99999999999999999999999\n", "is too large"),
+            ("smtp:\n  security: bogus\n", "smtp.security: 'bogus' is not one of none, starttls, tls"),
+            ("sms:\n  kannel:\n    dlr_mask: 99\n", "sms.kannel.dlr_mask: 99 is outside 1…31"),
+            ("smtp:\n  host: mail.example.com\n  security: none\n", "mail.example.com is not a loopback address"),
+            (
+                "sms:\n  transport: webhook\n  webhook:\n    url: https://gw.example/x\n    to_field: text\n",
+                "sms.webhook.text_field: 'text' is already the name of sms.webhook.to_field"
+            ),
+            (
+                "sms:\n  transport: webhook\n  webhook:\n    url: https://gw.example/x\n    to_field: \"\"\n",
+                "sms.webhook.to_field: the webhook needs a field name for it"
+            ),
+            (
+                "sms:\n  kannel:\n    url: ftp://gw.example/send\n",
+                "sms.kannel.url: the value is not an http(s) URL with a host"
+            ),
+            ("\"smtp.host\": x\n", "'smtp.host': write keys as nested sections"),
+            ("smpt:\n  host: x\n", "unknown key 'smpt.host' (did you mean 'smtp.host'?)"),
+            ("email:\n  from_name: \"A\u{2028}B\"\n", "email.from_name: contains an invisible line separator"),
         ])
     func refused(yaml: String, expected: String) async {
         let problem = await Self.problem(yaml)
         #expect(problem?.contains(expected) == true, "\(problem ?? "accepted")")
+    }
+
+    @Test("nothing secret is quoted in an error: a duplicated key, a URL with credentials")
+    func errorsQuoteNoSecret() async {
+        let duplicated = await Self.problem(
+            "sms:\n  webhook:\n    url: \"https://u:S3CRET-A@gw.example/?k=S3CRET-B\"\n    url: https://gw.example/\n")
+        #expect(duplicated?.contains("appear twice in one section") == true, "\(duplicated ?? "")")
+        #expect(duplicated?.contains("S3CRET") == false, "\(duplicated ?? "")")
+        let callback = await Self.problem("sms:\n  callback_base_url: \"ftp://u:S3CRET-C@cb.example/?q=S3CRET-D\"\n")
+        #expect(callback?.contains("is not an http(s) URL") == true, "\(callback ?? "")")
+        #expect(callback?.contains("S3CRET") == false, "\(callback ?? "")")
+        let bare = await Self.problem("sms:\n  webhook:\n    url: \"u:S3CRET-E@gw.example/x\"\n")
+        #expect(bare?.contains("is not an http(s) URL") == true && bare?.contains("S3CRET") == false, "\(bare ?? "")")
+        let invalid = await Self.problem("sms:\n  webhook:\n    url: \"https://gw.example/x y S3CRET-F\"\n")
+        #expect(invalid?.contains("S3CRET") == false, "\(invalid ?? "")")
+    }
+
+    @Test("a directory where the file belongs is an error, not a crash")
+    func directory() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-dir-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            _ = try await RelanceConfig.load(path: directory.path, environment: [:])
+            Issue.record("a directory was taken for a configuration file")
+        } catch {
+            #expect("\(error)".hasSuffix("is a directory, not a file"))
+        }
+        let logo = await Self.problem("letters:\n  logo: \(directory.path)\n")
+        #expect(logo?.contains("letters.logo: cannot read") == true, "\(logo ?? "")")
+    }
+
+    @Test("secret files: a bad header line is named by file and line, a control character or a NUL refused")
+    func secretFiles() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-cred-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func write(_ name: String, _ text: String) throws {
+            try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        try write("bad", "X-Key: S3CRET-G\nno colon here\n")
+        try write("control", "X-Key: S3CRET\u{1}H\n")
+        try write("nul", "pass\u{0}word\n")
+        let webhook = "sms:\n  transport: webhook\n  webhook:\n    url: https://gw.example/x\n    headers_file: "
+        let environment = ["CREDENTIALS_DIRECTORY": directory.path]
+        let bad = await Self.problem(webhook + "bad\n", environment)
+        #expect(
+            bad?.contains("sms.webhook.headers_file bad, line 2: a header is 'Name: value'") == true, "\(bad ?? "")")
+        let control = await Self.problem(webhook + "control\n", environment)
+        #expect(control?.contains("line 1: the value holds a control character") == true, "\(control ?? "")")
+        #expect(control?.contains("S3CRET") == false)
+        let nul = await Self.problem("smtp:\n  host: 127.0.0.1\n  password_file: nul\n", environment)
+        #expect(nul?.contains("holds a NUL byte") == true, "\(nul ?? "")")
+    }
+
+    @Test("from the environment: bytes that were not UTF-8 are refused, not read as U+FFFD")
+    func environmentUTF8() async {
+        let problem = await Self.problem(nil, ["RELANCE_CREDITOR_NAME": "A\u{FFFD}B"])
+        #expect(problem == "RELANCE_CREDITOR_NAME (environment): creditor.name: not valid UTF-8")
+        // A C1 control (NEL) a shell lets through.
+        let nel = await Self.problem(nil, ["RELANCE_EMAIL_FROM_NAME": "A\u{85}B"])
+        #expect(
+            nel
+                == "RELANCE_EMAIL_FROM_NAME (environment): email.from_name: contains a line break, tab or other control character"
+        )
+    }
+
+    @Test(
+        "duration bounds read as the README shows them",
+        arguments: [
+            (0.0, "0 s"), (0.01, "10 ms"), (0.1, "100 ms"), (1.0, "1 s"), (60.0, "1 min"), (3600.0, "1 h"),
+            (86400.0, "1 d"), (30 * 86400.0, "30 d"), (1.5, "1.5 s"),
+        ] as [(Double, String)])
+    func durationText(seconds: Double, text: String) {
+        #expect(ConfigKeySpec.text(seconds: seconds) == text)
     }
 
     @Test("a misspelt RELANCE_ variable is refused with the closest key's")

@@ -41,20 +41,34 @@ public struct ConfigKeySpec: Sendable {
     public var defaultValue: Default
     public var doc: String
     public var range: ClosedRange<Int>?
+    /// For a duration: the seconds it may be (a zero interval would spin, a huge one
+    /// overflow a timer, a zero timeout mean "none" to libcurl).
+    public var seconds: ClosedRange<Double>?
     public var choices: [String]?
     public var shown: Shown
 
     init(
         _ key: String, _ kind: Kind, _ defaultValue: Default, _ doc: String, range: ClosedRange<Int>? = nil,
-        choices: [String]? = nil, shown: Shown = .plain
+        seconds: ClosedRange<Double>? = nil, choices: [String]? = nil, shown: Shown = .plain
     ) {
         self.key = key
         self.kind = kind
         self.defaultValue = defaultValue
         self.doc = doc
         self.range = range
+        self.seconds = seconds
         self.choices = choices
         self.shown = shown
+    }
+
+    /// `0.1 s`, `30 s`, `1 h`, `365 d`: a duration bound as the README shows it.
+    public static func text(seconds: Double) -> String {
+        let units: [(Double, String)] = [(86400, "d"), (3600, "h"), (60, "min"), (1, "s")]
+        for (size, unit) in units where seconds >= size && (seconds / size).rounded() == seconds / size {
+            return "\(Int(seconds / size)) \(unit)"
+        }
+        if seconds == 0 { return "0 s" }
+        return seconds >= 1 ? "\(seconds) s" : "\(Int((seconds * 1000).rounded())) ms"
     }
 
     /// The literal default, when there is one.
@@ -73,7 +87,10 @@ extension ConfigKeySpec {
     static func int(_ key: String, _ value: Default, _ doc: String, range: ClosedRange<Int>? = nil) -> Self {
         Self(key, .int, value, doc, range: range)
     }
-    static func duration(_ key: String, _ value: Default, _ doc: String) -> Self { Self(key, .duration, value, doc) }
+    static func duration(_ key: String, _ value: Default, _ doc: String, seconds: ClosedRange<Double>) -> Self {
+        Self(key, .duration, value, doc, seconds: seconds)
+    }
+
     static func bool(_ key: String, _ value: Default, _ doc: String) -> Self { Self(key, .bool, value, doc) }
     static func list(_ key: String, _ value: Default, _ doc: String, shown: Shown = .plain) -> Self {
         Self(key, .list, value, doc, shown: shown)
@@ -91,13 +108,17 @@ public enum ConfigKeys {
     public static let all: [ConfigKeySpec] =
         general + email + smtp + dispatching + api + sms + smsGateways + letters + scenarios + windows
 
+    static let day = 86400.0
+    /// A timeout of a network step: 0 would mean "none" to libcurl.
+    static let timeout = 0.1...day
+
     /// By key.
     public static let byKey: [String: ConfigKeySpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
 
     static let general: [ConfigKeySpec] = [
         .string("state_directory", .value("var"), "where the database, the outbox and the spool live"),
         .string("database.path", .derived("`<state_directory>/relance.sqlite`"), "SQLite file (WAL mode)"),
-        .duration("database.busy_timeout", .value("10"), "how long a writer waits for a lock"),
+        .duration("database.busy_timeout", .value("10"), "how long a writer waits for a lock", seconds: 0...day),
         .string(
             "templates.directory", .derived("`./Templates` if present, else `/usr/share/relance/templates`"),
             "message templates (docs/TEMPLATES.md)"),
@@ -140,12 +161,12 @@ public enum ConfigKeys {
         .string("smtp.username", .none("—"), "AUTH user"),
         .secretFile("smtp.password_file", .none("—"), "AUTH password; never in logs or `config check`"),
         .string("smtp.helo_name", .none("libcurl's"), "EHLO name"),
-        .duration("smtp.connect_timeout", .value("10"), "per message: connecting"),
-        .duration("smtp.timeout", .value("60"), "per message: the envelope and writing the message"),
+        .duration("smtp.connect_timeout", .value("10"), "per message: connecting", seconds: timeout),
+        .duration("smtp.timeout", .value("60"), "per message: the envelope and writing the message", seconds: timeout),
         .duration(
             "smtp.data_timeout", .value("10m"),
-            "how long the server may take to answer the end of the message (RFC 5321 §4.5.3.2.6); no answer by then makes the job `uncertain`, never sent again"
-        ),
+            "how long the server may take to answer the end of the message (RFC 5321 §4.5.3.2.6); no answer by then makes the job `uncertain`, never sent again",
+            seconds: timeout),
         .string("smtp.ca_file", .none("system CAs"), "an extra CA bundle; certificate verification is always on"),
     ]
 
@@ -155,22 +176,27 @@ public enum ConfigKeys {
             "workers; each keeps one SMTP connection open. Throughput grows with connections until the CPU is busy: into a local relay on 2 cores 16 send ~15 % more than 8 (docs/PERFORMANCE.md); stay within what your relay allows per client",
             range: 1...256),
         .int("dispatcher.batch_size", .value("8"), "jobs claimed per transaction", range: 1...1000),
-        .duration("dispatcher.poll_interval", .value("1"), "idle wait between claims"),
+        .duration("dispatcher.poll_interval", .value("1"), "idle wait between claims", seconds: 0.01...3600),
         .duration(
             "dispatcher.lease", .derived("`300`, or a minute more than the longest send"),
-            "must exceed `smtp.connect_timeout + smtp.timeout + smtp.data_timeout` (with SMTP), `sms.connect_timeout + sms.timeout` (with an SMS gateway) and `letters.connect_timeout + letters.timeout` (with `http-upload`): a worker makes the irrevocable write of a message only while its lease covers the wait for the answer"
-        ),
-        .duration("dispatcher.drain_timeout", .value("30"), "on SIGTERM, how long in-flight jobs may take"),
+            "must exceed `smtp.connect_timeout + smtp.timeout + smtp.data_timeout` (with SMTP), `sms.connect_timeout + sms.timeout` (with an SMS gateway) and `letters.connect_timeout + letters.timeout` (with `http-upload`): a worker makes the irrevocable write of a message only while its lease covers the wait for the answer",
+            seconds: 1...(30 * day)),
+        .duration(
+            "dispatcher.drain_timeout", .value("30"), "on SIGTERM, how long in-flight jobs may take", seconds: 0...3600),
         .duration(
             "retry.base_delay", .value("30"),
-            "backoff: attempt n waits a random time in [d/2, d], d = min(max_delay, base_delay·2^(n-1))"),
-        .duration("retry.max_delay", .value("1h"), "the longest backoff"),
+            "backoff: attempt n waits a random time in [d/2, d], d = min(max_delay, base_delay·2^(n-1))",
+            seconds: 0.01...(7 * day)),
+        .duration("retry.max_delay", .value("1h"), "the longest backoff", seconds: 0.01...(30 * day)),
         .int("retry.max_attempts", .value("8"), "then `dead`", range: 1...100),
-        .duration("retry.max_age", .value("3d"), "a job not sent within this time after it was due is `dead`"),
-        .duration("sweeper.interval", .value("5"), "lease rescue and expiry"),
         .duration(
-            "retention.finished_jobs", .value("90d"), "finished jobs and their trace are deleted after this"),
-        .duration("retention.prune_interval", .value("1h"), "how often they are"),
+            "retry.max_age", .value("3d"), "a job not sent within this time after it was due is `dead`",
+            seconds: 60...(365 * day)),
+        .duration("sweeper.interval", .value("5"), "lease rescue and expiry", seconds: 0.1...3600),
+        .duration(
+            "retention.finished_jobs", .value("90d"), "finished jobs and their trace are deleted after this",
+            seconds: 0...(3650 * day)),
+        .duration("retention.prune_interval", .value("1h"), "how often they are", seconds: 1...day),
         .string(
             "log.level", .value("info"), "one line per event on stdout",
             choices: ["trace", "debug", "info", "notice", "warning", "error", "critical"]),
@@ -202,9 +228,12 @@ public enum ConfigKeys {
             choices: SMSSanitizing.allCases.map(\.rawValue)),
         .int("sms.max_segments", .value("6"), "longer messages fail with their length", range: 1...20),
         .string("sms.default_country", .none("—"), "for national numbers of payers whose locale has no region"),
-        .string("sms.rate", .value("10"), "messages per second across all workers; `none` for no limit"),
-        .duration("sms.connect_timeout", .value("5"), "per request; `dispatcher.lease` must exceed the sum"),
-        .duration("sms.timeout", .value("15"), "per request"),
+        .string(
+            "sms.rate", .value("10"),
+            "messages per second across all workers, 0.01–100000; `none` (or `unlimited`, `0`) for no limit"),
+        .duration(
+            "sms.connect_timeout", .value("5"), "per request; `dispatcher.lease` must exceed the sum", seconds: timeout),
+        .duration("sms.timeout", .value("15"), "per request", seconds: timeout),
         .string("sms.ca_file", .none("system CAs"), "an extra CA bundle"),
         .string("sms.outbox_directory", .derived("`<state_directory>/outbox`"), "where `outbox` writes"),
         .url(
@@ -250,8 +279,8 @@ public enum ConfigKeys {
         .string(
             "letters.sender_country", .value("FR"), "payers elsewhere get international addresses (country line)"),
         .list("letters.attach_to_email", .none("—"), "templates whose e-mails carry the letter as a PDF"),
-        .duration("letters.connect_timeout", .value("5"), "print provider upload"),
-        .duration("letters.timeout", .value("30"), "print provider upload"),
+        .duration("letters.connect_timeout", .value("5"), "print provider upload", seconds: timeout),
+        .duration("letters.timeout", .value("30"), "print provider upload", seconds: timeout),
         .string("letters.ca_file", .none("system CAs"), "an extra CA bundle"),
         .url("letters.http_upload.url", .none("—"), "print provider upload"),
         .list("letters.http_upload.headers", .none("—"), "list of `Name: value`", shown: .redacted),

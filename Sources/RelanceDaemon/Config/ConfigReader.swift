@@ -71,14 +71,41 @@ final class Reader {
         return (components.string ?? "<redacted>").removingPercentEncoding ?? "<redacted>"
     }
 
+    /// A value as an error may quote it: a secret never, a URL without its credentials.
+    func quoted(_ key: String, _ value: String) -> String {
+        switch ConfigKeys.byKey[key]?.shown ?? .plain {
+        case .plain, .secretFile: "'\(value)'"
+        case .redacted: "the value"
+        case .url: Self.urlProblem(value) == nil ? "'\(Self.redactedURL(value))'" : "the value"
+        }
+    }
+
     /// No configuration value holds a line break, tab or other control character: many go
     /// into message headers (`email.message_id_domain`, `email.from_name`), where CRLF
-    /// would start a header of its own.
+    /// would start a header of its own; nor the invisible characters that reorder or break
+    /// lines where they are shown (C1 controls, U+2028/U+2029, bidirectional overrides);
+    /// nor, from the environment, what was not UTF-8 there (read as U+FFFD).
     func refuseControls(_ key: String, _ value: String) throws {
-        if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            throw ConfigError(
-                "\(origin(key)): \(key): contains a line break, tab or other control character")
+        if let problem = Self.characterProblem(value) {
+            throw ConfigError("\(origin(key)): \(key): \(problem)")
         }
+        if value.contains("\u{FFFD}"), environment[Self.variable(for: key)] != nil {
+            throw ConfigError("\(origin(key)): \(key): not valid UTF-8")
+        }
+    }
+
+    static func characterProblem(_ value: String) -> String? {
+        for scalar in value.unicodeScalars {
+            switch scalar.value {
+            case 0..<0x20, 0x7F, 0x80...0x9F:
+                return "contains a line break, tab or other control character"
+            case 0x2028, 0x2029, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
+                return
+                    "contains an invisible line separator or direction mark (U+\(String(scalar.value, radix: 16, uppercase: true)))"
+            default: continue
+            }
+        }
+        return nil
     }
 
     func string(_ key: String) throws -> String? {
@@ -87,10 +114,23 @@ final class Reader {
         try refuseControls(key, value)
         if let choices = spec.choices, !choices.contains(value) {
             throw ConfigError(
-                "\(origin(key)): \(key): '\(value)' is not one of \(choices.joined(separator: ", "))")
+                "\(origin(key)): \(key): \(quoted(key, value)) is not one of \(choices.joined(separator: ", "))")
+        }
+        if spec.shown == .url, let problem = Self.urlProblem(value) {
+            throw ConfigError("\(origin(key)): \(key): \(quoted(key, value)) \(problem)")
         }
         note(spec, value)
         return value
+    }
+
+    /// Gateways, print providers and callbacks are reached over HTTP(S): anything else
+    /// (`ftp://`, a bare host, text with a space) is a mistake found now, not at the first send.
+    static func urlProblem(_ text: String) -> String? {
+        guard !text.contains(where: \.isWhitespace),
+            let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty
+        else { return "is not an http(s) URL with a host" }
+        return nil
     }
 
     /// A key whose value is one of an enumeration's raw values.
@@ -107,7 +147,11 @@ final class Reader {
         let isGiven = given(key) != nil
         guard let raw = given(key) ?? spec.literalDefault else { return nil }
         guard let value = Int(raw.trimmingCharacters(in: .whitespaces)) else {
-            throw ConfigError("\(origin(key)): \(key): '\(raw)' is not a whole number")
+            let digits = raw.trimmingCharacters(in: .whitespaces).drop { $0 == "-" || $0 == "+" }
+            let why =
+                !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
+                ? "too large" : "not a whole number"
+            throw ConfigError("\(origin(key)): \(key): '\(raw)' is \(why)")
         }
         if let range = spec.range, !range.contains(value) {
             throw ConfigError("\(origin(key)): \(key): \(value) is outside \(range.lowerBound)…\(range.upperBound)")
@@ -123,6 +167,11 @@ final class Reader {
         guard let raw = given(key) ?? spec.literalDefault else { return nil }
         guard let value = Self.parseDuration(raw), value >= 0 else {
             throw ConfigError("\(origin(key)): \(key): '\(raw)' is not a duration (e.g. 30, 30s, 5m, 2h, 90d)")
+        }
+        if let bounds = spec.seconds, !bounds.contains(value) {
+            throw ConfigError(
+                "\(origin(key)): \(key): '\(raw)' is outside \(ConfigKeySpec.text(seconds: bounds.lowerBound))…\(ConfigKeySpec.text(seconds: bounds.upperBound))"
+            )
         }
         if isGiven { note(spec, raw) }
         return value
@@ -155,6 +204,24 @@ final class Reader {
         }
         if isGiven { note(spec, value ? "true" : "false") }
         return value
+    }
+
+    /// Reads every key given, whether or not its section is in use (a gateway not
+    /// selected): a wrong type, range or choice is an error now, not when the section is
+    /// switched on. Shown values are noted once, by the reads that use them.
+    func checkAll() throws {
+        let noted = seen
+        defer { seen = noted }
+        for spec in ConfigKeys.all {
+            guard given(spec.key) != nil || config.stringArray(forKey: ConfigKey(spec.key)) != nil else { continue }
+            switch spec.kind {
+            case .string: _ = try string(spec.key)
+            case .int: _ = try int(spec.key)
+            case .duration: _ = try duration(spec.key)
+            case .bool: _ = try bool(spec.key)
+            case .list: _ = try stringList(spec.key)
+            }
+        }
     }
 
     /// The value of a key the table gives a literal default: never nil.
@@ -203,7 +270,7 @@ enum ConfigSources {
         do {
             node = try Yams.compose(yaml: text)
         } catch {
-            throw ConfigError("config file \(path) is not valid YAML: \(error)")
+            throw ConfigError("config file \(path) is not valid YAML: \(yamlProblem(error))")
         }
         guard let node, node.null == nil else { return false }
         guard let mapping = node.mapping else {
@@ -215,11 +282,34 @@ enum ConfigSources {
         return true
     }
 
+    /// The parser's problem and where, without the lines of the file it quotes (a line may
+    /// hold a password or a URL with a key in it).
+    static func yamlProblem(_ error: any Error) -> String {
+        guard let error = error as? YamlError else { return "unreadable" }
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            return "line \(mark.line), column \(mark.column): \(context.map { "\($0.text): " } ?? "")\(problem)"
+        case .reader(let problem, let offset, _, _):
+            return "\(problem)\(offset.map { " at byte \($0)" } ?? "")"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return
+                "line \(context.mark.line): the key(s) \(duplicates.sorted().joined(separator: ", ")) appear twice in one section"
+        default:
+            return "unreadable"
+        }
+    }
+
     private static func walk(_ mapping: Node.Mapping, prefix: String, path: String, problems: inout [String]) {
         let keys = ConfigKeys.byKey
         for (keyNode, value) in mapping {
             let key = prefix + (keyNode.string ?? "?")
             let line = (keyNode.mark?.line).map { ":\($0)" } ?? ""
+            if (keyNode.string ?? "").contains(".") {
+                // `smtp.host:` at the top would be read as the key, beside a `smtp:` section.
+                problems.append("\(path)\(line): '\(key)': write keys as nested sections (smtp:, then host:)")
+                continue
+            }
             let inside = keys.keys.filter { $0.hasPrefix(key + ".") }
             if let spec = keys[key] {
                 if let problem = shapeProblem(value, spec.kind) {
@@ -237,9 +327,17 @@ enum ConfigSources {
                 }
             } else {
                 let section = keys.keys.filter { $0.hasPrefix(prefix) }.sorted().map { $0.dropFirst(prefix.count) }
+                let names = Set(
+                    keys.keys.flatMap { k in
+                        let parts = k.split(separator: ".")
+                        return (1...parts.count).map { parts[..<$0].joined(separator: ".") }
+                    })
+                let closest = names.min { editDistance($0, key) < editDistance($1, key) }
+                let hint = closest.flatMap { editDistance($0, key) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
                 problems.append(
-                    "\(path)\(line): unknown key '\(key)'"
-                        + (prefix.isEmpty ? "" : " (known in this section: \(section.joined(separator: ", ")))"))
+                    "\(path)\(line): unknown key '\(key)'\(hint)"
+                        + (prefix.isEmpty || section.isEmpty
+                            ? "" : " (known in this section: \(section.joined(separator: ", ")))"))
             }
         }
     }
@@ -312,6 +410,9 @@ enum ConfigSources {
                 file.hasPrefix("/")
                 ? "" : " (relative names are looked up in $CREDENTIALS_DIRECTORY, then the working directory)"
             throw ConfigError("\(configFile.map { "\($0): " } ?? "")\(key): cannot read secret file \(path)\(lookedIn)")
+        }
+        if text.contains("\u{0}") {
+            throw ConfigError("\(configFile.map { "\($0): " } ?? "")\(key): the secret file \(path) holds a NUL byte")
         }
         return text.trimmingCharacters(in: .newlines)
     }

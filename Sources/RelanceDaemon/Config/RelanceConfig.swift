@@ -82,9 +82,13 @@ public struct RelanceConfig: Sendable {
             EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "relance")
         ]
         if let path {
-            guard FileManager.default.isReadableFile(atPath: path) else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+                FileManager.default.isReadableFile(atPath: path)
+            else {
                 throw ConfigError("config file \(path) does not exist or is not readable")
             }
+            if isDirectory.boolValue { throw ConfigError("config file \(path) is a directory, not a file") }
             // An empty file, or one of comments only, means the built-in defaults.
             if try ConfigSources.checkKeys(inFile: path) {
                 do {
@@ -100,6 +104,7 @@ public struct RelanceConfig: Sendable {
     }
 
     static func build(_ r: Reader, environment: [String: String]) throws -> RelanceConfig {
+        try r.checkAll()
         let state = try r.string(defaulted: "state_directory")
         let smtp = try smtpSettings(r, environment: environment)
         let email = try emailSettings(r, state: state, smtp: smtp)
@@ -215,6 +220,11 @@ public struct RelanceConfig: Sendable {
             password = try ConfigSources.readSecret(
                 file, key: "smtp.password_file", environment: environment, configFile: r.file)
         }
+        if security == .none, !isLoopback(host) {
+            throw ConfigError(
+                "\(r.origin("smtp.security")): smtp.security: none sends in clear text, for a relay on this machine only; \(host) is not a loopback address (use starttls or tls)"
+            )
+        }
         let port = try r.int("smtp.port") ?? (security == .tls ? 465 : 587)
         guard (1...65535).contains(port) else {
             throw ConfigError("\(r.origin("smtp.port")): smtp.port: \(port) is not a TCP port")
@@ -225,6 +235,14 @@ public struct RelanceConfig: Sendable {
             timeout: try r.duration(defaulted: "smtp.timeout"),
             dataTimeout: try r.duration(defaulted: "smtp.data_timeout"),
             caFile: try r.string("smtp.ca_file"))
+    }
+
+    /// `localhost`, 127.0.0.0/8 or ::1.
+    static func isLoopback(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if name == "localhost" || name == "::1" || name == "0:0:0:0:0:0:0:1" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     static func apiConfig(_ r: Reader, environment: [String: String]) throws -> APIConfig? {
@@ -275,11 +293,12 @@ public struct RelanceConfig: Sendable {
         let trimmed = rateText.trimmingCharacters(in: .whitespaces)
         if ["none", "unlimited", "0"].contains(trimmed) {
             rate = nil
-        } else if let value = Double(trimmed), value > 0, value.isFinite {
+        } else if let value = Double(trimmed), (0.01...100_000).contains(value) {
             rate = value
         } else {
             throw ConfigError(
-                "\(r.origin("sms.rate")): sms.rate: '\(rateText)' is not a number of messages per second (or none)")
+                "\(r.origin("sms.rate")): sms.rate: '\(rateText)' is not a number of messages per second from 0.01 to 100000 (or none)"
+            )
         }
         let http = HTTPSettings(
             connectTimeout: try r.duration(defaulted: "sms.connect_timeout"),
@@ -296,7 +315,8 @@ public struct RelanceConfig: Sendable {
         guard let base = try r.string("sms.callback_base_url"), !base.isEmpty else { return nil }
         guard base.hasPrefix("http://") || base.hasPrefix("https://"), URLComponents(string: base)?.host != nil else {
             throw ConfigError(
-                "\(r.origin("sms.callback_base_url")): sms.callback_base_url: '\(base)' is not an http(s) URL")
+                "\(r.origin("sms.callback_base_url")): sms.callback_base_url: \(r.quoted("sms.callback_base_url", base)) is not an http(s) URL"
+            )
         }
         guard let file = try r.string("sms.callback_secret_file"), !file.isEmpty else {
             throw ConfigError(
@@ -349,6 +369,24 @@ public struct RelanceConfig: Sendable {
                 guard let value = try r.string(key), !value.isEmpty else { return nil }
                 return value
             }
+            // The recipient and the text need a field each, and no two values one name.
+            var used: [String: String] = [:]
+            for name in [
+                "to_field", "text_field", "sender_field", "reference_field", "callback_field", "encoding_field",
+            ] {
+                let key = "sms.webhook.\(name)"
+                guard let value = try field(key) else {
+                    if name == "to_field" || name == "text_field" {
+                        throw ConfigError("\(r.origin(key)): \(key): the webhook needs a field name for it")
+                    }
+                    continue
+                }
+                if let other = used[value] {
+                    throw ConfigError(
+                        "\(r.origin(key)): \(key): '\(value)' is already the name of sms.webhook.\(other)")
+                }
+                used[value] = name
+            }
             config.webhook = WebhookSettings(
                 url: try required("sms.webhook.url"), headers: headers,
                 toField: try field("sms.webhook.to_field") ?? "to",
@@ -363,19 +401,32 @@ public struct RelanceConfig: Sendable {
     /// `<prefix>.headers` (a list of `Name: value`) and the secret file `<prefix>.headers_file`
     /// (one header a line, e.g. `Authorization: Bearer …`).
     static func httpHeaders(_ r: Reader, prefix: String, environment: [String: String]) throws -> [(String, String)] {
-        var lines = try r.stringList(prefix + ".headers") ?? []
+        // Where each line came from, for an error that names it (never its value).
+        var lines: [(line: String, from: String)] =
+            (try r.stringList(prefix + ".headers") ?? []).enumerated().map {
+                ($1, "\(r.origin(prefix + ".headers")): \(prefix).headers item \($0 + 1)")
+            }
         if let file = try r.string(prefix + ".headers_file"), !file.isEmpty {
-            lines += try ConfigSources.readSecret(
-                file, key: prefix + ".headers_file", environment: environment, configFile: r.file
-            ).split(whereSeparator: \.isNewline).map(String.init)
+            let text = try ConfigSources.readSecret(
+                file, key: prefix + ".headers_file", environment: environment, configFile: r.file)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                lines.append((String(line), "\(prefix).headers_file \(file), line \(number + 1)"))
+            }
         }
         var headers: [(String, String)] = []
-        for line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (line, from) in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
-                throw ConfigError("\(r.file): \(prefix).headers: a header is 'Name: value'")
+                throw ConfigError("\(from): a header is 'Name: value'")
             }
-            headers.append(
-                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            let name = String(line[..<colon])
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard name.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                throw ConfigError("\(from): that is not a header name")
+            }
+            if Reader.characterProblem(value) != nil {
+                throw ConfigError("\(from): the value holds a control character")
+            }
+            headers.append((name, value))
         }
         return headers
     }
@@ -383,8 +434,12 @@ public struct RelanceConfig: Sendable {
     static func lettersConfig(_ r: Reader, state: String, environment: [String: String]) throws -> LetterSettings {
         let transport = try r.choice(defaulted: "letters.transport", as: LetterTransportKind.self)
         let logo = try r.string("letters.logo")
-        if let logo, !FileManager.default.isReadableFile(atPath: logo) {
-            throw ConfigError("\(r.origin("letters.logo")): letters.logo: cannot read \(logo)")
+        var isDirectory: ObjCBool = false
+        if let logo,
+            !FileManager.default.isReadableFile(atPath: logo)
+                || !FileManager.default.fileExists(atPath: logo, isDirectory: &isDirectory) || isDirectory.boolValue
+        {
+            throw ConfigError("\(r.origin("letters.logo")): letters.logo: cannot read \(logo) (a PNG file)")
         }
         let country = try r.string(defaulted: "letters.sender_country").uppercased()
         guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {

@@ -49,7 +49,15 @@ struct ConfigCommand: AsyncParsableCommand {
                 case .value(let text): value = text.isEmpty ? "(empty)" : text
                 case .derived(let text), .none(let text): value = text.replacingOccurrences(of: "`", with: "")
                 }
-                print("\(spec.key)  [\(spec.kind)]  default: \(value)")
+                var limits = ""
+                if let range = spec.range { limits = ", \(range.lowerBound)–\(range.upperBound)" }
+                if let seconds = spec.seconds {
+                    limits =
+                        ", \(ConfigKeySpec.text(seconds: seconds.lowerBound))–\(ConfigKeySpec.text(seconds: seconds.upperBound))"
+                }
+                if let choices = spec.choices { limits = ": " + choices.joined(separator: ", ") }
+                print("\(spec.key)  (\(spec.kind)\(limits))  default: \(value)")
+                if !spec.doc.isEmpty { print("    " + spec.doc.replacingOccurrences(of: "`", with: "")) }
             }
         }
     }
