@@ -260,6 +260,7 @@ public struct ClaimedJob: Sendable {
 public struct PayerUnusable: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 public enum DispatchPermission: Sendable, Equatable {
