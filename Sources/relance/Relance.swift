@@ -4,6 +4,7 @@ import Logging
 import RelanceCore
 import RelanceDaemon
 import RelanceDunning
+import RelanceStore
 
 @main
 struct Relance: AsyncParsableCommand {
@@ -27,7 +28,16 @@ struct Relance: AsyncParsableCommand {
                 Foundation.exit(64)
             }
         }
-        await main(nil)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: CLIError.mapped(error))
+        }
     }
 }
 
@@ -48,15 +58,11 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the runtime; configuration errors become a clean message and exit code.
     func runtime(logTrace: Bool = false, bootstrapLogging: Bool = false, migrate: Bool = true) async throws -> Runtime {
-        do {
-            // Loaded once: it reads secret files, and logging must be set up before the first logger.
-            let config = try await RelanceConfig.load(path: configPath)
-            if bootstrapLogging { LogSetup.bootstrapOnce(format: config.logFormat, level: config.logLevel) }
-            return try await Runtime.open(
-                config: config, logger: Logger(label: "relance"), migrate: migrate, logTrace: logTrace)
-        } catch let error as ConfigError {
-            throw CLIError("configuration: \(error)")
-        }
+        // Loaded once: it reads secret files, and logging must be set up before the first logger.
+        let config = try await RelanceConfig.load(path: configPath)
+        if bootstrapLogging { LogSetup.bootstrapOnce(format: config.logFormat, level: config.logLevel) }
+        return try await Runtime.open(
+            config: config, logger: Logger(label: "relance"), migrate: migrate, logTrace: logTrace)
     }
 }
 
@@ -64,6 +70,19 @@ struct GlobalOptions: ParsableArguments {
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+
+    /// The one place an error a command did not handle becomes what the CLI prints (as
+    /// `Error: …`, exit code 1). ArgumentParser's own errors, help and exit codes pass
+    /// through unchanged.
+    static func mapped(_ error: any Error) -> any Error {
+        switch error {
+        case let error as ConfigError: CLIError("configuration: \(error)")
+        case let error as ScenarioError: CLIError(error.message)
+        case let error as OperatorError: CLIError(error.message)
+        case let error as InvalidFields: CLIError(error.errors.map(\.description).joined(separator: "\n"))
+        default: error
+        }
+    }
 }
 
 /// The process's logging backend, set up once (named apart from the swift-log module).

@@ -148,6 +148,7 @@ struct ConfigTests {
             ),
             ("\"smtp.host\": x\n", "'smtp.host': write keys as nested sections"),
             ("smpt:\n  host: x\n", "unknown key 'smpt.host' (did you mean 'smtp.host'?)"),
+            ("api:\n  listen: \"a b:80\"\n", "api.listen: 'a b:80' is not HOST:PORT (a host name or an IP address)"),
             ("email:\n  from_name: \"A\u{2028}B\"\n", "email.from_name: contains an invisible line separator"),
         ])
     func refused(yaml: String, expected: String) async {

@@ -256,6 +256,10 @@ public struct RelanceConfig: Sendable {
         }
         var host = String(listen[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:".contains($0)) }) else {
+            throw ConfigError(
+                "\(r.origin("api.listen")): api.listen: '\(listen)' is not HOST:PORT (a host name or an IP address)")
+        }
         var tokens = APITokens.none
         if let file = try r.string("api.tokens_file"), !file.isEmpty {
             let text = try ConfigSources.readSecret(

@@ -44,14 +44,9 @@ struct InvoiceCommand: AsyncParsableCommand {
         @Option(help: "A scenario by name (default: the payer's segment's).") var scenario: String?
         func run() async throws {
             let runtime = try await options.runtime()
-            let opening: InvoiceDesk.Opening
-            do {
-                opening = try await InvoiceCommand.desk(runtime).open(
-                    ref: number, payerRef: payer, amount: try InvoiceCommand.decimal(amount, "amount"),
-                    currency: currency, issueDate: issued, dueDate: due, scenario: scenario)
-            } catch let error as ScenarioError {
-                throw CLIError(error.message)
-            }
+            let opening = try await InvoiceCommand.desk(runtime).open(
+                ref: number, payerRef: payer, amount: try InvoiceCommand.decimal(amount, "amount"),
+                currency: currency, issueDate: issued, dueDate: due, scenario: scenario)
             print(
                 "invoice \(opening.invoice.ref) \(opening.created ? "registered" : "already registered") "
                     + "(scenario \(opening.invoice.scenario), balance \(Invoice.text(opening.invoice.balance)) \(opening.invoice.currency))"
@@ -76,15 +71,8 @@ struct InvoiceCommand: AsyncParsableCommand {
         @Option(help: "YYYY-MM-DD (default: today in the payer's time zone)") var date: String?
         func run() async throws {
             let runtime = try await options.runtime()
-            let outcome: PaymentOutcome
-            do {
-                outcome = try await InvoiceCommand.desk(runtime).pay(
-                    ref: number, amount: try InvoiceCommand.decimal(amount, "amount"), date: date)
-            } catch let error as ScenarioError {
-                throw CLIError(error.message)
-            } catch let error as OperatorError {
-                throw CLIError(error.message)
-            }
+            let outcome = try await InvoiceCommand.desk(runtime).pay(
+                ref: number, amount: try InvoiceCommand.decimal(amount, "amount"), date: date)
             let invoice = outcome.invoice
             print(
                 "invoice \(invoice.ref): balance \(Invoice.text(invoice.balance)) \(invoice.currency), \(invoice.status)"
@@ -108,15 +96,8 @@ struct InvoiceCommand: AsyncParsableCommand {
         func run() async throws {
             guard lift != (until != nil) else { throw CLIError("give --until YYYY-MM-DD, or --lift") }
             let runtime = try await options.runtime()
-            let outcome: HoldOutcome
-            do {
-                outcome = try await InvoiceCommand.desk(runtime).hold(
-                    ref: number, until: lift ? nil : until, reason: lift ? "lifted" : reason)
-            } catch let error as ScenarioError {
-                throw CLIError(error.message)
-            } catch let error as OperatorError {
-                throw CLIError(error.message)
-            }
+            let outcome = try await InvoiceCommand.desk(runtime).hold(
+                ref: number, until: lift ? nil : until, reason: lift ? "lifted" : reason)
             print(
                 lift
                     ? "invoice \(number): hold lifted, \(outcome.jobs) job(s) due again at their own time"

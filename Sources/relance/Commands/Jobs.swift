@@ -72,15 +72,11 @@ extension Jobs {
                     "decision must be one of \(OperatorDecision.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let runtime = try await options.runtime()
-            do {
-                guard let job = try await runtime.store.resolve(jobID: id, decision: decision, note: note, force: force)
-                else {
-                    throw CLIError("job \(id) does not exist")
-                }
-                print(TraceFormatter.summary(job))
-            } catch let error as OperatorError {
-                throw CLIError(error.message)
+            guard let job = try await runtime.store.resolve(jobID: id, decision: decision, note: note, force: force)
+            else {
+                throw CLIError("job \(id) does not exist")
             }
+            print(TraceFormatter.summary(job))
         }
     }
 }

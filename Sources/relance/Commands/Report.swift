@@ -18,13 +18,8 @@ struct Report: AsyncParsableCommand {
         let runtime = try await options.runtime()
         let scenarios = try ScenarioCatalog.load(
             directory: runtime.config.scenariosDirectory, overrides: runtime.config.scenarioOffsets)
-        let figures: [StepFigures]
-        do {
-            figures = try await StepReport.figures(
-                store: runtime.store, scenarios: scenarios, since: since, scenario: scenario)
-        } catch let error as ScenarioError {
-            throw CLIError(error.message)
-        }
+        let figures = try await StepReport.figures(
+            store: runtime.store, scenarios: scenarios, since: since, scenario: scenario)
         if json {
             for f in figures { print(f.jsonValue.jsonText) }
         } else {

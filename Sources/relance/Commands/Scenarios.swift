@@ -28,9 +28,7 @@ struct Scenarios: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
         func run() async throws {
             let config: RelanceConfig
-            do { config = try await RelanceConfig.load(path: options.configPath) } catch {
-                throw CLIError("configuration: \(error)")
-            }
+            config = try await RelanceConfig.load(path: options.configPath)
             let (scenarios, templates) = try Scenarios.load(config)
             let problems = scenarios.check(against: templates)
             for scenario in scenarios.scenarios {

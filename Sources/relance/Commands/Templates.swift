@@ -16,9 +16,7 @@ struct Templates: AsyncParsableCommand {
         @Option(help: "Templates directory (default: from configuration).") var directory: String?
         func run() async throws {
             let config: RelanceConfig
-            do { config = try await RelanceConfig.load(path: options.configPath) } catch {
-                throw CLIError("configuration: \(error)")
-            }
+            config = try await RelanceConfig.load(path: options.configPath)
             let catalog: TemplateCatalog
             do {
                 catalog = try TemplateCatalog.load(
