@@ -290,44 +290,6 @@ public final class Dispatcher: Service, Sendable {
     }
 }
 
-extension Dispatcher {
-    /// A scenario step that failed on an unusable contact point (invalid address, hard
-    /// bounce) moves to the payer's next usable channel, and that contact point is
-    /// suppressed until the payer's profile changes it. The failed job's trace shows the hop.
-    func fallBack(_ job: Job, payer: PayerProfile, failure: DispatchFailure) async throws {
-        guard failure.isUnusableContact, Invoice.isAboutInvoice(data: job.data), let key = job.idempotencyKey,
-            let caseRef = job.caseRef, let stepKey = StepKey(key, caseRef: caseRef),
-            let failed = Channel(rawValue: job.channel)
-        else { return }
-        let contact: String =
-            switch failed {
-            case .email: payer.email ?? ""
-            case .sms: payer.phone ?? ""
-            case .letter: payer.postalAddressJSON ?? ""
-            }
-        let suppressed = try await store.suppressedChannels(payerRef: payer.ref).union([failed])
-        let composer = currentComposer
-        let next = payer.channels.first { channel in
-            !suppressed.contains(channel) && composer.hasUsableContact(channel, payer)
-                && composer.hasTemplate(job.template, for: channel, payer)
-        }
-        let newJob = next.map {
-            NewJob(
-                idempotencyKey: stepKey.on($0.rawValue).description, payerRef: job.payerRef, caseRef: job.caseRef,
-                channel: $0,
-                template: job.template, data: job.data)
-        }
-        let id = try await store.fallBack(from: job, contact: contact, reason: failure.message, to: newJob)
-        logger.notice(
-            "contact point unusable; step moved to another channel",
-            metadata: [
-                "job": "\(job.id)", "payer": "\(payer.ref)", "suppressed": "\(failed.rawValue)",
-                "to": "\(next?.rawValue ?? "none")", "new_job": "\(id.map(String.init) ?? "-")",
-            ])
-        if id != nil { wake() }
-    }
-}
-
 /// One worker's sessions, opened on first use. Only its worker touches it.
 final class Sessions: @unchecked Sendable {
     let transports: Transports
