@@ -207,7 +207,7 @@ def config_check(tmp_path, text, **env):
 def test_config_check_names_the_bad_port_the_nested_typo_and_the_missing_secret(tmp_path):
     # (Unknown top-level keys and wrong types: test_outbox_and_cli.py.)
     result = config_check(tmp_path, "smtp:\n  host: 127.0.0.1\n  port: 70000\n")
-    assert result.returncode != 0 and "relance.yaml: smtp.port: 70000 is not a TCP port" in result.stderr
+    assert result.returncode != 0 and "relance.yaml: smtp.port: 70000 is outside 1…65535" in result.stderr
     result = config_check(tmp_path, "api:\n  listen: 127.0.0.1:99999\n")
     assert result.returncode != 0 and "api.listen: '127.0.0.1:99999' is not HOST:PORT" in result.stderr
     result = config_check(tmp_path, "sms:\n  kannel:\n    passwrd_file: x\n")

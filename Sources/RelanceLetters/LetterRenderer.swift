@@ -340,6 +340,12 @@ enum BodyPart: Equatable {
     }
 }
 
+/// The logo a configuration names, checked as the letters will read it.
+public enum LetterLogo {
+    /// Throws when Cairo cannot decode `path` as a PNG.
+    public static func check(path: String) throws(LetterError) { _ = try LogoImage(path: path) }
+}
+
 /// A PNG logo, decoded by Cairo.
 final class LogoImage {
     let surface: OpaquePointer

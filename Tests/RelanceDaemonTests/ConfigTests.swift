@@ -149,7 +149,31 @@ struct ConfigTests {
             ("\"smtp.host\": x\n", "'smtp.host': write keys as nested sections"),
             ("smpt:\n  host: x\n", "unknown key 'smpt.host' (did you mean 'smtp.host'?)"),
             ("api:\n  listen: \"a b:80\"\n", "api.listen: 'a b:80' is not HOST:PORT (a host name or an IP address)"),
-            ("email:\n  from_name: \"A\u{2028}B\"\n", "email.from_name: contains an invisible line separator"),
+            // The second review (2026-12-07):
+            ("state_directory: \"\"\n", "state_directory: is empty"),
+            ("templates:\n  default_locale: \" \"\n", "templates.default_locale: is empty"),
+            ("\"na\\emme\": 1\n", "unknown key 'na\\u{1B}mme'"),
+            ("creditor:\n  name: \"A\u{FEFF}B\"\n", "creditor.name: contains an invisible character (U+FEFF)"),
+            ("creditor:\n  name: \"A\u{200B}B\"\n", "creditor.name: contains an invisible character (U+200B)"),
+            ("sms:\n  sender: \"A\u{61C}B\"\n", "sms.sender: contains an invisible character (U+61C)"),
+            ("sms:\n  kannel:\n    url: \"http://gw.example:99999/x\"\n", "sms.kannel.url: the value"),
+            ("sms:\n  webhook:\n    url: \"http://[S3CRET-x]/\"\n", "sms.webhook.url: the value is not an http(s) URL"),
+            (
+                "sms:\n  callback_base_url: \"https://relance.example/cb?k=1\"\n",
+                "give the scheme, host, port and path only"
+            ),
+            ("scenarios:\n  strategic_formal_notice: 9999999999d\n", "is not a number of days"),
+            ("smtp:\n  port: 0\n", "smtp.port: 0 is outside 1…65535"),
+            ("smtp:\n  host: null\n", "smtp.host: null is not a value here"),
+            (
+                "sms:\n  transport: webhook\n  webhook:\n    url: https://gw.example/x\n    to_field: \" \"\n",
+                "sms.webhook.to_field: ' ' is not a field name"
+            ),
+            (
+                "sms:\n  transport: webhook\n  webhook:\n    url: https://gw.example/x\n    headers: [\"Host: evil.example\"]\n",
+                "Host is set by the HTTP client, not by configuration"
+            ),
+            ("email:\n  from_name: \"A\u{2028}B\"\n", "email.from_name: contains an invisible character (U+2028)"),
         ])
     func refused(yaml: String, expected: String) async {
         let problem = await Self.problem(yaml)
@@ -183,7 +207,7 @@ struct ConfigTests {
             #expect("\(error)".hasSuffix("is a directory, not a file"))
         }
         let logo = await Self.problem("letters:\n  logo: \(directory.path)\n")
-        #expect(logo?.contains("letters.logo: cannot read") == true, "\(logo ?? "")")
+        #expect(logo?.contains("letters.logo: logo \(directory.path) is a directory") == true, "\(logo ?? "")")
     }
 
     @Test("secret files: a bad header line is named by file and line, a control character or a NUL refused")
@@ -203,10 +227,73 @@ struct ConfigTests {
         #expect(
             bad?.contains("sms.webhook.headers_file bad, line 2: a header is 'Name: value'") == true, "\(bad ?? "")")
         let control = await Self.problem(webhook + "control\n", environment)
-        #expect(control?.contains("line 1: the value holds a control character") == true, "\(control ?? "")")
+        #expect(control?.contains("holds a NUL byte or another control character") == true, "\(control ?? "")")
         #expect(control?.contains("S3CRET") == false)
         let nul = await Self.problem("smtp:\n  host: 127.0.0.1\n  password_file: nul\n", environment)
         #expect(nul?.contains("holds a NUL byte") == true, "\(nul ?? "")")
+    }
+
+    @Test("the configuration file, the logo: only regular files are read (a FIFO or a device would block or never end)")
+    func onlyRegularFiles() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-files-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        for path in [fifo, "/dev/zero"] {
+            do {
+                _ = try await RelanceConfig.load(path: path, environment: [:])
+                Issue.record("\(path) was read as a configuration")
+            } catch {
+                #expect("\(error)".hasSuffix("is not a regular file, not a file"), "\(error)")
+            }
+        }
+        #expect(await Self.problem("letters:\n  logo: \(fifo)\n")?.contains("is not a regular file") == true)
+        let text = directory.appendingPathComponent("logo.png")
+        try "not a PNG".write(to: text, atomically: true, encoding: .utf8)
+        let notPNG = await Self.problem("letters:\n  logo: \(text.path)\n")
+        #expect(notPNG?.contains("letters.logo: cannot read the logo") == true, "\(notPNG ?? "")")
+        let bom = directory.appendingPathComponent("bom.yaml")
+        try Data([0xEF, 0xBB, 0xBF] + Array("log:\n  level: info\n".utf8)).write(to: bom)
+        do {
+            _ = try await RelanceConfig.load(path: bom.path, environment: [:])
+            Issue.record("a byte-order mark was taken")
+        } catch {
+            #expect("\(error)".contains("starts with a byte-order mark"))
+        }
+    }
+
+    @Test("secret files: Windows line ends read, one-line secrets kept to one line, empty or huge ones refused")
+    func secretFileShapes() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-shapes-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func write(_ name: String, _ data: Data) throws { try data.write(to: directory.appendingPathComponent(name)) }
+        try write("crlf-headers", Data("X-One: 1\r\nX-Two: 2\r\n".utf8))
+        try write("empty", Data("\n".utf8))
+        try write("two-lines", Data("pass\nword\n".utf8))
+        try write("huge", Data(repeating: 0x61, count: 2 << 20))
+        let environment = ["CREDENTIALS_DIRECTORY": directory.path]
+        let config = try await Self.load(
+            "sms:\n  transport: webhook\n  webhook:\n    url: https://gw.example/x\n    headers_file: crlf-headers\n",
+            environment)
+        #expect(config.sms.webhook?.headers.map { "\($0.0)=\($0.1)" } == ["X-One=1", "X-Two=2"])
+        let smtp = "smtp:\n  host: 127.0.0.1\n  password_file: "
+        #expect(await Self.problem(smtp + "empty\n", environment)?.contains("is empty") == true)
+        #expect(await Self.problem(smtp + "two-lines\n", environment)?.contains("holds more than one line") == true)
+        #expect(await Self.problem(smtp + "huge\n", environment)?.contains("is larger than 1024 KiB") == true)
+    }
+
+    @Test(
+        "smtp.security none: a loopback relay only, as the resolver reads addresses",
+        arguments: [
+            ("localhost", true), ("127.0.0.1", true), ("127.255.255.255", true), ("::1", true), ("[::1]", true),
+            ("0:0::1", true), ("0:0:0:0:0:0:0:1", true), ("LOCALHOST", true), ("127.0.0.09", false), ("[::1", false),
+            ("::1]", false), ("10.0.0.1", false), ("128.0.0.1", false), ("localhost.", false), ("::2", false),
+            ("relay.example", false),
+        ])
+    func loopback(host: String, loopback: Bool) {
+        #expect(RelanceConfig.isLoopback(host) == loopback)
     }
 
     @Test("from the environment: bytes that were not UTF-8 are refused, not read as U+FFFD")

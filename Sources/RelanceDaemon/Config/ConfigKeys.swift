@@ -71,6 +71,16 @@ public struct ConfigKeySpec: Sendable {
         return seconds >= 1 ? "\(seconds) s" : "\(Int((seconds * 1000).rounded())) ms"
     }
 
+    /// Whether an empty value means something (no value, a field left out) rather than
+    /// a mistake: keys whose default is empty or none, and the webhook's field names.
+    public var mayBeEmpty: Bool {
+        switch defaultValue {
+        case .value(let text): text.isEmpty || key.hasSuffix("_field")
+        case .none: true
+        case .derived: false
+        }
+    }
+
     /// The literal default, when there is one.
     public var literalDefault: String? {
         if case .value(let text) = defaultValue { return text }
@@ -153,7 +163,7 @@ public enum ConfigKeys {
 
     static let smtp: [ConfigKeySpec] = [
         .string("smtp.host", .none("—"), "the relay; setting it makes `smtp` the default transport"),
-        .int("smtp.port", .derived("`587` (`465` for `tls`)"), "TCP port"),
+        .int("smtp.port", .derived("`587` (`465` for `tls`)"), "TCP port", range: 1...65535),
         .string(
             "smtp.security", .value("starttls"),
             "`none` (loopback relays only), `starttls` (required, never falls back to clear text), `tls`",
@@ -238,7 +248,7 @@ public enum ConfigKeys {
         .string("sms.outbox_directory", .derived("`<state_directory>/outbox`"), "where `outbox` writes"),
         .url(
             "sms.callback_base_url", .none("— (no delivery reports)"),
-            "the API as gateways reach it, for delivery reports"),
+            "the API as gateways reach it, for delivery reports: scheme, host, port and path only"),
         .secretFile("sms.callback_secret_file", .none("—"), "the HMAC key for callback URLs (at least 16 bytes)"),
     ]
 
@@ -294,7 +304,7 @@ public enum ConfigKeys {
             "dunning scenarios (docs/SCENARIOS.md)"),
         .string(
             "scenarios.strategic_formal_notice", .derived("the scenario file's (`45d`)"),
-            "when the strategic scenario's formal notice goes"),
+            "when the strategic scenario's formal notice goes, in days after the due date (`45d`, 1–3650)"),
     ]
 
     /// SMS: Monday to Friday, 10:00-13:00 and 14:00-20:00, no French public holiday;
@@ -327,6 +337,12 @@ public enum ConfigKeys {
             if let range = spec.range {
                 meaning += (meaning.isEmpty ? "" : "; ") + "\(range.lowerBound)–\(range.upperBound)"
             }
+            if let seconds = spec.seconds {
+                meaning +=
+                    (meaning.isEmpty ? "" : "; ")
+                    + "\(ConfigKeySpec.text(seconds: seconds.lowerBound))–\(ConfigKeySpec.text(seconds: seconds.upperBound))"
+            }
+            if spec.shown == .url { meaning += " (an http(s) URL)" }
             if let choices = spec.choices, !meaning.contains("`\(choices[0])`") {
                 meaning += (meaning.isEmpty ? "" : "; ") + choices.map { "`\($0)`" }.joined(separator: ", ")
             }

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import Glibc
 import RelanceCore
 import Yams
 
@@ -99,19 +100,41 @@ final class Reader {
             switch scalar.value {
             case 0..<0x20, 0x7F, 0x80...0x9F:
                 return "contains a line break, tab or other control character"
-            case 0x2028, 0x2029, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
-                return
-                    "contains an invisible line separator or direction mark (U+\(String(scalar.value, radix: 16, uppercase: true)))"
-            default: continue
+            default:
+                // Line and paragraph separators, the invisible format characters (direction
+                // marks and overrides, zero-width spaces and joiners, U+FEFF) and the
+                // noncharacters U+FFFE/U+FFFF.
+                let category = scalar.properties.generalCategory
+                if category == .lineSeparator || category == .paragraphSeparator || category == .format
+                    || scalar.properties.isNoncharacterCodePoint
+                {
+                    return "contains an invisible character (U+\(String(scalar.value, radix: 16, uppercase: true)))"
+                }
             }
         }
         return nil
+    }
+
+    /// A key as an error shows it: what is not printable written as `\u{…}`.
+    static func shown(key: String) -> String {
+        var text = ""
+        for scalar in key.unicodeScalars {
+            if characterProblem(String(scalar)) != nil {
+                text += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            } else {
+                text.unicodeScalars.append(scalar)
+            }
+        }
+        return text
     }
 
     func string(_ key: String) throws -> String? {
         let spec = try spec(key)
         guard let value = given(key) else { return spec.literalDefault }
         try refuseControls(key, value)
+        if value.trimmingCharacters(in: .whitespaces).isEmpty, !spec.mayBeEmpty {
+            throw ConfigError("\(origin(key)): \(key): is empty (leave the key out for its default)")
+        }
         if let choices = spec.choices, !choices.contains(value) {
             throw ConfigError(
                 "\(origin(key)): \(key): \(quoted(key, value)) is not one of \(choices.joined(separator: ", "))")
@@ -128,8 +151,10 @@ final class Reader {
     static func urlProblem(_ text: String) -> String? {
         guard !text.contains(where: \.isWhitespace),
             let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty
+            ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty,
+            host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:_%".contains($0)) })
         else { return "is not an http(s) URL with a host" }
+        if let port = components.port, !(1...65535).contains(port) { return "has a port outside 1…65535" }
         return nil
     }
 
@@ -260,11 +285,10 @@ enum ConfigSources {
     /// Returns false when the file holds no value at all (empty, or comments only).
     @discardableResult
     static func checkKeys(inFile path: String) throws -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ConfigError("config file \(path) does not exist or is not readable")
+        let bytes = try regularFile(path, what: "config file", maxBytes: 1 << 20)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw ConfigError("config file \(path) starts with a byte-order mark: save it as UTF-8 without one")
         }
-        defer { try? handle.close() }
-        let bytes = handle.readDataToEndOfFile()
         let text = try strictText(bytes, file: path)
         let node: Node?
         do {
@@ -304,10 +328,23 @@ enum ConfigSources {
         let keys = ConfigKeys.byKey
         for (keyNode, value) in mapping {
             let key = prefix + (keyNode.string ?? "?")
+            let shownKey = Reader.shown(key: key)
             let line = (keyNode.mark?.line).map { ":\($0)" } ?? ""
-            if (keyNode.string ?? "").contains(".") {
+            if let name = keyNode.string, name.contains(".") {
                 // `smtp.host:` at the top would be read as the key, beside a `smtp:` section.
-                problems.append("\(path)\(line): '\(key)': write keys as nested sections (smtp:, then host:)")
+                let parts = name.split(separator: ".")
+                let section = Reader.shown(key: String(parts.first ?? ""))
+                let rest = Reader.shown(key: parts.dropFirst().joined(separator: "."))
+                problems.append(
+                    "\(path)\(line): '\(shownKey)': write keys as nested sections (\(section):, then \(rest):)")
+                continue
+            }
+            if let spec = keys[key], let scalar = value.scalar, scalar.style == .plain,
+                ["null", "Null", "NULL", "~"].contains(scalar.string)
+            {
+                // Read as the text "null" by the reader, not as "no value".
+                problems.append(
+                    "\(path)\(line): \(spec.key): null is not a value here (leave the key out for its default)")
                 continue
             }
             let inside = keys.keys.filter { $0.hasPrefix(key + ".") }
@@ -322,7 +359,7 @@ enum ConfigSources {
                 if value.null == nil {
                     let names = inside.sorted().map { $0.dropFirst(key.count + 1) }
                     problems.append(
-                        "\(path)\(line): '\(key)' is a section, not a value (its keys: \(names.joined(separator: ", ")))"
+                        "\(path)\(line): '\(shownKey)' is a section, not a value (its keys: \(names.joined(separator: ", ")))"
                     )
                 }
             } else {
@@ -335,7 +372,7 @@ enum ConfigSources {
                 let closest = names.min { editDistance($0, key) < editDistance($1, key) }
                 let hint = closest.flatMap { editDistance($0, key) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
                 problems.append(
-                    "\(path)\(line): unknown key '\(key)'\(hint)"
+                    "\(path)\(line): unknown key '\(shownKey)'\(hint)"
                         + (prefix.isEmpty || section.isEmpty
                             ? "" : " (known in this section: \(section.joined(separator: ", ")))"))
             }
@@ -388,32 +425,58 @@ enum ConfigSources {
         throw ConfigError("\(file):\(line):\(column): not valid UTF-8 (save the file as UTF-8)")
     }
 
+    /// The bytes of `path`, which must be a regular file (not a directory, a FIFO or a
+    /// device, which would block or never end) of at most `maxBytes`.
+    static func regularFile(_ path: String, what: String, maxBytes: Int) throws -> Data {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ConfigError("\(what) \(path) does not exist or is not readable") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            let kind = (info.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "not a regular file"
+            throw ConfigError("\(what) \(path) is \(kind), not a file")
+        }
+        guard info.st_size <= maxBytes else {
+            throw ConfigError("\(what) \(path) is larger than \(maxBytes / 1024) KiB")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("\(what) \(path) does not exist or is not readable")
+        }
+        return data
+    }
+
     /// Reads a secret file. A relative path is looked up in systemd's `$CREDENTIALS_DIRECTORY`
-    /// first. The error names the file, never its content.
-    static func readSecret(_ file: String, key: String, environment: [String: String], configFile: String? = nil)
-        throws -> String
-    {
+    /// first. Windows line ends are read as line ends; the final line end is dropped. A
+    /// secret of one line (a password, a token) holds no line break; none holds a control
+    /// character or is empty. The error names the file, never its content.
+    static func readSecret(
+        _ file: String, key: String, environment: [String: String], configFile: String? = nil, lines: Bool = false
+    ) throws -> String {
         var path = file
         if !file.hasPrefix("/"), let credentials = environment["CREDENTIALS_DIRECTORY"],
             FileManager.default.fileExists(atPath: credentials + "/" + file)
         {
             path = credentials + "/" + file
         }
-        if let data = FileManager.default.contents(atPath: path), String(validating: data, as: UTF8.self) == nil {
-            do { _ = try strictText(data, file: path) } catch let error as ConfigError {
-                throw ConfigError("\(configFile.map { "\($0): " } ?? "")\(key): \(error.description)")
-            }
-        }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-        else {
+        let prefix = "\(configFile.map { "\($0): " } ?? "")\(key): "
+        let data: Data
+        do { data = try regularFile(path, what: "secret file", maxBytes: 1 << 20) } catch let error as ConfigError {
             let lookedIn =
                 file.hasPrefix("/")
                 ? "" : " (relative names are looked up in $CREDENTIALS_DIRECTORY, then the working directory)"
-            throw ConfigError("\(configFile.map { "\($0): " } ?? "")\(key): cannot read secret file \(path)\(lookedIn)")
+            throw ConfigError(prefix + error.description + lookedIn)
         }
-        if text.contains("\u{0}") {
-            throw ConfigError("\(configFile.map { "\($0): " } ?? "")\(key): the secret file \(path) holds a NUL byte")
+        let text: String
+        do { text = try strictText(data, file: path) } catch let error as ConfigError {
+            throw ConfigError(prefix + error.description)
         }
-        return text.trimmingCharacters(in: .newlines)
+        var secret = text.replacingOccurrences(of: "\r\n", with: "\n")
+        while secret.hasSuffix("\n") { secret.removeLast() }
+        if secret.isEmpty { throw ConfigError(prefix + "the secret file \(path) is empty") }
+        if !lines, secret.contains("\n") {
+            throw ConfigError(prefix + "the secret file \(path) holds more than one line")
+        }
+        for line in secret.split(separator: "\n") where Reader.characterProblem(String(line)) != nil {
+            throw ConfigError(prefix + "the secret file \(path) holds a NUL byte or another control character")
+        }
+        return secret
     }
 }

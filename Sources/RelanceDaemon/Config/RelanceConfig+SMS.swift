@@ -55,6 +55,13 @@ extension RelanceConfig {
                 "\(r.origin("sms.callback_base_url")): sms.callback_base_url: \(r.quoted("sms.callback_base_url", base)) is not an http(s) URL"
             )
         }
+        if let parts = URLComponents(string: base),
+            parts.user != nil || parts.password != nil || parts.query != nil || parts.fragment != nil
+        {
+            throw ConfigError(
+                "\(r.origin("sms.callback_base_url")): sms.callback_base_url: give the scheme, host, port and path only (no credentials, query or fragment)"
+            )
+        }
         guard let file = try r.string("sms.callback_secret_file"), !file.isEmpty else {
             throw ConfigError(
                 "\(r.origin("sms.callback_base_url")): sms.callback_base_url is set but sms.callback_secret_file is not (the key that signs callback URLs)"
@@ -117,6 +124,10 @@ extension RelanceConfig {
                         throw ConfigError("\(r.origin(key)): \(key): the webhook needs a field name for it")
                     }
                     continue
+                }
+                guard value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
+                    throw ConfigError(
+                        "\(r.origin(key)): \(key): '\(value)' is not a field name (letters, digits, _ - .)")
                 }
                 if let other = used[value] {
                     throw ConfigError(

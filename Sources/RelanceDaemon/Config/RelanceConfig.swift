@@ -140,7 +140,7 @@ public struct RelanceConfig: Sendable {
             scenariosDirectory: try r.string("scenarios.directory") ?? templates + "/scenarios",
             windows: try windows(r))
         if let text = try r.string("scenarios.strategic_formal_notice") {
-            guard let days = Scenario.parseOffset(text), days > 0 else {
+            guard let days = Scenario.parseOffset(text), (1...3650).contains(days) else {
                 throw ConfigError(
                     "\(r.origin("scenarios.strategic_formal_notice")): scenarios.strategic_formal_notice: '\(text)' is not a number of days (45d)"
                 )
@@ -226,9 +226,6 @@ public struct RelanceConfig: Sendable {
             )
         }
         let port = try r.int("smtp.port") ?? (security == .tls ? 465 : 587)
-        guard (1...65535).contains(port) else {
-            throw ConfigError("\(r.origin("smtp.port")): smtp.port: \(port) is not a TCP port")
-        }
         return SMTPSettings(
             host: host, port: port, security: security, username: try r.string("smtp.username"), password: password,
             heloName: try r.string("smtp.helo_name"), connectTimeout: try r.duration(defaulted: "smtp.connect_timeout"),
@@ -237,12 +234,19 @@ public struct RelanceConfig: Sendable {
             caFile: try r.string("smtp.ca_file"))
     }
 
-    /// `localhost`, 127.0.0.0/8 or ::1.
+    /// `localhost`, an IPv4 address in 127.0.0.0/8 or the IPv6 address ::1 (in brackets or
+    /// not), as the resolver reads addresses (`inet_pton`: `127.0.0.09` is a name, not one).
     static func isLoopback(_ host: String) -> Bool {
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if name == "localhost" || name == "::1" || name == "0:0:0:0:0:0:0:1" { return true }
-        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        var name = host.lowercased()
+        if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
+        if name == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, name, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, name, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { bytes in bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1 }
+        }
+        return false
     }
 
     static func apiConfig(_ r: Reader, environment: [String: String]) throws -> APIConfig? {
@@ -263,7 +267,7 @@ public struct RelanceConfig: Sendable {
         var tokens = APITokens.none
         if let file = try r.string("api.tokens_file"), !file.isEmpty {
             let text = try ConfigSources.readSecret(
-                file, key: "api.tokens_file", environment: environment, configFile: r.file)
+                file, key: "api.tokens_file", environment: environment, configFile: r.file, lines: true)
             do { tokens = try APITokens.parse(text, source: file) } catch {
                 throw ConfigError("api.tokens_file: \(error)")
             }
@@ -289,7 +293,7 @@ public struct RelanceConfig: Sendable {
             }
         if let file = try r.string(prefix + ".headers_file"), !file.isEmpty {
             let text = try ConfigSources.readSecret(
-                file, key: prefix + ".headers_file", environment: environment, configFile: r.file)
+                file, key: prefix + ".headers_file", environment: environment, configFile: r.file, lines: true)
             for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 lines.append((String(line), "\(prefix).headers_file \(file), line \(number + 1)"))
             }
@@ -304,6 +308,14 @@ public struct RelanceConfig: Sendable {
             guard name.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
                 throw ConfigError("\(from): that is not a header name")
             }
+            // The request's own framing: set by the HTTP client, never by configuration.
+            let framing = [
+                "host", "content-length", "transfer-encoding", "connection", "expect", "upgrade", "te", "trailer",
+                "keep-alive", "proxy-connection",
+            ]
+            if framing.contains(name.lowercased()) {
+                throw ConfigError("\(from): \(name) is set by the HTTP client, not by configuration")
+            }
             if Reader.characterProblem(value) != nil {
                 throw ConfigError("\(from): the value holds a control character")
             }
@@ -315,12 +327,14 @@ public struct RelanceConfig: Sendable {
     static func lettersConfig(_ r: Reader, state: String, environment: [String: String]) throws -> LetterSettings {
         let transport = try r.choice(defaulted: "letters.transport", as: LetterTransportKind.self)
         let logo = try r.string("letters.logo")
-        var isDirectory: ObjCBool = false
-        if let logo,
-            !FileManager.default.isReadableFile(atPath: logo)
-                || !FileManager.default.fileExists(atPath: logo, isDirectory: &isDirectory) || isDirectory.boolValue
-        {
-            throw ConfigError("\(r.origin("letters.logo")): letters.logo: cannot read \(logo) (a PNG file)")
+        if let logo {
+            // Read now, as every letter will: a file that is not a PNG would fail them all.
+            do {
+                _ = try ConfigSources.regularFile(logo, what: "logo", maxBytes: 10 << 20)
+                try LetterLogo.check(path: logo)
+            } catch {
+                throw ConfigError("\(r.origin("letters.logo")): letters.logo: \(error)")
+            }
         }
         let country = try r.string(defaulted: "letters.sender_country").uppercased()
         guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
