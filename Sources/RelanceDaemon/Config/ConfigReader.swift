@@ -457,12 +457,15 @@ enum ConfigSources {
             path = credentials + "/" + file
         }
         let prefix = "\(configFile.map { "\($0): " } ?? "")\(key): "
-        let data: Data
-        do { data = try regularFile(path, what: "secret file", maxBytes: 1 << 20) } catch let error as ConfigError {
+        guard FileManager.default.isReadableFile(atPath: path) else {
             let lookedIn =
                 file.hasPrefix("/")
                 ? "" : " (relative names are looked up in $CREDENTIALS_DIRECTORY, then the working directory)"
-            throw ConfigError(prefix + error.description + lookedIn)
+            throw ConfigError(prefix + "cannot read secret file \(path)\(lookedIn)")
+        }
+        let data: Data
+        do { data = try regularFile(path, what: "secret file", maxBytes: 1 << 20) } catch let error as ConfigError {
+            throw ConfigError(prefix + error.description)
         }
         let text: String
         do { text = try strictText(data, file: path) } catch let error as ConfigError {
