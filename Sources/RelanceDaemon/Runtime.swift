@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// Everything `relance` needs, built from configuration: what tests and the CLI call.
 public struct Runtime: Sendable {
     public let config: RelanceConfig
-    public let store: SQLiteJobStore
+    public let store: any JobStore
     public let logger: Logger
     /// "Now" for the store, the dispatcher and the invoice desk alike.
     public var clock: any WallClock { store.clock }
@@ -144,10 +144,10 @@ public struct Runtime: Sendable {
             }
             if total > 0 { logger.info("pruned finished jobs", metadata: ["jobs": "\(total)"]) }
         }
-        // Copies the database's write-ahead log into the file off the write path (see
-        // `SQLiteJobStore.checkpoint`).
+        // The storage's own care (`StoreHousekeeping`): on SQLite, the write-ahead log
+        // copied into the file off the write path (`SQLiteJobStore.checkpoint`).
         let checkpointer = PeriodicService(name: "checkpointer", interval: 0.25, logger: logger) {
-            try await store.checkpoint()
+            try await store.housekeep()
         }
         // On SIGTERM the group stops services one at a time, last first: systemd hears
         // STOPPING=1 at once, then the dispatcher stops claiming and drains, then the

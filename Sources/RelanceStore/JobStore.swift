@@ -8,7 +8,17 @@ import RelanceCore
 ///
 /// Every method that completes a job is conditional on the job id, the attempt
 /// and the lease owner: a worker that lost its lease cannot overwrite a newer outcome.
-public protocol JobStore: SchemaStore, PayerStore, JobQueue, CaseStore, DeliveryReportStore, TraceReader {}
+public protocol JobStore: SchemaStore, PayerStore, JobQueue, CaseStore, DeliveryReportStore, TraceReader,
+    StoreHousekeeping
+{}
+
+/// Periodic care of the storage itself, apart from the jobs: on SQLite, copying the
+/// write-ahead log into the database file so that it stops growing. A backend that needs
+/// none does nothing.
+public protocol StoreHousekeeping: Sendable {
+    /// Called by the daemon every quarter of a second.
+    func housekeep() async throws
+}
 
 /// The schema, and the database's own health.
 public protocol SchemaStore: Sendable {

@@ -134,6 +134,9 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    /// The WAL checkpoint (`checkpoint()`).
+    public func housekeep() async throws { try await checkpoint() }
+
     /// True when every migration this build knows has been applied.
     public func isMigrated() async throws -> Bool {
         try await pool.read { db in try Schema.migrator.hasCompletedMigrations(db) }
