@@ -869,9 +869,13 @@ windows:
             take(int(job.group(1)), "email", "smtp-sink", int(mid.group(2)), "?",
                  marker=case.group(1) if case else None, t=path.stat().st_mtime)
         # HTTP peer: SMS webhook and print provider
+        http_incomplete = 0
         if self.http_record.exists():
             for line in self.http_record.read_text().splitlines():
                 e = json.loads(line)
+                if e.get("incomplete"):
+                    http_incomplete += 1  # the client was cut off mid-request: nothing was taken
+                    continue
                 if e.get("job") is None:
                     bookkeeping.append(f"http peer: record without a job: {line[:300]}")
                     continue
@@ -973,6 +977,7 @@ windows:
             "jobs": len(jobs), "states": dict(states), "per_channel": {k: dict(v) for k, v in per_channel.items()},
             "integrity_check": integrity, "uncertain_received": dict(uncertain_hist),
             "received_per_peer": dict(peer_totals), "smtp_sink_incomplete_dumps": incomplete,
+            "http_incomplete_requests": http_incomplete,
             "duplicates_by_kind": dict(dup_kinds),
             "reasons": {k: dict(v.most_common(12)) for k, v in reasons.items()},
             "lost": sample(lost), "silent_duplicates": sample(dups), "dead_or_failed_received": sample(dead_received),

@@ -176,22 +176,43 @@ def run_http(args):
             pass
 
         def read_body(self):
+            """The body, and whether it came whole: a client killed while writing it leaves
+            fewer bytes than its Content-Length (or a chunked body without its last chunk),
+            which no server takes for a request."""
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                 chunks = []
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                    if size == 0:
+                try:
+                    while True:
+                        line = self.rfile.readline()
+                        if not line:
+                            return b"".join(chunks), False
+                        size = int(line.split(b";")[0].strip() or b"0", 16)
+                        if size == 0:
+                            self.rfile.readline()
+                            return b"".join(chunks), True
+                        chunk = self.rfile.read(size)
+                        chunks.append(chunk)
+                        if len(chunk) < size:
+                            return b"".join(chunks), False
                         self.rfile.readline()
-                        return b"".join(chunks)
-                    chunks.append(self.rfile.read(size))
-                    self.rfile.readline()
-            return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                except (ValueError, OSError):
+                    return b"".join(chunks), False
+            expected = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(expected)
+            return body, len(body) == expected
 
         def do_POST(self):
             self.served = getattr(self, "served", 0) + 1
-            body = self.read_body()
+            body, whole = self.read_body()
             entry = {"t": time.time(), "peer": "http", "pid": os.getpid(), "path": self.path,
                      "conn_request": self.served}
+            if not whole:
+                # Cut off while the client wrote it (the daemon killed mid-request): kept
+                # apart, never an answered request.
+                entry.update(incomplete=True, bytes=len(body))
+                record.write(entry)
+                self.close_connection = True
+                return
             if self.path.startswith("/sms"):
                 try:
                     payload = json.loads(body)
