@@ -113,7 +113,9 @@ extension RelanceConfig {
                 guard let value = try r.string(key), !value.isEmpty else { return nil }
                 return value
             }
-            // The recipient and the text need a field each, and no two values one name.
+            // The recipient and the text need a field each, and no two values one name. Each
+            // key is read once (a read is also what `config check` shows).
+            var fields: [String: String] = [:]
             var used: [String: String] = [:]
             for name in [
                 "to_field", "text_field", "sender_field", "reference_field", "callback_field", "encoding_field",
@@ -134,15 +136,14 @@ extension RelanceConfig {
                         "\(r.origin(key)): \(key): '\(value)' is already the name of sms.webhook.\(other)")
                 }
                 used[value] = name
+                fields[name] = value
             }
             config.webhook = WebhookSettings(
                 url: try required("sms.webhook.url"), headers: headers,
-                toField: try field("sms.webhook.to_field") ?? "to",
-                textField: try field("sms.webhook.text_field") ?? "text",
-                senderField: try field("sms.webhook.sender_field"), sender: sender,
-                referenceField: try field("sms.webhook.reference_field"),
-                callbackField: try field("sms.webhook.callback_field"),
-                encodingField: try field("sms.webhook.encoding_field"), idField: try field("sms.webhook.id_field"))
+                toField: fields["to_field"] ?? "to", textField: fields["text_field"] ?? "text",
+                senderField: fields["sender_field"], sender: sender, referenceField: fields["reference_field"],
+                callbackField: fields["callback_field"], encodingField: fields["encoding_field"],
+                idField: try field("sms.webhook.id_field"))
         }
     }
 }
