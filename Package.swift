@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // Already in the graph (Hummingbird, swift-configuration); named because our
         // modules import their products.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -42,6 +44,16 @@ let package = Package(
             dependencies: [
                 "RelanceCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The PostgreSQL backend of the store roles (several daemons, one job table).
+        .target(
+            name: "RelanceStorePostgres",
+            dependencies: [
+                "RelanceCore", "RelanceStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -143,7 +155,11 @@ let package = Package(
         .testTarget(name: "RelanceCoreTests", dependencies: ["RelanceCore"]),
         .testTarget(
             name: "RelanceStoreTests",
-            dependencies: ["RelanceCore", "RelanceStore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "RelanceCore", "RelanceStore", "RelanceStorePostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "RelanceTemplatesTests", dependencies: ["RelanceCore", "RelanceTemplates"]),
         // Decoders the tests use to read messages as a mail reader would (not shipped).

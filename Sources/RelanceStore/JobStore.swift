@@ -195,6 +195,10 @@ public struct HoldOutcome: Sendable {
     public var invoice: Invoice
     /// Jobs moved (hold) or given back their time (lift).
     public var jobs: Int
+    public init(invoice: Invoice, jobs: Int) {
+        self.invoice = invoice
+        self.jobs = jobs
+    }
 }
 
 public struct PaymentOutcome: Sendable {
@@ -203,6 +207,12 @@ public struct PaymentOutcome: Sendable {
     public var settled: Bool
     public var cancelled: Int
     public var thanks: [EnqueueResult]
+    public init(invoice: Invoice, settled: Bool, cancelled: Int, thanks: [EnqueueResult]) {
+        self.invoice = invoice
+        self.settled = settled
+        self.cancelled = cancelled
+        self.thanks = thanks
+    }
 }
 
 extension JobStore {
@@ -252,6 +262,10 @@ public struct CaseCancellation: Sendable, Equatable {
     /// in its check just before dispatch.
     public var inFlight: Int
     public var total: Int { cancelled + inFlight }
+    public init(cancelled: Int, inFlight: Int) {
+        self.cancelled = cancelled
+        self.inFlight = inFlight
+    }
 }
 
 public struct EnqueueResult: Sendable, Equatable {
@@ -259,12 +273,21 @@ public struct EnqueueResult: Sendable, Equatable {
     public var state: JobState
     /// False when an existing job with the same idempotency key was returned.
     public var created: Bool
+    public init(id: Int64, state: JobState, created: Bool) {
+        self.id = id
+        self.state = state
+        self.created = created
+    }
 }
 
 public struct ClaimedJob: Sendable {
     public var job: Job
     /// The payer, or why it cannot be used (missing, unreadable row).
     public var payer: Result<PayerProfile, PayerUnusable>
+    public init(job: Job, payer: Result<PayerProfile, PayerUnusable>) {
+        self.job = job
+        self.payer = payer
+    }
 }
 
 public struct PayerUnusable: Error, Sendable, CustomStringConvertible {
@@ -324,6 +347,12 @@ public struct Workload: Sendable, Equatable {
     public var scheduled: Int
     /// run_at of the next scheduled job.
     public var nextRunAt: String?
+    public init(due: Int, running: Int, scheduled: Int, nextRunAt: String?) {
+        self.due = due
+        self.running = running
+        self.scheduled = scheduled
+        self.nextRunAt = nextRunAt
+    }
 }
 
 public struct QueueStatistics: Sendable, Equatable {
@@ -331,6 +360,10 @@ public struct QueueStatistics: Sendable, Equatable {
     public var jobs: [String: [String: Int]]
     /// Seconds since the oldest queued job became due (0 when none is due).
     public var oldestDueAge: Double
+    public init(jobs: [String: [String: Int]], oldestDueAge: Double) {
+        self.jobs = jobs
+        self.oldestDueAge = oldestDueAge
+    }
 }
 
 /// A provider's final word on one attempt of a job.
@@ -361,4 +394,30 @@ public enum ReportOutcome: Sendable, Equatable {
     /// The report names another attempt or provider message, or the job is in a state
     /// a report cannot change (queued, running, failed, …).
     case rejected(String)
+}
+
+/// The detail of a trace event about a provider's answer or a failed attempt, the same
+/// on every backend.
+public enum TraceDetail {
+    public static func of(_ response: ProviderResponse) -> [String: JSONValue] {
+        var detail = response.detail
+        if let code = response.code { detail["code"] = .number(String(code)) }
+        detail["response"] = .string(response.text)
+        if let ref = response.providerRef { detail["provider_ref"] = .string(ref) }
+        return detail
+    }
+
+    public static func of(_ failure: DispatchFailure) -> [String: JSONValue] {
+        var detail: [String: JSONValue] = [
+            "reason": .string(failure.reason.rawValue), "message": .string(failure.message),
+        ]
+        if let code = failure.code { detail["code"] = .number(String(code)) }
+        if let enhanced = failure.enhancedCode { detail["enhanced_code"] = .string(enhanced) }
+        return detail
+    }
+
+    /// The retry delay as the trace keeps it: canonical number text, milliseconds precision.
+    public static func retryDelay(_ delay: Double) -> JSONValue {
+        .number((Decimal(Int((delay * 1000).rounded())) / 1000).description)
+    }
 }

@@ -29,7 +29,7 @@ enum RowValue {
 
     /// The columns of a job row another service writes (README, "Enqueuing with SQL"),
     /// and what each must be.
-    static let textColumns = ["payer_ref", "case_ref", "channel", "template", "idempotency_key", "data", "run_at"]
+    static let textColumns = JobRowRules.textColumns
 
     /// The text columns of a payer row.
     static let payerTextColumns = [
@@ -63,14 +63,12 @@ enum RowValue {
         case .int64(let n) where n >= 1: break
         default: return "column max_attempts: \(describe(maxAttempts)) is not a positive integer"
         }
-        if let runAt = text(row, "run_at"), Timestamp.strictInstant(runAt) == nil {
-            return "column run_at: '\(runAt.prefix(40))' is not a real instant (years 1970 to 2999)"
-        }
+        if let runAt = text(row, "run_at"), let problem = JobRowRules.runAtProblem(runAt) { return problem }
         for column in textColumns {
             let value: DatabaseValue = row[column]
             switch value.storage {
             case .null:
-                if ["payer_ref", "channel", "template", "data", "run_at"].contains(column) {
+                if JobRowRules.requiredColumns.contains(column) {
                     return "column \(column): NULL where a text is required"
                 }
             case .string(let text):
@@ -83,14 +81,7 @@ enum RowValue {
                 {
                     return "column \(column): is not valid UTF-8"
                 }
-                if column != "data",
-                    text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
-                {
-                    return "column \(column): contains a control character"
-                }
-                if column != "data" && column != "run_at", !TextRules.isNFC(text) {
-                    return "column \(column): is not in Unicode NFC"
-                }
+                if let problem = JobRowRules.textProblem(column: column, text: text) { return problem }
             default:
                 return "column \(column): \(describe(value)) is not a text"
             }

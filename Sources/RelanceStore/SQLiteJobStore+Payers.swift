@@ -77,38 +77,6 @@ extension SQLiteJobStore {
             default: return bad(column, "is \(RowValue.describe(value)), not a text")
             }
         }
-        var channels: [Channel] = [.email]
-        if let text = text("channels") {
-            guard let items = (try? JSONValue.parse(text))?.arrayValue else {
-                return bad("channels", "is not a JSON array: \(text.prefix(80))")
-            }
-            channels = []
-            for item in items {
-                guard let name = item.stringValue, let channel = Channel(rawValue: name) else {
-                    return bad("channels", "has an unknown channel \(item.jsonText) (email, sms, letter)")
-                }
-                channels.append(channel)
-            }
-        }
-        var address: [String]?
-        if let text = text("postal_address") {
-            guard let items = (try? JSONValue.parse(text))?.arrayValue, items.allSatisfy({ $0.stringValue != nil })
-            else {
-                return bad("postal_address", "is not a JSON array of strings")
-            }
-            address = items.compactMap(\.stringValue)
-        }
-        guard let name = text("name") else { return bad("name", "is empty") }
-        guard let kind = PayerKind(rawValue: text("kind") ?? "business") else {
-            return bad("kind", "is '\(text("kind") ?? "")', not business or consumer")
-        }
-        // Bounded as at every door: a name goes into a header line (998 bytes at most).
-        if name.count > 300 { return bad("name", "is longer than 300 characters") }
-        if let problem = TextRules.referenceProblem(ref) { return bad("ref", problem) }
-        return .success(
-            PayerProfile(
-                ref: ref, name: name, locale: text("locale") ?? "fr-FR", timezone: text("timezone") ?? "Europe/Paris",
-                segment: text("segment") ?? "standard", email: text("email"), phone: text("phone"),
-                postalAddress: address, channels: channels, kind: kind))
+        return PayerRow.profile(ref: ref, text: text)
     }
 }

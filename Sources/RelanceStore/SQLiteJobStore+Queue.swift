@@ -306,7 +306,7 @@ extension SQLiteJobStore {
                 guard db.changesCount == 1 else { return false }
                 var detail = Self.detail(failure)
                 // Canonical number text (milliseconds precision), as it reads back from the table.
-                detail["retry_in_seconds"] = .number((Decimal(Int((delay * 1000).rounded())) / 1000).description)
+                detail["retry_in_seconds"] = TraceDetail.retryDelay(delay)
                 try Self.record(db, &events, job: job, kind: .transientError, detail: detail)
             case .giveUp(let reason):
                 try db.executeCached(

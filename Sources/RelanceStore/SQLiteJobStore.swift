@@ -206,22 +206,8 @@ public final class SQLiteJobStore: JobStore {
             channel: row["channel"] ?? "", detail: (try? JSONValue.parse(detailText)) ?? .object([:]))
     }
 
-    static func detail(_ response: ProviderResponse) -> [String: JSONValue] {
-        var detail = response.detail
-        if let code = response.code { detail["code"] = .number(String(code)) }
-        detail["response"] = .string(response.text)
-        if let ref = response.providerRef { detail["provider_ref"] = .string(ref) }
-        return detail
-    }
-
-    static func detail(_ failure: DispatchFailure) -> [String: JSONValue] {
-        var detail: [String: JSONValue] = [
-            "reason": .string(failure.reason.rawValue), "message": .string(failure.message),
-        ]
-        if let code = failure.code { detail["code"] = .number(String(code)) }
-        if let enhanced = failure.enhancedCode { detail["enhanced_code"] = .string(enhanced) }
-        return detail
-    }
+    static func detail(_ response: ProviderResponse) -> [String: JSONValue] { TraceDetail.of(response) }
+    static func detail(_ failure: DispatchFailure) -> [String: JSONValue] { TraceDetail.of(failure) }
 
     /// An SQLite date modifier, e.g. `+30.000 seconds`.
     static func modifier(seconds: Double) -> String {

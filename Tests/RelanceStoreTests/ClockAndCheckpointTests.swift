@@ -18,7 +18,7 @@ final class TickingClock: WallClock {
     }
 }
 
-@Suite("SQLiteJobStore: one instant per statement, checkpoints, checks inside the insert")
+@Suite("SQLiteJobStore: one instant per statement, checkpoints, checks inside the insert", .sqliteOnly)
 struct ClockAndCheckpointTests {
     func store(clock: any WallClock = SystemWallClock()) async throws -> (SQLiteJobStore, String) {
         let directory =

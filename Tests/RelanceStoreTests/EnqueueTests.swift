@@ -6,7 +6,7 @@ import Testing
 
 @Suite("SQLiteJobStore: migrate and enqueue")
 struct EnqueueTests {
-    @Test("migrating twice is harmless and keeps the data")
+    @Test("migrating twice is harmless and keeps the data", .sqliteOnly)
     func migrateTwice() async throws {
         let fx = try await StoreFixture()
         let ids = try await fx.enqueue(StoreFixture.job())

@@ -5,7 +5,7 @@ import Testing
 
 @testable import RelanceStore
 
-@Suite("GroupCommit: queued writes share a transaction, each succeeds or fails alone")
+@Suite("GroupCommit: queued writes share a transaction, each succeeds or fails alone", .sqliteOnly)
 struct GroupCommitTests {
     struct Refused: Error, Equatable { let value: Int }
 

@@ -3,7 +3,7 @@ import Testing
 
 @testable import RelanceStore
 
-@Suite("SQLite date modifiers")
+@Suite("SQLite date modifiers", .sqliteOnly)
 struct ModifierTests {
     @Test(
         "seconds are written with a sign and milliseconds",

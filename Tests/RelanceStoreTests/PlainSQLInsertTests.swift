@@ -5,7 +5,7 @@ import Testing
 @testable import RelanceStore
 
 /// Other services insert jobs with plain SQL; the trigger gives them the same treatment.
-@Suite("SQLiteJobStore: rows inserted with plain SQL")
+@Suite("SQLiteJobStore: rows inserted with plain SQL", .sqliteOnly)
 struct PlainSQLInsertTests {
     static let insert =
         "INSERT INTO jobs(payer_ref, case_ref, channel, template, data, run_at) VALUES ('P-1', 'CASE-9', 'email', 'reminder-1', '{}', ?)"

@@ -1,36 +1,83 @@
 import Foundation
 import GRDB
+import PostgresNIO
 import RelanceCore
+import RelanceStorePostgres
 import Synchronization
+import Testing
 
 @testable import RelanceStore
 
 /// A migrated store in a fresh temporary directory, removed afterwards, with the
 /// events handed to the sink kept for inspection.
 ///
-/// The tests use `store`, typed by the role protocols (`JobStore`), so that they can run
-/// on another backend; `sqlite` is for what only SQLite has (plain SQL as another service
-/// would write it, the file, the WAL).
+/// The tests use `store`, typed by the role protocols (`JobStore`), so that they run on
+/// both backends: SQLite by default, PostgreSQL when `RELANCE_TEST_STORE=postgres` and
+/// `RELANCE_TEST_POSTGRES_URL` names a server (`make test` runs the suite both ways, on a
+/// throwaway cluster: IntegrationTests/pgcluster.py). On PostgreSQL each fixture has a
+/// schema of its own. `sqlite` is for what only SQLite has (the file, the WAL, rows as
+/// SQLite's typing lets another service write them): such tests carry `.sqliteOnly`.
 final class StoreFixture: Sendable {
+    enum Backend: String { case sqlite, postgres }
+
+    static let backend: Backend =
+        ProcessInfo.processInfo.environment["RELANCE_TEST_STORE"] == "postgres" ? .postgres : .sqlite
+    static var onPostgres: Bool { backend == .postgres }
+
     let directory: String
-    let sqlite: SQLiteJobStore
-    var store: any JobStore { sqlite }
+    private let sqliteStore: SQLiteJobStore?
+    let postgres: PostgresJobStore?
+    var sqlite: SQLiteJobStore { sqliteStore! }
+    var store: any JobStore { postgres ?? sqliteStore! }
     private let sink: SinkBox
 
-    init() async throws {
+    init(databaseClock: (any WallClock)? = nil) async throws {
         directory =
             FileManager.default.temporaryDirectory.appendingPathComponent("relance-store-\(UUID().uuidString)").path
         let sink = SinkBox()
         self.sink = sink
-        sqlite = try SQLiteJobStore(path: directory + "/relance.sqlite") { events in sink.append(events) }
-        try await sqlite.migrate()
+        switch Self.backend {
+        case .sqlite:
+            sqliteStore = try SQLiteJobStore(
+                path: directory + "/relance.sqlite", clock: databaseClock ?? SystemWallClock()
+            ) { events in
+                sink.append(events)
+            }
+            postgres = nil
+            try await sqliteStore!.migrate()
+        case .postgres:
+            sqliteStore = nil
+            postgres = try Self.postgresStore(databaseClock: databaseClock) { events in sink.append(events) }
+            try await postgres!.migrate()
+        }
+    }
+
+    /// A store on the test server, in a schema of its own.
+    static func postgresStore(
+        schema: String = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""),
+        clock: any WallClock = SystemWallClock(), databaseClock: (any WallClock)? = nil,
+        eventSink: (@Sendable ([DeliveryEvent]) -> Void)? = nil
+    ) throws -> PostgresJobStore {
+        guard let url = ProcessInfo.processInfo.environment["RELANCE_TEST_POSTGRES_URL"] else {
+            throw FixtureError("RELANCE_TEST_STORE=postgres needs RELANCE_TEST_POSTGRES_URL (make test sets both)")
+        }
+        var settings = try PostgresSettings(url: url)
+        settings.schema = schema
+        settings.poolSize = 4
+        var logger = Logger(label: "relance.postgres.test")
+        logger.logLevel = .critical
+        return try PostgresJobStore(
+            settings: settings, clock: clock, databaseClock: databaseClock, logger: logger, eventSink: eventSink)
     }
 
     /// Every call to the sink so far, in order.
     var sunk: [[DeliveryEvent]] { sink.calls }
     func resetSink() { sink.reset() }
 
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
+    deinit {
+        postgres?.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 
     static let payer = PayerProfile(ref: "P-1", name: "Dupont & Fils", email: "compta@dupont.example")
 
@@ -61,13 +108,57 @@ final class StoreFixture: Sendable {
         try await store.events(jobID: id).map(\.kind)
     }
 
-    /// Plain SQL, as another service would run it.
-    func execute(_ sql: String, _ arguments: StatementArguments = []) async throws {
-        try await sqlite.pool.write { db in try db.execute(sql: sql, arguments: arguments) }
+    /// Plain SQL, as another service would run it: `?` placeholders, on either backend.
+    func execute(_ sql: String, _ arguments: [any FixtureValue] = []) async throws {
+        if let postgres {
+            var text = ""
+            var n = 0
+            for character in sql {
+                if character == "?" {
+                    n += 1
+                    text += "$\(n)"
+                } else {
+                    text.append(character)
+                }
+            }
+            var binds = PostgresBindings()
+            for argument in arguments { argument.bind(&binds) }
+            let query = PostgresQuery(unsafeSQL: text, binds: binds)
+            try await postgres.withConnection { connection in
+                _ = try await connection.query(query, logger: Logger(label: "test"))
+            }
+            return
+        }
+        let values = StatementArguments(arguments.map { $0.databaseValue })
+        try await sqlite.pool.write { db in try db.execute(sql: sql, arguments: values) }
     }
 
     func scalar(_ sql: String) async throws -> String? {
         try await sqlite.pool.read { db in try String.fetchOne(db, sql: sql) }
+    }
+}
+
+/// A value bound by `StoreFixture.execute` on either backend.
+protocol FixtureValue: Sendable {
+    var databaseValue: DatabaseValue { get }
+    func bind(_ binds: inout PostgresBindings)
+}
+extension Int64: FixtureValue {
+    func bind(_ binds: inout PostgresBindings) { binds.append(self) }
+}
+extension Int: FixtureValue {
+    func bind(_ binds: inout PostgresBindings) { binds.append(Int64(self)) }
+}
+extension String: FixtureValue {
+    func bind(_ binds: inout PostgresBindings) { binds.append(self) }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// For what only SQLite has (its file, its WAL, its typing, its triggers' words).
+    static var sqliteOnly: Self { .enabled(if: !StoreFixture.onPostgres, "SQLite only") }
+    /// For the PostgreSQL backend's own tests.
+    static var postgresOnly: Self {
+        .enabled(if: StoreFixture.onPostgres, "PostgreSQL only (RELANCE_TEST_STORE=postgres)")
     }
 }
 

@@ -6,7 +6,7 @@ import Testing
 
 /// Rows written by SQL with values of the wrong type, NUL bytes or invalid UTF-8: no
 /// crash anywhere, the job fails at claim naming the column, and other jobs go on.
-@Suite("SQLiteJobStore: unusable rows written by SQL")
+@Suite("SQLiteJobStore: unusable rows written by SQL", .sqliteOnly)
 struct UnusableRowTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let values: String

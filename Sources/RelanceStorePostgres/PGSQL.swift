@@ -1,0 +1,127 @@
+import Foundation
+import PostgresNIO
+
+/// A value bound to a `$n` placeholder.
+enum PGBind: Sendable {
+    case text(String?)
+    case int(Int64?)
+    case double(Double)
+    case bool(Bool)
+    case ints([Int64])
+    case texts([String])
+
+    static func int(_ value: Int?) -> PGBind { .int(value.map(Int64.init)) }
+}
+
+/// A cell of a result row, decoded by its type: reading never stops the process.
+enum PGCell: Sendable, Equatable {
+    case null
+    case text(String)
+    case int(Int64)
+    case double(Double)
+    case bool(Bool)
+}
+
+/// A result row by column name. The store selects timestamps as text in the stored
+/// format (`relance_iso`) and JSON as text, so that rows read the same as SQLite's.
+struct PGRow: Sendable {
+    var cells: [String: PGCell]
+
+    init(_ row: PostgresRow) {
+        var cells: [String: PGCell] = [:]
+        for cell in row {
+            cells[cell.columnName] = Self.decode(cell)
+        }
+        self.cells = cells
+    }
+
+    static func decode(_ cell: PostgresCell) -> PGCell {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8:
+            return (try? cell.decode(Int64.self)).map(PGCell.int) ?? .null
+        case .bool:
+            return (try? cell.decode(Bool.self)).map(PGCell.bool) ?? .null
+        case .float4, .float8:
+            return (try? cell.decode(Double.self)).map(PGCell.double) ?? .null
+        case .numeric:
+            return (try? cell.decode(Decimal.self)).map { PGCell.double(NSDecimalNumber(decimal: $0).doubleValue) }
+                ?? .null
+        default:
+            return (try? cell.decode(String.self)).map(PGCell.text) ?? .null
+        }
+    }
+
+    func text(_ column: String) -> String? {
+        switch cells[column] ?? .null {
+        case .null: return nil
+        case .text(let text): return text
+        case .int(let number): return String(number)
+        case .double(let number): return String(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        }
+    }
+
+    func int(_ column: String) -> Int? {
+        switch cells[column] ?? .null {
+        case .int(let number): return Int(number)
+        case .double(let number) where number.rounded() == number && number.magnitude < 9e18: return Int(number)
+        default: return nil
+        }
+    }
+
+    func int64(_ column: String) -> Int64 {
+        if case .int(let number)? = cells[column] { return number }
+        return 0
+    }
+
+    func double(_ column: String) -> Double? {
+        switch cells[column] ?? .null {
+        case .double(let number): return number
+        case .int(let number): return Double(number)
+        default: return nil
+        }
+    }
+
+    func bool(_ column: String) -> Bool {
+        if case .bool(let flag)? = cells[column] { return flag }
+        return false
+    }
+}
+
+/// Runs statements on one leased connection; every statement the store runs goes
+/// through `query`.
+struct PGSession: @unchecked Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    @discardableResult
+    func query(_ sql: String, _ binds: [PGBind] = []) async throws -> [PGRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds {
+            switch bind {
+            case .text(let value): bindings.append(value.map(Self.withoutNul))
+            case .int(let value): bindings.append(value)
+            case .double(let value): bindings.append(value)
+            case .bool(let value): bindings.append(value)
+            case .ints(let values): bindings.append(values)
+            case .texts(let values): bindings.append(values.map(Self.withoutNul))
+            }
+        }
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        var result: [PGRow] = []
+        for try await row in rows { result.append(PGRow(row)) }
+        return result
+    }
+
+    /// PostgreSQL text cannot hold a NUL byte: a peer's answer that has one (kept in
+    /// `last_error`, a trace detail) must not make the write fail, so it becomes U+FFFD.
+    static func withoutNul(_ text: String) -> String {
+        guard text.utf8.contains(0) else { return text }
+        return text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+    }
+
+    func one(_ sql: String, _ binds: [PGBind] = []) async throws -> PGRow? {
+        try await query(sql, binds).first
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import RelanceCore
+import RelanceStore
+
+/// The store on PostgreSQL: several daemons on several hosts share one job table.
+///
+/// Every method runs in one transaction on a connection of a bounded pool
+/// (`PostgresClient`) and returns after its commit. Time comes from the database
+/// (`relance_now()`: the start of the transaction), never from the host, so that a
+/// host whose clock is off cannot take a lease another node holds; `databaseClock`
+/// replaces it in tests only. Claims lock rows with `FOR UPDATE SKIP LOCKED`, so that
+/// nodes never wait for each other's claims.
+public final class PostgresJobStore: JobStore, @unchecked Sendable {
+    public let settings: PostgresSettings
+    /// The host's clock: what the daemon's business rules read (send windows, dates on a
+    /// letter). Leases, due times and backoff never use it.
+    public let clock: any WallClock
+    /// Replaces the database's clock in tests (set in each transaction); nil in production.
+    let databaseClock: (any WallClock)?
+    let client: PostgresClient
+    let running: Task<Void, Never>
+    let logger: Logger
+    let eventSink: (@Sendable ([DeliveryEvent]) -> Void)?
+    let sinkEnqueued: Bool
+    /// The attempt budget an operator's `requeue` gives a job.
+    let defaultMaxAttempts: Int
+    var schema: String { settings.schema }
+
+    public init(
+        settings: PostgresSettings, clock: any WallClock = SystemWallClock(), databaseClock: (any WallClock)? = nil,
+        defaultMaxAttempts: Int = 8, sinkEnqueued: Bool = true, logger: Logger = Logger(label: "relance.postgres"),
+        eventSink: (@Sendable ([DeliveryEvent]) -> Void)? = nil
+    ) throws {
+        self.settings = settings
+        self.clock = clock
+        self.databaseClock = databaseClock
+        self.defaultMaxAttempts = defaultMaxAttempts
+        self.sinkEnqueued = sinkEnqueued
+        self.eventSink = eventSink
+        self.logger = logger
+        let client = PostgresClient(configuration: try Self.clientConfiguration(settings), backgroundLogger: logger)
+        self.client = client
+        self.running = Task { await client.run() }
+    }
+
+    deinit { running.cancel() }
+
+    /// Stops the pool: connections close, waiting calls fail.
+    public func close() { running.cancel() }
+
+    static func clientConfiguration(_ settings: PostgresSettings) throws -> PostgresClient.Configuration {
+        var configuration: PostgresClient.Configuration
+        if let directory = settings.socketDirectory {
+            configuration = .init(
+                unixSocketPath: directory + "/.s.PGSQL.\(settings.port)", username: settings.user,
+                password: settings.password, database: settings.database)
+        } else {
+            configuration = .init(
+                host: settings.host, port: settings.port, username: settings.user, password: settings.password,
+                database: settings.database, tls: try tls(settings))
+        }
+        configuration.options.maximumConnections = settings.poolSize
+        configuration.options.minimumConnections = 0
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = [
+            ("search_path", settings.schema), ("application_name", "relance"), ("TimeZone", "UTC"),
+        ]
+        return configuration
+    }
+
+    static func tls(_ settings: PostgresSettings) throws -> PostgresClient.Configuration.TLS {
+        switch settings.tls {
+        case .disable: return .disable
+        case .require, .verifyFull:
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .fullVerification
+            if let ca = settings.caFile {
+                do {
+                    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+                } catch {
+                    throw PostgresSettings.Problem(
+                        description: "database.url: sslrootcert \(ca) is not a readable PEM certificate file")
+                }
+            }
+            return .require(tls)
+        }
+    }
+
+    // MARK: transactions
+
+    /// Runs `body` in a transaction and hands the trace events it recorded to the sink
+    /// after the commit.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PGTransaction) async throws -> T) async throws -> T {
+        let (result, events) = try await withSession { session -> (T, [DeliveryEvent]) in
+            try await session.query("BEGIN")
+            do {
+                if let clock = self.databaseClock {
+                    try await session.query(
+                        "SELECT set_config('relance.now', $1, true)", [.text(Timestamp.string(from: clock.now()))])
+                }
+                let transaction = PGTransaction(session: session)
+                let result = try await body(transaction)
+                let events = try await transaction.flush()
+                try await session.query("COMMIT")
+                return (result, events)
+            } catch {
+                _ = try? await session.query("ROLLBACK")
+                throw error
+            }
+        }
+        if !events.isEmpty { eventSink?(events) }
+        return result
+    }
+
+    /// A read: in a transaction of its own only when "now" must be the simulated one.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PGSession) async throws -> T) async throws -> T {
+        if databaseClock != nil { return try await transaction { try await body($0.session) } }
+        return try await withSession(body)
+    }
+
+    func withSession<T: Sendable>(_ body: @escaping @Sendable (PGSession) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                try await body(PGSession(connection: connection, logger: self.logger))
+            }
+        } catch let error as PSQLError {
+            throw PostgresStoreError(error)
+        }
+    }
+
+    // MARK: row mapping
+
+    /// The columns of a job row, timestamps in the stored format.
+    static let jobColumns = """
+        id, idempotency_key, payer_ref, case_ref, channel, template, data, relance_iso(run_at) AS run_at,
+        relance_iso(due_at) AS due_at, priority, state, attempt, max_attempts, lease_owner,
+        relance_iso(lease_expires_at) AS lease_expires_at, relance_iso(dispatch_started_at) AS dispatch_started_at,
+        last_error, provider_ref, relance_iso(created_at) AS created_at, relance_iso(updated_at) AS updated_at,
+        cancel_reason, reported_state
+        """
+
+    static func job(from row: PGRow) -> Job {
+        Job(
+            id: row.int64("id"), idempotencyKey: row.text("idempotency_key"), payerRef: row.text("payer_ref") ?? "",
+            caseRef: row.text("case_ref"), channel: row.text("channel") ?? "", template: row.text("template") ?? "",
+            data: row.text("data") ?? "{}", runAt: row.text("run_at") ?? "",
+            dueAt: row.text("due_at") ?? row.text("run_at") ?? "", priority: row.int("priority") ?? 0,
+            state: JobState(rawValue: row.text("state") ?? "") ?? .failed, attempt: row.int("attempt") ?? 0,
+            maxAttempts: row.int("max_attempts"), leaseOwner: row.text("lease_owner"),
+            leaseExpiresAt: row.text("lease_expires_at"), dispatchStartedAt: row.text("dispatch_started_at"),
+            lastError: row.text("last_error"), providerRef: row.text("provider_ref"),
+            createdAt: row.text("created_at") ?? "", updatedAt: row.text("updated_at") ?? "")
+    }
+
+    static let eventColumns =
+        "id, job_id, attempt, relance_iso(at) AS at, event, case_ref, channel, detail::text AS detail"
+
+    static func event(from row: PGRow) -> DeliveryEvent {
+        DeliveryEvent(
+            id: row.int64("id"), jobID: row.int64("job_id"), attempt: row.int("attempt") ?? 0,
+            at: row.text("at") ?? "", kind: DeliveryEventKind(rawValue: row.text("event") ?? "") ?? .permanentError,
+            caseRef: row.text("case_ref"), channel: row.text("channel") ?? "",
+            detail: (try? JSONValue.parse(row.text("detail") ?? "{}")) ?? .object([:]))
+    }
+}
+
+/// One transaction: its session, and the trace events recorded so far (written in one
+/// statement before the commit).
+final class PGTransaction: @unchecked Sendable {
+    let session: PGSession
+    private var pending: [(job: Job, attempt: Int, kind: DeliveryEventKind, detail: [String: JSONValue])] = []
+    /// Events written by the database itself (enqueue trigger) to hand to the sink.
+    var written: [DeliveryEvent] = []
+
+    init(session: PGSession) { self.session = session }
+
+    @discardableResult
+    func query(_ sql: String, _ binds: [PGBind] = []) async throws -> [PGRow] {
+        try await session.query(sql, binds)
+    }
+
+    func one(_ sql: String, _ binds: [PGBind] = []) async throws -> PGRow? {
+        try await session.one(sql, binds)
+    }
+
+    /// Appends a trace event; written at the end of the transaction.
+    func record(_ job: Job, attempt: Int? = nil, kind: DeliveryEventKind, detail: [String: JSONValue] = [:]) {
+        pending.append((job, attempt ?? job.attempt, kind, detail))
+    }
+
+    /// Writes the pending events in one statement; returns every event of the
+    /// transaction as stored, in order.
+    func flush() async throws -> [DeliveryEvent] {
+        guard !pending.isEmpty else { return written }
+        let items: [JSONValue] = pending.map { item in
+            .object([
+                "job_id": .number(String(item.job.id)), "attempt": .number(String(item.attempt)),
+                "event": .string(item.kind.rawValue), "case_ref": item.job.caseRef.map(JSONValue.string) ?? .null,
+                "channel": .string(item.job.channel), "detail": .object(item.detail),
+            ])
+        }
+        let rows = try await session.query(
+            """
+            INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail, at)
+            SELECT (e->>'job_id')::bigint, (e->>'attempt')::integer, e->>'event', e->>'case_ref', e->>'channel',
+              e->'detail', relance_now()
+            FROM json_array_elements($1::json) WITH ORDINALITY AS items(e, n)
+            ORDER BY n
+            RETURNING id, relance_iso(at) AS at
+            """, [.text(JSONValue.array(items).jsonText)])
+        var events = written
+        for (item, row) in zip(pending, rows.sorted { $0.int64("id") < $1.int64("id") }) {
+            events.append(
+                DeliveryEvent(
+                    id: row.int64("id"), jobID: item.job.id, attempt: item.attempt, at: row.text("at") ?? "",
+                    kind: item.kind, caseRef: item.job.caseRef, channel: item.job.channel, detail: .object(item.detail))
+            )
+        }
+        pending = []
+        written = []
+        return events
+    }
+}
+
+/// A database error, told without the query's values (they may hold personal data).
+public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    /// True when the connection failed (the server is down, restarting or unreachable),
+    /// as opposed to an error in a statement.
+    public var isConnectionFailure: Bool
+    /// The server's SQLSTATE, when it answered with an error.
+    public var sqlState: String?
+
+    init(_ error: PSQLError) {
+        let server = error.serverInfo?[.message]
+        let code = error.serverInfo?[.sqlState]
+        sqlState = code
+        switch error.code {
+        case .server:
+            description = "PostgreSQL: \(server ?? "error")" + (code.map { " (SQLSTATE \($0))" } ?? "")
+            isConnectionFailure = code.map { $0.hasPrefix("08") || $0 == "57P01" || $0 == "57P03" } ?? false
+        default:
+            description = "PostgreSQL connection: \(error.code.description)" + (server.map { ": \($0)" } ?? "")
+            isConnectionFailure = true
+        }
+    }
+}
+
+extension PostgresJobStore {
+    /// Plain SQL on a connection of the store's pool (its schema on the search path):
+    /// for tools and tests.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
+        async throws -> T
+    {
+        try await withSession { session in try await body(session.connection) }
+    }
+}
