@@ -104,8 +104,8 @@ let package = Package(
         .target(
             name: "RelanceDaemon",
             dependencies: [
-                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceTransport", "RelanceEmail", "RelanceSMS",
-                "RelanceLetters", "RelanceDunning", "RelanceAPI", "CProcessTuning",
+                "RelanceCore", "RelanceStore", "RelanceStorePostgres", "RelanceTemplates", "RelanceTransport",
+                "RelanceEmail", "RelanceSMS", "RelanceLetters", "RelanceDunning", "RelanceAPI", "CProcessTuning",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,10 +1,12 @@
 import Foundation
+import Logging
 import RelanceCore
 import RelanceDunning
 import RelanceEmail
 import RelanceLetters
 import RelanceSMS
 import RelanceStore
+import RelanceStorePostgres
 import RelanceTemplates
 
 /// `relance doctor`: is this installation able to do its work? Each check is one line,
@@ -44,16 +46,23 @@ public struct Doctor {
         }
 
         // The database: reachable, writable, schema current (doctor never migrates).
+        let database = config.postgres?.redacted ?? config.databasePath
         do {
-            let store = try SQLiteJobStore(path: config.databasePath, busyTimeout: config.busyTimeout)
+            var quiet = Logger(label: "relance.doctor")
+            quiet.logLevel = .critical
+            let store = try Runtime.openStore(config: config, logger: quiet)
+            defer { (store as? PostgresJobStore)?.close() }
             if try await store.isMigrated() {
                 try await store.checkWritable()
-                add(.ok, "database", "\(config.databasePath) is writable and its schema is current")
+                add(.ok, "database", "\(database) is writable and its schema is current")
+                if let postgres = store as? PostgresJobStore {
+                    for line in try await postgres.diagnose() { add(line.ok ? .ok : .fail, line.name, line.detail) }
+                }
             } else {
-                add(.fail, "database", "\(config.databasePath): migrations pending; run `relance migrate`")
+                add(.fail, "database", "\(database): migrations pending; run `relance migrate`")
             }
         } catch {
-            add(.fail, "database", "\(config.databasePath): \(error)")
+            add(.fail, "database", "\(database): \(error)")
         }
 
         // Templates: every message × locale × part × variant renders with the sample data.

@@ -8,6 +8,7 @@ import RelanceEmail
 import RelanceLetters
 import RelanceSMS
 import RelanceStore
+import RelanceStorePostgres
 import RelanceTemplates
 import RelanceTransport
 import ServiceLifecycle
@@ -28,12 +29,31 @@ public struct Runtime: Sendable {
         let traceLogger = TraceLogger(logger: logger)
         var sink: (@Sendable ([DeliveryEvent]) -> Void)?
         if logTrace { sink = { events in traceLogger.log(events) } }
-        let store = try SQLiteJobStore(
-            path: config.databasePath, busyTimeout: config.busyTimeout, defaultMaxAttempts: config.retry.maxAttempts,
-            clock: clock, sinkEnqueued: logger.logLevel <= .info, eventSink: sink)
+        let store = try openStore(config: config, logger: logger, clock: clock, eventSink: sink)
         if migrate { try await store.migrate() }
         return Runtime(config: config, store: store, logger: logger)
     }
+
+    /// The backend the configuration names: PostgreSQL with `database.url`, else SQLite.
+    static func openStore(
+        config: RelanceConfig, logger: Logger, clock: any WallClock = SystemWallClock(),
+        eventSink: (@Sendable ([DeliveryEvent]) -> Void)? = nil
+    ) throws -> any JobStore {
+        if let postgres = config.postgres {
+            var poolLogger = logger
+            // The pool logs every failed connection attempt at info: the daemon says it once.
+            poolLogger.logLevel = max(logger.logLevel, .warning)
+            return try PostgresJobStore(
+                settings: postgres, clock: clock, defaultMaxAttempts: config.retry.maxAttempts,
+                sinkEnqueued: logger.logLevel <= .info, logger: poolLogger, eventSink: eventSink)
+        }
+        return try SQLiteJobStore(
+            path: config.databasePath, busyTimeout: config.busyTimeout, defaultMaxAttempts: config.retry.maxAttempts,
+            clock: clock, sinkEnqueued: logger.logLevel <= .info, eventSink: eventSink)
+    }
+
+    /// Where the jobs are, for messages: the SQLite file or the PostgreSQL URL without its password.
+    public var storeName: String { config.postgres?.redacted ?? config.databasePath }
 
     public func loadCatalog() throws -> TemplateCatalog {
         try TemplateCatalog.load(directory: config.templatesDirectory, defaultLocale: config.defaultLocale)
@@ -156,6 +176,10 @@ public struct Runtime: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: sweeper), .init(service: pruner), .init(service: checkpointer),
         ]
+        if let notifications = store as? any JobNotifications {
+            services.append(
+                .init(service: JobListener(notifications: notifications, logger: logger) { dispatcher.wake() }))
+        }
         if runAPI, let api = config.api {
             services.append(.init(service: try apiApplication(api, dispatcher: dispatcher, metrics: metrics)))
         }

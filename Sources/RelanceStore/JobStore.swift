@@ -12,6 +12,14 @@ public protocol JobStore: SchemaStore, PayerStore, JobQueue, CaseStore, Delivery
     StoreHousekeeping
 {}
 
+/// A backend that tells when jobs are enqueued (PostgreSQL's LISTEN/NOTIFY), so that idle
+/// workers claim a new job at once instead of at their next poll.
+public protocol JobNotifications: Sendable {
+    /// Calls `connected` once listening, then `wake` for each enqueue; returns when the
+    /// task is cancelled, throws when the connection is lost.
+    func listenForJobs(connected: @escaping @Sendable () -> Void, wake: @escaping @Sendable () -> Void) async throws
+}
+
 /// Periodic care of the storage itself, apart from the jobs: on SQLite, copying the
 /// write-ahead log into the database file so that it stops growing. A backend that needs
 /// none does nothing.

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 
 /// A value bound to a `$n` placeholder.
 enum PGBind: Sendable {
@@ -94,6 +95,12 @@ struct PGRow: Sendable {
 struct PGSession: @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// How long a statement may go unanswered before its connection is closed and the
+    /// statement fails (`query_timeout`): a connection cut by a server restart at the
+    /// wrong moment can leave a query unanswered for ever otherwise (seen with
+    /// `pg_ctl restart -m fast` under load), and a worker waiting on it would never
+    /// stop.
+    var timeout: Double = 30
 
     @discardableResult
     func query(_ sql: String, _ binds: [PGBind] = []) async throws -> [PGRow] {
@@ -108,10 +115,54 @@ struct PGSession: @unchecked Sendable {
             case .texts(let values): bindings.append(values.map(Self.withoutNul))
             }
         }
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        var result: [PGRow] = []
-        for try await row in rows { result.append(PGRow(row)) }
-        return result
+        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        let connection = self.connection
+        let logger = self.logger
+        let timeout = self.timeout
+        // A race between the statement and a timer, outside structured concurrency: a
+        // task group would wait for a statement that is never answered.
+        return try await withCheckedThrowingContinuation { continuation in
+            let outcome = Once(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
+                guard !Task.isCancelled else { return }
+                // No answer in time: the caller hears of it now; closing the connection
+                // fails the statement and the pool drops the connection.
+                if outcome.resume(
+                    throwing: PostgresStoreError(
+                        description: "PostgreSQL: no answer within \(Int(timeout)) s; the connection was closed",
+                        connectionFailure: true))
+                {
+                    connection.closeNow()
+                }
+            }
+            Task {
+                do {
+                    let rows = try await connection.query(query, logger: logger)
+                    var result: [PGRow] = []
+                    for try await row in rows { result.append(PGRow(row)) }
+                    outcome.resume(returning: result)
+                } catch {
+                    outcome.resume(throwing: error)
+                }
+                timer.cancel()
+            }
+        }
+    }
+
+    /// Rolls back after `error`, unless the connection itself failed: a statement on a
+    /// connection the server terminated may never be answered.
+    func rollback(after error: any Error) async {
+        if let error = error as? PostgresStoreError, error.isConnectionFailure { return }
+        if let error = error as? PSQLError {
+            switch error.code {
+            case .server:
+                let state = error.serverInfo?[.sqlState] ?? ""
+                if state.hasPrefix("08") || state.hasPrefix("57P") { return }
+            default: return
+            }
+        }
+        _ = try? await query("ROLLBACK")
     }
 
     /// PostgreSQL text cannot hold a NUL byte: a peer's answer that has one (kept in
@@ -123,5 +174,41 @@ struct PGSession: @unchecked Sendable {
 
     func one(_ sql: String, _ binds: [PGBind] = []) async throws -> PGRow? {
         try await query(sql, binds).first
+    }
+}
+
+/// Resumes a continuation once, whoever comes first.
+final class Once<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    @discardableResult
+    func resume(returning value: T) -> Bool {
+        guard
+            let continuation = continuation.withLock({ c in
+                defer { c = nil }; return c
+            })
+        else { return false }
+        continuation.resume(returning: value)
+        return true
+    }
+
+    @discardableResult
+    func resume(throwing error: any Error) -> Bool {
+        guard
+            let continuation = continuation.withLock({ c in
+                defer { c = nil }; return c
+            })
+        else { return false }
+        continuation.resume(throwing: error)
+        return true
+    }
+}
+
+extension PostgresConnection {
+    /// Closes the connection without waiting for it.
+    func closeNow() {
+        Task { try? await self.close() }
     }
 }

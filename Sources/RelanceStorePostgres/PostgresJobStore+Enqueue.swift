@@ -33,7 +33,7 @@ extension PostgresJobStore {
                 try await session.query("COMMIT")
                 return done
             } catch {
-                _ = try? await session.query("ROLLBACK")
+                await session.rollback(after: error)
                 throw error
             }
         }

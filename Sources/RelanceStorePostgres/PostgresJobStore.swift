@@ -4,6 +4,7 @@ import NIOSSL
 import PostgresNIO
 import RelanceCore
 import RelanceStore
+import Synchronization
 
 /// The store on PostgreSQL: several daemons on several hosts share one job table.
 ///
@@ -22,6 +23,9 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
     let databaseClock: (any WallClock)?
     let client: PostgresClient
     let running: Task<Void, Never>
+    /// Set as the pool starts: the first lease waits for it (a lease before `run()` only
+    /// logs a warning, but one per process start is noise in the journal).
+    let started: StartFlag
     let logger: Logger
     let eventSink: (@Sendable ([DeliveryEvent]) -> Void)?
     let sinkEnqueued: Bool
@@ -43,7 +47,12 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
         self.logger = logger
         let client = PostgresClient(configuration: try Self.clientConfiguration(settings), backgroundLogger: logger)
         self.client = client
-        self.running = Task { await client.run() }
+        let started = StartFlag()
+        self.started = started
+        self.running = Task {
+            started.value.withLock { $0 = true }
+            await client.run()
+        }
     }
 
     deinit { running.cancel() }
@@ -74,19 +83,23 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
     static func tls(_ settings: PostgresSettings) throws -> PostgresClient.Configuration.TLS {
         switch settings.tls {
         case .disable: return .disable
-        case .require, .verifyFull:
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.certificateVerification = .fullVerification
-            if let ca = settings.caFile {
-                do {
-                    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
-                } catch {
-                    throw PostgresSettings.Problem(
-                        description: "database.url: sslrootcert \(ca) is not a readable PEM certificate file")
-                }
-            }
-            return .require(tls)
+        case .require, .verifyFull: return .require(try tlsConfiguration(settings))
         }
+    }
+
+    /// TLS with the certificate verified and the host name checked, always.
+    static func tlsConfiguration(_ settings: PostgresSettings) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let ca = settings.caFile {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+            } catch {
+                throw PostgresSettings.Problem(
+                    description: "database.url: sslrootcert \(ca) is not a readable PEM certificate file")
+            }
+        }
+        return tls
     }
 
     // MARK: transactions
@@ -107,7 +120,7 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
                 try await session.query("COMMIT")
                 return (result, events)
             } catch {
-                _ = try? await session.query("ROLLBACK")
+                await session.rollback(after: error)
                 throw error
             }
         }
@@ -122,9 +135,11 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
     }
 
     func withSession<T: Sendable>(_ body: @escaping @Sendable (PGSession) async throws -> T) async throws -> T {
+        while !started.value.withLock({ $0 }) { await Task.yield() }
         do {
             return try await client.withConnection { connection in
-                try await body(PGSession(connection: connection, logger: self.logger))
+                try await body(
+                    PGSession(connection: connection, logger: self.logger, timeout: self.settings.queryTimeout))
             }
         } catch let error as PSQLError {
             throw PostgresStoreError(error)
@@ -165,6 +180,10 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
             caseRef: row.text("case_ref"), channel: row.text("channel") ?? "",
             detail: (try? JSONValue.parse(row.text("detail") ?? "{}")) ?? .object([:]))
     }
+}
+
+final class StartFlag: Sendable {
+    let value = Mutex(false)
 }
 
 /// One transaction: its session, and the trace events recorded so far (written in one
@@ -233,6 +252,11 @@ public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
     public var isConnectionFailure: Bool
     /// The server's SQLSTATE, when it answered with an error.
     public var sqlState: String?
+
+    init(description: String, connectionFailure: Bool) {
+        self.description = description
+        self.isConnectionFailure = connectionFailure
+    }
 
     init(_ error: PSQLError) {
         let server = error.serverInfo?[.message]

@@ -191,6 +191,7 @@ enum PostgresSchema {
                   run_at TIMESTAMPTZ DEFAULT NULL, idempotency_key TEXT DEFAULT NULL,
                   case_ref TEXT DEFAULT NULL, priority INTEGER DEFAULT 0
                 ) RETURNS BIGINT LANGUAGE plpgsql \(path) AS $$
+                #variable_conflict use_column
                 DECLARE
                   new_id BIGINT;
                 BEGIN

@@ -27,8 +27,10 @@ public struct PostgresSettings: Sendable, Equatable {
     public var caFile: String?
     /// The schema holding Relance's tables (`?schema=`; `relance` by default).
     public var schema: String
-    /// Connections of the pool (`database.pool_size`).
+    /// Connections of the pool (`?pool_size=`).
     public var poolSize: Int
+    /// Seconds a statement may go unanswered before its connection is closed (`?query_timeout=`).
+    public var queryTimeout: Double = 30
 
     public init(
         host: String = "127.0.0.1", port: Int = 5432, socketDirectory: String? = nil, user: String,
@@ -63,7 +65,7 @@ public struct PostgresSettings: Sendable, Equatable {
         }
         let query = Dictionary(
             (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
-        let known: Set = ["sslmode", "sslrootcert", "schema", "host", "pool_size", "application_name"]
+        let known: Set = ["sslmode", "sslrootcert", "schema", "host", "pool_size", "query_timeout"]
         if let unknown = query.keys.sorted().first(where: { !known.contains($0) }) {
             throw Problem(
                 description:
@@ -105,6 +107,12 @@ public struct PostgresSettings: Sendable, Equatable {
             user: user, password: components.password, database: database, tls: tls,
             caFile: query["sslrootcert"], schema: schema, poolSize: poolSize)
         if host.isEmpty && socketDirectory == nil { host = "127.0.0.1" }
+        if let text = query["query_timeout"] {
+            guard let seconds = Double(text), seconds >= 1, seconds <= 3600 else {
+                throw Problem(description: "database.url: query_timeout must be a number of seconds from 1 to 3600")
+            }
+            queryTimeout = seconds
+        }
         if let directory = socketDirectory, !directory.hasPrefix("/") {
             throw Problem(description: "database.url: host= must be an absolute socket directory")
         }

@@ -34,6 +34,8 @@ public struct ConfigKeySpec: Sendable {
         case url
         /// Names a secret file: the path is shown, its content never.
         case secretFile
+        /// A `postgres://` URL: checked by `PostgresSettings`, shown without its password.
+        case databaseURL
     }
 
     public var key: String
@@ -129,6 +131,13 @@ public enum ConfigKeys {
         .string("state_directory", .value("var"), "where the database, the outbox and the spool live"),
         .string("database.path", .derived("`<state_directory>/relance.sqlite`"), "SQLite file (WAL mode)"),
         .duration("database.busy_timeout", .value("10"), "how long a writer waits for a lock", seconds: 0...day),
+        .string(
+            "database.url", .none("SQLite at `database.path`"),
+            "`postgres://USER@HOST:PORT/DATABASE` selects the PostgreSQL backend; parameters `sslmode` (disable on loopback only, require, verify-full), `sslrootcert`, `schema` (relance), `pool_size` (10), `host` (a socket directory): README, \"PostgreSQL\"",
+            shown: .databaseURL),
+        .secretFile(
+            "database.password_file", .none("`PGPASSFILE`'s entry if set, else no password"),
+            "the PostgreSQL password"),
         .string(
             "templates.directory", .derived("`./Templates` if present, else `/usr/share/relance/templates`"),
             "message templates (docs/TEMPLATES.md)"),
@@ -343,6 +352,7 @@ public enum ConfigKeys {
                     + "\(ConfigKeySpec.text(seconds: seconds.lowerBound))–\(ConfigKeySpec.text(seconds: seconds.upperBound))"
             }
             if spec.shown == .url { meaning += " (an http(s) URL)" }
+            if spec.shown == .databaseURL { meaning += " (shown without its password)" }
             if let choices = spec.choices, !meaning.contains("`\(choices[0])`") {
                 meaning += (meaning.isEmpty ? "" : "; ") + choices.map { "`\($0)`" }.joined(separator: ", ")
             }

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Glibc
 import RelanceCore
+import RelanceStorePostgres
 import Yams
 
 /// A configuration problem, saying which key and which file.
@@ -55,6 +56,7 @@ final class Reader {
             case .plain, .secretFile: value
             case .redacted: "<redacted>"
             case .url: Self.redactedURL(value)
+            case .databaseURL: (try? PostgresSettings(url: value).redacted) ?? "<redacted>"
             }
         seen.append((spec.key, shown))
     }
@@ -78,6 +80,7 @@ final class Reader {
         case .plain, .secretFile: "'\(value)'"
         case .redacted: "the value"
         case .url: Self.urlProblem(value) == nil ? "'\(Self.redactedURL(value))'" : "the value"
+        case .databaseURL: (try? PostgresSettings(url: value)).map { "'\($0.redacted)'" } ?? "the value"
         }
     }
 
@@ -141,6 +144,11 @@ final class Reader {
         }
         if spec.shown == .url, let problem = Self.urlProblem(value) {
             throw ConfigError("\(origin(key)): \(key): \(quoted(key, value)) \(problem)")
+        }
+        if spec.shown == .databaseURL {
+            do { _ = try PostgresSettings(url: value) } catch let problem as PostgresSettings.Problem {
+                throw ConfigError("\(origin(key)): \(problem.description)")
+            }
         }
         note(spec, value)
         return value

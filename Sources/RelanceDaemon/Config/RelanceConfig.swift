@@ -6,6 +6,7 @@ import RelanceDunning
 import RelanceEmail
 import RelanceLetters
 import RelanceSMS
+import RelanceStorePostgres
 import RelanceTemplates
 import RelanceTransport
 import SystemPackage
@@ -17,6 +18,8 @@ public struct RelanceConfig: Sendable {
     public var stateDirectory: String
     public var databasePath: String
     public var busyTimeout: Double
+    /// The PostgreSQL backend (`database.url`); nil for SQLite at `databasePath`.
+    public var postgres: PostgresSettings?
     public var templatesDirectory: String
     public var defaultLocale: String
     /// `templates.deadline_days`: the least number of days between a message's date and the
@@ -124,9 +127,11 @@ public struct RelanceConfig: Sendable {
             baseDelay: try r.duration(defaulted: "retry.base_delay"),
             maxDelay: try r.duration(defaulted: "retry.max_delay"),
             maxAttempts: try r.int(defaulted: "retry.max_attempts"), maxAge: try r.duration(defaulted: "retry.max_age"))
+        let postgres = try postgresSettings(r, environment: environment)
         var config = RelanceConfig(
             stateDirectory: state, databasePath: try r.string("database.path") ?? state + "/relance.sqlite",
-            busyTimeout: try r.duration(defaulted: "database.busy_timeout"), templatesDirectory: templates,
+            busyTimeout: try r.duration(defaulted: "database.busy_timeout"), postgres: postgres,
+            templatesDirectory: templates,
             defaultLocale: try r.string(defaulted: "templates.default_locale"),
             deadlineDays: try r.int(defaulted: "templates.deadline_days"), creditor: try creditor(r), email: email,
             smtp: smtp, dispatcher: dispatcher, retry: retry,
@@ -209,6 +214,22 @@ public struct RelanceConfig: Sendable {
             transport: transport, from: from, fromName: try r.string(defaulted: "email.from_name"), replyTo: replyTo,
             messageIDDomain: try r.string("email.message_id_domain") ?? String(from.domain),
             outboxDirectory: try r.string("email.outbox_directory") ?? state + "/outbox")
+    }
+
+    /// nil without `database.url`. The password comes from `database.password_file`, else
+    /// from the file `PGPASSFILE` names (libpq's format), never from the URL's text in a log.
+    static func postgresSettings(_ r: Reader, environment: [String: String]) throws -> PostgresSettings? {
+        guard let url = try r.string("database.url") else { return nil }
+        var settings = try PostgresSettings(url: url)
+        if let file = try r.string("database.password_file") {
+            settings.password = try ConfigSources.readSecret(
+                file, key: "database.password_file", environment: environment, configFile: r.file)
+        } else if settings.password == nil, let passfile = environment["PGPASSFILE"] {
+            let text = try ConfigSources.readSecret(
+                passfile, key: "PGPASSFILE", environment: environment, configFile: r.file, lines: true)
+            settings.password = PostgresSettings.passwordFromPGPass(text, settings: settings)
+        }
+        return settings
     }
 
     /// nil without `smtp.host`.

@@ -16,7 +16,7 @@ struct ConfigCommand: AsyncParsableCommand {
             do {
                 let config = try await RelanceConfig.load(path: options.configPath)
                 for (key, value) in config.effective { print("\(key) = \(value)") }
-                print("database.path (effective) = \(config.databasePath)")
+                print("database (effective) = \(config.postgres?.redacted ?? config.databasePath)")
                 print("templates.directory (effective) = \(config.templatesDirectory)")
                 print("email.transport (effective) = \(config.email.transport)")
                 print("dispatcher.lease (effective) = \(config.dispatcher.lease)")

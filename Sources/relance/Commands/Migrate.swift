@@ -10,7 +10,7 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let runtime = try await options.runtime(migrate: false)
         let applied = try await runtime.store.migrate()
-        let path = runtime.config.databasePath
+        let path = runtime.storeName
         print(
             applied.isEmpty
                 ? "database \(path) is up to date" : "database \(path): applied \(applied.joined(separator: ", "))")

@@ -23,7 +23,7 @@ struct Serve: AsyncParsableCommand {
         runtime.logger.info(
             "relance serving",
             metadata: [
-                "database": "\(runtime.config.databasePath)", "templates": "\(runtime.config.templatesDirectory)",
+                "database": "\(runtime.storeName)", "templates": "\(runtime.config.templatesDirectory)",
             ])
         do {
             try await Runtime.run(group)

@@ -1,0 +1,215 @@
+"""Relance on PostgreSQL, against a real server: a throwaway cluster (pgcluster.py) started
+for this module, one schema per test. The daemons are the real binary; the other
+"service" is psycopg, as a billing application would use it."""
+
+import collections
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+
+from conftest import REPO, Relance, kill, wait_for
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pgcluster  # noqa: E402
+
+MID = re.compile(rb"^Message-ID:\s*<relance\.job-(\d+)\.(\d+)@", re.M | re.I)
+FINAL = ("sent", "delivered", "undelivered", "failed", "dead", "cancelled", "uncertain")
+
+
+@pytest.fixture(scope="module")
+def pg():
+    # Not under pytest's folders (0700, root's): the server runs as the postgres user.
+    directory = tempfile.mkdtemp(prefix="relance-pg-")
+    url = pgcluster.start(str(directory))
+    try:
+        yield {"url": url, "dir": str(directory)}
+    finally:
+        pgcluster.stop(str(directory))
+
+
+@pytest.fixture
+def schema(pg):
+    name = "t_" + uuid.uuid4().hex[:12]
+    yield name
+    with psycopg.connect(pg["url"], autocommit=True) as db:
+        db.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+def on_postgres(tmp_path, pg, schema, smtp_port=None, extra="", name="node"):
+    return Relance(tmp_path / name, smtp_port=smtp_port, extra=f"""
+database:
+  url: {pg['url']}?schema={schema}
+""" + extra)
+
+
+def sql(pg, query, params=()):
+    with psycopg.connect(pg["url"], autocommit=True) as db:
+        cursor = db.execute(query, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def received_ids(smtp):
+    ids = []
+    for _, _, raw in list(smtp.messages):
+        m = MID.search(raw)
+        assert m, raw[:300]
+        ids.append(int(m.group(1)))
+    return ids
+
+
+def test_migrate_enqueue_and_send_on_postgres(tmp_path, pg, schema, smtp):
+    r = on_postgres(tmp_path, pg, schema, smtp_port=smtp.port)
+    out = r.run("migrate").stdout
+    assert "applied p1-jobs-payers-trace-invoices" in out and "postgres://relance@" in out
+    assert "is up to date" in r.run("migrate").stdout
+    r.payer("P-1", "Dupont & Fils", "fr-FR", "compta@dupont.example")
+    first = r.enqueue("P-1", case="F-1")
+    second = r.enqueue("P-1", template="thanks", case="F-2")
+    r.serve_until_idle()
+    assert sorted(received_ids(smtp)) == [first, second]
+    states = dict(sql(pg, f"SELECT id, state FROM {schema}.jobs"))
+    assert states == {first: "sent", second: "sent"}
+    kinds = [k for (k,) in sql(pg, f"SELECT event FROM {schema}.delivery_events WHERE job_id = %s ORDER BY id", (first,))]
+    assert kinds == ["enqueued", "claimed", "rendered", "dispatching", "accepted"]
+    doctor = r.run("doctor", check=False).stdout
+    assert "ok   database: postgres://relance@" in doctor and "schema is current" in doctor
+    assert "ok   postgresql grants" in doctor
+
+
+def test_only_a_committed_transaction_enqueues(tmp_path, pg, schema, smtp):
+    """A billing service writes its invoice and enqueues the reminder in one transaction:
+    the rolled-back one never exists, the committed one is sent once."""
+    r = on_postgres(tmp_path, pg, schema, smtp_port=smtp.port)
+    r.run("migrate")
+    r.payer("P-1", "Dupont & Fils", "fr-FR", "compta@dupont.example")
+    data = (REPO / "Templates" / "samples" / "reminder-1.json").read_text()
+    with psycopg.connect(pg["url"]) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS public.billing_invoices (ref text PRIMARY KEY, total numeric)")
+        db.commit()
+        with db.transaction():
+            db.execute("INSERT INTO public.billing_invoices VALUES (%s, 100)", (f"{schema}-A",))
+            (kept,) = db.execute(
+                f"SELECT {schema}.enqueue(payer_ref => 'P-1', channel => 'email', template => 'reminder-1', "
+                "data => %s::jsonb, idempotency_key => %s, case_ref => 'F-A')",
+                (data, f"{schema}-A:reminder-1"),
+            ).fetchone()
+        try:
+            with db.transaction():
+                db.execute("INSERT INTO public.billing_invoices VALUES (%s, 200)", (f"{schema}-B",))
+                (dropped,) = db.execute(
+                    f"SELECT {schema}.enqueue('P-1', 'email', 'reminder-1', %s::jsonb, NULL, %s, 'F-B')",
+                    (data, f"{schema}-B:reminder-1"),
+                ).fetchone()
+                raise RuntimeError("the billing service fails after enqueueing: roll back")
+        except RuntimeError:
+            pass
+        # The same key again: the existing job, nothing inserted.
+        (again,) = db.execute(
+            f"SELECT {schema}.enqueue('P-1', 'email', 'reminder-1', %s::jsonb, NULL, %s, 'F-A')",
+            (data, f"{schema}-A:reminder-1"),
+        ).fetchone()
+        db.commit()
+    assert again == kept
+    r.serve_until_idle()
+    assert received_ids(smtp) == [kept]
+    assert [i for (i,) in sql(pg, f"SELECT id FROM {schema}.jobs")] == [kept]
+    assert sql(pg, f"SELECT count(*) FROM {schema}.jobs WHERE id = %s", (dropped,)) == [(0,)]
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="channel 'fax' is not email, sms or letter"):
+        sql(pg, f"SELECT {schema}.enqueue('P-1', 'fax', 'reminder-1')")
+
+
+def test_two_nodes_migrating_at_once_apply_each_migration_once(tmp_path, pg, schema):
+    nodes = [on_postgres(tmp_path, pg, schema, name=f"n{i}") for i in range(3)]
+    env = [dict(os.environ, RELANCE_CONFIG=str(n.config)) for n in nodes]
+    procs = [subprocess.Popen([str(REPO / ".build/debug/relance") if not os.environ.get("RELANCE_BIN")
+                               else os.environ["RELANCE_BIN"], "migrate"], env=e,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for e in env]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    applied = [o for o, _ in outs if "applied" in o]
+    assert len(applied) == 1, outs
+    assert sql(pg, f"SELECT name FROM {schema}.schema_migrations") == [("p1-jobs-payers-trace-invoices",)]
+
+
+def test_an_insert_by_plain_sql_wakes_an_idle_daemon(tmp_path, pg, schema, smtp):
+    """LISTEN/NOTIFY: with a 30 s poll, a job inserted by another service's SQL is sent at once."""
+    r = on_postgres(tmp_path, pg, schema, smtp_port=smtp.port)
+    r.config.write_text(r.config.read_text().replace("poll_interval: 0.1", "poll_interval: 30"))
+    r.run("migrate")
+    r.payer("P-1", "Dupont & Fils", "fr-FR", "compta@dupont.example")
+    daemon = r.start()
+    try:
+        log = tmp_path / "node" / "serve.log"
+        assert wait_for(lambda: log.exists() and "listening for enqueued jobs" in log.read_text(), 20), \
+            log.read_text() if log.exists() else ""
+        time.sleep(0.5)  # the workers' first (empty) claim is behind them: they sleep for 30 s
+        data = (REPO / "Templates" / "samples" / "reminder-1.json").read_text()
+        started = time.monotonic()
+        sql(pg, f"INSERT INTO {schema}.jobs(payer_ref, channel, template, data) VALUES ('P-1', 'email', 'reminder-1', %s)",
+            (data,))
+        assert wait_for(lambda: smtp.count() == 1, 10)
+        assert time.monotonic() - started < 5
+    finally:
+        kill(daemon, signal.SIGTERM)
+
+
+def test_three_daemons_a_kill_and_a_server_restart_lose_nothing_and_send_nothing_twice(tmp_path, pg, schema, smtp):
+    """Three daemons (their own worker ids) share the job table; one is SIGKILLed mid-run
+    and PostgreSQL is restarted (-m fast) mid-run. Every job ends final; no message is
+    received twice; every job recorded sent was received; an uncertain one only where a
+    dispatch was cut after its irrevocable write."""
+    total = int(os.environ.get("RELANCE_TEST_PG_JOBS", "20000"))
+    nodes = [on_postgres(tmp_path, pg, schema, smtp_port=smtp.port, name=f"n{i}") for i in range(3)]
+    for n in nodes:
+        n.config.write_text(n.config.read_text().replace("concurrency: 2", "concurrency: 4"))
+    nodes[0].run("migrate")
+    nodes[0].payer("P-1", "Dupont & Fils", "fr-FR", "compta@dupont.example")
+    data = (REPO / "Templates" / "samples" / "reminder-1.json").read_text()
+    sql(pg, f"SELECT {schema}.enqueue('P-1', 'email', 'reminder-1', %s::jsonb, NULL, 'k-' || n) "
+            "FROM generate_series(1, %s) AS n", (data, total))
+    daemons = [n.start() for n in nodes]
+    restarted = killed = False
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            done = smtp.count()
+            if not killed and done >= total // 4:
+                kill(daemons[0])
+                killed = True
+            if killed and not restarted and done >= total // 2:
+                pgcluster.restart(pg["dir"])
+                restarted = True
+            left = sql(pg, f"SELECT count(*) FROM {schema}.jobs WHERE state IN ('queued', 'running')")[0][0] \
+                if restarted else 1
+            if restarted and left == 0:
+                break
+            time.sleep(0.5)
+        assert killed and restarted
+        states = collections.Counter(s for (s,) in sql(pg, f"SELECT state FROM {schema}.jobs"))
+        assert sum(states.values()) == total
+        assert set(states) <= set(FINAL), states
+        received = collections.Counter(received_ids(smtp))
+        twice = [i for i, c in received.items() if c > 1]
+        assert twice == [], f"received more than once: {twice[:10]}"
+        sent = {i for (i,) in sql(pg, f"SELECT id FROM {schema}.jobs WHERE state = 'sent'")}
+        lost = sent - set(received)
+        assert lost == set(), f"recorded sent but never received: {sorted(lost)[:10]}"
+        unsent = {i for (i,) in sql(pg, f"SELECT id FROM {schema}.jobs WHERE state <> 'sent'")}
+        assert states["sent"] >= total - 200, states
+        # A job not sent is uncertain (its dispatch was cut), never silently received.
+        assert {i for i in unsent if i in received} <= {
+            i for (i,) in sql(pg, f"SELECT id FROM {schema}.jobs WHERE state = 'uncertain'")}
+        print(f"\n{total} jobs, states {dict(states)}, {len(received)} received", file=sys.stderr)
+    finally:
+        for d in daemons:
+            if d.poll() is None:
+                kill(d, signal.SIGTERM)
