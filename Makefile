@@ -14,12 +14,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev sqlite3 python3 python3-venv ca-certificates \
 	libpango1.0-dev libcairo2-dev zlib1g-dev fonts-dejavu-core
 # Real peers for the integration tests: Kannel (bearerbox, smsbox, fakesmsc) for SMS,
-# poppler and qpdf for the letters' PDF.
-TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf
+# poppler and qpdf for the letters' PDF, PostgreSQL (a throwaway cluster per run:
+# IntegrationTests/pgcluster.py) for the second backend.
+TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql
 BENCH_APT_PACKAGES := postfix hey
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-PY_PACKAGES := pytest==9.0.3 aiosmtpd==1.4.6
+PY_PACKAGES := pytest==9.0.3 aiosmtpd==1.4.6 "psycopg[binary]==3.3.9"
 BIN := .build/debug/relance
 PREFIX ?= /usr/local
 
@@ -62,9 +63,15 @@ run: build
 check-templates: build
 	$(BIN) templates check
 
-test-unit: deps-system
+# The unit tests, then the store suite again on PostgreSQL (a throwaway cluster).
+test-unit: deps-system deps-test-system
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	@dir=$$(mktemp -d /tmp/relance-pg-XXXXXX) && url=$$(/usr/bin/python3 IntegrationTests/pgcluster.py start $$dir) \
+	  || { /usr/bin/python3 IntegrationTests/pgcluster.py stop $$dir; exit 1; }; \
+	echo "store suite on PostgreSQL ($$url)"; \
+	RELANCE_TEST_STORE=postgres RELANCE_TEST_POSTGRES_URL=$$url $(SWIFT) test --skip-build --filter RelanceStoreTests; \
+	rc=$$?; /usr/bin/python3 IntegrationTests/pgcluster.py stop $$dir; exit $$rc
 
 test-integration: deps-python build
 	RELANCE_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q IntegrationTests

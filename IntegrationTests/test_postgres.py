@@ -213,3 +213,32 @@ def test_three_daemons_a_kill_and_a_server_restart_lose_nothing_and_send_nothing
         for d in daemons:
             if d.poll() is None:
                 kill(d, signal.SIGTERM)
+
+
+def test_the_readme_grants_let_a_service_enqueue_and_read_but_not_change_the_daemons_columns(tmp_path, pg, schema, smtp):
+    r = on_postgres(tmp_path, pg, schema, smtp_port=smtp.port)
+    r.run("migrate")
+    r.payer("P-1", "Dupont & Fils", "fr-FR", "compta@dupont.example")
+    readme = (REPO / "README.md").read_text()
+    grants = readme.split("CREATE ROLE billing LOGIN;")[1].split("```")[0]
+    role = "billing_" + schema
+    statements = [g.strip() for g in grants.replace("relance.", f"{schema}.").replace("SCHEMA relance", f"SCHEMA {schema}")
+                  .replace("billing", role).split(";") if g.strip() and not g.strip().startswith("--")]
+    sql(pg, f"CREATE ROLE {role} LOGIN")
+    for statement in statements:
+        sql(pg, statement)
+    service = pg["url"].replace("//relance@", f"//{role}@")
+    data = (REPO / "Templates" / "samples" / "reminder-1.json").read_text()
+    with psycopg.connect(service, autocommit=True) as db:
+        (job,) = db.execute(f"SELECT {schema}.enqueue('P-1', 'email', 'reminder-1', %s::jsonb)", (data,)).fetchone()
+        db.execute(f"INSERT INTO {schema}.jobs(payer_ref, channel, template, data) VALUES ('P-1', 'email', 'thanks', %s)",
+                   ((REPO / "Templates" / "samples" / "thanks.json").read_text(),))
+        assert db.execute(f"SELECT state FROM {schema}.jobs WHERE id = %s", (job,)).fetchone() == ("queued",)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            db.execute(f"UPDATE {schema}.jobs SET state = 'sent' WHERE id = %s", (job,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            db.execute(f"INSERT INTO {schema}.delivery_events(job_id, attempt, event, channel) VALUES (%s, 9, 'accepted', 'email')", (job,))
+    r.serve_until_idle()
+    assert smtp.count() == 2
+    sql(pg, f"DROP OWNED BY {role}")
+    sql(pg, f"DROP ROLE {role}")

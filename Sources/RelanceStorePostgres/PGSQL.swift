@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import RelanceCore
 import Synchronization
 
 /// A value bound to a `$n` placeholder.
@@ -210,5 +211,20 @@ extension PostgresConnection {
     /// Closes the connection without waiting for it.
     func closeNow() {
         Task { try? await self.close() }
+    }
+}
+
+extension JSONValue {
+    /// The value with every NUL in its texts replaced by U+FFFD: PostgreSQL cannot store a
+    /// NUL as text, and refuses `\u0000` where JSON becomes text.
+    var withoutNul: JSONValue {
+        switch self {
+        case .string(let text): return .string(PGSession.withoutNul(text))
+        case .array(let items): return .array(items.map(\.withoutNul))
+        case .object(let members):
+            return .object(
+                Dictionary(uniqueKeysWithValues: members.map { (PGSession.withoutNul($0.key), $0.value.withoutNul) }))
+        case .null, .bool, .number: return self
+        }
     }
 }

@@ -161,7 +161,7 @@ extension PostgresJobStore {
                     || ' is not a date (use ISO 8601, e.g. 2026-11-23T09:00:00Z)' END
                 FROM items ORDER BY n
                 RETURNING \(jobColumns)
-                """, [.text(JSONValue.array(items).jsonText)]
+                """, [.text(JSONValue.array(items).withoutNul.jsonText)]
             ).sorted { $0.int64("id") < $1.int64("id") }
             for row in rows {
                 let job = Self.job(from: row)

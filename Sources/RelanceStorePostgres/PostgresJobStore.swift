@@ -218,7 +218,7 @@ final class PGTransaction: @unchecked Sendable {
             .object([
                 "job_id": .number(String(item.job.id)), "attempt": .number(String(item.attempt)),
                 "event": .string(item.kind.rawValue), "case_ref": item.job.caseRef.map(JSONValue.string) ?? .null,
-                "channel": .string(item.job.channel), "detail": .object(item.detail),
+                "channel": .string(item.job.channel), "detail": JSONValue.object(item.detail).withoutNul,
             ])
         }
         let rows = try await session.query(

@@ -170,7 +170,8 @@ enum PostgresSchema {
                 END $$;
                 CREATE TRIGGER jobs_due_at BEFORE INSERT ON \(s).jobs FOR EACH ROW EXECUTE FUNCTION \(s).jobs_due_at();
 
-                CREATE FUNCTION \(s).jobs_enqueued() RETURNS trigger LANGUAGE plpgsql \(path) AS $$
+                -- SECURITY DEFINER: a service allowed to insert jobs needs no right on the trace.
+                CREATE FUNCTION \(s).jobs_enqueued() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER \(path) AS $$
                 BEGIN
                   INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail, at)
                   SELECT id, 0, 'enqueued', case_ref, channel,

@@ -1,0 +1,169 @@
+import Foundation
+import RelanceCore
+import RelanceStorePostgres
+import Testing
+
+@testable import RelanceStore
+
+/// What only the PostgreSQL backend has: several nodes on one schema, the database's
+/// clock, SKIP LOCKED claims. Runs with `RELANCE_TEST_STORE=postgres` (make test).
+@Suite("PostgresJobStore: several nodes, the database's clock", .postgresOnly)
+struct PostgresStoreTests {
+    static func schema() -> String { "t_" + UUID().uuidString.prefix(8).lowercased() }
+
+    @Test("a node whose host clock is an hour ahead never takes a lease another node holds")
+    func skewedClock() async throws {
+        let schema = Self.schema()
+        let a = try StoreFixture.postgresStore(schema: schema)
+        let ahead = ManualWallClock(Date().addingTimeInterval(3600))
+        let b = try StoreFixture.postgresStore(schema: schema, clock: ahead)
+        defer {
+            a.close()
+            b.close()
+        }
+        try await a.migrate()
+        _ = try await a.enqueue([StoreFixture.job(), StoreFixture.job()], payers: [StoreFixture.payer])
+        let held = try await a.claim(owner: "node-a", limit: 1, leaseSeconds: 60)
+        #expect(held.count == 1)
+        // B's sweeper and claims compare with the database's clock, not B's.
+        #expect(try await b.sweep(maxAge: 86400) == SweepResult())
+        let taken = try await b.claim(owner: "node-b", limit: 10, leaseSeconds: 60)
+        #expect(taken.map(\.job.id) != held.map(\.job.id))
+        #expect(taken.count == 1)
+        // B's lease is 60 s on the database's clock, not an hour ahead.
+        let lease = try #require(instant(taken.first?.job.leaseExpiresAt))
+        #expect(abs(lease.timeIntervalSinceNow - 60) < 30)
+        let job = try #require(try await a.job(id: held[0].job.id))
+        #expect(job.leaseOwner == "node-a")
+        #expect(try await a.beginDispatch(job, owner: "node-a", leaseSeconds: 60, rendered: [:]) == .proceed)
+    }
+
+    @Test("nodes claiming at once never get the same job (SKIP LOCKED), and together get them all")
+    func concurrentClaims() async throws {
+        let schema = Self.schema()
+        let nodes = try (0..<4).map { _ in try StoreFixture.postgresStore(schema: schema) }
+        defer { nodes.forEach { $0.close() } }
+        try await nodes[0].migrate()
+        let ids = try await nodes[0].enqueue(
+            (0..<300).map { _ in StoreFixture.job() }, payers: [StoreFixture.payer]
+        ).map(\.id)
+        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for (n, node) in nodes.enumerated() {
+                group.addTask {
+                    var mine: [Int64] = []
+                    while true {
+                        let batch = try await node.claim(owner: "node-\(n)", limit: 7, leaseSeconds: 60)
+                        if batch.isEmpty { return mine }
+                        mine += batch.map(\.job.id)
+                    }
+                }
+            }
+            var all: [[Int64]] = []
+            for try await mine in group { all.append(mine) }
+            return all
+        }
+        let flat = claimed.flatMap { $0 }
+        #expect(flat.count == ids.count)
+        #expect(Set(flat) == Set(ids))
+    }
+
+    @Test("several nodes migrating at once apply each migration once")
+    func concurrentMigrations() async throws {
+        let schema = Self.schema()
+        let nodes = try (0..<3).map { _ in try StoreFixture.postgresStore(schema: schema) }
+        defer { nodes.forEach { $0.close() } }
+        let applied = try await withThrowingTaskGroup(of: [String].self) { group in
+            for node in nodes { group.addTask { try await node.migrate() } }
+            var all: [String] = []
+            for try await names in group { all += names }
+            return all
+        }
+        #expect(applied == ["p1-jobs-payers-trace-invoices"])
+        for node in nodes { #expect(try await node.isMigrated()) }
+    }
+
+    @Test("a peer's answer holding a NUL byte is recorded (as U+FFFD), not a failed write")
+    func nulInAnswer() async throws {
+        let fx = try await StoreFixture()
+        let job = try await fx.claimedJob()
+        #expect(try await fx.store.beginDispatch(job, owner: "w1", leaseSeconds: 60, rendered: [:]) == .proceed)
+        let failure = DispatchFailure(reason: .address, message: "550 no\u{0}such user", code: 550)
+        #expect(
+            try await fx.store.complete(
+                job, owner: "w1", outcome: .permanent(failure), retry: RetryPolicy(), random: 0.5))
+        let stored = try #require(try await fx.store.job(id: job.id))
+        #expect(stored.state == .failed)
+        #expect(stored.lastError == "550 no\u{FFFD}such user")
+    }
+
+    @Test("the simulated database clock decides what is due")
+    func simulatedClock() async throws {
+        let clock = ManualWallClock(Date(timeIntervalSince1970: 1_800_000_000))
+        let fx = try await StoreFixture(databaseClock: clock)
+        try await fx.enqueue(StoreFixture.job(runAt: "2027-01-15T09:00:00Z"))
+        #expect(try await fx.store.claim(owner: "w", limit: 1, leaseSeconds: 60).isEmpty)
+        clock.set(Date(timeIntervalSince1970: 1_800_000_000 + 86400 * 3))
+        #expect(try await fx.store.workload().due == 1)
+        let claimed = try await fx.store.claim(owner: "w", limit: 1, leaseSeconds: 60)
+        #expect(claimed.count == 1)
+        #expect(claimed.first?.job.leaseExpiresAt == Timestamp.string(from: clock.now().addingTimeInterval(60)))
+    }
+}
+
+@Suite("PostgresSettings: the database URL")
+struct PostgresSettingsTests {
+    @Test(
+        "URLs that are refused, each with the part at fault",
+        arguments: [
+            ("mysql://a@b/c", "database.url must be postgres://"),
+            ("postgres://127.0.0.1/relance", "names no user"),
+            ("postgres://u@127.0.0.1/", "names no database"),
+            ("postgres://u@db.example.com/relance", "is not loopback: add sslmode=verify-full"),
+            ("postgres://u@127.0.0.1/r?sslmode=prefer", "is not one of disable, require, verify-full"),
+            ("postgres://u@127.0.0.1/r?schema=Relance", "must be a lowercase identifier"),
+            ("postgres://u@127.0.0.1/r?schema=a;drop", "must be a lowercase identifier"),
+            ("postgres://u@127.0.0.1/r?pool_size=0", "pool_size must be an integer from 1 to 200"),
+            ("postgres://u@127.0.0.1/r?query_timeout=0.1", "query_timeout must be a number of seconds"),
+            ("postgres://u@127.0.0.1/r?password=x", "unknown parameter 'password'"),
+            ("postgres://u@127.0.0.1/r?host=run/pg", "host= must be an absolute socket directory"),
+        ])
+    func refused(_ url: String, _ message: String) throws {
+        #expect {
+            try PostgresSettings(url: url)
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    @Test("a URL's parts, and the form logs show (never the password)")
+    func parsed() throws {
+        let s = try PostgresSettings(
+            url: "postgres://relance:s3cret@db.example.com:6432/billing?sslmode=verify-full&schema=dun&pool_size=4")
+        #expect(s.host == "db.example.com")
+        #expect(s.port == 6432)
+        #expect(s.user == "relance")
+        #expect(s.password == "s3cret")
+        #expect(s.database == "billing")
+        #expect(s.tls == .verifyFull)
+        #expect(s.schema == "dun")
+        #expect(s.poolSize == 4)
+        #expect(s.redacted == "postgres://relance@db.example.com:6432/billing")
+        #expect(!s.redacted.contains("s3cret"))
+        let socket = try PostgresSettings(url: "postgres://relance@/relance?host=/run/postgresql")
+        #expect(socket.socketDirectory == "/run/postgresql")
+        #expect(socket.tls == .disable)
+    }
+
+    @Test("pgpass lines: the first that matches, with * and escaped colons")
+    func pgpass() throws {
+        let s = try PostgresSettings(url: "postgres://relance@127.0.0.1:5432/billing")
+        let text = """
+            # comment
+            otherhost:5432:billing:relance:nope
+            127.0.0.1:*:billing:relance:pa\\:ss
+            *:*:*:*:fallback
+            """
+        #expect(PostgresSettings.passwordFromPGPass(text, settings: s) == "pa:ss")
+        #expect(PostgresSettings.passwordFromPGPass("x:1:y:z:w", settings: s) == nil)
+    }
+}
