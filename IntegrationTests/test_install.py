@@ -180,7 +180,7 @@ def test_sample_config_needs_no_secret_and_every_commented_option_is_valid(tmp_p
     everything.write_text("\n".join(lines) + "\n")
     credentials = tmp_path / "credentials"
     credentials.mkdir()
-    for name in ("smtp-password", "kannel-password", "twilio-token"):
+    for name in ("smtp-password", "kannel-password", "twilio-token", "db-password"):
         (credentials / name).write_text("s3cret\n")
     (credentials / "api-tokens").write_text("billing enqueue,read " + "t" * 32 + "\n")
     (credentials / "callback-secret").write_text("0123456789abcdef0123\n")
