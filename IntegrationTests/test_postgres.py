@@ -242,3 +242,59 @@ def test_the_readme_grants_let_a_service_enqueue_and_read_but_not_change_the_dae
     assert smtp.count() == 2
     sql(pg, f"DROP OWNED BY {role}")
     sql(pg, f"DROP ROLE {role}")
+
+
+def test_db_copy_moves_an_sqlite_installation_and_refuses_a_live_daemon(tmp_path, pg, schema, smtp):
+    old = Relance(tmp_path / "sqlite")  # the embedded default: SQLite, outbox
+    old.run("migrate")
+    old.run("payer", "upsert", "--ref", "ACME", "--name", "Boulangerie Martin", "--locale", "fr-FR",
+            "--email", "compta@martin.example.fr")
+    sent = old.enqueue("ACME", case="INV-1")
+    old.serve_until_idle()
+    later = old.enqueue("ACME", case="INV-2", extra=("--run-at", "2030-01-01T09:00:00Z"))
+    crashed = old.enqueue("ACME", case="INV-3")
+    old.run("invoice", "open", "--payer", "ACME", "--number", "F-9", "--amount", "100.00",
+            "--issued", "2027-02-20", "--due", "2027-03-20")
+    old.run("invoice", "pay", "--number", "F-9", "--amount", "40.00")
+    old.sql("INSERT INTO suppressions(payer_ref, channel, contact, reason) VALUES ('ACME', 'sms', '+33600000000', 'test')")
+    # A job a crashed worker held: claimed, lease not expired, dispatch not started.
+    old.sql("UPDATE jobs SET state = 'running', attempt = 1, lease_owner = 'dead:1:w0', "
+            "lease_expires_at = '2099-01-01T00:00:00.000Z' WHERE id = ?", (crashed,))
+    source = str(old.state / "relance.sqlite")
+    target = f"{pg['url']}?schema={schema}"
+
+    daemon = old.start()
+    try:
+        assert wait_for(lambda: "dispatcher started" in (tmp_path / "sqlite" / "serve.log").read_text(), 20)
+        refused = old.run("db", "copy", "--from", source, "--to", target, check=False)
+        assert refused.returncode == 1
+        assert "a daemon is serving" in refused.stderr and "stop it first" in refused.stderr
+    finally:
+        kill(daemon, signal.SIGTERM)
+    old.sql("UPDATE jobs SET state = 'running', attempt = 1, lease_owner = 'dead:1:w0', "
+            "lease_expires_at = '2099-01-01T00:00:00.000Z', dispatch_started_at = NULL WHERE id = ?", (crashed,))
+
+    before = {t: old.sql(f"SELECT count(*) AS n FROM {t}")[0]["n"]
+              for t in ("payers", "invoices", "payments", "suppressions", "jobs", "delivery_events")}
+    out = old.run("db", "copy", "--from", source, "--to", target).stdout
+    for table, n in before.items():
+        assert re.search(rf"^{table}: {n} rows, sha256 [0-9a-f]{{16}} on both sides$", out, re.M), out
+    assert "leases released: 1" in out
+    assert "password" not in out
+    again = old.run("db", "copy", "--from", source, "--to", target, check=False)
+    assert again.returncode == 1 and f"the target schema {schema} is not empty" in again.stderr
+
+    states = dict(sql(pg, f"SELECT id, state FROM {schema}.jobs"))
+    assert states[sent] == "sent" and states[later] == "queued" and states[crashed] == "queued"
+    assert sql(pg, f"SELECT attempt, lease_owner FROM {schema}.jobs WHERE id = %s", (crashed,)) == [(0, None)]
+    assert sql(pg, f"SELECT balance, status FROM {schema}.invoices") == [("60.00", "open")]
+    # The moved installation goes on from there: the next id follows the copied ones, and
+    # a daemon on PostgreSQL sends what was left (the crashed job, the invoice's first
+    # step if due), never the job already sent.
+    moved = on_postgres(tmp_path, pg, schema, smtp_port=smtp.port, name="moved")
+    new = moved.enqueue("ACME", case="INV-4")
+    assert new > max(states)
+    moved.serve_until_idle()
+    got = received_ids(smtp)
+    assert sent not in got and crashed in got and new in got and later not in got
+    assert len(got) == len(set(got))

@@ -127,6 +127,13 @@ public struct Runtime: Sendable {
         ServiceGroup, Dispatcher
     ) {
         removeStaleFiles()
+        if let sqlite = store as? SQLiteJobStore, ServeLock.held == nil {
+            // Shared with other daemons on the file; `relance db copy` waits for none of them.
+            guard let lock = try ServeLock.take(path: sqlite.lockPath, exclusive: false) else {
+                throw MoveError("\(sqlite.path) is being copied by `relance db copy` (it holds \(sqlite.lockPath))")
+            }
+            ServeLock.held = lock
+        }
         // Freed memory stays with the process up to 128 MB a heap, and blocks up to 8 MB
         // come from the heap rather than a mapping each (malloc_tuning.c).
         _ = relance_keep_freed_memory(128 << 20, 8 << 20)

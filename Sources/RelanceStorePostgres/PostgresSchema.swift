@@ -120,7 +120,7 @@ enum PostgresSchema {
                   event TEXT NOT NULL,
                   case_ref TEXT,
                   channel TEXT NOT NULL,
-                  detail JSONB NOT NULL DEFAULT '{}'
+                  detail JSON NOT NULL DEFAULT '{}'
                 );
                 CREATE INDEX delivery_events_job ON \(s).delivery_events (job_id, id);
 
@@ -175,7 +175,7 @@ enum PostgresSchema {
                 BEGIN
                   INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail, at)
                   SELECT id, 0, 'enqueued', case_ref, channel,
-                    jsonb_build_object('payer_ref', payer_ref, 'template', template, 'run_at', relance_iso(run_at)),
+                    json_build_object('payer_ref', payer_ref, 'template', template, 'run_at', relance_iso(run_at)),
                     relance_now()
                   FROM inserted ORDER BY id;
                   PERFORM pg_notify('\(channel(s))', '');

@@ -221,15 +221,30 @@ public struct RelanceConfig: Sendable {
     static func postgresSettings(_ r: Reader, environment: [String: String]) throws -> PostgresSettings? {
         guard let url = try r.string("database.url") else { return nil }
         var settings = try PostgresSettings(url: url)
-        if let file = try r.string("database.password_file") {
-            settings.password = try ConfigSources.readSecret(
-                file, key: "database.password_file", environment: environment, configFile: r.file)
-        } else if settings.password == nil, let passfile = environment["PGPASSFILE"] {
-            let text = try ConfigSources.readSecret(
-                passfile, key: "PGPASSFILE", environment: environment, configFile: r.file, lines: true)
-            settings.password = PostgresSettings.passwordFromPGPass(text, settings: settings)
+        if let password = try postgresPassword(
+            file: try r.string("database.password_file"), settings: settings, environment: environment,
+            configFile: r.file)
+        {
+            settings.password = password
         }
         return settings
+    }
+
+    /// The password from `file` (a secret file, `$CREDENTIALS_DIRECTORY` first), else from
+    /// the file `PGPASSFILE` names when the URL has none; nil when neither gives one.
+    public static func postgresPassword(
+        file: String?, settings: PostgresSettings, environment: [String: String], configFile: String? = nil
+    ) throws -> String? {
+        if let file {
+            return try ConfigSources.readSecret(
+                file, key: "database.password_file", environment: environment, configFile: configFile)
+        }
+        if settings.password == nil, let passfile = environment["PGPASSFILE"] {
+            let text = try ConfigSources.readSecret(
+                passfile, key: "PGPASSFILE", environment: environment, configFile: configFile, lines: true)
+            return PostgresSettings.passwordFromPGPass(text, settings: settings)
+        }
+        return nil
     }
 
     /// nil without `smtp.host`.
