@@ -99,6 +99,23 @@ def restart(directory):
         check=True, stdout=subprocess.DEVNULL)
 
 
+def halt(directory):
+    """Stops the server (fast shutdown), keeping its data, port and options."""
+    subprocess.run(as_owner([pg_bin("pg_ctl"), "-D", os.path.join(os.path.abspath(directory), "data"), "-w",
+                             "-m", "fast", "stop"]), check=True, stdout=subprocess.DEVNULL)
+
+
+def resume(directory):
+    """Starts a halted server again, on the same port."""
+    directory = os.path.abspath(directory)
+    with open(os.path.join(directory, "options")) as f:
+        options = f.read()
+    subprocess.run(
+        as_owner([pg_bin("pg_ctl"), "-D", os.path.join(directory, "data"), "-l", os.path.join(directory, "server.log"),
+                  "-w", "-o", options, "start"]),
+        check=True, stdout=subprocess.DEVNULL)
+
+
 def stop(directory):
     directory = os.path.abspath(directory)
     data = os.path.join(directory, "data")

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from conftest import REPO, Relance, kill, wait_for
+from api_support import ApiServer, job_body
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pgcluster  # noqa: E402
@@ -298,3 +299,34 @@ def test_db_copy_moves_an_sqlite_installation_and_refuses_a_live_daemon(tmp_path
     got = received_ids(smtp)
     assert sent not in got and crashed in got and new in got and later not in got
     assert len(got) == len(set(got))
+
+
+def test_metrics_per_node_and_readyz_while_the_server_is_down(tmp_path, pg, schema, smtp):
+    node = ApiServer(tmp_path / "api", smtp_port=smtp.port, extra=f"""
+database:
+  url: {pg['url']}?schema={schema}
+""")
+    node.start()
+    try:
+        node.put_payer("ACME")
+        log = node.root / "serve.log"
+        assert wait_for(lambda: "listening for enqueued jobs" in log.read_text(), 20)
+        job = node.enqueue(job_body("ACME"))
+        node.wait_job(job["id"], ("sent",))
+        metrics = node.get("/metrics").text
+        assert 'relance_db_pool_connections{state="size"} 10' in metrics, metrics
+        assert re.search(r"^relance_claimed_jobs_total \d+", metrics, re.M), metrics
+        assert re.search(r"^relance_notify_lag_seconds_count [1-9]", metrics, re.M), metrics
+        assert node.get("/readyz", token=None).status_code == 200
+        pgcluster.halt(pg["dir"])
+        try:
+            assert wait_for(lambda: node.get("/readyz", token=None).status_code == 503, 15)
+            assert node.get("/healthz").status_code == 200  # the process lives on
+        finally:
+            pgcluster.resume(pg["dir"])
+        assert wait_for(lambda: node.get("/readyz", token=None).status_code == 200, 30)
+        again = node.enqueue(job_body("ACME"))
+        node.wait_job(again["id"], ("sent",), timeout=30)
+        assert sorted(received_ids(smtp)) == sorted([job["id"], again["id"]])
+    finally:
+        node.stop()

@@ -149,6 +149,7 @@ public final class Dispatcher: Service, Sendable {
             let claimed: [ClaimedJob]
             do {
                 claimed = try await store.claim(owner: owner, limit: settings.batchSize, leaseSeconds: settings.lease)
+                metrics?.claimed(claimed.count)
                 storeFailures = 0
             } catch is CancellationError {
                 return

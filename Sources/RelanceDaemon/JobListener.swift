@@ -10,10 +10,10 @@ import Synchronization
 /// pause (1 s to 30 s), saying so once per outage.
 public struct JobListener: Service {
     let notifications: any JobNotifications
-    let wake: @Sendable () -> Void
+    let wake: @Sendable (Double?) -> Void
     let logger: Logger
 
-    public init(notifications: any JobNotifications, logger: Logger, wake: @escaping @Sendable () -> Void) {
+    public init(notifications: any JobNotifications, logger: Logger, wake: @escaping @Sendable (Double?) -> Void) {
         self.notifications = notifications
         self.wake = wake
         self.logger = logger

@@ -44,6 +44,52 @@ public final class RelanceMetrics: Sendable {
             helpText: "How long the oldest due job has been waiting")
     }
 
+    static var claims: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "claims", unitName: "total",
+            helpText: "Claims made by this node's workers, by whether they found jobs")
+    }
+    static var claimedJobs: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "claimed_jobs", unitName: "total", helpText: "Jobs this node claimed")
+    }
+    static var notifyLag: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "notify_lag", unitName: "seconds",
+            helpText: "From an enqueuing statement (database clock) to this node's wake-up (host clock)")
+    }
+    static var poolConnections: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "db_pool_connections", unitName: "",
+            helpText: "Connections of this node's database pool: size, in use, callers waiting")
+    }
+    static var poolWait: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "db_pool_wait", unitName: "seconds_total",
+            helpText: "Time callers waited for a pooled connection")
+    }
+    static var poolLeases: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relance", metricName: "db_pool_leases", unitName: "total",
+            helpText: "Connections leased from this node's database pool")
+    }
+    static let lagBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
+    ]
+
+    /// After each claim of a worker.
+    public func claimed(_ count: Int) {
+        registry.makeCounter(descriptor: Self.claims, labels: [("found", count > 0 ? "jobs" : "none")]).increment()
+        if count > 0 { registry.makeCounter(descriptor: Self.claimedJobs).increment(by: Int64(count)) }
+    }
+
+    /// A wake-up by the database, `lag` seconds after the enqueuing statement.
+    public func notified(lag: Double) {
+        registry.makeDurationHistogram(descriptor: Self.notifyLag, buckets: Self.lagBuckets).record(
+            .milliseconds(Int(max(0, lag) * 1000)))
+    }
+
     /// After each dispatch attempt: its duration and the provider's answer class.
     public func observe(channel: String, outcome: DispatchOutcome, duration: Duration) {
         let outcomeClass: String
@@ -84,6 +130,14 @@ public final class RelanceMetrics: Sendable {
                 }
             }
             registry.makeGauge(descriptor: Self.oldestDueAge).set(statistics.oldestDueAge)
+        }
+        if let pooled = store as? any JobNotifications {
+            let use = pooled.poolUse
+            for (state, value) in [("size", use.size), ("in_use", use.inUse), ("waiting", use.waiting)] {
+                registry.makeGauge(descriptor: Self.poolConnections, labels: [("state", state)]).set(Double(value))
+            }
+            registry.makeGauge(descriptor: Self.poolWait).set(use.waitSeconds)
+            registry.makeGauge(descriptor: Self.poolLeases).set(Double(use.leases))
         }
         return registry.emitToString()
     }

@@ -185,7 +185,11 @@ public struct Runtime: Sendable {
         ]
         if let notifications = store as? any JobNotifications {
             services.append(
-                .init(service: JobListener(notifications: notifications, logger: logger) { dispatcher.wake() }))
+                .init(
+                    service: JobListener(notifications: notifications, logger: logger) { lag in
+                        dispatcher.wake()
+                        if let lag { metrics.notified(lag: lag) }
+                    }))
         }
         if runAPI, let api = config.api {
             services.append(.init(service: try apiApplication(api, dispatcher: dispatcher, metrics: metrics)))
@@ -284,8 +288,12 @@ extension Runtime {
             readiness: {
                 var checks: [String: String?] = [:]
                 do {
-                    _ = try await store.workload()
-                    try await store.checkWritable()
+                    // Answered within 3 s whatever the database does: a readiness probe
+                    // that hangs is worse than one that says no.
+                    try await Deadline.run(seconds: 3, error: { ReadinessTimeout() }) {
+                        _ = try await store.workload()
+                        try await store.checkWritable()
+                    }
                     checks["database"] = .some(nil)
                 } catch {
                     checks["database"] = "\(error)"
@@ -307,4 +315,8 @@ extension Runtime {
         environment.callbackBaseURL = config.sms.callbacks?.baseURL
         return APIServer.makeApplication(settings: api.settings, environment: environment, logger: logger)
     }
+}
+
+struct ReadinessTimeout: Error, CustomStringConvertible {
+    var description: String { "the database did not answer within 3 s" }
 }

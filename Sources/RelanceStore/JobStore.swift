@@ -15,9 +15,31 @@ public protocol JobStore: SchemaStore, PayerStore, JobQueue, CaseStore, Delivery
 /// A backend that tells when jobs are enqueued (PostgreSQL's LISTEN/NOTIFY), so that idle
 /// workers claim a new job at once instead of at their next poll.
 public protocol JobNotifications: Sendable {
-    /// Calls `connected` once listening, then `wake` for each enqueue; returns when the
-    /// task is cancelled, throws when the connection is lost.
-    func listenForJobs(connected: @escaping @Sendable () -> Void, wake: @escaping @Sendable () -> Void) async throws
+    /// Calls `connected` once listening, then `wake` for each enqueue with the seconds
+    /// since the enqueuing statement (nil when unknown); returns when the task is
+    /// cancelled, throws when the connection is lost.
+    func listenForJobs(connected: @escaping @Sendable () -> Void, wake: @escaping @Sendable (Double?) -> Void)
+        async throws
+
+    /// The connection pool as the daemon's metrics show it.
+    var poolUse: PoolUse { get }
+}
+
+/// A backend's connection pool: its size, the connections leased now, the callers waiting
+/// for one, and the time they waited in all.
+public struct PoolUse: Sendable, Equatable {
+    public var size: Int
+    public var inUse: Int
+    public var waiting: Int
+    public var leases: Int
+    public var waitSeconds: Double
+    public init(size: Int, inUse: Int = 0, waiting: Int = 0, leases: Int = 0, waitSeconds: Double = 0) {
+        self.size = size
+        self.inUse = inUse
+        self.waiting = waiting
+        self.leases = leases
+        self.waitSeconds = waitSeconds
+    }
 }
 
 /// Periodic care of the storage itself, apart from the jobs: on SQLite, copying the

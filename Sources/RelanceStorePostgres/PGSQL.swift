@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import RelanceCore
+import RelanceStore
 import Synchronization
 
 /// A value bound to a `$n` placeholder.
@@ -120,34 +121,20 @@ struct PGSession: @unchecked Sendable {
         let connection = self.connection
         let logger = self.logger
         let timeout = self.timeout
-        // A race between the statement and a timer, outside structured concurrency: a
-        // task group would wait for a statement that is never answered.
-        return try await withCheckedThrowingContinuation { continuation in
-            let outcome = Once(continuation)
-            let timer = Task {
-                try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
-                guard !Task.isCancelled else { return }
-                // No answer in time: the caller hears of it now; closing the connection
-                // fails the statement and the pool drops the connection.
-                if outcome.resume(
-                    throwing: PostgresStoreError(
-                        description: "PostgreSQL: no answer within \(Int(timeout)) s; the connection was closed",
-                        connectionFailure: true))
-                {
-                    connection.closeNow()
-                }
-            }
-            Task {
-                do {
-                    let rows = try await connection.query(query, logger: logger)
-                    var result: [PGRow] = []
-                    for try await row in rows { result.append(PGRow(row)) }
-                    outcome.resume(returning: result)
-                } catch {
-                    outcome.resume(throwing: error)
-                }
-                timer.cancel()
-            }
+        return try await Deadline.run(
+            seconds: timeout,
+            error: {
+                PostgresStoreError(
+                    description: "PostgreSQL: no answer within \(Int(timeout)) s; the connection was closed",
+                    connectionFailure: true)
+            },
+            // Closing the connection fails the statement, and the pool drops the connection.
+            onTimeout: { connection.closeNow() }
+        ) {
+            let rows = try await connection.query(query, logger: logger)
+            var result: [PGRow] = []
+            for try await row in rows { result.append(PGRow(row)) }
+            return result
         }
     }
 
@@ -175,35 +162,6 @@ struct PGSession: @unchecked Sendable {
 
     func one(_ sql: String, _ binds: [PGBind] = []) async throws -> PGRow? {
         try await query(sql, binds).first
-    }
-}
-
-/// Resumes a continuation once, whoever comes first.
-final class Once<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
-
-    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
-
-    @discardableResult
-    func resume(returning value: T) -> Bool {
-        guard
-            let continuation = continuation.withLock({ c in
-                defer { c = nil }; return c
-            })
-        else { return false }
-        continuation.resume(returning: value)
-        return true
-    }
-
-    @discardableResult
-    func resume(throwing error: any Error) -> Bool {
-        guard
-            let continuation = continuation.withLock({ c in
-                defer { c = nil }; return c
-            })
-        else { return false }
-        continuation.resume(throwing: error)
-        return true
     }
 }
 

@@ -12,7 +12,7 @@ extension PostgresJobStore: JobNotifications {
     /// SQL, sends one at commit). Returns when the task is cancelled; throws when the
     /// connection fails (the caller connects again after a pause). An idle listener costs
     /// the server nothing: no query runs until a notification arrives.
-    public func listenForJobs(connected: @escaping @Sendable () -> Void, wake: @escaping @Sendable () -> Void)
+    public func listenForJobs(connected: @escaping @Sendable () -> Void, wake: @escaping @Sendable (Double?) -> Void)
         async throws
     {
         let connection: PostgresConnection
@@ -32,8 +32,12 @@ extension PostgresJobStore: JobNotifications {
                     connected()
                     // A notification sent while we were not listening is lost: the
                     // workers' poll finds its job; one wake-up now covers the gap.
-                    wake()
-                    for try await _ in notifications { wake() }
+                    wake(nil)
+                    // The payload is the database's clock when the statement ran (seconds
+                    // since 1970): the lag as seen from this host's clock.
+                    for try await notification in notifications {
+                        wake(Double(notification.payload).map { Date().timeIntervalSince1970 - $0 })
+                    }
                 }
             } onCancel: {
                 Task { try? await connection.close() }

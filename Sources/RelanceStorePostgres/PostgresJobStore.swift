@@ -15,6 +15,7 @@ import Synchronization
 /// replaces it in tests only. Claims lock rows with `FOR UPDATE SKIP LOCKED`, so that
 /// nodes never wait for each other's claims.
 public final class PostgresJobStore: JobStore, @unchecked Sendable {
+    public var poolUse: PoolUse { pool.withLock { $0 } }
     public let settings: PostgresSettings
     /// The host's clock: what the daemon's business rules read (send windows, dates on a
     /// letter). Leases, due times and backoff never use it.
@@ -26,6 +27,8 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
     /// Set as the pool starts: the first lease waits for it (a lease before `run()` only
     /// logs a warning, but one per process start is noise in the journal).
     let started: StartFlag
+    /// Leases of the pool, for the metrics (`poolUse`).
+    let pool: Mutex<PoolUse>
     let logger: Logger
     let eventSink: (@Sendable ([DeliveryEvent]) -> Void)?
     let sinkEnqueued: Bool
@@ -45,6 +48,7 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
         self.sinkEnqueued = sinkEnqueued
         self.eventSink = eventSink
         self.logger = logger
+        self.pool = Mutex(PoolUse(size: settings.poolSize))
         let client = PostgresClient(configuration: try Self.clientConfiguration(settings), backgroundLogger: logger)
         self.client = client
         let started = StartFlag()
@@ -136,13 +140,45 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
 
     func withSession<T: Sendable>(_ body: @escaping @Sendable (PGSession) async throws -> T) async throws -> T {
         while !started.value.withLock({ $0 }) { await Task.yield() }
-        do {
-            return try await client.withConnection { connection in
-                try await body(
-                    PGSession(connection: connection, logger: self.logger, timeout: self.settings.queryTimeout))
+        // Waiting for a connection is bounded (query_timeout): with the server down the
+        // pool would keep a caller waiting while it tries to connect. Whichever comes
+        // first, the connection or the deadline, decides: a connection that comes after
+        // the caller gave up is handed back unused.
+        let lease = LeaseState()
+        let timeout = settings.queryTimeout
+        pool.withLock { $0.waiting += 1 }
+        defer {
+            // A connection that comes from now on is handed back unused.
+            _ = lease.abandon()
+            if lease.abandoned { pool.withLock { $0.waiting -= 1 } }
+        }
+        return try await Deadline.run(
+            seconds: timeout,
+            error: {
+                PostgresStoreError(
+                    description: "PostgreSQL: no connection within \(Int(timeout)) s (is the server up?)",
+                    connectionFailure: true)
+            }, expired: { lease.abandon() }
+        ) {
+            let asked = ContinuousClock.now
+            do {
+                return try await self.client.withConnection { connection in
+                    guard lease.take() else { throw CancellationError() }
+                    let waited = ContinuousClock.now - asked
+                    self.pool.withLock {
+                        $0.waiting -= 1
+                        $0.inUse += 1
+                        $0.leases += 1
+                        $0.waitSeconds +=
+                            Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
+                    }
+                    defer { self.pool.withLock { $0.inUse -= 1 } }
+                    return try await body(
+                        PGSession(connection: connection, logger: self.logger, timeout: self.settings.queryTimeout))
+                }
+            } catch let error as PSQLError {
+                throw PostgresStoreError(error)
             }
-        } catch let error as PSQLError {
-            throw PostgresStoreError(error)
         }
     }
 
@@ -184,6 +220,32 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
 
 final class StartFlag: Sendable {
     let value = Mutex(false)
+}
+
+/// Who won a wait for a pooled connection: the connection, or the caller's deadline.
+final class LeaseState: Sendable {
+    /// nil: still waiting; true: leased; false: abandoned.
+    private let state = Mutex<Bool?>(nil)
+
+    /// The connection came: true unless the caller already gave up.
+    func take() -> Bool {
+        state.withLock { s in
+            guard s == nil else { return false }
+            s = true
+            return true
+        }
+    }
+
+    /// The deadline passed: true (give up) unless the connection already came.
+    func abandon() -> Bool {
+        state.withLock { s in
+            guard s == nil else { return false }
+            s = false
+            return true
+        }
+    }
+
+    var abandoned: Bool { state.withLock { $0 == false } }
 }
 
 /// One transaction: its session, and the trace events recorded so far (written in one

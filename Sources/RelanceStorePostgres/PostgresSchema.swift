@@ -161,8 +161,9 @@ enum PostgresSchema {
 
                 -- Rows inserted by other services get the same treatment as Relance's own:
                 -- due_at remembered for the maximum age, an `enqueued` trace event, and a
-                -- notification that wakes idle daemons (once per statement; PostgreSQL
-                -- delivers it at commit, and never for a rolled-back transaction).
+                -- notification that wakes idle daemons (once per statement, carrying the
+                -- database's clock for the lag metric; PostgreSQL delivers it at commit, and
+                -- never for a rolled-back transaction).
                 CREATE FUNCTION \(s).jobs_due_at() RETURNS trigger LANGUAGE plpgsql \(path) AS $$
                 BEGIN
                   NEW.due_at := coalesce(NEW.due_at, NEW.run_at);
@@ -178,7 +179,7 @@ enum PostgresSchema {
                     json_build_object('payer_ref', payer_ref, 'template', template, 'run_at', relance_iso(run_at)),
                     relance_now()
                   FROM inserted ORDER BY id;
-                  PERFORM pg_notify('\(channel(s))', '');
+                  PERFORM pg_notify('\(channel(s))', extract(epoch FROM clock_timestamp())::text);
                   RETURN NULL;
                 END $$;
                 CREATE TRIGGER jobs_enqueued AFTER INSERT ON \(s).jobs REFERENCING NEW TABLE AS inserted
