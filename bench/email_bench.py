@@ -68,23 +68,39 @@ def main():
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--log-level", default="info")
+    # PostgreSQL instead of SQLite (a URL with a schema of its own: it is dropped first).
+    parser.add_argument("--database-url")
+    # Daemons sending the same queue at once (separate processes, each --until-idle).
+    parser.add_argument("--daemons", type=int, default=1)
+    parser.add_argument("--skip-raw", action="store_true", help="skip the smtp-source baseline")
+    # Jobs scheduled a year ahead, inserted before the run: the claim's cost must not grow with them.
+    parser.add_argument("--future-jobs", type=int, default=0)
     args = parser.parse_args()
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="relance-bench-"))
     try:
         # 1. Postfix smtp-source: the raw rate of the same sink, same connections.
-        port = free_port()
-        sink = start_sink(port)
         sample = json.loads((REPO / "Templates/samples/reminder-1.json").read_text())
         size = 8000  # about the size of a rendered reminder-1 (text + HTML, QP-encoded)
-        raw_seconds, _, rc = timed(
-            ["smtp-source", "-d", "-s", str(args.concurrency), "-m", str(args.jobs), "-l", str(size),
-             "-f", "relances@bench.example", "-t", "payer@bench.example", f"127.0.0.1:{port}"],
-            stdout=subprocess.DEVNULL)
-        sink.kill()
-        sink.wait()
-        if rc != 0:
-            sys.exit(f"smtp-source failed ({rc})")
+        raw_seconds = None
+        if not args.skip_raw:
+            port = free_port()
+            sink = start_sink(port)
+            raw_seconds, _, rc = timed(
+                ["smtp-source", "-d", "-s", str(args.concurrency), "-m", str(args.jobs), "-l", str(size),
+                 "-f", "relances@bench.example", "-t", "payer@bench.example", f"127.0.0.1:{port}"],
+                stdout=subprocess.DEVNULL)
+            sink.kill()
+            sink.wait()
+            if rc != 0:
+                sys.exit(f"smtp-source failed ({rc})")
+        database = ""
+        if args.database_url:
+            import psycopg
+            schema = dict(p.split("=", 1) for p in args.database_url.split("?", 1)[1].split("&"))["schema"]
+            with psycopg.connect(args.database_url.split("?")[0], autocommit=True) as db:
+                db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            database = f"database:\n  url: {args.database_url}\n"
 
         # 2. Relance end to end into a fresh sink.
         port = free_port()
@@ -108,9 +124,10 @@ log:
   level: {args.log_level}
 api:
   enabled: false
-""")
+""" + database)
         env = dict(os.environ, RELANCE_CONFIG=str(config))
         run = lambda *a, **k: subprocess.run([BIN, *a], env=env, check=True, capture_output=True, text=True, **k)
+        run("migrate")
         run("payer", "upsert", "--ref", "P", "--name", "Boulangerie Martin", "--locale", "fr-FR",
             "--email", "compta@martin.example.fr")
         lines = "\n".join(json.dumps({"payer_ref": "P", "template": "reminder-1", "channel": "email",
@@ -118,22 +135,63 @@ api:
         t0 = time.monotonic()
         run("enqueue", "--stdin", input=lines)
         enqueue_seconds = time.monotonic() - t0
+        if args.future_jobs:
+            data = json.dumps(sample)
+            if args.database_url:
+                with psycopg.connect(args.database_url.split("?")[0], autocommit=True) as db:
+                    db.execute(f"INSERT INTO {schema}.jobs(payer_ref, channel, template, data, run_at) "
+                               "SELECT 'P', 'email', 'reminder-1', %s, now() + interval '365 days' "
+                               "FROM generate_series(1, %s)", (data, args.future_jobs))
+                    db.execute(f"ANALYZE {schema}.jobs")
+            else:
+                db = sqlite3.connect(work / "state/relance.sqlite")
+                db.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+                           "INSERT INTO jobs(payer_ref, channel, template, data, run_at) "
+                           "SELECT 'P', 'email', 'reminder-1', ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+365 days') "
+                           "FROM n", (args.future_jobs, data))
+                db.commit()
+                db.close()
         log = open(work / "serve.log", "wb")
-        seconds, rss, rc = timed(WRAP + [BIN, "serve", "--until-idle"], env=env, stdout=log, stderr=subprocess.STDOUT)
-        cpu = timed.cpu
+        if args.daemons == 1:
+            seconds, rss, rc = timed(WRAP + [BIN, "serve", "--until-idle"], env=env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+            cpu = timed.cpu
+        else:
+            # Several daemons at once: the time until the last one is idle; CPU and RSS summed.
+            start = time.monotonic()
+            procs = [subprocess.Popen([BIN, "serve", "--until-idle"], env=env, stdout=log, stderr=subprocess.STDOUT)
+                     for _ in range(args.daemons)]
+            cpu, rss, rc = 0.0, 0.0, 0
+            for proc in procs:
+                _, status, usage = os.wait4(proc.pid, 0)
+                rc = rc or os.waitstatus_to_exitcode(status)
+                cpu += usage.ru_utime + usage.ru_stime
+                rss += usage.ru_maxrss / 1024
+            seconds = time.monotonic() - start
         sink.kill()
         sink.wait()
         if rc != 0:
             sys.exit(f"relance serve failed ({rc}); see {work}/serve.log")
-        db = sqlite3.connect(work / "state/relance.sqlite")
-        states = dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
-        events = db.execute("SELECT count(*) FROM delivery_events").fetchone()[0]
+        if args.database_url:
+            with psycopg.connect(args.database_url.split("?")[0], autocommit=True) as db:
+                states = dict(db.execute(f"SELECT state, count(*) FROM {schema}.jobs GROUP BY state").fetchall())
+                events = db.execute(f"SELECT count(*) FROM {schema}.delivery_events").fetchone()[0]
+                db.execute(f"DROP SCHEMA {schema} CASCADE")
+        else:
+            db = sqlite3.connect(work / "state/relance.sqlite")
+            states = dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
+            events = db.execute("SELECT count(*) FROM delivery_events").fetchone()[0]
+        if args.future_jobs:
+            states.pop("queued", None)
         if states != {"sent": args.jobs}:
             sys.exit(f"not every job was sent: {states}")
         log_lines = sum(1 for _ in open(work / "serve.log", "rb"))
 
-        print(f"jobs: {args.jobs}, connections: {args.concurrency}, batch: {args.batch}, log level: {args.log_level}")
-        print(f"postfix smtp-source raw:  {args.jobs / raw_seconds:8.0f} msg/s  ({raw_seconds:.2f} s, {size} bytes/msg)")
+        where = "PostgreSQL" if args.database_url else "SQLite"
+        print(f"jobs: {args.jobs}, connections: {args.concurrency}, batch: {args.batch}, log level: {args.log_level}, "
+              f"database: {where}, daemons: {args.daemons}, future jobs: {args.future_jobs}")
+        if raw_seconds:
+            print(f"postfix smtp-source raw:  {args.jobs / raw_seconds:8.0f} msg/s  ({raw_seconds:.2f} s, {size} bytes/msg)")
         print(f"relance end to end:       {args.jobs / seconds:8.0f} msg/s  ({seconds:.2f} s), peak RSS {rss:.1f} MiB")
         # The daemon's CPU per message steadies the comparison of two builds: the rate
         # also moves with what else the two cores run.
