@@ -59,6 +59,9 @@ public final class Dispatcher: Service, Sendable {
     }
     private let busyWorkers = Mutex(0)
     private let wakeups = Mutex(0)
+    /// The short sleeps of idle workers: `wake()` cancels them, so that a worker woken
+    /// claims at once rather than at the end of its 50 ms step.
+    private let sleepers = Mutex<[Int: Task<Void, Never>]>([:])
 
     public init(
         store: any JobStore, composer: MessageComposer, transports: Transports,
@@ -104,6 +107,7 @@ public final class Dispatcher: Service, Sendable {
     /// Wakes idle workers at once (a job was enqueued for now).
     public func wake() {
         wakeups.withLock { $0 += 1 }
+        for sleeper in sleepers.withLock({ $0.values }) { sleeper.cancel() }
     }
 
     var isStopping: Bool { stopping.withLock { $0 } }
@@ -196,10 +200,17 @@ public final class Dispatcher: Service, Sendable {
     func pause(seconds: Double, worker: Int? = nil) async {
         let start = wakeups.withLock { $0 }
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        let key = worker ?? -1 - Int.random(in: 0..<1_000_000)
         while ContinuousClock.now < deadline, !isStopping, !Task.isCancelled, wakeups.withLock({ $0 }) == start {
             if let worker { beat(worker) }
-            try? await Task.sleep(for: .milliseconds(min(50, Int(seconds * 1000))))
+            let step = min(Duration.milliseconds(50), deadline - ContinuousClock.now)
+            let sleeper = Task { _ = try? await Task.sleep(for: step) }
+            sleepers.withLock { $0[key] = sleeper }
+            // A wake-up between the check above and the registration is not lost.
+            if wakeups.withLock({ $0 }) != start { sleeper.cancel() }
+            await sleeper.value
         }
+        _ = sleepers.withLock { $0.removeValue(forKey: key) }
     }
 
     /// A send the provider accepted whose outcome is not written yet: it is written in
