@@ -137,8 +137,8 @@ let package = Package(
         .executableTarget(
             name: "relance",
             dependencies: [
-                "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceTransport", "RelanceDunning", "RelanceAPI",
-                "RelanceDaemon",
+                "RelanceCore", "RelanceStore", "RelanceStorePostgres", "RelanceTemplates", "RelanceTransport",
+                "RelanceDunning", "RelanceAPI", "RelanceDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

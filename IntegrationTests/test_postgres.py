@@ -320,8 +320,13 @@ database:
         assert node.get("/readyz", token=None).status_code == 200
         pgcluster.halt(pg["dir"])
         try:
+            started = time.monotonic()
             assert wait_for(lambda: node.get("/readyz", token=None).status_code == 503, 15)
+            assert time.monotonic() - started < 8
             assert node.get("/healthz").status_code == 200  # the process lives on
+            refused = node.post("/v1/jobs", job_body("ACME"), timeout=30)
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["error"]["code"] == "unavailable" and refused.headers["Retry-After"] == "5"
         finally:
             pgcluster.resume(pg["dir"])
         assert wait_for(lambda: node.get("/readyz", token=None).status_code == 200, 30)
@@ -330,3 +335,85 @@ database:
         assert sorted(received_ids(smtp)) == sorted([job["id"], again["id"]])
     finally:
         node.stop()
+
+
+def test_connection_failures_are_told_at_once_with_their_reason(tmp_path, pg):
+    port = pg["url"].split(":")[-1].split("/")[0]
+    cases = [
+        (f"postgres://relance@127.0.0.1:1/relance", "Connection refused"),
+        (f"postgres://relance@127.0.0.1:{port}/nodb", 'database "nodb" does not exist'),
+        (f"postgres://nobody@127.0.0.1:{port}/relance", 'role "nobody" does not exist'),
+        (f"postgres://relance@127.0.0.1:{port}/relance?sslmode=require", "does not offer TLS"),
+    ]
+    for url, reason in cases:
+        r = Relance(tmp_path / f"c{cases.index((url, reason))}", extra=f"database:\n  url: {url}\n")
+        started = time.monotonic()
+        out = r.run("migrate", check=False)
+        assert out.returncode == 1, out
+        assert reason.lower() in (out.stderr + out.stdout).lower(), (url, out.stderr)
+        assert time.monotonic() - started < 15, (url, time.monotonic() - started)
+
+
+def test_config_check_refuses_a_missing_ca_file_and_a_bad_port_and_names_the_variable(tmp_path, pg):
+    r = Relance(tmp_path)
+    bad = [
+        ("RELANCE_DATABASE_URL", "postgres://u@127.0.0.1:99999/r", "port 99999 is outside 1…65535"),
+        ("RELANCE_DATABASE_URL", "postgres://u@db.example.com/r?sslmode=verify-full&sslrootcert=/nonexistent.pem",
+         "sslrootcert /nonexistent.pem is not a readable file"),
+    ]
+    for variable, value, message in bad:
+        env = dict(os.environ, RELANCE_CONFIG=str(r.config), **{variable: value})
+        out = subprocess.run([os.environ.get("RELANCE_BIN", str(REPO / ".build/debug/relance")), "config", "check"],
+                             env=env, capture_output=True, text=True)
+        assert out.returncode == 1 and message in out.stderr, out.stderr
+    two_lines = tmp_path / "pw"
+    two_lines.write_text("a\nb\n")
+    env = dict(os.environ, RELANCE_CONFIG=str(r.config), RELANCE_DATABASE_URL=pg["url"],
+               RELANCE_DATABASE_PASSWORD_FILE=str(two_lines))
+    out = subprocess.run([os.environ.get("RELANCE_BIN", str(REPO / ".build/debug/relance")), "config", "check"],
+                         env=env, capture_output=True, text=True)
+    assert "RELANCE_DATABASE_PASSWORD_FILE (environment): database.password_file:" in out.stderr, out.stderr
+    assert "holds more than one line" in out.stderr
+
+
+def test_enqueue_by_sql_refuses_what_no_door_accepts(tmp_path, pg, schema):
+    r = on_postgres(tmp_path, pg, schema)
+    r.run("migrate")
+    data = (REPO / "Templates" / "samples" / "reminder-1.json").read_text()
+    refused = [
+        (f"SELECT {schema}.enqueue('P', 'email', 'reminder-1', %s::jsonb, 'infinity')",
+         psycopg.errors.DatetimeFieldOverflow, "is not an instant of the years 1970 to 2999"),
+        (f"SELECT {schema}.enqueue('P', 'email', 'reminder-1', %s::jsonb, '9999-12-31')",
+         psycopg.errors.DatetimeFieldOverflow, "is not an instant of the years 1970 to 2999"),
+        (f"SELECT {schema}.enqueue('P', 'email', 'reminder-1', %s::jsonb, NULL, '')",
+         psycopg.errors.InvalidParameterValue, "an empty idempotency_key"),
+        (f"INSERT INTO {schema}.jobs(payer_ref, channel, template, data, run_at) VALUES ('P', 'email', 'x', %s, '-infinity')",
+         psycopg.errors.CheckViolation, "jobs_run_at_check"),
+        (f"INSERT INTO {schema}.jobs(payer_ref, channel, template, data, idempotency_key) VALUES ('P', 'email', 'x', %s, '')",
+         psycopg.errors.CheckViolation, "jobs_idempotency_key_check"),
+    ]
+    for query, error, message in refused:
+        with pytest.raises(error, match=message):
+            sql(pg, query, (data,))
+    huge = '{"pad": "' + "x" * 300_000 + '"}'
+    with pytest.raises(psycopg.errors.StringDataRightTruncation, match="more than the 262144 allowed"):
+        sql(pg, f"SELECT {schema}.enqueue('P', 'email', 'reminder-1', %s::jsonb)", (huge,))
+    with pytest.raises(psycopg.errors.CheckViolation, match="jobs_data_check"):
+        sql(pg, f"INSERT INTO {schema}.jobs(payer_ref, channel, template, data) VALUES ('P', 'email', 'x', %s)", (huge,))
+    assert sql(pg, f"SELECT count(*) FROM {schema}.jobs") == [(0,)]
+
+
+def test_a_line_break_in_a_payer_name_written_by_sql_never_starts_a_line(tmp_path, pg, schema, smtp):
+    r = on_postgres(tmp_path, pg, schema, smtp_port=smtp.port)
+    r.run("migrate")
+    sql(pg, f"INSERT INTO {schema}.payers(ref, name, email) VALUES ('EVIL', %s, 'n@b.example')",
+        ("Evil\r\nBcc: attacker@evil.example",))
+    r.enqueue("EVIL")
+    r.serve_until_idle()
+    [message] = smtp.parsed()
+    assert "attacker" not in message["Bcc"] if message["Bcc"] else True
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            text = part.get_content()
+            assert not re.search(r"^\s*Bcc:", text, re.M), text[:400]
+            assert "Evil Bcc: attacker@evil.example" in text or "Evil  Bcc: attacker@evil.example" in text

@@ -210,6 +210,13 @@ struct APIMiddleware: RouterMiddleware {
                 status == .contentTooLarge ? "payload_too_large" : (status.code < 500 ? "bad_request" : "internal")
             response = try APIError(status: status, code: code, message: status.reasonPhrase).response(
                 from: request, context: context)
+        } catch let error as any DatabaseUnavailable where error.isUnavailable {
+            logger.warning(
+                "API call failed: database unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            var answer = try APIError.unavailable("the database cannot be reached now; try again later").response(
+                from: request, context: context)
+            answer.headers[.retryAfter] = "5"
+            response = answer
         } catch {
             logger.error("API handler failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = try APIError.internalError().response(from: request, context: context)

@@ -272,6 +272,7 @@ public final class Dispatcher: Service, Sendable {
     /// left there in its turn.
     func process(_ item: ClaimedJob, owner: String, sessions: Sessions, accepted: inout Accepted?) async {
         var job = item.job
+        var dispatching = false
         do {
             guard let payer = try await resolvePayer(item, owner: owner),
                 try await !redirectIfSuppressed(job, payer: payer, owner: owner),
@@ -289,6 +290,7 @@ public final class Dispatcher: Service, Sendable {
             // irrevocable write only while it covers the wait for the answer.
             let fence = DispatchFence.lease(seconds: settings.lease)
             guard try await beginDispatch(job, rendered: traceDetail, owner: owner, accepted: &accepted) else { return }
+            dispatching = true
             let outcome = await send(composed.payload, of: job, sessions: sessions, fence: fence)
             if case .accepted = outcome {
                 accepted = Accepted(job: job, outcome: outcome)
@@ -296,9 +298,28 @@ public final class Dispatcher: Service, Sendable {
             }
             try await settle(job, payer: payer, outcome: outcome, owner: owner)
         } catch {
-            // The store failed: leave the job to its lease; the sweeper will decide.
             logger.error("store error while processing a job", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            // Nothing was sent: give the job back as soon as the store answers again (a
+            // database restarting), rather than leave it to its lease. The release is
+            // conditional (this owner, this attempt, dispatch not started): should the
+            // failed call have started the dispatch after all, it changes nothing, and the
+            // sweeper decides at the lease's end.
+            if !dispatching { await releaseAfterStoreError(job, owner: owner) }
         }
+    }
+
+    func releaseAfterStoreError(_ job: Job, owner: String) async {
+        for pause in [0.5, 1, 2, 4] {
+            await self.pause(seconds: pause)
+            do {
+                try await store.release([job], owner: owner, reason: "store error before dispatch")
+                return
+            } catch {
+                continue
+            }
+        }
+        logger.warning(
+            "the store still fails; the job waits for its lease to end", metadata: ["job": "\(job.id)"])
     }
 }
 

@@ -25,6 +25,12 @@ public protocol JobNotifications: Sendable {
     var poolUse: PoolUse { get }
 }
 
+/// An error that means the database cannot be reached now (server down, restarting,
+/// failing over), as opposed to a refused statement: the API answers 503 for it.
+public protocol DatabaseUnavailable: Error {
+    var isUnavailable: Bool { get }
+}
+
 /// A backend's connection pool: its size, the connections leased now, the callers waiting
 /// for one, and the time they waited in all.
 public struct PoolUse: Sendable, Equatable {

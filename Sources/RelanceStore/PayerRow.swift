@@ -29,7 +29,16 @@ public enum PayerRow {
             }
             address = items.compactMap(\.stringValue)
         }
-        guard let name = text("name") else { return bad("name", "is empty") }
+        guard let written = text("name") else { return bad("name", "is empty") }
+        // Written by SQL, a name may hold a line break or another control character (every
+        // other door refuses them): each becomes a space, so that "Evil\r\nBcc: …" never
+        // starts a line of its own in a message body or a letter.
+        let name = String(
+            String.UnicodeScalarView(
+                written.unicodeScalars.map { scalar in
+                    scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}"
+                        || scalar == "\u{2029}" ? " " : scalar
+                }))
         guard let kind = PayerKind(rawValue: text("kind") ?? "business") else {
             return bad("kind", "is '\(text("kind") ?? "")', not business or consumer")
         }

@@ -7,7 +7,7 @@ extension PostgresJobStore {
     @discardableResult
     public func migrate() async throws -> [String] {
         let schema = self.schema
-        return try await withSession { session in
+        return try await withDirectSession { session in
             try await session.query("BEGIN")
             do {
                 // One node at a time; the others wait, then find nothing left to apply.
@@ -41,7 +41,7 @@ extension PostgresJobStore {
 
     public func isMigrated() async throws -> Bool {
         let schema = self.schema
-        return try await withSession { session in
+        return try await withDirectSession { session in
             guard
                 try await session.one(
                     "SELECT to_regclass($1) IS NOT NULL AS here", [.text("\(schema).schema_migrations")])?

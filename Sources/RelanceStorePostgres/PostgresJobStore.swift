@@ -140,12 +140,12 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
 
     func withSession<T: Sendable>(_ body: @escaping @Sendable (PGSession) async throws -> T) async throws -> T {
         while !started.value.withLock({ $0 }) { await Task.yield() }
-        // Waiting for a connection is bounded (query_timeout): with the server down the
+        // Waiting for a connection is bounded (10 s, or query_timeout if shorter): with the server down the
         // pool would keep a caller waiting while it tries to connect. Whichever comes
         // first, the connection or the deadline, decides: a connection that comes after
         // the caller gave up is handed back unused.
         let lease = LeaseState()
-        let timeout = settings.queryTimeout
+        let timeout = min(settings.queryTimeout, 10)
         pool.withLock { $0.waiting += 1 }
         defer {
             // A connection that comes from now on is handed back unused.
@@ -178,7 +178,31 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
                 }
             } catch let error as PSQLError {
                 throw PostgresStoreError(error)
+            } catch  where String(describing: type(of: error)) == "ConnectionPoolError" {
+                // postgres-nio's pool type is not public API: known by its name.
+                throw PostgresStoreError(
+                    description: "PostgreSQL: no connection (the pool gave up connecting: \(error)); is the server up?",
+                    connectionFailure: true)
             }
+        }
+    }
+
+    /// A connection of its own, outside the pool, for the one-shot commands (`migrate`,
+    /// `doctor`): one attempt, whose failure says why (refused, unknown database, wrong
+    /// password, TLS), within the connect timeout, where the pool would keep trying.
+    func withDirectSession<T: Sendable>(_ body: @escaping @Sendable (PGSession) async throws -> T) async throws -> T {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: try connectionConfiguration(), id: 1, logger: logger)
+        } catch let error as PSQLError {
+            throw PostgresStoreError(error)
+        }
+        defer { connection.closeNow() }
+        do {
+            return try await body(PGSession(connection: connection, logger: logger, timeout: settings.queryTimeout))
+        } catch let error as PSQLError {
+            throw PostgresStoreError(error)
         }
     }
 
@@ -307,13 +331,31 @@ final class PGTransaction: @unchecked Sendable {
 }
 
 /// A database error, told without the query's values (they may hold personal data).
-public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
+public struct PostgresStoreError: Error, Sendable, CustomStringConvertible, DatabaseUnavailable {
+    public var isUnavailable: Bool { isConnectionFailure }
     public var description: String
     /// True when the connection failed (the server is down, restarting or unreachable),
     /// as opposed to an error in a statement.
     public var isConnectionFailure: Bool
     /// The server's SQLSTATE, when it answered with an error.
     public var sqlState: String?
+
+    /// What a connection error means, for an operator.
+    static func words(_ code: PSQLError.Code) -> String {
+        switch code {
+        case .sslUnsupported: return "the server does not offer TLS (sslmode asks for it)"
+        case .failedToAddSSLHandler: return "TLS could not be set up"
+        case .authMechanismRequiresPassword:
+            return "the server asks for a password and none is configured (database.password_file or PGPASSFILE)"
+        case .unsupportedAuthMechanism: return "the server asks for an authentication method this client does not speak"
+        case .saslError: return "SCRAM authentication failed"
+        case .serverClosedConnection: return "the server closed the connection"
+        case .clientClosedConnection: return "the connection was closed"
+        case .connectionError: return "cannot connect"
+        case .poolClosed: return "the connection pool is closed"
+        default: return code.description
+        }
+    }
 
     init(description: String, connectionFailure: Bool) {
         self.description = description
@@ -329,7 +371,12 @@ public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
             description = "PostgreSQL: \(server ?? "error")" + (code.map { " (SQLSTATE \($0))" } ?? "")
             isConnectionFailure = code.map { $0.hasPrefix("08") || $0 == "57P01" || $0 == "57P03" } ?? false
         default:
-            description = "PostgreSQL connection: \(error.code.description)" + (server.map { ": \($0)" } ?? "")
+            // The underlying error says what went wrong (refused, no route, TLS): the
+            // pool's own wording does not.
+            let underlying = error.underlying.map { "\($0)" }
+            description =
+                "PostgreSQL connection: \(Self.words(error.code))" + (server.map { ": \($0)" } ?? "")
+                + (underlying.map { " (\($0))" } ?? "")
             isConnectionFailure = true
         }
     }

@@ -113,6 +113,9 @@ public struct PostgresSettings: Sendable, Equatable {
             }
             queryTimeout = seconds
         }
+        if !(1...65535).contains(port) {
+            throw Problem(description: "database.url: port \(port) is outside 1…65535")
+        }
         if let directory = socketDirectory, !directory.hasPrefix("/") {
             throw Problem(description: "database.url: host= must be an absolute socket directory")
         }

@@ -133,7 +133,7 @@ public enum ConfigKeys {
         .duration("database.busy_timeout", .value("10"), "how long a writer waits for a lock", seconds: 0...day),
         .string(
             "database.url", .none("SQLite at `database.path`"),
-            "`postgres://USER@HOST:PORT/DATABASE` selects the PostgreSQL backend; parameters `sslmode` (disable on loopback only, require, verify-full), `sslrootcert`, `schema` (relance), `pool_size` (10), `host` (a socket directory): README, \"PostgreSQL\"",
+            "`postgres://USER@HOST:PORT/DATABASE` selects the PostgreSQL backend; parameters `sslmode` (disable on loopback only, require, verify-full), `sslrootcert`, `schema` (relance), `pool_size` (10), `query_timeout` (30 s), `host` (a socket directory): README, \"On PostgreSQL\"",
             shown: .databaseURL),
         .secretFile(
             "database.password_file", .none("`PGPASSFILE`'s entry if set, else no password"),

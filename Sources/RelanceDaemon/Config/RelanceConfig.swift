@@ -221,9 +221,13 @@ public struct RelanceConfig: Sendable {
     static func postgresSettings(_ r: Reader, environment: [String: String]) throws -> PostgresSettings? {
         guard let url = try r.string("database.url") else { return nil }
         var settings = try PostgresSettings(url: url)
+        if let ca = settings.caFile, !FileManager.default.isReadableFile(atPath: ca) {
+            throw ConfigError("\(r.origin("database.url")): database.url: sslrootcert \(ca) is not a readable file")
+        }
+        // A password file wins over a password in the URL (which the docs advise against).
         if let password = try postgresPassword(
             file: try r.string("database.password_file"), settings: settings, environment: environment,
-            configFile: r.file)
+            configFile: r.origin("database.password_file"))
         {
             settings.password = password
         }
