@@ -48,7 +48,8 @@ def url(directory):
     return f"postgres://relance@127.0.0.1:{port}/relance"
 
 
-def start(directory, fsync=False):
+def start(directory, fsync=False, tls=None):
+    """`tls`: (certificate file, key file) to serve TLS with (both copied into the folder)."""
     directory = os.path.abspath(directory)
     os.makedirs(directory, exist_ok=True)
     data = os.path.join(directory, "data")
@@ -66,6 +67,14 @@ def start(directory, fsync=False):
         f.write(str(port))
     options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c max_connections=400 "
                f"-c fsync={'on' if fsync else 'off'} -c shared_buffers=256MB")
+    if tls:
+        for source, name in zip(tls, ("server.crt", "server.key")):
+            target = os.path.join(directory, name)
+            shutil.copyfile(source, target)
+            os.chmod(target, 0o600)
+            if os.geteuid() == 0:
+                shutil.chown(target, "postgres", "postgres")
+        options += (f" -c ssl=on -c ssl_cert_file={directory}/server.crt -c ssl_key_file={directory}/server.key")
     subprocess.run(
         as_owner([pg_bin("pg_ctl"), "-D", data, "-l", os.path.join(directory, "server.log"), "-w",
                   "-o", options, "start"]),

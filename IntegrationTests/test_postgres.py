@@ -417,3 +417,39 @@ def test_a_line_break_in_a_payer_name_written_by_sql_never_starts_a_line(tmp_pat
             text = part.get_content()
             assert not re.search(r"^\s*Bcc:", text, re.M), text[:400]
             assert "Evil Bcc: attacker@evil.example" in text or "Evil  Bcc: attacker@evil.example" in text
+
+
+def make_ca(folder, name):
+    """A CA and a server certificate for 127.0.0.1 signed by it (openssl)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    run = lambda *a: subprocess.run(["openssl", *a], cwd=folder, check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", f"/CN={name} test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+        "server.crt", "-days", "2", "-extfile", "san.ext")
+    return folder
+
+
+def test_tls_to_the_server_is_verified_against_the_given_ca(tmp_path):
+    good = make_ca(tmp_path / "good", "Relance")
+    other = make_ca(tmp_path / "other", "Someone else")
+    cluster = tempfile.mkdtemp(prefix="relance-pg-tls-")
+    try:
+        url = pgcluster.start(cluster, tls=(str(good / "server.crt"), str(good / "server.key")))
+        port = url.split(":")[-1].split("/")[0]
+        base = f"postgres://relance@127.0.0.1:{port}/relance"
+        r = Relance(tmp_path / "ok", extra=f"database:\n  url: {base}?sslmode=verify-full&sslrootcert={good / 'ca.pem'}\n")
+        assert "applied" in r.run("migrate").stdout
+        doctor = r.run("doctor", check=False).stdout
+        assert re.search(r"ok   postgresql tls: TLSv1\.[23] \S+, certificate verified", doctor), doctor
+        # A certificate from another CA is refused, whatever sslmode asks TLS.
+        for mode in ("require", "verify-full"):
+            bad = Relance(tmp_path / f"bad-{mode}",
+                          extra=f"database:\n  url: {base}?sslmode={mode}&sslrootcert={other / 'ca.pem'}\n")
+            out = bad.run("migrate", check=False)
+            assert out.returncode == 1, out
+            assert "certificate" in out.stderr.lower() or "tls" in out.stderr.lower(), out.stderr
+    finally:
+        pgcluster.stop(cluster)
