@@ -453,3 +453,11 @@ def test_tls_to_the_server_is_verified_against_the_given_ca(tmp_path):
             assert "certificate" in out.stderr.lower() or "tls" in out.stderr.lower(), out.stderr
     finally:
         pgcluster.stop(cluster)
+
+
+def test_a_unix_socket_connection(tmp_path, pg, schema):
+    port = pg["url"].split(":")[-1].split("/")[0]
+    r = Relance(tmp_path, extra=f"database:\n  url: postgres://relance@:{port}/relance?host={pg['dir']}&schema={schema}\n")
+    assert "applied" in r.run("migrate").stdout
+    doctor = r.run("doctor", check=False).stdout
+    assert f"ok   database: postgres://relance@/relance?host={pg['dir']} is writable" in doctor, doctor
