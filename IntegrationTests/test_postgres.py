@@ -461,3 +461,35 @@ def test_a_unix_socket_connection(tmp_path, pg, schema):
     assert "applied" in r.run("migrate").stdout
     doctor = r.run("doctor", check=False).stdout
     assert f"ok   database: postgres://relance@/relance?host={pg['dir']} is writable" in doctor, doctor
+
+
+def test_a_job_claimed_but_not_sent_when_the_store_fails_is_given_back_at_once(tmp_path, pg, schema, smtp):
+    """The store fails between the claim and the dispatch (here: the first `dispatching`
+    mark takes longer than query_timeout): nothing was sent, so the worker gives the job
+    back as soon as the store answers, instead of leaving it to its lease (10 s here)."""
+    r = Relance(tmp_path, smtp_port=smtp.port,
+                extra=f"database:\n  url: {pg['url']}?schema={schema}&query_timeout=2\n")
+    r.run("migrate")
+    r.payer("P-1", "Dupont & Fils", "fr-FR", "compta@dupont.example")
+    sql(pg, f"""
+        CREATE SEQUENCE {schema}.slow_once;  -- nextval is not rolled back with the statement
+        CREATE FUNCTION {schema}.slow_once() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.dispatch_started_at IS NOT NULL AND nextval('{schema}.slow_once') = 1 THEN
+            PERFORM pg_sleep(4);
+          END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER slow_once BEFORE UPDATE OF dispatch_started_at ON {schema}.jobs
+          FOR EACH ROW EXECUTE FUNCTION {schema}.slow_once();
+    """)
+    job = r.enqueue("P-1")
+    started = time.monotonic()
+    r.serve_until_idle(timeout=60)
+    took = time.monotonic() - started
+    assert received_ids(smtp) == [job]
+    assert sql(pg, f"SELECT state, attempt FROM {schema}.jobs") == [("sent", 1)]
+    events = sql(pg, f"SELECT event, detail::json->>'reason' FROM {schema}.delivery_events WHERE job_id = %s ORDER BY id",
+                 (job,))
+    assert ("deferred", "store error before dispatch") in events, events
+    assert took < 10, f"{took:.1f} s: the job waited for its lease"
