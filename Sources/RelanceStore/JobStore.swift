@@ -251,6 +251,13 @@ public struct PaymentOutcome: Sendable {
     }
 }
 
+extension JobQueue {
+    /// Enqueue with no check beyond the store's own.
+    public func enqueue(_ jobs: [NewJob], payers: [PayerProfile]) async throws -> [EnqueueResult] {
+        try await enqueue(jobs, payers: payers) { _ in [] }
+    }
+}
+
 extension JobStore {
     /// Sweeps with only the jobs' own `max_attempts` as the attempt limit.
     public func sweep(maxAge: Double) async throws -> SweepResult {
@@ -266,6 +273,22 @@ public enum OperatorDecision: String, Sendable, CaseIterable {
     case markSent = "mark-sent"
     /// Give up on it.
     case cancel
+
+    /// Checks that the decision may apply to `job` (finished; forced when `refusal` says
+    /// so) and returns the detail of its trace event; throws `OperatorError` otherwise.
+    /// The same on every backend.
+    public func traceDetail(for job: Job, note: String, force: Bool) throws -> [String: JSONValue] {
+        // Only settled jobs: a queued or running one belongs to the dispatcher.
+        guard job.state.isFinished else {
+            throw OperatorError(message: "job \(job.id) is \(job.state.rawValue); only a finished job can be resolved")
+        }
+        if !force, let reason = refusal(for: job.state) {
+            throw OperatorError(
+                message: "job \(job.id) is \(job.state.rawValue): \(reason); add --force to \(rawValue) it all the same"
+            )
+        }
+        return ["by": "operator", "note": .string(note), "previous_state": .string(job.state.rawValue)]
+    }
 
     /// Why this decision is refused for a finished job in `state` unless forced, or nil
     /// when it is what the decision is for. Sending again a job that was sent or whose

@@ -5,10 +5,6 @@ import Synchronization
 
 /// Enqueue: all-or-nothing inserts with idempotency keys and inline payers.
 extension SQLiteJobStore {
-    public func enqueue(_ jobs: [NewJob], payers: [PayerProfile]) async throws -> [EnqueueResult] {
-        try await enqueue(jobs, payers: payers) { _ in [] }
-    }
-
     public func enqueue(
         _ jobs: [NewJob], payers: [PayerProfile],
         check: @escaping @Sendable (_ storedPayer: (String) throws -> PayerProfile?) -> [FieldError]

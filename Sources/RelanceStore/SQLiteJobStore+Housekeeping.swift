@@ -81,20 +81,7 @@ extension SQLiteJobStore {
                 return nil
             }
             let job = Self.job(from: row)
-            // Only settled jobs: a queued or running one belongs to the dispatcher.
-            guard job.state.isFinished else {
-                throw OperatorError(
-                    message: "job \(jobID) is \(job.state.rawValue); only a finished job can be resolved")
-            }
-            if !force, let reason = decision.refusal(for: job.state) {
-                throw OperatorError(
-                    message:
-                        "job \(jobID) is \(job.state.rawValue): \(reason); add --force to \(decision.rawValue) it all the same"
-                )
-            }
-            let detail: [String: JSONValue] = [
-                "by": "operator", "note": .string(note), "previous_state": .string(job.state.rawValue),
-            ]
+            let detail = try decision.traceDetail(for: job, note: note, force: force)
             switch decision {
             case .requeue:
                 // A fresh attempt budget, due now.

@@ -173,6 +173,14 @@ extension PostgresConnection {
 }
 
 extension JSONValue {
+    /// The JSON text PostgreSQL will take: as `jsonText`, rebuilt without NULs only when
+    /// the text has an escaped one (rare: a peer's answer), so that the usual write pays
+    /// one substring search, not a copy of every value.
+    var postgresText: String {
+        let text = jsonText
+        return text.contains("\\u0000") ? withoutNul.jsonText : text
+    }
+
     /// The value with every NUL in its texts replaced by U+FFFD: PostgreSQL cannot store a
     /// NUL as text, and refuses `\u0000` where JSON becomes text.
     var withoutNul: JSONValue {

@@ -48,7 +48,7 @@ extension PostgresJobStore {
                             """
                             INSERT INTO \(table.name) (\(table.columns.joined(separator: ", ")))
                             SELECT \(casts.joined(separator: ", ")) FROM json_array_elements($1::json) AS items(r)
-                            """, [.text(JSONValue.array(items).withoutNul.jsonText)])
+                            """, [.text(JSONValue.array(items).postgresText)])
                     } catch let error as PostgresStoreError {
                         throw PostgresStoreError(
                             description: "table \(table.name), rows \(start + 1)…: \(error.description)",

@@ -64,10 +64,6 @@ extension PostgresJobStore {
 
     // MARK: enqueue
 
-    public func enqueue(_ jobs: [NewJob], payers: [PayerProfile]) async throws -> [EnqueueResult] {
-        try await enqueue(jobs, payers: payers) { _ in [] }
-    }
-
     public func enqueue(
         _ jobs: [NewJob], payers: [PayerProfile],
         check: @escaping @Sendable (_ storedPayer: (String) throws -> PayerProfile?) -> [FieldError]
@@ -161,7 +157,7 @@ extension PostgresJobStore {
                     || ' is not a date (use ISO 8601, e.g. 2026-11-23T09:00:00Z)' END
                 FROM items ORDER BY n
                 RETURNING \(jobColumns)
-                """, [.text(JSONValue.array(items).withoutNul.jsonText)]
+                """, [.text(JSONValue.array(items).postgresText)]
             ).sorted { $0.int64("id") < $1.int64("id") }
             for row in rows {
                 let job = Self.job(from: row)

@@ -304,7 +304,7 @@ final class PGTransaction: @unchecked Sendable {
             .object([
                 "job_id": .number(String(item.job.id)), "attempt": .number(String(item.attempt)),
                 "event": .string(item.kind.rawValue), "case_ref": item.job.caseRef.map(JSONValue.string) ?? .null,
-                "channel": .string(item.job.channel), "detail": JSONValue.object(item.detail).withoutNul,
+                "channel": .string(item.job.channel), "detail": .object(item.detail),
             ])
         }
         let rows = try await session.query(
@@ -315,7 +315,7 @@ final class PGTransaction: @unchecked Sendable {
             FROM json_array_elements($1::json) WITH ORDINALITY AS items(e, n)
             ORDER BY n
             RETURNING id, relance_iso(at) AS at
-            """, [.text(JSONValue.array(items).jsonText)])
+            """, [.text(JSONValue.array(items).postgresText)])
         var events = written
         for (item, row) in zip(pending, rows.sorted { $0.int64("id") < $1.int64("id") }) {
             events.append(
