@@ -106,6 +106,37 @@ struct PGSession: @unchecked Sendable {
 
     @discardableResult
     func query(_ sql: String, _ binds: [PGBind] = []) async throws -> [PGRow] {
+        let query = PostgresQuery(unsafeSQL: sql, binds: Self.bindings(binds))
+        let logger = self.logger
+        return try await answered { connection in
+            let rows = try await connection.query(query, logger: logger)
+            var result: [PGRow] = []
+            for try await row in rows { result.append(PGRow(row)) }
+            return result
+        }
+    }
+
+    /// Runs a statement the connection prepared (parsed and planned by the server once per
+    /// connection, then only executed: the store's statements of every message). A
+    /// connection on which one failed is closed: postgres-nio keeps a failed preparation
+    /// for the connection's life, and the pool opens a fresh one.
+    @discardableResult
+    func query<S: PGStatement>(_ statement: S.Type, _ binds: [PGBind] = []) async throws -> [PGRow] {
+        let prepared = PGPrepared<S>(bindings: Self.bindings(binds))
+        let logger = self.logger
+        do {
+            return try await answered { connection in
+                var result: [PGRow] = []
+                for try await row in try await connection.execute(prepared, logger: logger) { result.append(row) }
+                return result
+            }
+        } catch {
+            connection.closeNow()
+            throw error
+        }
+    }
+
+    static func bindings(_ binds: [PGBind]) -> PostgresBindings {
         var bindings = PostgresBindings(capacity: binds.count)
         for bind in binds {
             switch bind {
@@ -117,9 +148,14 @@ struct PGSession: @unchecked Sendable {
             case .texts(let values): bindings.append(values.map(Self.withoutNul))
             }
         }
-        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        return bindings
+    }
+
+    /// Runs `body` on the connection, racing `query_timeout`.
+    private func answered(_ body: @escaping @Sendable (PostgresConnection) async throws -> [PGRow]) async throws
+        -> [PGRow]
+    {
         let connection = self.connection
-        let logger = self.logger
         let timeout = self.timeout
         return try await Deadline.run(
             seconds: timeout,
@@ -131,10 +167,7 @@ struct PGSession: @unchecked Sendable {
             // Closing the connection fails the statement, and the pool drops the connection.
             onTimeout: { connection.closeNow() }
         ) {
-            let rows = try await connection.query(query, logger: logger)
-            var result: [PGRow] = []
-            for try await row in rows { result.append(PGRow(row)) }
-            return result
+            try await body(connection)
         }
     }
 
@@ -163,6 +196,28 @@ struct PGSession: @unchecked Sendable {
     func one(_ sql: String, _ binds: [PGBind] = []) async throws -> PGRow? {
         try await query(sql, binds).first
     }
+}
+
+/// A statement of the store that is prepared once per connection (`PGSession.query(_:_:)`).
+/// Its text is fixed, and each `$n` has a declared type: a NULL bound to it keeps that
+/// type (an unnamed statement would let the server guess).
+protocol PGStatement {
+    /// Unique among the store's statements; under 64 bytes (the server cuts longer names).
+    static var name: String { get }
+    static var sql: String { get }
+    static var types: [PostgresDataType] { get }
+}
+
+/// postgres-nio's form of a `PGStatement`, with the binds of one execution.
+struct PGPrepared<S: PGStatement>: PostgresPreparedStatement {
+    typealias Row = PGRow
+    static var name: String { S.name }
+    static var sql: String { S.sql }
+    static var bindingDataTypes: [PostgresDataType] { S.types }
+    let bindings: PostgresBindings
+
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> PGRow { PGRow(row) }
 }
 
 extension PostgresConnection {

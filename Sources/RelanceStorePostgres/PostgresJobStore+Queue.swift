@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import RelanceCore
 import RelanceStore
 
@@ -11,37 +12,17 @@ extension PostgresJobStore {
             // The priority levels of the queued jobs, highest first (a loose index scan):
             // each level is then an index range of due jobs, so that jobs scheduled for
             // later, however many, cost nothing.
-            let levels = try await tx.query(
-                """
-                WITH RECURSIVE level(p) AS (
-                  SELECT max(priority) FROM jobs WHERE state = 'queued'
-                  UNION ALL
-                  SELECT (SELECT max(priority) FROM jobs WHERE state = 'queued' AND priority < level.p)
-                  FROM level WHERE level.p IS NOT NULL
-                ) SELECT p FROM level WHERE p IS NOT NULL
-                """
-            ).compactMap { $0.int("p") }
+            let levels = try await tx.query(ClaimLevels.self).compactMap { $0.int("p") }
             var rows: [PGRow] = []
             for priority in levels where rows.count < limit {
                 // SKIP LOCKED: rows another node is claiming right now are not waited for.
                 rows += try await tx.query(
-                    """
-                    WITH picked AS (
-                      SELECT id AS picked_id FROM jobs
-                      WHERE state = 'queued' AND priority = $2 AND run_at <= relance_now()
-                      ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED
-                    )
-                    UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = $1,
-                      lease_expires_at = relance_now() + make_interval(secs => $4), dispatch_started_at = NULL,
-                      updated_at = relance_now()
-                    FROM picked WHERE id = picked_id
-                    RETURNING \(Self.jobColumns)
-                    """, [.text(owner), .int(priority), .int(limit - rows.count), .double(leaseSeconds)])
+                    ClaimLevel.self, [.text(owner), .int(priority), .int(limit - rows.count), .double(leaseSeconds)])
             }
             guard !rows.isEmpty else { return [] }
             let refs = Array(Set(rows.compactMap { $0.text("payer_ref") }))
             var payers: [String: Result<PayerProfile, PayerUnusable>] = [:]
-            for row in try await tx.query("SELECT * FROM payers WHERE ref = ANY($1::text[])", [.texts(refs)]) {
+            for row in try await tx.query(PayersByRef.self, [.texts(refs)]) {
                 let ref = row.text("ref") ?? ""
                 payers[ref] = PayerRow.profile(ref: ref, text: row.text)
             }
@@ -95,7 +76,10 @@ extension PostgresJobStore {
     public func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws
         -> DispatchPermission
     {
-        try await transaction { tx in
+        let usual = try await usualWrite(
+            accepted: nil, begin: (job, leaseSeconds, rendered.objectValue ?? [:]), owner: owner)
+        if usual.began { return .proceed }
+        return try await transaction { tx in
             try await Self.beginDispatch(tx, job: job, owner: owner, leaseSeconds: leaseSeconds, rendered: rendered)
         }
     }
@@ -104,13 +88,31 @@ extension PostgresJobStore {
         _ done: Job, outcome: DispatchOutcome, retry: RetryPolicy, random: Double, thenBeginDispatch job: Job,
         owner: String, leaseSeconds: Double, rendered: JSONValue
     ) async throws -> (completed: Bool, permission: DispatchPermission) {
-        try await transaction { tx in
-            let completed = try await Self.complete(
-                tx, job: done, owner: owner, outcome: outcome, retry: retry, random: random)
-            let permission = try await Self.beginDispatch(
-                tx, job: job, owner: owner, leaseSeconds: leaseSeconds, rendered: rendered)
-            return (completed, permission)
+        guard case .accepted(let response) = outcome else {
+            return try await transaction { tx in
+                let completed = try await Self.complete(
+                    tx, job: done, owner: owner, outcome: outcome, retry: retry, random: random)
+                let permission = try await Self.beginDispatch(
+                    tx, job: job, owner: owner, leaseSeconds: leaseSeconds, rendered: rendered)
+                return (completed, permission)
+            }
         }
+        // The usual case in one statement; a part it did not find as expected is then
+        // written by the general path, in a transaction of its own (the two jobs are
+        // independent: each part is whole on its own).
+        let usual = try await usualWrite(
+            accepted: (done, response), begin: (job, leaseSeconds, rendered.objectValue ?? [:]), owner: owner)
+        var completed = usual.completed
+        if !completed {
+            completed = try await transaction { tx in
+                try await Self.complete(tx, job: done, owner: owner, outcome: outcome, retry: retry, random: random)
+            }
+        }
+        if usual.began { return (completed, .proceed) }
+        let permission = try await transaction { tx in
+            try await Self.beginDispatch(tx, job: job, owner: owner, leaseSeconds: leaseSeconds, rendered: rendered)
+        }
+        return (completed, permission)
     }
 
     static func beginDispatch(
@@ -152,7 +154,12 @@ extension PostgresJobStore {
     public func complete(_ job: Job, owner: String, outcome: DispatchOutcome, retry: RetryPolicy, random: Double)
         async throws -> Bool
     {
-        try await transaction { tx in
+        if case .accepted(let response) = outcome,
+            try await usualWrite(accepted: (job, response), begin: nil, owner: owner).completed
+        {
+            return true
+        }
+        return try await transaction { tx in
             try await Self.complete(tx, job: job, owner: owner, outcome: outcome, retry: retry, random: random)
         }
     }
@@ -348,4 +355,47 @@ extension PostgresJobStore {
             return true
         }
     }
+}
+
+// The statements of every message and every claim, prepared once per connection.
+
+/// The priority levels of the queued jobs, highest first (a loose index scan): each level
+/// is then an index range of due jobs, so that jobs scheduled for later, however many,
+/// cost nothing.
+enum ClaimLevels: PGStatement {
+    static let name = "relance_claim_levels"
+    static let types: [PostgresDataType] = []
+    static let sql = """
+        WITH RECURSIVE level(p) AS (
+          SELECT max(priority) FROM jobs WHERE state = 'queued'
+          UNION ALL
+          SELECT (SELECT max(priority) FROM jobs WHERE state = 'queued' AND priority < level.p)
+          FROM level WHERE level.p IS NOT NULL
+        ) SELECT p FROM level WHERE p IS NOT NULL
+        """
+}
+
+/// Claims up to $3 due jobs of priority $2 for owner $1, leased for $4 seconds. SKIP
+/// LOCKED: rows another node is claiming right now are not waited for.
+enum ClaimLevel: PGStatement {
+    static let name = "relance_claim_level"
+    static let types: [PostgresDataType] = [.text, .int8, .int8, .float8]
+    static let sql = """
+        WITH picked AS (
+          SELECT id AS picked_id FROM jobs
+          WHERE state = 'queued' AND priority = $2 AND run_at <= relance_now()
+          ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED
+        )
+        UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = $1,
+          lease_expires_at = relance_now() + make_interval(secs => $4), dispatch_started_at = NULL,
+          updated_at = relance_now()
+        FROM picked WHERE id = picked_id
+        RETURNING \(PostgresJobStore.jobColumns)
+        """
+}
+
+enum PayersByRef: PGStatement {
+    static let name = "relance_payers_by_ref"
+    static let types: [PostgresDataType] = [.textArray]
+    static let sql = "SELECT * FROM payers WHERE ref = ANY($1::text[])"
 }

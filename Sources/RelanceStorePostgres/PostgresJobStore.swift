@@ -32,6 +32,8 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
     let logger: Logger
     let eventSink: (@Sendable ([DeliveryEvent]) -> Void)?
     let sinkEnqueued: Bool
+    /// Requests waiting for the next usual-writes statement (group commit).
+    let usualWrites = UsualWriteQueue()
     /// The attempt budget an operator's `requeue` gives a job.
     let defaultMaxAttempts: Int
     var schema: String { settings.schema }
@@ -78,11 +80,21 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
         configuration.options.maximumConnections = settings.poolSize
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(5)
+        // statement_timeout: the server cancels (and rolls back) a statement that outlives
+        // query_timeout, before the client gives up on it (`answerMargin` later). A
+        // statement outside a transaction commits by itself, so one the client gave up on
+        // must not go on and commit unseen: a job marked as dispatching by a worker that
+        // then gave it back would end `uncertain` instead of being sent.
         configuration.options.additionalStartupParameters = [
             ("search_path", settings.schema), ("application_name", "relance"), ("TimeZone", "UTC"),
+            ("statement_timeout", String(Int((settings.queryTimeout * 1000).rounded()))),
         ]
         return configuration
     }
+
+    /// How long past query_timeout the client waits for a statement the server should have
+    /// cancelled: only a connection cut at the wrong moment leaves one unanswered that long.
+    static let answerMargin = 2.0
 
     static func tls(_ settings: PostgresSettings) throws -> PostgresClient.Configuration.TLS {
         switch settings.tls {
@@ -132,6 +144,14 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
         return result
     }
 
+    /// One statement, committed by PostgreSQL on its own (no BEGIN, no COMMIT: one round
+    /// trip); in a transaction that sets "now" first when the clock is simulated (tests).
+    /// Trace events it writes are the caller's to hand to the sink.
+    func statement<S: PGStatement>(_ statement: S.Type, _ binds: [PGBind]) async throws -> [PGRow] {
+        if databaseClock != nil { return try await transaction { try await $0.query(statement, binds) } }
+        return try await withSession { try await $0.query(statement, binds) }
+    }
+
     /// A read: in a transaction of its own only when "now" must be the simulated one.
     func read<T: Sendable>(_ body: @escaping @Sendable (PGSession) async throws -> T) async throws -> T {
         if databaseClock != nil { return try await transaction { try await body($0.session) } }
@@ -174,7 +194,9 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
                     }
                     defer { self.pool.withLock { $0.inUse -= 1 } }
                     return try await body(
-                        PGSession(connection: connection, logger: self.logger, timeout: self.settings.queryTimeout))
+                        PGSession(
+                            connection: connection, logger: self.logger,
+                            timeout: self.settings.queryTimeout + Self.answerMargin))
                 }
             } catch let error as PSQLError {
                 throw PostgresStoreError(error)
@@ -287,6 +309,11 @@ final class PGTransaction: @unchecked Sendable {
         try await session.query(sql, binds)
     }
 
+    @discardableResult
+    func query<S: PGStatement>(_ statement: S.Type, _ binds: [PGBind] = []) async throws -> [PGRow] {
+        try await session.query(statement, binds)
+    }
+
     func one(_ sql: String, _ binds: [PGBind] = []) async throws -> PGRow? {
         try await session.one(sql, binds)
     }
@@ -307,15 +334,7 @@ final class PGTransaction: @unchecked Sendable {
                 "channel": .string(item.job.channel), "detail": .object(item.detail),
             ])
         }
-        let rows = try await session.query(
-            """
-            INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail, at)
-            SELECT (e->>'job_id')::bigint, (e->>'attempt')::integer, e->>'event', e->>'case_ref', e->>'channel',
-              e->'detail', relance_now()
-            FROM json_array_elements($1::json) WITH ORDINALITY AS items(e, n)
-            ORDER BY n
-            RETURNING id, relance_iso(at) AS at
-            """, [.text(JSONValue.array(items).postgresText)])
+        let rows = try await session.query(TraceInsert.self, [.text(JSONValue.array(items).postgresText)])
         var events = written
         for (item, row) in zip(pending, rows.sorted { $0.int64("id") < $1.int64("id") }) {
             events.append(
@@ -390,4 +409,18 @@ extension PostgresJobStore {
     {
         try await withSession { session in try await body(session.connection) }
     }
+}
+
+/// The pending trace events of a transaction ($1: a JSON array), in order.
+enum TraceInsert: PGStatement {
+    static let name = "relance_trace_insert"
+    static let types: [PostgresDataType] = [.text]
+    static let sql = """
+        INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail, at)
+        SELECT (e->>'job_id')::bigint, (e->>'attempt')::integer, e->>'event', e->>'case_ref', e->>'channel',
+          e->'detail', relance_now()
+        FROM json_array_elements($1::json) WITH ORDINALITY AS items(e, n)
+        ORDER BY n
+        RETURNING id, relance_iso(at) AS at
+        """
 }

@@ -233,7 +233,30 @@ enum PostgresSchema {
                   RETURN new_id;
                 END $$;
                 """
-            )
+            ),
+            (
+                "p2-inlined-clock",
+                """
+                -- The clock and the formatter without a search_path of their own, every name
+                -- qualified: PostgreSQL then inlines them into the statements that call them
+                -- (a function with SET is called, not inlined: a SQL-function call and a saved
+                -- and restored setting each time, 15 times for every e-mail sent). Neither
+                -- names a table, so the caller's search_path cannot change what they mean.
+                CREATE OR REPLACE FUNCTION \(s).relance_now() RETURNS timestamptz LANGUAGE sql STABLE AS $$
+                  SELECT coalesce(
+                    nullif(pg_catalog.current_setting('relance.now', true), '')::pg_catalog.timestamptz,
+                    pg_catalog.now())
+                $$;
+                CREATE OR REPLACE FUNCTION \(s).relance_iso(t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
+                  SELECT pg_catalog.to_char(pg_catalog.timezone('UTC', t), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                $$;
+                CREATE OR REPLACE FUNCTION \(s).jobs_due_at() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  NEW.due_at := coalesce(NEW.due_at, NEW.run_at);
+                  RETURN NEW;
+                END $$;
+                """
+            ),
         ]
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RelanceCore
 import RelanceStorePostgres
 import Testing
@@ -78,8 +79,111 @@ struct PostgresStoreTests {
             for try await names in group { all += names }
             return all
         }
-        #expect(applied == ["p1-jobs-payers-trace-invoices"])
+        #expect(applied.sorted() == ["p1-jobs-payers-trace-invoices", "p2-inlined-clock"])
         for node in nodes { #expect(try await node.isMigrated()) }
+    }
+
+    @Test("the clock and the timestamp format are inlined into the statements that use them")
+    func inlinedClock() async throws {
+        let store = try StoreFixture.postgresStore()
+        defer { store.close() }
+        try await store.migrate()
+        let plan = try await store.withConnection { connection in
+            var lines: [String] = []
+            let rows = try await connection.query(
+                "EXPLAIN VERBOSE SELECT relance_iso(relance_now())", logger: Logger(label: "test"))
+            for try await row in rows { lines.append(try row.decode(String.self)) }
+            return lines.joined(separator: "\n")
+        }
+        #expect(plan.contains("to_char(timezone('UTC'::text, COALESCE"), "\(plan)")
+        #expect(!plan.contains("relance_"), "\(plan)")
+        #expect(
+            try await store.withConnection { connection in
+                let rows = try await connection.query(
+                    "SELECT relance_iso('2026-12-07 10:00:00.123+01') AS t", logger: Logger(label: "test"))
+                var text = ""
+                for try await row in rows { text = try row.decode(String.self) }
+                return text
+            } == "2026-12-07T09:00:00.123Z")
+    }
+
+    @Test(
+        "workers writing at once share statements (group commit), each hears its own outcome, and a failing job fails no other"
+    )
+    func groupCommit() async throws {
+        let fx = try await StoreFixture()
+        let pairs = 24
+        try await fx.store.enqueue(
+            (0..<(2 * pairs)).map { StoreFixture.job(caseRef: "C-\($0)") }, payers: [StoreFixture.payer])
+        let claimed = try await fx.store.claim(owner: "w1", limit: 2 * pairs, leaseSeconds: 60).map(\.job)
+        try #require(claimed.count == 2 * pairs)
+        let work = (0..<pairs).map { (done: claimed[2 * $0], next: claimed[2 * $0 + 1]) }
+        for pair in work {
+            #expect(
+                try await fx.store.beginDispatch(pair.done, owner: "w1", leaseSeconds: 60, rendered: [:]) == .proceed)
+        }
+        // One job is no longer this worker's; another's update fails in the database.
+        let stolen = work[3].done
+        let refused = work[5].next
+        try await fx.execute("UPDATE jobs SET lease_owner = 'w2' WHERE id = ?", [stolen.id])
+        try await fx.execute(
+            """
+            CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.id = \(refused.id) AND NEW.dispatch_started_at IS NOT NULL THEN
+                RAISE EXCEPTION 'refused by the test';
+              END IF;
+              RETURN NEW;
+            END $$
+            """)
+        try await fx.execute("CREATE TRIGGER refuse BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION refuse()")
+        fx.resetSink()
+        let response = ProviderResponse(code: 250, text: "250 2.0.0 Ok", providerRef: nil)
+        let results = await withTaskGroup(of: (Int, Result<Bool, any Error>).self) { group in
+            for (index, pair) in work.enumerated() {
+                group.addTask {
+                    do {
+                        let written = try await fx.store.complete(
+                            pair.done, outcome: .accepted(response), retry: RetryPolicy(), random: 0,
+                            thenBeginDispatch: pair.next, owner: "w1", leaseSeconds: 60, rendered: [:])
+                        return (index, .success(written.completed && written.permission == .proceed))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var all: [Int: Result<Bool, any Error>] = [:]
+            for await (index, result) in group { all[index] = result }
+            return all
+        }
+        for (index, pair) in work.enumerated() {
+            let done = try #require(try await fx.store.job(id: pair.done.id))
+            let next = try #require(try await fx.store.job(id: pair.next.id))
+            switch index {
+            case 3:
+                #expect(try results[index]?.get() == false)
+                #expect(done.state == .running && next.dispatchStartedAt != nil)
+            case 5:
+                // Its own error, not another's; neither of its writes is made (the worker
+                // writes its sent job again on its own).
+                #expect(throws: (any Error).self) { try results[index]?.get() }
+                #expect(done.state == .running && next.dispatchStartedAt == nil)
+            default:
+                #expect(try results[index]?.get() == true, "pair \(index)")
+                #expect(done.state == .sent && next.dispatchStartedAt != nil)
+                #expect(try await fx.kinds(pair.next.id).suffix(2) == [.rendered, .dispatching])
+            }
+        }
+        // The trace the sink heard is the stored one, and fewer calls than writers: shared statements.
+        let heard = fx.sunk.flatMap { $0 }
+        var stored: [DeliveryEvent] = []
+        for pair in work {
+            stored += try await fx.store.events(jobID: pair.done.id) + fx.store.events(jobID: pair.next.id)
+        }
+        #expect(Set(heard.map(\.id)).isSubset(of: Set(stored.map(\.id))))
+        #expect(heard.allSatisfy { stored.contains($0) })
+        #expect(fx.sunk.count < pairs, "\(fx.sunk.count) sink calls for \(pairs) writers")
+        #expect(stolen.id != refused.id)
     }
 
     @Test("a peer's answer holding a NUL byte is recorded (as U+FFFD), not a failed write")
