@@ -192,8 +192,8 @@ public final class Dispatcher: Service, Sendable {
     /// True when nothing is due, nothing is running anywhere, and no worker here is busy.
     func isIdle() async -> Bool {
         guard busyWorkers.withLock({ $0 }) == 0 else { return false }
-        guard let workload = try? await store.workload() else { return false }
-        return workload.due == 0 && workload.running == 0
+        guard let activity = try? await store.activity() else { return false }
+        return activity.due == 0 && activity.running == 0
     }
 
     /// Sleeps up to `seconds`, returning early on shutdown or a wake-up.

@@ -199,8 +199,12 @@ public protocol TraceReader: Sendable {
     /// Trace events with an id greater than `afterID`, oldest first.
     func events(after afterID: Int64, filter: EventFilter, limit: Int) async throws -> [DeliveryEvent]
 
-    /// What is left to do now: for `--until-idle` and status lines.
+    /// What is left to do now: for status lines.
     func workload() async throws -> Workload
+
+    /// Due and running jobs only, without counting the scheduled ones (a million jobs
+    /// scheduled months ahead are a million to count): for `--until-idle`.
+    func activity() async throws -> (due: Int, running: Int)
 
     /// Jobs by state and channel, and how late the oldest due job is: for metrics.
     func statistics() async throws -> QueueStatistics
@@ -209,6 +213,13 @@ public protocol TraceReader: Sendable {
     /// delivered, how many of their invoices were paid in full within 7 and 30 days, and
     /// the amount paid on them after the step.
     func stepReport(since: String, scenario: String?) async throws -> [StepFigures]
+}
+
+extension TraceReader {
+    public func activity() async throws -> (due: Int, running: Int) {
+        let workload = try await workload()
+        return (workload.due, workload.running)
+    }
 }
 
 public struct StepFigures: Sendable, Equatable {

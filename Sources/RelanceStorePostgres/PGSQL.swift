@@ -118,8 +118,10 @@ struct PGSession: @unchecked Sendable {
 
     /// Runs a statement the connection prepared (parsed and planned by the server once per
     /// connection, then only executed: the store's statements of every message). A
-    /// connection on which one failed is closed: postgres-nio keeps a failed preparation
-    /// for the connection's life, and the pool opens a fresh one.
+    /// connection on which one failed to prepare (an unknown table before `migrate`), or
+    /// whose prepared form is stale (a migration changed its columns), is closed before
+    /// it goes back to the pool: postgres-nio keeps a failed preparation for the
+    /// connection's life, and the server a stale one; the pool opens a fresh connection.
     @discardableResult
     func query<S: PGStatement>(_ statement: S.Type, _ binds: [PGBind] = []) async throws -> [PGRow] {
         let prepared = PGPrepared<S>(bindings: Self.bindings(binds))
@@ -130,8 +132,9 @@ struct PGSession: @unchecked Sendable {
                 for try await row in try await connection.execute(prepared, logger: logger) { result.append(row) }
                 return result
             }
-        } catch {
-            connection.closeNow()
+        } catch let error as PSQLError {
+            let state = error.serverInfo?[.sqlState] ?? ""
+            if ["42", "0A", "26"].contains(where: state.hasPrefix) { try? await connection.close() }
             throw error
         }
     }

@@ -365,14 +365,7 @@ extension PostgresJobStore {
 enum ClaimLevels: PGStatement {
     static let name = "relance_claim_levels"
     static let types: [PostgresDataType] = []
-    static let sql = """
-        WITH RECURSIVE level(p) AS (
-          SELECT max(priority) FROM jobs WHERE state = 'queued'
-          UNION ALL
-          SELECT (SELECT max(priority) FROM jobs WHERE state = 'queued' AND priority < level.p)
-          FROM level WHERE level.p IS NOT NULL
-        ) SELECT p FROM level WHERE p IS NOT NULL
-        """
+    static let sql = "WITH RECURSIVE \(PostgresJobStore.levels) SELECT p FROM level WHERE p IS NOT NULL"
 }
 
 /// Claims up to $3 due jobs of priority $2 for owner $1, leased for $4 seconds. SKIP

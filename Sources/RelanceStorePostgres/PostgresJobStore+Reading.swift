@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import RelanceCore
 import RelanceStore
 
@@ -55,12 +56,20 @@ extension PostgresJobStore {
         }
     }
 
+    public func activity() async throws -> (due: Int, running: Int) {
+        let row = try await read { session in try await session.query(Activity.self).first }
+        return (row?.int("due") ?? 0, row?.int("running") ?? 0)
+    }
+
     public func workload() async throws -> Workload {
         try await read { session in
             let row = try await session.one(
                 """
+                WITH RECURSIVE \(Self.levels)
                 SELECT
-                  (SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at <= relance_now()) AS due,
+                  (SELECT coalesce(sum(n), 0)::bigint FROM level, LATERAL (
+                    SELECT count(*) AS n FROM jobs WHERE state = 'queued' AND priority = level.p AND run_at <= relance_now()
+                  ) c WHERE level.p IS NOT NULL) AS due,
                   (SELECT count(*) FROM jobs WHERE state = 'running') AS running,
                   (SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at > relance_now()) AS scheduled,
                   (SELECT relance_iso(min(run_at)) FROM jobs WHERE state = 'queued' AND run_at > relance_now())
@@ -127,4 +136,31 @@ extension PostgresJobStore {
             return StepReportAggregation.figures(messages: messages, payments: paid)
         }
     }
+}
+
+extension PostgresJobStore {
+    /// The priority levels of the queued jobs (a loose index scan), as `level(p)`: due jobs
+    /// are then counted one index range per level, future jobs never read.
+    static let levels = """
+        level(p) AS (
+          SELECT max(priority) FROM jobs WHERE state = 'queued'
+          UNION ALL
+          SELECT (SELECT max(priority) FROM jobs WHERE state = 'queued' AND priority < level.p)
+          FROM level WHERE level.p IS NOT NULL
+        )
+        """
+}
+
+/// Due and running jobs (`activity()`): index ranges only, whatever is scheduled.
+enum Activity: PGStatement {
+    static let name = "relance_activity"
+    static let types: [PostgresDataType] = []
+    static let sql = """
+        WITH RECURSIVE \(PostgresJobStore.levels)
+        SELECT
+          (SELECT coalesce(sum(n), 0)::bigint FROM level, LATERAL (
+            SELECT count(*) AS n FROM jobs WHERE state = 'queued' AND priority = level.p AND run_at <= relance_now()
+          ) c WHERE level.p IS NOT NULL) AS due,
+          (SELECT count(*) FROM jobs WHERE state = 'running') AS running
+        """
 }

@@ -129,24 +129,29 @@ final class UsualWriteQueue: Sendable {
 
     /// The most requests one statement takes.
     static let batchLimit = 64
+    /// The most statements running at once. Two (one running while the other waits for
+    /// its commit to reach the disk) were no faster than one in the e-mail benchmark
+    /// (docs/PERFORMANCE.md, 2026-12-07), and cost more statements.
+    let flushers = 1
 
-    private let state = Mutex<(waiting: [Request], flushing: Bool)>(([], false))
+    private let state = Mutex<(waiting: [Request], flushing: Int)>(([], 0))
 
-    /// Queues `request`; true when no statement is running: the caller starts the flush.
+    /// Queues `request`; true when fewer than `flushers` statements are running: the
+    /// caller starts a flush.
     func add(_ request: Request) -> Bool {
         state.withLock { state in
             state.waiting.append(request)
-            if state.flushing { return false }
-            state.flushing = true
+            if state.flushing >= flushers { return false }
+            state.flushing += 1
             return true
         }
     }
 
-    /// The next batch, or nil (and the flush ends) when nothing waits.
+    /// The next batch, or nil (and this flush ends) when nothing waits.
     func take() -> [Request]? {
         state.withLock { state in
             guard !state.waiting.isEmpty else {
-                state.flushing = false
+                state.flushing -= 1
                 return nil
             }
             let batch = Array(state.waiting.prefix(Self.batchLimit))

@@ -33,6 +33,22 @@ struct ClaimTests {
         #expect(workload == Workload(due: 0, running: 2, scheduled: 1, nextRunAt: "2099-01-01T00:00:00.000Z"))
     }
 
+    @Test("due and running jobs counted over every priority, scheduled ones left out")
+    func activity() async throws {
+        let fx = try await StoreFixture()
+        try await fx.enqueue(
+            StoreFixture.job(priority: 5), StoreFixture.job(priority: 5), StoreFixture.job(priority: -3),
+            StoreFixture.job(), StoreFixture.job(runAt: "2099-01-01T00:00:00Z", priority: 5),
+            StoreFixture.job(runAt: "2099-01-01T00:00:00Z"))
+        #expect(try await fx.store.activity() == (due: 4, running: 0))
+        #expect(try await fx.store.workload().due == 4)
+        _ = try await fx.store.claim(owner: "a", limit: 3, leaseSeconds: 60)
+        #expect(try await fx.store.activity() == (due: 1, running: 3))
+        #expect(
+            try await fx.store.workload()
+                == Workload(due: 1, running: 3, scheduled: 2, nextRunAt: "2099-01-01T00:00:00.000Z"))
+    }
+
     @Test("respects the limit, and a second claim gets other jobs")
     func limit() async throws {
         let fx = try await StoreFixture()
