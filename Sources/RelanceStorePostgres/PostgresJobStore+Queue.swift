@@ -12,7 +12,7 @@ extension PostgresJobStore {
             // The priority levels of the queued jobs, highest first (a loose index scan):
             // each level is then an index range of due jobs, so that jobs scheduled for
             // later, however many, cost nothing.
-            let levels = try await tx.query(ClaimLevels.self).compactMap { $0.int("p") }
+            let levels = try await tx.query(ClaimLevels.sql).compactMap { $0.int("p") }
             var rows: [PGRow] = []
             for priority in levels where rows.count < limit {
                 // SKIP LOCKED: rows another node is claiming right now are not waited for.
@@ -361,10 +361,9 @@ extension PostgresJobStore {
 
 /// The priority levels of the queued jobs, highest first (a loose index scan): each level
 /// is then an index range of due jobs, so that jobs scheduled for later, however many,
-/// cost nothing.
-enum ClaimLevels: PGStatement {
-    static let name = "relance_claim_levels"
-    static let types: [PostgresDataType] = []
+/// cost nothing. Not prepared: a statement without parameters keeps its first plan, and
+/// one made on an empty table scans the table once it is full.
+enum ClaimLevels {
     static let sql = "WITH RECURSIVE \(PostgresJobStore.levels) SELECT p FROM level WHERE p IS NOT NULL"
 }
 

@@ -57,7 +57,7 @@ extension PostgresJobStore {
     }
 
     public func activity() async throws -> (due: Int, running: Int) {
-        let row = try await read { session in try await session.query(Activity.self).first }
+        let row = try await read { session in try await session.one(Activity.sql) }
         return (row?.int("due") ?? 0, row?.int("running") ?? 0)
     }
 
@@ -151,10 +151,9 @@ extension PostgresJobStore {
         """
 }
 
-/// Due and running jobs (`activity()`): index ranges only, whatever is scheduled.
-enum Activity: PGStatement {
-    static let name = "relance_activity"
-    static let types: [PostgresDataType] = []
+/// Due and running jobs (`activity()`): index ranges only, whatever is scheduled. Not
+/// prepared, as `ClaimLevels`.
+enum Activity {
     static let sql = """
         WITH RECURSIVE \(PostgresJobStore.levels)
         SELECT

@@ -88,6 +88,10 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
         configuration.options.additionalStartupParameters = [
             ("search_path", settings.schema), ("application_name", "relance"), ("TimeZone", "UTC"),
             ("statement_timeout", String(Int((settings.queryTimeout * 1000).rounded()))),
+            // Prepared statements keep their parse, not their plan: a plan made when the
+            // table was empty (a fresh install, the first claims) would scan it whole once it
+            // holds a million jobs, until autovacuum's next analyse.
+            ("plan_cache_mode", "force_custom_plan"),
         ]
         return configuration
     }

@@ -257,6 +257,17 @@ enum PostgresSchema {
                 END $$;
                 """
             ),
+            (
+                "p3-due-at-trigger-when-needed",
+                """
+                -- The due_at trigger only for rows that come without one (other services'
+                -- SQL): Relance's own inserts set it, and the WHEN clause is checked without
+                -- calling the function (a PL/pgSQL call per row, for nothing).
+                DROP TRIGGER jobs_due_at ON \(s).jobs;
+                CREATE TRIGGER jobs_due_at BEFORE INSERT ON \(s).jobs FOR EACH ROW WHEN (NEW.due_at IS NULL)
+                  EXECUTE FUNCTION \(s).jobs_due_at();
+                """
+            ),
         ]
     }
 }

@@ -79,8 +79,28 @@ struct PostgresStoreTests {
             for try await names in group { all += names }
             return all
         }
-        #expect(applied.sorted() == ["p1-jobs-payers-trace-invoices", "p2-inlined-clock"])
+        #expect(
+            applied.sorted() == [
+                "p1-jobs-payers-trace-invoices", "p2-inlined-clock", "p3-due-at-trigger-when-needed",
+            ])
         for node in nodes { #expect(try await node.isMigrated()) }
+    }
+
+    @Test("a row inserted by plain SQL without due_at gets its run_at; one with it keeps it")
+    func dueAtOfPlainRows() async throws {
+        let fx = try await StoreFixture()
+        try await fx.enqueue(StoreFixture.job(runAt: "2027-01-15T09:00:00Z"))
+        try await fx.execute(
+            "INSERT INTO jobs(payer_ref, channel, template, run_at) VALUES ('P-1', 'email', 'reminder-1', '2027-02-01T08:00:00Z')"
+        )
+        try await fx.execute(
+            """
+            INSERT INTO jobs(payer_ref, channel, template, run_at, due_at)
+            VALUES ('P-1', 'email', 'reminder-1', '2027-03-01T08:00:00Z', '2027-01-01T00:00:00Z')
+            """)
+        let jobs = try await fx.store.jobs(JobFilter()).sorted { $0.id < $1.id }
+        #expect(
+            jobs.map(\.dueAt) == ["2027-01-15T09:00:00.000Z", "2027-02-01T08:00:00.000Z", "2027-01-01T00:00:00.000Z"])
     }
 
     @Test("the clock and the timestamp format are inlined into the statements that use them")
@@ -198,6 +218,18 @@ struct PostgresStoreTests {
         let stored = try #require(try await fx.store.job(id: job.id))
         #expect(stored.state == .failed)
         #expect(stored.lastError == "550 no\u{FFFD}such user")
+        #expect(
+            try await fx.store.events(jobID: job.id).last?.detail.objectValue?["message"] == "550 no\u{FFFD}such user")
+        // The six characters \u0000 (a backslash, not a NUL) are kept as they are.
+        let other = try await fx.claimedJob(caseRef: "CASE-2")
+        #expect(try await fx.store.beginDispatch(other, owner: "w1", leaseSeconds: 60, rendered: [:]) == .proceed)
+        let literal = DispatchFailure(reason: .address, message: #"550 bad \u0000 and \\u0000"#, code: 550)
+        #expect(
+            try await fx.store.complete(
+                other, owner: "w1", outcome: .permanent(literal), retry: RetryPolicy(), random: 0.5))
+        #expect(try await fx.store.job(id: other.id)?.lastError == literal.message)
+        #expect(
+            try await fx.store.events(jobID: other.id).last?.detail.objectValue?["message"] == .string(literal.message))
     }
 
     @Test("the simulated database clock decides what is due")
