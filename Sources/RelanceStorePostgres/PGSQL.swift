@@ -103,6 +103,9 @@ struct PGSession: @unchecked Sendable {
     /// `pg_ctl restart -m fast` under load), and a worker waiting on it would never
     /// stop.
     var timeout: Double = 30
+    /// Set when the connection must not serve again (`query(_:_:)` for prepared
+    /// statements): `withSession` closes it once its body is done.
+    let retire = RetireFlag()
 
     @discardableResult
     func query(_ sql: String, _ binds: [PGBind] = []) async throws -> [PGRow] {
@@ -134,7 +137,8 @@ struct PGSession: @unchecked Sendable {
             }
         } catch let error as PSQLError {
             let state = error.serverInfo?[.sqlState] ?? ""
-            if ["42", "0A", "26"].contains(where: state.hasPrefix) { try? await connection.close() }
+            // Closed after the transaction's ROLLBACK, before the pool has it back.
+            if ["42", "0A", "26"].contains(where: state.hasPrefix) { retire.set() }
             throw error
         }
     }
@@ -275,4 +279,11 @@ extension JSONValue {
         case .null, .bool, .number: return self
         }
     }
+}
+
+/// A connection to close once its session ends.
+final class RetireFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }

@@ -197,10 +197,17 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
                             Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
                     }
                     defer { self.pool.withLock { $0.inUse -= 1 } }
-                    return try await body(
-                        PGSession(
-                            connection: connection, logger: self.logger,
-                            timeout: self.settings.queryTimeout + Self.answerMargin))
+                    let session = PGSession(
+                        connection: connection, logger: self.logger,
+                        timeout: self.settings.queryTimeout + Self.answerMargin)
+                    do {
+                        let result = try await body(session)
+                        if session.retire.isSet { try? await connection.close() }
+                        return result
+                    } catch {
+                        if session.retire.isSet { try? await connection.close() }
+                        throw error
+                    }
                 }
             } catch let error as PSQLError {
                 throw PostgresStoreError(error)

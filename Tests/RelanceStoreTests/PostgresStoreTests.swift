@@ -103,6 +103,31 @@ struct PostgresStoreTests {
             jobs.map(\.dueAt) == ["2027-01-15T09:00:00.000Z", "2027-02-01T08:00:00.000Z", "2027-01-01T00:00:00.000Z"])
     }
 
+    @Test("a prepared statement gone stale (a migration added a column) fails once per connection, then works")
+    func stalePreparedStatement() async throws {
+        let fx = try await StoreFixture()
+        try await fx.enqueue(StoreFixture.job(), StoreFixture.job(), StoreFixture.job())
+        // Prepares the claim's statements (the payers one reads `SELECT *`).
+        #expect(try await fx.store.claim(owner: "w1", limit: 1, leaseSeconds: 60).count == 1)
+        try await fx.execute("ALTER TABLE payers ADD COLUMN nickname TEXT")
+        var outcomes: [Bool] = []
+        let started = ContinuousClock.now
+        for _ in 0..<6 {
+            do {
+                outcomes.append(try await fx.store.claim(owner: "w1", limit: 1, leaseSeconds: 60).count <= 1)
+            } catch {
+                // "cached plan must not change result type": that connection is closed.
+                outcomes.append(false)
+            }
+        }
+        // At most one failure per pooled connection (4), and every call after works.
+        #expect(outcomes.filter { !$0 }.count <= 4, "\(outcomes)")
+        #expect(outcomes.suffix(2) == [true, true], "\(outcomes)")
+        // A failed call fails at once (its ROLLBACK runs before the connection is closed).
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(try await fx.store.claim(owner: "w1", limit: 5, leaseSeconds: 60).count <= 2)
+    }
+
     @Test("the clock and the timestamp format are inlined into the statements that use them")
     func inlinedClock() async throws {
         let store = try StoreFixture.postgresStore()
