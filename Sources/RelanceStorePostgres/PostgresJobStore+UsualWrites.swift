@@ -23,7 +23,7 @@ extension PostgresJobStore {
     ) async throws -> (completed: Bool, began: Bool) {
         try await withCheckedThrowingContinuation { continuation in
             let request = UsualWriteQueue.Request(
-                accepted: accepted, begin: begin, owner: owner, continuation: continuation)
+                write: UsualWrite(accepted: accepted, begin: begin, owner: owner), continuation: continuation)
             if usualWrites.add(request) {
                 Task { await self.flushUsualWrites() }
             }
@@ -34,14 +34,20 @@ extension PostgresJobStore {
     func flushUsualWrites() async {
         while let batch = usualWrites.take() {
             do {
-                let written = try await writeUsual(batch)
+                let written = try await writeUsual(batch.map(\.write))
                 for (request, result) in zip(batch, written) { request.continuation.resume(returning: result) }
             } catch let error as PostgresStoreError where batch.count > 1 && !error.isConnectionFailure {
-                for request in batch {
-                    do {
-                        request.continuation.resume(returning: try await writeUsual([request])[0])
-                    } catch {
-                        request.continuation.resume(throwing: error)
+                // Each on its own, at once: the one that failed the batch (a row locked
+                // by another transaction, say) must not hold the others back again.
+                await withTaskGroup(of: Void.self) { group in
+                    for request in batch {
+                        group.addTask {
+                            do {
+                                request.continuation.resume(returning: try await self.writeUsual([request.write])[0])
+                            } catch {
+                                request.continuation.resume(throwing: error)
+                            }
+                        }
                     }
                 }
             } catch {
@@ -50,34 +56,39 @@ extension PostgresJobStore {
         }
     }
 
-    /// One statement for `batch`; what each request had written, in order.
-    func writeUsual(_ batch: [UsualWriteQueue.Request]) async throws -> [(completed: Bool, began: Bool)] {
+    /// One statement for `batch`; what each write had written, in order. Results and
+    /// trace events are matched to writes by their place in the batch (and the job's
+    /// attempt), never by job id alone: two workers may ask about the same job in one
+    /// batch (one whose lease expired, one that claimed the job again), and only the
+    /// lease holder's write may succeed.
+    func writeUsual(_ batch: [UsualWrite]) async throws -> [(completed: Bool, began: Bool)] {
         var done: [JSONValue] = []
         var began: [JSONValue] = []
-        var events: [(part: String, job: Job, kind: DeliveryEventKind, detail: [String: JSONValue])] = []
-        for request in batch {
-            if let accepted = request.accepted {
+        var events: [(r: Int, part: String, job: Job, kind: DeliveryEventKind, detail: [String: JSONValue])] = []
+        for (r, write) in batch.enumerated() {
+            if let accepted = write.accepted {
                 done.append(
                     .object([
-                        "id": .number(String(accepted.job.id)), "attempt": .number(String(accepted.job.attempt)),
-                        "owner": .string(request.owner),
+                        "r": .number(String(r)), "id": .number(String(accepted.job.id)),
+                        "attempt": .number(String(accepted.job.attempt)), "owner": .string(write.owner),
                         "ref": accepted.response.providerRef.map(JSONValue.string) ?? .null,
                     ]))
-                events.append(("done", accepted.job, .accepted, TraceDetail.of(accepted.response)))
+                events.append((r, "done", accepted.job, .accepted, TraceDetail.of(accepted.response)))
             }
-            if let begin = request.begin {
+            if let begin = write.begin {
                 began.append(
                     .object([
-                        "id": .number(String(begin.job.id)), "attempt": .number(String(begin.job.attempt)),
-                        "owner": .string(request.owner), "lease": .number(String(begin.leaseSeconds)),
+                        "r": .number(String(r)), "id": .number(String(begin.job.id)),
+                        "attempt": .number(String(begin.job.attempt)), "owner": .string(write.owner),
+                        "lease": .number(String(begin.leaseSeconds)),
                     ]))
-                events.append(("began", begin.job, .rendered, begin.rendered))
-                events.append(("began", begin.job, .dispatching, [:]))
+                events.append((r, "began", begin.job, .rendered, begin.rendered))
+                events.append((r, "began", begin.job, .dispatching, [:]))
             }
         }
         let items: [JSONValue] = events.map { event in
             .object([
-                "part": .string(event.part), "job_id": .number(String(event.job.id)),
+                "r": .number(String(event.r)), "part": .string(event.part), "job_id": .number(String(event.job.id)),
                 "attempt": .number(String(event.job.attempt)), "event": .string(event.kind.rawValue),
                 "case_ref": event.job.caseRef.map(JSONValue.string) ?? .null, "channel": .string(event.job.channel),
                 "detail": .object(event.detail),
@@ -91,39 +102,46 @@ extension PostgresJobStore {
                 .ints(batch.compactMap { $0.accepted.map { $0.job.id } }),
                 .ints(batch.compactMap { $0.begin.map { $0.job.id } }),
             ])
-        var doneIDs: Set<Int64> = []
-        var beganIDs: Set<Int64> = []
+        var doneRequests: Set<Int> = []
+        var beganRequests: Set<Int> = []
         var stored: [String: PGRow] = [:]
         for row in rows {
             switch row.text("part") {
-            case "done": doneIDs.insert(row.int64("job_id"))
-            case "began": beganIDs.insert(row.int64("job_id"))
-            default: stored["\(row.int64("job_id")) \(row.text("event") ?? "")"] = row
+            case "done": doneRequests.insert(row.int("r") ?? -1)
+            case "began": beganRequests.insert(row.int("r") ?? -1)
+            default: stored["\(row.int64("job_id")) \(row.int("attempt") ?? -1) \(row.text("event") ?? "")"] = row
             }
         }
         let written: [DeliveryEvent] = events.compactMap { event in
-            guard let row = stored["\(event.job.id) \(event.kind.rawValue)"] else { return nil }
+            guard event.part == "done" ? doneRequests.contains(event.r) : beganRequests.contains(event.r),
+                let row = stored["\(event.job.id) \(event.job.attempt) \(event.kind.rawValue)"]
+            else { return nil }
             return DeliveryEvent(
                 id: row.int64("event_id"), jobID: event.job.id, attempt: event.job.attempt, at: row.text("at") ?? "",
                 kind: event.kind, caseRef: event.job.caseRef, channel: event.job.channel,
                 detail: .object(event.detail))
         }
         if let sink = eventSink, !written.isEmpty { sink(written.sorted { $0.id < $1.id }) }
-        return batch.map { request in
+        return batch.indices.map { r in
             (
-                request.accepted.map { doneIDs.contains($0.job.id) } ?? false,
-                request.begin.map { beganIDs.contains($0.job.id) } ?? false
+                batch[r].accepted != nil && doneRequests.contains(r),
+                batch[r].begin != nil && beganRequests.contains(r)
             )
         }
     }
 }
 
+/// What one worker asks of the usual-writes statement.
+struct UsualWrite: Sendable {
+    var accepted: (job: Job, response: ProviderResponse)?
+    var begin: (job: Job, leaseSeconds: Double, rendered: [String: JSONValue])?
+    var owner: String
+}
+
 /// The requests waiting for the next usual-writes statement.
 final class UsualWriteQueue: Sendable {
     struct Request: Sendable {
-        var accepted: (job: Job, response: ProviderResponse)?
-        var begin: (job: Job, leaseSeconds: Double, rendered: [String: JSONValue])?
-        var owner: String
+        var write: UsualWrite
         var continuation: CheckedContinuation<(completed: Bool, began: Bool), any Error>
     }
 
@@ -161,16 +179,18 @@ final class UsualWriteQueue: Sendable {
     }
 }
 
-/// `usualWrite`: $1 the sent jobs (JSON: id, attempt, owner, provider ref), $2 the jobs
-/// whose dispatch begins (id, attempt, owner, lease seconds), $3 the trace events, $4 and
-/// $5 the ids of $1 and $2 (an index scan whatever the planner guesses of the JSON).
-/// Returns a row per job written ('done', 'began') and per event stored ('event').
+/// `usualWrite`: $1 the sent jobs (JSON: r, the write's place in the batch; id, attempt,
+/// owner, provider ref), $2 the jobs whose dispatch begins (r, id, attempt, owner, lease
+/// seconds), $3 the trace events (each with its write's r and part), $4 and $5 the ids of
+/// $1 and $2 (an index scan whatever the planner guesses of the JSON). Returns a row per
+/// write whose part was written ('done', 'began', with its r) and per event stored
+/// ('event', with its job, attempt and kind).
 enum UsualWrites: PGStatement {
     static let name = "relance_usual_writes"
     static let types: [PostgresDataType] = [.text, .text, .text, .int8Array, .int8Array]
     static let sql = """
         WITH d AS (
-          SELECT * FROM json_to_recordset($1::json) AS d(id bigint, attempt integer, owner text, ref text)
+          SELECT * FROM json_to_recordset($1::json) AS d(r integer, id bigint, attempt integer, owner text, ref text)
         ), done AS (
           UPDATE jobs AS j SET state = coalesce(j.reported_state, 'sent'), provider_ref = coalesce(d.ref, j.provider_ref),
             last_error = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = relance_now(),
@@ -178,28 +198,29 @@ enum UsualWrites: PGStatement {
           FROM d
           WHERE j.id = ANY($4::bigint[]) AND j.id = d.id AND j.attempt = d.attempt AND j.state = 'running'
             AND j.lease_owner = d.owner
-          RETURNING j.id
+          RETURNING d.r
         ), b AS (
-          SELECT * FROM json_to_recordset($2::json) AS b(id bigint, attempt integer, owner text, lease float8)
+          SELECT * FROM json_to_recordset($2::json) AS b(r integer, id bigint, attempt integer, owner text, lease float8)
         ), began AS (
           UPDATE jobs AS j SET dispatch_started_at = relance_now(), updated_at = relance_now(),
             lease_expires_at = relance_now() + make_interval(secs => b.lease)
           FROM b
           WHERE j.id = ANY($5::bigint[]) AND j.id = b.id AND j.attempt = b.attempt AND j.state = 'running'
             AND j.lease_owner = b.owner AND j.cancel_reason IS NULL AND j.lease_expires_at >= relance_now()
-          RETURNING j.id
+          RETURNING b.r
         ), ev AS (
           INSERT INTO delivery_events(job_id, attempt, event, case_ref, channel, detail, at)
           SELECT (e->>'job_id')::bigint, (e->>'attempt')::integer, e->>'event', e->>'case_ref', e->>'channel',
             e->'detail', relance_now()
           FROM json_array_elements($3::json) WITH ORDINALITY AS items(e, n)
-          WHERE (e->>'part' = 'done' AND (e->>'job_id')::bigint IN (SELECT id FROM done))
-             OR (e->>'part' = 'began' AND (e->>'job_id')::bigint IN (SELECT id FROM began))
+          WHERE (e->>'part' = 'done' AND (e->>'r')::integer IN (SELECT r FROM done))
+             OR (e->>'part' = 'began' AND (e->>'r')::integer IN (SELECT r FROM began))
           ORDER BY n
-          RETURNING id, job_id, event, relance_iso(at) AS at
+          RETURNING id, job_id, attempt, event, relance_iso(at) AS at
         )
-        SELECT 'done' AS part, id AS job_id, NULL::bigint AS event_id, NULL::text AS event, NULL::text AS at FROM done
-        UNION ALL SELECT 'began', id, NULL, NULL, NULL FROM began
-        UNION ALL SELECT 'event', job_id, id, event, at FROM ev
+        SELECT 'done' AS part, r, NULL::bigint AS job_id, NULL::integer AS attempt, NULL::bigint AS event_id,
+          NULL::text AS event, NULL::text AS at FROM done
+        UNION ALL SELECT 'began', r, NULL, NULL, NULL, NULL, NULL FROM began
+        UNION ALL SELECT 'event', NULL, job_id, attempt, id, event, at FROM ev
         """
 }

@@ -233,7 +233,8 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
         }
         defer { connection.closeNow() }
         do {
-            return try await body(PGSession(connection: connection, logger: logger, timeout: settings.queryTimeout))
+            return try await body(
+                PGSession(connection: connection, logger: logger, timeout: settings.queryTimeout + Self.answerMargin))
         } catch let error as PSQLError {
             throw PostgresStoreError(error)
         }

@@ -1,10 +1,10 @@
 import Foundation
 import Logging
 import RelanceCore
-import RelanceStorePostgres
 import Testing
 
 @testable import RelanceStore
+@testable import RelanceStorePostgres
 
 /// What only the PostgreSQL backend has: several nodes on one schema, the database's
 /// clock, SKIP LOCKED claims. Runs with `RELANCE_TEST_STORE=postgres` (make test).
@@ -229,6 +229,41 @@ struct PostgresStoreTests {
         #expect(heard.allSatisfy { stored.contains($0) })
         #expect(fx.sunk.count < pairs, "\(fx.sunk.count) sink calls for \(pairs) writers")
         #expect(stolen.id != refused.id)
+    }
+
+    @Test(
+        "two workers asking about the same job in one statement (one whose lease expired, one that claimed it again): only the lease holder's write counts"
+    )
+    func sameJobTwiceInOneBatch() async throws {
+        let fx = try await StoreFixture()
+        let store = try #require(fx.store as? PostgresJobStore)
+        try await fx.enqueue(StoreFixture.job(caseRef: "A"), StoreFixture.job(caseRef: "B"))
+        let claimed = try await fx.store.claim(owner: "w1", limit: 2, leaseSeconds: 60).map(\.job)
+        try #require(claimed.count == 2)
+        let (x, y) = (claimed[0], claimed[1])
+        // w1's lease on x ran out before dispatch; the sweeper queued it and w2 claimed it.
+        try await fx.execute("UPDATE jobs SET attempt = attempt + 1, lease_owner = 'w2' WHERE id = ?", [x.id])
+        var again = x
+        again.attempt += 1
+        again.leaseOwner = "w2"
+        // And both had an accepted send to record: w1 of y (still its own), w2 of x.
+        #expect(try await fx.store.beginDispatch(y, owner: "w1", leaseSeconds: 60, rendered: [:]) == .proceed)
+        fx.resetSink()
+        let response = ProviderResponse(code: 250, text: "250 Ok", providerRef: nil)
+        let written = try await store.writeUsual([
+            UsualWrite(accepted: nil, begin: (x, 60, ["subject": "w1"]), owner: "w1"),
+            UsualWrite(accepted: nil, begin: (again, 60, ["subject": "w2"]), owner: "w2"),
+            UsualWrite(accepted: (again, response), begin: nil, owner: "w1"),
+        ])
+        #expect(written.map(\.began) == [false, true, false])
+        #expect(written.map(\.completed) == [false, false, false])
+        // The trace holds w2's dispatching marks only, for attempt 2, and the sink heard them once each.
+        let trace = try await fx.store.events(jobID: x.id).filter { $0.kind == .rendered || $0.kind == .dispatching }
+        #expect(trace.map(\.attempt) == [again.attempt, again.attempt])
+        #expect(trace.first?.detail == ["subject": "w2"])
+        let heard = fx.sunk.flatMap { $0 }
+        #expect(heard == trace)
+        #expect(try await fx.store.job(id: x.id)?.state == .running)
     }
 
     @Test("a peer's answer holding a NUL byte is recorded (as U+FFFD), not a failed write")
