@@ -275,7 +275,10 @@ extension JSONValue {
         case .array(let items): return .array(items.map(\.withoutNul))
         case .object(let members):
             return .object(
-                Dictionary(uniqueKeysWithValues: members.map { (PGSession.withoutNul($0.key), $0.value.withoutNul) }))
+                // Two keys may become one ("a\u{0}" and "a\u{FFFD}"): the first kept, never a trap.
+                Dictionary(
+                    members.map { (PGSession.withoutNul($0.key), $0.value.withoutNul) }, uniquingKeysWith: { a, _ in a }
+                ))
         case .null, .bool, .number: return self
         }
     }

@@ -280,6 +280,15 @@ struct PostgresStoreTests {
         #expect(stored.lastError == "550 no\u{FFFD}such user")
         #expect(
             try await fx.store.events(jobID: job.id).last?.detail.objectValue?["message"] == "550 no\u{FFFD}such user")
+        // A peer's detail whose keys differ only by a NUL and a U+FFFD: one kept, no trap.
+        let twins = try await fx.claimedJob(caseRef: "CASE-3")
+        #expect(try await fx.store.beginDispatch(twins, owner: "w1", leaseSeconds: 60, rendered: [:]) == .proceed)
+        let answer = ProviderResponse(code: 250, text: "250 Ok", detail: ["k\u{0}": 1, "k\u{FFFD}": 2])
+        #expect(
+            try await fx.store.complete(twins, owner: "w1", outcome: .accepted(answer), retry: RetryPolicy(), random: 0)
+        )
+        #expect(try await fx.store.job(id: twins.id)?.state == .sent)
+        #expect(try await fx.store.events(jobID: twins.id).last?.detail.objectValue?.keys.contains("k\u{FFFD}") == true)
         // The six characters \u0000 (a backslash, not a NUL) are kept as they are.
         let other = try await fx.claimedJob(caseRef: "CASE-2")
         #expect(try await fx.store.beginDispatch(other, owner: "w1", leaseSeconds: 60, rendered: [:]) == .proceed)
