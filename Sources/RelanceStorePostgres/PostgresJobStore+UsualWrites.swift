@@ -87,12 +87,9 @@ extension PostgresJobStore {
             }
         }
         let items: [JSONValue] = events.map { event in
-            .object([
-                "r": .number(String(event.r)), "part": .string(event.part), "job_id": .number(String(event.job.id)),
-                "attempt": .number(String(event.job.attempt)), "event": .string(event.kind.rawValue),
-                "case_ref": event.job.caseRef.map(JSONValue.string) ?? .null, "channel": .string(event.job.channel),
-                "detail": .object(event.detail),
-            ])
+            PGTransaction.traceItem(
+                event.job, attempt: event.job.attempt, kind: event.kind, detail: event.detail,
+                extra: ["r": .number(String(event.r)), "part": .string(event.part)])
         }
         let rows = try await statement(
             UsualWrites.self,
@@ -147,29 +144,26 @@ final class UsualWriteQueue: Sendable {
 
     /// The most requests one statement takes.
     static let batchLimit = 64
-    /// The most statements running at once. Two (one running while the other waits for
-    /// its commit to reach the disk) were no faster than one in the e-mail benchmark
-    /// (docs/PERFORMANCE.md, 2026-12-07), and cost more statements.
-    let flushers = 1
+    /// One statement at a time. Two (one running while the other waits for its commit to
+    /// reach the disk) were no faster in the e-mail benchmark (docs/PERFORMANCE.md,
+    /// 2026-12-07), and cost more statements.
+    private let state = Mutex<(waiting: [Request], flushing: Bool)>(([], false))
 
-    private let state = Mutex<(waiting: [Request], flushing: Int)>(([], 0))
-
-    /// Queues `request`; true when fewer than `flushers` statements are running: the
-    /// caller starts a flush.
+    /// Queues `request`; true when no statement is running: the caller starts the flush.
     func add(_ request: Request) -> Bool {
         state.withLock { state in
             state.waiting.append(request)
-            if state.flushing >= flushers { return false }
-            state.flushing += 1
+            if state.flushing { return false }
+            state.flushing = true
             return true
         }
     }
 
-    /// The next batch, or nil (and this flush ends) when nothing waits.
+    /// The next batch, or nil (and the flush ends) when nothing waits.
     func take() -> [Request]? {
         state.withLock { state in
             guard !state.waiting.isEmpty else {
-                state.flushing -= 1
+                state.flushing = false
                 return nil
             }
             let batch = Array(state.waiting.prefix(Self.batchLimit))

@@ -335,16 +335,26 @@ final class PGTransaction: @unchecked Sendable {
         pending.append((job, attempt ?? job.attempt, kind, detail))
     }
 
+    /// A trace event as the statements that insert events read it from their JSON array
+    /// (`TraceInsert`, `UsualWrites`), with `extra` members of the statement's own.
+    static func traceItem(
+        _ job: Job, attempt: Int, kind: DeliveryEventKind, detail: [String: JSONValue],
+        extra: [String: JSONValue] = [:]
+    ) -> JSONValue {
+        .object(
+            extra.merging([
+                "job_id": .number(String(job.id)), "attempt": .number(String(attempt)),
+                "event": .string(kind.rawValue), "case_ref": job.caseRef.map(JSONValue.string) ?? .null,
+                "channel": .string(job.channel), "detail": .object(detail),
+            ]) { _, new in new })
+    }
+
     /// Writes the pending events in one statement; returns every event of the
     /// transaction as stored, in order.
     func flush() async throws -> [DeliveryEvent] {
         guard !pending.isEmpty else { return written }
-        let items: [JSONValue] = pending.map { item in
-            .object([
-                "job_id": .number(String(item.job.id)), "attempt": .number(String(item.attempt)),
-                "event": .string(item.kind.rawValue), "case_ref": item.job.caseRef.map(JSONValue.string) ?? .null,
-                "channel": .string(item.job.channel), "detail": .object(item.detail),
-            ])
+        let items: [JSONValue] = pending.map {
+            Self.traceItem($0.job, attempt: $0.attempt, kind: $0.kind, detail: $0.detail)
         }
         let rows = try await session.query(TraceInsert.self, [.text(JSONValue.array(items).postgresText)])
         var events = written
