@@ -20,7 +20,7 @@ TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql
 BENCH_APT_PACKAGES := postfix hey
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-PY_PACKAGES := pytest==9.0.3 aiosmtpd==1.4.6 "psycopg[binary]==3.3.9"
+PY_PACKAGES := pytest==9.0.3 aiosmtpd==1.4.6 "psycopg[binary]==3.3.9" dkimpy==1.1.8 pynacl==1.6.2
 BIN := .build/debug/relance
 PREFIX ?= /usr/local
 

@@ -70,7 +70,7 @@ let package = Package(
         ),
         .target(
             name: "RelanceEmail",
-            dependencies: ["RelanceCore", "RelanceTransport", "CCurl"]
+            dependencies: ["RelanceCore", "RelanceTransport", "CCurl", "CCrypto"]
         ),
         // SMS: GSM 03.38 text rules, gateway providers over libcurl, outbox.
         .target(
@@ -138,7 +138,7 @@ let package = Package(
             name: "relance",
             dependencies: [
                 "RelanceCore", "RelanceStore", "RelanceStorePostgres", "RelanceTemplates", "RelanceTransport",
-                "RelanceDunning", "RelanceAPI", "RelanceDaemon",
+                "RelanceEmail", "RelanceDunning", "RelanceAPI", "RelanceDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

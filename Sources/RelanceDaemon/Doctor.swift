@@ -83,6 +83,18 @@ public struct Doctor {
         }
 
         // E-mail.
+        if let dkim = config.email.dkim {
+            for signing in dkim.signings {
+                add(
+                    .ok, "dkim \(signing.key.algorithm.rawValue)",
+                    "signs as d=\(dkim.domain) s=\(signing.selector); publish TXT at \(signing.selector)._domainkey.\(dkim.domain): \(signing.key.dnsRecord())"
+                )
+            }
+        } else {
+            add(
+                .skip, "dkim",
+                "messages are not signed (email.dkim.*): the relay must sign them, or receivers may refuse them")
+        }
         if config.email.transport == .smtp, let smtp = config.smtp {
             switch await SMTPTransport(settings: smtp).probe() {
             case .success(let probe):

@@ -175,10 +175,11 @@ public struct MessageComposer: Sendable {
             subject: rendered[.emailSubject] ?? "", text: rendered[.emailText] ?? "", html: rendered[.emailHTML],
             attachments: attachments, messageID: "relance.job-\(job.id).\(job.attempt)@\(email.messageIDDomain)",
             date: today, headers: headers)
-        let mime = MIMEWriter.render(message)
+        var bytes = Array(MIMEWriter.render(message).utf8)
+        if let dkim = email.dkim { bytes = dkim.sign(bytes, at: today) }
+        let mime = String(decoding: bytes, as: UTF8.self)
         let outgoing = OutgoingEmail(
-            jobID: job.id, attempt: job.attempt, envelopeFrom: email.from, recipients: [recipient],
-            bytes: Array(mime.utf8))
+            jobID: job.id, attempt: job.attempt, envelopeFrom: email.from, recipients: [recipient], bytes: bytes)
         let detail = (rendered.traceDetail.objectValue ?? [:]).merging(letterProof) { $1 }
         return Composed(rendered: rendered, payload: .email(outgoing, mime: mime), traceDetail: .object(detail))
     }

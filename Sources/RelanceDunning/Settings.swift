@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+import RelanceEmail
 import RelanceLetters
 import RelanceSMS
 import RelanceTransport
@@ -35,11 +36,14 @@ public struct EmailSettings: Sendable {
     public var replyTo: EmailAddress?
     public var messageIDDomain: String
     public var outboxDirectory: String
+    /// Signs each message (`email.dkim.*`); nil: messages go unsigned (the relay may sign).
+    public var dkim: DKIMSigner?
 
     public init(
         transport: EmailTransportKind, from: EmailAddress, fromName: String = "", replyTo: EmailAddress? = nil,
-        messageIDDomain: String, outboxDirectory: String
+        messageIDDomain: String, outboxDirectory: String, dkim: DKIMSigner? = nil
     ) {
+        self.dkim = dkim
         self.transport = transport
         self.from = from
         self.fromName = fromName

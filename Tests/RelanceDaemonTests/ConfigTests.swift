@@ -49,7 +49,7 @@ struct ConfigTests {
             contentsOf: repository.appendingPathComponent("deploy/relance.yaml"), encoding: .utf8)
         var stack: [(level: Int, name: String)] = []
         var keys: [String] = []
-        let pattern = /^([# ]*?)([a-z_]+):(?: |$)/
+        let pattern = /^([# ]*?)([a-z_][a-z0-9_]*):(?: |$)/
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             guard let match = line.firstMatch(of: pattern) else { continue }
             let prefix = match.output.1

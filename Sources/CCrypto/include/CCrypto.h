@@ -10,4 +10,22 @@ int relance_hmac_sha256(const void *key, size_t key_length, const void *bytes, s
 /// request signatures. Returns 1 on success.
 int relance_hmac_sha1(const void *key, size_t key_length, const void *bytes, size_t length,
                       unsigned char digest[20]);
+
+/* Private keys for DKIM (opaque EVP_PKEY pointers, freed with relance_key_free). */
+enum { RELANCE_KEY_OTHER = 0, RELANCE_KEY_RSA = 1, RELANCE_KEY_ED25519 = 2 };
+/// Reads an unencrypted PEM private key (PKCS#8 or traditional). NULL when unreadable;
+/// `kind` is one of RELANCE_KEY_* and `bits` its size.
+void *relance_key_read_pem(const void *pem, size_t length, int *kind, int *bits);
+/// A new key: RSA of `bits` bits, or Ed25519. NULL on failure.
+void *relance_key_generate(int kind, int bits);
+void relance_key_free(void *key);
+/// Signs `bytes`: RSA PKCS#1 v1.5 with SHA-256, or pure Ed25519. Returns the signature's
+/// length written into `signature` (at most `capacity`), or -1.
+long relance_key_sign(void *key, int kind, const void *bytes, size_t length, unsigned char *signature,
+                      size_t capacity);
+/// The public key as DKIM publishes it: SubjectPublicKeyInfo DER for RSA, the raw 32 bytes
+/// for Ed25519 (RFC 8463). Returns its length, or -1.
+long relance_key_public(void *key, int kind, unsigned char *out, size_t capacity);
+/// The private key as PKCS#8 PEM. Returns its length, or -1.
+long relance_key_private_pem(void *key, char *out, size_t capacity);
 #endif

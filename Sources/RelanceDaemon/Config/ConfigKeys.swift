@@ -168,6 +168,14 @@ public enum ConfigKeys {
             "email.message_id_domain", .derived("domain of `email.from`"),
             "`Message-ID: <relance.job-<id>.<attempt>@domain>`"),
         .string("email.outbox_directory", .derived("`<state_directory>/outbox`"), "where `outbox` writes"),
+        .string(
+            "email.dkim.domain", .derived("domain of `email.from`"),
+            "DKIM `d=`; must align with the domain of `email.from` (DMARC)"),
+        .string("email.dkim.ed25519.selector", .none("no Ed25519 signature"), "selector of the Ed25519 key"),
+        .secretFile(
+            "email.dkim.ed25519.key_file", .none("—"), "its private key (PEM; `relance dkim keygen` writes one)"),
+        .string("email.dkim.rsa.selector", .none("no RSA signature"), "selector of the RSA key (2048 bits or more)"),
+        .secretFile("email.dkim.rsa.key_file", .none("—"), "its private key (PEM)"),
     ]
 
     static let smtp: [ConfigKeySpec] = [

@@ -110,7 +110,7 @@ public struct RelanceConfig: Sendable {
         try r.checkAll()
         let state = try r.string(defaulted: "state_directory")
         let smtp = try smtpSettings(r, environment: environment)
-        let email = try emailSettings(r, state: state, smtp: smtp)
+        let email = try emailSettings(r, state: state, smtp: smtp, environment: environment)
         let templates =
             try r.string("templates.directory")
             ?? (FileManager.default.fileExists(atPath: "Templates") ? "Templates" : "/usr/share/relance/templates")
@@ -200,7 +200,9 @@ public struct RelanceConfig: Sendable {
         do { return try EmailAddress(text) } catch { throw ConfigError("\(r.origin(key)): \(key): \(error)") }
     }
 
-    static func emailSettings(_ r: Reader, state: String, smtp: SMTPSettings?) throws -> EmailSettings {
+    static func emailSettings(
+        _ r: Reader, state: String, smtp: SMTPSettings?, environment: [String: String]
+    ) throws -> EmailSettings {
         let from = try emailAddress(r, "email.from", try r.string(defaulted: "email.from"))
         var replyTo: EmailAddress?
         if let text = try r.string("email.reply_to"), !text.isEmpty {
@@ -213,7 +215,57 @@ public struct RelanceConfig: Sendable {
         return EmailSettings(
             transport: transport, from: from, fromName: try r.string(defaulted: "email.from_name"), replyTo: replyTo,
             messageIDDomain: try r.string("email.message_id_domain") ?? String(from.domain),
-            outboxDirectory: try r.string("email.outbox_directory") ?? state + "/outbox")
+            outboxDirectory: try r.string("email.outbox_directory") ?? state + "/outbox",
+            dkim: try dkimSigner(r, from: from, environment: environment))
+    }
+
+    /// The DKIM keys, read now (and again at each SIGHUP, which reads the configuration
+    /// anew): a key that cannot sign is a configuration error, not a message sent unsigned.
+    static func dkimSigner(_ r: Reader, from: EmailAddress, environment: [String: String]) throws -> DKIMSigner? {
+        var signings: [DKIMSigner.Signing] = []
+        for algorithm in DKIMKey.Algorithm.allCases {
+            let selectorKey = "email.dkim.\(algorithm.rawValue).selector"
+            let fileKey = "email.dkim.\(algorithm.rawValue).key_file"
+            let selector = try r.string(selectorKey)
+            let file = try r.string(fileKey)
+            guard let selector, let file else {
+                if selector != nil || file != nil {
+                    let missing = selector == nil ? selectorKey : fileKey
+                    throw ConfigError(
+                        "\(r.origin(missing)): \(missing) is needed with \(selector == nil ? fileKey : selectorKey)")
+                }
+                continue
+            }
+            if let problem = DKIMAlignment.selectorProblem(selector) {
+                throw ConfigError("\(r.origin(selectorKey)): \(selectorKey): '\(selector)' \(problem)")
+            }
+            let pem = try ConfigSources.readSecret(
+                file, key: fileKey, environment: environment, configFile: r.origin(fileKey), lines: true)
+            let key: DKIMKey
+            do { key = try DKIMKey(pem: pem + "\n") } catch {
+                throw ConfigError("\(r.origin(fileKey)): \(fileKey): \(file) holds \(error)")
+            }
+            guard key.algorithm == algorithm else {
+                throw ConfigError(
+                    "\(r.origin(fileKey)): \(fileKey): \(file) holds an \(key.algorithm == .rsa ? "RSA" : "Ed25519") key, not an \(algorithm == .rsa ? "RSA" : "Ed25519") one (move it to email.dkim.\(key.algorithm.rawValue))"
+                )
+            }
+            signings.append(DKIMSigner.Signing(selector: selector, key: key))
+        }
+        let domainText = try r.string("email.dkim.domain") ?? String(from.domain)
+        guard !signings.isEmpty else {
+            if try r.string("email.dkim.domain") != nil {
+                throw ConfigError(
+                    "\(r.origin("email.dkim.domain")): email.dkim.domain is set but no key is: set email.dkim.ed25519.selector and key_file (or rsa)"
+                )
+            }
+            return nil
+        }
+        let domain: String
+        do { domain = try DKIMAlignment.signingDomain(domainText, from: from) } catch {
+            throw ConfigError("\(r.origin("email.dkim.domain")): email.dkim.domain: \(error)")
+        }
+        return DKIMSigner(domain: domain, signings: signings)
     }
 
     /// nil without `database.url`. The password comes from `database.password_file`, else
