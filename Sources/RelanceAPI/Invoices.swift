@@ -24,7 +24,8 @@ extension StepFigures {
     public var jsonValue: JSONValue {
         [
             "scenario": .string(scenario), "step": .string(step), "sent": .number(String(sent)),
-            "delivered": .number(String(delivered)), "invoices": .number(String(invoices)),
+            "delivered": .number(String(delivered)), "undelivered": .number(String(undelivered)),
+            "invoices": .number(String(invoices)),
             "paid_within_7_days": onPayment ? .null : .number(String(paidWithin7Days)),
             "paid_within_30_days": onPayment ? .null : .number(String(paidWithin30Days)),
             "recovered": onPayment

@@ -15,4 +15,10 @@ public enum DeliveryEventKind: String, Sendable, CaseIterable, Codable {
     case uncertain
     case dead
     case rescued
+    /// A delivery-status notice said the message is delayed (RFC 3464 `Action: delayed`).
+    case delayed
+    /// The recipient reported the message as spam (an ARF feedback report, RFC 5965).
+    case complaint
+    /// An automatic reply (RFC 3834: out of office, vacation), which is not a bounce.
+    case autoReply = "auto_reply"
 }

@@ -179,7 +179,9 @@ public struct MessageComposer: Sendable {
         if let dkim = email.dkim { bytes = dkim.sign(bytes, at: today) }
         let mime = String(decoding: bytes, as: UTF8.self)
         let outgoing = OutgoingEmail(
-            jobID: job.id, attempt: job.attempt, envelopeFrom: email.from, recipients: [recipient], bytes: bytes)
+            jobID: job.id, attempt: job.attempt,
+            envelopeFrom: email.bounces?.address(jobID: job.id, attempt: job.attempt) ?? email.from,
+            recipients: [recipient], bytes: bytes)
         let detail = (rendered.traceDetail.objectValue ?? [:]).merging(letterProof) { $1 }
         return Composed(rendered: rendered, payload: .email(outgoing, mime: mime), traceDetail: .object(detail))
     }

@@ -38,12 +38,16 @@ public struct EmailSettings: Sendable {
     public var outboxDirectory: String
     /// Signs each message (`email.dkim.*`); nil: messages go unsigned (the relay may sign).
     public var dkim: DKIMSigner?
+    /// The per-message envelope sender that names the job (`email.bounce_address`); nil:
+    /// the envelope sender is `from`.
+    public var bounces: VERPAddress?
 
     public init(
         transport: EmailTransportKind, from: EmailAddress, fromName: String = "", replyTo: EmailAddress? = nil,
-        messageIDDomain: String, outboxDirectory: String, dkim: DKIMSigner? = nil
+        messageIDDomain: String, outboxDirectory: String, dkim: DKIMSigner? = nil, bounces: VERPAddress? = nil
     ) {
         self.dkim = dkim
+        self.bounces = bounces
         self.transport = transport
         self.from = from
         self.fromName = fromName

@@ -50,7 +50,8 @@ public enum StepReport {
             String(repeating: " ", count: max(0, width - text.count)) + text
         }
         var lines = [
-            pad("scenario", 16) + pad("step", 18) + right("sent", 5) + right("delivered", 11) + right("invoices", 10)
+            pad("scenario", 16) + pad("step", 18) + right("sent", 5) + right("delivered", 11)
+                + right("undelivered", 13) + right("invoices", 10)
                 + right("paid<=7d", 10) + right("paid<=30d", 11) + "  recovered after the step"
         ]
         for f in figures {
@@ -65,7 +66,8 @@ public enum StepReport {
                         separator: " + ")
             lines.append(
                 pad(f.scenario, 16) + pad(f.step, 18) + right(String(f.sent), 5) + right(String(f.delivered), 11)
-                    + right(String(f.invoices), 10) + right(paid7, 10) + right(paid30, 11) + "  " + recovered)
+                    + right(String(f.undelivered), 13) + right(String(f.invoices), 10) + right(paid7, 10)
+                    + right(paid30, 11) + "  " + recovered)
         }
         return lines
     }

@@ -189,6 +189,30 @@ public protocol DeliveryReportStore: Sendable {
     /// `undelivered`, with a trace event carrying `detail`. When the job has a
     /// provider reference and the report carries one, they must match.
     func report(_ report: DeliveryReport) async throws -> ReportOutcome
+    /// A notice about one attempt of a job after the message left (a delayed-delivery
+    /// notice, an automatic reply, a complaint): a `kind` trace event with `detail`, the
+    /// job's state unchanged; with `suppression`, that contact point is suppressed in the
+    /// same transaction. False (nothing written) when the job has no such attempt.
+    func notice(
+        jobID: Int64, attempt: Int, kind: DeliveryEventKind, detail: [String: JSONValue], suppression: Suppression?
+    ) async throws -> Bool
+}
+
+/// A payer's contact point that must not be used again until the payer's profile changes
+/// it (a hard bounce, a complaint, an address that proved unusable).
+public struct Suppression: Sendable, Equatable {
+    public var payerRef: String
+    public var channel: String
+    public var contact: String
+    /// In words, with the code when there is one (`bounce 5.1.1: …`, `complaint abuse`).
+    public var reason: String
+
+    public init(payerRef: String, channel: String, contact: String, reason: String) {
+        self.payerRef = payerRef
+        self.channel = channel
+        self.contact = contact
+        self.reason = reason
+    }
 }
 
 /// Reading: jobs, the trace, workload, statistics and the effectiveness report.
@@ -228,6 +252,9 @@ public struct StepFigures: Sendable, Equatable {
     /// Messages handed to a provider (sent, delivered or undelivered).
     public var sent: Int
     public var delivered: Int
+    /// Of those, messages reported undelivered (an SMS report, an e-mail bounce): they
+    /// did not reach the invoice.
+    public var undelivered: Int = 0
     /// Invoices reached by the step (one per invoice, whatever the channels).
     public var invoices: Int
     public var paidWithin7Days: Int
@@ -445,8 +472,14 @@ public struct DeliveryReport: Sendable, Equatable {
     public var providerRef: String?
     /// Provider, its status text, error code…: kept in the trace event.
     public var detail: [String: JSONValue]
+    /// Written with an `undelivered` report that applies (a hard bounce).
+    public var suppression: Suppression?
 
-    public init(jobID: Int64, attempt: Int, delivered: Bool, providerRef: String? = nil, detail: [String: JSONValue]) {
+    public init(
+        jobID: Int64, attempt: Int, delivered: Bool, providerRef: String? = nil, detail: [String: JSONValue],
+        suppression: Suppression? = nil
+    ) {
+        self.suppression = suppression
         self.jobID = jobID
         self.attempt = attempt
         self.delivered = delivered

@@ -48,13 +48,8 @@ extension SQLiteJobStore {
     public func fallBack(from job: Job, contact: String, reason: String, to next: NewJob?) async throws -> Int64? {
         let wantsEvents = enqueueEvents
         return try await transaction { db, events in
-            try db.execute(
-                sql: """
-                    INSERT INTO suppressions(payer_ref, channel, contact, reason) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(payer_ref, channel) DO UPDATE SET contact = excluded.contact,
-                      reason = CASE WHEN contact IS excluded.contact THEN reason ELSE excluded.reason END,
-                      created_at = CASE WHEN contact IS excluded.contact THEN created_at ELSE \(clockNow) END
-                    """, arguments: [job.payerRef, job.channel, contact, reason])
+            try Self.suppress(
+                db, Suppression(payerRef: job.payerRef, channel: job.channel, contact: contact, reason: reason))
             var newID: Int64?
             if let next {
                 newID = try Self.insertJobs([next], db, &events, wantsEvents: wantsEvents).first?.id
@@ -71,6 +66,18 @@ extension SQLiteJobStore {
             try Self.record(db, &events, job: job, kind: .rescued, detail: detail)
             return newID
         }
+    }
+
+    /// The suppression row; an existing one for the same contact keeps its first reason and date.
+    static func suppress(_ db: Database, _ suppression: Suppression) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO suppressions(payer_ref, channel, contact, reason) VALUES (?, ?, ?, ?)
+                ON CONFLICT(payer_ref, channel) DO UPDATE SET contact = excluded.contact,
+                  reason = CASE WHEN contact IS excluded.contact THEN reason ELSE excluded.reason END,
+                  created_at = CASE WHEN contact IS excluded.contact THEN created_at ELSE \(clockNow) END
+                """,
+            arguments: [suppression.payerRef, suppression.channel, suppression.contact, suppression.reason])
     }
 
     public func mergeSiblings(of job: Job) async throws -> [String] {

@@ -111,6 +111,7 @@ extension SQLiteJobStore {
                 detail["before_outcome"] = true
                 try Self.record(
                     db, &events, job: job, kind: report.delivered ? .delivered : .undelivered, detail: detail)
+                if !report.delivered, let suppression = report.suppression { try Self.suppress(db, suppression) }
                 return .applied(target)
             }
             guard job.state == .sent || job.state == .uncertain else {
@@ -126,7 +127,23 @@ extension SQLiteJobStore {
             var detail = report.detail
             if job.state == .uncertain { detail["was"] = .string("uncertain") }
             try Self.record(db, &events, job: job, kind: report.delivered ? .delivered : .undelivered, detail: detail)
+            if !report.delivered, let suppression = report.suppression { try Self.suppress(db, suppression) }
             return .applied(target)
+        }
+    }
+
+    public func notice(
+        jobID: Int64, attempt: Int, kind: DeliveryEventKind, detail: [String: JSONValue], suppression: Suppression?
+    ) async throws -> Bool {
+        try await transaction { db, events in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobID]) else {
+                return false
+            }
+            let job = Self.job(from: row)
+            guard attempt >= 1, attempt <= job.attempt else { return false }
+            try Self.record(db, &events, job: job, attempt: attempt, kind: kind, detail: detail)
+            if let suppression { try Self.suppress(db, suppression) }
+            return true
         }
     }
 }

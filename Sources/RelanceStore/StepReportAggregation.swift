@@ -70,8 +70,11 @@ public enum StepReportAggregation {
             if !message.merged {
                 f.sent += 1
                 if message.state == JobState.delivered.rawValue { f.delivered += 1 }
+                if message.state == JobState.undelivered.rawValue { f.undelivered += 1 }
             }
             figures[k] = f
+            // An undelivered message did not reach its invoices (another channel's may have).
+            if message.state == JobState.undelivered.rawValue { continue }
             if let earlier = reached[k]?[message.caseRef], earlier <= message.day { continue }
             reached[k, default: [:]][message.caseRef] = message.day
         }

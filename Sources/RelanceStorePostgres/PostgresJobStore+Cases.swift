@@ -57,13 +57,8 @@ extension PostgresJobStore {
         let wantsEvents = enqueueEvents
         return try await retryingUniqueViolation {
             try await transaction { tx in
-                try await tx.query(
-                    """
-                    INSERT INTO suppressions AS s (payer_ref, channel, contact, reason) VALUES ($1, $2, $3, $4)
-                    ON CONFLICT (payer_ref, channel) DO UPDATE SET contact = excluded.contact,
-                      reason = CASE WHEN s.contact = excluded.contact THEN s.reason ELSE excluded.reason END,
-                      created_at = CASE WHEN s.contact = excluded.contact THEN s.created_at ELSE relance_now() END
-                    """, [.text(job.payerRef), .text(job.channel), .text(contact), .text(reason)])
+                try await Self.suppress(
+                    tx, Suppression(payerRef: job.payerRef, channel: job.channel, contact: contact, reason: reason))
                 var newID: Int64?
                 if let next {
                     newID = try await Self.insertJobs([next], tx, wantsEvents: wantsEvents).first?.id
@@ -82,6 +77,21 @@ extension PostgresJobStore {
                 return newID
             }
         }
+    }
+
+    /// The suppression row; an existing one for the same contact keeps its first reason and date.
+    static func suppress(_ tx: PGTransaction, _ suppression: Suppression) async throws {
+        try await tx.query(
+            """
+            INSERT INTO suppressions AS s (payer_ref, channel, contact, reason) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (payer_ref, channel) DO UPDATE SET contact = excluded.contact,
+              reason = CASE WHEN s.contact = excluded.contact THEN s.reason ELSE excluded.reason END,
+              created_at = CASE WHEN s.contact = excluded.contact THEN s.created_at ELSE relance_now() END
+            """,
+            [
+                .text(suppression.payerRef), .text(suppression.channel), .text(suppression.contact),
+                .text(suppression.reason),
+            ])
     }
 
     public func mergeSiblings(of job: Job) async throws -> [String] {
@@ -269,6 +279,7 @@ extension PostgresJobStore {
                     """, [.text(target.rawValue), .text(report.providerRef), .int(job.id), .int(job.attempt)])
                 detail["before_outcome"] = true
                 tx.record(job, kind: kind, detail: detail)
+                if !report.delivered, let suppression = report.suppression { try await Self.suppress(tx, suppression) }
                 return .applied(target)
             }
             guard job.state == .sent || job.state == .uncertain else {
@@ -282,7 +293,23 @@ extension PostgresJobStore {
                 """, [.text(target.rawValue), .text(report.providerRef), .int(job.id), .int(job.attempt)])
             if job.state == .uncertain { detail["was"] = .string("uncertain") }
             tx.record(job, kind: kind, detail: detail)
+            if !report.delivered, let suppression = report.suppression { try await Self.suppress(tx, suppression) }
             return .applied(target)
+        }
+    }
+
+    public func notice(
+        jobID: Int64, attempt: Int, kind: DeliveryEventKind, detail: [String: JSONValue], suppression: Suppression?
+    ) async throws -> Bool {
+        try await transaction { tx in
+            guard let row = try await tx.one("SELECT \(Self.jobColumns) FROM jobs WHERE id = $1", [.int(jobID)]) else {
+                return false
+            }
+            let job = Self.job(from: row)
+            guard attempt >= 1, attempt <= job.attempt else { return false }
+            tx.record(job, attempt: attempt, kind: kind, detail: detail)
+            if let suppression { try await Self.suppress(tx, suppression) }
+            return true
         }
     }
 }

@@ -155,3 +155,53 @@ struct EarlyReportTests {
         #expect(try await fx.kinds(job.id).last == .rescued)
     }
 }
+
+@Suite("Store: bounces and notices read back after a message left")
+struct NoticeTests {
+    @Test("an undelivered report suppresses the contact in the same transaction; a delivered one never")
+    func suppressionWithReport() async throws {
+        let fx = try await StoreFixture()
+        let job = try await PostponeAndReportTests.sentJob(fx, providerRef: nil)
+        let suppression = Suppression(
+            payerRef: job.payerRef, channel: job.channel, contact: "old@client.example", reason: "bounce 5.1.1")
+        #expect(
+            try await fx.store.report(
+                DeliveryReport(
+                    jobID: job.id, attempt: 1, delivered: false, detail: ["status": "5.1.1"], suppression: suppression))
+                == .applied(.undelivered))
+        #expect(try await fx.store.suppressedChannels(payerRef: job.payerRef) == [Channel(rawValue: job.channel)!])
+        #expect(try await fx.scalar("SELECT reason FROM suppressions") == "bounce 5.1.1")
+        // A report refused (another attempt) writes no suppression.
+        let other = try await fx.claimedJob(caseRef: "C-9")
+        let refused = try await fx.store.report(
+            DeliveryReport(
+                jobID: other.id, attempt: 1, delivered: false, detail: [:],
+                suppression: Suppression(payerRef: "nobody", channel: "email", contact: "x@y.example", reason: "r")))
+        guard case .rejected = refused else { Issue.record("\(refused)"); return }
+        #expect(try await fx.store.suppressedChannels(payerRef: "nobody").isEmpty)
+    }
+
+    @Test("a notice is a trace event of that attempt; the state stays; unknown jobs and attempts write nothing")
+    func notices() async throws {
+        let fx = try await StoreFixture()
+        let job = try await PostponeAndReportTests.sentJob(fx, providerRef: nil)
+        for kind in [DeliveryEventKind.delayed, .autoReply] {
+            #expect(
+                try await fx.store.notice(
+                    jobID: job.id, attempt: 1, kind: kind, detail: ["status": "4.2.2"], suppression: nil))
+        }
+        #expect(
+            try await fx.store.notice(
+                jobID: job.id, attempt: 1, kind: .complaint, detail: ["feedback_type": "abuse"],
+                suppression: Suppression(
+                    payerRef: job.payerRef, channel: job.channel, contact: "a@b.example", reason: "complaint abuse")))
+        #expect(try await fx.store.job(id: job.id)?.state == .sent)
+        #expect(try await fx.kinds(job.id).suffix(3) == [.delayed, .autoReply, .complaint])
+        #expect(try await fx.store.events(jobID: job.id).last?.detail == ["feedback_type": "abuse"])
+        #expect(try await fx.scalar("SELECT reason FROM suppressions") == "complaint abuse")
+        #expect(
+            !(try await fx.store.notice(jobID: 999_999, attempt: 1, kind: .delayed, detail: [:], suppression: nil)))
+        #expect(!(try await fx.store.notice(jobID: job.id, attempt: 2, kind: .delayed, detail: [:], suppression: nil)))
+        #expect(!(try await fx.store.notice(jobID: job.id, attempt: 0, kind: .delayed, detail: [:], suppression: nil)))
+    }
+}

@@ -29,12 +29,19 @@ struct StepReportAggregationTests {
 
     static let cases: [Case] = [
         Case(
-            name: "a message is counted once, delivered when its state says so",
+            name: "a message is counted once, delivered when its state says so; an undelivered one reaches nothing",
             messages: [
                 message("A", "reminder-1", day: "2026-11-01", state: "delivered"),
                 message("B", "reminder-1", day: "2026-11-01", state: "undelivered"),
             ],
-            expected: ["standard/reminder-1": (2, 1, 2, 0, 0, 0)]),
+            expected: ["standard/reminder-1": (2, 1, 1, 0, 0, 0)]),
+        Case(
+            name: "a bounced e-mail and the letter that followed it: the invoice is reached by the letter, on its day",
+            messages: [
+                message("A", "formal-notice", "email", day: "2026-11-01", state: "undelivered"),
+                message("A", "formal-notice", "letter", day: "2026-11-03", paid: "2026-11-08T10:00:00Z"),
+            ],
+            expected: ["standard/formal-notice": (2, 0, 1, 1, 1, 0)]),
         Case(
             name: "a merged job counts its invoice, not a message",
             messages: [
@@ -83,6 +90,11 @@ struct StepReportAggregationTests {
             #expect(f.sent == e.0 && f.delivered == e.1 && f.invoices == e.2, "\(f)")
             #expect(f.paidWithin7Days == e.3 && f.paidWithin30Days == e.4, "\(f)")
             #expect((f.recovered["EUR"] ?? 0) == e.5, "\(f)")
+            let undelivered = c.messages.filter {
+                $0.state == "undelivered" && !$0.merged && $0.idempotencyKey.contains(":\(f.step):")
+                    && $0.scenario == f.scenario
+            }
+            #expect(f.undelivered == undelivered.count, "\(f)")
         }
     }
 }

@@ -133,8 +133,16 @@ final class StoreFixture: Sendable {
         try await sqlite.pool.write { db in try db.execute(sql: sql, arguments: values) }
     }
 
+    /// The first column of the first row, as text, on either backend.
     func scalar(_ sql: String) async throws -> String? {
-        try await sqlite.pool.read { db in try String.fetchOne(db, sql: sql) }
+        if let postgres {
+            return try await postgres.withConnection { connection in
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test"))
+                for try await row in rows { return try row.decode(String?.self) }
+                return nil
+            }
+        }
+        return try await sqlite.pool.read { db in try String.fetchOne(db, sql: sql) }
     }
 }
 

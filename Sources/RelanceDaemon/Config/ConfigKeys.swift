@@ -169,6 +169,16 @@ public enum ConfigKeys {
             "`Message-ID: <relance.job-<id>.<attempt>@domain>`"),
         .string("email.outbox_directory", .derived("`<state_directory>/outbox`"), "where `outbox` writes"),
         .string(
+            "email.bounce_address", .none("the envelope sender is `email.from`; bounces are not read"),
+            "where bounces go: each message's envelope sender becomes `<local>+<job>-<attempt>-<mac>@<domain>` (docs/EMAIL.md)"
+        ),
+        .secretFile(
+            "email.bounce_secret_file", .none("—"),
+            "the HMAC key of those addresses (at least 16 bytes); needed with `email.bounce_address`"),
+        .string(
+            "email.bounces.lmtp_listen", .none("no listener; `relance bounce` reads bounces on stdin"),
+            "`HOST:PORT` of the LMTP listener for bounces (loopback only)"),
+        .string(
             "email.dkim.domain", .derived("domain of `email.from`"),
             "DKIM `d=`; must align with the domain of `email.from` (DMARC)"),
         .string("email.dkim.ed25519.selector", .none("no Ed25519 signature"), "selector of the Ed25519 key"),

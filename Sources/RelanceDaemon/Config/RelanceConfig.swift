@@ -216,7 +216,35 @@ public struct RelanceConfig: Sendable {
             transport: transport, from: from, fromName: try r.string(defaulted: "email.from_name"), replyTo: replyTo,
             messageIDDomain: try r.string("email.message_id_domain") ?? String(from.domain),
             outboxDirectory: try r.string("email.outbox_directory") ?? state + "/outbox",
-            dkim: try dkimSigner(r, from: from, environment: environment))
+            dkim: try dkimSigner(r, from: from, environment: environment),
+            bounces: try bounceAddress(r, environment: environment))
+    }
+
+    /// `email.bounce_address` with its secret; nil when bounces are not read back.
+    static func bounceAddress(_ r: Reader, environment: [String: String]) throws -> VERPAddress? {
+        guard let text = try r.string("email.bounce_address") else {
+            if try r.string("email.bounce_secret_file") != nil || r.string("email.bounces.lmtp_listen") != nil {
+                throw ConfigError(
+                    "\(r.origin("email.bounce_address")): email.bounce_address is needed to read bounces (email.bounce_secret_file, email.bounces.lmtp_listen are set)"
+                )
+            }
+            return nil
+        }
+        let base = try emailAddress(r, "email.bounce_address", text)
+        guard let file = try r.string("email.bounce_secret_file") else {
+            throw ConfigError(
+                "\(r.origin("email.bounce_address")): email.bounce_address is set but email.bounce_secret_file is not (the key of the bounce addresses)"
+            )
+        }
+        let secret = try ConfigSources.readSecret(
+            file, key: "email.bounce_secret_file", environment: environment,
+            configFile: r.origin("email.bounce_secret_file"))
+        guard secret.utf8.count >= 16 else {
+            throw ConfigError("email.bounce_secret_file: the secret must be at least 16 bytes")
+        }
+        do { return try VERPAddress(base: base, secret: secret) } catch let error as FieldError {
+            throw ConfigError("\(r.origin("email.bounce_address")): \(error.pointer): \(error.message)")
+        }
     }
 
     /// The DKIM keys, read now (and again at each SIGHUP, which reads the configuration
