@@ -27,8 +27,8 @@ enum BounceHeuristics {
     static let bounceSubjects = [
         "undeliverable", "undelivered mail", "delivery status notification", "mail delivery failed",
         "returned mail", "failure notice", "delivery failure", "delivery failed", "could not be delivered",
-        "non remis", "unzustellbar", "nondeliverable", "warning: message", "delayed mail", "message delayed",
-        "delivery delayed", "mail delivery failure",
+        "non remis", "non distribué", "unzustellbar", "nondeliverable", "non-delivery", "warning: message",
+        "delayed mail", "message delayed", "delivery delayed", "mail delivery failure", "delivery warning",
     ]
     /// Texts that only mail systems write, and whose: (phrase, system).
     static let signatures: [(String, String)] = [
@@ -50,8 +50,8 @@ enum BounceHeuristics {
     ]
     /// Wording that says the failure is final.
     static let permanentWording = [
-        "permanent error", "failed permanently", "permanent failure", "permanent fatal error", "i've given up",
-        "permanently rejected", "this is a permanent",
+        "permanent error", "failed permanently", "permanent failure", "permanent fatal", "i've given up",
+        "permanently rejected", "this is a permanent", "not going to try again", "giving up",
     ]
     /// Wording of a delay notice.
     static let delayWording = [
@@ -59,25 +59,30 @@ enum BounceHeuristics {
         "delivery delayed", "delayed mail", "will retry", "will be retried", "will continue to try",
         "will keep trying", "still trying", "delivery attempts will continue", "temporarily deferred",
         "this is a warning", "no action is required on your part", "transient non-fatal errors",
+        "has been postponed", "(delay)", "delivery warning",
     ]
     /// Wording of a failure that, in a message from a mail system, is a bounce.
     static let failureWording = [
-        "delivery has failed", "could not be delivered to", "couldn't be delivered to", "wasn't delivered to",
-        "was not delivered to", "wasn't able to deliver", "was not able to deliver", "unable to deliver",
-        "did not reach some or all", "cannot be reached", "could not be reached", "address not found",
-        "undeliverable", "user unknown", "unknown user", "no such user", "does not exist", "mailbox unavailable",
-        "delivery failed", "failed to deliver", "message rejected", "recipient address rejected",
+        "delivery has failed", "could not be delivered", "couldn't be delivered", "wasn't delivered",
+        "not delivered", "not able to deliver", "unable to deliver", "could not deliver", "did not reach",
+        "cannot be reached", "could not be reached", "address not found", "undeliverable", "user unknown",
+        "unknown user", "no such user", "does not exist", "mailbox unavailable", "delivery failed",
+        "delivery failure", "failed to deliver", "rejected", "recipients failed", "recipient failed",
+        "failed addresses", "(failure)", "returned mail", "unknown host", "no longer valid",
+        "n'a pas pu être", "n'a pas pu etre", "non remis", "échec de la remise", "unzustellbar",
     ]
     /// Lines that announce a list of recipients (lowercased, anywhere in the line).
     static let listMarkers = [
         "the following address", "the following recipient", "following addresses", "these recipients",
         "the address to which", "the addresses to which", "fatal errors", "to the following",
-        "diagnostic information for administrators", "the mail system", "could not be delivered to one or more",
+        "diagnostic information for administrators", "the mail system", "could not be delivered to",
+        "not delivered to", "delivered to:", "message to:", "addressed to", "failed addresses",
+        "pu être délivré", "pu etre delivre", "pu être remis", "pu etre remis", "pu être distribué",
     ]
     /// Phrases followed by the failed address on the same line.
     static let inlinePhrases = [
         "wasn't delivered to ", "was not delivered to ", "could not be delivered to ", "couldn't be delivered to ",
-        "undeliverable to ", "delivery to ", "message to ",
+        "undeliverable to ", "delivery to ", "message to ", "deliver your message to ", "addressed to ",
     ]
 
     /// The text of a message's own text parts (not of the message it returns): its
@@ -99,18 +104,17 @@ enum BounceHeuristics {
     /// A bounce or delay notice recognised from its wording, or nil.
     static func classify(_ message: InboundMessage, text: String) -> Finding? {
         let lines = BounceTextLines(text, limit: lineLimit)
-        let lowered = lines.before.map { $0.lowercased() }.joined(separator: "\n")
-        let from = (message.value("from") ?? "").prefix(1_000).lowercased()
+        let body = lines.foldedBefore
         let subject = InboundText.clean(
             InboundDecoding.decodedWords(String((message.value("subject") ?? "").prefix(2_000))), limit: 300
         ).lowercased()
-        let system = signatures.first { lowered.contains($0.0) }?.1
-        let fromSystem = daemonSenders.contains { from.contains($0) }
+        let system = signatures.first { body.contains($0.0) }?.1
+        let fromSystem = isFromMailSystem(message)
         let bounceSubject = bounceSubjects.contains { subject.contains($0) }
         let nullReturnPath = message.values("return-path").contains { InboundText.clean($0, limit: 10) == "<>" }
         guard fromSystem || bounceSubject || system != nil || nullReturnPath else { return nil }
 
-        var recipients = BounceRecipientScanner.scan(lines.before)
+        var recipients = BounceRecipientScanner.scan(lines)
         var source = "\(system ?? "mail system") bounce text (heuristic)"
         if let fields = lines.deliveryStatusFields() {
             let found = DeliveryStatusReader.recipients(Array(fields.utf8)[...])
@@ -123,27 +127,36 @@ enum BounceHeuristics {
         // recipients must be found, not only words.
         if !(fromSystem || bounceSubject || system != nil) && recipients.isEmpty { return nil }
 
+        // The subject's words count too ("Delivery Status Notification (Failure)").
+        let wording = FoldedText(bytes: body.bytes + [10] + Array(subject.utf8))
+        let permanent = wording.containsAny(permanentWording)
+        let delay = !permanent && wording.containsAny(delayWording)
         let kind: BounceReport.Kind
-        if permanentWording.contains(where: { lowered.contains($0) }) {
+        if permanent || (!delay && recipients.contains { classOf($0) == "5" }) {
             kind = .failed
-        } else if delayWording.contains(where: { lowered.contains($0) }) {
+        } else if delay || recipients.contains(where: { classOf($0) == "4" }) {
             kind = .delayed
-        } else if recipients.contains(where: { classOf($0) == "5" }) {
-            kind = .failed
-        } else if recipients.contains(where: { classOf($0) == "4" }) {
-            kind = .delayed
-        } else if failureWording.contains(where: { lowered.contains($0) }) {
+        } else if wording.containsAny(failureWording) {
             kind = .failed
         } else {
             return nil
         }
         for index in recipients.indices where recipients[index].action == nil {
+            // The wording speaks for every recipient; without it, each one's own code.
             let own = classOf(recipients[index])
-            recipients[index].action = own == "5" ? "failed" : own == "4" ? "delayed" : kind.rawValue
+            recipients[index].action =
+                permanent
+                ? "failed" : delay ? "delayed" : own == "5" ? "failed" : own == "4" ? "delayed" : kind.rawValue
         }
-        let wording = kind == .failed ? "" : " (delay wording)"
         return Finding(
-            kind: kind, recipients: recipients, reason: source + wording, inlineOriginal: lines.inlineOriginal())
+            kind: kind, recipients: recipients, reason: source + (kind == .failed ? "" : " (delay wording)"),
+            inlineOriginal: lines.inlineOriginal())
+    }
+
+    /// Whether the From field names a mail system (MAILER-DAEMON, postmaster…).
+    static func isFromMailSystem(_ message: InboundMessage) -> Bool {
+        let from = (message.value("from") ?? "").prefix(1_000).lowercased()
+        return daemonSenders.contains { from.contains($0) }
     }
 
     /// The class of a recipient's status, or of the SMTP reply code its diagnostic starts

@@ -70,6 +70,16 @@ public struct BounceReport: Sendable, Equatable {
     }
 }
 
+extension BounceReport {
+    /// Takes the classification of `other`, keeping what this report knows of the message.
+    mutating func merge(_ other: BounceReport) {
+        kind = other.kind
+        recipients = other.recipients
+        feedbackType = other.feedbackType
+        reason = other.reason
+    }
+}
+
 /// Reads one inbound e-mail (raw RFC 5322 bytes, as an MTA hands a bounce to a pipe or
 /// over LMTP) into a `BounceReport`. Standard reports come first (RFC 3464 delivery
 /// status, RFC 5965 feedback), then the wording of known mail systems, then automatic
@@ -95,39 +105,21 @@ public enum BounceParser {
         let entities = message.entities(intoEmbedded: false)
         var original = entities.first(where: \.isEmbeddedMessage)?.parts.first
         var note = ""
-        if let part = entities.first(where: { statusTypes[$0.contentType.mimeType] != nil }) {
-            let kindName = statusTypes[part.contentType.mimeType]!
-            let body = InboundDecoding.transferDecoded(part.body, encoding: part.transferEncoding)
-            let recipients = DeliveryStatusReader.recipients(body)
-            if !recipients.isEmpty {
-                report.kind = DeliveryStatusReader.kind(of: recipients)
-                if report.kind == .other {
-                    report.reason = "\(kindName): no recipient failed or was delayed (a success notice)"
-                } else {
-                    report.recipients = recipients
-                    report.reason = kindName
-                }
-                return finished(report, original: original, message: message)
-            }
-            note = "; its \(part.contentType.mimeType) part names no recipient"
+        if let found = standardReport(entities, note: &note) {
+            report.merge(found.report)
+            return finished(report, original: found.original ?? original, message: message)
         }
-        if let part = entities.first(where: { $0.contentType.mimeType == "message/feedback-report" }) {
-            let body = InboundDecoding.transferDecoded(part.body, encoding: part.transferEncoding)
-            let feedback = DeliveryStatusReader.feedback(body)
-            report.feedbackType = feedback.type
-            let complaint = ["abuse", "fraud", "virus", "other"].contains(feedback.type ?? "")
-            report.kind = complaint ? .complaint : .other
-            let typeText = feedback.type ?? "none"
-            report.reason =
-                "RFC 5965 feedback report, Feedback-Type: \(typeText)" + (complaint ? "" : " (not a complaint)")
-            if complaint {
-                var addresses = feedback.originalRecipients
-                if addresses.isEmpty, let to = original?.value("to") { addresses = InboundText.addresses(inList: to) }
-                report.recipients = addresses.prefix(DeliveryStatusReader.maximumRecipients).map {
-                    BounceReport.Recipient(address: $0)
+        // A report that a gateway wrapped as an attachment of its own message.
+        if note.isEmpty && BounceHeuristics.isFromMailSystem(message) {
+            for wrapped in entities where wrapped.isEmbeddedMessage {
+                guard let inner = wrapped.parts.first else { continue }
+                var ignored = ""
+                if let found = standardReport(inner.entities(intoEmbedded: false), note: &ignored) {
+                    report.merge(found.report)
+                    report.reason += " (wrapped in a message from a mail system)"
+                    return finished(report, original: found.original, message: message)
                 }
             }
-            return finished(report, original: original, message: message)
         }
         let text = BounceHeuristics.bodyText(entities)
         if let found = BounceHeuristics.classify(message, text: text) {
@@ -147,6 +139,47 @@ public enum BounceParser {
             ? "no delivery-status or feedback report, no bounce wording, no automatic-reply marker"
             : "not classified" + note
         return finished(report, original: original, message: message)
+    }
+
+    /// An RFC 3464 or RFC 5965 report among these entities (a message's own, not those of
+    /// the message it returns), and the original message it holds. A delivery-status part
+    /// that names no recipient gives no report but a note for the reason.
+    static func standardReport(_ entities: [InboundMessage], note: inout String) -> (
+        report: BounceReport, original: InboundMessage?
+    )? {
+        let original = entities.first(where: \.isEmbeddedMessage)?.parts.first
+        if let part = entities.first(where: { statusTypes[$0.contentType.mimeType] != nil }) {
+            let kindName = statusTypes[part.contentType.mimeType]!
+            let body = InboundDecoding.transferDecoded(part.body, encoding: part.transferEncoding)
+            let recipients = DeliveryStatusReader.recipients(body)
+            if !recipients.isEmpty {
+                let kind = DeliveryStatusReader.kind(of: recipients)
+                if kind == .other {
+                    let reason = "\(kindName): no recipient failed or was delayed (a success notice)"
+                    return (BounceReport(kind: .other, reason: reason), original)
+                }
+                return (BounceReport(kind: kind, recipients: recipients, reason: kindName), original)
+            }
+            note = "; its \(part.contentType.mimeType) part names no recipient"
+        }
+        guard let part = entities.first(where: { $0.contentType.mimeType == "message/feedback-report" }) else {
+            return nil
+        }
+        let body = InboundDecoding.transferDecoded(part.body, encoding: part.transferEncoding)
+        let feedback = DeliveryStatusReader.feedback(body)
+        let complaint = ["abuse", "fraud", "virus", "other"].contains(feedback.type ?? "")
+        var report = BounceReport(
+            kind: complaint ? .complaint : .other, feedbackType: feedback.type,
+            reason: "RFC 5965 feedback report, Feedback-Type: \(feedback.type ?? "none")"
+                + (complaint ? "" : " (not a complaint)"))
+        if complaint {
+            var addresses = feedback.originalRecipients
+            if addresses.isEmpty, let to = original?.value("to") { addresses = InboundText.addresses(inList: to) }
+            report.recipients = addresses.prefix(DeliveryStatusReader.maximumRecipients).map {
+                BounceReport.Recipient(address: $0)
+            }
+        }
+        return (report, original)
     }
 
     /// The report with what is known of the original message, every string cleaned.

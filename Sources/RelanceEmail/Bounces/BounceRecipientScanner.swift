@@ -1,92 +1,58 @@
 import Foundation
 
-/// The lines of a bounce's text, cut where the copy of the returned message starts.
-struct BounceTextLines {
-    /// Lines before the copy of the returned message (without line ends).
-    var before: [Substring]
-    /// Lines of the copy, if the text has one.
-    var copy: [Substring]
-
-    /// Lines that announce the copy of the returned message (lowercased).
-    static let copyMarkers = [
-        "this is a copy of the message", "below this line is a copy of the message", "copy of your message",
-        "original message headers", "original message follows", "header of the original message",
-        "headers of the original message", "----- original message -----", "-----original message-----",
-        "------ original message ------",
-    ]
-
-    init(_ text: String, limit: Int) {
-        var lines: [Substring] = []
-        for piece in text.utf8.split(separator: 10, maxSplits: limit, omittingEmptySubsequences: false) {
-            guard lines.count < limit else { break }
-            var line = Substring(piece)
-            if line.utf8.last == 13 { line = Substring(line.utf8.dropLast()) }
-            lines.append(line)
-        }
-        let cut = lines.firstIndex { line in
-            line.utf8.count < 200 && Self.copyMarkers.contains { line.lowercased().contains($0) }
-        }
-        before = Array(lines[..<(cut ?? lines.count)])
-        copy = cut.map { Array(lines[($0 + 1)...]) } ?? []
-    }
-
-    /// The header of the returned message when the text quotes it after its marker.
-    func inlineOriginal() -> InboundMessage? {
-        guard let first = copy.firstIndex(where: { !InboundText.trimmed($0).isEmpty }) else { return nil }
-        let bytes = Array(copy[first...].prefix(2_000).joined(separator: "\n").utf8)
-        let (fields, _) = InboundMessage.readFields(bytes[...], from: 0)
-        guard !fields.isEmpty else { return nil }
-        return InboundMessage(fields: fields, body: [], contentType: InboundContentType(nil), parts: [])
-    }
-
-    /// RFC 3464 fields written in the text itself (a report sent as text/plain), from the
-    /// first Reporting-MTA, Final-Recipient or Original-Recipient line.
-    func deliveryStatusFields() -> String? {
-        let starts = ["reporting-mta:", "final-recipient:", "original-recipient:"]
-        guard
-            let first = before.firstIndex(where: { line in
-                line.utf8.count < 1_000 && starts.contains { line.lowercased().hasPrefix($0) }
-            })
-        else { return nil }
-        return before[first...].joined(separator: "\n")
-    }
-}
-
 /// Finds the recipients a bounce's text names, with what it says of each.
 enum BounceRecipientScanner {
-    static func scan(_ lines: [Substring]) -> [BounceReport.Recipient] {
+    /// Labels before an address that name the original message's fields, not a recipient.
+    static let headerLabels: Set<String> = [
+        "to", "from", "cc", "bcc", "subject", "sent", "date", "reply-to", "sender", "return-path", "received",
+        "message-id", "delivered-to", "x-original-to", "envelope-to", "in-reply-to", "references", "errors-to",
+    ]
+
+    static func scan(_ text: BounceTextLines) -> [BounceReport.Recipient] {
+        let markers = text.lineFlags(BounceHeuristics.listMarkers)
+        let mentions = text.lineFlags(BounceHeuristics.inlinePhrases)
+        let generated = text.lineFlags(["(generated from ", "(expanded from"])
         var found: [BounceReport.Recipient] = []
+        var index: [String: Int] = [:]
         var current: (address: String, lines: [Substring])?
         var listed = false
         func close() {
             guard let block = current else { return }
             current = nil
             let recipient = describe(block.address, block.lines)
-            if let index = found.firstIndex(where: { $0.address.lowercased() == recipient.address.lowercased() }) {
+            let key = recipient.address.lowercased()
+            if let at = index[key] {
                 // Named twice (Exchange: once for the reader, once for administrators):
                 // the mention with a status wins.
-                if found[index].status == nil && recipient.status != nil || found[index].diagnostic == nil {
-                    found[index].status = recipient.status ?? found[index].status
-                    found[index].diagnostic = recipient.diagnostic ?? found[index].diagnostic
+                if found[at].status == nil && recipient.status != nil || found[at].diagnostic == nil {
+                    found[at].status = recipient.status ?? found[at].status
+                    found[at].diagnostic = recipient.diagnostic ?? found[at].diagnostic
                 }
             } else if found.count < DeliveryStatusReader.maximumRecipients {
+                index[key] = found.count
                 found.append(recipient)
             }
         }
-        for line in lines {
-            let lowered = line.utf8.count < 400 ? line.lowercased() : ""
-            if let (address, rest) = opener(line, angleOnly: !listed) {
+        for (number, line) in text.before.enumerated() {
+            if let (address, rest) = opener(line, listed: listed) {
                 close()
                 current = (address, rest.isEmpty ? [] : [rest])
                 continue
             }
-            if let (address, rest) = inlineMention(lowered, line) {
+            if mentions[number], let (address, rest) = inlineMention(FoldedText(line), line) {
                 close()
                 listed = true
                 current = (address, [rest])
                 continue
             }
-            if BounceHeuristics.listMarkers.contains(where: { lowered.contains($0) }) {
+            if generated[number] {
+                // Exim and Sendmail name the address that was sent to after the one it became.
+                if let address = InboundText.addressWords(in: line).first {
+                    if current == nil { current = (address, []) } else { current!.address = address }
+                    continue
+                }
+            }
+            if markers[number] {
                 close()
                 listed = true
                 continue
@@ -97,38 +63,68 @@ enum BounceRecipientScanner {
         return found
     }
 
-    /// A line that starts with an address (`  a@b`, `<a@b>:`, `a@b (a@b)`, `a@b on 1/2/2024`):
-    /// the address and the rest of the line. Before a list marker only `<a@b>` counts.
-    static func opener(_ line: Substring, angleOnly: Bool) -> (String, Substring)? {
-        let trimmed = line.drop { $0 == " " || $0 == "\t" }
-        guard let first = trimmed.first, first != "@" else { return nil }
-        if angleOnly && first != "<" { return nil }
-        let token = trimmed.prefix { $0 != " " && $0 != "\t" }
-        guard token.utf8.count <= 400, token.contains("@") else { return nil }
-        guard let address = InboundText.addressWords(in: token).first else { return nil }
+    /// A line that starts with an address, and the rest of the line: `  a@b`, `<a@b>:`,
+    /// `a@b (a@b)`, `* [a@b]: 550 …`, `Failed Recipient: a@b`, `[SMTP:a@b]`. Before a
+    /// list marker, only an address in brackets, after a label, or followed by `:`, `-`
+    /// or `...` counts.
+    static func opener(_ line: Substring, listed: Bool) -> (String, Substring)? {
+        guard line.utf8.count <= 2_000,
+            line.utf8.withContiguousStorageIfAvailable({
+                $0.isEmpty ? false : memchr($0.baseAddress!, 64, $0.count) != nil
+            })
+                ?? true
+        else { return nil }
+        var rest = line.drop { $0 == " " || $0 == "\t" }
+        while let first = rest.first, "*>•-".contains(first) {
+            rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" }
+        }
+        var labeled = false
+        if let colon = rest.prefix(60).firstIndex(of: ":") {
+            let label = rest[..<colon]
+            let words = label.split(separator: " ")
+            let name = InboundText.trimmed(label).lowercased()
+            if !words.isEmpty, words.count <= 4, !label.contains(where: { "@<[\"'".contains($0) }),
+                !headerLabels.contains(name), name != "smtp", name != "mailto"
+            {
+                rest = rest[rest.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+                labeled = true
+            }
+        }
+        guard let first = rest.first, first != "@" else { return nil }
+        let bracketed = first == "<" || first == "["
+        let token = rest.prefix { $0 != " " && $0 != "\t" }
+        guard token.utf8.count <= 400, let address = InboundText.addressWords(in: token).first else { return nil }
         var start = Substring(token.lowercased())
-        while let head = start.first, "<\"'(".contains(head) { start = start.dropFirst() }
-        if start.hasPrefix("mailto:") { start = start.dropFirst(7) }
+        while let head = start.first, "<[\"'(".contains(head) { start = start.dropFirst() }
+        for scheme in ["mailto:", "smtp:"] where start.hasPrefix(scheme) { start = start.dropFirst(scheme.count) }
         guard start.hasPrefix(address.lowercased()) else { return nil }
-        return (address, trimmed.dropFirst(token.count))
+        let after = rest.dropFirst(token.count)
+        if !listed && !bracketed && !labeled {
+            let trailing = String(decoding: start.utf8.dropFirst(address.utf8.count), as: UTF8.self)
+            let next = after.drop { $0 == " " || $0 == "\t" }
+            guard trailing.contains(":") || next.hasPrefix("-") || next.hasPrefix("...") else { return nil }
+        }
+        return (address, after)
     }
 
     /// "Your message wasn't delivered to a@b because…": the address and the rest.
-    static func inlineMention(_ lowered: String, _ line: Substring) -> (String, Substring)? {
-        guard !lowered.isEmpty, lowered.contains("@") else { return nil }
+    static func inlineMention(_ folded: FoldedText, _ line: Substring) -> (String, Substring)? {
+        guard folded.contains("@") else { return nil }
+        let bytes = Array(line.utf8)
         for phrase in BounceHeuristics.inlinePhrases {
-            guard let range = lowered.range(of: phrase) else { continue }
-            let after = lowered[range.upperBound...].drop { $0 == " " || $0 == "<" || $0 == "\"" }
-            guard let address = InboundText.addressWords(in: Substring(after.prefix { $0 != " " })).first,
-                after.hasPrefix(address.lowercased())
+            guard let at = folded.offset(of: phrase) else { continue }
+            var start = at + phrase.utf8.count
+            while start < bytes.count && [32, 9, 60, 34, 39].contains(bytes[start]) { start += 1 }
+            var end = start
+            while end < bytes.count && bytes[end] != 32 && bytes[end] != 9 { end += 1 }
+            let word = String(decoding: bytes[start..<end], as: UTF8.self)
+            guard let address = InboundText.addressWords(in: Substring(word)).first,
+                word.lowercased().hasPrefix(address.lowercased())
             else { continue }
-            // The original casing of the address: the line at the same offset.
-            let offset = lowered.distance(from: lowered.startIndex, to: after.startIndex)
-            let original = line.count == lowered.count ? line.dropFirst(offset) : Substring(after)
-            let exact = InboundText.addressWords(in: Substring(original.prefix { $0 != " " })).first ?? address
             // "…send a message to postmaster@…" names whom to ask, not who failed.
-            if ["postmaster@", "mailer-daemon@"].contains(where: { address.hasPrefix($0) }) { continue }
-            return (exact, line)
+            let lowered = address.lowercased()
+            if lowered.hasPrefix("postmaster@") || lowered.hasPrefix("mailer-daemon@") { continue }
+            return (address, line)
         }
         return nil
     }

@@ -41,25 +41,46 @@ enum DeliveryStatusReader {
         fields.first { $0.name == name }?.value
     }
 
-    /// One per-recipient block; nil if it names no recipient.
+    /// The actions of RFC 3464 §2.3.3, by their first letters (some servers write
+    /// `failure` or `delivery`).
+    static let actions = [
+        ("fail", "failed"), ("delay", "delayed"), ("deliver", "delivered"), ("relay", "relayed"),
+        ("expand", "expanded"),
+    ]
+
+    /// One per-recipient block; nil if it names no recipient. The address is the
+    /// Original-Recipient if there is one (the address as the sender gave it, RFC 3464
+    /// §2.3.1), else the Final-Recipient (which may be a rewritten internal mailbox).
     static func recipient(from fields: [InboundField]) -> BounceReport.Recipient? {
-        let named = [field(fields, "final-recipient"), field(fields, "original-recipient")].compactMap {
+        let named = [field(fields, "original-recipient"), field(fields, "final-recipient")].compactMap {
             $0.flatMap(typedAddress)
         }
-        guard let address = named.first else { return nil }
-        let action = field(fields, "action").flatMap { value in
-            value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "(" || $0 == ";" }).first
-        }.map { InboundText.clean($0.lowercased(), limit: 40) }
+        guard let address = named.first(where: { $0.contains("@") }) ?? named.first else { return nil }
         let diagnostic = field(fields, "diagnostic-code").map(withoutType).flatMap {
             InboundText.cleanOrNil($0, limit: diagnosticLimit)
         }
+        let status = status(field: field(fields, "status"), diagnostic: diagnostic)
         return BounceReport.Recipient(
-            address: address, action: action.flatMap { $0.isEmpty ? nil : $0 },
-            status: status(field: field(fields, "status"), diagnostic: diagnostic),
+            address: address, action: action(field(fields, "action"), status: status), status: status,
             diagnostic: diagnostic,
             remoteMTA: field(fields, "remote-mta").map(withoutType).flatMap {
                 InboundText.cleanOrNil($0, limit: addressLimit)
             })
+    }
+
+    /// The action, lowercased and normalized; an action outside RFC 3464 (`error`) or a
+    /// missing one is told by the status class when there is one.
+    static func action(_ value: String?, status: String?) -> String? {
+        let word = value.flatMap {
+            $0.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "(" || $0 == ";" }).first
+        }.map { InboundText.clean($0.lowercased(), limit: 40) }
+        if let word, let known = actions.first(where: { word.hasPrefix($0.0) }) { return known.1 }
+        switch InboundText.statusClass(status) {
+        case "5": return "failed"
+        case "4": return "delayed"
+        case "2": return "delivered"
+        default: return word.flatMap { $0.isEmpty ? nil : $0 }
+        }
     }
 
     /// The recipient's status: the Status field, unless it is missing or only says the
@@ -111,23 +132,13 @@ enum DeliveryStatusReader {
         return out + rest
     }
 
-    /// The kind of a delivery-status report from its recipients: failed if one failed
-    /// (Action failed, or no Action and a 5.x.x status), else delayed if one is delayed
-    /// (or 4.x.x), else other (delivered, relayed, expanded: not a bounce).
+    /// The kind of a delivery-status report from its recipients' actions (a missing one
+    /// told by the status class): failed if one failed, else delayed if one is delayed,
+    /// else other (delivered, relayed, expanded: not a bounce).
     static func kind(of recipients: [BounceReport.Recipient]) -> BounceReport.Kind {
-        if recipients.contains(where: isFailed) { return .failed }
-        if recipients.contains(where: isDelayed) { return .delayed }
+        if recipients.contains(where: { $0.action == "failed" }) { return .failed }
+        if recipients.contains(where: { $0.action == "delayed" }) { return .delayed }
         return .other
-    }
-
-    static func isFailed(_ recipient: BounceReport.Recipient) -> Bool {
-        if let action = recipient.action { return action.hasPrefix("fail") }
-        return InboundText.statusClass(recipient.status) == "5"
-    }
-
-    static func isDelayed(_ recipient: BounceReport.Recipient) -> Bool {
-        if let action = recipient.action { return action.hasPrefix("delay") }
-        return InboundText.statusClass(recipient.status) == "4"
     }
 
     /// An ARF report (RFC 5965 §3.1): its fields, all blocks together.

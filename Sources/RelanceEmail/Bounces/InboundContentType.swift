@@ -88,8 +88,11 @@ struct InboundContentType: Sendable, Equatable {
 
     /// A token: the bytes without white space or controls around them.
     static func token(_ bytes: ArraySlice<UInt8>) -> String {
-        let trimmed = bytes.drop { $0 <= 32 }.reversed().drop { $0 <= 32 }.reversed()
-        return String(decoding: trimmed, as: UTF8.self)
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end && bytes[start] <= 32 { start += 1 }
+        while end > start && bytes[end - 1] <= 32 { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// A parameter value: a quoted string unquoted, or the token (tolerating the

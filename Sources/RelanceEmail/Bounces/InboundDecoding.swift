@@ -29,34 +29,46 @@ enum InboundDecoding {
     }
 
     /// Base64, skipping every character outside the alphabet (line breaks, padding, junk).
-    static func base64(_ text: some Collection<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in text {
-            let value: UInt8
-            switch byte {
-            case 65...90: value = byte - 65
-            case 97...122: value = byte - 71
-            case 48...57: value = byte + 4
-            case UInt8(ascii: "+"), UInt8(ascii: "-"): value = 62
-            case UInt8(ascii: "/"), UInt8(ascii: "_"): value = 63
-            default: continue
-            }
-            accumulator = (accumulator << 6 | UInt32(value)) & 0xFFFFFF
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+    static func base64(_ text: ArraySlice<UInt8>) -> [UInt8] {
+        let table = base64Values
+        return text.withUnsafeBufferPointer { input in
+            [UInt8](unsafeUninitializedCapacity: input.count * 3 / 4 + 3) { output, written in
+                var accumulator: UInt32 = 0
+                var bits: UInt32 = 0
+                var count = 0
+                var index = 0
+                while index < input.count {
+                    let value = table[Int(input[index])]
+                    index += 1
+                    if value >= 64 { continue }
+                    accumulator = (accumulator << 6 | UInt32(value)) & 0xFFFFFF
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        output[count] = UInt8(truncatingIfNeeded: accumulator >> bits)
+                        count += 1
+                    }
+                }
+                written = count
             }
         }
-        return out
+    }
+
+    /// Each byte's base64 value (URL-safe letters too), 255 outside the alphabet.
+    static let base64Values: [UInt8] = (0...255).map { byte in
+        switch byte {
+        case 65...90: return UInt8(byte - 65)
+        case 97...122: return UInt8(byte - 71)
+        case 48...57: return UInt8(byte + 4)
+        case 43, 45: return 62
+        case 47, 95: return 63
+        default: return 255
+        }
     }
 
     /// Quoted-printable (RFC 2045 §6.7); in an encoded-word (RFC 2047 §4.2) "_" is a space.
     /// A malformed escape is kept as it is.
-    static func quotedPrintable(_ text: some Collection<UInt8>, underscoreIsSpace: Bool) -> [UInt8] {
+    static func quotedPrintable(_ text: ArraySlice<UInt8>, underscoreIsSpace: Bool) -> [UInt8] {
         let bytes = Array(text)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)

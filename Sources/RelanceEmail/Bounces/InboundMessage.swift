@@ -60,7 +60,9 @@ struct InboundMessage: Sendable {
         var budget = maximumEntities
         var start = bytes.startIndex
         // An mbox "From " line (a pipe transport may pass one) is not a header.
-        if bytes.starts(with: Array("From ".utf8)) { start = lineEnd(in: bytes, from: start).next }
+        if ByteSearch.hasPrefix(bytes, at: start, end: bytes.endIndex, Array("From ".utf8)) {
+            start = lineEnd(in: bytes, from: start).next
+        }
         return parse(bytes[start...], depth: 0, budget: &budget)
     }
 
@@ -99,16 +101,16 @@ struct InboundMessage: Sendable {
         for part in parts { part.collect(into: &found, intoEmbedded: intoEmbedded) }
     }
 
-    /// The end of the line that starts at `start`: where its content ends (before CR LF or
-    /// LF) and where the next line starts.
     static func lineEnd(in bytes: ArraySlice<UInt8>, from start: Int) -> (content: Int, next: Int) {
-        guard let lf = bytes[start...].firstIndex(of: 10) else { return (bytes.endIndex, bytes.endIndex) }
-        let content = lf > start && bytes[lf - 1] == 13 ? lf - 1 : lf
-        return (content, lf + 1)
+        ByteSearch.lineEnd(in: bytes, from: start)
     }
 
+    /// Whether a line holds only white space.
     static func isBlank(_ line: ArraySlice<UInt8>) -> Bool {
-        line.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
+        line.withUnsafeBufferPointer { buffer in
+            for byte in buffer where byte != 32 && byte != 9 && byte != 13 { return false }
+            return true
+        }
     }
 
     /// A header block from `start`: its fields, and where the body starts (after the blank
@@ -120,8 +122,7 @@ struct InboundMessage: Sendable {
         func flush() {
             if let current = name, fields.count < maximumFields {
                 let lowered = String(decoding: current.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
-                let text = String(decoding: value, as: UTF8.self)
-                fields.append(InboundField(name: lowered, value: InboundText.trimmed(text)))
+                fields.append(InboundField(name: lowered, value: trimmedText(value)))
             }
             name = nil
             value.removeAll(keepingCapacity: true)
@@ -134,10 +135,11 @@ struct InboundMessage: Sendable {
                 flush()
                 return (fields, next)
             }
-            if line.first == 32 || line.first == 9 {
+            let first = bytes[position]
+            if first == 32 || first == 9 {
                 // A continuation line: unfolding keeps its leading white space.
                 if name != nil { value.append(contentsOf: line) }
-            } else if let colon = line.firstIndex(of: UInt8(ascii: ":")), isFieldName(line[..<colon]) {
+            } else if let colon = fieldNameEnd(line) {
                 flush()
                 var end = colon
                 while end > line.startIndex && (bytes[end - 1] == 32 || bytes[end - 1] == 9) { end -= 1 }
@@ -154,21 +156,36 @@ struct InboundMessage: Sendable {
         return (fields, bytes.endIndex)
     }
 
-    /// RFC 5322 §3.6.8 field names: printable ASCII but ":", and (obsolete syntax) white
-    /// space before the colon.
-    static func isFieldName(_ bytes: ArraySlice<UInt8>) -> Bool {
-        var sawName = false
-        var sawSpace = false
-        for byte in bytes {
-            if byte == 32 || byte == 9 {
-                sawSpace = true
-            } else if byte > 32 && byte < 127 && !sawSpace {
-                sawName = true
-            } else {
-                return false
+    /// Bytes as text without the white space around them.
+    static func trimmedText(_ bytes: [UInt8]) -> String {
+        var start = 0
+        var end = bytes.count
+        while start < end && (bytes[start] == 32 || bytes[start] == 9 || bytes[start] == 13) { start += 1 }
+        while end > start && (bytes[end - 1] == 32 || bytes[end - 1] == 9 || bytes[end - 1] == 13) { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    /// Where the colon of a field line is, if the line starts with a field name (RFC 5322
+    /// §3.6.8: printable ASCII but ":"; obsolete syntax allows white space before the colon).
+    static func fieldNameEnd(_ line: ArraySlice<UInt8>) -> Int? {
+        line.withUnsafeBufferPointer { buffer -> Int? in
+            var sawName = false
+            var sawSpace = false
+            var offset = 0
+            while offset < buffer.count {
+                let byte = buffer[offset]
+                offset += 1
+                if byte == UInt8(ascii: ":") { return sawName ? line.startIndex + offset - 1 : nil }
+                if byte == 32 || byte == 9 {
+                    sawSpace = true
+                } else if byte > 32 && byte < 127 && !sawSpace {
+                    sawName = true
+                } else {
+                    return nil
+                }
             }
+            return nil
         }
-        return sawName
     }
 
     /// The parts of a multipart body (RFC 2046 §5.1.1): preamble and epilogue dropped, a
@@ -184,10 +201,10 @@ struct InboundMessage: Sendable {
         var previousContentEnd = body.startIndex
         while position < body.endIndex {
             let (contentEnd, next) = lineEnd(in: body, from: position)
-            let line = body[position..<contentEnd]
-            if line.starts(with: delimiter) {
-                let rest = line.dropFirst(delimiter.count)
-                let closing = rest.starts(with: [UInt8(ascii: "-"), UInt8(ascii: "-")])
+            if body[position] == UInt8(ascii: "-"), ByteSearch.hasPrefix(body, at: position, end: contentEnd, delimiter)
+            {
+                let rest = body[(position + delimiter.count)..<contentEnd]
+                let closing = ByteSearch.hasPrefix(body, at: rest.startIndex, end: contentEnd, [45, 45])
                 if closing || isBlank(rest) {
                     if let begun = partStart {
                         parts.append(body[begun..<max(begun, previousContentEnd)])
