@@ -12,8 +12,9 @@ enum BounceHeuristics {
         var inlineOriginal: InboundMessage?
     }
 
-    /// Text read from a message, at most.
-    static let textLimit = 1 << 20
+    /// Text read from a message, at most: a bounce's notice is short, and what follows
+    /// is at most the returned message.
+    static let textLimit = 256 << 10
     static let lineLimit = 20_000
     /// Lines of one recipient's block kept, at most.
     static let blockLimit = 40

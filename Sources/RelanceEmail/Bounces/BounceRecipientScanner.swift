@@ -33,8 +33,12 @@ enum BounceRecipientScanner {
                 found.append(recipient)
             }
         }
+        var blocks = 0
         for (number, line) in text.before.enumerated() {
             if let (address, rest) = opener(line, listed: listed) {
+                // Each block costs a little: no more than a report can hold.
+                blocks += 1
+                if blocks > 2 * DeliveryStatusReader.maximumRecipients { break }
                 close()
                 current = (address, rest.isEmpty ? [] : [rest])
                 continue
