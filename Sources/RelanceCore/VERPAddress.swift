@@ -57,7 +57,9 @@ public struct VERPAddress: Sendable {
         let fields = localPart[localPart.index(after: plus)...].split(separator: "-", omittingEmptySubsequences: false)
         guard fields.count == 3, fields[0].count <= 19, fields[1].count <= 4,
             fields[0].allSatisfy(\.isASCIIDigit), fields[1].allSatisfy(\.isASCIIDigit),
-            let jobID = Int64(fields[0]), let attempt = Int(fields[1]), jobID > 0, attempt > 0
+            let jobID = Int64(fields[0]), let attempt = Int(fields[1]), jobID > 0, attempt > 0,
+            // Only the form `address(jobID:attempt:)` writes (no leading zeros).
+            String(jobID) == fields[0], String(attempt) == fields[1]
         else { return nil }
         let expected = Array(mac(jobID: jobID, attempt: attempt).utf8)
         guard ConstantTime.equal(expected, Array(fields[2].lowercased().utf8)) else { return nil }

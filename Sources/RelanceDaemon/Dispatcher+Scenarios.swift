@@ -74,24 +74,11 @@ extension Dispatcher {
             let caseRef = job.caseRef, let stepKey = StepKey(key, caseRef: caseRef),
             let failed = Channel(rawValue: job.channel)
         else { return }
-        let contact: String =
-            switch failed {
-            case .email: payer.email ?? ""
-            case .sms: payer.phone ?? ""
-            case .letter: payer.postalAddressJSON ?? ""
-            }
+        let contact = ChannelFallback.contact(failed, of: payer)
         let suppressed = try await store.suppressedChannels(payerRef: payer.ref).union([failed])
-        let composer = currentComposer
-        let next = payer.channels.first { channel in
-            !suppressed.contains(channel) && composer.hasUsableContact(channel, payer)
-                && composer.hasTemplate(job.template, for: channel, payer)
-        }
-        let newJob = next.map {
-            NewJob(
-                idempotencyKey: stepKey.on($0.rawValue).description, payerRef: job.payerRef, caseRef: job.caseRef,
-                channel: $0,
-                template: job.template, data: job.data)
-        }
+        let newJob = ChannelFallback.nextJob(
+            after: job, step: stepKey, payer: payer, suppressed: suppressed, composer: currentComposer)
+        let next = newJob?.channel
         let id = try await store.fallBack(from: job, contact: contact, reason: failure.message, to: newJob)
         logger.notice(
             "contact point unusable; step moved to another channel",

@@ -191,6 +191,17 @@ public struct Runtime: Sendable {
                         if let lag { metrics.notified(lag: lag) }
                     }))
         }
+        if let listen = config.lmtpListen {
+            let store = self.store
+            services.append(
+                .init(
+                    service: LMTPListener(host: listen.host, port: listen.port, logger: logger) {
+                        let composer = dispatcher.currentComposer
+                        return composer.email.bounces.map {
+                            BounceDesk(store: store, composer: composer, addresses: $0)
+                        }
+                    }))
+        }
         if runAPI, let api = config.api {
             services.append(.init(service: try apiApplication(api, dispatcher: dispatcher, metrics: metrics)))
         }

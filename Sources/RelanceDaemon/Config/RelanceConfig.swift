@@ -27,6 +27,8 @@ public struct RelanceConfig: Sendable {
     public var deadlineDays = PaymentDeadline.defaultDays
     public var creditor: Creditor
     public var email: EmailSettings
+    /// The LMTP listener for bounces (`email.bounces.lmtp_listen`); nil: none.
+    public var lmtpListen: (host: String, port: Int)?
     public var smtp: SMTPSettings?
     public var dispatcher: DispatcherSettings
     public var retry: RetryPolicy
@@ -144,6 +146,7 @@ public struct RelanceConfig: Sendable {
             letters: try lettersConfig(r, state: state, environment: environment),
             scenariosDirectory: try r.string("scenarios.directory") ?? templates + "/scenarios",
             windows: try windows(r))
+        config.lmtpListen = try lmtpListen(r)
         if let text = try r.string("scenarios.strategic_formal_notice") {
             guard let days = Scenario.parseOffset(text), (1...3650).contains(days) else {
                 throw ConfigError(
@@ -369,21 +372,39 @@ public struct RelanceConfig: Sendable {
         return false
     }
 
-    static func apiConfig(_ r: Reader, environment: [String: String]) throws -> APIConfig? {
-        guard try r.bool(defaulted: "api.enabled") else { return nil }
-        let listen = try r.string(defaulted: "api.listen")
+    /// `HOST:PORT` (`[::1]:PORT` for IPv6); an empty host means 127.0.0.1.
+    static func hostPort(_ r: Reader, _ key: String, _ listen: String, example: String) throws -> (String, Int) {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
             (0...65535).contains(port)
         else {
-            throw ConfigError(
-                "\(r.origin("api.listen")): api.listen: '\(listen)' is not HOST:PORT (e.g. 127.0.0.1:8425)")
+            throw ConfigError("\(r.origin(key)): \(key): '\(listen)' is not HOST:PORT (e.g. \(example))")
         }
         var host = String(listen[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:".contains($0)) }) else {
             throw ConfigError(
-                "\(r.origin("api.listen")): api.listen: '\(listen)' is not HOST:PORT (a host name or an IP address)")
+                "\(r.origin(key)): \(key): '\(listen)' is not HOST:PORT (a host name or an IP address)")
         }
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+
+    /// `email.bounces.lmtp_listen`: on loopback only (Postfix on the same host delivers
+    /// the bounce domain to it; nothing else should reach it).
+    static func lmtpListen(_ r: Reader) throws -> (host: String, port: Int)? {
+        guard let text = try r.string("email.bounces.lmtp_listen") else { return nil }
+        let (host, port) = try hostPort(r, "email.bounces.lmtp_listen", text, example: "127.0.0.1:8426")
+        guard host == "localhost" || host == "::1" || host.hasPrefix("127.") else {
+            throw ConfigError(
+                "\(r.origin("email.bounces.lmtp_listen")): email.bounces.lmtp_listen: '\(text)' is not a loopback address (127.0.0.1, ::1): the listener takes bounces from the local MTA only"
+            )
+        }
+        return (host, port)
+    }
+
+    static func apiConfig(_ r: Reader, environment: [String: String]) throws -> APIConfig? {
+        guard try r.bool(defaulted: "api.enabled") else { return nil }
+        let (host, port) = try hostPort(
+            r, "api.listen", try r.string(defaulted: "api.listen"), example: "127.0.0.1:8425")
         var tokens = APITokens.none
         if let file = try r.string("api.tokens_file"), !file.isEmpty {
             let text = try ConfigSources.readSecret(
@@ -396,7 +417,7 @@ public struct RelanceConfig: Sendable {
             FileManager.default.fileExists(atPath: "openapi.yaml") ? "openapi.yaml" : "/usr/share/relance/openapi.yaml"
         return APIConfig(
             settings: APISettings(
-                host: host.isEmpty ? "127.0.0.1" : host, port: port,
+                host: host, port: port,
                 openHealth: try r.bool(defaulted: "api.open_health"),
                 openMetrics: try r.bool(defaulted: "api.open_metrics"),
                 maxBodyBytes: try r.int(defaulted: "api.max_body_bytes")),

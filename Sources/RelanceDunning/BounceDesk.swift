@@ -1,0 +1,174 @@
+import Foundation
+import RelanceCore
+import RelanceEmail
+import RelanceStore
+
+/// Reads what comes back to the bounce address into the jobs it concerns (docs/EMAIL.md):
+/// a bounce makes the job `undelivered`, suppresses the address and moves an open case's
+/// step to the next channel; a delay notice, a complaint or an automatic reply is a trace
+/// event (a complaint also suppresses the address). A message that names no job of this
+/// installation (no bounce address whose MAC verifies) changes nothing.
+///
+/// Used by `relance bounce` (one message on stdin) and by the daemon's LMTP listener.
+/// Store errors are thrown: the caller tells the MTA to try again later.
+public struct BounceDesk: Sendable {
+    public let store: any JobStore
+    public let composer: MessageComposer
+    public let addresses: VERPAddress
+
+    public init(store: any JobStore, composer: MessageComposer, addresses: VERPAddress) {
+        self.store = store
+        self.composer = composer
+        self.addresses = addresses
+    }
+
+    /// What was done with one message.
+    public struct Handling: Sendable, Equatable {
+        /// `failed`, `delayed`, `complaint`, `auto_reply`, `other` (read, not a report),
+        /// or `unmatched` (no job of this installation).
+        public var kind: String
+        public var jobID: Int64?
+        public var attempt: Int?
+        /// In words, for the log and `relance bounce`'s output.
+        public var summary: String
+        /// The job of the next channel, when the step fell back.
+        public var newJobID: Int64?
+    }
+
+    /// `envelopeRecipients`: where the MTA delivered this message (LMTP `RCPT TO`, the
+    /// pipe transport's `${original_recipient}`); the message's own `To:`,
+    /// `Delivered-To:`… headers are tried after them.
+    public func handle(_ bytes: [UInt8], envelopeRecipients: [String]) async throws -> Handling {
+        let report = BounceParser.parse(bytes)
+        let candidates = envelopeRecipients + report.deliveredTo
+        guard let (jobID, attempt) = candidates.lazy.compactMap({ addresses.decode($0) }).first else {
+            return Handling(
+                kind: "unmatched",
+                summary:
+                    "names no job: no bounce address of this installation with a valid MAC among \(candidates.count) recipient(s) (\(report.kind.rawValue): \(report.reason))"
+            )
+        }
+        guard let job = try await store.job(id: jobID), job.channel == Channel.email.rawValue else {
+            return Handling(
+                kind: "unmatched", jobID: jobID, attempt: attempt,
+                summary: "job \(jobID) is not an e-mail job of this database (pruned, or another installation's)")
+        }
+        var detail: [String: JSONValue] = ["classified": .string(report.reason)]
+        let recipient =
+            report.recipients.first { $0.action == "failed" || $0.status?.hasPrefix("5.") == true }
+            ?? report.recipients.first
+        if let recipient {
+            detail["recipient"] = .string(recipient.address)
+            if let action = recipient.action { detail["action"] = .string(action) }
+            if let status = recipient.status { detail["status"] = .string(status) }
+            if let diagnostic = recipient.diagnostic { detail["diagnostic"] = .string(diagnostic) }
+            if let mta = recipient.remoteMTA { detail["remote_mta"] = .string(mta) }
+        }
+        if let id = report.originalMessageID { detail["original_message_id"] = .string(id) }
+        func handled(_ summary: String, newJob: Int64? = nil) -> Handling {
+            Handling(
+                kind: report.kind.rawValue, jobID: jobID, attempt: attempt, summary: summary, newJobID: newJob)
+        }
+        switch report.kind {
+        case .other:
+            return handled("not a delivery report, complaint or automatic reply (\(report.reason)); nothing recorded")
+        case .autoReply:
+            guard
+                try await store.notice(
+                    jobID: jobID, attempt: attempt, kind: .autoReply, detail: detail, suppression: nil)
+            else { return handled("job \(jobID) has no attempt \(attempt); nothing recorded") }
+            return handled("automatic reply recorded on job \(jobID)")
+        case .delayed:
+            guard
+                try await store.notice(jobID: jobID, attempt: attempt, kind: .delayed, detail: detail, suppression: nil)
+            else { return handled("job \(jobID) has no attempt \(attempt); nothing recorded") }
+            return handled("delay recorded on job \(jobID) (\(recipient?.status ?? "no status")); the job is unchanged")
+        case .complaint:
+            if let type = report.feedbackType { detail["feedback_type"] = .string(type) }
+            let payer = try await store.payer(ref: job.payerRef)
+            let suppression = Self.suppression(
+                payer, address: recipient?.address, reason: "complaint \(report.feedbackType ?? "abuse")")
+            guard
+                try await store.notice(
+                    jobID: jobID, attempt: attempt, kind: .complaint, detail: detail, suppression: suppression)
+            else { return handled("job \(jobID) has no attempt \(attempt); nothing recorded") }
+            return handled(
+                "complaint recorded on job \(jobID)"
+                    + (suppression == nil
+                        ? "; the payer's address changed since: not suppressed" : "; address suppressed"))
+        case .failed:
+            return try await bounced(job, attempt: attempt, recipient: recipient, detail: detail, handled: handled)
+        }
+    }
+
+    private func bounced(
+        _ job: Job, attempt: Int, recipient: BounceReport.Recipient?, detail: [String: JSONValue],
+        handled: (String, Int64?) -> Handling
+    ) async throws -> Handling {
+        let payer = try await store.payer(ref: job.payerRef)
+        let status = recipient?.status ?? "5.0.0"
+        let reason = "bounce \(status)" + (recipient?.diagnostic.map { ": " + String($0.prefix(200)) } ?? "")
+        let suppression = Self.suppression(payer, address: recipient?.address, reason: reason)
+        let outcome = try await store.report(
+            DeliveryReport(
+                jobID: job.id, attempt: attempt, delivered: false, detail: detail, suppression: suppression))
+        switch outcome {
+        case .applied(.undelivered), .duplicate(.undelivered):
+            break
+        case .applied(let state), .duplicate(let state):
+            return handled("job \(job.id) is \(state.rawValue); the bounce is kept in its trace", nil)
+        case .unknownJob:
+            return handled("job \(job.id) no longer exists", nil)
+        case .rejected(let why):
+            return handled("not applied: \(why)", nil)
+        }
+        var summary = "job \(job.id) undelivered (\(status))"
+        guard let payer, suppression != nil else {
+            return handled(summary + "; the payer's address changed since: not suppressed, no fallback", nil)
+        }
+        summary += "; address suppressed"
+        // The scenario's step moves to the next channel, as after a synchronous 5xx, while
+        // the case is still open (not paid, disputed or cancelled since).
+        guard Invoice.isAboutInvoice(data: job.data), let key = job.idempotencyKey, let caseRef = job.caseRef,
+            let step = StepKey(key, caseRef: caseRef)
+        else { return handled(summary, nil) }
+        guard try await caseIsOpen(caseRef) else { return handled(summary + "; the case is closed: no fallback", nil) }
+        if try await store.events(jobID: job.id).contains(where: { $0.kind == .rescued }) {
+            return handled(summary + "; the step had already moved to another channel", nil)
+        }
+        let suppressed = try await store.suppressedChannels(payerRef: payer.ref).union([.email])
+        let next = ChannelFallback.nextJob(
+            after: job, step: step, payer: payer, suppressed: suppressed, composer: composer)
+        let newID = try await store.fallBack(
+            from: job, contact: ChannelFallback.contact(.email, of: payer), reason: reason, to: next)
+        if let next, let newID {
+            return handled(summary + "; step moved to \(next.channel.rawValue), job \(newID)", newID)
+        }
+        return handled(summary + "; no other usable channel", nil)
+    }
+
+    /// The suppression of the payer's e-mail address, when it is still the one that
+    /// bounced or complained (a payer who changed address since keeps the new one).
+    static func suppression(_ payer: PayerProfile?, address: String?, reason: String) -> Suppression? {
+        guard let payer, let current = payer.email, !current.isEmpty else { return nil }
+        if let address, address.lowercased() != current.lowercased() { return nil }
+        return Suppression(payerRef: payer.ref, channel: Channel.email.rawValue, contact: current, reason: reason)
+    }
+
+    /// Open: the invoice is not paid, and no operator or payment cancelled the case.
+    func caseIsOpen(_ caseRef: String) async throws -> Bool {
+        guard let invoice = try await store.invoice(ref: caseRef), invoice.status == .open else { return false }
+        let closing = Set(CancelReason.operatorChoices.map(\.stored))
+        var after: Int64 = 0
+        while true {
+            let events = try await store.events(after: after, filter: EventFilter(caseRef: caseRef), limit: 500)
+            if events.contains(where: {
+                $0.kind == .cancelled && closing.contains($0.detail["reason"]?.stringValue ?? "")
+            }) {
+                return false
+            }
+            guard let last = events.last, events.count == 500 else { return true }
+            after = last.id
+        }
+    }
+}

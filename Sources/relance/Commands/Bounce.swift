@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import RelanceCore
+import RelanceDaemon
+import RelanceDunning
+import RelanceEmail
+
+/// One message that came back to the bounce address, read on stdin: for a Postfix `pipe`
+/// transport or a `.forward` (docs/EMAIL.md). Exits 0 when the message was handled or
+/// ignored (it names no job, it is no report), and 75 (`EX_TEMPFAIL`) when it could not
+/// be recorded (configuration, database), so that the MTA keeps it and tries again.
+struct Bounce: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read one bounce, delay notice, complaint or automatic reply on stdin into its job.",
+        discussion: "Exit status: 0 handled or ignored; 75 (EX_TEMPFAIL) when it could not be recorded.")
+    @OptionGroup var options: GlobalOptions
+    @Option(
+        name: .customLong("recipient"),
+        help: "The address the MTA delivered it to (Postfix: ${original_recipient}); repeatable.")
+    var recipients: [String] = []
+
+    static let exitTemporaryFailure: Int32 = 75
+
+    func run() async throws {
+        // Read first: whatever happens next, the MTA must not see a broken pipe.
+        let bytes = Self.readStandardInput(limit: BounceParser.maximumInput)
+        let handling: BounceDesk.Handling
+        do {
+            let runtime = try await options.runtime()
+            guard let addresses = runtime.config.email.bounces else {
+                throw CLIError("email.bounce_address is not set: bounces cannot be matched to jobs")
+            }
+            let desk = BounceDesk(store: runtime.store, composer: try runtime.composer(), addresses: addresses)
+            handling = try await desk.handle(bytes, envelopeRecipients: recipients)
+        } catch {
+            FileHandle.standardError.write(Data("relance bounce: deferred: \(CLIError.mapped(error))\n".utf8))
+            throw ExitCode(Self.exitTemporaryFailure)
+        }
+        let job = handling.jobID.map { " job=\($0)" } ?? ""
+        print("relance bounce: \(handling.kind)\(job): \(handling.summary)")
+    }
+
+    /// Up to `limit` bytes; the rest is read and dropped (a DSN's report comes first; what
+    /// follows is the returned message).
+    static func readStandardInput(limit: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            if bytes.count < limit { bytes += buffer[..<min(count, limit - bytes.count)] }
+        }
+        return bytes
+    }
+}
