@@ -19,6 +19,7 @@ let fuzzTargets: [String: (UnsafeRawBufferPointer) -> Void] = [
     "instant": fuzzInstant,
     "references": fuzzReferences,
     "tokens-file": fuzzTokensFile,
+    "bounces": fuzzBounces,
 ]
 
 let selectedTarget: (UnsafeRawBufferPointer) -> Void = {
@@ -181,5 +182,27 @@ func fuzzTokensFile(_ bytes: UnsafeRawBufferPointer) {
             if parts[0].contains(token) || parts[1].contains(token) || "tokens".contains(token) { continue }
             if message.contains(token) { violated("an error quotes a token: \(message.prefix(200))") }
         }
+    }
+}
+
+/// An inbound e-mail (a bounce, a complaint, a reply): whatever the bytes, every string of
+/// the report is one line without control characters, and the report's size is bounded by
+/// the input's.
+func fuzzBounces(_ bytes: UnsafeRawBufferPointer) {
+    let report = BounceParser.parse(Array(bytes))
+    var strings = [report.reason] + report.deliveredTo + Array(report.originalHeaders.values)
+    strings += [report.feedbackType, report.originalMessageID].compactMap { $0 }
+    for recipient in report.recipients {
+        strings += [recipient.address]
+        strings += [recipient.action, recipient.status, recipient.diagnostic, recipient.remoteMTA].compactMap { $0 }
+        if (recipient.diagnostic?.count ?? 0) > 500 { violated("diagnostic of \(recipient.diagnostic!.count)") }
+    }
+    for string in strings where string.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        violated("control character in \(string.debugDescription.prefix(200))")
+    }
+    // Every recipient needs an "@" and a byte either side of it in the input.
+    guard report.recipients.count * 3 <= bytes.count else { violated("\(report.recipients.count) recipients") }
+    if report.kind == .other || report.kind == .autoReply, !report.recipients.isEmpty {
+        violated("recipients in a report of kind \(report.kind)")
     }
 }

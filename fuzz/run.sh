@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make fuzz: builds the libFuzzer binary (fuzz/Fuzz.swift with the sources of RelanceCore
 # and RelanceEmail's parsers, -sanitize=fuzzer,address) and runs every target for
-# FUZZ_SECONDS each (default 75: eleven targets, 13.75 minutes). Crashers are kept in
+# FUZZ_SECONDS each (default 75: twelve targets, 15 minutes). Crashers are kept in
 # fuzz/crashers/<target>/ and replayed by `fuzz/run.sh replay` (part of make test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ SOURCES=(Sources/RelanceCore/*.swift fuzz/Fuzz.swift
   Sources/RelanceEmail/SMTPReply.swift Sources/RelanceEmail/SMTPReplyReader.swift
   Sources/RelanceEmail/SMTPCapabilities.swift Sources/RelanceEmail/SMTPEnvelope.swift
   Sources/RelanceEmail/Punycode.swift Sources/RelanceEmail/MIMEEncoding.swift Sources/RelanceEmail/Mailbox.swift
-  Sources/RelanceAPI/APITokens.swift)
+  Sources/RelanceAPI/APITokens.swift Sources/RelanceEmail/Bounces/*.swift)
 newer=$(find "${SOURCES[@]}" Sources/CCrypto -newer "$BIN" 2>/dev/null | head -1 || true)
 if [ ! -x "$BIN" ] || [ -n "$newer" ]; then
   "$CLANG" -c -O1 -fsanitize=fuzzer-no-link,address -I Sources/CCrypto/include Sources/CCrypto/CCrypto.c -o "$OUT/CCrypto.o"
@@ -28,7 +28,7 @@ if [ ! -x "$BIN" ] || [ -n "$newer" ]; then
     -I "$OUT/ccrypto" "${SOURCES[@]}" "$OUT/CCrypto.o" -lcrypto -o "$BIN" 2>&1 | grep -v "Cannot export local symbol" || true
 fi
 TARGETS=(json smtp-replies smtp-capabilities delivery-reports postal-address phone-number email-address mime-header
-  instant references tokens-file)
+  instant references tokens-file bounces)
 mode=${1:-run}
 status=0
 for target in "${TARGETS[@]}"; do

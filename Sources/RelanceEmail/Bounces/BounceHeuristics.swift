@@ -68,7 +68,7 @@ enum BounceHeuristics {
         "not delivered", "not able to deliver", "unable to deliver", "could not deliver", "did not reach",
         "cannot be reached", "could not be reached", "address not found", "undeliverable", "user unknown",
         "unknown user", "no such user", "does not exist", "mailbox unavailable", "delivery failed",
-        "delivery failure", "failed to deliver", "rejected", "recipients failed", "recipient failed",
+        "delivery failure", "failed to deliver", "rejected", "was aborted", "recipients failed", "recipient failed",
         "failed addresses", "(failure)", "returned mail", "unknown host", "no longer valid",
         "n'a pas pu être", "n'a pas pu etre", "non remis", "échec de la remise", "unzustellbar",
     ]
@@ -110,7 +110,8 @@ enum BounceHeuristics {
             InboundDecoding.decodedWords(String((message.value("subject") ?? "").prefix(2_000))), limit: 300
         ).lowercased()
         let system = signatures.first { body.contains($0.0) }?.1
-        let fromSystem = isFromMailSystem(message)
+        // A multipart/report is a mail system's, even when its report part says nothing.
+        let fromSystem = isFromMailSystem(message) || message.contentType.mimeType == "multipart/report"
         let bounceSubject = bounceSubjects.contains { subject.contains($0) }
         let nullReturnPath = message.values("return-path").contains { InboundText.clean($0, limit: 10) == "<>" }
         guard fromSystem || bounceSubject || system != nil || nullReturnPath else { return nil }
@@ -157,7 +158,8 @@ enum BounceHeuristics {
     /// Whether the From field names a mail system (MAILER-DAEMON, postmaster…).
     static func isFromMailSystem(_ message: InboundMessage) -> Bool {
         let from = (message.value("from") ?? "").prefix(1_000).lowercased()
-        return daemonSenders.contains { from.contains($0) }
+        let returnPath = (message.value("return-path") ?? "").prefix(1_000).lowercased()
+        return daemonSenders.contains { from.contains($0) } || returnPath.contains("mailer-daemon")
     }
 
     /// The class of a recipient's status, or of the SMTP reply code its diagnostic starts

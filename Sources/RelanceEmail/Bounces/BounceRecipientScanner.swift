@@ -6,6 +6,7 @@ enum BounceRecipientScanner {
     static let headerLabels: Set<String> = [
         "to", "from", "cc", "bcc", "subject", "sent", "date", "reply-to", "sender", "return-path", "received",
         "message-id", "delivered-to", "x-original-to", "envelope-to", "in-reply-to", "references", "errors-to",
+        "mail from", "mail from:", "sender address",
     ]
 
     static func scan(_ text: BounceTextLines) -> [BounceReport.Recipient] {
@@ -101,7 +102,7 @@ enum BounceRecipientScanner {
         var start = Substring(token.lowercased())
         while let head = start.first, "<[\"'(".contains(head) { start = start.dropFirst() }
         for scheme in ["mailto:", "smtp:"] where start.hasPrefix(scheme) { start = start.dropFirst(scheme.count) }
-        guard start.hasPrefix(address.lowercased()) else { return nil }
+        guard start.hasPrefix(address.lowercased()), !isMailSystemAddress(address) else { return nil }
         let after = rest.dropFirst(token.count)
         if !listed && !bracketed && !labeled {
             let trailing = String(decoding: start.utf8.dropFirst(address.utf8.count), as: UTF8.self)
@@ -125,12 +126,17 @@ enum BounceRecipientScanner {
             guard let address = InboundText.addressWords(in: Substring(word)).first,
                 word.lowercased().hasPrefix(address.lowercased())
             else { continue }
-            // "…send a message to postmaster@…" names whom to ask, not who failed.
-            let lowered = address.lowercased()
-            if lowered.hasPrefix("postmaster@") || lowered.hasPrefix("mailer-daemon@") { continue }
+            if isMailSystemAddress(address) { continue }
             return (address, line)
         }
         return nil
+    }
+
+    /// "…send a message to postmaster@…", "System Contact: postmaster@…": whom to ask,
+    /// not who failed.
+    static func isMailSystemAddress(_ address: String) -> Bool {
+        let lowered = address.lowercased()
+        return lowered.hasPrefix("postmaster@") || lowered.hasPrefix("mailer-daemon@")
     }
 
     /// What a block of text says of one recipient: the status it gives and the paragraph

@@ -23,11 +23,11 @@ struct BounceTextLines {
 
     /// Lines that announce the copy of the returned message (lowercased).
     static let copyMarkers = [
-        "this is a copy of the message", "below this line is a copy of the message", "copy of your message",
+        "this is a copy of the message", "below this line is a copy of the message", "is a copy of your message",
         "original message headers", "original message follows", "header of the original message",
         "headers of the original message", "----- original message -----", "-----original message-----",
         "------ original message ------", "start of returned message", "returned mail follows",
-        "message header follows", "original message as received",
+        "message header follows", "original message as received", "- returned mail -", "undelivered message follows",
     ]
 
     init(_ text: String, limit: Int) {

@@ -60,7 +60,7 @@ struct InboundMessage: Sendable {
         var budget = maximumEntities
         var start = bytes.startIndex
         // An mbox "From " line (a pipe transport may pass one) is not a header.
-        if ByteSearch.hasPrefix(bytes, at: start, end: bytes.endIndex, Array("From ".utf8)) {
+        if BounceByteSearch.hasPrefix(bytes, at: start, end: bytes.endIndex, Array("From ".utf8)) {
             start = lineEnd(in: bytes, from: start).next
         }
         return parse(bytes[start...], depth: 0, budget: &budget)
@@ -102,7 +102,7 @@ struct InboundMessage: Sendable {
     }
 
     static func lineEnd(in bytes: ArraySlice<UInt8>, from start: Int) -> (content: Int, next: Int) {
-        ByteSearch.lineEnd(in: bytes, from: start)
+        BounceByteSearch.lineEnd(in: bytes, from: start)
     }
 
     /// Whether a line holds only white space.
@@ -201,10 +201,11 @@ struct InboundMessage: Sendable {
         var previousContentEnd = body.startIndex
         while position < body.endIndex {
             let (contentEnd, next) = lineEnd(in: body, from: position)
-            if body[position] == UInt8(ascii: "-"), ByteSearch.hasPrefix(body, at: position, end: contentEnd, delimiter)
+            if body[position] == UInt8(ascii: "-"),
+                BounceByteSearch.hasPrefix(body, at: position, end: contentEnd, delimiter)
             {
                 let rest = body[(position + delimiter.count)..<contentEnd]
-                let closing = ByteSearch.hasPrefix(body, at: rest.startIndex, end: contentEnd, [45, 45])
+                let closing = BounceByteSearch.hasPrefix(body, at: rest.startIndex, end: contentEnd, [45, 45])
                 if closing || isBlank(rest) {
                     if let begun = partStart {
                         parts.append(body[begun..<max(begun, previousContentEnd)])

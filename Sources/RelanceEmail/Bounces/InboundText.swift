@@ -62,6 +62,8 @@ enum InboundText {
         while let first = value.first, "<\"'([".contains(first) { value = value.dropFirst() }
         while let last = value.last, ">\"')].,;:".contains(last) { value = value.dropLast() }
         if value.lowercased().hasPrefix("mailto:") { value = value.dropFirst(7) }
+        // An X.400 form (Exchange's "dda:SMTP=a@b").
+        if value.lowercased().hasPrefix("smtp=") { value = value.dropFirst(5) }
         guard !value.isEmpty, !value.contains(" ") else { return nil }
         guard let at = value.lastIndex(of: "@") else { return String(value) }
         return String(value[..<at]) + "@" + value[value.index(after: at)...].lowercased()

@@ -3,7 +3,7 @@ import Foundation
 /// Byte scanning with memchr and memcmp: the reader's loops run over every byte of a
 /// message, and must stay fast in a debug build too (where the generic collection
 /// algorithms are not specialized).
-enum ByteSearch {
+enum BounceByteSearch {
     /// The end of the line that starts at `start`: where its content ends (before CR LF or
     /// LF) and where the next line starts.
     static func lineEnd(in bytes: ArraySlice<UInt8>, from start: Int) -> (content: Int, next: Int) {
@@ -99,7 +99,7 @@ struct FoldedText {
         var phrase = phrase
         return phrase.withUTF8 { needle in
             bytes.withUnsafeBufferPointer { buffer in
-                ByteSearch.firstOffset(of: needle, in: UnsafeBufferPointer(rebasing: buffer[start...])).map {
+                BounceByteSearch.firstOffset(of: needle, in: UnsafeBufferPointer(rebasing: buffer[start...])).map {
                     $0 + start
                 }
             }
