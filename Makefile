@@ -5,7 +5,7 @@
 #               (see docs/PERFORMANCE.md)
 #   make chaos  fault injection against real peers, ~30,000 jobs over 25 min (docs/RELIABILITY.md);
 #               CHAOS_ARGS overrides the parameters, e.g. CHAOS_ARGS="--jobs 5000 --minutes 5 --seed 7"
-#   make fuzz   libFuzzer on every hand-written parser, FUZZ_SECONDS (75) each: 13.75 min in all
+#   make fuzz   libFuzzer on every hand-written parser, FUZZ_SECONDS (75) each: 15 min in all
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -15,8 +15,9 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev sqlite3 python3 p
 	libpango1.0-dev libcairo2-dev zlib1g-dev fonts-dejavu-core
 # Real peers for the integration tests: Kannel (bearerbox, smsbox, fakesmsc) for SMS,
 # poppler and qpdf for the letters' PDF, PostgreSQL (a throwaway cluster per run:
-# IntegrationTests/pgcluster.py) for the second backend.
-TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql
+# IntegrationTests/pgcluster.py) for the second backend, Postfix (a private instance per
+# test: IntegrationTests/postfix.py) for bounces read back.
+TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql postfix
 BENCH_APT_PACKAGES := postfix hey
 VENV := .venv
 PYTHON := $(VENV)/bin/python
@@ -41,6 +42,7 @@ deps-test-system:
 	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
+	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 

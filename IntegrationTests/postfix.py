@@ -82,7 +82,10 @@ smtpd_banner = $myhostname ESMTP
         main += self.sample(sample).replace("127.0.0.1:8426", f"127.0.0.1:{self.lmtp_port}")
         (self.config / "main.cf").write_text(main)
         services = []
-        for line in pathlib.Path("/etc/postfix/master.cf").read_text().splitlines():
+        master = pathlib.Path("/etc/postfix/master.cf")
+        if not master.exists():
+            master = pathlib.Path("/etc/postfix/master.cf.proto")
+        for line in master.read_text().splitlines():
             if not line or line.startswith("#") or line[0].isspace():
                 continue
             fields = line.split()
