@@ -21,7 +21,9 @@ TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql postfix
 BENCH_APT_PACKAGES := postfix hey
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-PY_PACKAGES := pytest==9.0.3 aiosmtpd==1.4.6 "psycopg[binary]==3.3.9" dkimpy==1.1.8 pynacl==1.6.2
+FLUFL_BOUNCE := 6.0.0
+PY_PACKAGES := pytest==9.0.3 aiosmtpd==1.4.6 "psycopg[binary]==3.3.9" dkimpy==1.1.8 pynacl==1.6.2 \
+	flufl.bounce==$(FLUFL_BOUNCE)
 BIN := .build/debug/relance
 PREFIX ?= /usr/local
 
@@ -51,7 +53,18 @@ $(VENV)/.installed: Makefile IntegrationTests/requirements-api.txt
 	$(PYTHON) -m pip install -q --disable-pip-version-check $(PY_PACKAGES) -r IntegrationTests/requirements-api.txt
 	touch $@
 
-deps-python: deps-system deps-test-system $(VENV)/.installed
+# Real bounces collected by flufl.bounce (Apache-2.0), in its source distribution only: the
+# bounce parser's second corpus, and flufl.bounce itself the second opinion
+# (IntegrationTests/test_bounce_corpus.py).
+BOUNCE_CORPUS := $(VENV)/bounce-corpus
+$(BOUNCE_CORPUS)/.fetched: $(VENV)/.installed
+	rm -rf $(BOUNCE_CORPUS) && mkdir -p $(BOUNCE_CORPUS)
+	$(PYTHON) -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+	  flufl.bounce==$(FLUFL_BOUNCE) -d $(BOUNCE_CORPUS)
+	tar xzf $(BOUNCE_CORPUS)/flufl_bounce-$(FLUFL_BOUNCE).tar.gz -C $(BOUNCE_CORPUS)
+	touch $@
+
+deps-python: deps-system deps-test-system $(VENV)/.installed $(BOUNCE_CORPUS)/.fetched
 
 build: deps-system
 	$(SWIFT) build

@@ -18,10 +18,31 @@ struct Bounce: AsyncParsableCommand {
         name: .customLong("recipient"),
         help: "The address the MTA delivered it to (Postfix: ${original_recipient}); repeatable.")
     var recipients: [String] = []
+    @Flag(
+        help:
+            "Only classify: print what the parser reads as one JSON line (per file, or for stdin); no configuration or database."
+    )
+    var dryRun = false
+    @Argument(help: "With --dry-run: message files to classify instead of stdin.") var files: [String] = []
 
     static let exitTemporaryFailure: Int32 = 75
 
     func run() async throws {
+        if dryRun {
+            if files.isEmpty {
+                print(Self.json(BounceParser.parse(Self.readStandardInput(limit: BounceParser.maximumInput))).jsonText)
+            }
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw CLIError("\(file): cannot read")
+                }
+                var report = Self.json(BounceParser.parse(Array(data.prefix(BounceParser.maximumInput))))
+                report = .object((report.objectValue ?? [:]).merging(["file": .string(file)]) { $1 })
+                print(report.jsonText)
+            }
+            return
+        }
+        guard files.isEmpty else { throw CLIError("message files are read with --dry-run only") }
         // Read first: whatever happens next, the MTA must not see a broken pipe.
         let bytes = Self.readStandardInput(limit: BounceParser.maximumInput)
         let handling: BounceDesk.Handling
@@ -38,6 +59,22 @@ struct Bounce: AsyncParsableCommand {
         }
         let job = handling.jobID.map { " job=\($0)" } ?? ""
         print("relance bounce: \(handling.kind)\(job): \(handling.summary)")
+    }
+
+    /// What the parser read, for `--dry-run`.
+    static func json(_ report: BounceReport) -> JSONValue {
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        let recipients: [JSONValue] = report.recipients.map {
+            .object([
+                "address": .string($0.address), "action": text($0.action), "status": text($0.status),
+                "diagnostic": text($0.diagnostic), "remote_mta": text($0.remoteMTA),
+            ])
+        }
+        return .object([
+            "kind": .string(report.kind.rawValue), "reason": .string(report.reason), "recipients": .array(recipients),
+            "feedback_type": text(report.feedbackType), "original_message_id": text(report.originalMessageID),
+            "delivered_to": .array(report.deliveredTo.map(JSONValue.string)),
+        ])
     }
 
     /// Up to `limit` bytes; the rest is read and dropped (a DSN's report comes first; what
