@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -300,8 +301,9 @@ def test_the_lmtp_listener_speaks_lmtp(tmp_path, smtp):
         assert read_reply(reader)[0].startswith("501")
         assert read_reply(reader)[0].startswith("354")
         s.sendall(body + b"\r\n.\r\n.. a line after the message is a command\r\nRSET\r\nQUIT\r\n")
+        # The second recipient names no job (the headers are not read again for it).
         assert read_reply(reader)[0] == f"250 2.0.0 delayed job {job_id}"
-        assert read_reply(reader)[0] == f"250 2.0.0 delayed job {job_id}"
+        assert read_reply(reader)[0] == "250 2.0.0 unmatched"
         assert read_reply(reader)[0].startswith("500")
         assert read_reply(reader)[0].startswith("250")
         assert read_reply(reader)[0].startswith("221")
@@ -314,3 +316,126 @@ def test_the_lmtp_listener_speaks_lmtp(tmp_path, smtp):
     finally:
         daemon.terminate()
         assert daemon.wait(timeout=30) == 0, daemon.stderr.read()
+
+
+def multi_dsn(verp, blocks):
+    """A DSN with one block per (recipient, action, status)."""
+    per_recipient = "".join(
+        f"Final-Recipient: rfc822; {r}\r\nAction: {a}\r\nStatus: {s}\r\n"
+        f"Diagnostic-Code: smtp; {s[0]}50 {s} {r}: {'ok' if a == 'delivered' else 'refused'}\r\n\r\n"
+        for r, a, s in blocks)
+    return (
+        f"From: MAILER-DAEMON@relay.example\r\nTo: {verp}\r\nSubject: Delivery Status Notification\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nReport.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.example\r\n\r\n"
+        + per_recipient + "--B--\r\n")
+
+
+def test_what_a_bounce_blames_decides_what_it_does(tmp_path, smtp):
+    """Review findings: only the payer's own recipient counts; only a bad address
+    (5.1.x, as for a synchronous refusal) is suppressed and moves the step; a second
+    delivery of the same bounce says it changed nothing."""
+    r = bounce_installation(tmp_path, smtp_port=smtp.port)
+    scenario_payer(r)
+    r.serve_until_idle()
+    job = jobs_by_key(r)["F-HB:reminder-1:email"]
+    mail_from = smtp.messages[0][0]
+    # Another recipient failed; the payer's was delivered: nothing happens to the job.
+    out = r.run("bounce", "--recipient", mail_from, input=multi_dsn(mail_from, [
+        ("other@martin.example.fr", "failed", "5.1.1"), ("gone@martin.example.fr", "delivered", "2.0.0")])).stdout
+    assert "was delivered; nothing recorded" in out, out
+    assert jobs_by_key(r)["F-HB:reminder-1:email"]["state"] == "sent"
+    # A blocklist (5.7.1): undelivered, but the address is not blamed: no suppression, no letter.
+    out = r.run("bounce", "--recipient", mail_from, input=multi_dsn(mail_from, [
+        ("gone@martin.example.fr", "failed", "5.7.1")])).stdout
+    assert "undelivered (5.7.1)" in out and "not suppressed, no fallback" in out, out
+    jobs = jobs_by_key(r)
+    assert jobs["F-HB:reminder-1:email"]["state"] == "undelivered"
+    assert "F-HB:reminder-1:letter" not in jobs
+    assert r.sql("SELECT count(*) AS n FROM suppressions")[0]["n"] == 0
+    # The same again: nothing changed, and it says so.
+    out = r.run("bounce", "--recipient", mail_from, input=multi_dsn(mail_from, [
+        ("gone@martin.example.fr", "failed", "5.7.1")])).stdout
+    assert "was already undelivered" in out, out
+
+
+def test_relance_bounce_never_creates_a_database(tmp_path, smtp):
+    r = bounce_installation(tmp_path, smtp_port=smtp.port)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # state_directory relative, run from another working directory (a pipe, a .forward).
+    relative = tmp_path / "relative.yaml"
+    relative.write_text(r.config.read_text().replace(f"state_directory: {r.state}", "state_directory: var"))
+    result = subprocess.run([BIN, "bounce", "--config", str(relative), "--recipient", "x@" + BOUNCE_DOMAIN],
+                            input=dsn("x@" + BOUNCE_DOMAIN), capture_output=True, cwd=elsewhere, timeout=60)
+    assert result.returncode == 75 and b"does not exist" in result.stderr, result
+    assert not (elsewhere / "var").exists()
+
+
+def test_until_idle_runs_beside_a_daemon_with_the_lmtp_listener(tmp_path, smtp):
+    lmtp_port = free_port()
+    r = bounce_installation(tmp_path, smtp_port=smtp.port, lmtp_port=lmtp_port)
+    daemon = subprocess.Popen([BIN, "serve"], env=dict(os.environ, RELANCE_CONFIG=str(r.config)),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        import socket
+        assert wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", lmtp_port)) == 0, 30)
+        r.serve_until_idle()
+        # A second daemon on the same port: the error names the key.
+        other = subprocess.run([BIN, "serve"], env=dict(os.environ, RELANCE_CONFIG=str(r.config)),
+                               capture_output=True, text=True, timeout=60)
+        assert other.returncode != 0 and "email.bounces.lmtp_listen" in other.stderr, other.stderr
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+
+
+def test_the_lmtp_listener_bounds_connections_lines_and_recipients(tmp_path, smtp):
+    import socket
+    lmtp_port = free_port()
+    r = bounce_installation(tmp_path, smtp_port=smtp.port, lmtp_port=lmtp_port)
+    r.payer("FR", "Boulangerie Martin", "fr-FR", "compta@martin.example.fr")
+    first, second = r.enqueue("FR", case="C-1"), r.enqueue("FR", case="C-2")
+    r.serve_until_idle()
+    senders = sorted(m[0] for m in smtp.messages)
+    daemon = subprocess.Popen([BIN, "serve"], env=dict(os.environ, RELANCE_CONFIG=str(r.config)),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    held = []
+    try:
+        assert wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", lmtp_port)) == 0, 30)
+        # At most 32 connections at once; the next is told to come back.
+        for _ in range(32):
+            s = socket.create_connection(("127.0.0.1", lmtp_port), timeout=10)
+            assert s.makefile("rb").readline().startswith(b"220 ")
+            held.append(s)
+        extra = socket.create_connection(("127.0.0.1", lmtp_port), timeout=10)
+        assert extra.makefile("rb").readline().startswith(b"421 ")
+        extra.close()
+        for s in held:
+            s.close()
+        held.clear()
+        time.sleep(0.5)
+        # A command line over 4 KiB in one write is refused like one in pieces.
+        s, reader, _ = lmtp_dialogue(lmtp_port, [b"NOOP " + b"x" * 6000])
+        assert read_reply(reader)[0].startswith("500")
+        s.close()
+        # One 4 MiB line in DATA is read in linear time; two bounce addresses in one
+        # transaction are two jobs, each with its own reply.
+        body = multi_dsn(senders[0], [("compta@martin.example.fr", "delayed", "4.2.2")]).encode()
+        body = body.replace(b"Report.", b"R" * (4 << 20))
+        started = time.monotonic()
+        s, reader, _ = lmtp_dialogue(lmtp_port, [b"LHLO t", b"MAIL FROM:<>", b"RCPT TO:<" + senders[0].encode() + b">",
+                                                 b"RCPT TO:<" + senders[1].encode() + b">", b"DATA"])
+        for _ in range(5):
+            read_reply(reader)
+        s.sendall(body + b"\r\n.\r\n")
+        replies = [read_reply(reader)[0], read_reply(reader)[0]]
+        assert time.monotonic() - started < 20
+        assert sorted(replies) == sorted([f"250 2.0.0 delayed job {first}", f"250 2.0.0 delayed job {second}"]), replies
+        s.close()
+    finally:
+        for s in held:
+            s.close()
+        daemon.terminate()
+        assert daemon.wait(timeout=30) == 0

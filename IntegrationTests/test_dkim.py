@@ -163,6 +163,19 @@ def test_dkim_configuration_errors_name_the_key(tmp_path):
     assert "2048 bits or more" in check(f"  dkim:\n    rsa:\n      selector: rs\n      key_file: {short}\n").stderr
     assert "not a DNS name" in check(
         f"  dkim:\n    ed25519:\n      selector: 'ed;x'\n      key_file: {ed_path}\n").stderr
+    # Two keys in one file (OpenSSL would take the first); a fully qualified domain is fine.
+    both = tmp_path / "both.key"
+    both.write_text(ed_path.read_text() + rsa_path.read_text())
+    assert "more than one PEM block" in check(
+        f"  dkim:\n    ed25519:\n      selector: ed\n      key_file: {both}\n").stderr
+    assert check(f"  dkim:\n    domain: lumen-conseil.fr.\n    ed25519:\n      selector: ed\n      key_file: {ed_path}\n"
+                 ).returncode == 0
+    # keygen: --bits belongs to RSA; the algorithm's case does not matter.
+    bits = r.run("dkim", "keygen", "--selector", "b", "--domain", "lumen-conseil.fr", "--bits", "1024",
+                 "--key-file", str(tmp_path / "b.key"), check=False)
+    assert bits.returncode != 0 and "--bits is for RSA" in bits.stderr and not (tmp_path / "b.key").exists()
+    r.run("dkim", "keygen", "--selector", "c", "--domain", "lumen-conseil.fr", "--algorithm", "RSA",
+          "--key-file", str(tmp_path / "c.key"))
     # keygen never overwrites a key.
     again = r.run("dkim", "keygen", "--selector", "ed", "--domain", "lumen-conseil.fr", "--key-file", str(ed_path),
                   check=False)

@@ -75,6 +75,10 @@ def main():
     parser.add_argument("--skip-raw", action="store_true", help="skip the smtp-source baseline")
     # Jobs scheduled a year ahead, inserted before the run: the claim's cost must not grow with them.
     parser.add_argument("--future-jobs", type=int, default=0)
+    # DKIM signatures on every message (docs/EMAIL.md): none, ed25519, rsa or both.
+    parser.add_argument("--dkim", choices=["none", "ed25519", "rsa", "both"], default="none")
+    # A VERP envelope sender per message (email.bounce_address).
+    parser.add_argument("--verp", action="store_true")
     args = parser.parse_args()
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="relance-bench-"))
@@ -127,6 +131,19 @@ api:
 """ + database)
         env = dict(os.environ, RELANCE_CONFIG=str(config))
         run = lambda *a, **k: subprocess.run([BIN, *a], env=env, check=True, capture_output=True, text=True, **k)
+        extra = ""
+        if args.dkim != "none":
+            extra += "  dkim:\n"
+            for algorithm in (["ed25519", "rsa"] if args.dkim == "both" else [args.dkim]):
+                key = work / f"{algorithm}.key"
+                run("dkim", "keygen", "--selector", f"bench-{algorithm}", "--domain", "bench.example",
+                    "--algorithm", algorithm, "--key-file", str(key))
+                extra += f"    {algorithm}:\n      selector: bench-{algorithm}\n      key_file: {key}\n"
+        if args.verp:
+            (work / "bounce-secret").write_text("bench-bounce-secret-0123456789\n")
+            extra += f"  bounce_address: bounces@bounce.bench.example\n  bounce_secret_file: {work}/bounce-secret\n"
+        if extra:
+            config.write_text(config.read_text().replace("email:\n", "email:\n" + extra, 1))
         run("migrate")
         run("payer", "upsert", "--ref", "P", "--name", "Boulangerie Martin", "--locale", "fr-FR",
             "--email", "compta@martin.example.fr")
@@ -192,7 +209,8 @@ api:
 
         where = "PostgreSQL" if args.database_url else "SQLite"
         print(f"jobs: {args.jobs}, connections: {args.concurrency}, batch: {args.batch}, log level: {args.log_level}, "
-              f"database: {where}, daemons: {args.daemons}, future jobs: {args.future_jobs}")
+              f"database: {where}, daemons: {args.daemons}, future jobs: {args.future_jobs}, dkim: {args.dkim}, "
+              f"verp: {args.verp}")
         if raw_seconds:
             print(f"postfix smtp-source raw:  {args.jobs / raw_seconds:8.0f} msg/s  ({raw_seconds:.2f} s, {size} bytes/msg)")
         print(f"relance end to end:       {args.jobs / seconds:8.0f} msg/s  ({seconds:.2f} s), peak RSS {rss:.1f} MiB")

@@ -109,3 +109,53 @@ long relance_key_private_pem(void *key, char *out, size_t capacity) {
     ERR_clear_error();
     return result;
 }
+
+/* ---- DKIM relaxed body canonicalization (RFC 6376 §3.4.4) ----------------------------- */
+
+size_t relance_dkim_relaxed_body(const unsigned char *in, size_t n, unsigned char *out) {
+    size_t o = 0, line_start = 0, empty_lines = 0, i = 0;
+    int space = 0;
+    while (i < n) {
+        unsigned char byte = in[i];
+        if (byte == '\r' && i + 1 < n && in[i + 1] == '\n') {
+            if (o == line_start) {
+                empty_lines++;
+            } else {
+                out[o++] = '\r';
+                out[o++] = '\n';
+                line_start = o;
+            }
+            space = 0;
+            i += 2;
+            continue;
+        }
+        if (byte == ' ' || byte == '\t') {
+            space = 1;
+            i++;
+            continue;
+        }
+        if (o == line_start && empty_lines > 0) {
+            /* Empty lines followed by text stay; only those at the end go. */
+            for (; empty_lines > 0; empty_lines--) {
+                out[o++] = '\r';
+                out[o++] = '\n';
+            }
+            line_start = o;
+        }
+        if (space) {
+            out[o++] = ' ';
+            space = 0;
+        }
+        /* The rest of a run of ordinary bytes, copied at once. */
+        size_t start = i;
+        while (i < n && in[i] != ' ' && in[i] != '\t' && in[i] != '\r') i++;
+        if (i == start) i++; /* a CR not followed by LF is an ordinary byte */
+        memcpy(out + o, in + start, i - start);
+        o += i - start;
+    }
+    if (o != line_start) {
+        out[o++] = '\r';
+        out[o++] = '\n';
+    }
+    return o;
+}

@@ -17,6 +17,11 @@ public struct VERPAddress: Sendable {
     /// hold a `+`, which separates the job's part.
     public init(base: EmailAddress, secret: String) throws {
         let local = base.value[..<base.value.lastIndex(of: "@")!]
+        guard base.value.utf8.allSatisfy({ $0 < 0x80 }) else {
+            throw FieldError(
+                "email.bounce_address",
+                "must be ASCII (\(base.value)): every message would need SMTPUTF8 from every relay on the way")
+        }
         guard !local.contains("+"), !local.hasPrefix("\"") else {
             throw FieldError("email.bounce_address", "its local part must not hold '+' or quotes (\(base.value))")
         }

@@ -95,6 +95,18 @@ public struct Doctor {
                 .skip, "dkim",
                 "messages are not signed (email.dkim.*): the relay must sign them, or receivers may refuse them")
         }
+        if let bounces = config.email.bounces {
+            var text =
+                "envelope senders \(bounces.local)+<job>-<attempt>-<mac>@\(bounces.domain); the MX of \(bounces.domain) must lead to "
+            if let listen = config.lmtpListen {
+                text += "the LMTP listener on \(listen.host):\(listen.port) (deploy/postfix/main-lmtp.cf)"
+            } else {
+                text += "`relance bounce` (deploy/postfix/main-pipe.cf)"
+            }
+            add(.ok, "bounces", text)
+        } else {
+            add(.skip, "bounces", "not read back (email.bounce_address): a dead mailbox counts as sent")
+        }
         if config.email.transport == .smtp, let smtp = config.smtp {
             switch await SMTPTransport(settings: smtp).probe() {
             case .success(let probe):

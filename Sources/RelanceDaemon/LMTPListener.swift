@@ -4,6 +4,7 @@ import NIOPosix
 import RelanceDunning
 import RelanceEmail
 import ServiceLifecycle
+import Synchronization
 
 /// An LMTP server (RFC 2033) on loopback for what comes back to the bounce address
 /// (`email.bounces.lmtp_listen`): Postfix delivers the bounce domain to it
@@ -22,6 +23,8 @@ final class LMTPListener: Service, Sendable {
     static let keptBytes = BounceParser.maximumInput
     static let maxRecipients = 100
     static let maxCommandLine = 4096
+    /// A line in DATA longer than this is kept in pieces (MTAs wrap at 998 bytes).
+    static let maxDataLine = 1 << 20
 
     init(host: String, port: Int, logger: Logger, desk: @escaping @Sendable () -> BounceDesk?) {
         self.host = host
@@ -33,16 +36,23 @@ final class LMTPListener: Service, Sendable {
     func run() async throws {
         let desk = self.desk
         let logger = self.logger
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 64)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .minutes(5)))
-                    try channel.pipeline.syncOperations.addHandler(LMTPSession(desk: desk, logger: logger))
+        let counter = LMTPSession.Connections()
+        let server: any Channel
+        do {
+            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 64)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .minutes(5)))
+                        try channel.pipeline.syncOperations.addHandler(
+                            LMTPSession(desk: desk, logger: logger, connections: counter))
+                    }
                 }
-            }
-            .bind(host: host, port: port).get()
+                .bind(host: host, port: port).get()
+        } catch {
+            throw ConfigError("email.bounces.lmtp_listen \(host):\(port): cannot listen: \(error)")
+        }
         logger.info("LMTP listener for bounces", metadata: ["listen": "\(host):\(port)"])
         try await withGracefulShutdownHandler {
             try await server.closeFuture.get()
@@ -59,25 +69,68 @@ final class LMTPSession: ChannelInboundHandler {
 
     enum State { case command, data, busy }
 
+    /// The connections open now, across the listener (the local MTA opens a few; a
+    /// program holding hundreds would starve the daemon of file descriptors).
+    final class Connections: Sendable {
+        let count = Mutex(0)
+        static let limit = 32
+        func enter() -> Bool {
+            count.withLock {
+                guard $0 < Self.limit else { return false }
+                $0 += 1
+                return true
+            }
+        }
+        func leave() { count.withLock { $0 -= 1 } }
+    }
+
+    /// A transaction (MAIL to the final dot) must end within this, however slowly its
+    /// bytes come (the idle timer restarts at each byte).
+    static let transactionLimit = TimeAmount.minutes(10)
+
     let desk: @Sendable () -> BounceDesk?
     let logger: Logger
+    let connections: Connections
+    var entered = false
     var state = State.command
+    /// Unread input from `start`; `searched` is where the search for the next line end resumes.
     var pending: [UInt8] = []
+    var start = 0
+    var searched = 0
+    /// In DATA, a line longer than the reader keeps was cut: what follows is no line start.
+    var midLine = false
     var greeted = false
     var sender: String?
     var recipients: [String] = []
     var message: [UInt8] = []
+    var deadline: Scheduled<Void>?
 
-    init(desk: @escaping @Sendable () -> BounceDesk?, logger: Logger) {
+    init(desk: @escaping @Sendable () -> BounceDesk?, logger: Logger, connections: Connections) {
         self.desk = desk
         self.logger = logger
+        self.connections = connections
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        guard connections.enter() else {
+            write(context, "421 4.3.2 too many connections; try again later")
+            state = .busy
+            context.close(promise: nil)
+            return
+        }
+        entered = true
         write(context, "220 relance LMTP ready for bounces")
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        if entered { connections.leave() }
+        entered = false
+        deadline?.cancel()
+        context.fireChannelInactive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard state != .busy || entered else { return }
         var buffer = unwrapInboundIn(data)
         if let bytes = buffer.readBytes(length: buffer.readableBytes) { pending += bytes }
         process(context)
@@ -94,34 +147,76 @@ final class LMTPSession: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    /// Handles the complete lines received, until a message is being recorded.
+    /// Handles the complete lines received, until a message is being recorded. Linear in
+    /// the input: the search resumes where it stopped, and consumed bytes are dropped in
+    /// bulk.
     func process(_ context: ChannelHandlerContext) {
         while state != .busy {
-            guard let newline = pending.firstIndex(of: 0x0A) else {
-                if state == .command && pending.count > LMTPListener.maxCommandLine {
-                    write(context, "500 5.5.2 line too long")
-                    context.close(promise: nil)
-                    pending.removeAll()
+            let newline = pending[searched...].firstIndex(of: 0x0A)
+            guard let newline else {
+                searched = pending.count
+                let partial = pending.count - start
+                if state == .command && partial > LMTPListener.maxCommandLine {
+                    tooLong(context)
+                } else if state == .data && partial > LMTPListener.maxDataLine {
+                    // A line longer than any MTA writes: kept as it comes, in pieces.
+                    let piece = Array(pending[start...])
+                    keep(piece[...], lineStart: !midLine)
+                    midLine = true
+                    consume(upTo: pending.count)
                 }
-                return
+                break
             }
-            var line = Array(pending[..<newline])
-            pending.removeSubrange(...newline)
-            if line.last == 0x0D { line.removeLast() }
-            if state == .data { dataLine(context, line) } else { command(context, line) }
+            var line = pending[start..<newline]
+            consume(upTo: newline + 1)
+            if line.last == 0x0D { line = line.dropLast() }
+            if state == .data {
+                dataLine(context, line)
+            } else if line.count > LMTPListener.maxCommandLine {
+                tooLong(context)
+            } else {
+                command(context, Array(line))
+            }
+        }
+        if start > 65536 || start == pending.count {
+            pending.removeSubrange(..<start)
+            searched -= start
+            start = 0
         }
     }
 
-    func dataLine(_ context: ChannelHandlerContext, _ line: [UInt8]) {
-        if line == [0x2E] {
+    func consume(upTo index: Int) {
+        start = index
+        searched = index
+    }
+
+    func tooLong(_ context: ChannelHandlerContext) {
+        write(context, "500 5.5.2 line too long")
+        state = .busy
+        pending.removeAll()
+        start = 0
+        searched = 0
+        context.close(promise: nil)
+    }
+
+    func dataLine(_ context: ChannelHandlerContext, _ line: ArraySlice<UInt8>) {
+        let lineStart = !midLine
+        midLine = false
+        if lineStart && line.count == 1 && line.first == 0x2E {
             finish(context)
             return
         }
-        // Dot-stuffing (RFC 5321 §4.5.2).
-        let content = line.first == 0x2E ? line.dropFirst() : line[...]
-        guard message.count < LMTPListener.keptBytes else { return }
-        message += content
-        message += [0x0D, 0x0A]
+        keep(line, lineStart: lineStart)
+        keep([0x0D, 0x0A], lineStart: false)
+    }
+
+    /// Appends to the message up to what is kept; dot-stuffing undone at a line's start
+    /// (RFC 5321 §4.5.2).
+    func keep(_ bytes: ArraySlice<UInt8>, lineStart: Bool) {
+        let content = lineStart && bytes.first == 0x2E ? bytes.dropFirst() : bytes
+        let room = LMTPListener.keptBytes - message.count
+        guard room > 0 else { return }
+        message += content.prefix(room)
     }
 
     func command(_ context: ChannelHandlerContext, _ line: [UInt8]) {
@@ -139,6 +234,14 @@ final class LMTPSession: ChannelInboundHandler {
                 return write(context, "501 5.5.4 syntax: MAIL FROM:<address>")
             }
             sender = address
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            deadline = context.eventLoop.scheduleTask(in: Self.transactionLimit) {
+                let (session, context) = bound.value
+                guard session.sender != nil, session.state != .busy else { return }
+                session.write(context, "421 4.4.2 transaction too long, closing")
+                session.state = .busy
+                context.close(promise: nil)
+            }
             write(context, "250 2.1.0 sender ok")
         case "RCPT":
             guard sender != nil else { return write(context, "503 5.5.1 MAIL first") }
@@ -153,6 +256,7 @@ final class LMTPSession: ChannelInboundHandler {
         case "DATA":
             guard !recipients.isEmpty else { return write(context, "503 5.5.1 RCPT first") }
             state = .data
+            midLine = false
             message.removeAll(keepingCapacity: true)
             write(context, "354 2.0.0 end with <CRLF>.<CRLF>")
         case "RSET":
@@ -171,36 +275,47 @@ final class LMTPSession: ChannelInboundHandler {
         }
     }
 
-    /// The message is complete: recorded off the event loop, then one reply a recipient.
+    /// The message is complete: recorded off the event loop, then one reply a recipient
+    /// (LMTP), each recipient read as the address that names its job.
     func finish(_ context: ChannelHandlerContext) {
         state = .busy
+        deadline?.cancel()
         let bytes = message
         let recipients = self.recipients
         let desk = self.desk
         let logger = self.logger
-        let promise = context.eventLoop.makePromise(of: String.self)
+        let promise = context.eventLoop.makePromise(of: [String].self)
         promise.completeWithTask {
             guard let desk = desk() else {
-                return "451 4.3.5 email.bounce_address is not set: bounces cannot be matched"
+                return recipients.map { _ in "451 4.3.5 email.bounce_address is not set: bounces cannot be matched" }
             }
-            do {
-                let handling = try await desk.handle(bytes, envelopeRecipients: recipients)
-                logger.notice(
-                    "bounce read",
-                    metadata: [
-                        "kind": "\(handling.kind)", "job": "\(handling.jobID.map(String.init) ?? "-")",
-                        "summary": "\(handling.summary)",
-                    ])
-                return "250 2.0.0 \(handling.kind)" + (handling.jobID.map { " job \($0)" } ?? "")
-            } catch {
-                logger.error("bounce not recorded; the MTA will retry", metadata: ["error": "\(error)"])
-                return "451 4.3.0 not recorded now; try again later"
+            // Each recipient that is a bounce address names its own job; when none is, the
+            // message's headers are read once for all of them.
+            let named = recipients.filter { desk.addresses.decode($0) != nil }
+            let groups = named.isEmpty ? [recipients] : recipients.map { [$0] }
+            var replies: [String] = []
+            for group in groups {
+                do {
+                    let handling = try await desk.handle(bytes, envelopeRecipients: group, useHeaders: named.isEmpty)
+                    logger.notice(
+                        "bounce read",
+                        metadata: [
+                            "kind": "\(handling.kind)", "job": "\(handling.jobID.map(String.init) ?? "-")",
+                            "summary": "\(handling.summary)",
+                        ])
+                    let reply = "250 2.0.0 \(handling.kind)" + (handling.jobID.map { " job \($0)" } ?? "")
+                    replies += group.map { _ in reply }
+                } catch {
+                    logger.error("bounce not recorded; the MTA will retry", metadata: ["error": "\(error)"])
+                    replies += group.map { _ in "451 4.3.0 not recorded now; try again later" }
+                }
             }
+            return replies
         }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        promise.futureResult.whenSuccess { reply in
+        promise.futureResult.whenSuccess { replies in
             let (session, context) = bound.value
-            for _ in recipients { session.write(context, reply) }
+            for reply in replies { session.write(context, reply) }
             session.reset()
             session.state = .command
             session.process(context)
@@ -211,6 +326,8 @@ final class LMTPSession: ChannelInboundHandler {
         sender = nil
         recipients.removeAll()
         message.removeAll()
+        deadline?.cancel()
+        deadline = nil
     }
 
     func write(_ context: ChannelHandlerContext, _ reply: String) {

@@ -191,7 +191,8 @@ public struct Runtime: Sendable {
                         if let lag { metrics.notified(lag: lag) }
                     }))
         }
-        if let listen = config.lmtpListen {
+        // Like the API, not with `--until-idle` (it runs beside a daemon that listens).
+        if runAPI, let listen = config.lmtpListen {
             let store = self.store
             services.append(
                 .init(

@@ -38,9 +38,14 @@ public struct BounceDesk: Sendable {
     /// `envelopeRecipients`: where the MTA delivered this message (LMTP `RCPT TO`, the
     /// pipe transport's `${original_recipient}`); the message's own `To:`,
     /// `Delivered-To:`… headers are tried after them.
-    public func handle(_ bytes: [UInt8], envelopeRecipients: [String]) async throws -> Handling {
+    ///
+    /// `useHeaders: false` looks at the envelope recipients only (an LMTP transaction
+    /// whose other recipients name jobs: the headers would name those again).
+    public func handle(_ bytes: [UInt8], envelopeRecipients: [String], useHeaders: Bool = true) async throws
+        -> Handling
+    {
         let report = BounceParser.parse(bytes)
-        let candidates = envelopeRecipients + report.deliveredTo
+        let candidates = envelopeRecipients + (useHeaders ? report.deliveredTo : [])
         guard let (jobID, attempt) = candidates.lazy.compactMap({ addresses.decode($0) }).first else {
             return Handling(
                 kind: "unmatched",
@@ -53,10 +58,26 @@ public struct BounceDesk: Sendable {
                 kind: "unmatched", jobID: jobID, attempt: attempt,
                 summary: "job \(jobID) is not an e-mail job of this database (pruned, or another installation's)")
         }
+        let payer = try await store.payer(ref: job.payerRef)
+        let payerAddress = payer?.email?.lowercased()
+        // The recipient that concerns this job: the payer's address when the report lists
+        // it (a report about several recipients may say the payer's was delivered), else
+        // the first that failed (a forward, or an address changed since).
+        var kind = report.kind
+        var recipient = report.recipients.first
+        if kind == .failed || kind == .delayed {
+            if let own = report.recipients.first(where: { $0.address.lowercased() == payerAddress }) {
+                recipient = own
+                switch Self.action(own) {
+                case "failed": kind = .failed
+                case "delayed": kind = .delayed
+                default: kind = .other
+                }
+            } else {
+                recipient = report.recipients.first { Self.action($0) == "failed" } ?? report.recipients.first
+            }
+        }
         var detail: [String: JSONValue] = ["classified": .string(report.reason)]
-        let recipient =
-            report.recipients.first { $0.action == "failed" || $0.status?.hasPrefix("5.") == true }
-            ?? report.recipients.first
         if let recipient {
             detail["recipient"] = .string(recipient.address)
             if let action = recipient.action { detail["action"] = .string(action) }
@@ -66,11 +87,15 @@ public struct BounceDesk: Sendable {
         }
         if let id = report.originalMessageID { detail["original_message_id"] = .string(id) }
         func handled(_ summary: String, newJob: Int64? = nil) -> Handling {
-            Handling(
-                kind: report.kind.rawValue, jobID: jobID, attempt: attempt, summary: summary, newJobID: newJob)
+            Handling(kind: kind.rawValue, jobID: jobID, attempt: attempt, summary: summary, newJobID: newJob)
         }
-        switch report.kind {
+        switch kind {
         case .other:
+            if report.kind != .other, let recipient {
+                return handled(
+                    "the report says the payer's address was \(Self.action(recipient) ?? "not failed"); nothing recorded"
+                )
+            }
             return handled("not a delivery report, complaint or automatic reply (\(report.reason)); nothing recorded")
         case .autoReply:
             guard
@@ -85,7 +110,6 @@ public struct BounceDesk: Sendable {
             return handled("delay recorded on job \(jobID) (\(recipient?.status ?? "no status")); the job is unchanged")
         case .complaint:
             if let type = report.feedbackType { detail["feedback_type"] = .string(type) }
-            let payer = try await store.payer(ref: job.payerRef)
             let suppression = Self.suppression(
                 payer, address: recipient?.address, reason: "complaint \(report.feedbackType ?? "abuse")")
             guard
@@ -95,26 +119,49 @@ public struct BounceDesk: Sendable {
             return handled(
                 "complaint recorded on job \(jobID)"
                     + (suppression == nil
-                        ? "; the payer's address changed since: not suppressed" : "; address suppressed"))
+                        ? "; it names another address than the payer's: not suppressed" : "; address suppressed"))
         case .failed:
-            return try await bounced(job, attempt: attempt, recipient: recipient, detail: detail, handled: handled)
+            return try await bounced(
+                job, payer: payer, attempt: attempt, recipient: recipient, detail: detail,
+                handled: { handled($0, newJob: $1) })
         }
     }
 
+    /// A recipient's action, or the one its status class means.
+    static func action(_ recipient: BounceReport.Recipient) -> String? {
+        if let action = recipient.action { return action }
+        if recipient.status?.hasPrefix("5.") == true { return "failed" }
+        if recipient.status?.hasPrefix("4.") == true { return "delayed" }
+        return nil
+    }
+
+    /// A hard bounce, as the dispatcher reads a synchronous refusal
+    /// (`DispatchFailure.isUnusableContact`): the address itself is bad (RFC 3463 `5.1.x`).
+    /// A policy refusal (`5.7.1`, a blocklist), a full mailbox or an expired queue makes
+    /// the job undelivered without blaming the address: no suppression, no letter.
+    static func isHardBounce(_ recipient: BounceReport.Recipient?) -> Bool {
+        recipient?.status?.hasPrefix("5.1.") == true
+    }
+
     private func bounced(
-        _ job: Job, attempt: Int, recipient: BounceReport.Recipient?, detail: [String: JSONValue],
-        handled: (String, Int64?) -> Handling
+        _ job: Job, payer: PayerProfile?, attempt: Int, recipient: BounceReport.Recipient?,
+        detail: [String: JSONValue], handled: (String, Int64?) -> Handling
     ) async throws -> Handling {
-        let payer = try await store.payer(ref: job.payerRef)
-        let status = recipient?.status ?? "5.0.0"
+        let status = recipient?.status ?? "no status"
         let reason = "bounce \(status)" + (recipient?.diagnostic.map { ": " + String($0.prefix(200)) } ?? "")
-        let suppression = Self.suppression(payer, address: recipient?.address, reason: reason)
+        let ownAddress = recipient.map { $0.address.lowercased() == payer?.email?.lowercased() } ?? true
+        let hard = Self.isHardBounce(recipient)
+        let suppression =
+            hard && ownAddress ? Self.suppression(payer, address: recipient?.address, reason: reason) : nil
         let outcome = try await store.report(
             DeliveryReport(
                 jobID: job.id, attempt: attempt, delivered: false, detail: detail, suppression: suppression))
+        var summary: String
         switch outcome {
-        case .applied(.undelivered), .duplicate(.undelivered):
-            break
+        case .applied(.undelivered):
+            summary = "job \(job.id) undelivered (\(status))"
+        case .duplicate(.undelivered):
+            summary = "job \(job.id) was already undelivered"
         case .applied(let state), .duplicate(let state):
             return handled("job \(job.id) is \(state.rawValue); the bounce is kept in its trace", nil)
         case .unknownJob:
@@ -122,18 +169,25 @@ public struct BounceDesk: Sendable {
         case .rejected(let why):
             return handled("not applied: \(why)", nil)
         }
-        var summary = "job \(job.id) undelivered (\(status))"
-        guard let payer, suppression != nil else {
-            return handled(summary + "; the payer's address changed since: not suppressed, no fallback", nil)
+        guard ownAddress, let payer else {
+            return handled(
+                summary
+                    + "; the bounce names \(recipient?.address ?? "another address"), not the payer's address (a forward, or the address changed since): not suppressed, no fallback",
+                nil)
         }
-        summary += "; address suppressed"
-        // The scenario's step moves to the next channel, as after a synchronous 5xx, while
-        // the case is still open (not paid, disputed or cancelled since).
+        guard hard, suppression != nil else {
+            return handled(
+                summary + "; \(status) does not say the address is bad: not suppressed, no fallback", nil)
+        }
+        if case .applied = outcome { summary += "; address suppressed" }
+        // The scenario's step moves to the next channel, as after a synchronous 5.1.x
+        // refusal, while the case is still open (not paid, disputed or cancelled since).
         guard Invoice.isAboutInvoice(data: job.data), let key = job.idempotencyKey, let caseRef = job.caseRef,
             let step = StepKey(key, caseRef: caseRef)
         else { return handled(summary, nil) }
         guard try await caseIsOpen(caseRef) else { return handled(summary + "; the case is closed: no fallback", nil) }
         if try await store.events(jobID: job.id).contains(where: { $0.kind == .rescued }) {
+            if case .duplicate = outcome { return handled(summary + "; nothing changed", nil) }
             return handled(summary + "; the step had already moved to another channel", nil)
         }
         let suppressed = try await store.suppressedChannels(payerRef: payer.ref).union([.email])

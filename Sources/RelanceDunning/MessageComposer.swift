@@ -175,9 +175,13 @@ public struct MessageComposer: Sendable {
             subject: rendered[.emailSubject] ?? "", text: rendered[.emailText] ?? "", html: rendered[.emailHTML],
             attachments: attachments, messageID: "relance.job-\(job.id).\(job.attempt)@\(email.messageIDDomain)",
             date: today, headers: headers)
-        var bytes = Array(MIMEWriter.render(message).utf8)
-        if let dkim = email.dkim { bytes = dkim.sign(bytes, at: today) }
-        let mime = String(decoding: bytes, as: UTF8.self)
+        var mime = MIMEWriter.render(message)
+        var bytes = Array(mime.utf8)
+        if let dkim = email.dkim {
+            let signatures = dkim.signatureHeaders(bytes, at: today)
+            bytes = signatures + bytes
+            mime = String(decoding: signatures, as: UTF8.self) + mime
+        }
         let outgoing = OutgoingEmail(
             jobID: job.id, attempt: job.attempt,
             envelopeFrom: email.bounces?.address(jobID: job.id, attempt: job.attempt) ?? email.from,

@@ -28,6 +28,8 @@ public enum DKIMAlignment {
     /// least two labels. Otherwise receivers applying DMARC would not count the signature
     /// and would treat the message as unauthenticated.
     public static func signingDomain(_ text: String, from: EmailAddress) throws -> String {
+        // `example.com.` (fully qualified, as zone files write it) is `example.com`.
+        let text = text.hasSuffix(".") ? String(text.dropLast()) : text
         guard let domain = Punycode.asciiDomain(text)?.lowercased(),
             let fromDomain = Punycode.asciiDomain(String(from.domain))?.lowercased()
         else { throw Problem(description: "'\(text)' is not a domain name") }

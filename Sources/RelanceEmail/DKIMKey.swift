@@ -35,6 +35,10 @@ public final class DKIMKey: @unchecked Sendable {
 
     /// Reads an unencrypted PEM private key. The error says what is wrong, never the key.
     public convenience init(pem: String) throws {
+        // One key a file: OpenSSL would read the first block and ignore the rest.
+        guard pem.components(separatedBy: "-----BEGIN ").count <= 2 else {
+            throw Problem(description: "more than one PEM block (one key a file)")
+        }
         var kind: Int32 = 0
         var bits: Int32 = 0
         let bytes = Array(pem.utf8)

@@ -1,3 +1,4 @@
+import CCrypto
 import Foundation
 import RelanceCore
 
@@ -39,7 +40,17 @@ public struct DKIMSigner: Sendable {
     /// `DKIM-Signature` header per key added on top. The message is returned unchanged if
     /// it has no header/body separator (never the case for `MIMEWriter`'s output).
     public func sign(_ message: [UInt8], at date: Date) -> [UInt8] {
-        guard let split = DKIMCanonical.headerEnd(message) else { return message }
+        let headers = signatureHeaders(message, at: date)
+        var signedMessage = headers
+        signedMessage.reserveCapacity(headers.count + message.count)
+        signedMessage += message
+        return signedMessage
+    }
+
+    /// The `DKIM-Signature` header fields `sign` puts on top of `message` (empty when it
+    /// has no header/body separator).
+    public func signatureHeaders(_ message: [UInt8], at date: Date) -> [UInt8] {
+        guard let split = DKIMCanonical.headerEnd(message) else { return [] }
         let headerBytes = message[..<split]
         let body = message[(split + 2)...]
         let fields = DKIMCanonical.fields(headerBytes)
@@ -69,7 +80,7 @@ public struct DKIMSigner: Sendable {
             guard let signature = signing.key.sign(data) else { continue }
             headers = Array((unsigned + Self.folded(Data(signature).base64EncodedString()) + "\r\n").utf8) + headers
         }
-        return headers + message
+        return headers
     }
 
     /// The base64 of a signature in lines of at most 72 characters.
@@ -148,9 +159,12 @@ enum DKIMCanonical {
 
     private static func field(_ raw: ArraySlice<UInt8>) -> Field {
         let colon = raw.firstIndex(of: 0x3A) ?? raw.endIndex
-        let name = String(decoding: raw[raw.startIndex..<colon], as: UTF8.self)
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        return Field(name: name, raw: raw)
+        var name: [UInt8] = []
+        name.reserveCapacity(colon - raw.startIndex)
+        for byte in raw[raw.startIndex..<colon] where byte != 0x20 && byte != 0x09 {
+            name.append(byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte)
+        }
+        return Field(name: String(decoding: name, as: UTF8.self), raw: raw)
     }
 
     /// `name:value` with the name lower-cased, the value unfolded, runs of white space
@@ -183,44 +197,17 @@ enum DKIMCanonical {
     }
 
     /// Each line with runs of white space made one space and none at its end; the empty
-    /// lines at the end removed; a non-empty body ends with CRLF.
+    /// lines at the end removed; a non-empty body ends with CRLF. In C, one pass: it runs
+    /// over every message (the letter attached to a formal notice too).
     static func relaxedBody(_ body: ArraySlice<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(body.count)
-        var line: [UInt8] = []
-        var emptyLines = 0
-        var i = body.startIndex
-        func flush() {
-            while let last = line.last, last == 0x20 { line.removeLast() }
-            if line.isEmpty {
-                emptyLines += 1
-            } else {
-                for _ in 0..<emptyLines { out += [0x0D, 0x0A] }
-                emptyLines = 0
-                out += line
-                out += [0x0D, 0x0A]
+        body.withUnsafeBufferPointer { input in
+            [UInt8](unsafeUninitializedCapacity: input.count + 2) { out, count in
+                guard let base = input.baseAddress, let target = out.baseAddress else {
+                    count = 0
+                    return
+                }
+                count = relance_dkim_relaxed_body(base, input.count, target)
             }
-            line.removeAll(keepingCapacity: true)
         }
-        var lastWasSpace = false
-        while i < body.endIndex {
-            let byte = body[i]
-            if byte == 0x0D, i + 1 < body.endIndex, body[i + 1] == 0x0A {
-                flush()
-                lastWasSpace = false
-                i += 2
-                continue
-            }
-            if byte == 0x20 || byte == 0x09 {
-                if !lastWasSpace { line.append(0x20) }
-                lastWasSpace = true
-            } else {
-                line.append(byte)
-                lastWasSpace = false
-            }
-            i += 1
-        }
-        if !line.isEmpty { flush() }
-        return out
     }
 }

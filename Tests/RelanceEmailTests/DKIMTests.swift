@@ -35,6 +35,43 @@ struct DKIMTests {
         #expect(Self.text(DKIMCanonical.relaxedBody(Array(raw.utf8)[...])) == canonical)
     }
 
+    /// RFC 6376 §3.4.4 written the obvious way, line by line: the one-pass version must agree.
+    static func referenceBody(_ body: [UInt8]) -> [UInt8] {
+        var text = String(decoding: body, as: UTF8.self).components(separatedBy: "\r\n")
+        if text.last == "" { text.removeLast() }
+        var lines = text.map { line -> String in
+            var out = ""
+            var space = false
+            for character in line {
+                if character == " " || character == "\t" {
+                    space = true
+                } else {
+                    if space { out += " " }
+                    space = false
+                    out.append(character)
+                }
+            }
+            return out
+        }
+        while lines.last == "" { lines.removeLast() }
+        return lines.isEmpty ? [] : Array(lines.map { $0 + "\r\n" }.joined().utf8)
+    }
+
+    @Test("the one-pass body canonicalization agrees with the line-by-line one on random bodies")
+    func relaxedBodyAgrees() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0x20, 0x09, 0x0D, 0x0A, 0x41, 0x62, 0x3D, 0x2E]
+        for _ in 0..<5000 {
+            let length = Int.random(in: 0..<60, using: &generator)
+            // Bare CR and LF too: they are ordinary bytes, not line ends.
+            var body = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+            for _ in 0..<Int.random(in: 0..<6, using: &generator) {
+                body.insert(contentsOf: [0x0D, 0x0A], at: Int.random(in: 0...body.count, using: &generator))
+            }
+            #expect(DKIMCanonical.relaxedBody(body[...]) == Self.referenceBody(body), "\(body)")
+        }
+    }
+
     @Test("fields keep their continuation lines")
     func fields() {
         let header = Array("From: a@b.example\r\nSubject: one\r\n two\r\nTo: c@d.example\r\n".utf8)

@@ -28,4 +28,7 @@ long relance_key_sign(void *key, int kind, const void *bytes, size_t length, uns
 long relance_key_public(void *key, int kind, unsigned char *out, size_t capacity);
 /// The private key as PKCS#8 PEM. Returns its length, or -1.
 long relance_key_private_pem(void *key, char *out, size_t capacity);
+/// DKIM's relaxed body canonicalization (RFC 6376 §3.4.4) of `n` bytes into `out`, which
+/// holds at least `n + 2` bytes. Returns the length written.
+size_t relance_dkim_relaxed_body(const unsigned char *in, size_t n, unsigned char *out);
 #endif

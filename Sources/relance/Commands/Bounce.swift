@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RelanceCore
 import RelanceDaemon
 import RelanceDunning
@@ -47,7 +48,19 @@ struct Bounce: AsyncParsableCommand {
         let bytes = Self.readStandardInput(limit: BounceParser.maximumInput)
         let handling: BounceDesk.Handling
         do {
-            let runtime = try await options.runtime()
+            // Never a database created here by mistake (a wrong path, a relative
+            // `state_directory` from another working directory): the bounce would be
+            // "unmatched" and lost.
+            let config = try await RelanceConfig.load(path: options.configPath)
+            if config.postgres == nil, !FileManager.default.fileExists(atPath: config.databasePath) {
+                throw CLIError(
+                    "database \(config.databasePath) does not exist (state_directory or database.path, relative to \(FileManager.default.currentDirectoryPath)?)"
+                )
+            }
+            let runtime = try await Runtime.open(config: config, logger: Logger(label: "relance"), migrate: false)
+            guard try await runtime.store.isMigrated() else {
+                throw CLIError("database \(runtime.storeName) holds no current Relance schema (run relance migrate)")
+            }
             guard let addresses = runtime.config.email.bounces else {
                 throw CLIError("email.bounce_address is not set: bounces cannot be matched to jobs")
             }

@@ -20,12 +20,16 @@ struct DKIMCommand: ParsableCommand {
         var keyFile: String?
 
         func run() throws {
-            guard let algorithm = DKIMKey.Algorithm(rawValue: algorithm) else {
+            guard let algorithm = DKIMKey.Algorithm(rawValue: algorithm.lowercased()) else {
                 throw CLIError("--algorithm: '\(algorithm)' is not ed25519 or rsa")
+            }
+            if algorithm == .ed25519 && bits != 2048 {
+                throw CLIError("--bits is for RSA keys (add --algorithm rsa); an Ed25519 key has no size to choose")
             }
             if let problem = DKIMAlignment.selectorProblem(selector) {
                 throw CLIError("--selector: '\(selector)' \(problem)")
             }
+            let domain = domain.hasSuffix(".") ? String(domain.dropLast()) : domain
             guard let ascii = Punycode.asciiDomain(domain)?.lowercased(),
                 ascii.split(separator: ".", omittingEmptySubsequences: false).count >= 2,
                 DKIMAlignment.selectorProblem(ascii) == nil
