@@ -207,8 +207,9 @@ def test_a_real_postfix_bounce_ends_undelivered_and_the_step_goes_by_letter(open
             r.serve_until_idle()
             subprocess.run(["chmod", "-R", "a+rwX", str(r.root)], check=True)
         try:
-            ok = wait_for(lambda: jobs_by_key(r)["F-HB:reminder-1:email"]["state"] == "undelivered", 60)
-            assert ok, (jobs_by_key(r), mta.maillog()[-3000:])
+            ok = wait_for(lambda: jobs_by_key(r)["F-HB:reminder-1:email"]["state"] == "undelivered", 90)
+            relance_lines = [l for l in mta.maillog().splitlines() if "relance" in l or "lmtp" in l]
+            assert ok, (intake, jobs_by_key(r)["F-HB:reminder-1:email"], relance_lines[-20:])
         finally:
             if intake == "lmtp":
                 daemon.terminate()

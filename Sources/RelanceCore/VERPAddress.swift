@@ -42,8 +42,8 @@ public struct VERPAddress: Sendable {
     /// The envelope sender for one attempt of one job; nil only past attempt 9999 (the
     /// local part would pass 64 bytes).
     public func address(jobID: Int64, attempt: Int) -> EmailAddress? {
-        guard jobID > 0, (1...9999).contains(attempt) else { return nil }
-        return try? EmailAddress("\(local)+\(jobID)-\(attempt)-\(mac(jobID: jobID, attempt: attempt))@\(domain)")
+        guard jobID > 0, (1...9999).contains(attempt), let mac = mac(jobID: jobID, attempt: attempt) else { return nil }
+        return try? EmailAddress("\(local)+\(jobID)-\(attempt)-\(mac)@\(domain)")
     }
 
     /// The job and attempt an address names, when its MAC verifies; nil for any other
@@ -66,14 +66,18 @@ public struct VERPAddress: Sendable {
             // Only the form `address(jobID:attempt:)` writes (no leading zeros).
             String(jobID) == fields[0], String(attempt) == fields[1]
         else { return nil }
-        let expected = Array(mac(jobID: jobID, attempt: attempt).utf8)
+        guard let mac = mac(jobID: jobID, attempt: attempt) else { return nil }
+        let expected = Array(mac.utf8)
         guard ConstantTime.equal(expected, Array(fields[2].lowercased().utf8)) else { return nil }
         return (jobID, attempt)
     }
 
-    func mac(jobID: Int64, attempt: Int) -> String {
+    /// nil if OpenSSL failed (never an all-zero MAC anyone could write).
+    func mac(jobID: Int64, attempt: Int) -> String? {
         var digest = [UInt8](repeating: 0, count: 32)
-        relanceHMAC(key: key, data: Array("relance-verp:v1:\(jobID):\(attempt)".utf8), into: &digest)
+        guard relanceHMAC(key: key, data: Array("relance-verp:v1:\(jobID):\(attempt)".utf8), into: &digest) else {
+            return nil
+        }
         let hex = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         for byte in digest.prefix(Self.macDigits / 2) {

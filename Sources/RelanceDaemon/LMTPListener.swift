@@ -85,8 +85,10 @@ final class LMTPSession: ChannelInboundHandler {
     }
 
     /// A transaction (MAIL to the final dot) must end within this, however slowly its
-    /// bytes come (the idle timer restarts at each byte).
+    /// bytes come (the idle timer restarts at each byte); a connection, within
+    /// `sessionLimit` (so that none holds one of the 32 slots for ever).
     static let transactionLimit = TimeAmount.minutes(10)
+    static let sessionLimit = TimeAmount.minutes(60)
 
     let desk: @Sendable () -> BounceDesk?
     let logger: Logger
@@ -104,6 +106,7 @@ final class LMTPSession: ChannelInboundHandler {
     var recipients: [String] = []
     var message: [UInt8] = []
     var deadline: Scheduled<Void>?
+    var sessionDeadline: Scheduled<Void>?
 
     init(desk: @escaping @Sendable () -> BounceDesk?, logger: Logger, connections: Connections) {
         self.desk = desk
@@ -119,13 +122,30 @@ final class LMTPSession: ChannelInboundHandler {
             return
         }
         entered = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        sessionDeadline = context.eventLoop.scheduleTask(in: Self.sessionLimit) {
+            let (session, context) = bound.value
+            guard context.channel.isActive, session.state != .busy else { return }
+            session.write(context, "421 4.4.2 connection too long, closing")
+            session.state = .busy
+            context.close(promise: nil)
+        }
         write(context, "220 relance LMTP ready for bounces")
+    }
+
+    /// A client that sends commands without reading the replies is not read either.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable && state != .busy)
+            .whenFailure { _ in }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if entered { connections.leave() }
         entered = false
         deadline?.cancel()
+        sessionDeadline?.cancel()
+        pending = []
         context.fireChannelInactive()
     }
 
@@ -279,6 +299,9 @@ final class LMTPSession: ChannelInboundHandler {
     /// (LMTP), each recipient read as the address that names its job.
     func finish(_ context: ChannelHandlerContext) {
         state = .busy
+        // Nothing more is read while the message is recorded (a client streaming on would
+        // fill memory); pipelined commands already read wait in `pending`.
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         deadline?.cancel()
         let bytes = message
         let recipients = self.recipients
@@ -289,14 +312,31 @@ final class LMTPSession: ChannelInboundHandler {
             guard let desk = desk() else {
                 return recipients.map { _ in "451 4.3.5 email.bounce_address is not set: bounces cannot be matched" }
             }
-            // Each recipient that is a bounce address names its own job; when none is, the
-            // message's headers are read once for all of them.
+            // Each recipient that is a bounce address names its own job (the same address
+            // twice, once); when none is, the message's headers are read once for all.
+            // The message is parsed once.
+            let report = BounceParser.parse(bytes)
             let named = recipients.filter { desk.addresses.decode($0) != nil }
-            let groups = named.isEmpty ? [recipients] : recipients.map { [$0] }
-            var replies: [String] = []
+            var groups: [[String]] = []
+            if named.isEmpty {
+                groups = [recipients]
+            } else {
+                var seen: [String: Int] = [:]
+                for recipient in recipients {
+                    let key = recipient.lowercased()
+                    if let index = seen[key] {
+                        groups[index].append(recipient)
+                    } else {
+                        seen[key] = groups.count
+                        groups.append([recipient])
+                    }
+                }
+            }
+            var replies: [String: String] = [:]
             for group in groups {
                 do {
-                    let handling = try await desk.handle(bytes, envelopeRecipients: group, useHeaders: named.isEmpty)
+                    let handling = try await desk.handle(
+                        report, envelopeRecipients: [group[0]], useHeaders: named.isEmpty)
                     logger.notice(
                         "bounce read",
                         metadata: [
@@ -304,13 +344,14 @@ final class LMTPSession: ChannelInboundHandler {
                             "summary": "\(handling.summary)",
                         ])
                     let reply = "250 2.0.0 \(handling.kind)" + (handling.jobID.map { " job \($0)" } ?? "")
-                    replies += group.map { _ in reply }
+                    for recipient in group { replies[recipient] = reply }
                 } catch {
                     logger.error("bounce not recorded; the MTA will retry", metadata: ["error": "\(error)"])
-                    replies += group.map { _ in "451 4.3.0 not recorded now; try again later" }
+                    for recipient in group { replies[recipient] = "451 4.3.0 not recorded now; try again later" }
                 }
             }
-            return replies
+            // One reply a recipient, in their order (RFC 2033).
+            return recipients.map { replies[$0] ?? "451 4.3.0 not recorded now; try again later" }
         }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenSuccess { replies in
@@ -318,6 +359,8 @@ final class LMTPSession: ChannelInboundHandler {
             for reply in replies { session.write(context, reply) }
             session.reset()
             session.state = .command
+            context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable)
+                .whenFailure { _ in }
             session.process(context)
         }
     }

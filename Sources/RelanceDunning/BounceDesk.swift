@@ -4,9 +4,10 @@ import RelanceEmail
 import RelanceStore
 
 /// Reads what comes back to the bounce address into the jobs it concerns (docs/EMAIL.md):
-/// a bounce makes the job `undelivered`, suppresses the address and moves an open case's
-/// step to the next channel; a delay notice, a complaint or an automatic reply is a trace
-/// event (a complaint also suppresses the address). A message that names no job of this
+/// a bounce makes the job `undelivered`; when it says the payer's address is bad (5.1.x)
+/// it also suppresses the address and moves an open case's step to the next channel; a
+/// delay notice, a complaint or an automatic reply is a trace event (a complaint also
+/// suppresses the address). A message that names no job of this
 /// installation (no bounce address whose MAC verifies) changes nothing.
 ///
 /// Used by `relance bounce` (one message on stdin) and by the daemon's LMTP listener.
@@ -44,7 +45,14 @@ public struct BounceDesk: Sendable {
     public func handle(_ bytes: [UInt8], envelopeRecipients: [String], useHeaders: Bool = true) async throws
         -> Handling
     {
-        let report = BounceParser.parse(bytes)
+        try await handle(BounceParser.parse(bytes), envelopeRecipients: envelopeRecipients, useHeaders: useHeaders)
+    }
+
+    /// The same, for a message already parsed (the LMTP listener parses once for all its
+    /// recipients).
+    public func handle(_ report: BounceReport, envelopeRecipients: [String], useHeaders: Bool = true) async throws
+        -> Handling
+    {
         let candidates = envelopeRecipients + (useHeaders ? report.deliveredTo : [])
         guard let (jobID, attempt) = candidates.lazy.compactMap({ addresses.decode($0) }).first else {
             return Handling(
@@ -59,14 +67,14 @@ public struct BounceDesk: Sendable {
                 summary: "job \(jobID) is not an e-mail job of this database (pruned, or another installation's)")
         }
         let payer = try await store.payer(ref: job.payerRef)
-        let payerAddress = payer?.email?.lowercased()
+        let payerAddress = payer?.email.map(Self.comparable)
         // The recipient that concerns this job: the payer's address when the report lists
         // it (a report about several recipients may say the payer's was delivered), else
         // the first that failed (a forward, or an address changed since).
         var kind = report.kind
         var recipient = report.recipients.first
         if kind == .failed || kind == .delayed {
-            if let own = report.recipients.first(where: { $0.address.lowercased() == payerAddress }) {
+            if let own = report.recipients.first(where: { Self.comparable($0.address) == payerAddress }) {
                 recipient = own
                 switch Self.action(own) {
                 case "failed": kind = .failed
@@ -110,8 +118,11 @@ public struct BounceDesk: Sendable {
             return handled("delay recorded on job \(jobID) (\(recipient?.status ?? "no status")); the job is unchanged")
         case .complaint:
             if let type = report.feedbackType { detail["feedback_type"] = .string(type) }
+            // Feedback loops often redact the recipient: the returned message's To: then
+            // says which address complained.
+            let complained = recipient?.address ?? report.originalHeaders["to"]
             let suppression = Self.suppression(
-                payer, address: recipient?.address, reason: "complaint \(report.feedbackType ?? "abuse")")
+                payer, address: complained, reason: "complaint \(report.feedbackType ?? "abuse")")
             guard
                 try await store.notice(
                     jobID: jobID, attempt: attempt, kind: .complaint, detail: detail, suppression: suppression)
@@ -125,6 +136,18 @@ public struct BounceDesk: Sendable {
                 job, payer: payer, attempt: attempt, recipient: recipient, detail: detail,
                 handled: { handled($0, newJob: $1) })
         }
+    }
+
+    /// An address as reports and profiles may both write it: lower case, the domain as
+    /// A-labels (the envelope carries `xn--caf-dma.fr`; the profile keeps `café.fr`).
+    static func comparable(_ address: String) -> String {
+        var text = Substring(address.trimmingCharacters(in: .whitespaces))
+        if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
+            text = text[text.index(after: open)..<close]
+        }
+        guard let at = text.lastIndex(of: "@") else { return text.lowercased() }
+        let domain = String(text[text.index(after: at)...])
+        return text[..<at].lowercased() + "@" + (Punycode.asciiDomain(domain) ?? domain).lowercased()
     }
 
     /// A recipient's action, or the one its status class means.
@@ -149,7 +172,7 @@ public struct BounceDesk: Sendable {
     ) async throws -> Handling {
         let status = recipient?.status ?? "no status"
         let reason = "bounce \(status)" + (recipient?.diagnostic.map { ": " + String($0.prefix(200)) } ?? "")
-        let ownAddress = recipient.map { $0.address.lowercased() == payer?.email?.lowercased() } ?? true
+        let ownAddress = recipient.map { Self.comparable($0.address) == payer?.email.map(Self.comparable) } ?? true
         let hard = Self.isHardBounce(recipient)
         let suppression =
             hard && ownAddress ? Self.suppression(payer, address: recipient?.address, reason: reason) : nil
@@ -205,7 +228,7 @@ public struct BounceDesk: Sendable {
     /// bounced or complained (a payer who changed address since keeps the new one).
     static func suppression(_ payer: PayerProfile?, address: String?, reason: String) -> Suppression? {
         guard let payer, let current = payer.email, !current.isEmpty else { return nil }
-        if let address, address.lowercased() != current.lowercased() { return nil }
+        if let address, comparable(address) != comparable(current) { return nil }
         return Suppression(payerRef: payer.ref, channel: Channel.email.rawValue, contact: current, reason: reason)
     }
 

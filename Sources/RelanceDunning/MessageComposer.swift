@@ -178,7 +178,10 @@ public struct MessageComposer: Sendable {
         var mime = MIMEWriter.render(message)
         var bytes = Array(mime.utf8)
         if let dkim = email.dkim {
-            let signatures = dkim.signatureHeaders(bytes, at: today)
+            let signatures: [UInt8]
+            do { signatures = try dkim.signatureHeaders(bytes, at: today) } catch {
+                throw DispatchFailure(reason: .transport, message: "\(error)")
+            }
             bytes = signatures + bytes
             mime = String(decoding: signatures, as: UTF8.self) + mime
         }

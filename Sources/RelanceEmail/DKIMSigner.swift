@@ -23,13 +23,21 @@ public struct DKIMSigner: Sendable {
 
     /// The header fields signed when present, in this order.
     public static let signedHeaders = [
-        "from", "to", "cc", "subject", "date", "message-id", "mime-version", "content-type", "reply-to",
-        "in-reply-to", "references",
+        "from", "to", "cc", "subject", "date", "message-id", "mime-version", "content-type",
+        "content-transfer-encoding", "reply-to", "sender", "in-reply-to", "references",
     ]
     /// Also signed once more than they appear ("over-signed"), so that none can be added in
-    /// transit without breaking the signature: a second From, or a Reply-To or Cc that
-    /// would send the payer's answer (and payment questions) elsewhere.
-    public static let overSignedHeaders: Set<String> = ["from", "to", "cc", "subject", "reply-to"]
+    /// transit without breaking the signature: a second From, a Reply-To or Cc that would
+    /// send the payer's answer (and payment questions) elsewhere, or a second Content-Type
+    /// on top, which some mail readers would show instead of the signed one.
+    public static let overSignedHeaders: Set<String> = [
+        "from", "to", "cc", "subject", "reply-to", "sender", "date", "message-id", "mime-version", "content-type",
+        "content-transfer-encoding",
+    ]
+
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
 
     public init(domain: String, signings: [Signing]) {
         self.domain = domain
@@ -39,8 +47,8 @@ public struct DKIMSigner: Sendable {
     /// `message` (CRLF line ends, headers then a blank line then the body) with a
     /// `DKIM-Signature` header per key added on top. The message is returned unchanged if
     /// it has no header/body separator (never the case for `MIMEWriter`'s output).
-    public func sign(_ message: [UInt8], at date: Date) -> [UInt8] {
-        let headers = signatureHeaders(message, at: date)
+    public func sign(_ message: [UInt8], at date: Date) throws -> [UInt8] {
+        let headers = try signatureHeaders(message, at: date)
         var signedMessage = headers
         signedMessage.reserveCapacity(headers.count + message.count)
         signedMessage += message
@@ -48,8 +56,9 @@ public struct DKIMSigner: Sendable {
     }
 
     /// The `DKIM-Signature` header fields `sign` puts on top of `message` (empty when it
-    /// has no header/body separator).
-    public func signatureHeaders(_ message: [UInt8], at date: Date) -> [UInt8] {
+    /// has no header/body separator). Throws when OpenSSL cannot sign: a message is never
+    /// sent unsigned when signing was asked for.
+    public func signatureHeaders(_ message: [UInt8], at date: Date) throws -> [UInt8] {
         guard let split = DKIMCanonical.headerEnd(message) else { return [] }
         let headerBytes = message[..<split]
         let body = message[(split + 2)...]
@@ -77,7 +86,12 @@ public struct DKIMSigner: Sendable {
             var input = signed
             input += DKIMCanonical.relaxedHeader(Array(unsigned.utf8), lineEnd: false)
             let data = signing.key.algorithm == .ed25519 ? SHA256.digest(input) : input
-            guard let signature = signing.key.sign(data) else { continue }
+            guard let signature = signing.key.sign(data) else {
+                throw Failure(
+                    description:
+                        "DKIM: OpenSSL could not sign with the \(signing.key.algorithm.rawValue) key s=\(signing.selector)"
+                )
+            }
             headers = Array((unsigned + Self.folded(Data(signature).base64EncodedString()) + "\r\n").utf8) + headers
         }
         return headers

@@ -85,6 +85,7 @@ extension SQLiteJobStore {
                 detail["was"] = "delivered"
                 if parts > 1 { detail["parts"] = .number(String(parts)) }
                 try Self.record(db, &events, job: job, kind: .undelivered, detail: detail)
+                if let suppression = report.suppression { try Self.suppress(db, suppression) }
                 return .applied(.undelivered)
             }
             if job.state == target {

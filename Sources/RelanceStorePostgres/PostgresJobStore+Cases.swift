@@ -259,6 +259,7 @@ extension PostgresJobStore {
                 detail["was"] = "delivered"
                 if parts > 1 { detail["parts"] = .number(String(parts)) }
                 tx.record(job, kind: .undelivered, detail: detail)
+                if let suppression = report.suppression { try await Self.suppress(tx, suppression) }
                 return .applied(.undelivered)
             }
             if job.state == target {

@@ -31,7 +31,7 @@ struct VERPAddressTests {
             "bounces+1234-2-{mac}", "", "@", "+--@bounce.lumen.example",
         ])
     func rejected(_ template: String) {
-        let mac = Self.verp.mac(jobID: 1234, attempt: 2)
+        let mac = Self.verp.mac(jobID: 1234, attempt: 2)!
         #expect(Self.verp.decode(template.replacingOccurrences(of: "{mac}", with: mac)) == nil)
     }
 

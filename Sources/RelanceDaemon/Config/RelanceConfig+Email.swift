@@ -106,7 +106,11 @@ extension RelanceConfig {
     static func lmtpListen(_ r: Reader) throws -> (host: String, port: Int)? {
         guard let text = try r.string("email.bounces.lmtp_listen") else { return nil }
         let (host, port) = try hostPort(r, "email.bounces.lmtp_listen", text, example: "127.0.0.1:8426")
-        guard host == "localhost" || host == "::1" || host.hasPrefix("127.") else {
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        let ipv4Loopback =
+            octets.count == 4 && octets[0] == "127"
+            && octets.allSatisfy { $0.count <= 3 && UInt8($0) != nil }
+        guard host == "localhost" || host == "::1" || ipv4Loopback else {
             throw ConfigError(
                 "\(r.origin("email.bounces.lmtp_listen")): email.bounces.lmtp_listen: '\(text)' is not a loopback address (127.0.0.1, ::1): the listener takes bounces from the local MTA only"
             )

@@ -98,6 +98,12 @@ struct Bounce: AsyncParsableCommand {
         while true {
             let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
+            if count < 0 {
+                // A message cut short could read as no bounce at all: the MTA must keep it.
+                FileHandle.standardError.write(
+                    Data("relance bounce: deferred: standard input: \(String(cString: strerror(errno)))\n".utf8))
+                Foundation.exit(exitTemporaryFailure)
+            }
             guard count > 0 else { break }
             if bytes.count < limit { bytes += buffer[..<min(count, limit - bytes.count)] }
         }

@@ -15,7 +15,7 @@ struct DKIMCommand: ParsableCommand {
         @Option(help: "The selector (`s=`), e.g. relance2026.") var selector: String
         @Option(help: "The signing domain (`d=`), the domain of email.from or a parent of it.") var domain: String
         @Option(help: "ed25519 or rsa.") var algorithm: String = "ed25519"
-        @Option(help: "RSA key size in bits (2048 or more).") var bits: Int = 2048
+        @Option(help: "RSA key size in bits (2048 or more; default 2048).") var bits: Int?
         @Option(help: "Where to write the private key (default: <selector>.<domain>.<algorithm>.key).")
         var keyFile: String?
 
@@ -23,7 +23,7 @@ struct DKIMCommand: ParsableCommand {
             guard let algorithm = DKIMKey.Algorithm(rawValue: algorithm.lowercased()) else {
                 throw CLIError("--algorithm: '\(algorithm)' is not ed25519 or rsa")
             }
-            if algorithm == .ed25519 && bits != 2048 {
+            if algorithm == .ed25519 && bits != nil {
                 throw CLIError("--bits is for RSA keys (add --algorithm rsa); an Ed25519 key has no size to choose")
             }
             if let problem = DKIMAlignment.selectorProblem(selector) {
@@ -34,11 +34,13 @@ struct DKIMCommand: ParsableCommand {
                 ascii.split(separator: ".", omittingEmptySubsequences: false).count >= 2,
                 DKIMAlignment.selectorProblem(ascii) == nil
             else { throw CLIError("--domain: '\(domain)' is not a domain name of at least two labels") }
+            let bits = bits ?? 2048
             guard algorithm == .ed25519 || (DKIMKey.minimumRSABits...8192).contains(bits) else {
                 throw CLIError("--bits: \(bits) is outside \(DKIMKey.minimumRSABits)…8192")
             }
             let path = keyFile ?? "\(selector).\(ascii).\(algorithm.rawValue).key"
             let key = try DKIMKey.generate(algorithm, bits: bits)
+            guard !key.publicKeyBase64().isEmpty else { throw CLIError("OpenSSL could not give the public key") }
             try Self.writeNew(path, Array(try key.privatePEM().utf8))
             let name = "\(selector)._domainkey.\(ascii)."
             print("wrote the private key to \(path) (mode 0600; keep it secret)")
@@ -58,7 +60,12 @@ struct DKIMCommand: ParsableCommand {
                     errno == EEXIST ? "it exists (a key in use is never overwritten)" : String(cString: strerror(errno))
                 throw CLIError("cannot create \(path): \(why)")
             }
-            defer { close(fd) }
+            var done = false
+            defer {
+                close(fd)
+                // Never a partial key left behind (O_EXCL would refuse the next try).
+                if !done { unlink(path) }
+            }
             var offset = 0
             while offset < bytes.count {
                 let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -69,6 +76,7 @@ struct DKIMCommand: ParsableCommand {
                 offset += written
             }
             guard fsync(fd) == 0 else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            done = true
         }
 
         /// The record as zone-file text: strings of at most 255 characters (an RSA key's
