@@ -73,6 +73,17 @@ def dsn(verp, recipient="gone@martin.example.fr", status="5.1.1", action="failed
     ).encode()
 
 
+def arf_complaint(verp, recipient):
+    """An ARF (RFC 5965) abuse report, as a mailbox provider's feedback loop sends it."""
+    return (f"From: feedback@fbl.example\r\nTo: {verp}\r\nSubject: complaint\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/report; report-type=feedback-report; boundary="F"\r\n\r\n'
+            "--F\r\nContent-Type: text/plain\r\n\r\nThis is an abuse report.\r\n"
+            "--F\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: FBL/1.0\r\n"
+            f"Version: 1\r\nOriginal-Rcpt-To: {recipient}\r\n\r\n"
+            "--F\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: relances@lumen-conseil.fr\r\n"
+            f"To: {recipient}\r\nMessage-ID: <relance.job-1.1@lumen-conseil.fr>\r\n\r\n--F--\r\n")
+
+
 def sent_envelope_sender(r, job_id):
     """The envelope sender the job's message went out with (the outbox keeps it)."""
     outbox = r.state / "outbox" / f"job-{job_id}-1.eml"
@@ -125,6 +136,11 @@ def test_relance_bounce_reads_a_dsn_on_stdin_into_its_job(tmp_path, smtp):
     assert jobs_by_key(r)["F-HB:reminder-1:letter"]["state"] == "sent"
     (step,) = [json.loads(l) for l in r.run("report", "--json").stdout.splitlines() if '"reminder-1"' in l]
     assert step["sent"] == 2 and step["undelivered"] == 1 and step["invoices"] == 1, step
+    assert step["complaints"] == 0
+    # A complaint about that message (a feedback loop) is counted apart.
+    r.run("bounce", "--recipient", mail_from, input=arf_complaint(mail_from, "gone@martin.example.fr"))
+    (step,) = [json.loads(l) for l in r.run("report", "--json").stdout.splitlines() if '"reminder-1"' in l]
+    assert step["complaints"] == 1, step
     tail = r.run("tail", "--case", "F-HB").stdout
     assert " undelivered " in tail and "status=5.1.1" in tail, tail
 
@@ -141,14 +157,7 @@ def test_delays_complaints_and_auto_replies_are_trace_events(tmp_path, smtp):
             "Auto-Submitted: auto-replied\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
             "Je suis absente jusqu'au 4 janvier.\r\n")
     r.run("bounce", input=auto)  # the VERP address found in To:
-    arf = (f"From: feedback@fbl.example\r\nTo: {mail_from}\r\nSubject: complaint\r\nMIME-Version: 1.0\r\n"
-           'Content-Type: multipart/report; report-type=feedback-report; boundary="F"\r\n\r\n'
-           "--F\r\nContent-Type: text/plain\r\n\r\nThis is an abuse report.\r\n"
-           "--F\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: FBL/1.0\r\n"
-           "Version: 1\r\nOriginal-Rcpt-To: compta@martin.example.fr\r\n\r\n"
-           "--F\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: relances@lumen-conseil.fr\r\n"
-           "To: compta@martin.example.fr\r\nMessage-ID: <relance.job-1.1@lumen-conseil.fr>\r\n\r\n--F--\r\n")
-    r.run("bounce", "--recipient", mail_from, input=arf)
+    r.run("bounce", "--recipient", mail_from, input=arf_complaint(mail_from, "compta@martin.example.fr"))
     job = [j for j in r.jobs() if j["id"] == job_id][0]
     assert job["state"] == "sent"
     kinds = [e for e, _ in events(r, job_id)]

@@ -190,3 +190,51 @@ def test_one_algorithm_alone(tmp_path, algorithm):
     r.serve_until_idle()
     raw = next((r.state / "outbox").glob("*.eml")).read_bytes()
     assert verify_all(raw, records) == [f"{algorithm}-sha256"]
+
+
+def test_a_sighup_rotates_the_keys(tmp_path):
+    """Keys are read at start and again at each SIGHUP: a new selector and key signs the
+    next messages; a broken key file keeps the running configuration."""
+    import signal
+    import time
+    import subprocess
+    from conftest import BIN, wait_for
+    r, records = signed_installation(tmp_path, algorithms=("ed25519",))
+    r.payer("FR", "Boulangerie Martin", "fr-FR", "compta@martin.example.fr")
+    daemon = subprocess.Popen([BIN, "serve"], env=dict(__import__("os").environ, RELANCE_CONFIG=str(r.config)),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    outbox = r.state / "outbox"
+    try:
+        def sent(n):
+            return wait_for(lambda: len(list(outbox.glob("*.eml"))) >= n if outbox.exists() else False, 60)
+        r.enqueue("FR", case="C-1")
+        assert sent(1)
+        path, name, record = keygen(r, tmp_path, "relance-2027", "ed25519")
+        records[name.encode()] = record.encode()
+        r.config.write_text(r.config.read_text().replace("selector: relance-ed25519", "selector: relance-2027")
+                            .replace(str(tmp_path / "relance-ed25519.key"), str(path)))
+        daemon.send_signal(signal.SIGHUP)
+        time.sleep(2)
+        r.enqueue("FR", case="C-2")
+        assert sent(2)
+        # A key file that no longer reads: the reload is refused, the running keys stay.
+        # (The job is enqueued first, due a few seconds later: the CLI reads the broken
+        # configuration too, and would refuse.)
+        import datetime
+        due = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+        r.enqueue("FR", case="C-3", extra=("--run-at", due))
+        path.write_text("-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n")
+        daemon.send_signal(signal.SIGHUP)
+        assert sent(3)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+    selectors = {}
+    for message in sorted(outbox.glob("*.eml")):
+        raw = message.read_bytes()
+        signer = dkim.DKIM(raw)
+        assert signer.verify(dnsfunc=dns(records)), message
+        case = email.message_from_bytes(raw)["X-Relance-Case"]
+        selectors[case] = signer.signature_fields[b"s"].decode()
+    assert selectors == {"C-1": "relance-ed25519", "C-2": "relance-2027", "C-3": "relance-2027"}, selectors

@@ -652,7 +652,7 @@ def test_invoices_over_http(api):
             break
         time.sleep(0.2)
     assert report.json()["steps"] == [
-        {"scenario": "standard", "step": "thanks", "sent": 1, "delivered": 0, "undelivered": 0, "invoices": 1,
+        {"scenario": "standard", "step": "thanks", "sent": 1, "delivered": 0, "undelivered": 0, "complaints": 0, "invoices": 1,
          "paid_within_7_days": None, "paid_within_30_days": None, "recovered": None}]
     assert api.get("/v1/reports/steps?scenario=strategic", token="read").json() == {"steps": []}
     assert "/scenario" in pointers(api.get("/v1/reports/steps?scenario=nope", token="read"))

@@ -162,14 +162,14 @@ def test_report_shows_which_steps_bring_cash_in(tmp_path):
     # One e-mail listed both invoices: one message sent, two invoices reached; F-R1 paid in
     # full 2 days after it, 100.00 + 50.00 paid after it.
     assert reminder == {"scenario": "standard", "step": "reminder-1", "sent": 1, "delivered": 0, "undelivered": 0,
-                        "invoices": 2,
+                        "complaints": 0, "invoices": 2,
                         "paid_within_7_days": 1, "paid_within_30_days": 1,
                         "recovered": [{"amount": "150.00", "currency": "EUR"}]}, reminder
     table = r.run("report").stdout.splitlines()
-    assert table[0].split() == ["scenario", "step", "sent", "delivered", "undelivered", "invoices", "paid<=7d", "paid<=30d",
+    assert table[0].split() == ["scenario", "step", "sent", "delivered", "undelivered", "complaints", "invoices", "paid<=7d", "paid<=30d",
                                 "recovered", "after", "the", "step"], table
     assert [l.split() for l in table if " reminder-1 " in l] == [
-        ["standard", "reminder-1", "1", "0", "0", "2", "1", "1", "150.00", "EUR"]], table
+        ["standard", "reminder-1", "1", "0", "0", "0", "2", "1", "1", "150.00", "EUR"]], table
     bad = r.run("report", "--scenario", "nope", check=False)
     assert bad.returncode != 0 and "no scenario 'nope'" in bad.stderr and "standard" in bad.stderr
     bad = r.run("report", "--since", "yesterday", check=False)

@@ -25,6 +25,7 @@ extension StepFigures {
         [
             "scenario": .string(scenario), "step": .string(step), "sent": .number(String(sent)),
             "delivered": .number(String(delivered)), "undelivered": .number(String(undelivered)),
+            "complaints": .number(String(complaints)),
             "invoices": .number(String(invoices)),
             "paid_within_7_days": onPayment ? .null : .number(String(paidWithin7Days)),
             "paid_within_30_days": onPayment ? .null : .number(String(paidWithin30Days)),

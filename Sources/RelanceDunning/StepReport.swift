@@ -51,7 +51,7 @@ public enum StepReport {
         }
         var lines = [
             pad("scenario", 16) + pad("step", 18) + right("sent", 5) + right("delivered", 11)
-                + right("undelivered", 13) + right("invoices", 10)
+                + right("undelivered", 13) + right("complaints", 12) + right("invoices", 10)
                 + right("paid<=7d", 10) + right("paid<=30d", 11) + "  recovered after the step"
         ]
         for f in figures {
@@ -66,7 +66,8 @@ public enum StepReport {
                         separator: " + ")
             lines.append(
                 pad(f.scenario, 16) + pad(f.step, 18) + right(String(f.sent), 5) + right(String(f.delivered), 11)
-                    + right(String(f.undelivered), 13) + right(String(f.invoices), 10) + right(paid7, 10)
+                    + right(String(f.undelivered), 13) + right(String(f.complaints), 12) + right(String(f.invoices), 10)
+                    + right(paid7, 10)
                     + right(paid30, 11) + "  " + recovered)
         }
         return lines

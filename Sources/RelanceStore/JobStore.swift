@@ -238,6 +238,8 @@ public struct StepFigures: Sendable, Equatable {
     /// Of those, messages reported undelivered (an SMS report, an e-mail bounce): they
     /// did not reach the invoice.
     public var undelivered: Int = 0
+    /// Of those, messages their recipient reported as spam (a feedback-loop complaint).
+    public var complaints: Int = 0
     /// Invoices reached by the step (one per invoice, whatever the channels).
     public var invoices: Int
     public var paidWithin7Days: Int

@@ -15,7 +15,9 @@ extension SQLiteJobStore {
                 db,
                 sql: """
                     SELECT i.scenario, j.idempotency_key, j.case_ref, coalesce(m.state, j.state) AS state,
-                      substr(coalesce(m.finished_at, j.finished_at), 1, 10) AS day, i.paid_at, m.id IS NOT NULL AS merged
+                      substr(coalesce(m.finished_at, j.finished_at), 1, 10) AS day, i.paid_at, m.id IS NOT NULL AS merged,
+                      EXISTS (SELECT 1 FROM delivery_events e WHERE e.job_id = j.id AND e.event = 'complaint')
+                        AS complained
                     FROM jobs j JOIN invoices i ON i.ref = j.case_ref
                       LEFT JOIN jobs m ON j.state = 'cancelled' AND j.cancel_reason LIKE '\(merged)%'
                         AND m.id = CAST(substr(j.cancel_reason, \(merged.count + 1)) AS INTEGER)
@@ -31,7 +33,8 @@ extension SQLiteJobStore {
             let messages = rows.map { row in
                 StepReportAggregation.Message(
                     scenario: row["scenario"], idempotencyKey: row["idempotency_key"], caseRef: row["case_ref"],
-                    state: row["state"], day: row["day"], invoicePaidAt: row["paid_at"], merged: row["merged"])
+                    state: row["state"], day: row["day"], invoicePaidAt: row["paid_at"], merged: row["merged"],
+                    complained: row["complained"])
             }
             let paid = payments.map { p in
                 StepReportAggregation.Payment(

@@ -20,11 +20,14 @@ public enum StepReportAggregation {
         public var invoicePaidAt: String?
         /// A job merged into another's message: its invoice counts, the message does not.
         public var merged: Bool
+        /// Its recipient reported it as spam (a `complaint` trace event).
+        public var complained: Bool
 
         public init(
             scenario: String, idempotencyKey: String, caseRef: String, state: String, day: String,
-            invoicePaidAt: String?, merged: Bool
+            invoicePaidAt: String?, merged: Bool, complained: Bool = false
         ) {
+            self.complained = complained
             self.scenario = scenario
             self.idempotencyKey = idempotencyKey
             self.caseRef = caseRef
@@ -71,6 +74,7 @@ public enum StepReportAggregation {
                 f.sent += 1
                 if message.state == JobState.delivered.rawValue { f.delivered += 1 }
                 if message.state == JobState.undelivered.rawValue { f.undelivered += 1 }
+                if message.complained { f.complaints += 1 }
             }
             figures[k] = f
             // An undelivered message did not reach its invoices (another channel's may have).

@@ -107,7 +107,9 @@ extension PostgresJobStore {
                 """
                 SELECT i.scenario, j.idempotency_key, j.case_ref, coalesce(m.state, j.state) AS state,
                   substr(relance_iso(coalesce(m.finished_at, j.finished_at)), 1, 10) AS day, i.paid_at,
-                  m.id IS NOT NULL AS merged
+                  m.id IS NOT NULL AS merged,
+                  EXISTS (SELECT 1 FROM delivery_events e WHERE e.job_id = j.id AND e.event = 'complaint')
+                    AS complained
                 FROM jobs j JOIN invoices i ON i.ref = j.case_ref
                   LEFT JOIN jobs m ON j.state = 'cancelled' AND j.cancel_reason LIKE '\(merged)%'
                     AND substr(j.cancel_reason, \(merged.count + 1)) ~ '^[0-9]{1,18}$'
@@ -126,7 +128,7 @@ extension PostgresJobStore {
                 StepReportAggregation.Message(
                     scenario: row.text("scenario") ?? "", idempotencyKey: row.text("idempotency_key") ?? "",
                     caseRef: row.text("case_ref") ?? "", state: row.text("state") ?? "", day: row.text("day") ?? "",
-                    invoicePaidAt: row.text("paid_at"), merged: row.bool("merged"))
+                    invoicePaidAt: row.text("paid_at"), merged: row.bool("merged"), complained: row.bool("complained"))
             }
             let paid = payments.map { p in
                 StepReportAggregation.Payment(

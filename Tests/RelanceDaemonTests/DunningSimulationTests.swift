@@ -162,21 +162,21 @@ struct DunningSimulationTests {
     /// every payment (partial ones too) on or after it. F-1001, F-1002, INV-2001, INV-2003
     /// and F-3001 were settled; F-1003 got 300.00 of 900.00.
     static let expectedReport = """
-        scenario        step              sent  delivered  undelivered  invoices  paid<=7d  paid<=30d  recovered after the step
-        small-business  pre-due              2          0            0         3         0          1  650.00 EUR
-        small-business  reminder-1           2          0            0         3         0          1  650.00 EUR
-        small-business  reminder-2           4          0            0         3         0          1  650.00 EUR
-        small-business  formal-notice        2          0            0         3         1          1  650.00 EUR
-        small-business  thanks               1          0            0         1         -          -  -
-        standard        pre-due              4          0            0         4         0          2  1980.00 EUR
-        standard        reminder-1           4          0            0         4         1          2  1980.00 EUR
-        standard        reminder-2           6          0            0         3         0          1  1200.00 EUR
-        standard        formal-notice        6          0            0         3         1          1  1200.00 EUR
-        standard        thanks               2          0            0         2         -          -  -
-        strategic       statement-before     2          0            0         4         0          2  6800.00 GBP
-        strategic       statement-after      2          0            0         4         0          2  6800.00 GBP
-        strategic       reminder-2           2          0            0         4         2          2  6800.00 GBP
-        strategic       thanks               2          0            0         2         -          -  -
+        scenario        step              sent  delivered  undelivered  complaints  invoices  paid<=7d  paid<=30d  recovered after the step
+        small-business  pre-due              2          0            0           0         3         0          1  650.00 EUR
+        small-business  reminder-1           2          0            0           0         3         0          1  650.00 EUR
+        small-business  reminder-2           4          0            0           0         3         0          1  650.00 EUR
+        small-business  formal-notice        2          0            0           0         3         1          1  650.00 EUR
+        small-business  thanks               1          0            0           0         1         -          -  -
+        standard        pre-due              4          0            0           0         4         0          2  1980.00 EUR
+        standard        reminder-1           4          0            0           0         4         1          2  1980.00 EUR
+        standard        reminder-2           6          0            0           0         3         0          1  1200.00 EUR
+        standard        formal-notice        6          0            0           0         3         1          1  1200.00 EUR
+        standard        thanks               2          0            0           0         2         -          -  -
+        strategic       statement-before     2          0            0           0         4         0          2  6800.00 GBP
+        strategic       statement-after      2          0            0           0         4         0          2  6800.00 GBP
+        strategic       reminder-2           2          0            0           0         4         2          2  6800.00 GBP
+        strategic       thanks               2          0            0           0         2         -          -  -
         """
 
     @Test("the effectiveness report on the simulated data matches the table")
