@@ -174,7 +174,7 @@ def test_sample_config_needs_no_secret_and_every_commented_option_is_valid(tmp_p
     # name are found in $CREDENTIALS_DIRECTORY under the LoadCredential= names.
     lines = []
     for line in SAMPLE.read_text().splitlines():
-        m = re.match(r"^(\s*)# ?( *)([a-z_]+:(?: .*)?|- .*)$", line)
+        m = re.match(r"^(\s*)# ?( *)([a-z_][a-z0-9_]*:(?: .*)?|- .*)$", line)
         lines.append(m.group(1) + m.group(2) + m.group(3) if m else line)
     everything = tmp_path / "everything.yaml"
     everything.write_text("\n".join(lines) + "\n")
@@ -185,6 +185,10 @@ def test_sample_config_needs_no_secret_and_every_commented_option_is_valid(tmp_p
     (credentials / "api-tokens").write_text("billing enqueue,read " + "t" * 32 + "\n")
     (credentials / "callback-secret").write_text("0123456789abcdef0123\n")
     (credentials / "webhook-headers").write_text("X-Api-Key: s3cret\n")
+    (credentials / "bounce-secret").write_text("0123456789abcdef0123\n")
+    for algorithm in ("ed25519", "rsa"):
+        sh(BIN, "dkim", "keygen", "--selector", "s", "--domain", "lumen-conseil.example", "--algorithm", algorithm,
+           "--key-file", str(credentials / f"dkim-{algorithm}.key"))
     env["CREDENTIALS_DIRECTORY"] = str(credentials)
     for transport in ("kannel", "twilio", "webhook"):
         result = sh(BIN, "config", "check", "--config", str(everything), env=dict(
@@ -192,7 +196,7 @@ def test_sample_config_needs_no_secret_and_every_commented_option_is_valid(tmp_p
         assert "smtp.host = smtp.lumen-conseil.example" in result.stdout
         assert "s3cret" not in result.stdout
     # The unit's commented LoadCredential= names match the file names the sample uses.
-    unit_names = set(re.findall(r"^#LoadCredential=([a-z-]+):/etc/relance/\1$", UNIT.read_text(), re.M))
+    unit_names = set(re.findall(r"^#LoadCredential=([a-z0-9.-]+):/etc/relance/\1$", UNIT.read_text(), re.M))
     assert unit_names == {p.name for p in credentials.iterdir()}
 
 
