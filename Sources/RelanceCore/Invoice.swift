@@ -18,13 +18,17 @@ public struct Invoice: Sendable, Equatable {
     /// While held (dispute, promise to pay): until when, and why.
     public var holdUntil: String?
     public var holdReason: String?
+    /// The ISO 11649 creditor reference (`RF…`) a payer gives with a transfer, assigned
+    /// when the invoice is registered (`RFReference.candidates(forInvoice:)`).
+    public var reference: String?
 
     public init(
         ref: String, payerRef: String, scenario: String, currency: String, amount: Decimal, balance: Decimal,
         issueDate: String, dueDate: String, status: InvoiceStatus = .open, paidAt: String? = nil,
         holdUntil: String? = nil,
-        holdReason: String? = nil
+        holdReason: String? = nil, reference: String? = nil
     ) {
+        self.reference = reference
         self.holdUntil = holdUntil
         self.holdReason = holdReason
         self.ref = ref
@@ -98,11 +102,18 @@ public struct Invoice: Sendable, Equatable {
         data[dataKey] = .string(first.ref)
         data["invoices"] = .array(
             invoices.map {
-                .object([
+                var fields: [String: JSONValue] = [
                     "number": .string($0.ref), "issue_date": .string($0.issueDate), "due_date": .string($0.dueDate),
                     "amount": $0.money($0.amount), "balance": $0.money($0.balance),
-                ])
+                ]
+                if let reference = $0.reference { fields["payment_reference"] = .string(RFReference.display(reference)) }
+                return .object(fields)
             })
+        // One invoice, one reference to give with the transfer; several are named by their
+        // numbers (`invoice_numbers`), as one transfer carries one reference.
+        if invoices.count == 1, let reference = first.reference {
+            data["payment_reference"] = .string(RFReference.display(reference))
+        }
         data["total_due"] = first.money(invoices.reduce(Decimal(0)) { $0 + $1.balance })
         return .object(data)
     }

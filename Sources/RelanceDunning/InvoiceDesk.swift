@@ -155,16 +155,27 @@ public struct InvoiceDesk: Sendable {
         }
         let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
         let paidOn = date ?? Self.today(in: zone, now: clock.now())
-        let thanksStep = scenarios.scenarios.first { $0.name == current.scenario }?.onPayment
+        let thanks = try await thanksJobs(payer: payer)
+        return try await store.recordPayment(ref: ref, amount: amount, paidOn: paidOn) { invoice in
+            thanks(invoice, amount, paidOn)
+        }
+    }
+
+    /// The jobs that thank `payer` for a payment that settles an invoice: its scenario's
+    /// step on payment, on the payer's usable channels (their idempotency keys make it once).
+    func thanksJobs(payer: PayerProfile) async throws -> @Sendable (Invoice, Decimal, String) -> [NewJob] {
         let usable = try await usableChannels(payer, without: store.suppressedChannels(payerRef: payer.ref))
         let supports = supports(payer)
-        return try await store.recordPayment(ref: ref, amount: amount, paidOn: paidOn) { invoice in
-            guard let step = thanksStep else { return [] }
+        let scenarios = self.scenarios
+        return { invoice, amount, paidOn in
+            guard let step = scenarios.scenarios.first(where: { $0.name == invoice.scenario })?.onPayment else {
+                return []
+            }
             let once = Scenario(name: "thanks", segments: [], steps: [step])
             let planned =
                 (try? once.plan(
-                    caseRef: ref, dueDay: paidOn, balance: 0, payer: payer, usable: usable, supports: supports))?.jobs
-                ?? []
+                    caseRef: invoice.ref, dueDay: paidOn, balance: 0, payer: payer, usable: usable, supports: supports))?
+                .jobs ?? []
             let payment: JSONValue = .object([
                 "amount": .object(["amount": .string(Invoice.text(amount)), "currency": .string(invoice.currency)]),
                 "date": .string(paidOn),
@@ -172,8 +183,8 @@ public struct InvoiceDesk: Sendable {
             let data = invoice.templateData(extra: ["payment": payment]).jsonText
             return planned.map {
                 NewJob(
-                    idempotencyKey: $0.idempotencyKey, payerRef: invoice.payerRef, caseRef: ref, channel: $0.channel,
-                    template: $0.message, data: data)
+                    idempotencyKey: $0.idempotencyKey, payerRef: invoice.payerRef, caseRef: invoice.ref,
+                    channel: $0.channel, template: $0.message, data: data)
             }
         }
     }

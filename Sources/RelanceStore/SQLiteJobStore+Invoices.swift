@@ -15,17 +15,23 @@ extension SQLiteJobStore {
                 let results = try Self.insertJobs(jobs, db, &events, wantsEvents: wantsEvents)
                 return (Self.invoice(from: row), false, results)
             }
+            // The first creditor reference no other invoice holds (RFReference.candidates).
+            var stored = invoice
+            stored.reference = try RFReference.candidates(forInvoice: invoice.ref).first {
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM invoices WHERE reference = ?", arguments: [$0.text]) == nil
+            }?.text
             try db.execute(
                 sql: """
-                    INSERT INTO invoices(ref, payer_ref, scenario, currency, amount, balance, issue_date, due_date)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO invoices(ref, payer_ref, scenario, currency, amount, balance, issue_date, due_date,
+                      reference)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     invoice.ref, invoice.payerRef, invoice.scenario, invoice.currency, Invoice.text(invoice.amount),
-                    Invoice.text(invoice.balance), invoice.issueDate, invoice.dueDate,
+                    Invoice.text(invoice.balance), invoice.issueDate, invoice.dueDate, stored.reference,
                 ])
             let results = try Self.insertJobs(jobs, db, &events, wantsEvents: wantsEvents)
-            return (invoice, true, results)
+            return (stored, true, results)
         }
     }
 
@@ -172,35 +178,46 @@ extension SQLiteJobStore {
     ) async throws -> PaymentOutcome {
         let wantsEvents = enqueueEvents
         return try await transaction { db, events in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM invoices WHERE ref = ?", arguments: [ref]) else {
-                throw OperatorError(message: "invoice \(ref) is not registered")
-            }
-            var invoice = Self.invoice(from: row)
-            guard invoice.status == .open else {
-                throw OperatorError(message: "invoice \(ref) is already paid")
-            }
-            invoice.balance -= amount
-            try db.execute(
-                sql: "INSERT INTO payments(invoice_ref, amount, paid_on) VALUES (?, ?, ?)",
-                arguments: [ref, Invoice.text(amount), paidOn])
-            let settled = invoice.balance <= 0
-            if settled { invoice.status = .paid }
-            try db.execute(
-                sql: """
-                    UPDATE invoices SET balance = ?, status = ?, updated_at = \(clockNow),
-                      paid_at = CASE WHEN ? THEN ? END
-                    WHERE ref = ?
-                    """, arguments: [Invoice.text(invoice.balance), invoice.status.rawValue, settled, paidOn, ref])
-            var cancelled = 0
-            var thanked: [EnqueueResult] = []
-            if settled {
-                invoice.paidAt = try String.fetchOne(
-                    db, sql: "SELECT paid_at FROM invoices WHERE ref = ?", arguments: [ref])
-                cancelled = try Self.cancelPending(db, &events, caseRef: ref, reason: .paid).cancelled
-                thanked = try Self.insertJobs(thanks(invoice), db, &events, wantsEvents: wantsEvents)
-            }
-            return PaymentOutcome(invoice: invoice, settled: settled, cancelled: cancelled, thanks: thanked)
+            try Self.applyPayment(
+                db, &events, ref: ref, amount: amount, paidOn: paidOn, bankLine: nil, wantsEvents: wantsEvents,
+                thanks: thanks)
         }
+    }
+
+    /// A payment's effects, inside a write transaction: the balance, and for a payment that
+    /// settles the invoice its pending jobs cancelled and `thanks` enqueued.
+    static func applyPayment(
+        _ db: Database, _ events: inout [DeliveryEvent], ref: String, amount: Decimal, paidOn: String,
+        bankLine: String?, wantsEvents: EnqueueEvents, thanks: (Invoice) -> [NewJob]
+    ) throws -> PaymentOutcome {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM invoices WHERE ref = ?", arguments: [ref]) else {
+            throw OperatorError(message: "invoice \(ref) is not registered")
+        }
+        var invoice = Self.invoice(from: row)
+        guard invoice.status == .open else {
+            throw OperatorError(message: "invoice \(ref) is already paid")
+        }
+        invoice.balance -= amount
+        try db.execute(
+            sql: "INSERT INTO payments(invoice_ref, amount, paid_on, bank_line_id) VALUES (?, ?, ?, ?)",
+            arguments: [ref, Invoice.text(amount), paidOn, bankLine])
+        let settled = invoice.balance <= 0
+        if settled { invoice.status = .paid }
+        try db.execute(
+            sql: """
+                UPDATE invoices SET balance = ?, status = ?, updated_at = \(clockNow),
+                  paid_at = CASE WHEN ? THEN ? END
+                WHERE ref = ?
+                """, arguments: [Invoice.text(invoice.balance), invoice.status.rawValue, settled, paidOn, ref])
+        var cancelled = 0
+        var thanked: [EnqueueResult] = []
+        if settled {
+            invoice.paidAt = try String.fetchOne(
+                db, sql: "SELECT paid_at FROM invoices WHERE ref = ?", arguments: [ref])
+            cancelled = try Self.cancelPending(db, &events, caseRef: ref, reason: .paid).cancelled
+            thanked = try Self.insertJobs(thanks(invoice), db, &events, wantsEvents: wantsEvents)
+        }
+        return PaymentOutcome(invoice: invoice, settled: settled, cancelled: cancelled, thanks: thanked)
     }
 
     static func invoice(from row: Row) -> Invoice {
@@ -212,6 +229,6 @@ extension SQLiteJobStore {
             // The schema's CHECK holds status to open or paid.
             status: InvoiceStatus(rawValue: row["status"] ?? "") ?? .open, paidAt: row["paid_at"],
             holdUntil: row["hold_until"],
-            holdReason: row["hold_reason"])
+            holdReason: row["hold_reason"], reference: row["reference"])
     }
 }

@@ -211,8 +211,71 @@ enum Schema {
                     WHERE lower(trim(segment)) IN ('consumer', 'consumers', 'particulier', 'particuliers')
                     """)
         }
+        // Lettrage (docs/PAYMENTS.md): each invoice's creditor reference, and the bank
+        // statement lines read, each stored once with what was done with it.
+        migrator.registerMigration("v9-bank-lines") { db in
+            try db.execute(sql: "ALTER TABLE invoices ADD COLUMN reference TEXT")
+            try db.execute(sql: "CREATE UNIQUE INDEX invoices_reference ON invoices(reference)")
+            try db.execute(sql: "ALTER TABLE payments ADD COLUMN bank_line_id TEXT")
+            try db.execute(sql: BankLineSQL.table(now: now, strict: true))
+            try db.execute(sql: BankLineSQL.indexes)
+            // Invoices registered before: their references, in the order they came.
+            let refs = try String.fetchAll(db, sql: "SELECT ref FROM invoices ORDER BY created_at, ref")
+            for ref in refs {
+                for candidate in RFReference.candidates(forInvoice: ref) {
+                    let taken = try Bool.fetchOne(
+                        db, sql: "SELECT 1 FROM invoices WHERE reference = ?", arguments: [candidate.text]) ?? false
+                    if taken { continue }
+                    try db.execute(
+                        sql: "UPDATE invoices SET reference = ? WHERE ref = ?", arguments: [candidate.text, ref])
+                    break
+                }
+            }
+        }
         return migrator
     }
+}
+
+/// The `bank_lines` table, the same on both backends but for the timestamp type.
+public enum BankLineSQL {
+    public static func table(now: String, strict: Bool, timestamp: String = "TEXT", prefix: String = "") -> String {
+        """
+        CREATE TABLE \(prefix)bank_lines (
+          id TEXT PRIMARY KEY,
+          statement_id TEXT NOT NULL,
+          account TEXT NOT NULL,
+          amount TEXT NOT NULL,
+          currency TEXT NOT NULL,
+          booking_date TEXT,
+          value_date TEXT,
+          debtor_name TEXT,
+          debtor_iban TEXT,
+          end_to_end_id TEXT,
+          reference TEXT,
+          remittance TEXT NOT NULL,
+          bank_status TEXT,
+          reversal INTEGER NOT NULL DEFAULT 0,
+          status TEXT NOT NULL CHECK (status IN ('matched', 'review', 'dismissed')),
+          step TEXT,
+          review TEXT,
+          payer_ref TEXT,
+          invoices TEXT NOT NULL DEFAULT '[]',
+          candidates TEXT NOT NULL DEFAULT '[]',
+          note TEXT NOT NULL DEFAULT '',
+          imported_at \(timestamp) NOT NULL DEFAULT (\(now)),
+          dismissed_at \(timestamp)
+        )\(strict ? " STRICT" : "")
+        """
+    }
+
+    public static func indexes(prefix: String) -> String {
+        """
+        CREATE INDEX bank_lines_iban ON \(prefix)bank_lines(debtor_iban, payer_ref) WHERE status = 'matched';
+        CREATE INDEX bank_lines_review ON \(prefix)bank_lines(imported_at) WHERE status = 'review'
+        """
+    }
+
+    static var indexes: String { indexes(prefix: "") }
 }
 
 enum JobStateSQL {

@@ -7,7 +7,7 @@ import RelanceStore
 extension PostgresJobStore {
     static let invoiceColumns = """
         ref, payer_ref, scenario, currency, amount, balance, issue_date, due_date, status, paid_at, hold_until,
-        hold_reason
+        hold_reason, reference
         """
 
     static func invoice(from row: PGRow) -> Invoice {
@@ -17,7 +17,7 @@ extension PostgresJobStore {
             balance: Invoice.parseAmount(row.text("balance") ?? "0") ?? 0, issueDate: row.text("issue_date") ?? "",
             dueDate: row.text("due_date") ?? "",
             status: InvoiceStatus(rawValue: row.text("status") ?? "") ?? .open, paidAt: row.text("paid_at"),
-            holdUntil: row.text("hold_until"), holdReason: row.text("hold_reason"))
+            holdUntil: row.text("hold_until"), holdReason: row.text("hold_reason"), reference: row.text("reference"))
     }
 
     public func openInvoice(_ invoice: Invoice, jobs: [NewJob]) async throws -> (
@@ -26,19 +26,32 @@ extension PostgresJobStore {
         let wantsEvents = enqueueEvents
         return try await retryingUniqueViolation {
             try await transaction { tx in
+                // The first creditor reference no other invoice holds (RFReference.candidates);
+                // two registrations taking the same at once: the unique index refuses one,
+                // which is tried again.
+                var stored = invoice
+                for candidate in RFReference.candidates(forInvoice: invoice.ref) {
+                    let taken = try await tx.one(
+                        "SELECT 1 AS taken FROM invoices WHERE reference = $1", [.text(candidate.text)])
+                    if taken == nil {
+                        stored.reference = candidate.text
+                        break
+                    }
+                }
                 let inserted = try await tx.query(
                     """
-                    INSERT INTO invoices(ref, payer_ref, scenario, currency, amount, balance, issue_date, due_date)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (ref) DO NOTHING RETURNING ref
+                    INSERT INTO invoices(ref, payer_ref, scenario, currency, amount, balance, issue_date, due_date,
+                      reference)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (ref) DO NOTHING RETURNING ref
                     """,
                     [
                         .text(invoice.ref), .text(invoice.payerRef), .text(invoice.scenario), .text(invoice.currency),
                         .text(Invoice.text(invoice.amount)), .text(Invoice.text(invoice.balance)),
-                        .text(invoice.issueDate), .text(invoice.dueDate),
+                        .text(invoice.issueDate), .text(invoice.dueDate), .text(stored.reference),
                     ])
                 // Already registered: its jobs' idempotency keys exist, so nothing new is inserted.
                 let results = try await Self.insertJobs(jobs, tx, wantsEvents: wantsEvents)
-                if !inserted.isEmpty { return (invoice, true, results) }
+                if !inserted.isEmpty { return (stored, true, results) }
                 let row = try await tx.one(
                     "SELECT \(Self.invoiceColumns) FROM invoices WHERE ref = $1", [.text(invoice.ref)])
                 return (row.map(Self.invoice(from:)) ?? invoice, false, results)
@@ -185,40 +198,49 @@ extension PostgresJobStore {
     ) async throws -> PaymentOutcome {
         let wantsEvents = enqueueEvents
         return try await transaction { tx in
-            // Locked: two payments recorded at once both count.
-            guard
-                let row = try await tx.one(
-                    "SELECT \(Self.invoiceColumns) FROM invoices WHERE ref = $1 FOR UPDATE", [.text(ref)])
-            else { throw OperatorError(message: "invoice \(ref) is not registered") }
-            var invoice = Self.invoice(from: row)
-            guard invoice.status == .open else { throw OperatorError(message: "invoice \(ref) is already paid") }
-            invoice.balance -= amount
-            try await tx.query(
-                "INSERT INTO payments(invoice_ref, amount, paid_on) VALUES ($1, $2, $3)",
-                [.text(ref), .text(Invoice.text(amount)), .text(paidOn)])
-            let settled = invoice.balance <= 0
-            if settled {
-                invoice.status = .paid
-                invoice.paidAt = paidOn
-            }
-            try await tx.query(
-                """
-                UPDATE invoices SET balance = $1, status = $2, updated_at = relance_now(),
-                  paid_at = CASE WHEN $3 THEN $4 END
-                WHERE ref = $5
-                """,
-                [
-                    .text(Invoice.text(invoice.balance)), .text(invoice.status.rawValue), .bool(settled),
-                    .text(paidOn), .text(ref),
-                ])
-            var cancelled = 0
-            var thanked: [EnqueueResult] = []
-            if settled {
-                cancelled = try await Self.cancelPending(tx, caseRef: ref, reason: .paid).cancelled
-                thanked = try await Self.insertJobs(thanks(invoice), tx, wantsEvents: wantsEvents)
-            }
-            return PaymentOutcome(invoice: invoice, settled: settled, cancelled: cancelled, thanks: thanked)
+            try await Self.applyPayment(
+                tx, ref: ref, amount: amount, paidOn: paidOn, bankLine: nil, wantsEvents: wantsEvents, thanks: thanks)
         }
+    }
+
+    /// A payment's effects inside a transaction (see SQLiteJobStore.applyPayment).
+    static func applyPayment(
+        _ tx: PGTransaction, ref: String, amount: Decimal, paidOn: String, bankLine: String?,
+        wantsEvents: Bool?, thanks: (Invoice) -> [NewJob]
+    ) async throws -> PaymentOutcome {
+        // Locked: two payments recorded at once both count.
+        guard
+            let row = try await tx.one(
+                "SELECT \(Self.invoiceColumns) FROM invoices WHERE ref = $1 FOR UPDATE", [.text(ref)])
+        else { throw OperatorError(message: "invoice \(ref) is not registered") }
+        var invoice = Self.invoice(from: row)
+        guard invoice.status == .open else { throw OperatorError(message: "invoice \(ref) is already paid") }
+        invoice.balance -= amount
+        try await tx.query(
+            "INSERT INTO payments(invoice_ref, amount, paid_on, bank_line_id) VALUES ($1, $2, $3, $4)",
+            [.text(ref), .text(Invoice.text(amount)), .text(paidOn), .text(bankLine)])
+        let settled = invoice.balance <= 0
+        if settled {
+            invoice.status = .paid
+            invoice.paidAt = paidOn
+        }
+        try await tx.query(
+            """
+            UPDATE invoices SET balance = $1, status = $2, updated_at = relance_now(),
+              paid_at = CASE WHEN $3 THEN $4 END
+            WHERE ref = $5
+            """,
+            [
+                .text(Invoice.text(invoice.balance)), .text(invoice.status.rawValue), .bool(settled),
+                .text(paidOn), .text(ref),
+            ])
+        var cancelled = 0
+        var thanked: [EnqueueResult] = []
+        if settled {
+            cancelled = try await Self.cancelPending(tx, caseRef: ref, reason: .paid).cancelled
+            thanked = try await Self.insertJobs(thanks(invoice), tx, wantsEvents: wantsEvents)
+        }
+        return PaymentOutcome(invoice: invoice, settled: settled, cancelled: cancelled, thanks: thanked)
     }
 
     public func report(_ report: DeliveryReport) async throws -> ReportOutcome {

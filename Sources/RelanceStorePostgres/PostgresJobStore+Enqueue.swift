@@ -28,6 +28,7 @@ extension PostgresJobStore {
                     for statement in PostgresSchema.statements(migration.sql) { try await session.query(statement) }
                     try await session.query(
                         "INSERT INTO \(schema).schema_migrations(name) VALUES ($1)", [.text(migration.name)])
+                    if migration.name == "p4-bank-lines" { try await Self.giveReferences(session, schema: schema) }
                     done.append(migration.name)
                 }
                 try await session.query("COMMIT")

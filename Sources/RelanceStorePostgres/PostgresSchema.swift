@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+import RelanceStore
 
 /// Versioned migrations of the PostgreSQL schema. A migration, once released, is never
 /// edited: add a new one. They run in one transaction under an advisory lock, so that
@@ -266,6 +267,18 @@ enum PostgresSchema {
                 DROP TRIGGER jobs_due_at ON \(s).jobs;
                 CREATE TRIGGER jobs_due_at BEFORE INSERT ON \(s).jobs FOR EACH ROW WHEN (NEW.due_at IS NULL)
                   EXECUTE FUNCTION \(s).jobs_due_at();
+                """
+            ),
+            (
+                // Lettrage (docs/PAYMENTS.md): the invoices' creditor references (existing
+                // invoices get theirs from PostgresJobStore.migrate) and the statement lines.
+                "p4-bank-lines",
+                """
+                ALTER TABLE \(s).invoices ADD COLUMN reference TEXT;
+                CREATE UNIQUE INDEX invoices_reference ON \(s).invoices (reference);
+                ALTER TABLE \(s).payments ADD COLUMN bank_line_id TEXT;
+                \(BankLineSQL.table(now: "now()", strict: false, timestamp: "TIMESTAMPTZ", prefix: "\(s)."));
+                \(BankLineSQL.indexes(prefix: "\(s)."));
                 """
             ),
         ]

@@ -46,6 +46,9 @@ public struct RFReference: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
+    /// `text` in groups of four when it is a reference; as it is otherwise.
+    public static func display(_ text: String) -> String { RFReference(text)?.grouped ?? text }
+
     /// The two bodies an invoice number may get, in order of preference: its letters and
     /// digits upper-cased when there are 1 to 20 of them (`F-2026-0042` → `F20260042`),
     /// then 21 base-36 characters of its SHA-256 (numbers too long, or without a letter or

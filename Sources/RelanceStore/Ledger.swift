@@ -1,0 +1,151 @@
+import Foundation
+import RelanceCore
+
+/// Bank statement lines and their lettrage (docs/PAYMENTS.md): what the desk needs to
+/// find the invoices a credit pays, and the all-or-nothing write of one line.
+public protocol LedgerStore: Sendable {
+    /// The invoice whose creditor reference is `reference` (`RF…`, no spaces).
+    func invoice(reference: String) async throws -> Invoice?
+    /// Invoices whose number `text` contains (the caller checks word boundaries), at most `limit`.
+    func invoices(mentionedIn text: String, limit: Int) async throws -> [Invoice]
+    /// The payers earlier lines from `iban` were matched to.
+    func payers(paying iban: String) async throws -> [String]
+    /// A payer's invoices not yet paid.
+    func openInvoices(payerRef: String) async throws -> [Invoice]
+    /// Stores `line` with its verdict in one transaction. A line whose id is stored already
+    /// changes nothing (`.duplicate`). To apply, each allocation is checked again against
+    /// the invoice as it stands (open, same currency, not more than its balance); if one no
+    /// longer fits, nothing is applied and the line is listed for review. Each payment has
+    /// `recordPayment`'s effects: the balance, and for a settled invoice its pending jobs
+    /// cancelled and `thanks` enqueued.
+    func importLine(
+        _ line: BankLine, verdict: Lettrage.Verdict,
+        thanks: @escaping @Sendable (Invoice, Decimal, String) -> [NewJob]
+    ) async throws -> LineImport
+    /// Lines waiting for review, oldest first (or every line when `all`).
+    func bankLines(reviewOnly: Bool, limit: Int) async throws -> [StoredBankLine]
+    /// Marks a line waiting for review as dealt with (a person recorded the payment by
+    /// hand, or it was not for an invoice). False when no such line waits.
+    func dismissLine(id: String, note: String) async throws -> Bool
+}
+
+/// A statement line as stored.
+public struct StoredBankLine: Sendable, Equatable {
+    public enum Status: String, Sendable, CaseIterable {
+        /// Payments recorded from it.
+        case matched
+        /// Waiting for a person.
+        case review
+        /// A person dealt with it (`relance payments dismiss`).
+        case dismissed
+    }
+
+    public var line: BankLine
+    public var status: Status
+    public var step: Lettrage.Step?
+    public var review: Lettrage.Review?
+    public var payerRef: String?
+    /// Applied payments (matched), or the candidates (review).
+    public var invoices: [Lettrage.Allocation]
+    public var candidates: [String]
+    public var note: String
+    public var importedAt: String
+
+    public init(
+        line: BankLine, status: Status, step: Lettrage.Step?, review: Lettrage.Review?, payerRef: String?,
+        invoices: [Lettrage.Allocation], candidates: [String], note: String, importedAt: String
+    ) {
+        self.line = line
+        self.status = status
+        self.step = step
+        self.review = review
+        self.payerRef = payerRef
+        self.invoices = invoices
+        self.candidates = candidates
+        self.note = note
+        self.importedAt = importedAt
+    }
+}
+
+public enum LineImport: Sendable {
+    /// Stored earlier: nothing changed.
+    case duplicate(StoredBankLine)
+    /// Payments recorded.
+    case applied(StoredBankLine, [PaymentOutcome])
+    /// Listed for review.
+    case listed(StoredBankLine)
+
+    public var stored: StoredBankLine {
+        switch self {
+        case .duplicate(let line), .applied(let line, _), .listed(let line): line
+        }
+    }
+}
+
+/// The columns of a stored line, shared by both backends.
+public enum BankLineRow {
+    /// `invoices`: `[{"invoice": ref, "amount": "12.00"}]`.
+    public static func allocationsText(_ allocations: [Lettrage.Allocation]) -> String {
+        JSONValue.array(
+            allocations.map {
+                .object(["invoice": .string($0.invoiceRef), "amount": .string(Invoice.text($0.amount))])
+            }
+        ).jsonText
+    }
+
+    public static func allocations(_ text: String?) -> [Lettrage.Allocation] {
+        guard let text, let value = try? JSONValue.parse(text), case .array(let items) = value else { return [] }
+        return items.compactMap { item in
+            guard let ref = item["invoice"]?.stringValue, let amount = item["amount"]?.stringValue,
+                let decimal = Invoice.parseAmount(amount)
+            else { return nil }
+            return Lettrage.Allocation(invoiceRef: ref, amount: decimal)
+        }
+    }
+
+    public static func stringsText(_ strings: [String]) -> String { JSONValue.array(strings.map { .string($0) }).jsonText }
+
+    public static func strings(_ text: String?) -> [String] {
+        guard let text, let value = try? JSONValue.parse(text), case .array(let items) = value else { return [] }
+        return items.compactMap(\.stringValue)
+    }
+
+    /// The verdict to store once the allocations were checked against the invoices as
+    /// they stand in the transaction: `problem` says why one no longer fits.
+    public static func recheck(
+        _ verdict: Lettrage.Verdict, line: BankLine, invoices: [String: Invoice]
+    ) -> Lettrage.Verdict {
+        guard case .apply(let allocations) = verdict.outcome else { return verdict }
+        for allocation in allocations {
+            let refs = allocations.map(\.invoiceRef)
+            guard let invoice = invoices[allocation.invoiceRef] else {
+                return Lettrage.Verdict(
+                    step: verdict.step, payerRef: verdict.payerRef, outcome: .review(.noMatch, candidates: refs),
+                    note: "invoice \(allocation.invoiceRef) is no longer registered")
+            }
+            if invoice.currency != line.currency {
+                return Lettrage.Verdict(
+                    step: verdict.step, payerRef: verdict.payerRef, outcome: .review(.currency, candidates: refs),
+                    note: "invoice \(invoice.ref) is in \(invoice.currency), the line in \(line.currency)")
+            }
+            if invoice.status != .open || invoice.balance <= 0 {
+                return Lettrage.Verdict(
+                    step: verdict.step, payerRef: verdict.payerRef, outcome: .review(.alreadyPaid, candidates: refs),
+                    note: "invoice \(invoice.ref) was paid meanwhile")
+            }
+            if allocation.amount > invoice.balance {
+                return Lettrage.Verdict(
+                    step: verdict.step, payerRef: verdict.payerRef, outcome: .review(.overpayment, candidates: refs),
+                    note:
+                        "\(Invoice.text(allocation.amount)) \(line.currency) is now more than invoice \(invoice.ref)'s balance of \(Invoice.text(invoice.balance))"
+                )
+            }
+        }
+        return verdict
+    }
+
+    /// The day a payment from `line` counts as made: its value date, else its booking date.
+    public static func paidOn(_ line: BankLine, today: String) -> String {
+        line.valueDate ?? line.bookingDate ?? today
+    }
+}
