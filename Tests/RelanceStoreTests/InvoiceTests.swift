@@ -23,12 +23,17 @@ struct InvoiceTests {
         let first = try await fx.store.openInvoice(
             Self.invoice, jobs: [Self.job("reminder-1"), Self.job("reminder-2")])
         #expect(first.created && first.jobs.allSatisfy(\.created))
+        // Its creditor reference: the number's letters and digits.
+        var stored = Self.invoice
+        stored.reference = try #require(RFReference(body: "F1")).text
+        #expect(first.invoice == stored)
         var changed = Self.invoice
         changed.amount = 99
         let second = try await fx.store.openInvoice(changed, jobs: [Self.job("reminder-1"), Self.job("reminder-2")])
-        #expect(!second.created && second.invoice == Self.invoice && second.jobs.allSatisfy { !$0.created })
+        #expect(!second.created && second.invoice == stored && second.jobs.allSatisfy { !$0.created })
         #expect(second.jobs.map(\.id) == first.jobs.map(\.id))
-        #expect(try await fx.store.invoice(ref: "F-1") == Self.invoice)
+        #expect(try await fx.store.invoice(ref: "F-1") == stored)
+        #expect(try await fx.store.invoice(reference: stored.reference!) == stored)
     }
 
     @Test("a partial payment lowers the balance; the full one cancels the case and inserts thanks once")
