@@ -93,6 +93,9 @@ public enum APIServer {
         (["v1", "invoices", "*", "payments"], "/v1/invoices/{number}/payments", [.post]),
         (["v1", "invoices", "*", "hold"], "/v1/invoices/{number}/hold", [.post, .delete]),
         (["v1", "reports", "steps"], "/v1/reports/steps", [.get]),
+        (["v1", "payments", "statements"], "/v1/payments/statements", [.post]),
+        (["v1", "payments", "unmatched"], "/v1/payments/unmatched", [.get]),
+        (["v1", "payments", "lines", "*", "dismiss"], "/v1/payments/lines/{id}/dismiss", [.post]),
         (["v1", "callbacks", "*", "*", "*"], "/v1/callbacks/{provider}/{job_id}/{attempt}", [.get, .post]),
         (["readyz"], "/readyz", [.get]), (["metrics"], "/metrics", [.get]), (["openapi.yaml"], "/openapi.yaml", [.get]),
     ]
@@ -143,6 +146,11 @@ public enum APIServer {
             try await handlers.hold(request, ref: parameter(context, "number"), lift: true)
         }
         router.get("/v1/reports/steps") { request, _ in try await handlers.stepReport(request) }
+        router.post("/v1/payments/statements") { request, _ in try await handlers.importStatement(request) }
+        router.get("/v1/payments/unmatched") { request, _ in try await handlers.unmatchedLines(request) }
+        router.post("/v1/payments/lines/:line/dismiss") { request, context in
+            try await handlers.dismissLine(request, id: parameter(context, "line"))
+        }
         for method in [HTTPRequest.Method.get, .post] {
             router.on("/v1/callbacks/:provider/:job/:attempt", method: method) { request, context in
                 try await handlers.callback(

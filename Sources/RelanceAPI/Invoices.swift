@@ -13,6 +13,7 @@ extension Invoice {
             "issue_date": .string(issueDate), "due_date": .string(dueDate), "status": .string(status.rawValue),
         ]
         object["paid_at"] = paidAt.map(JSONValue.string) ?? .null
+        object["payment_reference"] = reference.map { .string(RFReference.display($0)) } ?? .null
         object["hold"] =
             holdUntil.map { .object(["until": .string($0), "reason": .string(holdReason ?? "")]) } ?? .null
         return .object(object)

@@ -61,7 +61,8 @@ final class Reloader: Service {
             dispatcher.replace(
                 composer: MessageComposer(
                     catalog: catalog, creditor: config.creditor, email: config.email, sms: config.sms.text,
-                    letters: config.letters, scenarios: scenarios, deadlineDays: config.deadlineDays),
+                    letters: config.letters, scenarios: scenarios, deadlineDays: config.deadlineDays,
+            payments: config.payments),
                 windows: config.windows)
             logger.notice(
                 "reloaded",

@@ -64,7 +64,8 @@ public struct Runtime: Sendable {
         return MessageComposer(
             catalog: catalog, creditor: config.creditor, email: config.email, sms: config.sms.text,
             letters: config.letters, scenarios: try? Self.scenarios(config, against: catalog).get(),
-            deadlineDays: config.deadlineDays)
+            deadlineDays: config.deadlineDays,
+            payments: config.payments)
     }
 
     /// The dunning scenarios, when they load and every step's message has the parts its

@@ -68,15 +68,19 @@ extension MessageComposer {
         let context: [String: Any]
         let rendered: RenderedMessage
         do {
-            context = try MessageContext.build(
+            var built = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today,
                 required: catalog.requiredData[job.template] ?? [], message: job.template, deadlineDays: deadlineDays)
+            addPayment(to: &built, caseRef: job.caseRef, locale: payer.locale)
+            context = built
             rendered = try catalog.render(
                 message: job.template, parts: [.letter, .emailSubject], payer: payer, context: context,
                 creditor: creditor)
         } catch let error as TemplateError {
             throw DispatchFailure(reason: error.kind == .data ? .data : .template, message: error.message)
         }
+        let due = Self.paymentDue(context)
+        let code = try paymentCode(due)
         let french = payer.locale.lowercased().hasPrefix("fr")
         let todayText = (context["today"] as? LocalDate)?.renderText ?? ""
         var references: [(label: String, value: String)] = [(french ? "Vos références" : "Your reference", payer.ref)]
@@ -87,16 +91,18 @@ extension MessageComposer {
             placeAndDate: french ? "\(letters.place), le \(todayText)" : "\(letters.place), \(todayText)",
             references: references,
             subject: (french ? "Objet\u{00A0}: " : "Subject: ") + (rendered[.emailSubject] ?? ""),
-            bodyMarkup: rendered[.letter] ?? "", table: Self.invoiceTable(context, french: french))
+            bodyMarkup: rendered[.letter] ?? "", table: Self.invoiceTable(context, french: french),
+            paymentCode: Self.letterCode(code, locale: payer.locale))
         let output: RenderedLetter
         do {
             output = try letterRenderer.render(document, envelope: envelope)
         } catch let error as LetterError {
             throw DispatchFailure(reason: .letter, message: "\(job.template)/letter for payer \(payer.ref): \(error)")
         }
-        let letter = OutgoingLetter(
+        var letter = OutgoingLetter(
             jobID: job.id, attempt: job.attempt, payerRef: payer.ref, caseRef: job.caseRef, address: address.lines,
             envelope: envelope.name, pdf: output.pdf, pages: output.pages, sha256: output.sha256)
+        letter.paymentProof = Self.paymentProof(due, qrCode: code != nil)
         return (rendered, letter)
     }
 

@@ -22,12 +22,16 @@ public struct MessageComposer: Sendable {
     public let knownSegments: KnownSegments
     /// `templates.deadline_days`: a payment deadline is at least this many days after the message's date.
     public let deadlineDays: Int
+    /// The pay link and the QR code.
+    public let payments: PaymentSettings
 
     public init(
         catalog: TemplateCatalog, creditor: Creditor, email: EmailSettings,
         sms: SMSTextSettings = .init(), letters: LetterSettings = .defaults,
-        scenarios: ScenarioCatalog? = nil, deadlineDays: Int = PaymentDeadline.defaultDays
+        scenarios: ScenarioCatalog? = nil, deadlineDays: Int = PaymentDeadline.defaultDays,
+        payments: PaymentSettings = .none
     ) {
+        self.payments = payments
         self.catalog = catalog
         self.scenarios = scenarios
         self.deadlineDays = deadlineDays
@@ -63,16 +67,25 @@ public struct MessageComposer: Sendable {
 
     /// Renders the message of `job` for `payer`, as it would be sent now.
     public func render(job: Job, payer: PayerProfile, today: Date = Date()) throws -> RenderedMessage {
+        try renderWithPayment(job: job, payer: payer, today: today).rendered
+    }
+
+    /// The rendered parts, and what the message asks the payer to pay (for the QR code).
+    func renderWithPayment(job: Job, payer: PayerProfile, today: Date) throws -> (
+        rendered: RenderedMessage, due: PaymentDue?
+    ) {
         guard let channel = Channel(rawValue: job.channel) else {
             throw DispatchFailure(reason: .data, message: "unknown channel '\(job.channel)' (email, sms, letter)")
         }
         let parts = try parts(for: channel, job: job, payer: payer)
         do {
-            let context = try MessageContext.build(
+            var context = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today,
                 required: catalog.requiredData[job.template] ?? [], message: job.template, deadlineDays: deadlineDays)
-            return try catalog.render(
+            addPayment(to: &context, caseRef: job.caseRef, locale: payer.locale)
+            let rendered = try catalog.render(
                 message: job.template, parts: parts, payer: payer, context: context, creditor: creditor)
+            return (rendered, Self.paymentDue(context))
         } catch let error as TemplateError {
             throw DispatchFailure(reason: error.kind == .data ? .data : .template, message: error.message)
         } catch {
@@ -94,6 +107,7 @@ public struct MessageComposer: Sendable {
             detail["pages"] = .number(String(letter.pages))
             detail["pdf_sha256"] = .string(letter.sha256)
             detail["envelope"] = .string(letter.envelope)
+            detail.merge(letter.paymentProof) { $1 }
             return Composed(rendered: rendered, payload: .letter(letter), traceDetail: .object(detail))
         default: return try composeEmail(job: job, payer: payer, today: today)
         }
@@ -143,7 +157,8 @@ public struct MessageComposer: Sendable {
         do { recipient = try EmailAddress(address) } catch {
             throw DispatchFailure(reason: .address, message: "payer \(payer.ref): \(error)")
         }
-        let rendered = try render(job: job, payer: payer, today: today)
+        let (rendered, due) = try renderWithPayment(job: job, payer: payer, today: today)
+        let inline = inlineQRCode(try paymentCode(due), html: rendered[.emailHTML])
         var headers: [(String, String)] = [("X-Relance-Job", String(job.id))]
         if let caseRef = job.caseRef { headers.append(("X-Relance-Case", caseRef)) }
         // Outlook and Exchange: no out-of-office replies to an automatic message.
@@ -168,13 +183,14 @@ public struct MessageComposer: Sendable {
                 ]
             }
         }
-        let message = EmailMessage(
+        var message = EmailMessage(
             from: Mailbox(name: email.fromName.isEmpty ? nil : email.fromName, address: email.from),
             to: [Mailbox(name: payer.name, address: recipient)],
             replyTo: email.replyTo.map { Mailbox(address: $0) },
             subject: rendered[.emailSubject] ?? "", text: rendered[.emailText] ?? "", html: rendered[.emailHTML],
             attachments: attachments, messageID: "relance.job-\(job.id).\(job.attempt)@\(email.messageIDDomain)",
             date: today, headers: headers)
+        message.inline = inline
         var mime = MIMEWriter.render(message)
         var bytes = Array(mime.utf8)
         if let dkim = email.dkim {
@@ -189,7 +205,8 @@ public struct MessageComposer: Sendable {
             jobID: job.id, attempt: job.attempt,
             envelopeFrom: email.bounces?.address(jobID: job.id, attempt: job.attempt) ?? email.from,
             recipients: [recipient], bytes: bytes)
-        let detail = (rendered.traceDetail.objectValue ?? [:]).merging(letterProof) { $1 }
+        var detail = (rendered.traceDetail.objectValue ?? [:]).merging(letterProof) { $1 }
+        detail.merge(Self.paymentProof(due, qrCode: !inline.isEmpty)) { $1 }
         return Composed(rendered: rendered, payload: .email(outgoing, mime: mime), traceDetail: .object(detail))
     }
 }

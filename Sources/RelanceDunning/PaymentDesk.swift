@@ -118,3 +118,87 @@ public struct PaymentDesk: Sendable {
         return { invoice, amount, paidOn in thanks[invoice.payerRef]?(invoice, amount, paidOn) ?? [] }
     }
 }
+
+extension StoredBankLine {
+    /// As the API and `--json` show it (openapi.yaml, `BankLine`).
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .string(line.id), "statement_id": .string(line.statementID), "account": .string(line.account),
+            "amount": .object(["amount": .string(Invoice.text(line.amount)), "currency": .string(line.currency)]),
+            "status": .string(status.rawValue), "note": .string(note), "imported_at": .string(importedAt),
+            "remittance": .array(line.unstructured.map { .string($0) }),
+            "invoices": .array(
+                invoices.map {
+                    .object([
+                        "invoice": .string($0.invoiceRef),
+                        "amount": .object([
+                            "amount": .string(Invoice.text($0.amount)), "currency": .string(line.currency),
+                        ]),
+                    ])
+                }),
+            "candidates": .array(candidates.map { .string($0) }),
+        ]
+        let optional: [(String, String?)] = [
+            ("booking_date", line.bookingDate), ("value_date", line.valueDate), ("debtor_name", line.debtorName),
+            ("debtor_iban", line.debtorIBAN), ("end_to_end_id", line.endToEndID),
+            ("reference", line.structuredReference), ("step", step?.rawValue), ("review", review?.rawValue),
+            ("payer_ref", payerRef),
+        ]
+        for (key, value) in optional { fields[key] = value.map { .string($0) } ?? .null }
+        return .object(fields)
+    }
+}
+
+extension PaymentDesk.LineResult {
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .string(line.id), "outcome": .string(outcome.rawValue), "note": .string(note),
+            "amount": .object(["amount": .string(Invoice.text(line.amount)), "currency": .string(line.currency)]),
+        ]
+        fields["line"] = stored?.json ?? .null
+        fields["payments"] = .array(
+            payments.map {
+                .object([
+                    "invoice": .string($0.invoice.ref),
+                    "balance": .object([
+                        "amount": .string(Invoice.text($0.invoice.balance)), "currency": .string($0.invoice.currency),
+                    ]),
+                    "settled": .bool($0.settled), "cancelled_jobs": .number(String($0.cancelled)),
+                    "thanks_jobs": .array($0.thanks.map { .number(String($0.id)) }),
+                ])
+            })
+        return .object(fields)
+    }
+}
+
+extension PaymentDesk.Report {
+    public var json: JSONValue {
+        .object([
+            "matched": .number(String(count(.matched))), "review": .number(String(count(.review))),
+            "duplicate": .number(String(count(.duplicate))), "skipped": .number(String(count(.skipped))),
+            "lines": .array(lines.map(\.json)),
+        ])
+    }
+
+    /// One line per statement line, then the counts: for the CLI.
+    public var text: String {
+        var out: [String] = []
+        for result in lines {
+            let amount = "\(Invoice.text(result.line.amount)) \(result.line.currency)"
+            var words = [result.line.id, result.outcome.rawValue, amount]
+            if let step = result.stored?.step, result.outcome == .matched { words.append("by \(step.rawValue)") }
+            if let review = result.stored?.review, result.outcome == .review { words.append(review.rawValue) }
+            words.append("— \(result.note)")
+            for payment in result.payments where payment.settled {
+                words.append(
+                    "[\(payment.invoice.ref) paid: \(payment.cancelled) pending job(s) cancelled, thanks \(payment.thanks.map { String($0.id) }.joined(separator: ","))]"
+                )
+            }
+            out.append(words.joined(separator: " "))
+        }
+        out.append(
+            "\(count(.matched)) matched, \(count(.review)) for review, \(count(.duplicate)) imported before, \(count(.skipped)) skipped"
+        )
+        return out.joined(separator: "\n")
+    }
+}

@@ -116,3 +116,18 @@ public struct LetterSettings: Sendable {
         place: "Paris", font: "DejaVu Sans", senderCountry: "FR", attachToEmail: [], http: HTTPSettings(),
         uploadURL: nil, uploadHeaders: [], uploadIDField: "id")
 }
+
+/// How reminders help the payer pay (docs/PAYMENTS.md): the pay link and the EPC QR code.
+public struct PaymentSettings: Sendable {
+    /// `creditor.payment_url` with its secret; nil: no link unless the job's data has one.
+    public var payLink: PayLink?
+    /// `creditor.qr_code`: an EPC QR code when the amount is in EUR and the creditor has an IBAN.
+    public var qrCode: Bool
+
+    public init(payLink: PayLink? = nil, qrCode: Bool = false) {
+        self.payLink = payLink
+        self.qrCode = qrCode
+    }
+
+    public static let none = PaymentSettings()
+}

@@ -2,7 +2,8 @@ import Foundation
 import RelanceCore
 
 /// Turns an `EmailMessage` into RFC 5322 / MIME bytes with CRLF line endings:
-/// multipart/alternative (text + HTML), inside multipart/mixed when there are attachments.
+/// multipart/alternative (text + HTML, the HTML inside multipart/related with the images it
+/// shows), inside multipart/mixed when there are attachments.
 public enum MIMEWriter {
     public static func render(_ message: EmailMessage) -> String {
         var out = ""
@@ -40,12 +41,21 @@ public enum MIMEWriter {
         let seed = SHA256.hex(message.messageID).prefix(24)
         let alternative = "=_alt_\(seed)"
         let mixed = "=_mixed_\(seed)"
+        let related = "=_rel_\(seed)"
         var body = ""
         if let html = message.html {
             body += "Content-Type: multipart/alternative; boundary=\"\(alternative)\"\r\n\r\n"
             body += "This is a multi-part message in MIME format.\r\n"
             body += "--\(alternative)\r\n" + textPart(message.text, subtype: "plain")
-            body += "--\(alternative)\r\n" + textPart(html, subtype: "html")
+            if message.inline.isEmpty {
+                body += "--\(alternative)\r\n" + textPart(html, subtype: "html")
+            } else {
+                body += "--\(alternative)\r\n"
+                body += "Content-Type: multipart/related; type=\"text/html\"; boundary=\"\(related)\"\r\n\r\n"
+                body += "--\(related)\r\n" + textPart(html, subtype: "html")
+                for image in message.inline { body += "--\(related)\r\n" + inlinePart(image) }
+                body += "--\(related)--\r\n"
+            }
             body += "--\(alternative)--\r\n"
         } else {
             body += textPart(message.text, subtype: "plain")
@@ -67,6 +77,17 @@ public enum MIMEWriter {
     static func textPart(_ text: String, subtype: String) -> String {
         "Content-Type: text/\(subtype); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
             + MIMEEncoding.quotedPrintable(text) + "\r\n"
+    }
+
+    static func inlinePart(_ image: InlineImage) -> String {
+        let type = image.contentType.filter { $0.isASCII && ($0.isLetter || $0.isNumber || "/.+-".contains($0)) }
+        // A Content-ID is an msg-id: no spaces, brackets or quotes.
+        let id = image.contentID.filter { $0.isASCII && !$0.isWhitespace && !"<>\"\\()[],;:".contains($0) }
+        let name = image.filename.filter { $0.isASCII && ($0.isLetter || $0.isNumber || ".-_".contains($0)) }
+        return "Content-Type: \(type.isEmpty ? "application/octet-stream" : type)\r\n"
+            + "Content-Transfer-Encoding: base64\r\nContent-ID: <\(id)>\r\n"
+            + "Content-Disposition: inline; filename=\"\(name.isEmpty ? "image" : name)\"\r\n\r\n"
+            + MIMEEncoding.base64Lines(image.data)
     }
 
     static func attachmentPart(_ attachment: Attachment) -> String {

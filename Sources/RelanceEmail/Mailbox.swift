@@ -25,6 +25,23 @@ public struct Attachment: Sendable, Equatable {
     }
 }
 
+/// An image the HTML part shows by its Content-ID (`<img src="cid:…">`), sent in a
+/// `multipart/related` with it: the payment QR code.
+public struct InlineImage: Sendable, Equatable {
+    /// Without angle brackets: `epc-qr@relance`.
+    public var contentID: String
+    public var contentType: String
+    public var filename: String
+    public var data: [UInt8]
+
+    public init(contentID: String, contentType: String, filename: String, data: [UInt8]) {
+        self.contentID = contentID
+        self.contentType = contentType
+        self.filename = filename
+        self.data = data
+    }
+}
+
 /// An e-mail to send, before MIME encoding.
 public struct EmailMessage: Sendable, Equatable {
     public var from: Mailbox
@@ -34,6 +51,8 @@ public struct EmailMessage: Sendable, Equatable {
     public var text: String
     public var html: String?
     public var attachments: [Attachment]
+    /// Images the HTML part refers to; ignored without an HTML part.
+    public var inline: [InlineImage] = []
     /// `<…@…>` without the angle brackets.
     public var messageID: String
     public var date: Date
@@ -58,7 +77,8 @@ public struct EmailMessage: Sendable, Equatable {
 
     public static func == (a: EmailMessage, b: EmailMessage) -> Bool {
         a.from == b.from && a.to == b.to && a.replyTo == b.replyTo && a.subject == b.subject && a.text == b.text
-            && a.html == b.html && a.attachments == b.attachments && a.messageID == b.messageID && a.date == b.date
+            && a.html == b.html && a.attachments == b.attachments && a.inline == b.inline && a.messageID == b.messageID
+            && a.date == b.date
             && a.headers.map { "\($0.0):\($0.1)" } == b.headers.map { "\($0.0):\($0.1)" }
     }
 }

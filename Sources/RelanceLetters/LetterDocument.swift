@@ -18,6 +18,20 @@ public struct InvoiceTable: Sendable {
     }
 }
 
+/// A QR code printed on the letter with a caption beside it (the EPC payment code): the
+/// modules row by row, dark ones true.
+public struct PaymentCode: Sendable, Equatable {
+    public var size: Int
+    public var dark: [Bool]
+    public var caption: String
+
+    public init(size: Int, dark: [Bool], caption: String) {
+        self.size = size
+        self.dark = dark
+        self.caption = caption
+    }
+}
+
 /// A letter to render. Every field is plain text except `bodyMarkup`, which is Pango markup.
 public struct LetterDocument: Sendable {
     /// PDF metadata Title (e.g. the subject).
@@ -44,6 +58,8 @@ public struct LetterDocument: Sendable {
     /// follows the body.
     public var bodyMarkup: String
     public var table: InvoiceTable?
+    /// Printed after the body and the table, away from the window and the folds.
+    public var paymentCode: PaymentCode?
     /// The footer label of page `n` of `total`, e.g. `{ "\($0)/\($1)" }` for "1/2" (the default) or
     /// `{ "Page \($0) sur \($1)" }`. A `@Sendable` closure so that the document stays `Sendable`.
     public var pageLabel: @Sendable (_ page: Int, _ total: Int) -> String
@@ -54,7 +70,7 @@ public struct LetterDocument: Sendable {
     public init(
         title: String, author: String, createdAt: Date, senderLines: [String], logoPNG: String? = nil,
         recipientLines: [String], placeAndDate: String, references: [(label: String, value: String)] = [],
-        subject: String, bodyMarkup: String, table: InvoiceTable? = nil,
+        subject: String, bodyMarkup: String, table: InvoiceTable? = nil, paymentCode: PaymentCode? = nil,
         pageLabel: @escaping @Sendable (_ page: Int, _ total: Int) -> String = { "\($0)/\($1)" }
     ) {
         self.title = title
@@ -68,6 +84,7 @@ public struct LetterDocument: Sendable {
         self.subject = subject
         self.bodyMarkup = bodyMarkup
         self.table = table
+        self.paymentCode = paymentCode
         self.pageLabel = pageLabel
     }
 }

@@ -4,6 +4,8 @@ import RelanceTransport
 
 /// A letter ready for the printer: the PDF and what the trace keeps as proof.
 public struct OutgoingLetter: Sendable {
+    /// What the trace records about paying (the reference, whether a QR code is printed).
+    public var paymentProof: [String: JSONValue] = [:]
     public var jobID: Int64
     public var attempt: Int
     public var payerRef: String

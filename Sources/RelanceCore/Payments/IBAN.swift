@@ -66,3 +66,15 @@ public struct IBAN: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 }
+
+/// A BIC (ISO 9362): 4 letters for the bank, 2 for the country, 2 letters or digits for
+/// the place, and optionally 3 for the branch.
+public enum BankIdentifierCode {
+    public static func isValid(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 8 || bytes.count == 11 else { return false }
+        let letter = { (b: UInt8) in (65...90).contains(b) }
+        let alnum = { (b: UInt8) in (65...90).contains(b) || (48...57).contains(b) }
+        return bytes[0..<6].allSatisfy(letter) && bytes[6...].allSatisfy(alnum)
+    }
+}

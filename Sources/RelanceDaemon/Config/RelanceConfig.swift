@@ -26,6 +26,8 @@ public struct RelanceConfig: Sendable {
     /// payment deadline it states (and the deadline it gets when its data has none).
     public var deadlineDays = PaymentDeadline.defaultDays
     public var creditor: Creditor
+    /// The pay link and the QR code (`creditor.payment_url`, `creditor.qr_code`).
+    public var payments = PaymentSettings.none
     public var email: EmailSettings
     /// The LMTP listener for bounces (`email.bounces.lmtp_listen`); nil: none.
     public var lmtpListen: (host: String, port: Int)?
@@ -147,6 +149,7 @@ public struct RelanceConfig: Sendable {
             scenariosDirectory: try r.string("scenarios.directory") ?? templates + "/scenarios",
             windows: try windows(r))
         config.lmtpListen = try lmtpListen(r)
+        config.payments = try payments(r, environment: environment)
         if let text = try r.string("scenarios.strategic_formal_notice") {
             guard let days = Scenario.parseOffset(text), (1...3650).contains(days) else {
                 throw ConfigError(
@@ -191,12 +194,51 @@ public struct RelanceConfig: Sendable {
     }
 
     static func creditor(_ r: Reader) throws -> Creditor {
-        Creditor(
+        // An IBAN or a BIC mistyped in the configuration would be printed on every reminder
+        // and in every QR code: refused here, with why.
+        let ibanText = try r.string(defaulted: "creditor.iban")
+        var iban = ibanText
+        if !ibanText.isEmpty {
+            if let problem = IBAN.problem(ibanText) {
+                throw ConfigError("\(r.origin("creditor.iban")): creditor.iban '\(ibanText)': \(problem)")
+            }
+            iban = IBAN(ibanText)!.grouped
+        }
+        let bic = try r.string(defaulted: "creditor.bic")
+        if !bic.isEmpty, !BankIdentifierCode.isValid(bic) {
+            throw ConfigError(
+                "\(r.origin("creditor.bic")): creditor.bic '\(bic)' is not a BIC (8 or 11 letters and digits: bank, country, place, branch)"
+            )
+        }
+        return Creditor(
             name: try r.string(defaulted: "creditor.name"), email: try r.string(defaulted: "creditor.email"),
             phone: try r.string(defaulted: "creditor.phone"), website: try r.string(defaulted: "creditor.website"),
             address: try r.stringList(defaulted: "creditor.address"),
-            registration: try r.string(defaulted: "creditor.registration"),
-            iban: try r.string(defaulted: "creditor.iban"), bic: try r.string(defaulted: "creditor.bic"))
+            registration: try r.string(defaulted: "creditor.registration"), iban: iban, bic: bic)
+    }
+
+    static func payments(_ r: Reader, environment: [String: String]) throws -> PaymentSettings {
+        var settings = PaymentSettings(qrCode: try r.bool(defaulted: "creditor.qr_code"))
+        guard let template = try r.string("creditor.payment_url") else {
+            if try r.string("creditor.payment_secret_file") != nil {
+                throw ConfigError(
+                    "\(r.origin("creditor.payment_secret_file")): creditor.payment_secret_file is set but creditor.payment_url is not"
+                )
+            }
+            return settings
+        }
+        guard let file = try r.string("creditor.payment_secret_file") else {
+            throw ConfigError(
+                "\(r.origin("creditor.payment_url")): creditor.payment_url is set but creditor.payment_secret_file is not (the key of the links' tokens)"
+            )
+        }
+        let secret = try ConfigSources.readSecret(
+            file, key: "creditor.payment_secret_file", environment: environment,
+            configFile: r.origin("creditor.payment_secret_file"))
+        do { settings.payLink = try PayLink(template: template, secret: secret) } catch {
+            throw ConfigError("\(r.origin(error.pointer)): \(error.pointer): \(error.message)")
+        }
+        return settings
     }
 
     static func emailAddress(_ r: Reader, _ key: String, _ text: String) throws -> EmailAddress {

@@ -118,6 +118,7 @@ struct InvoiceCommand: AsyncParsableCommand {
             print(
                 "invoice \(invoice.ref) payer=\(invoice.payerRef) scenario=\(invoice.scenario) due=\(invoice.dueDate) "
                     + "amount=\(Invoice.text(invoice.amount)) balance=\(Invoice.text(invoice.balance)) \(invoice.currency) \(invoice.status)"
+                    + (invoice.reference.map { " reference=\"\(RFReference.display($0))\"" } ?? "")
             )
             for job in try await runtime.store.jobs(JobFilter(caseRef: number, limit: 1000)) {
                 print("\(job.id) \(job.state.rawValue) \(job.channel) \(job.template) run_at=\(job.runAt)")

@@ -1,0 +1,125 @@
+import Foundation
+import RelanceCore
+import RelanceEmail
+import RelanceLetters
+import RelanceQR
+import RelanceTemplates
+
+/// How a reminder helps the payer pay (docs/PAYMENTS.md): the pay link Relance builds
+/// (`creditor.payment_url`) and the EPC QR code (letters, HTML e-mails).
+extension MessageComposer {
+    /// The Content-ID of the QR code's image in an e-mail.
+    static let qrContentID = "epc-qr@relance"
+
+    /// What the message asks the payer to pay, from its context.
+    struct PaymentDue {
+        var amount: Decimal
+        var currency: String
+        /// The creditor reference, when the message is about one invoice that has one.
+        var reference: RFReference?
+        var numbers: [String]
+    }
+
+    static func paymentDue(_ context: [String: Any]) -> PaymentDue? {
+        guard let total = context["total_due"] as? Money, total.amount > 0 else { return nil }
+        let reference = (context["payment_reference"] as? TemplateText).flatMap { RFReference($0.value) }
+        let numbers = (context["invoices"] as? [Any] ?? []).compactMap {
+            (($0 as? [String: Any])?["number"] as? TemplateText)?.value
+        }
+        return PaymentDue(amount: total.amount, currency: total.currency, reference: reference, numbers: numbers)
+    }
+
+    /// The EPC payment the QR code carries: only in EUR, with the creditor's IBAN, and
+    /// `creditor.qr_code` on. The remittance is the creditor reference for one invoice, else
+    /// the invoice numbers (as many whole numbers as fit in 140 characters).
+    func epcPayment(_ due: PaymentDue) -> EPCPayment? {
+        guard payments.qrCode, due.currency == "EUR", let iban = IBAN(creditor.iban),
+            due.amount >= EPCPayment.minAmount, due.amount <= EPCPayment.maxAmount
+        else { return nil }
+        var remittance: EPCPayment.Remittance?
+        if let reference = due.reference {
+            remittance = .structured(reference)
+        } else if !due.numbers.isEmpty {
+            var text = ""
+            for number in due.numbers {
+                let next = text.isEmpty ? number : text + " " + number
+                if next.unicodeScalars.count > EPCPayment.maxUnstructured { break }
+                text = next
+            }
+            if !text.isEmpty { remittance = .unstructured(text) }
+        }
+        return EPCPayment(
+            name: creditor.name, iban: iban, bic: creditor.bic.isEmpty ? nil : creditor.bic, amount: due.amount,
+            remittance: remittance)
+    }
+
+    /// The QR code of the payment, or nil when there is none to show. A payment Relance
+    /// cannot encode is a configuration error the daemon refused at start; here it fails
+    /// the message rather than sending it without the code.
+    func paymentCode(_ due: PaymentDue?) throws -> QRCode? {
+        guard let due, let payment = epcPayment(due) else { return nil }
+        do { return try QRCode.encode(payment) } catch {
+            throw DispatchFailure(reason: .data, message: "payment QR code: \(error)")
+        }
+    }
+
+    /// Adds what the templates show about paying: `payment_link` (unless the data has
+    /// one), and `payment_qr` (`src`, `caption`) when a QR code goes with the message.
+    func addPayment(to context: inout [String: Any], caseRef: String?, locale: String) {
+        guard let due = Self.paymentDue(context) else { return }
+        if context["payment_link"] == nil || context["payment_link"] is NSNull, let link = payments.payLink,
+            let caseRef, !caseRef.isEmpty
+        {
+            context["payment_link"] = TemplateText(link.url(caseRef: caseRef, amount: due.amount, currency: due.currency))
+        }
+        if epcPayment(due) != nil {
+            context["payment_qr"] =
+                [
+                    "src": TemplateText("cid:\(Self.qrContentID)"),
+                    "caption": TemplateText(Self.qrCaption(locale: locale)),
+                ] as [String: Any]
+        }
+    }
+
+    /// One sentence, in the payer's language, saying what the code is (English for a
+    /// language without one).
+    static func qrCaption(locale: String) -> String {
+        switch locale.lowercased().prefix(2) {
+        case "fr":
+            "Pour payer par virement, scannez ce code avec l’application de votre banque\u{00A0}: bénéficiaire, IBAN, montant et référence se remplissent seuls."
+        default:
+            "To pay by bank transfer, scan this code with your banking app: the payee, IBAN, amount and reference are filled in for you."
+        }
+    }
+
+    /// The image an HTML e-mail shows by its Content-ID, when its HTML refers to it.
+    func inlineQRCode(_ code: QRCode?, html: String?) -> [InlineImage] {
+        guard let code, let html, html.contains("cid:\(Self.qrContentID)") else { return [] }
+        return [
+            InlineImage(
+                contentID: Self.qrContentID, contentType: "image/png", filename: "payment-qr.png",
+                data: PNGImage.encode(code, scale: 4))
+        ]
+    }
+
+    /// What the trace records about paying: the reference given, and whether a QR code
+    /// went with the message (its payload is evidence enough by its hash).
+    static func paymentProof(_ due: PaymentDue?, qrCode: Bool) -> [String: JSONValue] {
+        guard let due else { return [:] }
+        var proof: [String: JSONValue] = [:]
+        if let reference = due.reference { proof["payment_reference"] = .string(reference.text) }
+        if qrCode { proof["payment_qr"] = .bool(true) }
+        return proof
+    }
+
+    /// The QR code as the letter draws it.
+    static func letterCode(_ code: QRCode?, locale: String) -> PaymentCode? {
+        guard let code else { return nil }
+        var dark: [Bool] = []
+        dark.reserveCapacity(code.size * code.size)
+        for y in 0..<code.size {
+            for x in 0..<code.size { dark.append(code.isDark(x: x, y: y)) }
+        }
+        return PaymentCode(size: code.size, dark: dark, caption: qrCaption(locale: locale))
+    }
+}
