@@ -10,14 +10,15 @@
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages: libcurl (SMTP, HTTP), SQLite, OpenSSL (SHA-256, HMAC), Cairo + Pango, zlib and
-# a font (letters), Python for the test peers.
+# a font (letters), libqrencode (EPC QR codes), Python for the test peers.
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev sqlite3 python3 python3-venv ca-certificates \
-	libpango1.0-dev libcairo2-dev zlib1g-dev fonts-dejavu-core
+	libpango1.0-dev libcairo2-dev zlib1g-dev fonts-dejavu-core libqrencode-dev
 # Real peers for the integration tests: Kannel (bearerbox, smsbox, fakesmsc) for SMS,
 # poppler and qpdf for the letters' PDF, PostgreSQL (a throwaway cluster per run:
 # IntegrationTests/pgcluster.py) for the second backend, Postfix (a private instance per
-# test: IntegrationTests/postfix.py) for bounces read back.
-TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql postfix
+# test: IntegrationTests/postfix.py) for bounces read back, zbar (zbarimg) to read the QR
+# codes' PNG back (Tests/RelanceQRTests/ZbarTests.swift).
+TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql postfix zbar-tools
 BENCH_APT_PACKAGES := postfix hey
 VENV := .venv
 PYTHON := $(VENV)/bin/python

@@ -131,6 +131,15 @@ let package = Package(
             name: "CProcessTuning",
             linkerSettings: [.linkedLibrary("z")]
         ),
+        // libqrencode (QR code symbols), found through pkg-config.
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"]), .brew(["qrencode"])]
+        ),
+        // EPC QR codes (SEPA credit transfer) for letters and e-mails: the symbol from
+        // libqrencode, its PNG written in Swift.
+        .target(name: "RelanceQR", dependencies: ["CQREncode", "RelanceCore"]),
         // Postal letters: lays out a letter (address in the envelope window, invoice table) into a PDF.
         .target(
             name: "RelanceLetters",
@@ -169,6 +178,7 @@ let package = Package(
         .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceCore", "RelanceEmail", "RelanceTestSupport"]),
         .testTarget(name: "RelanceAPITests", dependencies: ["RelanceAPI"]),
         .testTarget(name: "RelanceSMSTests", dependencies: ["RelanceCore", "RelanceTransport", "RelanceSMS"]),
+        .testTarget(name: "RelanceQRTests", dependencies: ["RelanceQR", "RelanceCore"]),
         .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters", "CPangoCairo", "CProcessTuning"]),
         .testTarget(
             name: "RelanceDaemonTests",
