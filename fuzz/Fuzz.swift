@@ -115,7 +115,8 @@ func fuzzEmailAddress(_ bytes: UnsafeRawBufferPointer) {
     {
         for command in commands {
             guard command.filter({ $0 == 10 || $0 == 13 }).count == 2, command.suffix(2) == [13, 10] else {
-                violated("command with a line break inside: \(String(decoding: command, as: UTF8.self).debugDescription)")
+                violated(
+                    "command with a line break inside: \(String(decoding: command, as: UTF8.self).debugDescription)")
             }
         }
     }
@@ -244,7 +245,8 @@ func fuzzCamt(_ bytes: UnsafeRawBufferPointer) {
             guard line.amount >= 0, CamtFields.isCurrency(line.currency), !line.id.isEmpty,
                 ids.insert(line.id).inserted
             else { violated("line \(line.id): \(line.amount) \(line.currency)") }
-            let texts = [line.debtorName, line.debtorIBAN, line.endToEndID, line.structuredReference, line.status]
+            let texts =
+                [line.debtorName, line.debtorIBAN, line.endToEndID, line.structuredReference, line.status]
                 .compactMap { $0 } + line.unstructured + [line.account, line.statementID]
             for text in texts where !oneLine(text) || text.unicodeScalars.count > 140 || text.isEmpty {
                 violated("text field \(text.debugDescription.prefix(200))")
@@ -252,7 +254,9 @@ func fuzzCamt(_ bytes: UnsafeRawBufferPointer) {
             if line.endToEndID == "NOTPROVIDED" { violated("NOTPROVIDED kept") }
         }
     } catch let error as CamtError {
-        guard oneLine(error.description) else { violated("camt error: \(error.description.debugDescription.prefix(300))") }
+        guard oneLine(error.description) else {
+            violated("camt error: \(error.description.debugDescription.prefix(300))")
+        }
     } catch {
         violated("not a CamtError: \(error)")
     }

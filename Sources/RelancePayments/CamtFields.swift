@@ -103,7 +103,8 @@ struct CamtFields {
             throw error(element, "the amount \(shown) has an exponent")
         }
         let parts = Array(written.utf8).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { (48...57).contains($0) } })
+        guard (1...2).contains(parts.count),
+            parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { (48...57).contains($0) } })
         else {
             throw error(element, "the amount \(shown) is not ASCII digits with at most one '.' between them")
         }
@@ -135,7 +136,9 @@ struct CamtFields {
     /// YYYY-MM-DD, a real calendar date, from an ISODate (a time zone allowed after it) or
     /// an ISODateTime (`2024-03-01T10:15:00.000+01:00`).
     func date(_ element: Int, withTime: Bool) throws -> String {
-        guard let written = try text(element, limit: 64) else { throw error(element, "<\(doc[element].name)> is empty") }
+        guard let written = try text(element, limit: 64) else {
+            throw error(element, "<\(doc[element].name)> is empty")
+        }
         let bytes = Array(written.utf8)
         let what = withTime ? "a date and time (YYYY-MM-DDThh:mm:ss)" : "a date (YYYY-MM-DD)"
         guard bytes.count >= 10, Self.isCalendarDate(bytes[0..<10]) else {
@@ -209,7 +212,8 @@ struct CamtFields {
             bytes[4...].allSatisfy({ isUpper($0) || isDigit($0) })
         else {
             throw error(
-                element, "the IBAN \(Self.quoted(written)) is not two letters, two digits and 1 to 30 letters or digits")
+                element, "the IBAN \(Self.quoted(written)) is not two letters, two digits and 1 to 30 letters or digits"
+            )
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -64,7 +64,8 @@ extension CamtReader {
         for (offset, transaction) in transactions.enumerated() {
             var txFields = fields
             if transactions.count > 1 {
-                txFields.label = "statement \(CamtFields.quoted(place.statementID)), entry \(place.entry), "
+                txFields.label =
+                    "statement \(CamtFields.quoted(place.statementID)), entry \(place.entry), "
                     + "transaction \(offset + 1): "
             }
             let line = try readTransaction(transaction, place: place, facts: facts, fields: txFields)

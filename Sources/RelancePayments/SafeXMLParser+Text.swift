@@ -16,7 +16,9 @@ extension SafeXMLParser {
             if lead < 0x80 {
                 if lead < 0x20 && lead != 0x09 && lead != 0x0A && lead != 0x0D {
                     throw fail(
-                        lead == 0 ? "a NUL byte" : "the control character U+00\(Self.hex2(lead)) (XML allows only tab, CR and LF)",
+                        lead == 0
+                            ? "a NUL byte"
+                            : "the control character U+00\(Self.hex2(lead)) (XML allows only tab, CR and LF)",
                         at: k)
                 }
                 k += 1

@@ -85,7 +85,10 @@ struct SafeXMLParser {
     mutating func readName(_ what: String) throws -> Range<Int> {
         let start = i
         guard i < n, Self.isNameStart(bytes[i]) else {
-            throw fail(i < n ? "expected \(what), found \(Self.describe(bytes[i]))" : "the document ends where \(what) was expected")
+            throw fail(
+                i < n
+                    ? "expected \(what), found \(Self.describe(bytes[i]))"
+                    : "the document ends where \(what) was expected")
         }
         while i < n, Self.isNameByte(bytes[i]) {
             i += 1

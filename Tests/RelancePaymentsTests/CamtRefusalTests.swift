@@ -51,7 +51,10 @@ struct CamtRefusalTests {
             ("<BookgDt><Dt>2026-03-01</Dt>", "<BookgDt><Day>2026-03-01</Day>", "<BookgDt> has neither <Dt> nor <DtTm>"),
             ("<Nm>Jean Dupont", "<Nm>Jean\tDupont", "<Nm> holds a control character (U+0009)"),
             ("<Nm>Jean Dupont", "<Nm>Jean&#x85;Dupont", "<Nm> holds a control character (U+0085)"),
-            ("<Nm>Jean Dupont", "<Nm>" + String(repeating: "x", count: 141), "<Nm> has 141 characters, more than the 140"),
+            (
+                "<Nm>Jean Dupont", "<Nm>" + String(repeating: "x", count: 141),
+                "<Nm> has 141 characters, more than the 140"
+            ),
             ("<Ustrd>Facture", "<Ustrd>" + String(repeating: "é", count: 141), "<Ustrd> has 141 characters"),
             ("<EndToEndId>E2E", "<EndToEndId>" + String(repeating: "9", count: 36), "<EndToEndId> has 36 characters"),
             ("<IBAN>DE89", "<IBAN>1234", "the IBAN '1234370400440532013000' is not two letters"),
@@ -66,7 +69,8 @@ struct CamtRefusalTests {
 
     @Test("the place is told: line, column, path, entry")
     func place() throws {
-        let error = try #require(Self.refusal(Self.single(Self.amount, Self.amount.replacingOccurrences(of: "120", with: "-120"))))
+        let error = try #require(
+            Self.refusal(Self.single(Self.amount, Self.amount.replacingOccurrences(of: "120", with: "-120"))))
         #expect(error.line == 23)
         #expect(error.column == 13)
         #expect(
@@ -80,26 +84,38 @@ struct CamtRefusalTests {
         let entry = CamtFixtures.batch02.replacingOccurrences(
             of: "<AmtDtls><TxAmt><Amt Ccy=\"EUR\">20.00</Amt></TxAmt></AmtDtls>", with: "")
         let error = try #require(Self.refusal(CamtFixtures.bytes(CamtFixtures.statement02(entry))))
-        #expect(error.reason == "statement 'STMT-2026-061', entry 1, transaction 2: a transaction of a batch of 3 has neither <Amt> nor <AmtDtls>")
+        #expect(
+            error.reason
+                == "statement 'STMT-2026-061', entry 1, transaction 2: a transaction of a batch of 3 has neither <Amt> nor <AmtDtls>"
+        )
     }
 
     @Test("two lines with the same id refuse the document")
     func duplicateIDs() throws {
         let text = CamtFixtures.statement02(CamtFixtures.single02 + "\n" + CamtFixtures.single02)
         let error = try #require(Self.refusal(CamtFixtures.bytes(text)))
-        #expect(error.reason.contains("entry 2: its id '\(CamtFixtures.creditorIBAN)/BANKREF-0001' is also the id of statement 'STMT-2026-061', entry 1"), "\(error)")
+        #expect(
+            error.reason.contains(
+                "entry 2: its id '\(CamtFixtures.creditorIBAN)/BANKREF-0001' is also the id of statement 'STMT-2026-061', entry 1"
+            ), "\(error)")
     }
 
     @Test(
         "documents that are not camt.053 or camt.054",
         arguments: [
-            ("camt.053.001.02\"", "camt.052.001.02\"", "the namespace 'urn:iso:std:iso:20022:tech:xsd:camt.052.001.02' is not"),
+            (
+                "camt.053.001.02\"", "camt.052.001.02\"",
+                "the namespace 'urn:iso:std:iso:20022:tech:xsd:camt.052.001.02' is not"
+            ),
             ("camt.053.001.02\"", "camt.053.001.2\"", "is not urn:iso:std:iso:20022:tech:xsd:camt.053.001.xx"),
             ("xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"", "", "<Document> has no namespace"),
             ("<BkToCstmrStmt>", "<BkToCstmrDbtCdtNtfctn>", "</BkToCstmrStmt> closes <BkToCstmrDbtCdtNtfctn>"),
             ("<MsgId>MSG-2026-03-02</MsgId>", "", "<GrpHdr> has no <MsgId>"),
             ("<Id>STMT-2026-061</Id>", "", "<Stmt> has no <Id>"),
-            ("<Id><IBAN>\(CamtFixtures.creditorIBAN)</IBAN></Id>", "<Id><Other/></Id>", "the account has neither <IBAN> nor <Othr><Id>"),
+            (
+                "<Id><IBAN>\(CamtFixtures.creditorIBAN)</IBAN></Id>", "<Id><Other/></Id>",
+                "the account has neither <IBAN> nor <Othr><Id>"
+            ),
             ("<Ccy>EUR</Ccy>", "<Ccy>EURO</Ccy>", "<Ccy> has 4 characters"),
         ])
     func notCamt(_ old: String, _ new: String, _ reason: String) throws {
@@ -116,12 +132,16 @@ struct CamtRefusalTests {
         let other = "<Statement xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"/>"
         #expect(Self.refusal(CamtFixtures.bytes(other))?.reason == "the root element is <Statement>, not <Document>")
         let empty = "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.08\"/>"
-        #expect(Self.refusal(CamtFixtures.bytes(empty))?.reason == "a camt.054 <Document> holds a <BkToCstmrDbtCdtNtfctn>, and this one none")
+        #expect(
+            Self.refusal(CamtFixtures.bytes(empty))?.reason
+                == "a camt.054 <Document> holds a <BkToCstmrDbtCdtNtfctn>, and this one none")
     }
 
     @Test("XML errors come through as CamtError with their place")
     func xmlErrors() throws {
-        let text = CamtFixtures.statement02(CamtFixtures.single02).replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", with: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><!DOCTYPE x [<!ENTITY a \"b\">]>")
+        let text = CamtFixtures.statement02(CamtFixtures.single02).replacingOccurrences(
+            of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            with: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><!DOCTYPE x [<!ENTITY a \"b\">]>")
         let error = try #require(Self.refusal(CamtFixtures.bytes(text)))
         #expect(error.line == 1 && error.column == 39 && error.path == nil)
         #expect(error.reason.contains("DOCTYPE is refused"))

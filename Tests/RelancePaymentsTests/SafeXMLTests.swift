@@ -76,7 +76,10 @@ struct SafeXMLTests {
                 "loads no external entity"
             ),
             ("<a><!DOCTYPE a></a>", 1, 4, "a", "a DOCTYPE is refused"),
-            ("<a>&x;</a>", 1, 4, "a", "the entity &x; is not one of XML's five (lt, gt, amp, apos, quot): no DTD is read"),
+            (
+                "<a>&x;</a>", 1, 4, "a",
+                "the entity &x; is not one of XML's five (lt, gt, amp, apos, quot): no DTD is read"
+            ),
             ("<a>&#0;</a>", 1, 4, "a", "a character reference to NUL (&#0;)"),
             ("<a>&#xD800;</a>", 1, 4, "a", "&#xD800; names no character XML allows"),
             ("<a>&#x110000;</a>", 1, 4, "a", "&#x110000; names no character XML allows"),
@@ -88,7 +91,10 @@ struct SafeXMLTests {
             ("<a>x\0y</a>", 1, 5, nil, "a NUL byte"),
             ("<a>\u{7}</a>", 1, 4, nil, "the control character U+0007 (XML allows only tab, CR and LF)"),
             ("<a>\u{FFFF}</a>", 1, 4, nil, "U+FFFF is not a character XML allows"),
-            ("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>", 1, 31, nil, "the XML declaration names the encoding 'ISO-8859-1': only UTF-8 is read"),
+            (
+                "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>", 1, 31, nil,
+                "the XML declaration names the encoding 'ISO-8859-1': only UTF-8 is read"
+            ),
             ("<?xml version=\"1.0\" encoding=\"UTF-16\"?><a/>", 1, 31, nil, "encoding 'UTF-16': only UTF-8"),
             ("<?xml encoding=\"UTF-8\"?><a/>", 1, 1, nil, "the XML declaration has no version"),
             ("<?xml version=\"2.0\"?><a/>", 1, 16, nil, "the XML version '2.0' is not 1.x"),
@@ -167,16 +173,23 @@ struct SafeXMLTests {
         small.maxElements = 3
         #expect(Self.refusal(Array("<a><b/><b/><b/></a>".utf8), limits: small)?.reason == "more than 3 elements")
         small = SafeXML.Limits(maxTextBytes: 4)
-        #expect(Self.refusal(Array("<a>12345</a>".utf8), limits: small)?.reason == "the text of <a> is longer than 4 bytes")
-        #expect(Self.refusal(Array("<a>12<![CDATA[345]]></a>".utf8), limits: small)?.reason.contains("longer than 4") == true)
+        #expect(
+            Self.refusal(Array("<a>12345</a>".utf8), limits: small)?.reason == "the text of <a> is longer than 4 bytes")
+        #expect(
+            Self.refusal(Array("<a>12<![CDATA[345]]></a>".utf8), limits: small)?.reason.contains("longer than 4")
+                == true)
         small = SafeXML.Limits(maxAttributes: 2)
-        #expect(Self.refusal(Array("<a b='' c='' d=''/>".utf8), limits: small)?.reason == "<a> has more than 2 attributes")
+        #expect(
+            Self.refusal(Array("<a b='' c='' d=''/>".utf8), limits: small)?.reason == "<a> has more than 2 attributes")
         small = SafeXML.Limits(maxInputBytes: 10)
-        #expect(Self.refusal(Array("<a>0123456789</a>".utf8), limits: small)?.reason.contains("is 17 bytes, more than the 10") == true)
+        #expect(
+            Self.refusal(Array("<a>0123456789</a>".utf8), limits: small)?.reason.contains(
+                "is 17 bytes, more than the 10") == true)
         small = SafeXML.Limits(maxNameBytes: 3)
         #expect(Self.refusal(Array("<abcd/>".utf8), limits: small)?.reason == "a name longer than 3 bytes")
         small = SafeXML.Limits(maxAttributeBytes: 3)
-        #expect(Self.refusal(Array("<a b='1234'/>".utf8), limits: small)?.reason.contains("longer than 3 bytes") == true)
+        #expect(
+            Self.refusal(Array("<a b='1234'/>".utf8), limits: small)?.reason.contains("longer than 3 bytes") == true)
         // Indentation between many children is not text: it never reaches the limit.
         small = SafeXML.Limits(maxTextBytes: 16)
         let wide = "<a>" + String(repeating: "\n    <b>x</b>", count: 100) + "\n</a>"
