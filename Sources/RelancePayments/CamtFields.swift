@@ -16,11 +16,11 @@ struct CamtFields {
         return CamtError(line: line, column: column, path: doc.path(of: element), reason: label + reason)
     }
 
-    /// A value quoted in a message: at most 40 characters, control characters shown as `?`.
-    static func quoted(_ value: String) -> String {
+    /// A value quoted in a message: at most `limit` characters, control characters shown as `?`.
+    static func quoted(_ value: String, limit: Int = 40) -> String {
         let scalars = value.unicodeScalars
-        let shown = String(String.UnicodeScalarView(scalars.prefix(40).map { isControl($0) ? "?" : $0 }))
-        return "'" + shown + (scalars.count > 40 ? "…'" : "'")
+        let shown = String(String.UnicodeScalarView(scalars.prefix(limit).map { isControl($0) ? "?" : $0 }))
+        return "'" + shown + (scalars.count > limit ? "…'" : "'")
     }
 
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {

@@ -55,7 +55,7 @@ public enum CamtReader {
         guard let (kind, version) = messageType(namespace) else {
             throw fields.error(
                 root,
-                (namespace.isEmpty ? "<Document> has no namespace" : "the namespace \(CamtFields.quoted(namespace))")
+                (namespace.isEmpty ? "<Document> has no namespace" : "the namespace \(CamtFields.quoted(namespace, limit: 100))")
                     + " is not \(namespacePrefix)camt.053.001.xx (a statement) or camt.054.001.xx (a notification)")
         }
         let (messageName, reportName) =
@@ -91,10 +91,10 @@ public enum CamtReader {
     static func messageType(_ namespace: String) -> (CamtDocument.Kind, String)? {
         guard namespace.hasPrefix(namespacePrefix) else { return nil }
         let name = Array(namespace.utf8.dropFirst(namespacePrefix.utf8.count))
-        guard name.count == 15, name[8...11].elementsEqual("001.".utf8),
-            name[12...13].allSatisfy({ (48...57).contains($0) })
+        guard name.count == 15, name[8] == UInt8(ascii: "."), name[9...12].elementsEqual("001.".utf8),
+            name[13...14].allSatisfy({ (48...57).contains($0) })
         else { return nil }
-        let version = String(decoding: name[8...], as: UTF8.self)
+        let version = String(decoding: name[9...], as: UTF8.self)
         switch String(decoding: name[0..<8], as: UTF8.self) {
         case "camt.053": return (.statement, version)
         case "camt.054": return (.notification, version)
