@@ -55,7 +55,8 @@ public enum CamtReader {
         guard let (kind, version) = messageType(namespace) else {
             throw fields.error(
                 root,
-                (namespace.isEmpty ? "<Document> has no namespace" : "the namespace \(CamtFields.quoted(namespace, limit: 100))")
+                (namespace.isEmpty
+                    ? "<Document> has no namespace" : "the namespace \(CamtFields.quoted(namespace, limit: 100))")
                     + " is not \(namespacePrefix)camt.053.001.xx (a statement) or camt.054.001.xx (a notification)")
         }
         let (messageName, reportName) =
