@@ -145,6 +145,9 @@ let package = Package(
             name: "RelanceLetters",
             dependencies: ["RelanceCore", "RelanceTransport", "CPangoCairo", "CProcessTuning"]
         ),
+        // ISO 20022 bank statements (camt.053, camt.054) read into bank lines, through a
+        // small XML reader written for hostile input. Pure: no I/O.
+        .target(name: "RelancePayments", dependencies: ["RelanceCore"]),
         .executableTarget(
             name: "relance",
             dependencies: [
@@ -173,6 +176,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RelanceTemplatesTests", dependencies: ["RelanceCore", "RelanceTemplates"]),
+        .testTarget(name: "RelancePaymentsTests", dependencies: ["RelanceCore", "RelancePayments"]),
         // Decoders the tests use to read messages as a mail reader would (not shipped).
         .target(name: "RelanceTestSupport", path: "Tests/RelanceTestSupport"),
         .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceCore", "RelanceEmail", "RelanceTestSupport"]),

@@ -1,6 +1,6 @@
 // libFuzzer targets for Relance's hand-written parsers (make fuzz, docs/RELIABILITY.md).
 // Compiled into one binary together with the sources of RelanceCore and the parsing files
-// of RelanceEmail (module RelanceCore, so internal functions are reachable); the target is
+// of RelanceEmail, and RelancePayments (module RelanceCore, so internal functions are reachable); the target is
 // chosen with FUZZ_TARGET. Each target feeds the input to a parser and checks what it
 // promises beyond "does not crash" (a round trip, a bound, no line break in a header).
 
@@ -20,6 +20,7 @@ let fuzzTargets: [String: (UnsafeRawBufferPointer) -> Void] = [
     "references": fuzzReferences,
     "tokens-file": fuzzTokensFile,
     "bounces": fuzzBounces,
+    "camt": fuzzCamt,
 ]
 
 let selectedTarget: (UnsafeRawBufferPointer) -> Void = {
@@ -114,7 +115,8 @@ func fuzzEmailAddress(_ bytes: UnsafeRawBufferPointer) {
     {
         for command in commands {
             guard command.filter({ $0 == 10 || $0 == 13 }).count == 2, command.suffix(2) == [13, 10] else {
-                violated("command with a line break inside: \(String(decoding: command, as: UTF8.self).debugDescription)")
+                violated(
+                    "command with a line break inside: \(String(decoding: command, as: UTF8.self).debugDescription)")
             }
         }
     }
@@ -204,5 +206,58 @@ func fuzzBounces(_ bytes: UnsafeRawBufferPointer) {
     guard report.recipients.count * 3 <= bytes.count else { violated("\(report.recipients.count) recipients") }
     if report.kind == .other || report.kind == .autoReply, !report.recipients.isEmpty {
         violated("recipients in a report of kind \(report.kind)")
+    }
+}
+
+/// A bank statement (camt.053/054) through SafeXML and CamtReader: a document read has a
+/// sound element table (parents before children, depth and count bounded by the input),
+/// every error is one line with a position, and every line read keeps the reader's rules.
+func fuzzCamt(_ bytes: UnsafeRawBufferPointer) {
+    let input = Array(bytes)
+    func oneLine(_ text: String) -> Bool {
+        !text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+    do {
+        let document = try SafeXML.parse(input)
+        guard document.elements.count * 4 <= input.count else { violated("\(document.elements.count) elements") }
+        for (index, element) in document.elements.enumerated() {
+            if let parent = element.parent, parent >= index { violated("parent \(parent) of element \(index)") }
+            if index > 0, element.parent == nil { violated("a second root at \(index)") }
+            for child in element.children where child <= index || child >= document.elements.count {
+                violated("child \(child) of element \(index)")
+            }
+            if element.text.utf8.count > input.count { violated("text longer than the input") }
+            if document.path(of: index).split(separator: "/").count > SafeXML.Limits.standard.maxDepth {
+                violated("an element deeper than the limit")
+            }
+        }
+    } catch let error as SafeXML.Error {
+        guard error.line >= 1, error.column >= 1, oneLine(error.description) else {
+            violated("XML error: \(error.description.debugDescription.prefix(300))")
+        }
+    } catch {
+        violated("not a SafeXML.Error: \(error)")
+    }
+    do {
+        let document = try CamtReader.read(input)
+        var ids = Set<String>()
+        for line in document.lines {
+            guard line.amount >= 0, CamtFields.isCurrency(line.currency), !line.id.isEmpty,
+                ids.insert(line.id).inserted
+            else { violated("line \(line.id): \(line.amount) \(line.currency)") }
+            let texts =
+                [line.debtorName, line.debtorIBAN, line.endToEndID, line.structuredReference, line.status]
+                .compactMap { $0 } + line.unstructured + [line.account, line.statementID]
+            for text in texts where !oneLine(text) || text.unicodeScalars.count > 140 || text.isEmpty {
+                violated("text field \(text.debugDescription.prefix(200))")
+            }
+            if line.endToEndID == "NOTPROVIDED" { violated("NOTPROVIDED kept") }
+        }
+    } catch let error as CamtError {
+        guard oneLine(error.description) else {
+            violated("camt error: \(error.description.debugDescription.prefix(300))")
+        }
+    } catch {
+        violated("not a CamtError: \(error)")
     }
 }
