@@ -83,7 +83,7 @@ let package = Package(
             name: "RelanceDunning",
             dependencies: [
                 "RelanceCore", "RelanceStore", "RelanceTemplates", "RelanceTransport", "RelanceEmail", "RelanceSMS",
-                "RelanceLetters",
+                "RelanceLetters", "RelanceQR",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "RelanceAPI",
             dependencies: [
-                "RelanceCore", "RelanceStore", "RelanceDunning", "CCrypto",
+                "RelanceCore", "RelanceStore", "RelanceDunning", "RelancePayments", "CCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -152,7 +152,7 @@ let package = Package(
             name: "relance",
             dependencies: [
                 "RelanceCore", "RelanceStore", "RelanceStorePostgres", "RelanceTemplates", "RelanceTransport",
-                "RelanceEmail", "RelanceDunning", "RelanceAPI", "RelanceDaemon",
+                "RelanceEmail", "RelanceDunning", "RelanceAPI", "RelanceDaemon", "RelancePayments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

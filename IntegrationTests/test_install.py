@@ -186,6 +186,7 @@ def test_sample_config_needs_no_secret_and_every_commented_option_is_valid(tmp_p
     (credentials / "callback-secret").write_text("0123456789abcdef0123\n")
     (credentials / "webhook-headers").write_text("X-Api-Key: s3cret\n")
     (credentials / "bounce-secret").write_text("0123456789abcdef0123\n")
+    (credentials / "payment-link-secret").write_text("0123456789abcdef0123\n")
     for algorithm in ("ed25519", "rsa"):
         sh(BIN, "dkim", "keygen", "--selector", "s", "--domain", "lumen-conseil.example", "--algorithm", algorithm,
            "--key-file", str(credentials / f"dkim-{algorithm}.key"))

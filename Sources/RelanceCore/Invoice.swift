@@ -106,7 +106,9 @@ public struct Invoice: Sendable, Equatable {
                     "number": .string($0.ref), "issue_date": .string($0.issueDate), "due_date": .string($0.dueDate),
                     "amount": $0.money($0.amount), "balance": $0.money($0.balance),
                 ]
-                if let reference = $0.reference { fields["payment_reference"] = .string(RFReference.display(reference)) }
+                if let reference = $0.reference {
+                    fields["payment_reference"] = .string(RFReference.display(reference))
+                }
                 return .object(fields)
             })
         // One invoice, one reference to give with the transfer; several are named by their

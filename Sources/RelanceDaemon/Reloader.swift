@@ -62,7 +62,7 @@ final class Reloader: Service {
                 composer: MessageComposer(
                     catalog: catalog, creditor: config.creditor, email: config.email, sms: config.sms.text,
                     letters: config.letters, scenarios: scenarios, deadlineDays: config.deadlineDays,
-            payments: config.payments),
+                    payments: config.payments),
                 windows: config.windows)
             logger.notice(
                 "reloaded",

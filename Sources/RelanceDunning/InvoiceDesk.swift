@@ -92,9 +92,14 @@ public struct InvoiceDesk: Sendable {
             ])
         }
         if !problems.isEmpty { throw ScenarioError(problems: problems) }
-        let invoice = Invoice(
+        var invoice = Invoice(
             ref: ref, payerRef: payerRef, scenario: scenario.name, currency: currency, amount: amount, balance: amount,
             issueDate: issueDate, dueDate: dueDate)
+        // The creditor reference the jobs' data shows (the store keeps it unless another
+        // invoice took it meanwhile; the data is rebuilt from the stored invoice at dispatch).
+        for candidate in RFReference.candidates(forInvoice: ref) where invoice.reference == nil {
+            if try await store.invoice(reference: candidate.text) == nil { invoice.reference = candidate.text }
+        }
         let zone = TimeZone(identifier: payer.timezone) ?? TimeZone(identifier: "UTC")!
         let plan = try scenario.plan(
             caseRef: ref, dueDay: dueDate, balance: amount, payer: payer,

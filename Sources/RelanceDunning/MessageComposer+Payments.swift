@@ -70,7 +70,8 @@ extension MessageComposer {
         if context["payment_link"] == nil || context["payment_link"] is NSNull, let link = payments.payLink,
             let caseRef, !caseRef.isEmpty
         {
-            context["payment_link"] = TemplateText(link.url(caseRef: caseRef, amount: due.amount, currency: due.currency))
+            context["payment_link"] = TemplateText(
+                link.url(caseRef: caseRef, amount: due.amount, currency: due.currency))
         }
         if epcPayment(due) != nil {
             context["payment_qr"] =

@@ -66,6 +66,9 @@ public struct LetterDocument: Sendable {
 
     /// Marks where the invoice table goes in `bodyMarkup`, on a line of its own.
     public static let invoicesMarker = "%%INVOICES%%"
+    /// Marks where the payment QR code goes, on a line of its own; without one, it follows
+    /// the body and the table.
+    public static let paymentCodeMarker = "%%PAYMENT_CODE%%"
 
     public init(
         title: String, author: String, createdAt: Date, senderLines: [String], logoPNG: String? = nil,

@@ -105,10 +105,7 @@ struct LetterLayout {
             firstTop: max(window.y + window.height, headerBottom) + mm(8),
             continuationTop: max(mm(20), window.y + window.height + mm(5)), bottom: Self.contentBottom)
         for op in header { flow.add(op) }
-        try Self.body(document, typesetter: typesetter, into: &flow)
-        if let code = document.paymentCode {
-            Self.paymentCode(code, folds: envelope.folds.map(mm), typesetter: typesetter, into: &flow)
-        }
+        try Self.body(document, folds: envelope.folds.map(mm), typesetter: typesetter, into: &flow)
 
         pages = flow.pages
         for (index, _) in pages.enumerated() {
@@ -246,7 +243,7 @@ struct LetterLayout {
 
     /// Place and date, references, subject, then the body paragraphs with the table where the marker is.
     private static func body(
-        _ document: LetterDocument, typesetter: Typesetter, into flow: inout PageFlow
+        _ document: LetterDocument, folds: [Double], typesetter: Typesetter, into flow: inout PageFlow
     ) throws(LetterError) {
         if !document.placeAndDate.isEmpty {
             let block = typesetter.text(
@@ -276,6 +273,7 @@ struct LetterLayout {
             flow.skip(mm(5))
         }
         var tablePlaced = false
+        var codePlaced = false
         for part in BodyPart.split(document.bodyMarkup) {
             switch part {
             case .paragraph(let markup):
@@ -287,64 +285,18 @@ struct LetterLayout {
                 try TableLayout(table, x: left, width: contentWidth, typesetter: typesetter).place(in: &flow)
                 flow.skip(mm(5))
                 tablePlaced = true
+            case .paymentCode:
+                guard let code = document.paymentCode, !codePlaced else { continue }
+                PaymentCodeLayout.place(code, folds: folds, typesetter: typesetter, into: &flow)
+                codePlaced = true
             }
         }
         if let table = document.table, !tablePlaced {
             try TableLayout(table, x: left, width: contentWidth, typesetter: typesetter).place(in: &flow)
         }
-    }
-
-    /// The symbol's side, quiet zone included: 35 mm, large enough for a phone at arm's
-    /// length, and about 0.5 mm a module for the longest EPC payload (version 13).
-    static let codeSide = mm(35)
-
-    /// The QR code on the left with its caption beside it, kept whole on one page and off
-    /// the folds.
-    private static func paymentCode(
-        _ code: PaymentCode, folds: [Double], typesetter: Typesetter, into flow: inout PageFlow
-    ) {
-        guard code.size > 0, code.dark.count == code.size * code.size else { return }
-        let side = codeSide
-        let caption = typesetter.text(code.caption, style: .reference, width: contentWidth - side - mm(5))
-        let height = max(side, caption.height)
-        flow.skip(mm(3))
-        for _ in 0..<3 {
-            flow.keep(height)
-            // A fold through the block: start just below it, or on the next page.
-            guard let fold = folds.first(where: { flow.y < $0 + mm(2) && flow.y + height > $0 - mm(2) }) else {
-                break
-            }
-            if fold + mm(3) + height <= flow.y + flow.remaining {
-                flow.skip(fold + mm(3) - flow.y)
-            } else {
-                flow.newPage()
-            }
+        if let code = document.paymentCode, !codePlaced {
+            PaymentCodeLayout.place(code, folds: folds, typesetter: typesetter, into: &flow)
         }
-        let quiet = 4
-        let module = side / Double(code.size + 2 * quiet)
-        let top = flow.y
-        for row in 0..<code.size {
-            var column = 0
-            // One rectangle per run of dark modules in a row.
-            while column < code.size {
-                guard code.dark[row * code.size + column] else {
-                    column += 1
-                    continue
-                }
-                let start = column
-                while column < code.size, code.dark[row * code.size + column] { column += 1 }
-                flow.add(
-                    .fill(
-                        Box(
-                            x: left + Double(quiet + start) * module, y: top + Double(quiet + row) * module,
-                            width: Double(column - start) * module, height: module), gray: 0))
-            }
-        }
-        flow.add(
-            .text(
-                caption, lines: 0..<caption.lines.count, x: left + side + mm(5),
-                y: top + max(0, (side - caption.height) / 2), gray: 0.2))
-        flow.skip(height)
     }
 
     private static func footer(
@@ -371,6 +323,7 @@ struct LetterLayout {
 enum BodyPart: Equatable {
     case paragraph(String)
     case invoices
+    case paymentCode
 
     /// Paragraphs are separated by blank lines; a line that is exactly the marker places the table.
     static func split(_ markup: String) -> [BodyPart] {
@@ -387,6 +340,9 @@ enum BodyPart: Equatable {
             } else if line == LetterDocument.invoicesMarker {
                 flush()
                 parts.append(.invoices)
+            } else if line == LetterDocument.paymentCodeMarker {
+                flush()
+                parts.append(.paymentCode)
             } else {
                 lines.append(line)
             }

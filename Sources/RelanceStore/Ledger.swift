@@ -103,7 +103,9 @@ public enum BankLineRow {
         }
     }
 
-    public static func stringsText(_ strings: [String]) -> String { JSONValue.array(strings.map { .string($0) }).jsonText }
+    public static func stringsText(_ strings: [String]) -> String {
+        JSONValue.array(strings.map { .string($0) }).jsonText
+    }
 
     public static func strings(_ text: String?) -> [String] {
         guard let text, let value = try? JSONValue.parse(text), case .array(let items) = value else { return [] }

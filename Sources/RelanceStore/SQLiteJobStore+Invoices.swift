@@ -17,7 +17,8 @@ extension SQLiteJobStore {
             }
             // The first creditor reference no other invoice holds (RFReference.candidates).
             var stored = invoice
-            stored.reference = try RFReference.candidates(forInvoice: invoice.ref).first {
+            let preferred = invoice.reference.flatMap { RFReference($0) }.map { [$0] } ?? []
+            stored.reference = try (preferred + RFReference.candidates(forInvoice: invoice.ref)).first {
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM invoices WHERE reference = ?", arguments: [$0.text]) == nil
             }?.text
             try db.execute(

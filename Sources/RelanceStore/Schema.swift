@@ -223,8 +223,9 @@ enum Schema {
             let refs = try String.fetchAll(db, sql: "SELECT ref FROM invoices ORDER BY created_at, ref")
             for ref in refs {
                 for candidate in RFReference.candidates(forInvoice: ref) {
-                    let taken = try Bool.fetchOne(
-                        db, sql: "SELECT 1 FROM invoices WHERE reference = ?", arguments: [candidate.text]) ?? false
+                    let taken =
+                        try Bool.fetchOne(
+                            db, sql: "SELECT 1 FROM invoices WHERE reference = ?", arguments: [candidate.text]) ?? false
                     if taken { continue }
                     try db.execute(
                         sql: "UPDATE invoices SET reference = ? WHERE ref = ?", arguments: [candidate.text, ref])

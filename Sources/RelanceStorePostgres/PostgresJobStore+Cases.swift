@@ -30,7 +30,9 @@ extension PostgresJobStore {
                 // two registrations taking the same at once: the unique index refuses one,
                 // which is tried again.
                 var stored = invoice
-                for candidate in RFReference.candidates(forInvoice: invoice.ref) {
+                stored.reference = nil
+                let preferred = invoice.reference.flatMap { RFReference($0) }.map { [$0] } ?? []
+                for candidate in preferred + RFReference.candidates(forInvoice: invoice.ref) {
                     let taken = try await tx.one(
                         "SELECT 1 AS taken FROM invoices WHERE reference = $1", [.text(candidate.text)])
                     if taken == nil {

@@ -165,8 +165,7 @@ extension PostgresJobStore {
                 UPDATE bank_lines SET status = 'dismissed', dismissed_at = relance_now(),
                   note = note || CASE WHEN $1 = '' THEN '' ELSE ' — dismissed: ' || $1 END
                 WHERE id = $2 AND status = 'review' RETURNING id
-                """, [.text(note), .text(id)])
-            ).isEmpty
+                """, [.text(note), .text(id)])).isEmpty
         }
     }
 

@@ -20,32 +20,96 @@ struct LettrageTests {
             amount: amount, currency: currency)
     }
 
-    typealias Case = (name: String, line: BankLine, found: Lettrage.Candidates, expected: Lettrage.Verdict.Outcome, step: Lettrage.Step?)
+    typealias Case = (
+        name: String, line: BankLine, found: Lettrage.Candidates, expected: Lettrage.Verdict.Outcome,
+        step: Lettrage.Step?
+    )
 
     static let a = invoice("F-1", 100)
     static let b = invoice("F-2", 50)
     static let c = invoice("F-3", 50)
     static let cases: [Case] = [
-        ("full payment by reference", line(100), .init(byReference: [a]), .apply([.init(invoiceRef: "F-1", amount: 100)]), .reference),
-        ("partial payment by reference", line(40), .init(byReference: [a]), .apply([.init(invoiceRef: "F-1", amount: 40)]), .reference),
-        ("overpayment by reference", line(100.01), .init(byReference: [a]), .review(.overpayment, candidates: ["F-1"]), .reference),
-        ("another currency", line(100, currency: "CHF"), .init(byReference: [a]), .review(.currency, candidates: ["F-1"]), .reference),
-        ("invoice already paid", line(100), .init(byReference: [invoice("F-1", 100, paid: true)]), .review(.alreadyPaid, candidates: ["F-1"]), .reference),
-        ("the reference wins over numbers", line(50), .init(byReference: [b], byNumber: [a]), .apply([.init(invoiceRef: "F-2", amount: 50)]), .reference),
-        ("one invoice number", line(100), .init(byNumber: [a]), .apply([.init(invoiceRef: "F-1", amount: 100)]), .invoiceNumber),
-        ("two numbers, their total", line(150), .init(byNumber: [a, b]), .apply([.init(invoiceRef: "F-1", amount: 100), .init(invoiceRef: "F-2", amount: 50)]), .invoiceNumber),
-        ("two numbers, less than their total", line(120), .init(byNumber: [a, b]), .review(.ambiguous, candidates: ["F-1", "F-2"]), .invoiceNumber),
-        ("two numbers, more than their total", line(151), .init(byNumber: [a, b]), .review(.overpayment, candidates: ["F-1", "F-2"]), .invoiceNumber),
-        ("two numbers, one paid: the open one's balance", line(50), .init(byNumber: [invoice("F-1", 100, paid: true), b]), .apply([.init(invoiceRef: "F-2", amount: 50)]), .invoiceNumber),
-        ("the same number twice is one", line(100), .init(byNumber: [a, a]), .apply([.init(invoiceRef: "F-1", amount: 100)]), .invoiceNumber),
-        ("known IBAN, the amount of one open invoice", line(100), .init(byIBAN: [("P1", [a, b])]), .apply([.init(invoiceRef: "F-1", amount: 100)]), .ibanAmount),
-        ("known IBAN, two invoices of that amount", line(50), .init(byIBAN: [("P1", [a, b, c])]), .review(.ambiguous, candidates: ["F-2", "F-3"]), .ibanAmount),
-        ("known IBAN, the total due", line(200), .init(byIBAN: [("P1", [a, b, c])]), .apply([.init(invoiceRef: "F-1", amount: 100), .init(invoiceRef: "F-2", amount: 50), .init(invoiceRef: "F-3", amount: 50)]), .ibanTotal),
-        ("known IBAN, another amount", line(70), .init(byIBAN: [("P1", [a, b])]), .review(.noMatch, candidates: ["F-1", "F-2"]), nil),
-        ("known IBAN, invoices in another currency", line(100, currency: "USD"), .init(byIBAN: [("P1", [a])]), .review(.currency, candidates: ["F-1"]), nil),
-        ("an IBAN two payers used", line(100), .init(byIBAN: [("P1", [a]), ("P2", [])]), .review(.ambiguous, candidates: ["P1", "P2"]), nil),
+        (
+            "full payment by reference", line(100), .init(byReference: [a]),
+            .apply([.init(invoiceRef: "F-1", amount: 100)]), .reference
+        ),
+        (
+            "partial payment by reference", line(40), .init(byReference: [a]),
+            .apply([.init(invoiceRef: "F-1", amount: 40)]), .reference
+        ),
+        (
+            "overpayment by reference", line(100.01), .init(byReference: [a]),
+            .review(.overpayment, candidates: ["F-1"]), .reference
+        ),
+        (
+            "another currency", line(100, currency: "CHF"), .init(byReference: [a]),
+            .review(.currency, candidates: ["F-1"]), .reference
+        ),
+        (
+            "invoice already paid", line(100), .init(byReference: [invoice("F-1", 100, paid: true)]),
+            .review(.alreadyPaid, candidates: ["F-1"]), .reference
+        ),
+        (
+            "the reference wins over numbers", line(50), .init(byReference: [b], byNumber: [a]),
+            .apply([.init(invoiceRef: "F-2", amount: 50)]), .reference
+        ),
+        (
+            "one invoice number", line(100), .init(byNumber: [a]), .apply([.init(invoiceRef: "F-1", amount: 100)]),
+            .invoiceNumber
+        ),
+        (
+            "two numbers, their total", line(150), .init(byNumber: [a, b]),
+            .apply([.init(invoiceRef: "F-1", amount: 100), .init(invoiceRef: "F-2", amount: 50)]), .invoiceNumber
+        ),
+        (
+            "two numbers, less than their total", line(120), .init(byNumber: [a, b]),
+            .review(.ambiguous, candidates: ["F-1", "F-2"]), .invoiceNumber
+        ),
+        (
+            "two numbers, more than their total", line(151), .init(byNumber: [a, b]),
+            .review(.overpayment, candidates: ["F-1", "F-2"]), .invoiceNumber
+        ),
+        (
+            "two numbers, one paid: the open one's balance", line(50),
+            .init(byNumber: [invoice("F-1", 100, paid: true), b]), .apply([.init(invoiceRef: "F-2", amount: 50)]),
+            .invoiceNumber
+        ),
+        (
+            "the same number twice is one", line(100), .init(byNumber: [a, a]),
+            .apply([.init(invoiceRef: "F-1", amount: 100)]), .invoiceNumber
+        ),
+        (
+            "known IBAN, the amount of one open invoice", line(100), .init(byIBAN: [("P1", [a, b])]),
+            .apply([.init(invoiceRef: "F-1", amount: 100)]), .ibanAmount
+        ),
+        (
+            "known IBAN, two invoices of that amount", line(50), .init(byIBAN: [("P1", [a, b, c])]),
+            .review(.ambiguous, candidates: ["F-2", "F-3"]), .ibanAmount
+        ),
+        (
+            "known IBAN, the total due", line(200), .init(byIBAN: [("P1", [a, b, c])]),
+            .apply([
+                .init(invoiceRef: "F-1", amount: 100), .init(invoiceRef: "F-2", amount: 50),
+                .init(invoiceRef: "F-3", amount: 50),
+            ]), .ibanTotal
+        ),
+        (
+            "known IBAN, another amount", line(70), .init(byIBAN: [("P1", [a, b])]),
+            .review(.noMatch, candidates: ["F-1", "F-2"]), nil
+        ),
+        (
+            "known IBAN, invoices in another currency", line(100, currency: "USD"), .init(byIBAN: [("P1", [a])]),
+            .review(.currency, candidates: ["F-1"]), nil
+        ),
+        (
+            "an IBAN two payers used", line(100), .init(byIBAN: [("P1", [a]), ("P2", [])]),
+            .review(.ambiguous, candidates: ["P1", "P2"]), nil
+        ),
         ("nothing known", line(100), .init(), .review(.noMatch, candidates: []), nil),
-        ("a reversal is never applied", line(100, reversal: true), .init(byReference: [a]), .review(.reversal, candidates: []), nil),
+        (
+            "a reversal is never applied", line(100, reversal: true), .init(byReference: [a]),
+            .review(.reversal, candidates: []), nil
+        ),
     ]
 
     @Test("each rule, in order", arguments: cases)
@@ -58,7 +122,9 @@ struct LettrageTests {
 
     @Test("invoice numbers are found as words of their own")
     func mentions() {
-        let invoices = [Self.invoice("F-12", 1), Self.invoice("F-123", 1), Self.invoice("2026-7", 1), Self.invoice("ab", 1)]
+        let invoices = [
+            Self.invoice("F-12", 1), Self.invoice("F-123", 1), Self.invoice("2026-7", 1), Self.invoice("ab", 1),
+        ]
         #expect(Lettrage.mentioned(invoices, in: "Paiement facture f-123").map(\.ref) == ["F-123"])
         #expect(Lettrage.mentioned(invoices, in: "F-12, F-123").map(\.ref) == ["F-12", "F-123"])
         #expect(Lettrage.mentioned(invoices, in: "F-12/2026-7.").map(\.ref) == ["F-12", "2026-7"])

@@ -118,7 +118,8 @@ struct PaymentReferenceTests {
         "not IBANs, each with its reason",
         arguments: [
             ("GB82WEST12345698765433", "check digits"), ("FR763000600001123456789018", "27 characters"),
-            ("1234", "15 to 34"), ("GBXXWEST12345698765432", "country code"), ("GB82WEST1234569876543-", "letters and digits"),
+            ("1234", "15 to 34"), ("GBXXWEST12345698765432", "country code"),
+            ("GB82WEST1234569876543-", "letters and digits"),
             ("XX82WEST1", "15 to 34"),
         ])
     func notIBANs(written: String, reason: String) throws {

@@ -47,7 +47,8 @@ struct LedgerTests {
         }
     }
 
-    @Test("a line is applied once: the payment, its pending jobs cancelled, thanks; the same line again changes nothing")
+    @Test(
+        "a line is applied once: the payment, its pending jobs cancelled, thanks; the same line again changes nothing")
     func appliesOnce() async throws {
         let fx = try await StoreFixture()
         try await opened(fx, [Self.invoice("F-1", 100)])
@@ -55,7 +56,8 @@ struct LedgerTests {
             Self.line("L1", 100), verdict: Self.apply([("F-1", 100)]), thanks: Self.thanks)
         guard case .applied(let stored, let payments) = first else { Issue.record("\(first)"); return }
         #expect(stored.status == .matched && stored.step == .reference && stored.invoices.map(\.invoiceRef) == ["F-1"])
-        #expect(payments.count == 1 && payments[0].settled && payments[0].cancelled == 1 && payments[0].thanks.count == 1)
+        #expect(
+            payments.count == 1 && payments[0].settled && payments[0].cancelled == 1 && payments[0].thanks.count == 1)
         #expect(payments[0].invoice.paidAt == "2026-12-04")
         #expect(stored.line.debtorIBAN == "DE89370400440532013000" && stored.line.unstructured == ["Facture F-1"])
         let again = try await fx.store.importLine(
@@ -106,7 +108,8 @@ struct LedgerTests {
         let verdict = Lettrage.Verdict(
             step: nil, payerRef: nil, outcome: .review(.noMatch, candidates: []), note: "nothing known")
         _ = try await fx.store.importLine(Self.line("L1", 7), verdict: verdict, thanks: Self.thanks)
-        _ = try await fx.store.importLine(Self.line("L2", 100), verdict: Self.apply([("F-1", 100)]), thanks: Self.thanks)
+        _ = try await fx.store.importLine(
+            Self.line("L2", 100), verdict: Self.apply([("F-1", 100)]), thanks: Self.thanks)
         #expect(try await fx.store.bankLines(reviewOnly: true, limit: 10).map(\.line.id) == ["L1"])
         #expect(try await fx.store.bankLines(reviewOnly: false, limit: 10).count == 2)
         #expect(try await fx.store.dismissLine(id: "L1", note: "paid by cheque, recorded by hand"))

@@ -101,7 +101,9 @@ public enum Lettrage {
         if payers.count > 1 {
             return Verdict(
                 step: nil, payerRef: nil, outcome: .review(.ambiguous, candidates: payers.map(\.payerRef).sorted()),
-                note: "the IBAN has paid the invoices of several payers: \(payers.map(\.payerRef).sorted().joined(separator: ", "))")
+                note:
+                    "the IBAN has paid the invoices of several payers: \(payers.map(\.payerRef).sorted().joined(separator: ", "))"
+            )
         }
         if let (payer, open) = payers.first {
             return byIBAN(line, payer: payer, open: unique(open))
@@ -191,7 +193,9 @@ public enum Lettrage {
             return Verdict(
                 step: .ibanTotal, payerRef: payer,
                 outcome: .apply(same.map { Allocation(invoiceRef: $0.ref, amount: $0.balance) }),
-                note: "\(amount) from payer \(payer)'s IBAN is the total due: pays \(same.map(\.ref).joined(separator: ", "))")
+                note:
+                    "\(amount) from payer \(payer)'s IBAN is the total due: pays \(same.map(\.ref).joined(separator: ", "))"
+            )
         }
         if !due.isEmpty, same.isEmpty {
             return Verdict(

@@ -24,14 +24,18 @@ public struct PayLink: Sendable {
         guard template.contains("{case}"), template.contains("{token}") else {
             throw FieldError("creditor.payment_url", "must name {case} and {token} (and may name {amount}, {currency})")
         }
-        if let bad = template.unicodeScalars.first(where: { $0.value < 0x21 || $0.value > 0x7E || "\"<>\\^`|".unicodeScalars.contains($0) }) {
+        if let bad = template.unicodeScalars.first(where: {
+            $0.value < 0x21 || $0.value > 0x7E || "\"<>\\^`|".unicodeScalars.contains($0)
+        }) {
             throw FieldError(
-                "creditor.payment_url", "holds U+\(String(bad.value, radix: 16, uppercase: true)), not allowed in a URL")
+                "creditor.payment_url", "holds U+\(String(bad.value, radix: 16, uppercase: true)), not allowed in a URL"
+            )
         }
         var rest = template
         for placeholder in Self.placeholders { rest = rest.replacingOccurrences(of: placeholder, with: "") }
         if rest.contains("{") || rest.contains("}") {
-            throw FieldError("creditor.payment_url", "knows only the placeholders \(Self.placeholders.joined(separator: ", "))")
+            throw FieldError(
+                "creditor.payment_url", "knows only the placeholders \(Self.placeholders.joined(separator: ", "))")
         }
         guard secret.utf8.count >= 16 else {
             throw FieldError("creditor.payment_secret_file", "the secret must be at least 16 bytes")

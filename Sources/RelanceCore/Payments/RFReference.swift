@@ -64,7 +64,9 @@ public struct RFReference: Sendable, Hashable, CustomStringConvertible {
             }
         }
         var out: [RFReference] = []
-        if (1...(maxBody - 1)).contains(plain.count), let first = RFReference(body: String(decoding: plain, as: UTF8.self)) {
+        if (1...(maxBody - 1)).contains(plain.count),
+            let first = RFReference(body: String(decoding: plain, as: UTF8.self))
+        {
             out.append(first)
         }
         if let hashed = RFReference(body: base36(SHA256.digest(Array(number.utf8)), count: maxBody)) {

@@ -154,11 +154,13 @@ public enum ConfigKeys {
         .string("creditor.registration", .value(""), "legal mentions (footers)"),
         .string(
             "creditor.iban", .value(""),
-            "bank details for payment, checked (ISO 13616); with it, reminders in EUR carry an EPC QR code (docs/PAYMENTS.md)"),
+            "bank details for payment, checked (ISO 13616); with it, reminders in EUR carry an EPC QR code (docs/PAYMENTS.md)"
+        ),
         .string("creditor.bic", .value(""), "bank details for payment (8 or 11 characters)"),
         .bool(
             "creditor.qr_code", .value("true"),
-            "an EPC QR code (SEPA credit transfer) on letters and HTML e-mails when the amount due is in EUR and `creditor.iban` is set"),
+            "an EPC QR code (SEPA credit transfer) on letters and HTML e-mails when the amount due is in EUR and `creditor.iban` is set"
+        ),
         .string(
             "creditor.payment_url", .none("no link unless the job's data has `payment_link`"),
             "the pay link put in reminders: an https URL naming `{case}` and `{token}` (and maybe `{amount}`, `{currency}`), e.g. `https://pay.example/{case}?t={token}` (docs/PAYMENTS.md)"

@@ -150,6 +150,19 @@ public struct RelanceConfig: Sendable {
             windows: try windows(r))
         config.lmtpListen = try lmtpListen(r)
         config.payments = try payments(r, environment: environment)
+        // The QR code carries the creditor's name and BIC: what the EPC refuses (a name over
+        // 70 characters, none at all) is refused now rather than at each message.
+        if config.payments.qrCode, let iban = IBAN(config.creditor.iban) {
+            let probe = EPCPayment(
+                name: config.creditor.name, iban: iban, bic: config.creditor.bic.isEmpty ? nil : config.creditor.bic,
+                amount: 1)
+            do { _ = try probe.payload() } catch {
+                let key = error.field == .bic ? "creditor.bic" : "creditor.name"
+                throw ConfigError(
+                    "\(r.origin(key)): \(key): \(error.message) (the EPC QR code carries it; or set creditor.qr_code: false)"
+                )
+            }
+        }
         if let text = try r.string("scenarios.strategic_formal_notice") {
             guard let days = Scenario.parseOffset(text), (1...3650).contains(days) else {
                 throw ConfigError(

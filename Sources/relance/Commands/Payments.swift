@@ -45,7 +45,9 @@ struct PaymentsCommand: AsyncParsableCommand {
                     reports.append(.object(body))
                 } else {
                     let accounts = Set(document.statements.map(\.account)).sorted().joined(separator: ", ")
-                    print("\(file): \(document.kind.rawValue).\(document.version) \(document.messageID), account \(accounts)")
+                    print(
+                        "\(file): \(document.kind.rawValue).\(document.version) \(document.messageID), account \(accounts)"
+                    )
                     print(report.text)
                 }
             }
