@@ -61,11 +61,12 @@ public struct CamtError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, without the position.
     public let reason: String
 
+    /// `path` and `reason` are kept on one line (`SafeXML.printable`).
     public init(line: Int?, column: Int?, path: String?, reason: String) {
         self.line = line
         self.column = column
-        self.path = path
-        self.reason = reason
+        self.path = path.map(SafeXML.printable)
+        self.reason = SafeXML.printable(reason)
     }
 
     init(_ xml: SafeXML.Error) {

@@ -89,7 +89,7 @@ extension CamtReader {
             if required { throw fields.error(parent, "<\(fields.doc[parent].name)> has no <CdtDbtInd>") }
             return nil
         }
-        switch try fields.text(element, limit: 4) {
+        switch try fields.text(element, limit: CamtFields.idLength) {
         case "CRDT": return .credit
         case "DBIT": return .debit
         default: throw fields.error(element, "<CdtDbtInd> is CRDT or DBIT")

@@ -136,11 +136,13 @@ public enum SafeXML {
         /// What is wrong, in English, without the position.
         public let reason: String
 
+        /// `path` and `reason` are kept on one line: any control character (C0, DEL, C1,
+        /// U+2028, U+2029) a name or a quoted value brought in becomes `?`.
         public init(line: Int, column: Int, path: String?, reason: String) {
             self.line = line
             self.column = column
-            self.path = path
-            self.reason = reason
+            self.path = path.map(SafeXML.printable)
+            self.reason = SafeXML.printable(reason)
         }
 
         /// `line 12, column 5, in Document/BkToCstmrStmt/Stmt/Ntry: </Amt> closes <Ntry>`.
@@ -160,6 +162,17 @@ public enum SafeXML {
             throw Error(line: line, column: column, path: names.isEmpty ? nil : names, reason: failure.reason)
         }
         return Document(elements: parser.elements, bytes: bytes)
+    }
+
+    /// `text` with every control character (C0, DEL, C1, U+2028, U+2029) replaced by `?`:
+    /// what an error message quotes from the input stays on one line.
+    public static func printable(_ text: String) -> String {
+        let isControl = { (scalar: Unicode.Scalar) in
+            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028
+                || scalar.value == 0x2029
+        }
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { isControl($0) ? "?" : $0 }))
     }
 
     /// Line and column (in characters, from 1) of a byte offset. A UTF-8 byte order mark

@@ -75,6 +75,7 @@ extension SafeXMLParser {
                 i += 2
                 break
             }
+            let nameStart = i
             let name = text(try readName("version, encoding or standalone in the XML declaration"))
             skipSpace()
             guard byte(at: i) == 0x3D else { throw fail("expected '=' after \(name) in the XML declaration") }
@@ -92,7 +93,9 @@ extension SafeXMLParser {
             i = end + 1
             let order = ["version", "encoding", "standalone"]
             guard let rank = order.firstIndex(of: name), seen.allSatisfy({ order.firstIndex(of: $0)! < rank }) else {
-                throw fail("the XML declaration takes version, encoding and standalone, in this order; not \(name)")
+                throw fail(
+                    "the XML declaration takes version, encoding and standalone, in this order; not \(name)",
+                    at: nameStart)
             }
             seen.append(name)
             switch name {

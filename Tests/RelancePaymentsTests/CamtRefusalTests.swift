@@ -52,13 +52,19 @@ struct CamtRefusalTests {
             ("<Nm>Jean Dupont", "<Nm>Jean\tDupont", "<Nm> holds a control character (U+0009)"),
             ("<Nm>Jean Dupont", "<Nm>Jean&#x85;Dupont", "<Nm> holds a control character (U+0085)"),
             (
-                "<Nm>Jean Dupont", "<Nm>" + String(repeating: "x", count: 141),
+                "<Nm>Jean Dupont &amp; Fils</Nm>", "<Nm>" + String(repeating: "x", count: 141) + "</Nm>",
                 "<Nm> has 141 characters, more than the 140"
             ),
-            ("<Ustrd>Facture", "<Ustrd>" + String(repeating: "é", count: 141), "<Ustrd> has 141 characters"),
-            ("<EndToEndId>E2E", "<EndToEndId>" + String(repeating: "9", count: 36), "<EndToEndId> has 36 characters"),
+            (
+                "<Ustrd>Facture F-2026-0042</Ustrd>", "<Ustrd>" + String(repeating: "é", count: 141) + "</Ustrd>",
+                "<Ustrd> has 141 characters"
+            ),
+            (
+                "<EndToEndId>E2E-F2026-0042<", "<EndToEndId>" + String(repeating: "9", count: 36) + "<",
+                "<EndToEndId> has 36 characters"
+            ),
             ("<IBAN>DE89", "<IBAN>1234", "the IBAN '1234370400440532013000' is not two letters"),
-            ("<AcctSvcrRef>BANKREF-0001", "<AcctSvcrRef>\n", "<AcctSvcrRef> holds a control character"),
+            ("<AcctSvcrRef>BANKREF-0001", "<AcctSvcrRef>BANK\nREF-0001", "<AcctSvcrRef> holds a control character"),
         ])
     func content(_ old: String, _ new: String, _ reason: String) throws {
         let error = try #require(Self.refusal(Self.single(old, new)))
@@ -71,11 +77,11 @@ struct CamtRefusalTests {
     func place() throws {
         let error = try #require(
             Self.refusal(Self.single(Self.amount, Self.amount.replacingOccurrences(of: "120", with: "-120"))))
-        #expect(error.line == 23)
-        #expect(error.column == 13)
+        #expect(error.line == 24)
+        #expect(error.column == 9)
         #expect(
             error.description
-                == "line 23, column 13, in Document/BkToCstmrStmt/Stmt/Ntry/Amt: statement 'STMT-2026-061', "
+                == "line 24, column 9, in Document/BkToCstmrStmt/Stmt/Ntry/Amt: statement 'STMT-2026-061', "
                 + "entry 1: the amount '-120.50' is negative")
     }
 
@@ -110,7 +116,7 @@ struct CamtRefusalTests {
             ("camt.053.001.02\"", "camt.053.001.2\"", "is not urn:iso:std:iso:20022:tech:xsd:camt.053.001.xx"),
             ("xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"", "", "<Document> has no namespace"),
             ("<BkToCstmrStmt>", "<BkToCstmrDbtCdtNtfctn>", "</BkToCstmrStmt> closes <BkToCstmrDbtCdtNtfctn>"),
-            ("<MsgId>MSG-2026-03-02</MsgId>", "", "<GrpHdr> has no <MsgId>"),
+            ("<MsgId>MSG-2026-03-02</MsgId>", "", "in Document/BkToCstmrStmt: <BkToCstmrStmt> has no <GrpHdr><MsgId>"),
             ("<Id>STMT-2026-061</Id>", "", "<Stmt> has no <Id>"),
             (
                 "<Id><IBAN>\(CamtFixtures.creditorIBAN)</IBAN></Id>", "<Id><Other/></Id>",

@@ -205,6 +205,16 @@ struct SafeXMLTests {
                 == "line 1, column 1: a DOCTYPE is refused")
     }
 
+    @Test("an error stays on one line whatever it quotes (the fuzzer's first finding: a C1 control in a value)")
+    func printableErrors() throws {
+        let crasher = Array("<?xml version='1amt.04.000.08\">\n<nv)rsio\u{91}n='1.01111pH111d".utf8)
+        let error = try #require(Self.refusal(crasher))
+        #expect(error.reason == "the XML version '1amt.04.000.08\"> <nv)rsio?n=' is not 1.x")
+        let name = try #require(Self.refusal(Array("<a\u{85}b></c>".utf8)))
+        #expect(name.description == "line 1, column 6, in a?b: </c> closes <a?b>")
+        #expect(SafeXML.printable("a\u{2028}b\tc\u{7F}") == "a?b?c?")
+    }
+
     @Test("garbage never traps", arguments: [1, 2, 3])
     func garbage(_ seed: UInt64) {
         var state = seed
