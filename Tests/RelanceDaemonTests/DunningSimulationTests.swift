@@ -2,13 +2,15 @@ import Foundation
 import RelanceCore
 import RelanceDaemon
 import RelanceDunning
+import RelancePayments
 import RelanceStore
 import Testing
 
-/// 45 simulated days of the shipped scenarios, on an injected clock, for three payers:
+/// 45 simulated days of the shipped scenarios, on an injected clock, for four payers:
 /// a French business on `standard` (e-mail, SMS and post), a British strategic customer
-/// (`strategic`, e-mail and post) and a French craftsman on `small-business` with only a
-/// phone and a postal address. Every message that goes out is checked against the table
+/// (`strategic`, e-mail and post), a French craftsman on `small-business` with only a
+/// phone and a postal address, and a French business reached by e-mail that pays by bank
+/// transfer with the RF reference (read from a camt.053 statement, not told by anyone). Every message that goes out is checked against the table
 /// below, written by hand from the scenario files, the send windows (SMS Monday to Friday
 /// 10:00–13:00 and 14:00–20:00 in the payer's time zone, not on French public holidays:
 /// 11 November 2026 is one) and the script of payments and holds.
@@ -27,6 +29,9 @@ struct DunningSimulationTests {
         ref: "C-MARTIN", name: "Menuiserie Martin", locale: "fr-FR", timezone: "Europe/Paris",
         segment: "small-business", phone: "06 98 76 54 32",
         postalAddress: ["Menuiserie Martin", "3 chemin des Vignes", "21200 Beaune"], channels: [.sms, .letter])
+    static let leroy = PayerProfile(
+        ref: "D-LEROY", name: "Cabinet Leroy", locale: "fr-FR", timezone: "Europe/Paris", segment: "standard",
+        email: "compta@leroy.example.fr", channels: [.email])
 
     /// Local date, weekday and time in the payer's time zone; payer; message; channel; the
     /// invoices the message is about. Ordered by instant, then payer, channel and message.
@@ -38,6 +43,7 @@ struct DunningSimulationTests {
         2026-11-12 Thu 09:00  A-DUPRE       pre-due        email   F-1002
         2026-11-12 Thu 10:00  C-MARTIN      reminder-1     sms     F-3002
         2026-11-14 Sat 09:00  A-DUPRE       pre-due        email   F-1003
+        2026-11-15 Sun 09:00  D-LEROY       pre-due        email   F-4001
         2026-11-16 Mon 09:00  A-DUPRE       reminder-1     email   F-1001
         2026-11-16 Mon 10:00  C-MARTIN      pre-due        sms     F-3001+F-3003
         2026-11-18 Wed 09:00  C-MARTIN      reminder-2     letter  F-3002
@@ -48,11 +54,13 @@ struct DunningSimulationTests {
         2026-11-21 Sat 11:00  A-DUPRE       thanks         email   F-1002
         2026-11-22 Sun 09:00  A-DUPRE       reminder-1     email   F-1003
         2026-11-23 Mon 09:00  A-DUPRE       reminder-2     email   F-1001
+        2026-11-23 Mon 09:00  D-LEROY       reminder-1     email   F-4001
         2026-11-23 Mon 10:00  A-DUPRE       reminder-2     sms     F-1001
         2026-11-23 Mon 10:00  C-MARTIN      reminder-1     sms     F-3001+F-3003
         2026-11-25 Wed 09:00  A-DUPRE       reminder-1     email   F-1004
         2026-11-25 Wed 09:00  A-DUPRE       reminder-2     email   F-1004
         2026-11-25 Wed 10:00  A-DUPRE       reminder-2     sms     F-1004
+        2026-11-25 Wed 10:00  D-LEROY       thanks         email   F-4001
         2026-11-28 Sat 09:00  C-MARTIN      formal-notice  letter  F-3002
         2026-11-28 Sat 09:00  C-MARTIN      reminder-2     letter  F-3001+F-3003
         2026-11-29 Sun 09:00  A-DUPRE       formal-notice  email   F-1004
@@ -81,7 +89,7 @@ struct DunningSimulationTests {
     static let shared = Task { try await simulate() }
 
     static func simulate() async throws -> Simulation {
-        let sim = try await Simulation(start: start, payers: [dupre, hargreaves, martin])
+        let sim = try await Simulation(start: start, payers: [dupre, hargreaves, martin, leroy])
         func open(_ ref: String, _ payer: String, _ amount: String, _ currency: String, due: String) async throws {
             _ = try await sim.desk.open(
                 ref: ref, payerRef: payer, amount: Decimal(string: amount)!, currency: currency,
@@ -98,10 +106,20 @@ struct DunningSimulationTests {
         try await open("F-3001", "C-MARTIN", "650.00", "EUR", due: "2026-11-18")
         try await open("F-3003", "C-MARTIN", "150.00", "EUR", due: "2026-11-18")
         try await open("F-3002", "C-MARTIN", "400.00", "EUR", due: "2026-11-08")
+        try await open("F-4001", "D-LEROY", "300.00", "EUR", due: "2026-11-20")
         func pay(_ ref: String, _ amount: String) -> (Simulation) async throws -> Void {
             { sim in _ = try await sim.desk.pay(ref: ref, amount: Decimal(string: amount)!) }
         }
         let script: [Simulation.Action] = [
+            // F-4001: paid by transfer at D+5 with the RF reference its reminders show; the
+            // bank's statement says so the same morning.
+            .init(at: sim.at("2026-11-25", "10:00", for: "D-LEROY"), label: "F-4001 statement") { sim in
+                let invoice = try await sim.runtime.store.invoice(ref: "F-4001")
+                let document = try CamtReader.read(Array(Self.statement(reference: invoice?.reference ?? "").utf8))
+                let report = try await PaymentDesk(store: sim.runtime.store, invoices: sim.desk).importLines(
+                    document.lines)
+                #expect(report.count(.matched) == 1, "\(report.text)")
+            },
             // F-1004: disputed from D+2 through D+15.
             .init(at: sim.at("2026-11-11", "10:00", for: "A-DUPRE"), label: "hold F-1004") { sim in
                 _ = try await sim.desk.hold(ref: "F-1004", until: "2026-11-24", reason: "dispute")
@@ -129,6 +147,40 @@ struct DunningSimulationTests {
         ]
         try await sim.run(until: Timestamp.date(from: start)!.addingTimeInterval(45 * 86400), script: script)
         return sim
+    }
+
+    /// The camt.053 statement of 25 November 2026: one credit of 300.00 EUR from Cabinet
+    /// Leroy, the creditor reference given as the payer's bank passes it on.
+    static func statement(reference: String) -> String {
+        """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+          <BkToCstmrStmt>
+            <GrpHdr><MsgId>STMT-20261125</MsgId><CreDtTm>2026-11-25T06:00:00</CreDtTm></GrpHdr>
+            <Stmt>
+              <Id>STMT-20261125</Id><CreDtTm>2026-11-25T06:00:00</CreDtTm>
+              <Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></Acct>
+              <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1000.00</Amt>
+                <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-25</Dt></Dt></Bal>
+              <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1300.00</Amt>
+                <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-25</Dt></Dt></Bal>
+              <Ntry>
+                <Amt Ccy="EUR">300.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+                <BookgDt><Dt>2026-11-25</Dt></BookgDt><ValDt><Dt>2026-11-25</Dt></ValDt>
+                <AcctSvcrRef>BK-20261125-1</AcctSvcrRef>
+                <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+                <NtryDtls><TxDtls>
+                  <Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs>
+                  <RltdPties><Dbtr><Pty><Nm>Cabinet Leroy</Nm></Pty></Dbtr>
+                    <DbtrAcct><Id><IBAN>FR1420041010050500013M02606</IBAN></Id></DbtrAcct></RltdPties>
+                  <RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp>
+                    <Ref>\(reference)</Ref></CdtrRefInf></Strd></RmtInf>
+                </TxDtls></NtryDtls>
+              </Ntry>
+            </Stmt>
+          </BkToCstmrStmt>
+        </Document>
+        """
     }
 
     static func normalized(_ lines: [String]) -> [String] {
@@ -159,8 +211,9 @@ struct DunningSimulationTests {
     /// `relance report` on the simulated data, worked out by hand from the table above:
     /// a message listing several invoices is sent once but reaches each of them; "paid"
     /// counts invoices settled within 7 or 30 days of the step's day; "recovered" adds
-    /// every payment (partial ones too) on or after it. F-1001, F-1002, INV-2001, INV-2003
-    /// and F-3001 were settled; F-1003 got 300.00 of 900.00.
+    /// every payment (partial ones too) on or after it. F-1001, F-1002, INV-2001, INV-2003,
+    /// F-3001 and F-4001 (by transfer, read from the statement) were settled; F-1003 got
+    /// 300.00 of 900.00.
     static let expectedReport = """
         scenario        step              sent  delivered  undelivered  complaints  invoices  paid<=7d  paid<=30d  recovered after the step
         small-business  pre-due              2          0            0           0         3         0          1  650.00 EUR
@@ -168,11 +221,11 @@ struct DunningSimulationTests {
         small-business  reminder-2           4          0            0           0         3         0          1  650.00 EUR
         small-business  formal-notice        2          0            0           0         3         1          1  650.00 EUR
         small-business  thanks               1          0            0           0         1         -          -  -
-        standard        pre-due              4          0            0           0         4         0          2  1980.00 EUR
-        standard        reminder-1           4          0            0           0         4         1          2  1980.00 EUR
+        standard        pre-due              5          0            0           0         5         0          3  2280.00 EUR
+        standard        reminder-1           5          0            0           0         5         2          3  2280.00 EUR
         standard        reminder-2           6          0            0           0         3         0          1  1200.00 EUR
         standard        formal-notice        6          0            0           0         3         1          1  1200.00 EUR
-        standard        thanks               2          0            0           0         2         -          -  -
+        standard        thanks               3          0            0           0         3         -          -  -
         strategic       statement-before     2          0            0           0         4         0          2  6800.00 GBP
         strategic       statement-after      2          0            0           0         4         0          2  6800.00 GBP
         strategic       reminder-2           2          0            0           0         4         2          2  6800.00 GBP
@@ -211,6 +264,32 @@ struct DunningSimulationTests {
         await #expect(throws: (any Error).self) { _ = try await sim.desk.pay(ref: "F-1002", amount: 1) }
         let again = try await sim.runtime.store.jobs(JobFilter(caseRef: "F-1002", limit: 100))
         #expect(again.filter { $0.template == "thanks" }.count == 1)
+    }
+
+    @Test("a transfer with the RF reference, read from the bank statement, stops the reminders that would have followed")
+    func transferWithTheReference() async throws {
+        let sim = try await Self.shared.value
+        let invoice = try #require(try await sim.runtime.store.invoice(ref: "F-4001"))
+        #expect(invoice.status == .paid && invoice.paidAt == "2026-11-25")
+        let reference = try #require(invoice.reference.flatMap { RFReference($0) })
+        // The reminder the payer acted on showed the reference and carried the QR code.
+        let sent = try await sim.sent().filter { $0.cases == ["F-4001"] && $0.message == "reminder-1" }
+        let text = try sim.text(of: try #require(sent.first))
+        #expect(text.contains(reference.grouped), "\(text)")
+        let jobs = try await sim.runtime.store.jobs(JobFilter(caseRef: "F-4001", limit: 100))
+        let byKey = Dictionary(uniqueKeysWithValues: jobs.map { ($0.idempotencyKey ?? "", $0) })
+        for key in ["reminder-2:email", "formal-notice:email"] {
+            let job = try #require(byKey["F-4001:" + key])
+            #expect(job.state == .cancelled, "\(key)")
+            let cancelled = try await sim.runtime.store.events(jobID: job.id).filter { $0.kind == .cancelled }
+            #expect(cancelled.map { $0.detail["reason"] } == ["paid"], "\(key)")
+        }
+        #expect(jobs.filter { $0.template == "thanks" }.map(\.state) == [.sent])
+        // The statement imported again changes nothing.
+        let document = try CamtReader.read(Array(Self.statement(reference: reference.text).utf8))
+        let again = try await PaymentDesk(store: sim.runtime.store, invoices: sim.desk).importLines(document.lines)
+        #expect(again.count(.duplicate) == 1 && again.count(.matched) == 0)
+        #expect(try await sim.runtime.store.jobs(JobFilter(caseRef: "F-4001", limit: 100)).count == jobs.count)
     }
 
     @Test("a partial payment at D+8 shows in the D+10 reminder's balance")

@@ -70,6 +70,8 @@ final class Simulation: @unchecked Sendable {
           phone: "+33 1 84 60 12 34"
           address: ["12 rue des Tanneurs", "69002 Lyon"]
           registration: SAS au capital de 50 000 EUR – RCS Lyon 812 345 678
+          iban: FR76 3000 6000 0112 3456 7890 189
+          bic: AGRIFRPP
 
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
         let config = try await RelanceConfig.load(path: configPath, environment: [:])
