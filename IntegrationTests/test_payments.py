@@ -323,3 +323,19 @@ def test_the_api_imports_statements_for_admins_and_lists_what_waits(tmp_path):
         assert invoice["status"] == "paid" and invoice["payment_reference"].replace(" ", "") == reference(r, "F-100")
     finally:
         server.stop()
+
+
+def test_the_sample_statement_in_the_docs_imports_as_they_say(tmp_path):
+    r = setup(tmp_path)
+    open_invoice(r, "F-2026-0042", "1250.00")
+    open_invoice(r, "F-2026-0157", "480.00", payer="P-B")
+    sample = test_camt_schema.REPO / "deploy" / "samples" / "statement-camt053.xml"
+    test_camt_schema.require_schema()
+    checked = subprocess.run([test_camt_schema.XMLLINT, "--noout", "--nonet", "--schema",
+                              str(test_camt_schema.XSD / "camt.053.001.08.xsd"), str(sample)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    out = r.run("payments", "import", str(sample)).stdout
+    assert "2 matched, 0 for review, 0 imported before, 1 skipped" in out, out
+    assert "by reference" in out and "by invoice_number" in out
+    invoices, _, _ = state(r)
+    assert invoices["F-2026-0042"] == ("0.00", "paid") and invoices["F-2026-0157"] == ("0.00", "paid")

@@ -266,7 +266,8 @@ struct DunningSimulationTests {
         #expect(again.filter { $0.template == "thanks" }.count == 1)
     }
 
-    @Test("a transfer with the RF reference, read from the bank statement, stops the reminders that would have followed")
+    @Test(
+        "a transfer with the RF reference, read from the bank statement, stops the reminders that would have followed")
     func transferWithTheReference() async throws {
         let sim = try await Self.shared.value
         let invoice = try #require(try await sim.runtime.store.invoice(ref: "F-4001"))
