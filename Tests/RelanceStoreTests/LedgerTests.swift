@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import RelanceCore
 import Testing
 
@@ -146,5 +147,37 @@ struct LedgerTests {
         #expect(Set(references).count == 3)
         #expect(references[0] == RFReference(body: "F1")?.text)
         #expect(references.allSatisfy { RFReference($0) != nil })
+    }
+}
+
+@Suite("SQLite: invoices registered before v9-bank-lines", .sqliteOnly)
+struct ReferenceMigrationTests {
+    @Test("get their references when the database is migrated, in the order they came")
+    func backfill() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("relance-v8-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = path + "/relance.sqlite"
+        do {
+            let queue = try DatabaseQueue(path: file)
+            try Schema.migrator.migrate(queue, upTo: "v8-payer-kind")
+            try await queue.write { db in
+                for (ref, created) in [("F1", "2026-01-02"), ("F-1", "2026-01-01"), ("---", "2026-01-03")] {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO invoices(ref, payer_ref, scenario, currency, amount, balance, issue_date,
+                              due_date, created_at)
+                            VALUES (?, 'P-1', 'standard', 'EUR', '1.00', '1.00', '2026-01-01', '2026-02-01', ?)
+                            """, arguments: [ref, created])
+                }
+            }
+        }
+        let store = try SQLiteJobStore(path: file)
+        try await store.migrate()
+        // F-1 came first: it has the plain form; F1 the digest; "---" has only the digest.
+        #expect(try await store.invoice(ref: "F-1")?.reference == RFReference(body: "F1")?.text)
+        #expect(try await store.invoice(ref: "F1")?.reference == RFReference.candidates(forInvoice: "F1")[1].text)
+        #expect(try await store.invoice(ref: "---")?.reference == RFReference.candidates(forInvoice: "---")[0].text)
     }
 }
