@@ -113,6 +113,9 @@ public struct Invoice: Sendable, Equatable {
             })
         // One invoice, one reference to give with the transfer; several are named by their
         // numbers (`invoice_numbers`), as one transfer carries one reference.
+        // Rebuilt from scratch: `extra` may carry the reference of the one invoice the job was
+        // scheduled for, and a message about several must not ask for it with their total.
+        data["payment_reference"] = nil
         if invoices.count == 1, let reference = first.reference {
             data["payment_reference"] = .string(RFReference.display(reference))
         }

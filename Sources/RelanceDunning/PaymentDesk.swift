@@ -1,6 +1,7 @@
 import Foundation
 import RelanceCore
 import RelanceStore
+import RelanceTemplates
 
 /// Lettrage (docs/PAYMENTS.md): reads the credits of a bank statement, finds the invoices
 /// each pays (`Lettrage.decide`) and records the payments, once per statement line: a
@@ -41,9 +42,11 @@ public struct PaymentDesk: Sendable {
         public func count(_ outcome: LineResult.Outcome) -> Int { lines.filter { $0.outcome == outcome }.count }
     }
 
-    /// How many invoices whose number a line's text contains are read at most: a text
-    /// naming more is listed for review.
+    /// How many invoices a line's text may name: a text naming more is listed for review.
     static let mentionLimit = 20
+    /// How many invoices whose number is somewhere in the text (a substring, before the
+    /// word check) are read at most.
+    static let substringLimit = 500
 
     public func importLines(_ lines: [BankLine]) async throws -> Report {
         var results: [LineResult] = []
@@ -52,15 +55,28 @@ public struct PaymentDesk: Sendable {
     }
 
     func importLine(_ line: BankLine) async throws -> LineResult {
-        if line.direction == .debit {
-            return LineResult(line: line, outcome: .skipped, stored: nil, payments: [], note: "a debit")
+        func skip(_ why: String) -> LineResult {
+            LineResult(line: line, outcome: .skipped, stored: nil, payments: [], note: why)
         }
+        // In ISO 20022 a reversed debit is a credit (harmless), a reversed credit a debit: the
+        // bank took back money a payer sent, perhaps after it paid an invoice. That one a
+        // person must see.
+        if line.direction == .debit, !line.reversal { return skip("a debit") }
+        if line.direction == .credit, line.reversal { return skip("the reversal of a debit") }
         if let status = line.status, status != "BOOK" {
-            return LineResult(
-                line: line, outcome: .skipped, stored: nil, payments: [],
-                note: "not booked (\(status)): imported when a statement books it")
+            return skip("not booked (\(status)): imported when a statement books it")
         }
-        let verdict = Lettrage.decide(line, try await candidates(for: line))
+        if line.amount <= 0 { return skip("a zero amount") }
+        if let day = line.valueDate ?? line.bookingDate, let problem = MoneyRules.dateProblem(day) {
+            let verdict = Lettrage.Verdict(
+                step: nil, payerRef: nil, outcome: .review(.invalid, candidates: []),
+                note: "the line's date cannot be a payment's: \(problem)")
+            return try await store(line, verdict)
+        }
+        return try await store(line, Lettrage.decide(line, try await candidates(for: line)))
+    }
+
+    func store(_ line: BankLine, _ verdict: Lettrage.Verdict) async throws -> LineResult {
         let thanks = try await thanksJobs(for: verdict)
         switch try await store.importLine(line, verdict: verdict, thanks: thanks) {
         case .duplicate(let stored):
@@ -79,6 +95,7 @@ public struct PaymentDesk: Sendable {
     func candidates(for line: BankLine) async throws -> Lettrage.Candidates {
         var found = Lettrage.Candidates()
         if line.reversal { return found }
+        if let iban = line.debtorIBAN { found.ibanPayers = try await store.payers(paying: iban) }
         var references: [RFReference] = []
         if let structured = line.structuredReference, let reference = RFReference(structured) {
             references.append(reference)
@@ -92,14 +109,14 @@ public struct PaymentDesk: Sendable {
         if !found.byReference.isEmpty { return found }
         let text = line.remittance
         if !text.isEmpty {
-            let mentioned = try await store.invoices(mentionedIn: text, limit: Self.mentionLimit + 1)
-            found.byNumber = Lettrage.mentioned(mentioned, in: text)
-            if !found.byNumber.isEmpty { return found }
+            let read = try await store.invoices(mentionedIn: text, limit: Self.substringLimit)
+            found.byNumber = Lettrage.mentioned(read, in: text)
+            // Past the limit, a number the text names may not have been read: a person decides.
+            found.tooManyNumbers = read.count >= Self.substringLimit || found.byNumber.count > Self.mentionLimit
+            if !found.byNumber.isEmpty || found.tooManyNumbers { return found }
         }
-        if let iban = line.debtorIBAN {
-            for payer in try await store.payers(paying: iban) {
-                found.byIBAN.append((payer, try await store.openInvoices(payerRef: payer)))
-            }
+        for payer in found.ibanPayers {
+            found.byIBAN.append((payer, try await store.openInvoices(payerRef: payer)))
         }
         return found
     }

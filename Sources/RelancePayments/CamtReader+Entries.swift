@@ -143,7 +143,11 @@ extension CamtReader {
         -> BankLine
     {
         var line = line
-        if let own {
+        // One transaction: the entry's reference first, so that a notification giving only
+        // the entry's and a statement giving both name the movement alike.
+        if facts.transactionCount <= 1, let entry = facts.reference {
+            line.id = place.account + "/" + entry
+        } else if let own {
             line.id = place.account + "/" + own
         } else if let entry = facts.reference {
             line.id = place.account + "/" + entry + (facts.transactionCount > 1 ? "#\(transaction)" : "")

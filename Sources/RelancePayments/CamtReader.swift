@@ -17,10 +17,12 @@ import RelanceCore
 ///   `RmtInf/Ustrd` (every one) and the first `RmtInf/Strd/CdtrRefInf/Ref`.
 ///
 /// A line's `id` (see `BankLine.id`):
-/// - `<account>/<TxDtls/Refs/AcctSvcrRef>` when the transaction has the bank's reference
-///   (in a batch: when no other transaction of the entry has the same and it differs from
-///   the entry's own);
-/// - else `<account>/<Ntry/AcctSvcrRef>` for an entry of one transaction (or none);
+/// - `<account>/<Ntry/AcctSvcrRef>` for an entry of one transaction (or none) with the
+///   bank's reference (first: a notification may give only the entry's, the statement
+///   both);
+/// - else `<account>/<TxDtls/Refs/AcctSvcrRef>` when the transaction has the bank's
+///   reference (in a batch: when no other transaction of the entry has the same and it
+///   differs from the entry's own);
 /// - else `<account>/<Ntry/AcctSvcrRef>#<n>` for the n-th transaction (from 1) of a batch;
 /// - else `sha256:` and the hex digest of `canonicalText`: account, statement id, entry
 ///   and transaction places, amount, currency, direction, booking date, end-to-end id,

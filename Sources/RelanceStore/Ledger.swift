@@ -146,6 +146,51 @@ public enum BankLineRow {
         return verdict
     }
 
+    /// Why `amount` cannot be paid on `invoice` as it stands, or nil.
+    public static func paymentProblem(_ amount: Decimal, _ invoice: Invoice) -> String? {
+        if amount <= 0 { return "amount: must be more than zero" }
+        if amount > invoice.balance {
+            return "amount: \(Invoice.text(amount)) \(invoice.currency) is more than the balance of \(Invoice.text(invoice.balance)) \(invoice.currency)"
+        }
+        return nil
+    }
+
+    /// The verdict for a line that is probably one already stored (the same end-to-end id,
+    /// amount and debtor: a notification, then the statement booking it, with different
+    /// bank references), or that pays what a person already recorded by hand: nil when
+    /// neither. `twin` is the stored line's id; `manual` the invoice and day of a payment
+    /// recorded without a line, of the same amount, that this line then accounts for.
+    public static func earlier(
+        _ verdict: Lettrage.Verdict, line: BankLine, twin: String?, manual: (invoice: String, day: String)?
+    ) -> Lettrage.Verdict? {
+        if let twin {
+            return Lettrage.Verdict(
+                step: verdict.step, payerRef: verdict.payerRef, outcome: .review(.possibleDuplicate, candidates: [twin]),
+                note:
+                    "line \(twin) has the same end-to-end id, amount and debtor: the same movement reported twice? nothing applied"
+            )
+        }
+        if let manual {
+            return Lettrage.Verdict(
+                step: verdict.step, payerRef: verdict.payerRef,
+                outcome: .apply([Lettrage.Allocation(invoiceRef: manual.invoice, amount: line.amount)]),
+                note:
+                    "\(Invoice.text(line.amount)) \(line.currency) for invoice \(manual.invoice) was recorded by hand on \(manual.day): linked to this line, not recorded again"
+            )
+        }
+        return nil
+    }
+
+    /// The invoice a verdict would pay in full or in part, alone: what a payment recorded
+    /// by hand can account for.
+    public static func soleInvoice(_ verdict: Lettrage.Verdict) -> String? {
+        switch verdict.outcome {
+        case .apply(let allocations) where allocations.count == 1: allocations[0].invoiceRef
+        case .review(.alreadyPaid, let candidates) where candidates.count == 1: candidates[0]
+        default: nil
+        }
+    }
+
     /// The day a payment from `line` counts as made: its value date, else its booking date.
     public static func paidOn(_ line: BankLine, today: String) -> String {
         line.valueDate ?? line.bookingDate ?? today

@@ -198,6 +198,9 @@ extension SQLiteJobStore {
         guard invoice.status == .open else {
             throw OperatorError(message: "invoice \(ref) is already paid")
         }
+        // Checked here, in the write transaction: two payments recorded at once must not
+        // both fit a balance that holds only one.
+        if let problem = BankLineRow.paymentProblem(amount, invoice) { throw OperatorError(message: problem) }
         invoice.balance -= amount
         try db.execute(
             sql: "INSERT INTO payments(invoice_ref, amount, paid_on, bank_line_id) VALUES (?, ?, ?, ?)",

@@ -50,6 +50,38 @@ extension SQLiteJobStore {
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM bank_lines WHERE id = ?", arguments: [line.id]) {
                 return .duplicate(Self.bankLine(from: row))
             }
+            // The same movement stored under another id, or a payment a person recorded by hand.
+            var twin: String?
+            if let e2e = line.endToEndID, let debtor = line.debtorIBAN {
+                twin = try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id FROM bank_lines WHERE account = ? AND end_to_end_id = ? AND debtor_iban = ?
+                          AND amount = ? AND currency = ? ORDER BY imported_at LIMIT 1
+                        """, arguments: [line.account, e2e, debtor, Invoice.text(line.amount), line.currency])
+            }
+            var manual: (invoice: String, day: String)?
+            var manualPayment: Int64?
+            if twin == nil, let ref = BankLineRow.soleInvoice(verdict),
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id, paid_on FROM payments WHERE invoice_ref = ? AND amount = ? AND bank_line_id IS NULL
+                        ORDER BY id LIMIT 1
+                        """, arguments: [ref, Invoice.text(line.amount)])
+            {
+                manual = (ref, row["paid_on"] ?? "")
+                manualPayment = row["id"]
+            }
+            if let earlier = BankLineRow.earlier(verdict, line: line, twin: twin, manual: manual) {
+                let stored = try Self.insertLine(db, line, earlier)
+                if let manualPayment {
+                    try db.execute(
+                        sql: "UPDATE payments SET bank_line_id = ? WHERE id = ?", arguments: [line.id, manualPayment])
+                    return .applied(stored, [])
+                }
+                return .listed(stored)
+            }
             var invoices: [String: Invoice] = [:]
             if case .apply(let allocations) = verdict.outcome {
                 for allocation in allocations {
@@ -91,14 +123,14 @@ extension SQLiteJobStore {
             db,
             sql: """
                 INSERT INTO bank_lines(id, statement_id, account, amount, currency, booking_date, value_date,
-                  debtor_name, debtor_iban, end_to_end_id, reference, remittance, bank_status, reversal, status, step,
+                  debtor_name, debtor_iban, end_to_end_id, reference, remittance, bank_status, direction, reversal, status, step,
                   review, payer_ref, invoices, candidates, note, imported_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(clockNow)) RETURNING *
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(clockNow)) RETURNING *
                 """,
             arguments: [
                 line.id, line.statementID, line.account, Invoice.text(line.amount), line.currency, line.bookingDate,
                 line.valueDate, line.debtorName, line.debtorIBAN, line.endToEndID, line.structuredReference,
-                BankLineRow.stringsText(line.unstructured), line.status, line.reversal ? 1 : 0, status.rawValue,
+                BankLineRow.stringsText(line.unstructured), line.status, line.direction.rawValue, line.reversal ? 1 : 0, status.rawValue,
                 verdict.step?.rawValue, review?.rawValue, verdict.payerRef, BankLineRow.allocationsText(applied),
                 BankLineRow.stringsText(candidates), verdict.note,
             ])!
@@ -132,7 +164,8 @@ extension SQLiteJobStore {
     static func bankLine(from row: Row) -> StoredBankLine {
         let line = BankLine(
             id: row["id"], statementID: row["statement_id"], account: row["account"],
-            direction: .credit, reversal: (row["reversal"] as Int64? ?? 0) != 0,
+            direction: BankLine.Direction(rawValue: row["direction"] ?? "") ?? .credit,
+            reversal: (row["reversal"] as Int64? ?? 0) != 0,
             amount: Invoice.parseAmount(row["amount"] ?? "0") ?? 0, currency: row["currency"],
             bookingDate: row["booking_date"], valueDate: row["value_date"], debtorName: row["debtor_name"],
             debtorIBAN: row["debtor_iban"], endToEndID: row["end_to_end_id"],

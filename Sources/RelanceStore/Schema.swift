@@ -255,6 +255,7 @@ public enum BankLineSQL {
           reference TEXT,
           remittance TEXT NOT NULL,
           bank_status TEXT,
+          direction TEXT NOT NULL DEFAULT 'credit' CHECK (direction IN ('credit', 'debit')),
           reversal INTEGER NOT NULL DEFAULT 0,
           status TEXT NOT NULL CHECK (status IN ('matched', 'review', 'dismissed')),
           step TEXT,

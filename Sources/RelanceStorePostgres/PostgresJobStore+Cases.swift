@@ -217,6 +217,8 @@ extension PostgresJobStore {
         else { throw OperatorError(message: "invoice \(ref) is not registered") }
         var invoice = Self.invoice(from: row)
         guard invoice.status == .open else { throw OperatorError(message: "invoice \(ref) is already paid") }
+        // Under the row lock: two payments recorded at once must not both fit one balance.
+        if let problem = BankLineRow.paymentProblem(amount, invoice) { throw OperatorError(message: problem) }
         invoice.balance -= amount
         try await tx.query(
             "INSERT INTO payments(invoice_ref, amount, paid_on, bank_line_id) VALUES ($1, $2, $3, $4)",

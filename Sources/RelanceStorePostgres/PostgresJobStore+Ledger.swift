@@ -6,7 +6,7 @@ import RelanceStore
 extension PostgresJobStore {
     static let bankLineColumns = """
         id, statement_id, account, amount, currency, booking_date, value_date, debtor_name, debtor_iban,
-        end_to_end_id, reference, remittance, bank_status, reversal, status, step, review, payer_ref, invoices,
+        end_to_end_id, reference, remittance, bank_status, direction, reversal, status, step, review, payer_ref, invoices,
         candidates, note, relance_iso(imported_at) AS imported_at
         """
 
@@ -83,6 +83,40 @@ extension PostgresJobStore {
                 if let row = try await tx.one("SELECT \(columns) FROM bank_lines WHERE id = $1", [.text(line.id)]) {
                     return .duplicate(Self.bankLine(from: row))
                 }
+                // The same movement stored under another id, or a payment recorded by hand.
+                var twin: String?
+                if let e2e = line.endToEndID, let debtor = line.debtorIBAN {
+                    twin = try await tx.one(
+                        """
+                        SELECT id FROM bank_lines WHERE account = $1 AND end_to_end_id = $2 AND debtor_iban = $3
+                          AND amount = $4 AND currency = $5 ORDER BY imported_at LIMIT 1
+                        """,
+                        [
+                            .text(line.account), .text(e2e), .text(debtor), .text(Invoice.text(line.amount)),
+                            .text(line.currency),
+                        ])?.text("id")
+                }
+                var manual: (invoice: String, day: String)?
+                var manualPayment: Int?
+                if twin == nil, let ref = BankLineRow.soleInvoice(verdict),
+                    let row = try await tx.one(
+                        """
+                        SELECT id, paid_on FROM payments WHERE invoice_ref = $1 AND amount = $2 AND bank_line_id IS NULL
+                        ORDER BY id LIMIT 1 FOR UPDATE
+                        """, [.text(ref), .text(Invoice.text(line.amount))])
+                {
+                    manual = (ref, row.text("paid_on") ?? "")
+                    manualPayment = row.int("id")
+                }
+                if let earlier = BankLineRow.earlier(verdict, line: line, twin: twin, manual: manual) {
+                    let stored = try await Self.insertLine(tx, line, earlier, columns: columns)
+                    if let manualPayment {
+                        try await tx.query(
+                            "UPDATE payments SET bank_line_id = $1 WHERE id = $2", [.text(line.id), .int(manualPayment)])
+                        return .applied(stored, [])
+                    }
+                    return .listed(stored)
+                }
                 var invoices: [String: Invoice] = [:]
                 if case .apply(let allocations) = verdict.outcome {
                     for allocation in allocations.sorted(by: { $0.invoiceRef < $1.invoiceRef }) {
@@ -94,43 +128,7 @@ extension PostgresJobStore {
                     }
                 }
                 let checked = BankLineRow.recheck(verdict, line: line, invoices: invoices)
-                var status = StoredBankLine.Status.review
-                var applied: [Lettrage.Allocation] = []
-                var review: Lettrage.Review?
-                var candidates: [String] = []
-                switch checked.outcome {
-                case .apply(let allocations):
-                    status = .matched
-                    applied = allocations
-                case .review(let reason, let names):
-                    review = reason
-                    candidates = names
-                }
-                // A concurrent import of the same line: the primary key refuses the second,
-                // whose retry then finds the line stored.
-                guard
-                    let row = try await tx.one(
-                        """
-                        INSERT INTO bank_lines(id, statement_id, account, amount, currency, booking_date, value_date,
-                          debtor_name, debtor_iban, end_to_end_id, reference, remittance, bank_status, reversal, status,
-                          step, review, payer_ref, invoices, candidates, note, imported_at)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                          $20, $21, relance_now())
-                        RETURNING \(columns)
-                        """,
-                        [
-                            .text(line.id), .text(line.statementID), .text(line.account),
-                            .text(Invoice.text(line.amount)), .text(line.currency), .text(line.bookingDate),
-                            .text(line.valueDate), .text(line.debtorName), .text(line.debtorIBAN),
-                            .text(line.endToEndID), .text(line.structuredReference),
-                            .text(BankLineRow.stringsText(line.unstructured)), .text(line.status),
-                            .int(line.reversal ? 1 : 0), .text(status.rawValue), .text(checked.step?.rawValue),
-                            .text(review?.rawValue), .text(checked.payerRef),
-                            .text(BankLineRow.allocationsText(applied)), .text(BankLineRow.stringsText(candidates)),
-                            .text(checked.note),
-                        ])
-                else { throw OperatorError(message: "bank line \(line.id) was not stored") }
-                let stored = Self.bankLine(from: row)
+                let stored = try await Self.insertLine(tx, line, checked, columns: columns)
                 guard case .apply(let allocations) = checked.outcome else { return .listed(stored) }
                 let paidOn = BankLineRow.paidOn(line, today: today)
                 var outcomes: [PaymentOutcome] = []
@@ -144,6 +142,48 @@ extension PostgresJobStore {
                 return .applied(stored, outcomes)
             }
         }
+    }
+
+    static func insertLine(_ tx: PGTransaction, _ line: BankLine, _ checked: Lettrage.Verdict, columns: String)
+        async throws -> StoredBankLine
+    {
+        var status = StoredBankLine.Status.review
+        var applied: [Lettrage.Allocation] = []
+        var review: Lettrage.Review?
+        var candidates: [String] = []
+        switch checked.outcome {
+        case .apply(let allocations):
+            status = .matched
+            applied = allocations
+        case .review(let reason, let names):
+            review = reason
+            candidates = names
+        }
+        // A concurrent import of the same line: the primary key refuses the second,
+        // whose retry then finds the line stored.
+        guard
+            let row = try await tx.one(
+                """
+                INSERT INTO bank_lines(id, statement_id, account, amount, currency, booking_date, value_date,
+                  debtor_name, debtor_iban, end_to_end_id, reference, remittance, bank_status, direction, reversal, status,
+                  step, review, payer_ref, invoices, candidates, note, imported_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                  $20, $21, $22, relance_now())
+                RETURNING \(columns)
+                """,
+                [
+                    .text(line.id), .text(line.statementID), .text(line.account),
+                    .text(Invoice.text(line.amount)), .text(line.currency), .text(line.bookingDate),
+                    .text(line.valueDate), .text(line.debtorName), .text(line.debtorIBAN),
+                    .text(line.endToEndID), .text(line.structuredReference),
+                    .text(BankLineRow.stringsText(line.unstructured)), .text(line.status),
+                    .text(line.direction.rawValue), .int(line.reversal ? 1 : 0), .text(status.rawValue), .text(checked.step?.rawValue),
+                    .text(review?.rawValue), .text(checked.payerRef),
+                    .text(BankLineRow.allocationsText(applied)), .text(BankLineRow.stringsText(candidates)),
+                    .text(checked.note),
+                ])
+        else { throw OperatorError(message: "bank line \(line.id) was not stored") }
+        return Self.bankLine(from: row)
     }
 
     public func bankLines(reviewOnly: Bool, limit: Int) async throws -> [StoredBankLine] {
@@ -172,7 +212,8 @@ extension PostgresJobStore {
     static func bankLine(from row: PGRow) -> StoredBankLine {
         let line = BankLine(
             id: row.text("id") ?? "", statementID: row.text("statement_id") ?? "", account: row.text("account") ?? "",
-            direction: .credit, reversal: (row.int("reversal") ?? 0) != 0,
+            direction: BankLine.Direction(rawValue: row.text("direction") ?? "") ?? .credit,
+            reversal: (row.int("reversal") ?? 0) != 0,
             amount: Invoice.parseAmount(row.text("amount") ?? "0") ?? 0, currency: row.text("currency") ?? "",
             bookingDate: row.text("booking_date"), valueDate: row.text("value_date"),
             debtorName: row.text("debtor_name"), debtorIBAN: row.text("debtor_iban"),

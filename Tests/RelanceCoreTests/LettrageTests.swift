@@ -120,16 +120,41 @@ struct LettrageTests {
         #expect(!verdict.note.isEmpty)
     }
 
-    @Test("invoice numbers are found as words of their own")
+    @Test("invoice numbers are found as words of their own, and short ones never")
     func mentions() {
         let invoices = [
-            Self.invoice("F-12", 1), Self.invoice("F-123", 1), Self.invoice("2026-7", 1), Self.invoice("ab", 1),
+            Self.invoice("F-2026-12", 1), Self.invoice("F-2026-123", 1), Self.invoice("2026-12", 1),
+            Self.invoice("4521", 1), Self.invoice("FA 2026 7", 1), Self.invoice("Z-300", 1), Self.invoice("Z-300-1", 1),
         ]
-        #expect(Lettrage.mentioned(invoices, in: "Paiement facture f-123").map(\.ref) == ["F-123"])
-        #expect(Lettrage.mentioned(invoices, in: "F-12, F-123").map(\.ref) == ["F-12", "F-123"])
-        #expect(Lettrage.mentioned(invoices, in: "F-12/2026-7.").map(\.ref) == ["F-12", "2026-7"])
-        #expect(Lettrage.mentioned(invoices, in: "12026-7 F-1234 xab").isEmpty)
-        #expect(Lettrage.mentioned(invoices, in: "éab").isEmpty)
-        #expect(Lettrage.mentioned(invoices, in: "").isEmpty)
+        func found(_ text: String) -> [String] { Lettrage.mentioned(invoices, in: text).map(\.ref) }
+        #expect(found("Paiement facture f-2026-123") == ["F-2026-123"])
+        #expect(found("F-2026-12, F-2026-123.") == ["F-2026-12", "F-2026-123"])
+        #expect(found("(F-2026-12)") == ["F-2026-12"])
+        // Inside a longer word: a date, a sub-number, another number.
+        #expect(found("commande du 2026-12-03") == [])
+        #expect(found("F-2026-12/1 XF-2026-12 F-2026-1234") == [])
+        #expect(found("Z-300-1") == ["Z-300-1"])
+        // Too short to be told from an order number or a quantity.
+        #expect(found("Commande 4521 livraison") == [])
+        // A number with spaces, as a run of words.
+        #expect(found("ref FA 2026 7 merci") == ["FA 2026 7"])
+        #expect(found("ref FA 2026 77") == [])
+        #expect(found("") == [])
+    }
+
+    @Test("several references, too many numbers, a number of another payer's than the IBAN's")
+    func weakEvidence() {
+        let other = Self.invoice("F-9", 100, payer: "P2")
+        var verdict = Lettrage.decide(Self.line(150), .init(byReference: [Self.a, Self.b]))
+        #expect(verdict.outcome == .apply([.init(invoiceRef: "F-1", amount: 100), .init(invoiceRef: "F-2", amount: 50)]))
+        #expect(verdict.step == .reference)
+        verdict = Lettrage.decide(Self.line(100), .init(byReference: [Self.a, Self.b]))
+        #expect(verdict.outcome == .review(.ambiguous, candidates: ["F-1", "F-2"]))
+        verdict = Lettrage.decide(Self.line(100), .init(byNumber: [Self.a], tooManyNumbers: true))
+        #expect(verdict.outcome == .review(.ambiguous, candidates: []))
+        verdict = Lettrage.decide(Self.line(100), .init(byNumber: [other], ibanPayers: ["P1"]))
+        #expect(verdict.outcome == .review(.ambiguous, candidates: ["F-9"]), "\(verdict.note)")
+        verdict = Lettrage.decide(Self.line(100), .init(byNumber: [Self.a], ibanPayers: ["P1"]))
+        #expect(verdict.outcome == .apply([.init(invoiceRef: "F-1", amount: 100)]))
     }
 }

@@ -99,6 +99,10 @@ struct PaymentReferenceTests {
         #expect(RFReference.find(in: "XRF18539007547034").isEmpty)
         #expect(RFReference.find(in: "RF45G72UUR RF18539007547034").map(\.text) == ["RF45G72UUR", "RF18539007547034"])
         #expect(RFReference.find(in: "").isEmpty)
+        // Words after a reference could extend it: every prefix that ends a group and checks.
+        let typed = RFReference.find(in: "RF69 F202 6004 2 CLIENT").map(\.text)
+        #expect(typed.contains("RF69F20260042"), "\(typed)")
+        #expect(RFReference.find(in: "Reglement RF69 F202 6004 2").map(\.text) == ["RF69F20260042"])
         #expect(RFReference.find(in: "RF").isEmpty)
     }
 

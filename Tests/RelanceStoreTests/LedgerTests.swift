@@ -150,6 +150,64 @@ struct LedgerTests {
     }
 }
 
+extension LedgerTests {
+    @Test("a payment recorded by hand is linked to the line that reports it, not recorded again")
+    func recordedByHand() async throws {
+        let fx = try await StoreFixture()
+        try await opened(fx, [Self.invoice("F-1", 100), Self.invoice("F-2", 100)])
+        _ = try await fx.store.recordPayment(ref: "F-1", amount: 40, paidOn: "2026-12-01") { _ in [] }
+        let partial = try await fx.store.importLine(
+            Self.line("L1", 40), verdict: Self.apply([("F-1", 40)]), thanks: Self.thanks)
+        guard case .applied(let stored, let payments) = partial else { Issue.record("\(partial)"); return }
+        #expect(payments.isEmpty && stored.status == .matched && stored.note.contains("recorded by hand"))
+        #expect(try await fx.store.invoice(ref: "F-1")?.balance == 60)
+        #expect(try await fx.scalar("SELECT bank_line_id FROM payments WHERE invoice_ref = 'F-1'") == "L1")
+        // Paid in full by hand: the line that reports it is linked too, not listed.
+        _ = try await fx.store.recordPayment(ref: "F-2", amount: 100, paidOn: "2026-12-01") { _ in [] }
+        let verdict = Lettrage.Verdict(
+            step: .reference, payerRef: "P-1", outcome: .review(.alreadyPaid, candidates: ["F-2"]), note: "paid")
+        var line = Self.line("L2", 100)
+        line.endToEndID = "E2E-L2"
+        let full = try await fx.store.importLine(line, verdict: verdict, thanks: Self.thanks)
+        #expect(full.stored.status == .matched, "\(full.stored.note)")
+        // Another 100 for F-2: nothing by hand is left to account for it.
+        let again = try await fx.store.importLine(Self.line("L3", 100), verdict: verdict, thanks: Self.thanks)
+        #expect(again.stored.review == .alreadyPaid)
+    }
+
+    @Test("the same movement under another id (same end-to-end id, amount, debtor) is listed, not applied")
+    func twin() async throws {
+        let fx = try await StoreFixture()
+        try await opened(fx, [Self.invoice("F-1", 100)])
+        _ = try await fx.store.importLine(Self.line("N-1", 30), verdict: Self.apply([("F-1", 30)]), thanks: Self.thanks)
+        var statement = Self.line("S-1", 30)
+        statement.endToEndID = "E2E-N-1"
+        let result = try await fx.store.importLine(statement, verdict: Self.apply([("F-1", 30)]), thanks: Self.thanks)
+        #expect(result.stored.review == .possibleDuplicate && result.stored.candidates == ["N-1"])
+        #expect(try await fx.store.invoice(ref: "F-1")?.balance == 70)
+    }
+
+    @Test("two payments that each fit the balance but not together: the second is refused in its transaction")
+    func concurrentPayments() async throws {
+        let fx = try await StoreFixture()
+        try await opened(fx, (1...10).map { Self.invoice("F-\($0)", 100) })
+        let store = fx.store
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for n in 1...10 {
+                for _ in 0..<2 {
+                    group.addTask {
+                        (try? await store.recordPayment(ref: "F-\(n)", amount: 60, paidOn: "2026-12-01") { _ in [] })
+                            != nil
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 10)
+        for n in 1...10 { #expect(try await store.invoice(ref: "F-\(n)")?.balance == 40) }
+    }
+}
+
 @Suite("SQLite: invoices registered before v9-bank-lines", .sqliteOnly)
 struct ReferenceMigrationTests {
     @Test("get their references when the database is migrated, in the order they came")

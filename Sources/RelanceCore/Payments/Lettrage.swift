@@ -31,6 +31,11 @@ public enum Lettrage {
         case alreadyPaid = "already_paid"
         /// The bank reversed a movement.
         case reversal
+        /// Its date cannot be a payment's (outside 1990–2999).
+        case invalid
+        /// Another line already stored has the same end-to-end id, amount and debtor: the
+        /// same movement reported twice (a notification, then the statement)?
+        case possibleDuplicate = "possible_duplicate"
     }
 
     public struct Allocation: Sendable, Equatable {
@@ -74,13 +79,21 @@ public enum Lettrage {
         public var byNumber: [Invoice]
         /// Payers earlier lines from the debtor's IBAN were matched to, with their open invoices.
         public var byIBAN: [(payerRef: String, open: [Invoice])]
+        /// The payers earlier lines from the debtor's IBAN were matched to (read whatever
+        /// the rule: an invoice number of another payer's is then not taken on its own).
+        public var ibanPayers: [String]
+        /// The text names more invoices than are read.
+        public var tooManyNumbers: Bool
 
         public init(
-            byReference: [Invoice] = [], byNumber: [Invoice] = [], byIBAN: [(payerRef: String, open: [Invoice])] = []
+            byReference: [Invoice] = [], byNumber: [Invoice] = [], byIBAN: [(payerRef: String, open: [Invoice])] = [],
+            ibanPayers: [String] = [], tooManyNumbers: Bool = false
         ) {
             self.byReference = byReference
             self.byNumber = byNumber
             self.byIBAN = byIBAN
+            self.ibanPayers = ibanPayers
+            self.tooManyNumbers = tooManyNumbers
         }
     }
 
@@ -89,14 +102,33 @@ public enum Lettrage {
         if line.reversal {
             return Verdict(
                 step: nil, payerRef: nil, outcome: .review(.reversal, candidates: []),
-                note: "the bank reversed a movement of \(amount)")
+                note: line.direction == .debit
+                    ? "the bank took back a credit of \(amount): a payment recorded from it may have to be undone by hand"
+                    : "the bank reversed a movement of \(amount)")
         }
-        if let invoice = found.byReference.first {
-            return single(line, invoice, step: .reference, how: "reference \(invoice.reference ?? "")")
+        let referenced = unique(found.byReference)
+        if referenced.count == 1 {
+            return single(line, referenced[0], step: .reference, how: "reference \(referenced[0].reference ?? "")")
+        }
+        if referenced.count > 1 { return several(line, referenced, step: .reference) }
+        if found.tooManyNumbers {
+            return Verdict(
+                step: .invoiceNumber, payerRef: nil, outcome: .review(.ambiguous, candidates: []),
+                note: "the text names more invoice numbers than are read: \(line.remittance.prefix(80))")
         }
         let named = unique(found.byNumber)
+        // A number alone is weak evidence: not when the debtor's IBAN is known for another payer.
+        if !named.isEmpty, !found.ibanPayers.isEmpty,
+            let stranger = named.first(where: { !found.ibanPayers.contains($0.payerRef) })
+        {
+            return Verdict(
+                step: .invoiceNumber, payerRef: nil, outcome: .review(.ambiguous, candidates: named.map(\.ref)),
+                note:
+                    "\(amount) names invoice \(stranger.ref) of payer \(stranger.payerRef), but comes from an IBAN known for \(found.ibanPayers.joined(separator: ", "))"
+            )
+        }
         if named.count == 1 { return single(line, named[0], step: .invoiceNumber, how: "invoice number") }
-        if named.count > 1 { return several(line, named) }
+        if named.count > 1 { return several(line, named, step: .invoiceNumber) }
         let payers = found.byIBAN
         if payers.count > 1 {
             return Verdict(
@@ -146,7 +178,7 @@ public enum Lettrage {
 
     /// Several invoice numbers in the text: applied only when the amount is exactly their
     /// open balances' total, each then paid in full.
-    static func several(_ line: BankLine, _ invoices: [Invoice]) -> Verdict {
+    static func several(_ line: BankLine, _ invoices: [Invoice], step: Step) -> Verdict {
         let refs = invoices.map(\.ref)
         let payers = Set(invoices.map(\.payerRef))
         let payer = payers.count == 1 ? payers.first : nil
@@ -154,19 +186,19 @@ public enum Lettrage {
         let open = invoices.filter { $0.status == .open && $0.balance > 0 }
         if invoices.contains(where: { $0.currency != line.currency }) {
             return Verdict(
-                step: .invoiceNumber, payerRef: payer, outcome: .review(.currency, candidates: refs),
+                step: step, payerRef: payer, outcome: .review(.currency, candidates: refs),
                 note: "\(amount) names invoices \(refs.joined(separator: ", ")), not all in \(line.currency)")
         }
         let total = open.reduce(Decimal(0)) { $0 + $1.balance }
         if !open.isEmpty, line.amount == total {
             return Verdict(
-                step: .invoiceNumber, payerRef: payer,
+                step: step, payerRef: payer,
                 outcome: .apply(open.map { Allocation(invoiceRef: $0.ref, amount: $0.balance) }),
-                note: "\(amount) pays invoices \(open.map(\.ref).joined(separator: ", ")) (invoice numbers)")
+                note: "\(amount) pays invoices \(open.map(\.ref).joined(separator: ", ")) (\(step == .reference ? "references" : "invoice numbers"))")
         }
         let reason: Review = open.isEmpty ? .alreadyPaid : (line.amount > total ? .overpayment : .ambiguous)
         return Verdict(
-            step: .invoiceNumber, payerRef: payer, outcome: .review(reason, candidates: refs),
+            step: step, payerRef: payer, outcome: .review(reason, candidates: refs),
             note:
                 "\(amount) names invoices \(refs.joined(separator: ", ")), whose open balances add up to \(Invoice.text(total)) \(line.currency)"
         )
@@ -209,28 +241,56 @@ public enum Lettrage {
         )
     }
 
-    /// The invoice numbers among `invoices` that `text` names as a word of its own: not
-    /// inside a longer run of letters and digits (`F-12` is not in `F-123`), any case.
+    /// The shortest invoice number (in letters and digits) matched by the text alone: a
+    /// number like `4521` is also an order, a quantity or a date part.
+    public static let minimumNumberLength = 5
+
+    /// The invoice numbers among `invoices` that `text` names as a word of its own, any
+    /// case: words are split at spaces and at `,;:()[]{}"'`, and lose the `.-/_#` at their
+    /// ends (`F-12` is in "F-12, F-13." but not in "F-12/1" or "F-123"). A number holding
+    /// spaces is looked for as a run of words. Numbers of fewer than
+    /// `minimumNumberLength` letters and digits are never found.
     public static func mentioned(_ invoices: [Invoice], in text: String) -> [Invoice] {
-        let haystack = Array(text.uppercased().utf8)
+        let upper = text.uppercased()
+        let words = Set(Self.words(upper))
         return invoices.filter { invoice in
-            let needle = Array(invoice.ref.uppercased().utf8)
-            guard !needle.isEmpty, needle.count <= haystack.count else { return false }
-            var start = 0
-            while start + needle.count <= haystack.count {
-                if haystack[start..<(start + needle.count)].elementsEqual(needle) {
-                    let before = start == 0 ? nil : haystack[start - 1]
-                    let after = start + needle.count == haystack.count ? nil : haystack[start + needle.count]
-                    let isWord = { (byte: UInt8?) in byte.map { RFReference.isAlnum($0) || $0 >= 0x80 } ?? false }
-                    if !(isWord(before) && RFReference.isAlnum(needle[0]))
-                        && !(isWord(after) && RFReference.isAlnum(needle[needle.count - 1]))
-                    {
-                        return true
-                    }
-                }
-                start += 1
-            }
-            return false
+            let number = invoice.ref.uppercased()
+            guard number.unicodeScalars.filter(\.properties.isAlphabetic).count
+                + number.unicodeScalars.filter({ $0.properties.numericType != nil }).count >= minimumNumberLength
+            else { return false }
+            if number.contains(where: \.isWhitespace) { return containsAsWords(number, in: upper) }
+            return words.contains(trimmed(number))
         }
+    }
+
+    static let separators: Set<Character> = [",", ";", ":", "(", ")", "[", "]", "{", "}", "\"", "'"]
+    static let trimmable: Set<Character> = [".", "-", "/", "_", "#"]
+
+    static func words(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0.isWhitespace || separators.contains($0) }).map { trimmed(String($0)) }
+            .filter { !$0.isEmpty }
+    }
+
+    static func trimmed(_ word: String) -> String {
+        var word = Substring(word)
+        while let first = word.first, trimmable.contains(first) { word = word.dropFirst() }
+        while let last = word.last, trimmable.contains(last) { word = word.dropLast() }
+        return String(word)
+    }
+
+    /// `needle` in `haystack` with no letter or digit right before or after it.
+    static func containsAsWords(_ needle: String, in haystack: String) -> Bool {
+        var searchRange = haystack.startIndex..<haystack.endIndex
+        while let range = haystack.range(of: needle, range: searchRange) {
+            let before = range.lowerBound == haystack.startIndex ? nil : haystack[haystack.index(before: range.lowerBound)]
+            let after = range.upperBound == haystack.endIndex ? nil : haystack[range.upperBound]
+            if !(before?.isLetter ?? false || before?.isNumber ?? false)
+                && !(after?.isLetter ?? false || after?.isNumber ?? false)
+            {
+                return true
+            }
+            searchRange = haystack.index(after: range.lowerBound)..<haystack.endIndex
+        }
+        return false
     }
 }

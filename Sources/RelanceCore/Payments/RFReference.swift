@@ -93,7 +93,11 @@ public struct RFReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Every valid reference written in `text` (remittance information a payer typed):
-    /// `RF`, two digits, then letters, digits and single spaces, longest valid first.
+    /// `RF`, two digits, then letters, digits and single spaces. Where the groups after a
+    /// reference could extend it (`RF69 F202 6004 2 CLIENT`), every prefix that ends
+    /// where a group ends and checks is returned, longest first: the caller keeps the one
+    /// it knows (a random extension checks once in 97). Without a group boundary that
+    /// checks, the longest valid prefix.
     public static func find(in text: String) -> [RFReference] {
         let bytes = Array(text.utf8)
         var found: [RFReference] = []
@@ -103,24 +107,29 @@ public struct RFReference: Sendable, Hashable, CustomStringConvertible {
             let (r, f) = (bytes[i] | 0x20, bytes[i + 1] | 0x20)
             guard r == UInt8(ascii: "r"), f == UInt8(ascii: "f") else { continue }
             if i > 0, isAlnum(bytes[i - 1]) { continue }
-            // Up to 25 significant characters, spaces allowed between them.
+            // Up to 25 significant characters, spaces allowed between them; where each group ends.
             var j = i
             var significant: [UInt8] = []
+            var groupEnds: [Int] = []
             while j < bytes.count, significant.count < 4 + maxBody {
                 if isAlnum(bytes[j]) {
                     significant.append(bytes[j])
+                    if j + 1 >= bytes.count || !isAlnum(bytes[j + 1]) { groupEnds.append(significant.count) }
                 } else if bytes[j] != UInt8(ascii: " ") || j + 1 >= bytes.count || !isAlnum(bytes[j + 1]) {
                     break
                 }
                 j += 1
             }
-            // The longest prefix that checks wins (a reference followed by other words).
-            for length in stride(from: significant.count, through: 5, by: -1) {
-                if let reference = RFReference(String(decoding: significant[..<length], as: UTF8.self)) {
-                    if !found.contains(reference) { found.append(reference) }
-                    break
-                }
+            func reference(_ length: Int) -> RFReference? {
+                length >= 5 ? RFReference(String(decoding: significant[..<length], as: UTF8.self)) : nil
             }
+            var here = groupEnds.reversed().compactMap(reference)
+            if here.isEmpty, let longest = stride(from: significant.count, through: 5, by: -1).lazy.compactMap(reference)
+                .first
+            {
+                here = [longest]
+            }
+            for reference in here where !found.contains(reference) { found.append(reference) }
         }
         return found
     }
