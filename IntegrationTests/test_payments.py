@@ -161,33 +161,35 @@ def test_a_bad_iban_or_pay_link_is_refused_at_start_with_why(tmp_path):
 def statement_entries(r):
     """One entry per case the import must tell apart, in the order they are matched."""
     entries = [
-        # 1. Full payment, structured RF: F-100 paid, its reminders cancelled, thanks.
-        {"amount": "100.00", "rf": reference(r, "F-100"), "debtor_name": "Boulangerie Martin",
+        # 1. Full payment, structured RF: FA-0100 paid, its reminders cancelled, thanks.
+        {"amount": "100.00", "rf": reference(r, "FA-0100"), "debtor_name": "Boulangerie Martin",
          "debtor_iban": "DE89370400440532013000", "acct_svcr_ref": "BK-1", "e2e": "E2E-1"},
         # 2. Partial payment named by the invoice number only.
-        {"amount": "50.00", "ustrd": ["Acompte facture F-200"], "debtor_name": "Boulangerie Martin",
+        {"amount": "50.00", "ustrd": ["Acompte facture FA-0200"], "debtor_name": "Boulangerie Martin",
          "acct_svcr_ref": "BK-2"},
         # 3. An RF reference typed in the free text, with spaces.
-        {"amount": "300.00", "ustrd": ["Reglement " + " ".join(reference(r, "F-300")[i:i + 4] for i in range(0, 16, 4))
-                                       + reference(r, "F-300")[16:]], "acct_svcr_ref": "BK-3"},
-        # 4. No reference: the IBAN line 1 came from, and the amount of one open invoice (F-400).
+        {"amount": "300.00", "ustrd": ["Reglement " + " ".join(reference(r, "FA-0300")[i:i + 4] for i in range(0, 16, 4))
+                                       + reference(r, "FA-0300")[16:]], "acct_svcr_ref": "BK-3"},
+        # 4. No reference: the IBAN line 1 came from, and the amount of one open invoice (FA-0400).
         {"amount": "80.00", "debtor_iban": "DE89370400440532013000", "acct_svcr_ref": "BK-4"},
         # 5. Two invoice numbers, less than their total: which one? Listed.
-        {"amount": "10.00", "ustrd": ["F-500 F-600"], "acct_svcr_ref": "BK-5"},
+        {"amount": "10.00", "ustrd": ["FA-0500 FA-0600"], "acct_svcr_ref": "BK-5"},
         # 6. The right reference, the wrong currency: listed.
-        {"amount": "70.00", "currency": "USD", "rf": reference(r, "F-700"), "acct_svcr_ref": "BK-6"},
+        {"amount": "70.00", "currency": "USD", "rf": reference(r, "FA-0700"), "acct_svcr_ref": "BK-6"},
         # 7. More than the balance: listed, not applied.
-        {"amount": "150.00", "rf": reference(r, "F-800"), "acct_svcr_ref": "BK-7"},
+        {"amount": "150.00", "rf": reference(r, "FA-0800"), "acct_svcr_ref": "BK-7"},
         # 8. Nothing known.
         {"amount": "42.00", "ustrd": ["Merci"], "debtor_iban": "GB82WEST12345698765432", "acct_svcr_ref": "BK-8"},
         # 9. A debit: not a payment.
         {"amount": "12.00", "credit": False, "ustrd": ["Frais bancaires"], "acct_svcr_ref": "BK-9"},
         # 10. A batch booking: two transfers in one entry, each with its reference.
         {"amount": "90.00", "acct_svcr_ref": "BK-10", "batch": [
-            {"amount": "40.00", "rf": reference(r, "F-900"), "acct_svcr_ref": "BK-10-A"},
-            {"amount": "50.00", "ustrd": ["F-901"], "acct_svcr_ref": "BK-10-B"}]},
-        # 11. A reversal: never applied.
-        {"amount": "100.00", "reversal": True, "rf": reference(r, "F-100"), "acct_svcr_ref": "BK-11"},
+            {"amount": "40.00", "rf": reference(r, "FA-0900"), "acct_svcr_ref": "BK-10-A"},
+            {"amount": "50.00", "ustrd": ["FA-0901"], "acct_svcr_ref": "BK-10-B"}]},
+        # 11. The bank takes back a credit (a debit with RvslInd): a person must see it.
+        {"amount": "100.00", "credit": False, "reversal": True, "rf": reference(r, "FA-0100"), "acct_svcr_ref": "BK-11"},
+        # 12. A reversed debit (a credit with RvslInd): the bank's own correction, skipped.
+        {"amount": "12.00", "reversal": True, "ustrd": ["Frais bancaires annulés"], "acct_svcr_ref": "BK-12"},
     ]
     for entry in entries:
         entry.setdefault("booking_date", "2027-03-25")
@@ -195,10 +197,10 @@ def statement_entries(r):
 
 
 def open_all(r):
-    for number, amount, payer in (("F-100", "100.00", "P-A"), ("F-200", "200.00", "P-A"), ("F-300", "300.00", "P-B"),
-                                  ("F-400", "80.00", "P-A"), ("F-500", "60.00", "P-C"), ("F-600", "70.00", "P-C"),
-                                  ("F-700", "70.00", "P-C"), ("F-800", "100.00", "P-C"), ("F-900", "40.00", "P-B"),
-                                  ("F-901", "50.00", "P-B")):
+    for number, amount, payer in (("FA-0100", "100.00", "P-A"), ("FA-0200", "200.00", "P-A"), ("FA-0300", "300.00", "P-B"),
+                                  ("FA-0400", "80.00", "P-A"), ("FA-0500", "60.00", "P-C"), ("FA-0600", "70.00", "P-C"),
+                                  ("FA-0700", "70.00", "P-C"), ("FA-0800", "100.00", "P-C"), ("FA-0900", "40.00", "P-B"),
+                                  ("FA-0901", "50.00", "P-B")):
         open_invoice(r, number, amount, payer=payer)
 
 
@@ -228,38 +230,38 @@ def test_a_statement_pays_what_it_identifies_once_and_lists_the_rest(tmp_path, v
     outcomes = {line["id"].split("/")[-1]: line["outcome"] for line in result["lines"]}
     assert outcomes == {"BK-1": "matched", "BK-2": "matched", "BK-3": "matched", "BK-4": "matched",
                         "BK-5": "review", "BK-6": "review", "BK-7": "review", "BK-8": "review", "BK-9": "skipped",
-                        "BK-10-A": "matched", "BK-10-B": "matched", "BK-11": "review"}, outcomes
+                        "BK-10-A": "matched", "BK-10-B": "matched", "BK-11": "review", "BK-12": "skipped"}, outcomes
     steps = {line["id"].split("/")[-1]: line["line"]["step"] for line in result["lines"] if line["outcome"] == "matched"}
     assert steps == {"BK-1": "reference", "BK-2": "invoice_number", "BK-3": "reference", "BK-4": "iban_amount",
                      "BK-10-A": "reference", "BK-10-B": "invoice_number"}, steps
-    assert (result["matched"], result["review"], result["duplicate"], result["skipped"]) == (6, 5, 0, 1)
+    assert (result["matched"], result["review"], result["duplicate"], result["skipped"]) == (6, 5, 0, 2)
 
     invoices, jobs, payments = state(r)
-    assert invoices["F-100"] == ("0.00", "paid") and invoices["F-200"] == ("150.00", "open")
-    assert invoices["F-300"] == ("0.00", "paid") and invoices["F-400"] == ("0.00", "paid")
-    for untouched, balance in (("F-500", "60.00"), ("F-600", "70.00"), ("F-700", "70.00"), ("F-800", "100.00")):
+    assert invoices["FA-0100"] == ("0.00", "paid") and invoices["FA-0200"] == ("150.00", "open")
+    assert invoices["FA-0300"] == ("0.00", "paid") and invoices["FA-0400"] == ("0.00", "paid")
+    for untouched, balance in (("FA-0500", "60.00"), ("FA-0600", "70.00"), ("FA-0700", "70.00"), ("FA-0800", "100.00")):
         assert invoices[untouched] == (balance, "open")
     # Paid in full: the pending steps cancelled, one thanks per invoice; part paid: nothing cancelled.
-    for paid in ("F-100", "F-300", "F-400", "F-900", "F-901"):
+    for paid in ("FA-0100", "FA-0300", "FA-0400", "FA-0900", "FA-0901"):
         case = [j for j in jobs if j[0] == paid]
         assert {j[3] for j in case if j[1] != "thanks"} == {"cancelled"}, case
         assert len([j for j in case if j[1] == "thanks"]) == 1, case
-    assert {j[3] for j in jobs if j[0] == "F-200"} == {"queued"}
+    assert {j[3] for j in jobs if j[0] == "FA-0200"} == {"queued"}
     assert [p["paid_on"] for p in payments] == ["2027-03-25"] * 6
     assert all(p["bank_line_id"].startswith(IBAN + "/BK-") for p in payments)
 
     # The same file again: nothing changes.
     again = json.loads(r.run("payments", "import", str(document), "--json").stdout)[0]
-    assert (again["matched"], again["review"], again["duplicate"], again["skipped"]) == (0, 0, 11, 1)
+    assert (again["matched"], again["review"], again["duplicate"], again["skipped"]) == (0, 0, 11, 2)
     assert state(r) == (invoices, jobs, payments)
 
     # The review list is exactly the lines that could not be applied, with why.
     listed = json.loads(r.run("payments", "unmatched", "--json").stdout)
     assert {l["id"].split("/")[-1]: l["review"] for l in listed} == EXPECTED_REVIEW
     ambiguous = next(l for l in listed if l["id"].endswith("/BK-5"))
-    assert ambiguous["candidates"] == ["F-500", "F-600"] and ambiguous["status"] == "review"
+    assert ambiguous["candidates"] == ["FA-0500", "FA-0600"] and ambiguous["status"] == "review"
     text = r.run("payments", "unmatched").stdout
-    assert "overpayment" in text and "F-800" in text and "remittance: Merci" in text
+    assert "overpayment" in text and "FA-0800" in text and "remittance: Merci" in text
     r.run("payments", "dismiss", IBAN + "/BK-8", "--note", "a gift, not for an invoice")
     assert "BK-8" not in r.run("payments", "unmatched").stdout
     gone = r.run("payments", "dismiss", IBAN + "/BK-8", check=False)
@@ -303,7 +305,7 @@ def test_the_api_imports_statements_for_admins_and_lists_what_waits(tmp_path):
         answer = server.request("POST", "/v1/payments/statements", data=body, headers=xml)
         assert answer.status_code == 200, answer.text
         result = answer.json()
-        assert (result["matched"], result["review"], result["skipped"]) == (6, 5, 1)
+        assert (result["matched"], result["review"], result["skipped"]) == (6, 5, 2)
         assert result["document"]["kind"] == "camt.054" and result["document"]["version"] == "001.08"
         again = server.request("POST", "/v1/payments/statements", data=body, headers=xml).json()
         assert again["duplicate"] == 11 and again["matched"] == 0
@@ -319,8 +321,8 @@ def test_the_api_imports_statements_for_admins_and_lists_what_waits(tmp_path):
         assert broken.status_code in (400, 422) and "line 1" in broken.text, broken.text
         assert server.request("POST", "/v1/payments/statements", data=body,
                               headers={"Content-Type": "application/json"}).status_code == 415
-        invoice = server.get("/v1/invoices/F-100").json()["invoice"]
-        assert invoice["status"] == "paid" and invoice["payment_reference"].replace(" ", "") == reference(r, "F-100")
+        invoice = server.get("/v1/invoices/FA-0100").json()["invoice"]
+        assert invoice["status"] == "paid" and invoice["payment_reference"].replace(" ", "") == reference(r, "FA-0100")
     finally:
         server.stop()
 
@@ -339,3 +341,54 @@ def test_the_sample_statement_in_the_docs_imports_as_they_say(tmp_path):
     assert "by reference" in out and "by invoice_number" in out
     invoices, _, _ = state(r)
     assert invoices["F-2026-0042"] == ("0.00", "paid") and invoices["F-2026-0157"] == ("0.00", "paid")
+
+
+def test_a_message_about_several_invoices_asks_for_their_numbers_and_its_transfer_pays_both(tmp_path):
+    r = setup(tmp_path)
+    open_invoice(r, "FA-0100", "100.00")
+    open_invoice(r, "FA-0200", "200.00")
+    r.sql(f"UPDATE jobs SET run_at = {NOW}, due_at = {NOW} WHERE template = 'reminder-1'")
+    r.serve_until_idle()
+    (sent,) = [j for j in r.jobs() if j["template"] == "reminder-1" and j["state"] == "sent"]
+    (eml,) = (r.state / "outbox").glob(f"job-{sent['id']}-*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Référence à indiquer\u00a0: FA-0100, FA-0200" in plain, plain
+    assert "RF" not in plain.split("Référence à indiquer")[1][:40]
+    # No pay link: the token vouches for one case and its amount.
+    assert "pay.lumen.example" not in plain
+    (image,) = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    (tmp_path / "qr.png").write_bytes(image.get_content())
+    code, payload = zbar(tmp_path / "qr.png")
+    fields = epc_fields(payload)
+    assert code == 0 and fields["amount"] == "EUR300.00" and fields["structured"] == ""
+    assert fields["unstructured"] == "FA-0100 FA-0200", fields
+    # The transfer the code fills in pays both.
+    statement = tmp_path / "statement.xml"
+    statement.write_text(camt.statement([{"amount": "300.00", "ustrd": [fields["unstructured"]], "acct_svcr_ref": "BK-1",
+                                          "booking_date": "2027-03-25"}], account_iban=IBAN))
+    out = r.run("payments", "import", str(statement)).stdout
+    assert "1 matched" in out, out
+    invoices, _, _ = state(r)
+    assert invoices["FA-0100"] == ("0.00", "paid") and invoices["FA-0200"] == ("0.00", "paid")
+
+
+def test_a_payment_recorded_by_hand_is_not_counted_again_when_the_statement_reports_it(tmp_path):
+    r = setup(tmp_path)
+    open_invoice(r, "FA-0300", "300.00")
+    r.run("invoice", "pay", "--number", "FA-0300", "--amount", "50.00", "--date", "2027-03-24")
+    statement = tmp_path / "statement.xml"
+    statement.write_text(camt.statement([{"amount": "50.00", "rf": reference(r, "FA-0300"), "acct_svcr_ref": "BK-1",
+                                          "booking_date": "2027-03-25"}], account_iban=IBAN))
+    out = r.run("payments", "import", str(statement)).stdout
+    assert "1 matched" in out and "recorded by hand" in out, out
+    invoices, _, payments = state(r)
+    assert invoices["FA-0300"] == ("250.00", "open")
+    assert [(p["amount"], p["bank_line_id"]) for p in payments] == [("50.00", IBAN + "/BK-1")]
+    # Two payments of 200 at once on the 250 left: one is recorded, the other refused.
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: r.run("invoice", "pay", "--number", "FA-0300", "--amount", "200.00",
+                                                check=False), range(2)))
+    assert sorted(x.returncode for x in results)[0] == 0 and sorted(x.returncode for x in results)[1] != 0
+    assert state(r)[0]["FA-0300"] == ("50.00", "open")

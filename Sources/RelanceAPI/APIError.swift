@@ -39,10 +39,10 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public static func payloadTooLarge(_ limit: Int) -> APIError {
         .init(status: .contentTooLarge, code: "payload_too_large", message: "request body larger than \(limit) bytes")
     }
-    public static func unsupportedMediaType(_ type: String) -> APIError {
+    public static func unsupportedMediaType(_ type: String, expected: String = "application/json") -> APIError {
         .init(
             status: .unsupportedMediaType, code: "unsupported_media_type",
-            message: "expected application/json, got \(type)")
+            message: "expected \(expected), got \(type)")
     }
     public static func validation(_ fields: [FieldError]) -> APIError {
         .init(

@@ -17,11 +17,14 @@ extension Handlers {
     func importStatement(_ request: Request) async throws -> Response {
         try authorize(request, .admin)
         if let type = request.headers[.contentType] {
-            let mediaType =
-                type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-            guard mediaType == "application/xml" || mediaType == "text/xml" || mediaType.hasSuffix("+xml") else {
-                throw APIError.unsupportedMediaType(type)
+            let parts = type.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let mediaType = parts.first ?? ""
+            // The document is read as UTF-8: a body declared in another charset is refused, not misread.
+            let charset = parts.dropFirst().first { $0.hasPrefix("charset=") }.map {
+                $0.dropFirst("charset=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             }
+            guard mediaType == "application/xml" || mediaType == "text/xml", charset == nil || charset == "utf-8"
+            else { throw APIError.unsupportedMediaType(type, expected: "application/xml (UTF-8)") }
         }
         let limit = statementLimit
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
@@ -62,7 +65,9 @@ extension Handlers {
     func dismissLine(_ request: Request, id: String) async throws -> Response {
         try authorize(request, .admin)
         var note = ""
-        if request.headers[.contentLength].flatMap(Int.init) != 0 || request.headers[.transferEncoding] != nil {
+        // The body is optional: none at all (no length, no chunks) or an empty one is no note.
+        let length = request.headers[.contentLength].flatMap(Int.init)
+        if (length ?? 0) > 0 || request.headers[.transferEncoding] != nil {
             guard case .object(let fields) = try await readJSON(request) else {
                 throw APIError.validation([FieldError("", "expected an object {\"note\": \"…\"}")])
             }

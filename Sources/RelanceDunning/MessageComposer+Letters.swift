@@ -80,7 +80,7 @@ extension MessageComposer {
             throw DispatchFailure(reason: error.kind == .data ? .data : .template, message: error.message)
         }
         let due = Self.paymentDue(context)
-        let code = try paymentCode(due)
+        let code = paymentCode(due)
         let french = payer.locale.lowercased().hasPrefix("fr")
         let todayText = (context["today"] as? LocalDate)?.renderText ?? ""
         var references: [(label: String, value: String)] = [(french ? "Vos références" : "Your reference", payer.ref)]
@@ -102,7 +102,7 @@ extension MessageComposer {
         var letter = OutgoingLetter(
             jobID: job.id, attempt: job.attempt, payerRef: payer.ref, caseRef: job.caseRef, address: address.lines,
             envelope: envelope.name, pdf: output.pdf, pages: output.pages, sha256: output.sha256)
-        letter.paymentProof = Self.paymentProof(due, qrCode: code != nil)
+        letter.paymentProof = paymentProof(due, qrCode: code != nil)
         return (rendered, letter)
     }
 

@@ -22,10 +22,13 @@ extension MessageComposer {
 
     static func paymentDue(_ context: [String: Any]) -> PaymentDue? {
         guard let total = context["total_due"] as? Money, total.amount > 0 else { return nil }
-        let reference = (context["payment_reference"] as? TemplateText).flatMap { RFReference($0.value) }
         let numbers = (context["invoices"] as? [Any] ?? []).compactMap {
             (($0 as? [String: Any])?["number"] as? TemplateText)?.value
         }
+        // A reference names one invoice: never with the total of several.
+        let reference =
+            numbers.count <= 1
+            ? (context["payment_reference"] as? TemplateText).flatMap { RFReference($0.value) } : nil
         return PaymentDue(amount: total.amount, currency: total.currency, reference: reference, numbers: numbers)
     }
 
@@ -39,41 +42,48 @@ extension MessageComposer {
         var remittance: EPCPayment.Remittance?
         if let reference = due.reference {
             remittance = .structured(reference)
-        } else if !due.numbers.isEmpty {
-            var text = ""
-            for number in due.numbers {
-                let next = text.isEmpty ? number : text + " " + number
-                if next.unicodeScalars.count > EPCPayment.maxUnstructured { break }
-                text = next
-            }
-            if !text.isEmpty { remittance = .unstructured(text) }
         }
-        return EPCPayment(
+        var payment = EPCPayment(
             name: creditor.name, iban: iban, bic: creditor.bic.isEmpty ? nil : creditor.bic, amount: due.amount,
             remittance: remittance)
+        guard remittance == nil, !due.numbers.isEmpty else { return payment }
+        // As many whole invoice numbers as the field (140 characters) and the payload (331
+        // bytes) hold; a number the EPC refuses (a control or private-use character) ends the list.
+        var text = ""
+        for number in due.numbers {
+            let next = text.isEmpty ? number : text + " " + number
+            var trial = payment
+            trial.remittance = .unstructured(next)
+            if next.unicodeScalars.count > EPCPayment.maxUnstructured || (try? trial.payload()) == nil { break }
+            text = next
+        }
+        if !text.isEmpty { payment.remittance = .unstructured(text) }
+        return payment
     }
 
-    /// The QR code of the payment, or nil when there is none to show. A payment Relance
-    /// cannot encode is a configuration error the daemon refused at start; here it fails
-    /// the message rather than sending it without the code.
-    func paymentCode(_ due: PaymentDue?) throws -> QRCode? {
+    /// The QR code of the payment, or nil when there is none to show.
+    func paymentCode(_ due: PaymentDue?) -> QRCode? {
         guard let due, let payment = epcPayment(due) else { return nil }
-        do { return try QRCode.encode(payment) } catch {
-            throw DispatchFailure(reason: .data, message: "payment QR code: \(error)")
-        }
+        // The code helps; it is not the message. One that cannot be made (the start-up check
+        // makes that unlikely) leaves the message without it, and the trace says so.
+        return try? QRCode.encode(payment)
     }
 
     /// Adds what the templates show about paying: `payment_link` (unless the data has
     /// one), and `payment_qr` (`src`, `caption`) when a QR code goes with the message.
     func addPayment(to context: inout [String: Any], caseRef: String?, locale: String) {
         guard let due = Self.paymentDue(context) else { return }
+        // Built only for one registered invoice: the token vouches for a case and the amount
+        // due on it, which Relance knows only for its own invoices (a job enqueued with its
+        // own data could name any case and amount), and a message about several invoices
+        // has no one case to pay.
         if context["payment_link"] == nil || context["payment_link"] is NSNull, let link = payments.payLink,
-            let caseRef, !caseRef.isEmpty
+            let caseRef, !caseRef.isEmpty, due.numbers.count == 1, context[Invoice.dataKey] is TemplateText
         {
             context["payment_link"] = TemplateText(
                 link.url(caseRef: caseRef, amount: due.amount, currency: due.currency))
         }
-        if epcPayment(due) != nil {
+        if let payment = epcPayment(due), (try? payment.payload()) != nil {
             context["payment_qr"] =
                 [
                     "src": TemplateText("cid:\(Self.qrContentID)"),
@@ -105,11 +115,16 @@ extension MessageComposer {
 
     /// What the trace records about paying: the reference given, and whether a QR code
     /// went with the message (its payload is evidence enough by its hash).
-    static func paymentProof(_ due: PaymentDue?, qrCode: Bool) -> [String: JSONValue] {
+    func paymentProof(_ due: PaymentDue?, qrCode: Bool) -> [String: JSONValue] {
         guard let due else { return [:] }
         var proof: [String: JSONValue] = [:]
         if let reference = due.reference { proof["payment_reference"] = .string(reference.text) }
-        if qrCode { proof["payment_qr"] = .bool(true) }
+        if qrCode {
+            proof["payment_qr"] = .bool(true)
+        } else if let payment = epcPayment(due) {
+            // Due in EUR with an IBAN, yet no code: why, for whoever reads the trace.
+            do { _ = try payment.payload() } catch { proof["payment_qr_skipped"] = .string("\(error)") }
+        }
         return proof
     }
 

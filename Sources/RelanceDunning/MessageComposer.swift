@@ -158,7 +158,9 @@ public struct MessageComposer: Sendable {
             throw DispatchFailure(reason: .address, message: "payer \(payer.ref): \(error)")
         }
         let (rendered, due) = try renderWithPayment(job: job, payer: payer, today: today)
-        let inline = inlineQRCode(try paymentCode(due), html: rendered[.emailHTML])
+        let inline =
+            rendered[.emailHTML]?.contains("cid:\(Self.qrContentID)") == true
+            ? inlineQRCode(paymentCode(due), html: rendered[.emailHTML]) : []
         var headers: [(String, String)] = [("X-Relance-Job", String(job.id))]
         if let caseRef = job.caseRef { headers.append(("X-Relance-Case", caseRef)) }
         // Outlook and Exchange: no out-of-office replies to an automatic message.
@@ -206,7 +208,7 @@ public struct MessageComposer: Sendable {
             envelopeFrom: email.bounces?.address(jobID: job.id, attempt: job.attempt) ?? email.from,
             recipients: [recipient], bytes: bytes)
         var detail = (rendered.traceDetail.objectValue ?? [:]).merging(letterProof) { $1 }
-        detail.merge(Self.paymentProof(due, qrCode: !inline.isEmpty)) { $1 }
+        detail.merge(paymentProof(due, qrCode: !inline.isEmpty)) { $1 }
         return Composed(rendered: rendered, payload: .email(outgoing, mime: mime), traceDetail: .object(detail))
     }
 }

@@ -4,8 +4,8 @@ enum PaymentCodeLayout {
     static let left = LetterLayout.left
     static let contentWidth = LetterLayout.contentWidth
 
-    /// The symbol's side, quiet zone included: 35 mm, large enough for a phone at arm's
-    /// length, and about 0.5 mm a module for the longest EPC payload (version 13).
+    /// The symbol's largest side, quiet zone included: 35 mm, about 0.45 mm a module for
+    /// the longest EPC payload (version 13).
     static let codeSide = mm(35)
 
     /// The QR code on the left with its caption beside it, kept whole on one page and off
@@ -14,7 +14,9 @@ enum PaymentCodeLayout {
         _ code: PaymentCode, folds: [Double], typesetter: Typesetter, into flow: inout PageFlow
     ) {
         guard code.size > 0, code.dark.count == code.size * code.size else { return }
-        let side = codeSide
+        // About half a millimetre a module, from 25 mm (a reference alone) to 35 mm (a long
+        // list of invoice numbers): no larger than it needs, so it rarely takes a page.
+        let side = min(max(Double(code.size + 8) * mm(0.5), mm(25)), codeSide)
         let caption = typesetter.text(code.caption, style: .reference, width: contentWidth - side - mm(5))
         let height = max(side, caption.height)
         flow.skip(mm(3))

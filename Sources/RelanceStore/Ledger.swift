@@ -150,7 +150,8 @@ public enum BankLineRow {
     public static func paymentProblem(_ amount: Decimal, _ invoice: Invoice) -> String? {
         if amount <= 0 { return "amount: must be more than zero" }
         if amount > invoice.balance {
-            return "amount: \(Invoice.text(amount)) \(invoice.currency) is more than the balance of \(Invoice.text(invoice.balance)) \(invoice.currency)"
+            return
+                "amount: \(Invoice.text(amount)) \(invoice.currency) is more than the balance of \(Invoice.text(invoice.balance)) \(invoice.currency)"
         }
         return nil
     }
@@ -165,7 +166,8 @@ public enum BankLineRow {
     ) -> Lettrage.Verdict? {
         if let twin {
             return Lettrage.Verdict(
-                step: verdict.step, payerRef: verdict.payerRef, outcome: .review(.possibleDuplicate, candidates: [twin]),
+                step: verdict.step, payerRef: verdict.payerRef,
+                outcome: .review(.possibleDuplicate, candidates: [twin]),
                 note:
                     "line \(twin) has the same end-to-end id, amount and debtor: the same movement reported twice? nothing applied"
             )

@@ -130,7 +130,8 @@ extension SQLiteJobStore {
             arguments: [
                 line.id, line.statementID, line.account, Invoice.text(line.amount), line.currency, line.bookingDate,
                 line.valueDate, line.debtorName, line.debtorIBAN, line.endToEndID, line.structuredReference,
-                BankLineRow.stringsText(line.unstructured), line.status, line.direction.rawValue, line.reversal ? 1 : 0, status.rawValue,
+                BankLineRow.stringsText(line.unstructured), line.status, line.direction.rawValue, line.reversal ? 1 : 0,
+                status.rawValue,
                 verdict.step?.rawValue, review?.rawValue, verdict.payerRef, BankLineRow.allocationsText(applied),
                 BankLineRow.stringsText(candidates), verdict.note,
             ])!

@@ -112,7 +112,8 @@ extension PostgresJobStore {
                     let stored = try await Self.insertLine(tx, line, earlier, columns: columns)
                     if let manualPayment {
                         try await tx.query(
-                            "UPDATE payments SET bank_line_id = $1 WHERE id = $2", [.text(line.id), .int(manualPayment)])
+                            "UPDATE payments SET bank_line_id = $1 WHERE id = $2",
+                            [.text(line.id), .int(manualPayment)])
                         return .applied(stored, [])
                     }
                     return .listed(stored)
@@ -177,7 +178,8 @@ extension PostgresJobStore {
                     .text(line.valueDate), .text(line.debtorName), .text(line.debtorIBAN),
                     .text(line.endToEndID), .text(line.structuredReference),
                     .text(BankLineRow.stringsText(line.unstructured)), .text(line.status),
-                    .text(line.direction.rawValue), .int(line.reversal ? 1 : 0), .text(status.rawValue), .text(checked.step?.rawValue),
+                    .text(line.direction.rawValue), .int(line.reversal ? 1 : 0), .text(status.rawValue),
+                    .text(checked.step?.rawValue),
                     .text(review?.rawValue), .text(checked.payerRef),
                     .text(BankLineRow.allocationsText(applied)), .text(BankLineRow.stringsText(candidates)),
                     .text(checked.note),

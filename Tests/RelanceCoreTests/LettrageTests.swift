@@ -146,7 +146,8 @@ struct LettrageTests {
     func weakEvidence() {
         let other = Self.invoice("F-9", 100, payer: "P2")
         var verdict = Lettrage.decide(Self.line(150), .init(byReference: [Self.a, Self.b]))
-        #expect(verdict.outcome == .apply([.init(invoiceRef: "F-1", amount: 100), .init(invoiceRef: "F-2", amount: 50)]))
+        #expect(
+            verdict.outcome == .apply([.init(invoiceRef: "F-1", amount: 100), .init(invoiceRef: "F-2", amount: 50)]))
         #expect(verdict.step == .reference)
         verdict = Lettrage.decide(Self.line(100), .init(byReference: [Self.a, Self.b]))
         #expect(verdict.outcome == .review(.ambiguous, candidates: ["F-1", "F-2"]))

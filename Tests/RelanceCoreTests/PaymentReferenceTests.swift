@@ -131,3 +131,52 @@ struct PaymentReferenceTests {
         #expect(try #require(IBAN.problem(written)).contains(reason))
     }
 }
+
+@Suite("Pay links")
+struct PayLinkTests {
+    static let secret = "0123456789abcdef-secret"
+
+    @Test("the link names the case and a token carrying the amount that only the secret verifies")
+    func roundTrip() throws {
+        let link = try PayLink(template: "https://pay.example/{case}?t={token}&c={currency}", secret: Self.secret)
+        let url = link.url(caseRef: "FA/2026 01", amount: Decimal(string: "1250.5")!, currency: "EUR")
+        #expect(url.hasPrefix("https://pay.example/FA%2F2026%2001?t=1250.50EUR.") && url.hasSuffix("&c=EUR"))
+        let token = link.token(caseRef: "FA/2026 01", amount: Decimal(string: "1250.5")!, currency: "EUR")
+        #expect(link.verify(token: token, caseRef: "FA/2026 01")?.amount == Decimal(string: "1250.50"))
+        #expect(link.verify(token: token, caseRef: "FA/2026 02") == nil)
+        #expect(
+            link.verify(token: token.replacingOccurrences(of: "1250.50", with: "1.00"), caseRef: "FA/2026 01") == nil)
+        #expect(link.verify(token: "garbage", caseRef: "FA/2026 01") == nil)
+        let other = try PayLink(template: "https://pay.example/{case}?t={token}", secret: Self.secret + "x")
+        #expect(other.verify(token: token, caseRef: "FA/2026 01") == nil)
+    }
+
+    @Test(
+        "templates refused, each with why",
+        arguments: [
+            ("http://pay.example/{case}?t={token}", "https://"),
+            ("http://localhost.evil.example/{case}?t={token}", "https://"),
+            ("https:///{case}?t={token}", "host"),
+            ("https://user:pw@pay.example/{case}?t={token}", "user name"),
+            ("https://{case}.pay.example/?t={token}", "placeholder in its host"),
+            ("https://pay.example/{case}?t={tok}", "{case} and {token}"),
+            ("https://pay.example/{case}", "{case} and {token}"),
+            ("https://pay.example/{case}?t={token}&x={other}", "placeholders"),
+            ("https://pay.example/{case} ?t={token}", "not allowed in a URL"),
+        ])
+    func refused(template: String, why: String) {
+        #expect(throws: FieldError.self) { try PayLink(template: template, secret: Self.secret) }
+        do { _ = try PayLink(template: template, secret: Self.secret) } catch {
+            #expect(error.message.contains(why), "\(template): \(error.message)")
+        }
+    }
+
+    @Test("http is for this machine only; the secret must be 16 bytes besides white space")
+    func local() throws {
+        _ = try PayLink(template: "http://localhost:8080/{case}?t={token}", secret: Self.secret)
+        _ = try PayLink(template: "http://127.0.0.1/{case}?t={token}", secret: Self.secret)
+        #expect(throws: FieldError.self) {
+            try PayLink(template: "https://pay.example/{case}?t={token}", secret: String(repeating: " ", count: 20))
+        }
+    }
+}

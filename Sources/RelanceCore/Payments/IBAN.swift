@@ -54,6 +54,10 @@ public struct IBAN: Sendable, Hashable, CustomStringConvertible {
 
     public var country: Substring { text.prefix(2) }
 
+    /// Whether the account is in a country of the SEPA scheme (the EPC QR code is for SEPA
+    /// credit transfers): the countries of `lengths`.
+    public var isSEPA: Bool { Self.lengths[String(country)] != nil }
+
     /// In groups of four: `FR76 3000 6000 0112 3456 7890 189`.
     public var grouped: String {
         var out = ""

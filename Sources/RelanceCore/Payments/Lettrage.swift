@@ -194,7 +194,9 @@ public enum Lettrage {
             return Verdict(
                 step: step, payerRef: payer,
                 outcome: .apply(open.map { Allocation(invoiceRef: $0.ref, amount: $0.balance) }),
-                note: "\(amount) pays invoices \(open.map(\.ref).joined(separator: ", ")) (\(step == .reference ? "references" : "invoice numbers"))")
+                note:
+                    "\(amount) pays invoices \(open.map(\.ref).joined(separator: ", ")) (\(step == .reference ? "references" : "invoice numbers"))"
+            )
         }
         let reason: Review = open.isEmpty ? .alreadyPaid : (line.amount > total ? .overpayment : .ambiguous)
         return Verdict(
@@ -255,8 +257,9 @@ public enum Lettrage {
         let words = Set(Self.words(upper))
         return invoices.filter { invoice in
             let number = invoice.ref.uppercased()
-            guard number.unicodeScalars.filter(\.properties.isAlphabetic).count
-                + number.unicodeScalars.filter({ $0.properties.numericType != nil }).count >= minimumNumberLength
+            guard
+                number.unicodeScalars.filter(\.properties.isAlphabetic).count
+                    + number.unicodeScalars.filter({ $0.properties.numericType != nil }).count >= minimumNumberLength
             else { return false }
             if number.contains(where: \.isWhitespace) { return containsAsWords(number, in: upper) }
             return words.contains(trimmed(number))
@@ -282,7 +285,8 @@ public enum Lettrage {
     static func containsAsWords(_ needle: String, in haystack: String) -> Bool {
         var searchRange = haystack.startIndex..<haystack.endIndex
         while let range = haystack.range(of: needle, range: searchRange) {
-            let before = range.lowerBound == haystack.startIndex ? nil : haystack[haystack.index(before: range.lowerBound)]
+            let before =
+                range.lowerBound == haystack.startIndex ? nil : haystack[haystack.index(before: range.lowerBound)]
             let after = range.upperBound == haystack.endIndex ? nil : haystack[range.upperBound]
             if !(before?.isLetter ?? false || before?.isNumber ?? false)
                 && !(after?.isLetter ?? false || after?.isNumber ?? false)

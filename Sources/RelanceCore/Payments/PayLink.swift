@@ -16,10 +16,24 @@ public struct PayLink: Sendable {
     /// `template` must be an https URL (http only for localhost) naming `{case}` and
     /// `{token}`; `secret` at least 16 bytes.
     public init(template: String, secret: String) throws(FieldError) {
-        let lower = template.lowercased()
-        guard lower.hasPrefix("https://") || lower.hasPrefix("http://localhost") || lower.hasPrefix("http://127.0.0.1")
-        else {
+        // The host as a URL parser reads it, placeholders filled with letters: no host, a
+        // placeholder in the host, credentials, or http:// to anything but this machine is refused.
+        let probe = template.replacingOccurrences(of: "{", with: "x").replacingOccurrences(of: "}", with: "x")
+        guard let url = URLComponents(string: probe), let scheme = url.scheme?.lowercased(),
+            let host = url.host?.lowercased(), !host.isEmpty
+        else { throw FieldError("creditor.payment_url", "is not a URL with a host") }
+        if url.user != nil || url.password != nil {
+            throw FieldError("creditor.payment_url", "must not hold a user name or password")
+        }
+        let local = ["localhost", "127.0.0.1", "[::1]", "::1"].contains(host)
+        guard scheme == "https" || (scheme == "http" && local) else {
             throw FieldError("creditor.payment_url", "must be an https:// URL (http:// only for localhost)")
+        }
+        if let templateHost = URLComponents(string: template)?.host, templateHost.contains("{") {
+            throw FieldError("creditor.payment_url", "must not have a placeholder in its host")
+        }
+        if !template.lowercased().hasPrefix(scheme + "://" + host) {
+            throw FieldError("creditor.payment_url", "must not have a placeholder in its host")
         }
         guard template.contains("{case}"), template.contains("{token}") else {
             throw FieldError("creditor.payment_url", "must name {case} and {token} (and may name {amount}, {currency})")
@@ -37,7 +51,7 @@ public struct PayLink: Sendable {
             throw FieldError(
                 "creditor.payment_url", "knows only the placeholders \(Self.placeholders.joined(separator: ", "))")
         }
-        guard secret.utf8.count >= 16 else {
+        guard secret.trimmingCharacters(in: .whitespacesAndNewlines).utf8.count >= 16 else {
             throw FieldError("creditor.payment_secret_file", "the secret must be at least 16 bytes")
         }
         self.template = template

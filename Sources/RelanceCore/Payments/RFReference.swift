@@ -124,8 +124,9 @@ public struct RFReference: Sendable, Hashable, CustomStringConvertible {
                 length >= 5 ? RFReference(String(decoding: significant[..<length], as: UTF8.self)) : nil
             }
             var here = groupEnds.reversed().compactMap(reference)
-            if here.isEmpty, let longest = stride(from: significant.count, through: 5, by: -1).lazy.compactMap(reference)
-                .first
+            if here.isEmpty,
+                let longest = stride(from: significant.count, through: 5, by: -1).lazy.compactMap(reference)
+                    .first
             {
                 here = [longest]
             }

@@ -152,6 +152,11 @@ public struct RelanceConfig: Sendable {
         config.payments = try payments(r, environment: environment)
         // The QR code carries the creditor's name and BIC: what the EPC refuses (a name over
         // 70 characters, none at all) is refused now rather than at each message.
+        if config.payments.qrCode, let iban = IBAN(config.creditor.iban), !iban.isSEPA {
+            throw ConfigError(
+                "\(r.origin("creditor.iban")): creditor.iban is in \(iban.country), not a SEPA country: the EPC QR code is for SEPA transfers (set creditor.qr_code: false)"
+            )
+        }
         if config.payments.qrCode, let iban = IBAN(config.creditor.iban) {
             let probe = EPCPayment(
                 name: config.creditor.name, iban: iban, bic: config.creditor.bic.isEmpty ? nil : config.creditor.bic,

@@ -48,11 +48,27 @@ struct PaymentsCommand: AsyncParsableCommand {
                     print(
                         "\(file): \(document.kind.rawValue).\(document.version) \(document.messageID), account \(accounts)"
                     )
-                    print(report.text)
+                    for line in report.text.split(separator: "\n") { print(PaymentsCommand.shown(String(line))) }
+                    // Matched all the same (a company may have several accounts), but said.
+                    if let own = IBAN(runtime.config.creditor.iban),
+                        let other = document.statements.first(where: { IBAN($0.account) != own })
+                    {
+                        print("note: account \(other.account) is not creditor.iban (\(own.grouped))")
+                    }
                 }
             }
             if json { print(JSONValue.array(reports).jsonText) }
         }
+    }
+
+    /// Text from a statement as a terminal shows it: control and format characters (a
+    /// right-to-left override in a payer's name would reorder the line) become `?`.
+    static func shown(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map {
+                    [.control, .format].contains($0.properties.generalCategory) ? "?" : $0
+                }))
     }
 
     static func read(_ file: String) throws -> [UInt8] {
@@ -88,11 +104,12 @@ struct PaymentsCommand: AsyncParsableCommand {
                 let line = stored.line
                 let who = [line.debtorName, line.debtorIBAN].compactMap { $0 }.joined(separator: " ")
                 print(
-                    "\(line.id) \(stored.status.rawValue)\(stored.review.map { " " + $0.rawValue } ?? "") "
-                        + "\(Invoice.text(line.amount)) \(line.currency) \(line.valueDate ?? line.bookingDate ?? "") "
-                        + "\(who.isEmpty ? "" : "from \(who) ")— \(stored.note)")
+                    PaymentsCommand.shown(
+                        "\(line.id) \(stored.status.rawValue)\(stored.review.map { " " + $0.rawValue } ?? "") "
+                            + "\(Invoice.text(line.amount)) \(line.currency) \(line.valueDate ?? line.bookingDate ?? "") "
+                            + "\(who.isEmpty ? "" : "from \(who) ")— \(stored.note)"))
                 let remittance = line.remittance
-                if !remittance.isEmpty { print("    remittance: \(remittance)") }
+                if !remittance.isEmpty { print("    remittance: " + PaymentsCommand.shown(remittance)) }
             }
             if lines.isEmpty { print(all ? "no statement line imported" : "no statement line waits for review") }
         }
