@@ -67,11 +67,12 @@ extension MessageComposer {
         let address = try postalAddress(of: payer)
         let context: [String: Any]
         let rendered: RenderedMessage
+        var due: PaymentDue?
         do {
             var built = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today,
                 required: catalog.requiredData[job.template] ?? [], message: job.template, deadlineDays: deadlineDays)
-            addPayment(to: &built, caseRef: job.caseRef, locale: payer.locale)
+            due = addPayment(to: &built, caseRef: job.caseRef, locale: payer.locale)
             context = built
             rendered = try catalog.render(
                 message: job.template, parts: [.letter, .emailSubject], payer: payer, context: context,
@@ -79,7 +80,6 @@ extension MessageComposer {
         } catch let error as TemplateError {
             throw DispatchFailure(reason: error.kind == .data ? .data : .template, message: error.message)
         }
-        let due = Self.paymentDue(context)
         let code = paymentCode(due)
         let french = payer.locale.lowercased().hasPrefix("fr")
         let todayText = (context["today"] as? LocalDate)?.renderText ?? ""

@@ -18,9 +18,21 @@ extension MessageComposer {
         /// The creditor reference, when the message is about one invoice that has one.
         var reference: RFReference?
         var numbers: [String]
+        /// The EPC QR code's payload, written once per message; nil when no code applies
+        /// (not EUR, no IBAN, `creditor.qr_code` off).
+        var epc: Result<String, EPCPaymentError>? = nil
     }
 
-    static func paymentDue(_ context: [String: Any]) -> PaymentDue? {
+    /// What the message asks the payer to pay, with its EPC payload.
+    func paymentDue(_ context: [String: Any]) -> PaymentDue? {
+        guard var due = Self.dueAmount(context) else { return nil }
+        if let payment = epcPayment(due) {
+            do { due.epc = .success(try payment.payload()) } catch { due.epc = .failure(error) }
+        }
+        return due
+    }
+
+    static func dueAmount(_ context: [String: Any]) -> PaymentDue? {
         guard let total = context["total_due"] as? Money, total.amount > 0 else { return nil }
         let numbers = (context["invoices"] as? [Any] ?? []).compactMap {
             (($0 as? [String: Any])?["number"] as? TemplateText)?.value
@@ -63,16 +75,17 @@ extension MessageComposer {
 
     /// The QR code of the payment, or nil when there is none to show.
     func paymentCode(_ due: PaymentDue?) -> QRCode? {
-        guard let due, let payment = epcPayment(due) else { return nil }
+        guard case .success(let payload)? = due?.epc else { return nil }
         // The code helps; it is not the message. One that cannot be made (the start-up check
         // makes that unlikely) leaves the message without it, and the trace says so.
-        return try? QRCode.encode(payment)
+        return try? QRCode.encode(Array(payload.utf8), level: .medium)
     }
 
     /// Adds what the templates show about paying: `payment_link` (unless the data has
     /// one), and `payment_qr` (`src`, `caption`) when a QR code goes with the message.
-    func addPayment(to context: inout [String: Any], caseRef: String?, locale: String) {
-        guard let due = Self.paymentDue(context) else { return }
+    @discardableResult
+    func addPayment(to context: inout [String: Any], caseRef: String?, locale: String) -> PaymentDue? {
+        guard let due = paymentDue(context) else { return nil }
         // Built only for one registered invoice: the token vouches for a case and the amount
         // due on it, which Relance knows only for its own invoices (a job enqueued with its
         // own data could name any case and amount), and a message about several invoices
@@ -83,13 +96,14 @@ extension MessageComposer {
             context["payment_link"] = TemplateText(
                 link.url(caseRef: caseRef, amount: due.amount, currency: due.currency))
         }
-        if let payment = epcPayment(due), (try? payment.payload()) != nil {
+        if case .success? = due.epc {
             context["payment_qr"] =
                 [
                     "src": TemplateText("cid:\(Self.qrContentID)"),
                     "caption": TemplateText(Self.qrCaption(locale: locale)),
                 ] as [String: Any]
         }
+        return due
     }
 
     /// One sentence, in the payer's language, saying what the code is (English for a
@@ -103,9 +117,13 @@ extension MessageComposer {
         }
     }
 
+    /// The HTML's reference to the image, as bytes (a Foundation `contains` on the HTML
+    /// cost more than the whole QR code).
+    static let qrSource = "cid:" + qrContentID
+
     /// The image an HTML e-mail shows by its Content-ID, when its HTML refers to it.
-    func inlineQRCode(_ code: QRCode?, html: String?) -> [InlineImage] {
-        guard let code, let html, html.contains("cid:\(Self.qrContentID)") else { return [] }
+    func inlineQRCode(_ due: PaymentDue?, html: String?) -> [InlineImage] {
+        guard let due, let html, html.containsBytes(Self.qrSource), let code = paymentCode(due) else { return [] }
         return [
             InlineImage(
                 contentID: Self.qrContentID, contentType: "image/png", filename: "payment-qr.png",
@@ -121,9 +139,9 @@ extension MessageComposer {
         if let reference = due.reference { proof["payment_reference"] = .string(reference.text) }
         if qrCode {
             proof["payment_qr"] = .bool(true)
-        } else if let payment = epcPayment(due) {
+        } else if case .failure(let error)? = due.epc {
             // Due in EUR with an IBAN, yet no code: why, for whoever reads the trace.
-            do { _ = try payment.payload() } catch { proof["payment_qr_skipped"] = .string("\(error)") }
+            proof["payment_qr_skipped"] = .string("\(error)")
         }
         return proof
     }

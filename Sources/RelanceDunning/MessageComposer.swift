@@ -82,10 +82,10 @@ public struct MessageComposer: Sendable {
             var context = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today,
                 required: catalog.requiredData[job.template] ?? [], message: job.template, deadlineDays: deadlineDays)
-            addPayment(to: &context, caseRef: job.caseRef, locale: payer.locale)
+            let due = addPayment(to: &context, caseRef: job.caseRef, locale: payer.locale)
             let rendered = try catalog.render(
                 message: job.template, parts: parts, payer: payer, context: context, creditor: creditor)
-            return (rendered, Self.paymentDue(context))
+            return (rendered, due)
         } catch let error as TemplateError {
             throw DispatchFailure(reason: error.kind == .data ? .data : .template, message: error.message)
         } catch {
@@ -158,9 +158,7 @@ public struct MessageComposer: Sendable {
             throw DispatchFailure(reason: .address, message: "payer \(payer.ref): \(error)")
         }
         let (rendered, due) = try renderWithPayment(job: job, payer: payer, today: today)
-        let inline =
-            rendered[.emailHTML]?.contains("cid:\(Self.qrContentID)") == true
-            ? inlineQRCode(paymentCode(due), html: rendered[.emailHTML]) : []
+        let inline = inlineQRCode(due, html: rendered[.emailHTML])
         var headers: [(String, String)] = [("X-Relance-Job", String(job.id))]
         if let caseRef = job.caseRef { headers.append(("X-Relance-Case", caseRef)) }
         // Outlook and Exchange: no out-of-office replies to an automatic message.

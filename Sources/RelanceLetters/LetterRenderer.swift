@@ -274,9 +274,21 @@ struct LetterLayout {
         }
         var tablePlaced = false
         var codePlaced = false
-        for part in BodyPart.split(document.bodyMarkup) {
+        let parts = BodyPart.split(document.bodyMarkup)
+        for (index, part) in parts.enumerated() {
             switch part {
             case .paragraph(let markup):
+                // The paragraph before the code's marker (the bank details) goes beside it.
+                if index + 1 < parts.count, parts[index + 1] == .paymentCode, let code = document.paymentCode,
+                    !codePlaced
+                {
+                    let block = try typesetter.markup(
+                        markup, style: .body, width: PaymentCodeLayout.textWidth(beside: code), justify: false)
+                    PaymentCodeLayout.place(code, beside: block, folds: folds, typesetter: typesetter, into: &flow)
+                    flow.skip(mm(3))
+                    codePlaced = true
+                    continue
+                }
                 let block = try typesetter.markup(markup, style: .body, width: contentWidth, justify: true)
                 flow.place(block, x: left)
                 flow.skip(mm(3))
