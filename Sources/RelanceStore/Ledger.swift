@@ -146,6 +146,17 @@ public enum BankLineRow {
         return verdict
     }
 
+    /// The columns a verdict fills: the line's status, the payments applied (matched) or
+    /// the reason and candidates (review).
+    public static func columns(_ verdict: Lettrage.Verdict) -> (
+        status: StoredBankLine.Status, applied: [Lettrage.Allocation], review: Lettrage.Review?, candidates: [String]
+    ) {
+        switch verdict.outcome {
+        case .apply(let allocations): (.matched, allocations, nil, [])
+        case .review(let reason, let names): (.review, [], reason, names)
+        }
+    }
+
     /// Why `amount` cannot be paid on `invoice` as it stands, or nil.
     public static func paymentProblem(_ amount: Decimal, _ invoice: Invoice) -> String? {
         if amount <= 0 { return "amount: must be more than zero" }

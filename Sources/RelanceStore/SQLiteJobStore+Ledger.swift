@@ -107,18 +107,7 @@ extension SQLiteJobStore {
     }
 
     static func insertLine(_ db: Database, _ line: BankLine, _ verdict: Lettrage.Verdict) throws -> StoredBankLine {
-        var status = StoredBankLine.Status.review
-        var applied: [Lettrage.Allocation] = []
-        var review: Lettrage.Review?
-        var candidates: [String] = []
-        switch verdict.outcome {
-        case .apply(let allocations):
-            status = .matched
-            applied = allocations
-        case .review(let reason, let names):
-            review = reason
-            candidates = names
-        }
+        let (status, applied, review, candidates) = BankLineRow.columns(verdict)
         let row = try Row.fetchOne(
             db,
             sql: """

@@ -148,18 +148,7 @@ extension PostgresJobStore {
     static func insertLine(_ tx: PGTransaction, _ line: BankLine, _ checked: Lettrage.Verdict, columns: String)
         async throws -> StoredBankLine
     {
-        var status = StoredBankLine.Status.review
-        var applied: [Lettrage.Allocation] = []
-        var review: Lettrage.Review?
-        var candidates: [String] = []
-        switch checked.outcome {
-        case .apply(let allocations):
-            status = .matched
-            applied = allocations
-        case .review(let reason, let names):
-            review = reason
-            candidates = names
-        }
+        let (status, applied, review, candidates) = BankLineRow.columns(checked)
         // A concurrent import of the same line: the primary key refuses the second,
         // whose retry then finds the line stored.
         guard

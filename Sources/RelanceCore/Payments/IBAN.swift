@@ -59,14 +59,7 @@ public struct IBAN: Sendable, Hashable, CustomStringConvertible {
     public var isSEPA: Bool { Self.lengths[String(country)] != nil }
 
     /// In groups of four: `FR76 3000 6000 0112 3456 7890 189`.
-    public var grouped: String {
-        var out = ""
-        for (i, c) in text.enumerated() {
-            if i > 0, i % 4 == 0 { out.append(" ") }
-            out.append(c)
-        }
-        return out
-    }
+    public var grouped: String { GroupsOfFour.text(text) }
 
     public var description: String { text }
 }

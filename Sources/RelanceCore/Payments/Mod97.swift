@@ -26,3 +26,15 @@ enum Mod97 {
         return check < 10 ? "0\(check)" : "\(check)"
     }
 }
+
+/// How payment identifiers are printed for a person to copy: in groups of four.
+enum GroupsOfFour {
+    static func text(_ text: String) -> String {
+        var out = ""
+        for (i, c) in text.enumerated() {
+            if i > 0, i % 4 == 0 { out.append(" ") }
+            out.append(c)
+        }
+        return out
+    }
+}

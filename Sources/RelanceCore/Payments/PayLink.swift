@@ -67,7 +67,7 @@ public struct PayLink: Sendable {
         ]
         var out = template
         for (placeholder, value) in values {
-            out = out.replacingOccurrences(of: placeholder, with: Self.percentEncoded(value))
+            out = out.replacingOccurrences(of: placeholder, with: FormEncoding.escape(value))
         }
         return out
     }
@@ -107,19 +107,5 @@ public struct PayLink: Sendable {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
             of: "/", with: "_"
         ).replacingOccurrences(of: "=", with: "")
-    }
-
-    /// RFC 3986 unreserved characters kept, every other byte percent-encoded.
-    static func percentEncoded(_ value: String) -> String {
-        var out = ""
-        for byte in value.utf8 {
-            let c = Character(UnicodeScalar(byte))
-            if byte < 0x80, c.isLetter || c.isNumber || "-._~".contains(c) {
-                out.append(c)
-            } else {
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
     }
 }

@@ -35,14 +35,7 @@ public struct RFReference: Sendable, Hashable, CustomStringConvertible {
     public var body: Substring { text.dropFirst(4) }
 
     /// In groups of four, as printed for a person to copy: `RF18 5390 0754 7034`.
-    public var grouped: String {
-        var out = ""
-        for (i, c) in text.enumerated() {
-            if i > 0, i % 4 == 0 { out.append(" ") }
-            out.append(c)
-        }
-        return out
-    }
+    public var grouped: String { GroupsOfFour.text(text) }
 
     public var description: String { text }
 
