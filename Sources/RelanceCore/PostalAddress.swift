@@ -19,8 +19,9 @@ import Foundation
 ///   French capitals without accents, as for mail posted in France (`BELGIQUE`, `ROYAUME-UNI`,
 ///   `ETATS-UNIS`). A last line naming a known country, in French, English or the country's
 ///   own language (`Belgium`, `Deutschland`, `U.S.A.`), is rewritten to that name; otherwise
-///   the name of `country` is appended. Other lines are only cleaned: each country has its
-///   own rules for them.
+///   the name of `country` is appended. The lines above it follow the destination's own
+///   order where Relance knows it (`PostalAddress+Abroad.swift`: postcode before the town
+///   in Germany, Spain, Italy, the Netherlands, Belgium…; the UK postcode on its own line).
 ///
 /// Every line has at most 38 characters once normalised. The last line decides the
 /// destination when it names a country (the address wins over the locale region); otherwise
@@ -88,6 +89,7 @@ extension PostalAddress {
         }
         if named != nil { cleaned.removeLast() }
         try checkMinimum(cleaned, what: "the recipient, then the locality before the country")
+        try normalizeLocality(&cleaned, destination: destination)
         cleaned.append(countryName)
         guard cleaned.count <= maxInternationalLines else {
             throw AddressError(
@@ -192,7 +194,7 @@ extension PostalAddress {
         return String(unaccented)
     }
 
-    private static func quoted(_ text: String) -> String { "\"\(text)\"" }
+    static func quoted(_ text: String) -> String { "\"\(text)\"" }
 
     // MARK: Countries
 

@@ -39,14 +39,29 @@ public struct Enqueuer: Sendable {
         return payers
     }
 
-    /// A payer's segment is one the templates or scenarios know.
+    /// A payer's segment is one the templates or scenarios know, and its postal address
+    /// one a letter can carry.
     public func payerErrors(_ payer: PayerProfile) -> [FieldError] {
         Self.payerErrors(payer, composer: composer, pointer: "")
     }
 
-    static func payerErrors(_ payer: PayerProfile, composer: MessageComposer, pointer: String) -> [FieldError] {
-        guard let problem = composer.knownSegments.problem(payer.segment) else { return [] }
-        return [FieldError("\(pointer)/segment", problem)]
+    /// A payer's postal address is checked where it is written, as dispatch would print
+    /// it: NF Z10-011 at home, the destination's order abroad, the envelope's window.
+    static func payerErrors(
+        _ payer: PayerProfile, composer: MessageComposer, pointer: String, checkingAddress: Bool = true
+    ) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let problem = composer.knownSegments.problem(payer.segment) {
+            errors.append(FieldError("\(pointer)/segment", problem))
+        }
+        if checkingAddress, let lines = payer.postalAddress, !lines.isEmpty {
+            do { _ = try composer.windowAddress(of: payer) } catch let failure as DispatchFailure {
+                errors.append(FieldError("\(pointer)/postal_address", failure.message))
+            } catch {
+                errors.append(FieldError("\(pointer)/postal_address", "\(error)"))
+            }
+        }
+        return errors
     }
 
     /// Two inline payers with the same ref and different fields in one batch: which one
@@ -189,7 +204,8 @@ public struct Enqueuer: Sendable {
                     "unknown template '\(job.template)' (known: \(catalog.messages.joined(separator: ", ")))")
             ]
         }
-        var errors = payerErrors(payer, composer: composer, pointer: "\(pointer)/payer")
+        // The address is checked by a letter's own check below.
+        var errors = payerErrors(payer, composer: composer, pointer: "\(pointer)/payer", checkingAddress: false)
         switch job.channel {
         case .email:
             for part in Channel.email.requiredParts {

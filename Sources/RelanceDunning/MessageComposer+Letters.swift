@@ -68,11 +68,14 @@ extension MessageComposer {
         let context: [String: Any]
         let rendered: RenderedMessage
         var due: PaymentDue?
+        let language = catalog.language(message: job.template, parts: [.letter], payer: payer)
+        let wording = language.wording
         do {
             var built = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today,
-                required: catalog.requiredData[job.template] ?? [], message: job.template, deadlineDays: deadlineDays)
-            due = addPayment(to: &built, caseRef: job.caseRef, locale: payer.locale)
+                required: catalog.requiredData[job.template] ?? [], message: job.template, deadlineDays: deadlineDays,
+                language: language)
+            due = addPayment(to: &built, caseRef: job.caseRef, wording: wording)
             context = built
             rendered = try catalog.render(
                 message: job.template, parts: [.letter, .emailSubject], payer: payer, context: context,
@@ -81,18 +84,16 @@ extension MessageComposer {
             throw DispatchFailure(reason: error.kind == .data ? .data : .template, message: error.message)
         }
         let code = paymentCode(due)
-        let french = payer.locale.lowercased().hasPrefix("fr")
         let todayText = (context["today"] as? LocalDate)?.renderText ?? ""
-        var references: [(label: String, value: String)] = [(french ? "Vos références" : "Your reference", payer.ref)]
-        if let caseRef = job.caseRef { references.append((french ? "Nos références" : "Our reference", caseRef)) }
+        var references: [(label: String, value: String)] = [(wording.yourReference, payer.ref)]
+        if let caseRef = job.caseRef { references.append((wording.ourReference, caseRef)) }
         let document = LetterDocument(
             title: rendered[.emailSubject] ?? job.template, author: creditor.name, createdAt: today,
             senderLines: senderLines, logoPNG: letters.logo, recipientLines: address.lines,
-            placeAndDate: french ? "\(letters.place), le \(todayText)" : "\(letters.place), \(todayText)",
-            references: references,
-            subject: (french ? "Objet\u{00A0}: " : "Subject: ") + (rendered[.emailSubject] ?? ""),
-            bodyMarkup: rendered[.letter] ?? "", table: Self.invoiceTable(context, french: french),
-            paymentCode: Self.letterCode(code, locale: payer.locale))
+            placeAndDate: wording.placeAndDate(place: letters.place, date: todayText),
+            references: references, subject: wording.subjectLine(rendered[.emailSubject] ?? ""),
+            bodyMarkup: rendered[.letter] ?? "", table: Self.invoiceTable(context, wording: wording),
+            paymentCode: Self.letterCode(code, caption: wording.qrCaption))
         let output: RenderedLetter
         do {
             output = try letterRenderer.render(document, envelope: envelope)
@@ -118,12 +119,9 @@ extension MessageComposer {
     }
 
     /// The invoices of the job: number, issue date, due date, amount, paid, balance, and the total.
-    static func invoiceTable(_ context: [String: Any], french: Bool) -> InvoiceTable? {
+    static func invoiceTable(_ context: [String: Any], wording: Wording) -> InvoiceTable? {
         guard let invoices = context["invoices"] as? [Any], !invoices.isEmpty else { return nil }
-        let headers =
-            french
-            ? ["Facture", "Émise le", "Échéance", "Montant", "Réglé", "Reste dû"]
-            : ["Invoice", "Issued", "Due", "Amount", "Paid", "Balance"]
+        let headers = wording.tableHeaders
         var rows: [[String]] = []
         var totals: [String: (Decimal, Decimal, Decimal, Money)] = [:]
         for case let invoice as [String: Any] in invoices {
@@ -151,7 +149,7 @@ extension MessageComposer {
         if totals.count == 1, let (_, sums) = totals.first {
             let like = sums.3
             total = [
-                french ? "Total" : "Total", "", "",
+                wording.tableTotal, "", "",
                 Money(amount: sums.0, currency: like.currency, locale: like.locale).renderText,
                 Money(amount: sums.1, currency: like.currency, locale: like.locale).renderText,
                 Money(amount: sums.2, currency: like.currency, locale: like.locale).renderText,

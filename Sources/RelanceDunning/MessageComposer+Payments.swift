@@ -84,7 +84,7 @@ extension MessageComposer {
     /// Adds what the templates show about paying: `payment_link` (unless the data has
     /// one), and `payment_qr` (`src`, `caption`) when a QR code goes with the message.
     @discardableResult
-    func addPayment(to context: inout [String: Any], caseRef: String?, locale: String) -> PaymentDue? {
+    func addPayment(to context: inout [String: Any], caseRef: String?, wording: Wording) -> PaymentDue? {
         guard let due = paymentDue(context) else { return nil }
         // Built only for one registered invoice: the token vouches for a case and the amount
         // due on it, which Relance knows only for its own invoices (a job enqueued with its
@@ -100,21 +100,10 @@ extension MessageComposer {
             context["payment_qr"] =
                 [
                     "src": TemplateText("cid:\(Self.qrContentID)"),
-                    "caption": TemplateText(Self.qrCaption(locale: locale)),
+                    "caption": TemplateText(wording.qrCaption),
                 ] as [String: Any]
         }
         return due
-    }
-
-    /// One sentence, in the payer's language, saying what the code is (English for a
-    /// language without one).
-    static func qrCaption(locale: String) -> String {
-        switch locale.lowercased().prefix(2) {
-        case "fr":
-            "Pour payer par virement, scannez ce code avec l’application de votre banque\u{00A0}: bénéficiaire, IBAN, montant et référence se remplissent seuls."
-        default:
-            "To pay by bank transfer, scan this code with your banking app: the payee, IBAN, amount and reference are filled in for you."
-        }
     }
 
     /// The HTML's reference to the image, as bytes (a Foundation `contains` on the HTML
@@ -147,13 +136,13 @@ extension MessageComposer {
     }
 
     /// The QR code as the letter draws it.
-    static func letterCode(_ code: QRCode?, locale: String) -> PaymentCode? {
+    static func letterCode(_ code: QRCode?, caption: String) -> PaymentCode? {
         guard let code else { return nil }
         var dark: [Bool] = []
         dark.reserveCapacity(code.size * code.size)
         for y in 0..<code.size {
             for x in 0..<code.size { dark.append(code.isDark(x: x, y: y)) }
         }
-        return PaymentCode(size: code.size, dark: dark, caption: qrCaption(locale: locale))
+        return PaymentCode(size: code.size, dark: dark, caption: caption)
     }
 }

@@ -79,10 +79,12 @@ public struct MessageComposer: Sendable {
         }
         let parts = try parts(for: channel, job: job, payer: payer)
         do {
+            let language = catalog.language(message: job.template, parts: parts, payer: payer)
             var context = try MessageContext.build(
                 payer: payer, creditor: creditor, caseRef: job.caseRef, data: job.data, today: today,
-                required: catalog.requiredData[job.template] ?? [], message: job.template, deadlineDays: deadlineDays)
-            let due = addPayment(to: &context, caseRef: job.caseRef, locale: payer.locale)
+                required: catalog.requiredData[job.template] ?? [], message: job.template, deadlineDays: deadlineDays,
+                language: language)
+            let due = addPayment(to: &context, caseRef: job.caseRef, wording: language.wording)
             let rendered = try catalog.render(
                 message: job.template, parts: parts, payer: payer, context: context, creditor: creditor)
             return (rendered, due)

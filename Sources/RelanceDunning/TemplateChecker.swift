@@ -55,10 +55,10 @@ public struct TemplateChecker {
                         ref: "SAMPLE", name: "Payeur <Exemple> & Fils", locale: locale, segment: segment,
                         kind: segment == "consumer" ? .consumer : .business)
                     do {
+                        let parts = TemplatePart.allCases.filter { catalog.parts(of: message).contains($0) }
                         let context = try MessageContext.build(
                             payer: payer, creditor: sampleCreditor, caseRef: "C-SAMPLE", data: data, today: today,
-                            deadlineDays: nil)
-                        let parts = TemplatePart.allCases.filter { catalog.parts(of: message).contains($0) }
+                            deadlineDays: nil, language: catalog.language(message: message, parts: parts, payer: payer))
                         let rendered = try catalog.render(
                             message: message, parts: parts, payer: payer, context: context, creditor: sampleCreditor)
                         report.rendered += parts.count

@@ -185,13 +185,16 @@ public struct LocalDate: MustacheCustomRenderable, MustacheParent, Sendable, Equ
         return text
     }
 
+    static let firstOrdinals = ["fr": "1er", "it": "1°"]
+
     func longDate() -> String {
         var style = Date.FormatStyle(date: .long, time: .omitted, locale: locale, timeZone: Self.utc)
         style.calendar = Self.calendar
         let text = date.formatted(style)
-        // French writes the first day of a month as an ordinal: "1er novembre 2026".
-        if locale.language.languageCode?.identifier == "fr", text.hasPrefix("1 ") {
-            return "1er " + text.dropFirst(2)
+        // French and Italian write the first day of a month as an ordinal: "1er novembre
+        // 2026", "1° novembre 2026".
+        if text.hasPrefix("1 "), let ordinal = Self.firstOrdinals[locale.language.languageCode?.identifier ?? ""] {
+            return ordinal + " " + text.dropFirst(2)
         }
         return text
     }

@@ -11,11 +11,14 @@ public struct Creditor: Sendable, Hashable {
     public var registration: String
     public var iban: String
     public var bic: String
+    /// The country whose late-payment law applies (`creditor.jurisdiction`, `LatePaymentLaw`).
+    public var jurisdiction: String
 
     public init(
         name: String = "", email: String = "", phone: String = "", website: String = "", address: [String] = [],
-        registration: String = "", iban: String = "", bic: String = ""
+        registration: String = "", iban: String = "", bic: String = "", jurisdiction: String = LatePaymentLaw.defaultCode
     ) {
+        self.jurisdiction = jurisdiction
         self.name = name
         self.email = email
         self.phone = phone
@@ -71,13 +74,12 @@ public enum MessageContext {
     /// Invoice numbers for a subject line or a transfer's remittance information: at most
     /// three, then "et 57 autres" / "and 57 more", and never over 140 characters (what a
     /// SEPA transfer carries).
-    static func briefList(_ numbers: [String], locale: String, limit: Int = 140) -> String {
-        let french = locale.hasPrefix("fr")
+    static func briefList(_ numbers: [String], wording: Wording, limit: Int = 140) -> String {
         func text(_ shown: Int) -> String {
             let head = numbers.prefix(shown).joined(separator: ", ")
             let rest = numbers.count - shown
             guard rest > 0 else { return head }
-            return head + (french ? " et \(rest) \(rest == 1 ? "autre" : "autres")" : " and \(rest) more")
+            return head + wording.andMore(rest)
         }
         var shown = min(numbers.count, 3)
         while shown > 1 && text(shown).count > limit { shown -= 1 }
@@ -113,7 +115,8 @@ public enum MessageContext {
     /// same rules as one that came through the CLI or the API.
     public static func build(
         payer: PayerProfile, creditor: Creditor, caseRef: String?, data: String, today: Date,
-        required: [String]? = nil, message: String = "", deadlineDays: Int? = PaymentDeadline.defaultDays
+        required: [String]? = nil, message: String = "", deadlineDays: Int? = PaymentDeadline.defaultDays,
+        language: MessageLanguage? = nil
     ) throws -> [String: Any] {
         guard data.utf8.count <= maximumDataBytes else {
             throw TemplateError.data("data is \(data.utf8.count) bytes, more than the \(maximumDataBytes) allowed")
@@ -134,7 +137,12 @@ public enum MessageContext {
                 throw TemplateError.data(problems.map(\.description).joined(separator: "; "))
             }
         }
-        let locale = Locale(identifier: payer.locale)
+        let language =
+            language
+            ?? MessageLanguage(
+                textLocale: payer.locale, payerLocale: payer.locale,
+                wording: Wording.builtIn[MessageLanguage.language(of: payer.locale)] ?? .english)
+        let locale = Locale(identifier: language.formatLocale)
         let todayISO = Timestamp.isoDate(of: today, in: TimeZone(identifier: payer.timezone) ?? LocalDate.utc)
         let todayDate = LocalDate(iso: todayISO, locale: locale)!
         // The payer gets time to pay: a stated deadline is at least `deadlineDays` after the
@@ -155,7 +163,7 @@ public enum MessageContext {
         if let invoices = fields["invoices"]?.arrayValue {
             context["invoice_count"] = invoices.count
             let numbers = invoices.compactMap { $0["number"]?.stringValue }
-            context["invoice_numbers"] = TemplateText(Self.briefList(numbers, locale: payer.locale))
+            context["invoice_numbers"] = TemplateText(Self.briefList(numbers, wording: language.wording))
             context["invoice_numbers_all"] = TemplateText(numbers.joined(separator: ", "))
         }
         context["payer"] =
@@ -167,6 +175,7 @@ public enum MessageContext {
         context["creditor"] = creditorContext(creditor)
         if let caseRef, !caseRef.isEmpty { context["case_ref"] = TemplateText(caseRef) }
         context["today"] = todayDate
+        addLatePaymentLaw(to: &context, payer: payer, creditor: creditor, locale: locale)
         return context
     }
 

@@ -30,6 +30,8 @@ public struct TemplateCatalog: Sendable {
     /// message → data fields a job for it cannot do without, from `required-data.json`
     /// in the templates directory (none when the file is absent).
     public internal(set) var requiredData: [String: [String]] = [:]
+    /// locale → the phrases the code writes (`wording/<locale>.json`, else built in).
+    public internal(set) var wordings: [String: Wording] = [:]
     /// What `resolve` and `library` already worked out: every message sent and every
     /// job enqueued asks again. A reload builds a new catalog, with an empty memo.
     let memo = Memo()
@@ -44,7 +46,7 @@ public struct TemplateCatalog: Sendable {
     }
 
     /// Folders beside the messages that are not messages.
-    static let reservedFolders: Set<String> = ["partials", "samples", "scenarios"]
+    static let reservedFolders: Set<String> = ["partials", "samples", "scenarios", "wording", "spelling"]
 
     /// Loads and parses every template; reports every broken file, not just the first.
     public static func load(directory: String, defaultLocale: String) throws -> TemplateCatalog {
@@ -131,6 +133,7 @@ public struct TemplateCatalog: Sendable {
             textPartials: textPartials,
             messages: messages.sorted(), locales: locales.sorted())
         catalog.requiredData = try loadRequiredData(directory: directory, messages: messages)
+        catalog.wordings = try loadWordings(directory: directory, locales: locales.union(partials.keys))
         // Mustache renders a partial it cannot find as nothing: an empty subject would
         // go out. A set with one is refused wherever it is loaded (serve, enqueue,
         // render, reload), as `templates check` refuses it.

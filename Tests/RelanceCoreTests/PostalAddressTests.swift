@@ -84,22 +84,22 @@ struct PostalAddressTests {
                 name: "Belgian, country appended from the payer's country",
                 lines: ["Brasserie Dupuis SPRL", "Rue Neuve 123, boîte 4", "1000 Bruxelles"],
                 country: "BE",
-                expected: ["Brasserie Dupuis SPRL", "Rue Neuve 123, boîte 4", "1000 Bruxelles", "BELGIQUE"]),
+                expected: ["Brasserie Dupuis SPRL", "Rue Neuve 123, boîte 4", "1000 BRUXELLES", "BELGIQUE"]),
             Valid(
                 name: "British, country line kept and written in French",
                 lines: ["Acme Ltd", "10 Downing Street", "London", "SW1A 2AA", "United Kingdom"],
                 country: "GB",
-                expected: ["Acme Ltd", "10 Downing Street", "London", "SW1A 2AA", "ROYAUME-UNI"]),
+                expected: ["Acme Ltd", "10 Downing Street", "LONDON", "SW1A 2AA", "ROYAUME-UNI"]),
             Valid(
                 name: "British, the country line wins over the locale region",
                 lines: ["Acme Ltd", "10 Downing Street", "London SW1A 2AA", "Royaume-Uni"],
                 country: "FR",
-                expected: ["Acme Ltd", "10 Downing Street", "London SW1A 2AA", "ROYAUME-UNI"]),
+                expected: ["Acme Ltd", "10 Downing Street", "LONDON", "SW1A 2AA", "ROYAUME-UNI"]),
             Valid(
                 name: "German and American country names in other spellings",
                 lines: ["Müller GmbH", "Hauptstraße 5", "10115 Berlin", "Deutschland"],
                 country: nil,
-                expected: ["Müller GmbH", "Hauptstraße 5", "10115 Berlin", "ALLEMAGNE"]),
+                expected: ["Müller GmbH", "Hauptstraße 5", "10115 BERLIN", "ALLEMAGNE"]),
             Valid(
                 name: "United States, dotted abbreviation",
                 lines: ["Acme Inc.", "1600 Amphitheatre Pkwy", "Mountain View, CA 94043", "U.S.A."],
@@ -114,7 +114,7 @@ struct PostalAddressTests {
                 country: "IT",
                 expected: [
                     "Società Esempio S.r.l.", "Ufficio contabilità", "Palazzo B", "Scala C", "Via Roma 10",
-                    "00184 Roma RM", "ITALIE",
+                    "00184 ROMA RM", "ITALIE",
                 ]),
             Valid(
                 name: "a line with line breaks is split",
@@ -131,6 +131,39 @@ struct PostalAddressTests {
                 lines: ["Jean Dupont", "12 rue de la Paix", "75002 Paris"],
                 country: "FR", sender: "BE",
                 expected: ["Jean Dupont", "12 rue de la Paix", "75002 Paris", "FRANCE"]),
+            // The destination's own order (UPU addressing guidance): postcode before the town.
+            Valid(
+                name: "Spanish, postcode then town in capitals",
+                lines: ["Distribuciones Ruiz S.L.", "Calle de Alcalá 42, 3.º", "28014 Madrid"], country: "ES",
+                expected: ["Distribuciones Ruiz S.L.", "Calle de Alcalá 42, 3.º", "28014 MADRID", "ESPAGNE"]),
+            Valid(
+                name: "Dutch, postcode letters upper-cased and spaced",
+                lines: ["Van Dijk B.V.", "Keizersgracht 123", "1015cj Amsterdam"], country: "NL",
+                expected: ["Van Dijk B.V.", "Keizersgracht 123", "1015 CJ AMSTERDAM", "PAYS-BAS"]),
+            Valid(
+                name: "Dutch, postcode in two words",
+                lines: ["Van Dijk B.V.", "Keizersgracht 123", "1015 cj  Amsterdam"], country: "NL",
+                expected: ["Van Dijk B.V.", "Keizersgracht 123", "1015 CJ AMSTERDAM", "PAYS-BAS"]),
+            Valid(
+                name: "Swiss, four digits; Austrian; Luxembourg gets its L- prefix",
+                lines: ["Käserei Huber AG", "Bahnhofstrasse 1", "8001 Zürich"], country: "CH",
+                expected: ["Käserei Huber AG", "Bahnhofstrasse 1", "8001 ZÜRICH", "SUISSE"]),
+            Valid(
+                name: "Luxembourg, the L- prefix added",
+                lines: ["Société Kremer", "12 rue du Fort", "1150 Luxembourg"], country: "LU",
+                expected: ["Société Kremer", "12 rue du Fort", "L-1150 LUXEMBOURG", "LUXEMBOURG"]),
+            Valid(
+                name: "British, town and postcode on one line are put on two",
+                lines: ["Acme Ltd", "1 Fleet Street", "London ec4y 1aa"], country: "GB",
+                expected: ["Acme Ltd", "1 Fleet Street", "LONDON", "EC4Y 1AA", "ROYAUME-UNI"]),
+            Valid(
+                name: "British, a postcode written without its space",
+                lines: ["Acme Ltd", "1 Fleet Street", "Manchester", "M11AE"], country: "GB",
+                expected: ["Acme Ltd", "1 Fleet Street", "MANCHESTER", "M1 1AE", "ROYAUME-UNI"]),
+            Valid(
+                name: "a country without known rules: lines only cleaned",
+                lines: ["Acme Inc.", "1 Main St", "Springfield, IL 62701"], country: "US",
+                expected: ["Acme Inc.", "1 Main St", "Springfield, IL 62701", "ETATS-UNIS"]),
         ])
     func valid(_ example: Valid) throws {
         let address = try PostalAddress.normalize(
@@ -242,6 +275,43 @@ struct PostalAddressTests {
                 country: "FR",
                 rule: "min-lines",
                 message: "the address has 1 line, at least 2: the recipient, then the postcode and city"),
+            Invalid(
+                name: "German, the postcode after the town",
+                lines: ["Müller GmbH", "Hauptstraße 5", "Berlin 10115"], country: "DE", rule: "locality",
+                message:
+                    "the line before the country (line 3) \"Berlin 10115\" must start with the postcode (5 digits) "
+                    + "and then the town: in Germany the postcode goes before the town, e.g. \"10117 BERLIN\" "
+                    + "(UPU addressing guidance, Germany)"),
+            Invalid(
+                name: "Italian, no postcode",
+                lines: ["Rossi S.p.A.", "Via Roma 10", "Roma"], country: "IT", rule: "locality",
+                message:
+                    "the line before the country (line 3) \"Roma\" must start with the postcode (5 digits) and then "
+                    + "the town, e.g. \"00184 ROMA RM\" (UPU addressing guidance, Italy)"),
+            Invalid(
+                name: "Belgian, a French five-digit postcode",
+                lines: ["Dupuis SPRL", "Rue Neuve 123", "10000 Bruxelles"], country: "BE", rule: "locality",
+                message:
+                    "the line before the country (line 3) \"10000 Bruxelles\" must start with the postcode (4 digits) "
+                    + "and then the town, e.g. \"1000 BRUXELLES\" (UPU addressing guidance, Belgium)"),
+            Invalid(
+                name: "Dutch, postcode without a town",
+                lines: ["Van Dijk B.V.", "Keizersgracht 123", "1015 CJ"], country: "NL", rule: "locality",
+                message:
+                    "the line before the country (line 3) \"1015 CJ\" has a postcode but no town, "
+                    + "e.g. \"1012 JS AMSTERDAM\" (UPU addressing guidance, the Netherlands)"),
+            Invalid(
+                name: "British, no postcode",
+                lines: ["Acme Ltd", "1 Fleet Street", "London"], country: "GB", rule: "locality",
+                message:
+                    "the line before the country (line 3) \"London\" must be the UK postcode on its own line, after "
+                    + "the post town, e.g. \"LONDON\" then \"SW1A 2AA\" (UPU addressing guidance, United Kingdom)"),
+            Invalid(
+                name: "British, a postcode and no town",
+                lines: ["Acme Ltd", "SW1A 2AA"], country: "GB", rule: "locality",
+                message:
+                    "the address has no post town before the postcode \"SW1A 2AA\", e.g. \"LONDON\" then "
+                    + "\"SW1A 2AA\" (UPU addressing guidance, United Kingdom)"),
         ])
     func invalid(_ example: Invalid) {
         #expect(throws: AddressError(rule: example.rule, message: example.message)) {

@@ -235,21 +235,21 @@ struct BriefListTests {
     @Test(
         "three at most, then how many more, in the payer's language; never over 140 characters",
         arguments: [
-            (["F-1"], "fr-FR", "F-1"), (["F-1", "F-2", "F-3"], "fr-FR", "F-1, F-2, F-3"),
-            (["F-1", "F-2", "F-3", "F-4"], "fr-FR", "F-1, F-2, F-3 et 1 autre"),
-            ((1...60).map { "F-\($0)" }, "fr-FR", "F-1, F-2, F-3 et 57 autres"),
-            ((1...60).map { "F-\($0)" }, "en-GB", "F-1, F-2, F-3 and 57 more"),
+            (["F-1"], Wording.french, "F-1"), (["F-1", "F-2", "F-3"], Wording.french, "F-1, F-2, F-3"),
+            (["F-1", "F-2", "F-3", "F-4"], Wording.french, "F-1, F-2, F-3 et 1 autre"),
+            ((1...60).map { "F-\($0)" }, Wording.french, "F-1, F-2, F-3 et 57 autres"),
+            ((1...60).map { "F-\($0)" }, Wording.english, "F-1, F-2, F-3 and 57 more"),
         ])
-    func brief(numbers: [String], locale: String, expected: String) {
-        #expect(MessageContext.briefList(numbers, locale: locale) == expected)
+    func brief(numbers: [String], wording: Wording, expected: String) {
+        #expect(MessageContext.briefList(numbers, wording: wording) == expected)
     }
 
     @Test("long numbers: fewer shown, still within 140 characters")
     func long() {
         let numbers = (1...5).map { "FACTURE-2026-\(String(repeating: "0", count: 50))\($0)" }
-        let text = MessageContext.briefList(numbers, locale: "fr-FR")
+        let text = MessageContext.briefList(numbers, wording: .french)
         #expect(text.count <= 140)
         #expect(text.hasSuffix("autres"))
-        #expect(MessageContext.briefList([String(repeating: "9", count: 300)], locale: "en").count == 140)
+        #expect(MessageContext.briefList([String(repeating: "9", count: 300)], wording: .english).count == 140)
     }
 }

@@ -12,7 +12,7 @@ struct ShippedTemplatesTests {
         .appendingPathComponent("Templates").path
 
     static let messages = ["formal-notice", "pre-due", "reminder-1", "reminder-2", "statement", "thanks"]
-    static let locales = ["fr-FR", "en-GB", "de-DE"]
+    static let locales = ["fr-FR", "en-GB", "de-DE", "pt-PT"]
     static let segments = ["standard", "strategic", "consumer"]
 
     static func catalog() throws -> TemplateCatalog {
@@ -92,8 +92,8 @@ struct ShippedTemplatesTests {
             let html = try #require(rendered[.emailHTML])
             #expect(!subject.isEmpty && !text.isEmpty && !html.isEmpty, "\(message) \(locale) \(segment)")
             #expect(!subject.contains("\n") && subject == subject.trimmingCharacters(in: .whitespaces))
-            // Fallback: de-DE has no templates and gets the default locale.
-            #expect(rendered.locale == (locale.hasPrefix("fr") ? "fr" : "en"))
+            // Fallback: pt-PT has no templates and gets the default locale.
+            #expect(rendered.locale == (locale == "pt-PT" ? "en" : String(locale.prefix(2))))
             // The payer's name is shown raw in text and escaped in HTML (partials included).
             #expect(
                 !text.contains("&amp;") && !text.contains("&lt;"),

@@ -141,7 +141,9 @@ public enum ConfigKeys {
         .string(
             "templates.directory", .derived("`./Templates` if present, else `/usr/share/relance/templates`"),
             "message templates (docs/TEMPLATES.md)"),
-        .string("templates.default_locale", .value("en"), "fallback when a payer's locale has no template"),
+        .string(
+            "templates.default_locale", .value("en-GB"),
+            "the text (and formats) for a payer whose language has no templates (docs/TEMPLATES.md, Languages)"),
         .int(
             "templates.deadline_days", .value(String(PaymentDeadline.defaultDays)),
             "a `payment_deadline` is at least this many days after the message's date, else refused at enqueue and at dispatch; a message without one gets that day (docs/TEMPLATES.md)",
@@ -152,6 +154,10 @@ public enum ConfigKeys {
         .string("creditor.website", .value(""), "shown in signatures and footers"),
         .list("creditor.address", .value(""), "postal address lines (letters' sender block)"),
         .string("creditor.registration", .value(""), "legal mentions (footers)"),
+        .string(
+            "creditor.jurisdiction", .value("FR"),
+            "whose late-payment law business payers are reminded of: FR, DE, ES, IT, NL, BE or GB (docs/LATE-PAYMENT.md)"
+        ),
         .string(
             "creditor.iban", .value(""),
             "bank details for payment, checked (ISO 13616); with it, reminders in EUR carry an EPC QR code (docs/PAYMENTS.md)"

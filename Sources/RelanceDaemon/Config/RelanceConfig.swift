@@ -228,11 +228,17 @@ public struct RelanceConfig: Sendable {
                 "\(r.origin("creditor.bic")): creditor.bic '\(bic)' is not a BIC (8 or 11 letters and digits: bank, country, place, branch)"
             )
         }
+        let jurisdiction: String
+        switch LatePaymentLaw.named(try r.string(defaulted: "creditor.jurisdiction")) {
+        case .success(let law): jurisdiction = law.code
+        case .failure(let problem): throw ConfigError("\(r.origin("creditor.jurisdiction")): \(problem)")
+        }
         return Creditor(
             name: try r.string(defaulted: "creditor.name"), email: try r.string(defaulted: "creditor.email"),
             phone: try r.string(defaulted: "creditor.phone"), website: try r.string(defaulted: "creditor.website"),
             address: try r.stringList(defaulted: "creditor.address"),
-            registration: try r.string(defaulted: "creditor.registration"), iban: iban, bic: bic)
+            registration: try r.string(defaulted: "creditor.registration"), iban: iban, bic: bic,
+            jurisdiction: jurisdiction)
     }
 
     static func payments(_ r: Reader, environment: [String: String]) throws -> PaymentSettings {
