@@ -47,8 +47,7 @@ public struct LatePaymentLaw: Sendable, Equatable {
 
     public static let defaultCode = "FR"
 
-    init(code: String, marginPoints: Int, currency: String, bands: [(below: Decimal?, sum: Decimal)], source: String)
-    {
+    init(code: String, marginPoints: Int, currency: String, bands: [(below: Decimal?, sum: Decimal)], source: String) {
         self.code = code
         self.marginPoints = marginPoints
         self.currency = currency

@@ -50,7 +50,8 @@ extension PostalAddress {
         "NL": PostcodeFirst(
             read: { words in
                 guard let first = words.first else { return nil }
-                if first.count == 6, digits(first.prefix(4), 4), first.suffix(2).allSatisfy({ $0.isASCII && $0.isLetter })
+                if first.count == 6, digits(first.prefix(4), 4),
+                    first.suffix(2).allSatisfy({ $0.isASCII && $0.isLetter })
                 {
                     return (first.prefix(4) + " " + first.suffix(2).uppercased(), 1)
                 }
@@ -91,7 +92,9 @@ extension PostalAddress {
         guard town.contains(where: \.isLetter) else {
             throw AddressError(
                 rule: "locality",
-                message: "the line before the country (line \(last + 1)) \(quoted(line)) has a postcode but no town, \(guidance)")
+                message:
+                    "the line before the country (line \(last + 1)) \(quoted(line)) has a postcode but no town, \(guidance)"
+            )
         }
         lines[last] = postcode + " " + town
     }

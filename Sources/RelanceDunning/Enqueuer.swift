@@ -55,7 +55,15 @@ public struct Enqueuer: Sendable {
             errors.append(FieldError("\(pointer)/segment", problem))
         }
         if checkingAddress, let lines = payer.postalAddress, !lines.isEmpty {
-            do { _ = try composer.windowAddress(of: payer) } catch let failure as DispatchFailure {
+            // The address rules always; the envelope's window and the fonts for a payer
+            // who gets letters.
+            do {
+                if payer.channels.contains(.letter) {
+                    _ = try composer.windowAddress(of: payer)
+                } else {
+                    _ = try composer.postalAddress(of: payer)
+                }
+            } catch let failure as DispatchFailure {
                 errors.append(FieldError("\(pointer)/postal_address", failure.message))
             } catch {
                 errors.append(FieldError("\(pointer)/postal_address", "\(error)"))

@@ -25,18 +25,35 @@ struct TableLayout {
         // Natural width of each column: its widest cell on one line. The blocks measured are kept: a cell
         // that stays on one line at its column's width is drawn from the same layout.
         var natural = [Double](repeating: 0, count: columns)
+        // The widest word of each text column: an invoice number is one word and must not
+        // break; a long date ("15 de septiembre de 2026") wraps between its words.
+        var longestWord = [Double](repeating: 0, count: columns)
+        var wordWidths: [String: Double] = [:]
         func measure(_ row: [String], _ style: TextStyle) -> [TextBlock?] {
             (0..<columns).map { column in
                 guard !cell(row, column).isEmpty else { return nil }
                 let block = typesetter.text(cell(row, column), style: style)
                 natural[column] = max(natural[column], block.width + 2 * Self.paddingX)
+                if !table.rightAligned.contains(column) {
+                    for word in cell(row, column).split(separator: " ") {
+                        let key = "\(style == .tableBold ? "b" : "r")\(word)"
+                        let wordWidth =
+                            wordWidths[key]
+                            ?? {
+                                let measured = typesetter.text(String(word), style: style).width
+                                wordWidths[key] = measured
+                                return measured
+                            }()
+                        longestWord[column] = max(longestWord[column], wordWidth + 2 * Self.paddingX)
+                    }
+                }
                 return block
             }
         }
         let measuredHeader = measure(table.headers, .tableBold)
         let measuredRows = table.rows.map { measure($0, .table) }
         let measuredTotal = measure(table.total, .tableBold)
-        let widths = Self.fit(natural, into: width, fixed: table.rightAligned)
+        let widths = Self.fit(natural, longestWord: longestWord, into: width, fixed: table.rightAligned)
 
         var columnX: [Double] = []
         var left = x
@@ -75,8 +92,11 @@ struct TableLayout {
     }
 
     /// Column widths that add up to `width`: spare room goes to the columns not in `fixed` (text);
-    /// when room is short, those shrink first (their cells wrap), then every column does.
-    static func fit(_ natural: [Double], into width: Double, fixed: Set<Int>) -> [Double] {
+    /// when room is short, those shrink first (their cells wrap between words, each keeping at
+    /// least its widest word when it can), then every column does.
+    static func fit(_ natural: [Double], longestWord: [Double]? = nil, into width: Double, fixed: Set<Int>)
+        -> [Double]
+    {
         let minimum = 2 * paddingX + mm(6)
         let natural = natural.map { max($0, minimum) }
         var flexible = Set(natural.indices).subtracting(fixed)
@@ -84,6 +104,19 @@ struct TableLayout {
         let fixedWidth = natural.indices.filter { !flexible.contains($0) }.map { natural[$0] }.reduce(0, +)
         let flexibleWidth = flexible.map { natural[$0] }.reduce(0, +)
         let room = width - fixedWidth
+        if room >= flexibleWidth {
+            return natural.indices.map { flexible.contains($0) ? natural[$0] / flexibleWidth * room : natural[$0] }
+        }
+        // Short of room: each text column keeps its widest word, and gives up a share of
+        // what it has beyond it.
+        let floor = natural.indices.map { min(natural[$0], max(longestWord?[$0] ?? minimum, minimum)) }
+        let floorWidth = flexible.map { floor[$0] }.reduce(0, +)
+        if room >= floorWidth, flexibleWidth > floorWidth {
+            let share = (room - floorWidth) / (flexibleWidth - floorWidth)
+            return natural.indices.map {
+                flexible.contains($0) ? floor[$0] + (natural[$0] - floor[$0]) * share : natural[$0]
+            }
+        }
         if room >= Double(flexible.count) * minimum {
             return natural.indices.map { flexible.contains($0) ? natural[$0] / flexibleWidth * room : natural[$0] }
         }

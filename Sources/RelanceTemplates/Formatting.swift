@@ -33,14 +33,22 @@ public struct Money: MustacheCustomRenderable, MustacheParent, Sendable, Equatab
     /// subject, the text and the HTML part, and ICU formatting is the costly part.
     private let text = FormattedOnce()
 
-    public init(amount: Decimal, currency: String, locale: Locale) {
+    /// Written without decimals ("40 €", "£100"): a sum the law states in whole units.
+    let wholeUnits: Bool
+
+    public init(amount: Decimal, currency: String, locale: Locale, wholeUnits: Bool = false) {
         self.amount = amount
         self.currency = currency
         self.locale = locale
+        self.wholeUnits = wholeUnits
     }
 
     public var renderText: String {
-        text.value { amount.formatted(.currency(code: currency).locale(locale)) }
+        text.value {
+            let style = Decimal.FormatStyle.Currency(code: currency).locale(locale)
+            return wholeUnits
+                ? amount.formatted(style.precision(.fractionLength(0))) : amount.formatted(style)
+        }
     }
 
     public func child(named name: String) -> Any? {

@@ -5,8 +5,9 @@ extension MessageContext {
     /// `jurisdiction` for every payer, and `late_payment` for business payers only
     /// (docs/TEMPLATES.md): the creditor's law, with its figures from `LatePaymentLaw`,
     /// the amounts in the message's format locale.
-    static func addLatePaymentLaw(to context: inout [String: Any], payer: PayerProfile, creditor: Creditor, locale: Locale)
-    {
+    static func addLatePaymentLaw(
+        to context: inout [String: Any], payer: PayerProfile, creditor: Creditor, locale: Locale
+    ) {
         guard let law = LatePaymentLaw.all[creditor.jurisdiction.uppercased()] else { return }
         context["jurisdiction"] = ["code": TemplateText(law.code), law.code: true] as [String: Any]
         guard payer.kind == .business else {
@@ -15,10 +16,11 @@ extension MessageContext {
         }
         var late: [String: Any] = [law.code: true, "margin": TemplateText(String(law.marginPoints))]
         if let sum = law.fixedSum {
-            late["indemnity"] = Money(amount: sum, currency: law.currency, locale: locale)
+            late["indemnity"] = Money(amount: sum, currency: law.currency, locale: locale, wholeUnits: true)
         }
         if let total = indemnityTotal(law, invoices: context["invoices"] as? [Any] ?? []) {
-            late["indemnity_total"] = Money(amount: total, currency: law.currency, locale: locale)
+            late["indemnity_total"] = Money(
+                amount: total, currency: law.currency, locale: locale, wholeUnits: true)
         }
         context["late_payment"] = late
     }

@@ -16,7 +16,8 @@ public struct Creditor: Sendable, Hashable {
 
     public init(
         name: String = "", email: String = "", phone: String = "", website: String = "", address: [String] = [],
-        registration: String = "", iban: String = "", bic: String = "", jurisdiction: String = LatePaymentLaw.defaultCode
+        registration: String = "", iban: String = "", bic: String = "",
+        jurisdiction: String = LatePaymentLaw.defaultCode
     ) {
         self.jurisdiction = jurisdiction
         self.name = name

@@ -34,7 +34,8 @@ struct LanguageTests {
         "without a default locale of the text's language, the formats are the text's own",
         arguments: [("pt-PT", "en", "en"), ("de-CH", "de", "de-CH")])
     func fallbackFormats(payerLocale: String, text: String, formats: String) {
-        let language = MessageLanguage(textLocale: text, payerLocale: payerLocale, defaultLocale: "fr", wording: .english)
+        let language = MessageLanguage(
+            textLocale: text, payerLocale: payerLocale, defaultLocale: "fr", wording: .english)
         #expect(language.formatLocale == formats)
     }
 
@@ -47,12 +48,16 @@ struct LanguageTests {
             "der", "die", "das", "und", "sie", "ihre", "ihr", "wir", "ist", "nicht", "mit", "bitte", "für", "den",
             "dem", "zu", "zum", "zur", "bis", "vom", "im", "ein", "eine", "auf", "am", "über",
         ],
-        "es": ["el", "los", "las", "que", "su", "sus", "del", "por", "para", "nuestro", "nuestra", "y", "este", "esta"],
+        "es": [
+            "el", "los", "las", "que", "su", "sus", "del", "por", "para", "nuestro", "nuestra", "y", "este", "esta",
+        ],
         "it": [
             "il", "di", "che", "della", "delle", "dei", "gli", "sono", "nostro", "vostro", "alla", "ai", "questo",
             "entro",
         ],
-        "nl": ["het", "een", "van", "wij", "u", "uw", "ons", "onze", "voor", "niet", "op", "te", "aan", "graag", "dagen"],
+        "nl": [
+            "het", "een", "van", "wij", "u", "uw", "ons", "onze", "voor", "niet", "op", "te", "aan", "graag", "dagen",
+        ],
     ]
 
     /// The language whose stop words `text` has most of.
@@ -125,7 +130,8 @@ struct LanguageTests {
                     // Too short to have many: none of another language's more than of its own.
                     let own = scores[expected] ?? 0
                     #expect(
-                        scores.allSatisfy { $0.value <= own }, "\(label): reads as \(best), expected \(expected) (\(scores))")
+                        scores.allSatisfy { $0.value <= own },
+                        "\(label): reads as \(best), expected \(expected) (\(scores))")
                 } else {
                     #expect(best == expected, "\(label): reads as \(best), expected \(expected) (\(scores))")
                 }

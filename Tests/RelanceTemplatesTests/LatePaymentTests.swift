@@ -51,7 +51,7 @@ struct LatePaymentTests {
             let text = try #require(rendered[part]).replacingOccurrences(of: "\u{00A0}", with: " ")
             #expect(text.contains("288"), "\(part.rawValue)")
             #expect(text.contains("BGB"), "\(part.rawValue)")
-            #expect(text.contains("40,00 €"), "\(part.rawValue)")
+            #expect(text.contains("40 €"), "\(part.rawValue)")
             #expect(!text.contains("L441-10"), "\(part.rawValue): French law for a German creditor")
         }
     }
@@ -62,7 +62,7 @@ struct LatePaymentTests {
             let rendered = try Self.render(payerLocale: locale, kind: .consumer, jurisdiction: jurisdiction)
             for part in [TemplatePart.letter, .emailText, .emailHTML] {
                 let text = try #require(rendered[part]).replacingOccurrences(of: "\u{00A0}", with: " ")
-                for cited in ["288", "L441-10", "D441-5", "40,00 €", "€40.00", "40.00 €", "5A", "231/2002", "3/2004"] {
+                for cited in ["288", "L441-10", "D441-5", "40 €", "€40", "5A", "231/2002", "3/2004"] {
                     #expect(!text.contains(cited), "\(locale) \(jurisdiction) \(part.rawValue): \(cited)")
                 }
             }
@@ -94,10 +94,11 @@ struct LatePaymentTests {
 
     @Test("a UK creditor's formal notice on a £12,000 debt states £100")
     func britishBands() throws {
-        let rendered = try Self.render(payerLocale: "en-GB", kind: .business, jurisdiction: "GB", data: Self.poundInvoice)
+        let rendered = try Self.render(
+            payerLocale: "en-GB", kind: .business, jurisdiction: "GB", data: Self.poundInvoice)
         for part in [TemplatePart.letter, .emailText, .emailHTML] {
             let text = try #require(rendered[part])
-            #expect(text.contains("£100.00"), "\(part.rawValue)")
+            #expect(text.contains("£100"), "\(part.rawValue)")
             #expect(text.contains("£12,000.00"), "\(part.rawValue)")
             #expect(!text.contains("£40") && !text.contains("£70"), "\(part.rawValue)")
         }

@@ -14,6 +14,8 @@ struct Templates: AsyncParsableCommand {
             abstract: "Parse every template and render every message × locale × part × variant with sample data.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "Templates directory (default: from configuration).") var directory: String?
+        @Flag(help: "Also run hunspell over every template's text (docs/TEMPLATES.md, Spelling).")
+        var spelling = false
         func run() async throws {
             let config: RelanceConfig
             config = try await RelanceConfig.load(path: options.configPath)
@@ -24,7 +26,16 @@ struct Templates: AsyncParsableCommand {
             } catch {
                 throw CLIError("\(error)")
             }
-            let report = TemplateChecker(catalog: catalog, creditor: config.creditor, sms: config.sms.text).run()
+            var report = TemplateChecker(catalog: catalog, creditor: config.creditor, sms: config.sms.text).run()
+            if spelling {
+                do {
+                    let findings = try SpellingCheck(directory: catalog.directory).run()
+                    report.problems += findings.map { "spelling: \($0)" }
+                    print("spelling: \(findings.count) word(s) refused by hunspell")
+                } catch {
+                    report.problems.append("spelling: \(error)")
+                }
+            }
             for (name, measure) in report.sms { print("sms \(name): \(measure)") }
             for problem in report.problems { print("FAIL \(problem)") }
             print(
