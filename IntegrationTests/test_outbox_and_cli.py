@@ -11,24 +11,27 @@ def test_three_payers_get_messages_in_their_language_and_tone(relance_outbox):
     r.payer("GB", "Britannia Holdings plc", "en-GB", "ap@britannia.example.co.uk", segment="strategic",
             timezone="Europe/London")
     r.payer("DE", "Müller GmbH", "de-DE", "buchhaltung@mueller.example.de", timezone="Europe/Berlin")
-    ids = {p: r.enqueue(p, case=f"CASE-{p}") for p in ("FR", "GB", "DE")}
+    r.payer("PT", "Lusitana Lda", "pt-PT", "contabilidade@lusitana.example.pt", timezone="Europe/Lisbon")
+    ids = {p: r.enqueue(p, case=f"CASE-{p}") for p in ("FR", "GB", "DE", "PT")}
     r.serve_until_idle()
 
     outbox = r.state / "outbox"
     files = sorted(outbox.glob("*.eml"))
-    assert len(files) == 3
+    assert len(files) == 4
     by_job = {}
     for f in files:
         message = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
         by_job[int(message["X-Relance-Job"])] = message
-    fr, gb, de = by_job[ids["FR"]], by_job[ids["GB"]], by_job[ids["DE"]]
+    fr, gb, de, pt = by_job[ids["FR"]], by_job[ids["GB"]], by_job[ids["DE"]], by_job[ids["PT"]]
     assert str(fr["Subject"]).startswith("Rappel de règlement")
     assert "Madame, Monsieur" in fr.get_body(("plain",)).get_content()
     # Strategic: a courteous account statement, not a reminder.
     assert str(gb["Subject"]).startswith("Your account summary")
     assert "reminder" not in gb.get_body(("plain",)).get_content().lower()
-    # No German templates: the default locale (en) is used.
-    assert str(de["Subject"]).startswith("Payment reminder")
+    assert str(de["Subject"]).startswith("Zahlungserinnerung")
+    assert "Sehr geehrte Damen und Herren" in de.get_body(("plain",)).get_content()
+    # No Portuguese templates: the default locale (en) is used, with its formats.
+    assert str(pt["Subject"]).startswith("Payment reminder")
 
     tail = r.run("tail").stdout.splitlines()
     for job_id in ids.values():
@@ -37,7 +40,9 @@ def test_three_payers_get_messages_in_their_language_and_tone(relance_outbox):
     rendered = [line for line in tail if f"job={ids['GB']} " in line and " rendered " in line][0]
     assert "variant=strategic" in rendered and "locale=en" in rendered
     rendered_de = [line for line in tail if f"job={ids['DE']} " in line and " rendered " in line][0]
-    assert "reminder-1/en/email-subject.mustache" in rendered_de
+    assert "reminder-1/de/email-subject.mustache" in rendered_de and "locale=de" in rendered_de
+    rendered_pt = [line for line in tail if f"job={ids['PT']} " in line and " rendered " in line][0]
+    assert "reminder-1/en/email-subject.mustache" in rendered_pt and "locale=en" in rendered_pt
 
     as_json = [json.loads(line) for line in r.run("tail", "--json", "--case", "CASE-FR").stdout.splitlines()]
     assert {e["event"] for e in as_json} == {"enqueued", "claimed", "rendered", "dispatching", "accepted"}

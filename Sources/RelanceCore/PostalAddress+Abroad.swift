@@ -68,6 +68,12 @@ extension PostalAddress {
             }, shape: "4 digits, a hyphen and 3 digits", example: "1100-148 LISBOA", country: "Portugal"),
     ]
 
+    /// Country prefixes once written before a postcode (`D-10117`, `CH-8001`), dropped.
+    static let oldPrefixes: [String: Set<String>] = [
+        "DE": ["D", "DE"], "AT": ["A", "AT"], "CH": ["CH"], "LI": ["FL", "LI"], "BE": ["B", "BE"], "IT": ["I", "IT"],
+        "ES": ["E", "ES"], "NL": ["NL"], "PT": ["P", "PT"],
+    ]
+
     /// Applies the destination's rules to the lines above the country line.
     static func normalizeLocality(_ lines: inout [String], destination: String) throws {
         guard let last = lines.indices.last, last >= 1 else { return }
@@ -77,7 +83,15 @@ extension PostalAddress {
         }
         guard let rule = postcodeFirst[destination] else { return }
         let line = lines[last]
-        let words = line.split(separator: " ")
+        var words = line.split(separator: " ")
+        // The old European country prefix before a postcode ("D-10117 Berlin"), no longer
+        // used: the country line says where the letter goes.
+        if let first = words.first, let dash = first.firstIndex(of: "-"),
+            oldPrefixes[destination, default: []].contains(first[..<dash].uppercased()),
+            first.index(after: dash) < first.endIndex
+        {
+            words[0] = first[first.index(after: dash)...]
+        }
         let guidance = "e.g. \"\(rule.example)\" (UPU addressing guidance, \(rule.country))"
         guard let (postcode, used) = rule.read(words) else {
             let after = words.count >= 2 && rule.read(Array(words.suffix(from: words.count - 1))) != nil

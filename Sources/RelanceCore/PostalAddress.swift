@@ -89,7 +89,16 @@ extension PostalAddress {
         }
         if named != nil { cleaned.removeLast() }
         try checkMinimum(cleaned, what: "the recipient, then the locality before the country")
-        try normalizeLocality(&cleaned, destination: destination)
+        do { try normalizeLocality(&cleaned, destination: destination) } catch let error as AddressError
+            where named == nil
+        {
+            // The destination came from the payer's country, not from the address.
+            throw AddressError(
+                rule: error.rule,
+                message: error.message
+                    + "; no country line was given, so the letter goes to \(countryName) (the payer's country): "
+                    + "end the address with its country's name if it is elsewhere")
+        }
         cleaned.append(countryName)
         guard cleaned.count <= maxInternationalLines else {
             throw AddressError(

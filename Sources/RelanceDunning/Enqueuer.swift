@@ -46,7 +46,9 @@ public struct Enqueuer: Sendable {
     }
 
     /// A payer's postal address is checked where it is written, as dispatch would print
-    /// it: NF Z10-011 at home, the destination's order abroad, the envelope's window.
+    /// it, when the payer gets letters: NF Z10-011 at home, the destination's order
+    /// abroad, the envelope's window and the fonts. (For a payer without letters the
+    /// address is informational; a letter enqueued for it is checked then.)
     static func payerErrors(
         _ payer: PayerProfile, composer: MessageComposer, pointer: String, checkingAddress: Bool = true
     ) -> [FieldError] {
@@ -54,22 +56,18 @@ public struct Enqueuer: Sendable {
         if let problem = composer.knownSegments.problem(payer.segment) {
             errors.append(FieldError("\(pointer)/segment", problem))
         }
-        if checkingAddress, let lines = payer.postalAddress, !lines.isEmpty {
-            // The address rules always; the envelope's window and the fonts for a payer
-            // who gets letters.
-            do {
-                if payer.channels.contains(.letter) {
-                    _ = try composer.windowAddress(of: payer)
-                } else {
-                    _ = try composer.postalAddress(of: payer)
-                }
-            } catch let failure as DispatchFailure {
-                errors.append(FieldError("\(pointer)/postal_address", failure.message))
-            } catch {
-                errors.append(FieldError("\(pointer)/postal_address", "\(error)"))
-            }
-        }
+        if checkingAddress { errors += addressErrors(payer, composer: composer, pointer: pointer) }
         return errors
+    }
+
+    static func addressErrors(_ payer: PayerProfile, composer: MessageComposer, pointer: String) -> [FieldError] {
+        guard payer.channels.contains(.letter), let lines = payer.postalAddress, !lines.isEmpty else { return [] }
+        do { _ = try composer.windowAddress(of: payer) } catch let failure as DispatchFailure {
+            return [FieldError("\(pointer)/postal_address", failure.message)]
+        } catch {
+            return [FieldError("\(pointer)/postal_address", "\(error)")]
+        }
+        return []
     }
 
     /// Two inline payers with the same ref and different fields in one batch: which one
@@ -153,10 +151,16 @@ public struct Enqueuer: Sendable {
         var errors = conflictingPayers(requests)
         var checks = JobChecks(composer: composer)
         var stored: [String: PayerProfile?] = [:]
+        var inlineChecked: Set<String> = []
         for (index, (pointer, request)) in requests.enumerated() {
             defer { errors += dataErrors[index] }
             let ref = request.job.payerRef
             var payer = inline[ref]
+            // An inline payer is stored with the jobs: its address is checked as an upsert's
+            // would be, once (a letter job checks it below anyway).
+            if let given = payer, request.job.channel != .letter, inlineChecked.insert(ref).inserted {
+                errors += addressErrors(given, composer: composer, pointer: "\(pointer)/payer")
+            }
             if payer == nil {
                 if stored[ref] == nil {
                     do { stored[ref] = .some(try storedPayer(ref)) } catch {

@@ -45,8 +45,10 @@ public struct SpellingCheck: Sendable {
             var lines: [(file: String, line: Int, text: String)] = []
             for file in files {
                 guard let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8) else { continue }
-                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                    lines.append((file, number + 1, Self.prose(String(line))))
+                // CRLF is one Character in Swift: made "\n" first, as hunspell reads it.
+                let unix = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+                for (number, line) in unix.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    for piece in Self.pieces(Self.prose(String(line))) { lines.append((file, number + 1, piece)) }
                 }
             }
             let refused = try check(lines.map(\.text), dictionary: dictionary)
@@ -116,7 +118,28 @@ public struct SpellingCheck: Sendable {
         for pattern in [#"\{\{[^}]*\}\}"#, #"%%[A-Z_]+%%"#, #"<[^>]*>"#, #"&#?[A-Za-z0-9]+;"#, #"https?://\S+"#] {
             text = text.replacingOccurrences(of: pattern, with: " ", options: .regularExpression)
         }
-        return text
+        // Control characters (a NUL, a form feed) are no words, and hunspell may read them as line ends.
+        return String(
+            String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
+    }
+
+    /// A line cut at spaces into pieces hunspell reads whole (it reads a long line in
+    /// parts of about 8 KB, and would answer for each).
+    static func pieces(_ line: String, limit: Int = 4000) -> [String] {
+        guard line.utf8.count > limit else { return [line] }
+        var pieces: [String] = []
+        var current = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: true) {
+            if !current.isEmpty && current.utf8.count + word.utf8.count + 1 > limit {
+                pieces.append(current)
+                current = ""
+            }
+            // A single word longer than the limit is no word: it is left out.
+            guard word.utf8.count <= limit else { continue }
+            current += current.isEmpty ? String(word) : " " + word
+        }
+        if !current.isEmpty { pieces.append(current) }
+        return pieces.isEmpty ? [""] : pieces
     }
 
     /// hunspell's pipe mode (`-a`): each input line gives a line per word (`*` known,
@@ -131,7 +154,8 @@ public struct SpellingCheck: Sendable {
             try body.write(to: input, atomically: true, encoding: .utf8)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [hunspell, "-a", "-i", "utf-8", "-d", dictionary]
+            // `-p /dev/null`: no personal dictionary of whoever runs the check.
+            process.arguments = [hunspell, "-a", "-i", "utf-8", "-p", "/dev/null", "-d", dictionary]
             process.standardInput = try FileHandle(forReadingFrom: input)
             let pipe = Pipe()
             process.standardOutput = pipe
@@ -157,11 +181,14 @@ public struct SpellingCheck: Sendable {
                 continue
             }
             if line.hasPrefix("&") || line.hasPrefix("#") {
-                let word = line.split(separator: " ")[1]
+                guard index < lines.count, let word = line.split(separator: " ").dropFirst().first else {
+                    throw Failure(description: "hunspell -d \(dictionary) answered for more lines than it was given")
+                }
                 refused[index, default: []].append(String(word))
             }
         }
-        guard index >= lines.count else {
+        // One empty line a line given, and the output's own last line break.
+        guard index == lines.count || index == lines.count + 1 else {
             throw Failure(description: "hunspell -d \(dictionary) answered \(index) lines of \(lines.count)")
         }
         return refused

@@ -25,34 +25,39 @@ struct TableLayout {
         // Natural width of each column: its widest cell on one line. The blocks measured are kept: a cell
         // that stays on one line at its column's width is drawn from the same layout.
         var natural = [Double](repeating: 0, count: columns)
-        // The widest word of each text column: an invoice number is one word and must not
-        // break; a long date ("15 de septiembre de 2026") wraps between its words.
-        var longestWord = [Double](repeating: 0, count: columns)
-        var wordWidths: [String: Double] = [:]
         func measure(_ row: [String], _ style: TextStyle) -> [TextBlock?] {
             (0..<columns).map { column in
                 guard !cell(row, column).isEmpty else { return nil }
                 let block = typesetter.text(cell(row, column), style: style)
                 natural[column] = max(natural[column], block.width + 2 * Self.paddingX)
-                if !table.rightAligned.contains(column) {
-                    for word in cell(row, column).split(separator: " ") {
-                        let key = "\(style == .tableBold ? "b" : "r")\(word)"
-                        let wordWidth =
-                            wordWidths[key]
-                            ?? {
-                                let measured = typesetter.text(String(word), style: style).width
-                                wordWidths[key] = measured
-                                return measured
-                            }()
-                        longestWord[column] = max(longestWord[column], wordWidth + 2 * Self.paddingX)
-                    }
-                }
                 return block
             }
         }
         let measuredHeader = measure(table.headers, .tableBold)
         let measuredRows = table.rows.map { measure($0, .table) }
         let measuredTotal = measure(table.total, .tableBold)
+        let fixedWidth = table.rightAligned.filter { $0 < columns }.map { natural[$0] }.reduce(0, +)
+        let textWidth = natural.reduce(0, +) - fixedWidth
+        // Short of room, the widest word of each text column: an invoice number is one word
+        // and must not break; a long date ("15 de septiembre de 2026") wraps between words.
+        var longestWord: [Double]?
+        if width - fixedWidth < textWidth {
+            var widest = [Double](repeating: 0, count: columns)
+            var measured: [String: Double] = [:]
+            let styled =
+                [(table.headers, TextStyle.tableBold), (table.total, .tableBold)] + table.rows.map { ($0, .table) }
+            for (row, style) in styled {
+                for column in 0..<columns where !table.rightAligned.contains(column) {
+                    for word in cell(row, column).split(separator: " ") {
+                        let key = "\(style == .tableBold ? "b" : "r")\(word)"
+                        let wordWidth = measured[key] ?? typesetter.text(String(word), style: style).width
+                        measured[key] = wordWidth
+                        widest[column] = max(widest[column], wordWidth + 2 * Self.paddingX)
+                    }
+                }
+            }
+            longestWord = widest
+        }
         let widths = Self.fit(natural, longestWord: longestWord, into: width, fixed: table.rightAligned)
 
         var columnX: [Double] = []

@@ -25,15 +25,16 @@ extension MessageContext {
         context["late_payment"] = late
     }
 
-    /// The compensation for each invoice of the message, added up; nil without invoices,
-    /// or when one cannot be told (a debt in another currency than the law's bands).
+    /// The compensation for each late invoice of the message (past its due date, with a
+    /// balance left; an invoice without a due date counts), added up; nil without one, or
+    /// when one cannot be told (a debt in another currency than the law's bands).
     static func indemnityTotal(_ law: LatePaymentLaw, invoices: [Any]) -> Decimal? {
         var total = Decimal(0)
         var counted = 0
         for case let invoice as [String: Any] in invoices {
-            guard let debt = invoice["balance"] as? Money ?? invoice["amount"] as? Money,
-                let sum = law.compensation(forDebt: debt.amount, currency: debt.currency)
-            else { return nil }
+            guard let debt = invoice["balance"] as? Money ?? invoice["amount"] as? Money else { return nil }
+            guard debt.amount > 0, invoice["is_overdue"] as? Bool ?? true else { continue }
+            guard let sum = law.compensation(forDebt: debt.amount, currency: debt.currency) else { return nil }
             total += sum
             counted += 1
         }

@@ -7,11 +7,18 @@ extension TemplateCatalog {
 
     /// Reads every `wording/<locale>.json`, and makes sure every locale with templates
     /// has the phrases of its language (from a file or built in): without them a German
-    /// letter would have English reference labels and table headers.
-    static func loadWordings(directory: String, locales: Set<String>) throws -> [String: Wording] {
+    /// letter would have English reference labels and table headers. A directory without
+    /// a `wording/` folder (one written before it existed) keeps the built-in French and
+    /// English, English for any other language, and `wordingWarnings` says so.
+    static func loadWordings(directory: String, locales: Set<String>) throws -> (
+        wordings: [String: Wording], warnings: [String]
+    ) {
         var wordings = Wording.builtIn
         var problems: [String] = []
         let folder = directory + "/" + wordingFolder
+        var isDirectory: ObjCBool = false
+        let hasFolder =
+            FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue
         for file in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
         where !file.hasPrefix(".") {
             let relative = "\(wordingFolder)/\(file)"
@@ -26,23 +33,30 @@ extension TemplateCatalog {
                 continue
             }
             do {
-                wordings[String(file.dropLast(".json".count))] = try Wording.parse(text)
+                wordings[normalized(String(file.dropLast(".json".count)))] = try Wording.parse(text)
             } catch {
                 problems.append("\(relative): \(error)")
             }
         }
+        var missing: [String] = []
         for locale in locales.sorted() where wording(for: locale, in: wordings) == nil {
-            problems.append(
-                "\(wordingFolder)/\(MessageLanguage.language(of: locale)).json: missing; locale '\(locale)' has templates, and letters and invoice lists need the phrases of its language (docs/TEMPLATES.md, Adding a language)"
+            missing.append(
+                "\(wordingFolder)/\(MessageLanguage.language(of: locale)).json: missing; locale '\(locale)' has templates, and letters and invoice lists need the phrases of its language (docs/TEMPLATES.md, Languages)"
             )
         }
+        if hasFolder { problems += missing }
         if !problems.isEmpty { throw TemplateLoadError(directory: directory, problems: problems) }
-        return wordings
+        return (wordings, missing.map { $0 + "; English is used meanwhile" })
+    }
+
+    /// `fr_BE`, `FR-be` → `fr-be`: wording files and locales compare this way.
+    static func normalized(_ locale: String) -> String {
+        locale.replacingOccurrences(of: "_", with: "-").lowercased()
     }
 
     /// The wording of a text locale: its own file, else its language's (`fr-BE` → `fr`).
     static func wording(for locale: String, in wordings: [String: Wording]) -> Wording? {
-        var parts = locale.split(separator: "-").map(String.init)
+        var parts = normalized(locale).split(separator: "-").map(String.init)
         while !parts.isEmpty {
             if let wording = wordings[parts.joined(separator: "-")] { return wording }
             parts.removeLast()
@@ -61,7 +75,14 @@ extension TemplateCatalog {
                 break
             }
         }
-        let wording = Self.wording(for: textLocale, in: wordings) ?? .english
+        // The payer's chain within the text's language first (`fr-BE` finds wording/fr-BE.json
+        // for a text in `fr`), then the text's own locale.
+        let language = MessageLanguage.language(of: textLocale)
+        let wording =
+            LocaleChain.chain(for: payer.locale, defaultLocale: defaultLocale)
+            .filter { MessageLanguage.language(of: $0) == language }
+            .lazy.compactMap { self.wordings[Self.normalized($0)] }.first
+            ?? Self.wording(for: textLocale, in: wordings) ?? .english
         return MessageLanguage(
             textLocale: textLocale, payerLocale: payer.locale, defaultLocale: defaultLocale, wording: wording)
     }

@@ -32,6 +32,8 @@ public struct TemplateCatalog: Sendable {
     public internal(set) var requiredData: [String: [String]] = [:]
     /// locale → the phrases the code writes (`wording/<locale>.json`, else built in).
     public internal(set) var wordings: [String: Wording] = [:]
+    /// Languages without wording in a directory that has no `wording/` folder.
+    public internal(set) var wordingWarnings: [String] = []
     /// What `resolve` and `library` already worked out: every message sent and every
     /// job enqueued asks again. A reload builds a new catalog, with an empty memo.
     let memo = Memo()
@@ -133,7 +135,8 @@ public struct TemplateCatalog: Sendable {
             textPartials: textPartials,
             messages: messages.sorted(), locales: locales.sorted())
         catalog.requiredData = try loadRequiredData(directory: directory, messages: messages)
-        catalog.wordings = try loadWordings(directory: directory, locales: locales.union(partials.keys))
+        (catalog.wordings, catalog.wordingWarnings) = try loadWordings(
+            directory: directory, locales: locales.union(partials.keys))
         // Mustache renders a partial it cannot find as nothing: an empty subject would
         // go out. A set with one is refused wherever it is loaded (serve, enqueue,
         // render, reload), as `templates check` refuses it.

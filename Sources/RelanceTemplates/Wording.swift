@@ -115,7 +115,13 @@ public struct MessageLanguage: Sendable, Equatable {
         let payer = payerLocale.replacingOccurrences(of: "_", with: "-")
         let fallback = defaultLocale?.replacingOccurrences(of: "_", with: "-")
         if !payer.isEmpty, Self.language(of: payer) == text {
-            formatLocale = payer
+            // A payer's bare `en` takes the default's region when it has one (`en-GB`).
+            let bare = !payer.contains("-")
+            if bare, let fallback, Self.language(of: fallback) == text, fallback.contains("-") {
+                formatLocale = fallback
+            } else {
+                formatLocale = payer
+            }
         } else if let fallback, Self.language(of: fallback) == text, fallback.count > textLocale.count {
             formatLocale = fallback
         } else {

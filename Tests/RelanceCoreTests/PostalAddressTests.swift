@@ -161,6 +161,14 @@ struct PostalAddressTests {
                 lines: ["Acme Ltd", "1 Fleet Street", "Manchester", "M11AE"], country: "GB",
                 expected: ["Acme Ltd", "1 Fleet Street", "MANCHESTER", "M1 1AE", "ROYAUME-UNI"]),
             Valid(
+                name: "the old country prefix before a postcode is dropped",
+                lines: ["Müller GmbH", "Hauptstraße 5", "D-10117 Berlin"], country: "DE",
+                expected: ["Müller GmbH", "Hauptstraße 5", "10117 BERLIN", "ALLEMAGNE"]),
+            Valid(
+                name: "a Swiss CH- prefix is dropped too",
+                lines: ["Huber AG", "Bahnhofstrasse 1", "CH-8001 Zürich", "Schweiz"], country: nil,
+                expected: ["Huber AG", "Bahnhofstrasse 1", "8001 ZÜRICH", "SUISSE"]),
+            Valid(
                 name: "a country without known rules: lines only cleaned",
                 lines: ["Acme Inc.", "1 Main St", "Springfield, IL 62701"], country: "US",
                 expected: ["Acme Inc.", "1 Main St", "Springfield, IL 62701", "ETATS-UNIS"]),
@@ -277,7 +285,7 @@ struct PostalAddressTests {
                 message: "the address has 1 line, at least 2: the recipient, then the postcode and city"),
             Invalid(
                 name: "German, the postcode after the town",
-                lines: ["Müller GmbH", "Hauptstraße 5", "Berlin 10115"], country: "DE", rule: "locality",
+                lines: ["Müller GmbH", "Hauptstraße 5", "Berlin 10115", "Deutschland"], country: nil, rule: "locality",
                 message:
                     "the line before the country (line 3) \"Berlin 10115\" must start with the postcode (5 digits) "
                     + "and then the town: in Germany the postcode goes before the town, e.g. \"10117 BERLIN\" "
@@ -287,28 +295,30 @@ struct PostalAddressTests {
                 lines: ["Rossi S.p.A.", "Via Roma 10", "Roma"], country: "IT", rule: "locality",
                 message:
                     "the line before the country (line 3) \"Roma\" must start with the postcode (5 digits) and then "
-                    + "the town, e.g. \"00184 ROMA RM\" (UPU addressing guidance, Italy)"),
+                    + "the town, e.g. \"00184 ROMA RM\" (UPU addressing guidance, Italy); no country line was given, "
+                    + "so the letter goes to ITALIE (the payer's country): end the address with its country's name if it "
+                    + "is elsewhere"),
             Invalid(
                 name: "Belgian, a French five-digit postcode",
-                lines: ["Dupuis SPRL", "Rue Neuve 123", "10000 Bruxelles"], country: "BE", rule: "locality",
+                lines: ["Dupuis SPRL", "Rue Neuve 123", "10000 Bruxelles", "Belgique"], country: "BE", rule: "locality",
                 message:
                     "the line before the country (line 3) \"10000 Bruxelles\" must start with the postcode (4 digits) "
                     + "and then the town, e.g. \"1000 BRUXELLES\" (UPU addressing guidance, Belgium)"),
             Invalid(
                 name: "Dutch, postcode without a town",
-                lines: ["Van Dijk B.V.", "Keizersgracht 123", "1015 CJ"], country: "NL", rule: "locality",
+                lines: ["Van Dijk B.V.", "Keizersgracht 123", "1015 CJ", "Nederland"], country: "NL", rule: "locality",
                 message:
                     "the line before the country (line 3) \"1015 CJ\" has a postcode but no town, "
                     + "e.g. \"1012 JS AMSTERDAM\" (UPU addressing guidance, the Netherlands)"),
             Invalid(
                 name: "British, no postcode",
-                lines: ["Acme Ltd", "1 Fleet Street", "London"], country: "GB", rule: "locality",
+                lines: ["Acme Ltd", "1 Fleet Street", "London", "UK"], country: "GB", rule: "locality",
                 message:
                     "the line before the country (line 3) \"London\" must be the UK postcode on its own line, after "
                     + "the post town, e.g. \"LONDON\" then \"SW1A 2AA\" (UPU addressing guidance, United Kingdom)"),
             Invalid(
                 name: "British, a postcode and no town",
-                lines: ["Acme Ltd", "SW1A 2AA"], country: "GB", rule: "locality",
+                lines: ["Acme Ltd", "SW1A 2AA", "United Kingdom"], country: "GB", rule: "locality",
                 message:
                     "the address has no post town before the postcode \"SW1A 2AA\", e.g. \"LONDON\" then "
                     + "\"SW1A 2AA\" (UPU addressing guidance, United Kingdom)"),

@@ -167,3 +167,63 @@ struct LanguageTests {
         }
     }
 }
+
+@Suite("Wording files")
+struct WordingTests {
+    static let valid = """
+        {"and_more_one": "und {n} weitere", "and_more_other": "und {n} weitere", "your_reference": "Ihre Kundennummer",
+         "our_reference": "Unser Zeichen", "place_and_date": "{place}, {date}", "subject": "{subject}",
+         "invoice_table": {"invoice": "Rechnung", "issued": "Datum", "due": "Fällig", "amount": "Betrag",
+                           "paid": "Bezahlt", "balance": "Offen", "total": "Summe"},
+         "qr_caption": "Scannen"}
+        """
+
+    @Test("a complete file is read")
+    func valid() throws {
+        let wording = try Wording.parse(Self.valid)
+        #expect(wording.andMore(3) == " und 3 weitere")
+        #expect(wording.placeAndDate(place: "Berlin", date: "7. Dezember 2026") == "Berlin, 7. Dezember 2026")
+        #expect(wording.tableHeaders == ["Rechnung", "Datum", "Fällig", "Betrag", "Bezahlt", "Offen"])
+    }
+
+    @Test(
+        "every problem is named at its pointer",
+        arguments: [
+            (
+                "\"and_more_one\": \"und {n} weitere\"", "\"and_more_one\": \"weitere\"",
+                "/and_more_one: must contain {n}"
+            ),
+            ("\"subject\": \"{subject}\"", "\"subject\": 7", "/subject: is required: a non-empty string"),
+            ("\"subject\": \"{subject}\"", "\"subject\": \"a\\nb {subject}\"", "/subject: must be one line"),
+            ("\"qr_caption\": \"Scannen\"", "\"qr_caption\": \"Scannen\", \"extra\": \"x\"", "/extra: unknown key"),
+            ("\"total\": \"Summe\"", "\"totl\": \"Summe\"", "/invoice_table/total: is required"),
+        ])
+    func invalid(replacing: String, with: String, expected: String) {
+        let text = Self.valid.replacingOccurrences(of: replacing, with: with)
+        #expect(throws: FieldError.self) { try Wording.parse(text) }
+        do { _ = try Wording.parse(text) } catch { #expect(error.description.hasPrefix(expected), "\(error)") }
+    }
+
+    @Test("a directory with wording/ must have every language's; one without keeps French and English built in")
+    func directories() throws {
+        let german = ["probe/de/email-text.mustache": "Hallo", "probe/fr/email-text.mustache": "Bonjour"]
+        let without = try TemporaryTemplates(german).load(defaultLocale: "en")
+        #expect(without.wordingWarnings.count == 1 && without.wordingWarnings[0].contains("wording/de.json"))
+        var withFolder = german
+        withFolder["wording/it.json"] = WordingTests.valid
+        #expect(throws: TemplateLoadError.self) { try TemporaryTemplates(withFolder).load(defaultLocale: "en") }
+        // A regional file does not stand for its language...
+        withFolder["wording/de_DE.json"] = WordingTests.valid
+        #expect(throws: TemplateLoadError.self) { try TemporaryTemplates(withFolder).load(defaultLocale: "en") }
+        // ...but serves the payers of its region (`_` or `-`, any case).
+        withFolder["wording/de.json"] = WordingTests.valid.replacingOccurrences(of: "Summe", with: "Gesamt")
+        let loaded = try TemporaryTemplates(withFolder).load(defaultLocale: "en")
+        func total(_ locale: String) -> String {
+            loaded.language(message: "probe", parts: [.emailText], payer: Fixtures.payer(locale: locale)).wording
+                .tableTotal
+        }
+        #expect(total("de-DE") == "Summe" && total("de_de") == "Summe" && total("de-AT") == "Gesamt")
+        #expect(total("fr-FR") == "Total" && total("pt-PT") == "Total")
+        #expect(loaded.wordingWarnings.isEmpty)
+    }
+}

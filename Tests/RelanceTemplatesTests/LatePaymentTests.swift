@@ -86,6 +86,28 @@ struct LatePaymentTests {
         }
     }
 
+    @Test("the total counts the late invoices only: not one paid, not one not yet due")
+    func lateOnly() throws {
+        let data = """
+            {"invoices": [
+              {"number": "F-1", "issue_date": "2026-09-01", "due_date": "2026-10-01",
+               "amount": {"amount": "100.00", "currency": "EUR"}, "balance": {"amount": "100.00", "currency": "EUR"}},
+              {"number": "F-2", "issue_date": "2026-09-01", "due_date": "2026-10-01",
+               "amount": {"amount": "50.00", "currency": "EUR"}, "balance": {"amount": "0.00", "currency": "EUR"}},
+              {"number": "F-3", "issue_date": "2026-11-01", "due_date": "2026-12-31",
+               "amount": {"amount": "70.00", "currency": "EUR"}, "balance": {"amount": "70.00", "currency": "EUR"}}],
+             "total_due": {"amount": "170.00", "currency": "EUR"}}
+            """
+        let catalog = try LanguageTests.catalog()
+        let payer = Fixtures.payer(locale: "fr-FR")
+        let context = try MessageContext.build(
+            payer: payer, creditor: Fixtures.creditor, caseRef: nil, data: data, today: Fixtures.today,
+            language: catalog.language(message: "formal-notice", parts: [.letter], payer: payer))
+        let late = try #require(context["late_payment"] as? [String: Any])
+        #expect((late["indemnity_total"] as? Money)?.amount == 40)
+        #expect((late["indemnity"] as? Money)?.renderText.filter { !$0.isWhitespace } == "40€")
+    }
+
     static let poundInvoice = """
         {"invoices": [{"number": "INV-2026-0042", "issue_date": "2026-09-01", "due_date": "2026-10-01",
           "amount": {"amount": "12000.00", "currency": "GBP"}, "balance": {"amount": "12000.00", "currency": "GBP"}}],

@@ -36,6 +36,7 @@ struct Templates: AsyncParsableCommand {
                     report.problems.append("spelling: \(error)")
                 }
             }
+            for warning in catalog.wordingWarnings { print("WARN \(warning)") }
             for (name, measure) in report.sms { print("sms \(name): \(measure)") }
             for problem in report.problems { print("FAIL \(problem)") }
             print(
