@@ -82,7 +82,11 @@ def test_every_shipped_email_verifies_with_both_algorithms(tmp_path):
                 ref = f"P-{locale}-{segment}-{kind}"
                 r.run("payer", "upsert", "--ref", ref, "--name", "Boulangerie Martin", "--locale", locale,
                       "--email", "compta@martin.example.fr", "--segment", segment, "--kind", kind,
-                      "--address-line", "12 rue des Tanneurs", "--address-line", "69002 Lyon")
+                      # A British customer's office in Lyon: the country line says where the
+                      # letter attached to the formal notice goes (without it, the en-GB
+                      # locale would send it to the United Kingdom, and it is refused).
+                      "--address-line", "12 rue des Tanneurs", "--address-line", "69002 Lyon",
+                      "--address-line", "France")
                 for message in MESSAGES:
                     jobs[r.enqueue(ref, template=message, case=f"{ref}-{message}")] = (ref, message)
     r.serve_until_idle(timeout=600)
