@@ -184,3 +184,36 @@ def test_a_language_without_its_wording_is_refused(installed, tmp_path):
     result = installed.run("templates", "check", "--directory", str(broken), check=False)
     assert result.returncode != 0
     assert "wording/it.json: missing" in result.stdout + result.stderr
+
+
+def test_hidden_characters_in_an_address_are_refused_at_upsert(installed):
+    for line in ("Friedrich\u0000straße 12", "Friedrich\u202estraße 12", "Rue\u001b[2J 1"):
+        body = json.dumps({"ref": "HIDDEN", "name": "T", "locale": "de-DE", "email": "a@b.example",
+                           "channels": ["letter"], "postal_address": [line, "10117 Berlin"]})
+        result = installed.run("payer", "upsert", "--json", "-", input=body, check=False)
+        assert result.returncode != 0 and "/postal_address/0" in result.stderr, result.stderr
+        assert "a control or bidi character" in result.stderr, result.stderr
+
+
+def test_a_strategic_payer_without_a_strategic_letter_gets_the_standard_subject(installed, tmp_path):
+    installed.run("payer", "upsert", "--ref", "GB-STRAT", "--name", "Britannia plc", "--segment", "strategic",
+                  "--locale", "en-GB", "--timezone", "Europe/London", "--channels", "letter",
+                  "--address-line", "1 Fleet Street", "--address-line", "London", "--address-line", "EC4Y 1AA")
+    pdf = tmp_path / "strat.pdf"
+    env = dict(os.environ, RELANCE_CONFIG=str(installed.config))
+    result = subprocess.run([BIN, "render", "--payer", "GB-STRAT", "--template", "reminder-2", "--channel", "letter",
+                             "--out", str(pdf)], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    # No reminder-2 letter for the strategic segment: the standard letter, under its own subject
+    # (not "Your account: update as at …" over a second reminder).
+    subject = next(line for line in text.splitlines() if "Subject:" in line)
+    assert "Second reminder" in subject and "Your account" not in subject, subject
+
+
+def test_payer_locales_are_read_whatever_their_case(installed, tmp_path):
+    upsert(installed, "CASE-DE", "DE-de", PAYERS["de-DE"])
+    text = render_text(installed, tmp_path, "CASE-DE")
+    found = scores(text)
+    assert max(found, key=found.get) == "de", found
+    assert "6.386,00 €" in text

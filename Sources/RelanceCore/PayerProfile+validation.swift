@@ -39,8 +39,16 @@ extension PayerProfile {
             if lines.isEmpty || lines.count > 7 {
                 errors.append(FieldError("\(prefix)/postal_address", "must have 1 to 7 lines"))
             }
-            for (i, line) in lines.enumerated() where line.contains(where: { $0.isNewline }) || line.count > 100 {
-                errors.append(FieldError("\(prefix)/postal_address/\(i)", "must be one line of at most 100 characters"))
+            for (i, line) in lines.enumerated() {
+                if line.contains(where: { $0.isNewline }) || line.count > 100 {
+                    errors.append(
+                        FieldError("\(prefix)/postal_address/\(i)", "must be one line of at most 100 characters"))
+                } else if let hidden = line.unicodeScalars.first(where: TextRules.isHidden) {
+                    errors.append(
+                        FieldError(
+                            "\(prefix)/postal_address/\(i)",
+                            "holds \(TextRules.codePoint(hidden)), a control or bidi character"))
+                }
             }
         }
         if channels.isEmpty { errors.append(FieldError("\(prefix)/channels", "must list at least one channel")) }

@@ -117,6 +117,7 @@ extension PostalAddress {
     /// when `text` is not one.
     static func britishPostcode(_ text: some StringProtocol) -> String? {
         let compact = text.uppercased().filter { $0 != " " }
+        if compact == "GIR0AA" { return "GIR 0AA" }  // Girobank's, the one exception to the pattern
         guard (5...7).contains(compact.count), compact.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
         else { return nil }
         let inward = compact.suffix(3)
@@ -150,7 +151,8 @@ extension PostalAddress {
             lines.append(postcode)
             last += 1
         }
-        guard last >= 2 else {
+        // A post town never starts with a digit: "1 Fleet Street" above the postcode is a street.
+        guard last >= 2, let town = lines[last - 1].first, !town.isNumber else {
             throw AddressError(
                 rule: "locality",
                 message: "the address has no post town before the postcode \(quoted(lines[last])), \(guidance)")

@@ -66,6 +66,16 @@ extension PostalAddress {
         -> PostalAddress
     {
         var cleaned = lines.flatMap { $0.split(whereSeparator: \.isNewline) }.map(clean).filter { !$0.isEmpty }
+        // A row written by SQL may hold what no door lets in: a NUL, an escape, a bidi override.
+        for (index, line) in cleaned.enumerated() {
+            if let hidden = line.unicodeScalars.first(where: TextRules.isHidden) {
+                throw AddressError(
+                    rule: "characters",
+                    message:
+                        "line \(index + 1) holds \(TextRules.codePoint(hidden)), a control or bidi character: "
+                        + quoted(line.unicodeScalars.filter { !TextRules.isHidden($0) }.map(String.init).joined()))
+            }
+        }
         let sender = senderCountry.uppercased()
         let payer = country.map { $0.uppercased() }.flatMap { $0.isEmpty ? nil : $0 }
 
@@ -79,7 +89,7 @@ extension PostalAddress {
             if named != nil { cleaned.removeLast() }
             return try normalizeDomestic(cleaned, french: postalArea(of: sender) == "FR")
         }
-        guard let countryName = countryNames[destination] else {
+        guard let countryName = countryNames[destination] ?? frenchName(of: destination) else {
             throw AddressError(
                 rule: "country",
                 message:
@@ -280,8 +290,27 @@ extension PostalAddress {
         "ZA": ["SOUTH AFRICA"],
     ]
 
+    /// A country the table lacks, named as Foundation names it in French (`TW` → `TAIWAN`).
+    static func frenchName(of code: String) -> String? {
+        // Not countries: private use (AA, QM–QZ, XA–XZ, ZZ) and groupings (EU, EZ, UN).
+        let notCountries: Set<String> = ["AA", "ZZ", "EU", "EZ", "UN"]
+        guard code.count == 2, !notCountries.contains(code), !code.hasPrefix("X"), !code.hasPrefix("Q"),
+            let name = Locale(identifier: "fr_FR").localizedString(forRegionCode: code),
+            name != code
+        else { return nil }
+        return capitalsWithoutAccents(name)
+    }
+
     private static let countryKeys: [String: String] = {
         var keys: [String: String] = [:]
+        // Every ISO 3166 country by its French and English names, then the table's own.
+        for region in Locale.Region.isoRegions where frenchName(of: region.identifier) != nil {
+            for language in ["fr_FR", "en_GB"] {
+                if let name = Locale(identifier: language).localizedString(forRegionCode: region.identifier) {
+                    keys[countryKey(name)] = region.identifier
+                }
+            }
+        }
         for (code, name) in countryNames { keys[countryKey(name)] = code }
         for (code, names) in countryAliases {
             for name in names { keys[countryKey(name)] = code }

@@ -34,6 +34,21 @@ public enum TextRules {
             }
     }
 
+    /// A control character (C0, DEL, C1), a line or paragraph separator, or a bidi
+    /// embedding, override or isolate (U+202A–U+202E, U+2066–U+2069): shown in a letter's
+    /// window or a message, it would hide or reorder what the reader sees.
+    public static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return v < 0x20 || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029 || (0x202A...0x202E).contains(v)
+            || (0x2066...0x2069).contains(v)
+    }
+
+    /// `U+0000`.
+    public static func codePoint(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
     /// Whether `text` is in Unicode Normalization Form C. ASCII always is.
     public static func isNFC(_ text: String) -> Bool {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return true }

@@ -77,8 +77,17 @@ extension MessageComposer {
                 language: language)
             due = addPayment(to: &built, caseRef: job.caseRef, wording: wording)
             context = built
+            // The subject goes with the body: a strategic payer without a strategic letter
+            // gets the standard letter, and must not get the strategic subject over it.
+            var textPayer = payer
+            if let body = try? catalog.resolve(
+                message: job.template, part: .letter, locale: payer.locale, segment: payer.segment),
+                body.variant == nil
+            {
+                textPayer.segment = KnownSegments.standard
+            }
             rendered = try catalog.render(
-                message: job.template, parts: [.letter, .emailSubject], payer: payer, context: context,
+                message: job.template, parts: [.letter, .emailSubject], payer: textPayer, context: context,
                 creditor: creditor)
         } catch let error as TemplateError {
             throw DispatchFailure(reason: error.kind == .data ? .data : .template, message: error.message)

@@ -1,4 +1,5 @@
 import Foundation
+import RelanceCore
 import RelanceTemplates
 
 /// `relance templates check --spelling`: hunspell over the text of every template and
@@ -41,7 +42,7 @@ public struct SpellingCheck: Sendable {
         var findings: [Finding] = []
         for (locale, files) in filesByLocale() {
             let dictionary = try dictionary(for: locale)
-            let accepted = acceptedWords(for: locale)
+            let accepted = try acceptedWords(for: locale)
             var lines: [(file: String, line: Int, text: String)] = []
             for file in files {
                 guard let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8) else { continue }
@@ -99,11 +100,14 @@ public struct SpellingCheck: Sendable {
     }
 
     /// `spelling/<language>.words` and `spelling/<locale>.words`.
-    func acceptedWords(for locale: String) -> Set<String> {
+    func acceptedWords(for locale: String) throws(Failure) -> Set<String> {
         var words: Set<String> = []
         for name in Set([MessageLanguage.language(of: locale), locale]) {
-            guard let text = try? String(contentsOfFile: "\(directory)/spelling/\(name).words", encoding: .utf8)
-            else { continue }
+            let path = "\(directory)/spelling/\(name).words"
+            guard let bytes = FileManager.default.contents(atPath: path) else { continue }
+            guard let text = TextRules.strictUTF8(bytes) else {
+                throw Failure(description: "spelling/\(name).words: not UTF-8 (one word a line)")
+            }
             for line in text.split(whereSeparator: \.isNewline) {
                 let word = line.trimmingCharacters(in: .whitespaces)
                 if !word.isEmpty && !word.hasPrefix("#") { words.insert(word) }

@@ -91,6 +91,17 @@ public struct TemplateChecker {
             }
         }
         report.problems += catalog.missingPartials()
+        // A payer whose language has no templates gets the default locale's: it must have them.
+        for message in catalog.messages {
+            for part in catalog.parts(of: message).sorted(by: { $0.rawValue < $1.rawValue })
+            where (try? catalog.resolve(message: message, part: part, locale: catalog.defaultLocale, segment: nil))
+                == nil
+            {
+                report.problems.append(
+                    "\(message)/\(part.rawValue): no template for the default locale '\(catalog.defaultLocale)' (templates.default_locale), which payers of other languages get"
+                )
+            }
+        }
         return report
     }
 }

@@ -15,6 +15,7 @@ extension TemplateCatalog {
     ) {
         var wordings = Wording.builtIn
         var problems: [String] = []
+        var broken: Set<String> = []
         let folder = directory + "/" + wordingFolder
         var isDirectory: ObjCBool = false
         let hasFolder =
@@ -32,14 +33,18 @@ extension TemplateCatalog {
                 problems.append("\(relative): unreadable or not UTF-8")
                 continue
             }
+            let name = normalized(String(file.dropLast(".json".count)))
             do {
-                wordings[normalized(String(file.dropLast(".json".count)))] = try Wording.parse(text)
+                wordings[name] = try Wording.parse(text)
             } catch {
                 problems.append("\(relative): \(error)")
+                broken.insert(name)
             }
         }
         var missing: [String] = []
         for locale in locales.sorted() where wording(for: locale, in: wordings) == nil {
+            // A file that did not parse is reported once, not again as missing.
+            if broken.contains(normalized(MessageLanguage.language(of: locale))) { continue }
             missing.append(
                 "\(wordingFolder)/\(MessageLanguage.language(of: locale)).json: missing; locale '\(locale)' has templates, and letters and invoice lists need the phrases of its language (docs/TEMPLATES.md, Languages)"
             )

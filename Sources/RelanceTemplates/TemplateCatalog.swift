@@ -69,15 +69,21 @@ public struct TemplateCatalog: Sendable {
             let topPath = directory + "/" + top
             guard fm.fileExists(atPath: topPath, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
             if reservedFolders.contains(top) && top != "partials" { continue }
-            for locale in ((try? fm.contentsOfDirectory(atPath: topPath)) ?? []).sorted() where !locale.hasPrefix(".") {
-                let localePath = topPath + "/" + locale
+            for folder in ((try? fm.contentsOfDirectory(atPath: topPath)) ?? []).sorted() where !folder.hasPrefix(".") {
+                let localePath = topPath + "/" + folder
+                // `de_CH`, `DE-ch`: the locale `de-CH`, as payers' locales are read.
+                let locale = LocaleChain.canonical(folder)
+                guard !locale.isEmpty else {
+                    problems.append("\(top)/\(folder): not a locale (a BCP 47 tag such as fr or de-CH)")
+                    continue
+                }
                 guard fm.fileExists(atPath: localePath, isDirectory: &isDirectory), isDirectory.boolValue else {
-                    problems.append("\(top)/\(locale): expected a locale folder, found a file")
+                    problems.append("\(top)/\(folder): expected a locale folder, found a file")
                     continue
                 }
                 for file in ((try? fm.contentsOfDirectory(atPath: localePath)) ?? []).sorted()
                 where file.hasSuffix(".mustache") {
-                    let relative = "\(top)/\(locale)/\(file)"
+                    let relative = "\(top)/\(folder)/\(file)"
                     let name = String(file.dropLast(".mustache".count))
                     guard
                         let text = fm.contents(atPath: localePath + "/" + file).flatMap({
@@ -105,6 +111,18 @@ public struct TemplateCatalog: Sendable {
                         continue
                     }
                     let pieces = name.split(separator: ".", maxSplits: 1).map(String.init)
+                    // A segment is what a payer's `segment` can be: a short word.
+                    if pieces.count == 2,
+                        pieces[1].count > 50
+                            || !pieces[1].allSatisfy({
+                                $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_")
+                            })
+                    {
+                        problems.append(
+                            "\(relative.debugDescription.dropFirst().dropLast()): the segment is not a short word of letters, digits, '-' or '_'"
+                        )
+                        continue
+                    }
                     guard let part = TemplatePart(rawValue: pieces[0]) else {
                         problems.append(
                             "\(relative): unknown part '\(pieces[0])' (known: \(TemplatePart.allCases.map(\.rawValue).joined(separator: ", ")))"

@@ -1,3 +1,5 @@
+import RelanceCore
+
 /// Limits on a template's shape, checked before it is parsed: swift-mustache parses and
 /// renders nested sections and partials by recursion, so 10,000 nested sections or two
 /// partials including each other would exhaust the stack (a crash, not an error).
@@ -14,6 +16,15 @@ enum TemplateShape {
     static func problem(_ text: String) -> String? {
         guard text.utf8.count <= maximumBytes else {
             return "\(text.utf8.count) bytes, more than the \(maximumBytes) a template may have"
+        }
+        // A NUL, an escape sequence or a bidi override would reach the payer as it is.
+        var lineNumber = 1
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" {
+                lineNumber += 1
+            } else if scalar != "\t" && scalar != "\r" && TextRules.isHidden(scalar) {
+                return "line \(lineNumber) holds \(TextRules.codePoint(scalar)), a control or bidi character"
+            }
         }
         var open = Substring("{{")
         var close = Substring("}}")

@@ -26,6 +26,8 @@ public struct Wording: Sendable, Equatable {
         "invoice_table", "qr_caption",
     ]
     static let tableKeys = ["invoice", "issued", "due", "amount", "paid", "balance", "total"]
+    /// Characters of one phrase, at most: a label or a caption, not a page.
+    static let maximumLength = 300
 
     /// " and 57 more" after a list of invoice numbers (with its leading space).
     public func andMore(_ count: Int) -> String {
@@ -71,16 +73,30 @@ public struct Wording: Sendable, Equatable {
             guard case .string(let text)? = value, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw FieldError(pointer, "is required: a non-empty string")
             }
-            if text.contains(where: { $0.isNewline || ($0.asciiValue.map { $0 < 0x20 } ?? false) }) {
-                throw FieldError(pointer, "must be one line without control characters")
+            guard text.count <= maximumLength else {
+                throw FieldError(pointer, "has \(text.count) characters, at most \(maximumLength)")
+            }
+            if let hidden = text.unicodeScalars.first(where: TextRules.isHidden) {
+                throw FieldError(
+                    pointer, "must be one line without \(TextRules.codePoint(hidden)) (a control or bidi character)")
             }
             for placeholder in placeholders where !text.contains(placeholder) {
                 throw FieldError(pointer, "must contain \(placeholder)")
+            }
+            // Any other brace would print as it is ("{foo}", "{{n}}").
+            var rest = text
+            for placeholder in placeholders { rest = rest.replacingOccurrences(of: placeholder, with: "") }
+            if rest.contains("{") || rest.contains("}") {
+                let allowed = placeholders.isEmpty ? "none" : placeholders.joined(separator: ", ")
+                throw FieldError(pointer, "has a brace that is not a placeholder (placeholders: \(allowed))")
             }
             return text
         }
         guard case .object(let table)? = fields["invoice_table"] else {
             throw FieldError("/invoice_table", "is required: an object of \(tableKeys.joined(separator: ", "))")
+        }
+        for key in table.keys where !tableKeys.contains(key) {
+            throw FieldError("/invoice_table/\(key)", "unknown key (known: \(tableKeys.joined(separator: ", ")))")
         }
         var headers: [String] = []
         for key in tableKeys.dropLast() { headers.append(try line(table[key], "/invoice_table/\(key)")) }
@@ -112,8 +128,8 @@ public struct MessageLanguage: Sendable, Equatable {
     public init(textLocale: String, payerLocale: String, defaultLocale: String? = nil, wording: Wording) {
         self.textLocale = textLocale
         let text = Self.language(of: textLocale)
-        let payer = payerLocale.replacingOccurrences(of: "_", with: "-")
-        let fallback = defaultLocale?.replacingOccurrences(of: "_", with: "-")
+        let payer = LocaleChain.canonical(payerLocale)
+        let fallback = defaultLocale.map(LocaleChain.canonical)
         if !payer.isEmpty, Self.language(of: payer) == text {
             // A payer's bare `en` takes the default's region when it has one (`en-GB`).
             let bare = !payer.contains("-")

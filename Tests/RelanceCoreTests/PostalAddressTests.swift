@@ -169,6 +169,18 @@ struct PostalAddressTests {
                 lines: ["Huber AG", "Bahnhofstrasse 1", "CH-8001 Zürich", "Schweiz"], country: nil,
                 expected: ["Huber AG", "Bahnhofstrasse 1", "8001 ZÜRICH", "SUISSE"]),
             Valid(
+                name: "a country the table lacks gets its French name from Foundation",
+                lines: ["Formosa Trading", "1 Zhongxiao Road", "Taipei 100"], country: "TW",
+                expected: ["Formosa Trading", "1 Zhongxiao Road", "Taipei 100", "TAIWAN"]),
+            Valid(
+                name: "and is recognised by its English name on the last line",
+                lines: ["Formosa Trading", "1 Zhongxiao Road", "Taipei 100", "Taiwan"], country: nil,
+                expected: ["Formosa Trading", "1 Zhongxiao Road", "Taipei 100", "TAIWAN"]),
+            Valid(
+                name: "Girobank's postcode, the exception to the UK pattern",
+                lines: ["Girobank", "Bootle", "GIR 0AA"], country: "GB",
+                expected: ["Girobank", "BOOTLE", "GIR 0AA", "ROYAUME-UNI"]),
+            Valid(
                 name: "a country without known rules: lines only cleaned",
                 lines: ["Acme Inc.", "1 Main St", "Springfield, IL 62701"], country: "US",
                 expected: ["Acme Inc.", "1 Main St", "Springfield, IL 62701", "ETATS-UNIS"]),
@@ -322,6 +334,20 @@ struct PostalAddressTests {
                 message:
                     "the address has no post town before the postcode \"SW1A 2AA\", e.g. \"LONDON\" then "
                     + "\"SW1A 2AA\" (UPU addressing guidance, United Kingdom)"),
+            Invalid(
+                name: "British, a street where the post town goes",
+                lines: ["Acme Ltd", "1 Fleet Street", "EC4Y 1AA", "UK"], country: "GB", rule: "locality",
+                message:
+                    "the address has no post town before the postcode \"EC4Y 1AA\", e.g. \"LONDON\" then "
+                    + "\"SW1A 2AA\" (UPU addressing guidance, United Kingdom)"),
+            Invalid(
+                name: "a NUL from a row written by SQL",
+                lines: ["Jean Dupont", "12 rue\u{0}de la Paix", "75002 Paris"], country: "FR", rule: "characters",
+                message: "line 2 holds U+0000, a control or bidi character: \"12 ruede la Paix\""),
+            Invalid(
+                name: "a right-to-left override",
+                lines: ["Jean Dupont", "\u{202E}12 rue de la Paix", "75002 Paris"], country: "FR", rule: "characters",
+                message: "line 2 holds U+202E, a control or bidi character: \"12 rue de la Paix\""),
         ])
     func invalid(_ example: Invalid) {
         #expect(throws: AddressError(rule: example.rule, message: example.message)) {

@@ -196,7 +196,13 @@ struct WordingTests {
             ("\"subject\": \"{subject}\"", "\"subject\": 7", "/subject: is required: a non-empty string"),
             ("\"subject\": \"{subject}\"", "\"subject\": \"a\\nb {subject}\"", "/subject: must be one line"),
             ("\"qr_caption\": \"Scannen\"", "\"qr_caption\": \"Scannen\", \"extra\": \"x\"", "/extra: unknown key"),
-            ("\"total\": \"Summe\"", "\"totl\": \"Summe\"", "/invoice_table/total: is required"),
+            ("\"total\": \"Summe\"", "\"totl\": \"Summe\"", "/invoice_table/totl: unknown key"),
+            ("\"total\": \"Summe\"", "\"total\": 5", "/invoice_table/total: is required"),
+            (
+                "\"{place}, {date}\"", "\"{place}, {date} {foo}\"",
+                "/place_and_date: has a brace that is not a placeholder"
+            ),
+            ("\"Scannen\"", "\"Scan\\u202Ener\"", "/qr_caption: must be one line without U+202E"),
         ])
     func invalid(replacing: String, with: String, expected: String) {
         let text = Self.valid.replacingOccurrences(of: replacing, with: with)

@@ -27,6 +27,24 @@ struct TemplateShapeTests {
             ), "\(problems)")
     }
 
+    @Test("a NUL, an escape or a bidi override in a template, a hostile segment name: refused, named")
+    func hiddenCharacters() throws {
+        let problems = try refusal([
+            "reminder-1/fr/email-text.mustache": "Bonjour\n\u{0}wrld",
+            "reminder-1/fr/sms.mustache": "ok \u{1B}[2J",
+            "partials/fr/x.mustache": "\u{202E}abc",
+            "reminder-1/fr/email-html.a\nb.mustache": "x",
+            "reminder-1/x-klingon/email-text.mustache": "x",
+        ])
+        #expect(
+            problems.contains("reminder-1/fr/email-text.mustache: line 2 holds U+0000, a control or bidi character"))
+        #expect(problems.contains("reminder-1/fr/sms.mustache: line 1 holds U+001B, a control or bidi character"))
+        #expect(problems.contains("partials/fr/x.mustache: line 1 holds U+202E, a control or bidi character"))
+        #expect(
+            problems.contains { $0.contains("the segment is not a short word") && !$0.contains("\n") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("reminder-1/x-klingon: not a locale") }, "\(problems)")
+    }
+
     @Test("a partial including itself is refused")
     func selfInclusion() throws {
         let problems = try refusal([

@@ -132,11 +132,17 @@ public struct RelanceConfig: Sendable {
             maxDelay: try r.duration(defaulted: "retry.max_delay"),
             maxAttempts: try r.int(defaulted: "retry.max_attempts"), maxAge: try r.duration(defaulted: "retry.max_age"))
         let postgres = try postgresSettings(r, environment: environment)
+        let defaultLocale = try r.string(defaulted: "templates.default_locale")
+        guard PayerProfile.isLanguageTag(defaultLocale), !LocaleChain.canonical(defaultLocale).isEmpty else {
+            throw ConfigError(
+                "\(r.origin("templates.default_locale")): templates.default_locale '\(defaultLocale)' is not a BCP 47 language tag such as en-GB"
+            )
+        }
         var config = RelanceConfig(
             stateDirectory: state, databasePath: try r.string("database.path") ?? state + "/relance.sqlite",
             busyTimeout: try r.duration(defaulted: "database.busy_timeout"), postgres: postgres,
             templatesDirectory: templates,
-            defaultLocale: try r.string(defaulted: "templates.default_locale"),
+            defaultLocale: LocaleChain.canonical(defaultLocale),
             deadlineDays: try r.int(defaulted: "templates.deadline_days"), creditor: try creditor(r), email: email,
             smtp: smtp, dispatcher: dispatcher, retry: retry,
             sweepInterval: try r.duration(defaulted: "sweeper.interval"),
