@@ -132,17 +132,11 @@ public struct RelanceConfig: Sendable {
             maxDelay: try r.duration(defaulted: "retry.max_delay"),
             maxAttempts: try r.int(defaulted: "retry.max_attempts"), maxAge: try r.duration(defaulted: "retry.max_age"))
         let postgres = try postgresSettings(r, environment: environment)
-        let defaultLocale = try r.string(defaulted: "templates.default_locale")
-        guard PayerProfile.isLanguageTag(defaultLocale), !LocaleChain.canonical(defaultLocale).isEmpty else {
-            throw ConfigError(
-                "\(r.origin("templates.default_locale")): templates.default_locale '\(defaultLocale)' is not a BCP 47 language tag such as en-GB"
-            )
-        }
         var config = RelanceConfig(
             stateDirectory: state, databasePath: try r.string("database.path") ?? state + "/relance.sqlite",
             busyTimeout: try r.duration(defaulted: "database.busy_timeout"), postgres: postgres,
             templatesDirectory: templates,
-            defaultLocale: LocaleChain.canonical(defaultLocale),
+            defaultLocale: try defaultLocale(r),
             deadlineDays: try r.int(defaulted: "templates.deadline_days"), creditor: try creditor(r), email: email,
             smtp: smtp, dispatcher: dispatcher, retry: retry,
             sweepInterval: try r.duration(defaulted: "sweeper.interval"),
@@ -234,17 +228,12 @@ public struct RelanceConfig: Sendable {
                 "\(r.origin("creditor.bic")): creditor.bic '\(bic)' is not a BIC (8 or 11 letters and digits: bank, country, place, branch)"
             )
         }
-        let jurisdiction: String
-        switch LatePaymentLaw.named(try r.string(defaulted: "creditor.jurisdiction")) {
-        case .success(let law): jurisdiction = law.code
-        case .failure(let problem): throw ConfigError("\(r.origin("creditor.jurisdiction")): \(problem)")
-        }
         return Creditor(
             name: try r.string(defaulted: "creditor.name"), email: try r.string(defaulted: "creditor.email"),
             phone: try r.string(defaulted: "creditor.phone"), website: try r.string(defaulted: "creditor.website"),
             address: try r.stringList(defaulted: "creditor.address"),
             registration: try r.string(defaulted: "creditor.registration"), iban: iban, bic: bic,
-            jurisdiction: jurisdiction)
+            jurisdiction: try jurisdiction(r))
     }
 
     static func payments(_ r: Reader, environment: [String: String]) throws -> PaymentSettings {
