@@ -33,7 +33,7 @@ extension TemplateCatalog {
                 problems.append("\(relative): unreadable or not UTF-8")
                 continue
             }
-            let name = normalized(String(file.dropLast(".json".count)))
+            let name = LocaleChain.canonical(String(file.dropLast(".json".count)))
             do {
                 wordings[name] = try Wording.parse(text)
             } catch {
@@ -44,7 +44,7 @@ extension TemplateCatalog {
         var missing: [String] = []
         for locale in locales.sorted() where wording(for: locale, in: wordings) == nil {
             // A file that did not parse is reported once, not again as missing.
-            if broken.contains(normalized(MessageLanguage.language(of: locale))) { continue }
+            if broken.contains(MessageLanguage.language(of: locale)) { continue }
             missing.append(
                 "\(wordingFolder)/\(MessageLanguage.language(of: locale)).json: missing; locale '\(locale)' has templates, and letters and invoice lists need the phrases of its language (docs/TEMPLATES.md, Languages)"
             )
@@ -54,14 +54,9 @@ extension TemplateCatalog {
         return (wordings, missing.map { $0 + "; English is used meanwhile" })
     }
 
-    /// `fr_BE`, `FR-be` → `fr-be`: wording files and locales compare this way.
-    static func normalized(_ locale: String) -> String {
-        locale.replacingOccurrences(of: "_", with: "-").lowercased()
-    }
-
     /// The wording of a text locale: its own file, else its language's (`fr-BE` → `fr`).
     static func wording(for locale: String, in wordings: [String: Wording]) -> Wording? {
-        var parts = normalized(locale).split(separator: "-").map(String.init)
+        var parts = LocaleChain.canonical(locale).split(separator: "-").map(String.init)
         while !parts.isEmpty {
             if let wording = wordings[parts.joined(separator: "-")] { return wording }
             parts.removeLast()
@@ -86,7 +81,7 @@ extension TemplateCatalog {
         let wording =
             LocaleChain.chain(for: payer.locale, defaultLocale: defaultLocale)
             .filter { MessageLanguage.language(of: $0) == language }
-            .lazy.compactMap { self.wordings[Self.normalized($0)] }.first
+            .lazy.compactMap { self.wordings[$0] }.first
             ?? Self.wording(for: textLocale, in: wordings) ?? .english
         return MessageLanguage(
             textLocale: textLocale, payerLocale: payer.locale, defaultLocale: defaultLocale, wording: wording)
