@@ -23,8 +23,11 @@ TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql postfix 
   hunspell hunspell-fr hunspell-en-gb hunspell-de-de hunspell-es hunspell-it hunspell-nl
 # Without their recommends: zbar-tools recommends, through ImageMagick and Ghostscript, a
 # CJK fallback font, and the letters' tests need a machine whose fonts cannot print
-# Japanese (IntegrationTests/test_letters.py).
-TEST_APT_PACKAGES_BARE := zbar-tools
+# Japanese (IntegrationTests/test_letters.py). Chromium and its driver run the web
+# console's browser tests headless (IntegrationTests/browser.py, Selenium with
+# /usr/bin/chromedriver); bare, they pull no font (fonts-dejavu-core above is the one
+# their Latin text needs) nor the desktop's udev, upower, notifications or print dialog.
+TEST_APT_PACKAGES_BARE := zbar-tools chromium chromium-driver
 BENCH_APT_PACKAGES := postfix hey
 VENV := .venv
 PYTHON := $(VENV)/bin/python
@@ -60,9 +63,10 @@ deps-test-system:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(VENV)/.installed: Makefile IntegrationTests/requirements-api.txt
+$(VENV)/.installed: Makefile IntegrationTests/requirements-api.txt IntegrationTests/requirements-browser.txt
 	/usr/bin/python3 -m venv $(VENV)
-	$(PYTHON) -m pip install -q --disable-pip-version-check $(PY_PACKAGES) -r IntegrationTests/requirements-api.txt
+	$(PYTHON) -m pip install -q --disable-pip-version-check $(PY_PACKAGES) -r IntegrationTests/requirements-api.txt \
+	  -r IntegrationTests/requirements-browser.txt
 	touch $@
 
 # Real bounces collected by flufl.bounce (Apache-2.0), in its source distribution only: the

@@ -32,10 +32,11 @@ let package = Package(
             name: "CCurl",
             linkerSettings: [.linkedLibrary("curl")]
         ),
-        // SHA-256 from OpenSSL's libcrypto.
+        // SHA-256, HMAC and DKIM keys from OpenSSL's libcrypto; bcrypt from libxcrypt
+        // (the console's passwords).
         .target(
             name: "CCrypto",
-            linkerSettings: [.linkedLibrary("crypto")]
+            linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("crypt")]
         ),
         // Value types and pure domain rules. No I/O.
         .target(name: "RelanceCore", dependencies: ["CCrypto"]),
@@ -101,11 +102,26 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
+        // The web console: server-rendered pages for the finance team and the bank's
+        // advisor, sessions, roles and the actions' audit trail. Knows the store and the
+        // domain services, not the daemon.
+        .target(
+            name: "RelanceConsole",
+            dependencies: [
+                "RelanceCore", "RelanceStore", "RelanceDunning", "RelanceTemplates", "CCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "RelanceDaemon",
             dependencies: [
                 "RelanceCore", "RelanceStore", "RelanceStorePostgres", "RelanceTemplates", "RelanceTransport",
-                "RelanceEmail", "RelanceSMS", "RelanceLetters", "RelanceDunning", "RelanceAPI", "CProcessTuning",
+                "RelanceEmail", "RelanceSMS", "RelanceLetters", "RelanceDunning", "RelanceAPI", "RelanceConsole",
+                "CProcessTuning",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -152,7 +168,7 @@ let package = Package(
             name: "relance",
             dependencies: [
                 "RelanceCore", "RelanceStore", "RelanceStorePostgres", "RelanceTemplates", "RelanceTransport",
-                "RelanceEmail", "RelanceDunning", "RelanceAPI", "RelanceDaemon", "RelancePayments",
+                "RelanceEmail", "RelanceDunning", "RelanceAPI", "RelanceConsole", "RelanceDaemon", "RelancePayments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -181,6 +197,8 @@ let package = Package(
         .target(name: "RelanceTestSupport", path: "Tests/RelanceTestSupport"),
         .testTarget(name: "RelanceEmailTests", dependencies: ["RelanceCore", "RelanceEmail", "RelanceTestSupport"]),
         .testTarget(name: "RelanceAPITests", dependencies: ["RelanceAPI"]),
+        .testTarget(
+            name: "RelanceConsoleTests", dependencies: ["RelanceConsole", "RelanceCore", "RelanceStore"]),
         .testTarget(name: "RelanceSMSTests", dependencies: ["RelanceCore", "RelanceTransport", "RelanceSMS"]),
         .testTarget(name: "RelanceQRTests", dependencies: ["RelanceQR", "RelanceCore"]),
         .testTarget(name: "RelanceLettersTests", dependencies: ["RelanceLetters", "CPangoCairo", "CProcessTuning"]),

@@ -159,3 +159,41 @@ size_t relance_dkim_relaxed_body(const unsigned char *in, size_t n, unsigned cha
     }
     return o;
 }
+
+/* Passwords of the web console's users: bcrypt ($2b$) through libxcrypt's crypt_r. */
+#include <crypt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+long relance_bcrypt_hash(const char *password, int cost, char *out, size_t capacity) {
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+    /* NULL random bytes: libxcrypt reads them from the kernel (getrandom). */
+    if (crypt_gensalt_rn("$2b$", (unsigned long)cost, NULL, 0, salt, (int)sizeof salt) == NULL) return -1;
+    struct crypt_data *data = calloc(1, sizeof *data);
+    if (data == NULL) return -1;
+    long result = -1;
+    const char *hash = crypt_r(password, salt, data);
+    if (hash != NULL && hash[0] != '*') {
+        size_t n = strlen(hash);
+        if (n + 1 <= capacity) {
+            memcpy(out, hash, n + 1);
+            result = (long)n;
+        }
+    }
+    OPENSSL_cleanse(data, sizeof *data);
+    free(data);
+    return result;
+}
+
+int relance_bcrypt_verify(const char *password, const char *stored) {
+    struct crypt_data *data = calloc(1, sizeof *data);
+    if (data == NULL) return 0;
+    int match = 0;
+    const char *hash = crypt_r(password, stored, data);
+    size_t n = strlen(stored);
+    if (hash != NULL && hash[0] != '*' && strlen(hash) == n) match = CRYPTO_memcmp(hash, stored, n) == 0;
+    OPENSSL_cleanse(data, sizeof *data);
+    free(data);
+    return match;
+}

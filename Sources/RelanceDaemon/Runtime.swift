@@ -2,6 +2,7 @@ import CProcessTuning
 import Foundation
 import Logging
 import RelanceAPI
+import RelanceConsole
 import RelanceCore
 import RelanceDunning
 import RelanceEmail
@@ -207,6 +208,9 @@ public struct Runtime: Sendable {
         if runAPI, let api = config.api {
             services.append(.init(service: try apiApplication(api, dispatcher: dispatcher, metrics: metrics)))
         }
+        if runAPI, let console = config.console {
+            services.append(.init(service: consoleApplication(console, dispatcher: dispatcher)))
+        }
         let notifier = SystemdNotifier()
         services.append(
             .init(service: Reloader(configPath: configPath, dispatcher: dispatcher, notifier: notifier, logger: logger))
@@ -327,6 +331,21 @@ extension Runtime {
         environment.twilioAuthToken = config.sms.twilio?.authToken
         environment.callbackBaseURL = config.sms.callbacks?.baseURL
         return APIServer.makeApplication(settings: api.settings, environment: environment, logger: logger)
+    }
+}
+
+extension Runtime {
+    /// The web console, sharing the daemon's store and waking its dispatcher after a
+    /// job is put back in the queue.
+    func consoleApplication(_ settings: ConsoleSettings, dispatcher: Dispatcher) -> any Service {
+        if settings.usersFile == nil {
+            logger.warning("web console has no users (console.users_file): nobody can sign in")
+        }
+        logger.info("web console starting", metadata: ["address": "\(settings.host):\(settings.port)"])
+        let environment = ConsoleEnvironment(
+            store: store, composer: { dispatcher.currentComposer }, clock: store.clock,
+            templatesDirectory: config.templatesDirectory, onRequeued: { dispatcher.wake() })
+        return ConsoleServer.makeApplication(settings: settings, environment: environment, logger: logger)
     }
 }
 

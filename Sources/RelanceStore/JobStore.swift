@@ -9,7 +9,7 @@ import RelanceCore
 /// Every method that completes a job is conditional on the job id, the attempt
 /// and the lease owner: a worker that lost its lease cannot overwrite a newer outcome.
 public protocol JobStore: SchemaStore, PayerStore, JobQueue, CaseStore, DeliveryReportStore, TraceReader,
-    StoreHousekeeping, LedgerStore
+    StoreHousekeeping, LedgerStore, ConsoleReader
 {}
 
 /// A backend that tells when jobs are enqueued (PostgreSQL's LISTEN/NOTIFY), so that idle
@@ -397,8 +397,15 @@ public struct JobFilter: Sendable {
     public var state: JobState?
     public var caseRef: String?
     public var payerRef: String?
+    public var channel: String?
+    public var template: String?
+    /// Created at or after / before these timestamps.
+    public var createdSince: String?
+    public var createdBefore: String?
     public var limit: Int = 100
+    /// Ids above this one (oldest first), or below it with `newestFirst`.
     public var afterID: Int64?
+    public var newestFirst = false
     public init(
         state: JobState? = nil, caseRef: String? = nil, payerRef: String? = nil, limit: Int = 100, afterID: Int64? = nil
     ) {

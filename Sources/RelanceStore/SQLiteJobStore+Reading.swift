@@ -18,11 +18,21 @@ extension SQLiteJobStore {
             if let state = filter.state { clauses.append("state = ?"); arguments += [state.rawValue] }
             if let caseRef = filter.caseRef { clauses.append("case_ref = ?"); arguments += [caseRef] }
             if let payerRef = filter.payerRef { clauses.append("payer_ref = ?"); arguments += [payerRef] }
-            if let after = filter.afterID { clauses.append("id > ?"); arguments += [after] }
+            if let channel = filter.channel { clauses.append("channel = ?"); arguments += [channel] }
+            if let template = filter.template { clauses.append("template = ?"); arguments += [template] }
+            if let since = filter.createdSince { clauses.append("created_at >= ?"); arguments += [since] }
+            if let before = filter.createdBefore { clauses.append("created_at < ?"); arguments += [before] }
+            if let after = filter.afterID {
+                clauses.append(filter.newestFirst ? "id < ?" : "id > ?")
+                arguments += [after]
+            }
             let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
             arguments += [filter.limit]
-            return try Row.fetchAll(db, sql: "SELECT * FROM jobs \(whereSQL) ORDER BY id LIMIT ?", arguments: arguments)
-                .map(Self.job(from:))
+            let order = filter.newestFirst ? "id DESC" : "id"
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM jobs \(whereSQL) ORDER BY \(order) LIMIT ?", arguments: arguments
+            )
+            .map(Self.job(from:))
         }
     }
 

@@ -22,11 +22,16 @@ extension PostgresJobStore {
             if let state = filter.state { add("state = ?", .text(state.rawValue)) }
             if let caseRef = filter.caseRef { add("case_ref = ?", .text(caseRef)) }
             if let payerRef = filter.payerRef { add("payer_ref = ?", .text(payerRef)) }
-            if let after = filter.afterID { add("id > ?", .int(after)) }
+            if let channel = filter.channel { add("channel = ?", .text(channel)) }
+            if let template = filter.template { add("template = ?", .text(template)) }
+            if let since = filter.createdSince { add("created_at >= ?::timestamptz", .text(since)) }
+            if let before = filter.createdBefore { add("created_at < ?::timestamptz", .text(before)) }
+            if let after = filter.afterID { add(filter.newestFirst ? "id < ?" : "id > ?", .int(after)) }
             let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
             binds.append(.int(filter.limit))
+            let order = filter.newestFirst ? "id DESC" : "id"
             return try await session.query(
-                "SELECT \(Self.jobColumns) FROM jobs \(whereSQL) ORDER BY id LIMIT $\(binds.count)", binds
+                "SELECT \(Self.jobColumns) FROM jobs \(whereSQL) ORDER BY \(order) LIMIT $\(binds.count)", binds
             ).map(Self.job(from:))
         }
     }

@@ -31,4 +31,9 @@ long relance_key_private_pem(void *key, char *out, size_t capacity);
 /// DKIM's relaxed body canonicalization (RFC 6376 §3.4.4) of `n` bytes into `out`, which
 /// holds at least `n + 2` bytes. Returns the length written.
 size_t relance_dkim_relaxed_body(const unsigned char *in, size_t n, unsigned char *out);
+/// A bcrypt ($2b$) hash of `password` at `cost` (4-31) with a random salt, as a
+/// NUL-terminated string in `out`. Returns its length, or -1.
+long relance_bcrypt_hash(const char *password, int cost, char *out, size_t capacity);
+/// 1 when `password` matches the bcrypt hash `stored` (compared in constant time), else 0.
+int relance_bcrypt_verify(const char *password, const char *stored);
 #endif

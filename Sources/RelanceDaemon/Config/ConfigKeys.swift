@@ -118,7 +118,7 @@ extension ConfigKeySpec {
 /// Every key the file may hold (anything else is a typo and refused), in the README's order.
 public enum ConfigKeys {
     public static let all: [ConfigKeySpec] =
-        general + email + smtp + dispatching + api + sms + smsGateways + letters + scenarios + windows
+        general + email + smtp + dispatching + api + console + sms + smsGateways + letters + scenarios + windows
 
     static let day = 86400.0
     /// A timeout of a network step: 0 would mean "none" to libcurl.
@@ -273,6 +273,25 @@ public enum ConfigKeys {
         .string(
             "api.openapi_file", .derived("`./openapi.yaml` if present, else `/usr/share/relance/openapi.yaml`"),
             "served at `/openapi.yaml`"),
+    ]
+
+    static let console: [ConfigKeySpec] = [
+        .string(
+            "console.listen", .none("no console"),
+            "`HOST:PORT` of the web console (docs/CONSOLE.md), e.g. `127.0.0.1:8427`; keep it on loopback behind a TLS proxy"
+        ),
+        .secretFile(
+            "console.users_file", .none("none (nobody can sign in)"),
+            "lines `NAME:ROLE:BCRYPT`, written by `relance console user add`; roles `admin`, `viewer`, `advisor`"),
+        .string(
+            "console.audit_file", .derived("`<state_directory>/console-audit.log`"),
+            "sign-ins and actions, one JSON object a line"),
+        .bool(
+            "console.secure_cookies", .value("false"),
+            "mark cookies Secure even when the proxy sends no `X-Forwarded-Proto: https`"),
+        .duration(
+            "console.session_idle", .value("30m"), "a session unused this long ends (12 h at most in all)",
+            seconds: 60...(12 * 3600)),
     ]
 
     static let sms: [ConfigKeySpec] = [

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import RelanceAPI
+import RelanceConsole
 import RelanceCore
 import RelanceDunning
 import RelanceEmail
@@ -31,6 +32,8 @@ public struct RelanceConfig: Sendable {
     public var email: EmailSettings
     /// The LMTP listener for bounces (`email.bounces.lmtp_listen`); nil: none.
     public var lmtpListen: (host: String, port: Int)?
+    /// The web console (`console.*`); nil: off.
+    public var console: ConsoleSettings?
     public var smtp: SMTPSettings?
     public var dispatcher: DispatcherSettings
     public var retry: RetryPolicy
@@ -149,6 +152,7 @@ public struct RelanceConfig: Sendable {
             scenariosDirectory: try r.string("scenarios.directory") ?? templates + "/scenarios",
             windows: try windows(r))
         config.lmtpListen = try lmtpListen(r)
+        config.console = try consoleSettings(r, state: state, environment: environment)
         config.payments = try payments(r, environment: environment)
         // The QR code carries the creditor's name and BIC: what the EPC refuses (a name over
         // 70 characters, none at all) is refused now rather than at each message.

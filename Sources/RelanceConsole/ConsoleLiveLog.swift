@@ -1,0 +1,105 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import RelanceCore
+import RelanceStore
+
+/// The live delivery log: the trace as it is recorded, through Server-Sent Events, with
+/// the filters of `relance tail`. The store is read only while someone watches.
+extension Console {
+    /// How long one stream lasts; the browser's EventSource reconnects from the last id.
+    static let streamSeconds: Double = 600
+
+    func logFilter(_ request: Request) throws -> EventFilter {
+        let channel = try query(request, "channel", max: 10)
+        if let channel, RelanceCore.Channel(rawValue: channel) == nil {
+            throw ConsoleStop.badInput("channel: unknown channel")
+        }
+        return EventFilter(caseRef: try query(request, "case"), channel: channel)
+    }
+
+    func liveLog(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        let visitor = try gate(request, .personalData)
+        let filter = try logFilter(request)
+        let events = try await store.recentEvents(filter: filter, limit: 50)
+        var stream: [(String, String)] = [("after", String(events.last?.id ?? 0))]
+        if let c = filter.caseRef { stream.append(("case", c)) }
+        if let c = filter.channel { stream.append(("channel", c)) }
+        return page(
+            request, visitor, title: visitor.language.text("live_log"), template: "log",
+            context: [
+                "case_ref": filter.caseRef ?? "",
+                "channels": RelanceCore.Channel.allCases.map {
+                    ["value": $0.rawValue, "selected": $0.rawValue == filter.channel]
+                },
+                "stream_href": "/log/events?" + FormEncoding.encode(stream),
+                "events": events.map {
+                    [
+                        "at": $0.at, "job_id": $0.jobID, "href": "/jobs/\($0.jobID)", "event": $0.kind.rawValue,
+                        "channel": $0.channel, "case_ref": $0.caseRef ?? "—", "detail": $0.detail.jsonText,
+                    ]
+                },
+            ], script: "log.js")
+    }
+
+    func liveEvents(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        let visitor = try gate(request, .personalData)
+        let filter = try logFilter(request)
+        var start: Int64
+        if let last = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap({ Int64($0) }) {
+            start = last
+        } else if let given = try query(request, "after", max: 20) {
+            guard let id = Int64(given), id >= 0 else { throw ConsoleStop.badInput("after: must be an event id") }
+            start = id
+        } else {
+            start = try await store.recentEvents(filter: filter, limit: 1).last?.id ?? 0
+        }
+        let token = visitor.token
+        let user = visitor.session.user
+        let role = visitor.session.role
+        let sessions = self.sessions
+        let users = self.users
+        let store = self.store
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+        let first = start
+        let body = ResponseBody { writer in
+            var after = first
+            let started = Date()
+            var quietSince = Date()
+            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+            while Date().timeIntervalSince(started) < Self.streamSeconds, !Task.isCancelled {
+                // Signed out, expired, removed or given another role: the stream ends.
+                guard sessions.isLive(token), users.current().user(named: user)?.role == role else { break }
+                let batch = try await store.events(after: after, filter: filter, limit: 500)
+                if batch.isEmpty {
+                    if Date().timeIntervalSince(quietSince) > 15 {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        quietSince = Date()
+                    }
+                    try await Task.sleep(for: .milliseconds(300))
+                    continue
+                }
+                var text = ""
+                for event in batch {
+                    let data = JSONValue.object([
+                        "id": .number(String(event.id)), "at": .string(event.at),
+                        "job_id": .number(String(event.jobID)),
+                        "attempt": .number(String(event.attempt)), "event": .string(event.kind.rawValue),
+                        "channel": .string(event.channel), "case_ref": event.caseRef.map(JSONValue.string) ?? .null,
+                        "detail": .string(event.detail.jsonText),
+                    ]).jsonText
+                    // jsonText escapes line breaks: one `data:` line per event.
+                    text += "id: \(event.id)\nevent: trace\ndata: \(data)\n\n"
+                }
+                try await writer.write(ByteBuffer(string: text))
+                after = batch.last!.id
+                quietSince = Date()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+}

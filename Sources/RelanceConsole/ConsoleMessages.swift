@@ -1,0 +1,179 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import RelanceCore
+import RelanceStore
+import RelanceTemplates
+
+/// A job's page, its message rendered now, and the templates' previews.
+extension Console {
+    func job(_ request: Request, _ context: ConsoleContext, id: Int64) async throws -> Response {
+        let visitor = try gate(request, .personalData)
+        let t = visitor.language
+        guard let job = try await store.job(id: id) else { throw ConsoleStop.notFound }
+        var fields: [[String: String]] = [
+            ["label": t.text("payer"), "value": job.payerRef], ["label": t.text("case"), "value": job.caseRef ?? "—"],
+            ["label": t.text("template"), "value": job.template], ["label": t.text("channel"), "value": job.channel],
+            ["label": t.text("state"), "value": job.state.rawValue],
+            ["label": t.text("attempt"), "value": String(job.attempt)],
+            ["label": t.text("run_at"), "value": job.runAt], ["label": t.text("created"), "value": job.createdAt],
+        ]
+        if let error = job.lastError { fields.append(["label": t.text("last_error"), "value": error]) }
+        let decisions = Self.decisions.filter { job.state.isFinished && $0.refusal(for: job.state) == nil }.map {
+            ["href": "/jobs/\(id)/resolve?decision=\($0.rawValue)", "label": t.text($0.rawValue)]
+        }
+        var body: [String: Any] = [
+            "fields": fields, "settle": !decisions.isEmpty, "decisions": decisions,
+            "timeline": try await timeline([job]),
+        ]
+        body.merge(try await preview(job, base: "/jobs/\(id)", t), uniquingKeysWith: { $1 })
+        return page(request, visitor, title: "\(t.text("job")) \(id)", template: "job", context: body)
+    }
+
+    /// The message rendered now: subject, text, a frame for the HTML, the SMS as the
+    /// gateway would get it, a link to the letter's PDF.
+    func preview(_ job: Job, base: String, _ t: ConsoleLanguage) async throws -> [String: Any] {
+        var out: [String: Any] = [:]
+        do {
+            guard let payer = try await store.payer(ref: job.payerRef) else {
+                return ["preview_error": "payer \(job.payerRef) does not exist"]
+            }
+            var subject = job
+            if subject.attempt == 0 { subject.attempt = 1 }
+            let composer = environment.composer()
+            switch RelanceCore.Channel(rawValue: job.channel) {
+            case .email:
+                let rendered = try composer.render(job: subject, payer: payer)
+                if let s = rendered.parts[.emailSubject] { out["subject"] = s }
+                if let text = rendered.parts[.emailText] {
+                    out["text"] = text
+                    out["text_label"] = t.text("text_part")
+                }
+                if rendered.parts[.emailHTML] != nil { out["html_href"] = base + "/preview.html" }
+            case .sms:
+                let composed = try composer.compose(job: subject, payer: payer)
+                if case .sms(let sms) = composed.payload {
+                    out["text"] = sms.text
+                    out["text_label"] = "\(t.text("sms_text")) (\(sms.encoding.rawValue), \(sms.segments))"
+                }
+            case .letter:
+                out["pdf_href"] = base + "/letter.pdf"
+            case nil:
+                out["preview_error"] = "unknown channel \(job.channel)"
+            }
+        } catch {
+            out["preview_error"] = DispatchFailure.composing(error).message
+        }
+        return out
+    }
+
+    func previewHTML(_ request: Request, _ context: ConsoleContext, id: Int64) async throws -> Response {
+        _ = try gate(request, .personalData)
+        guard let job = try await store.job(id: id) else { throw ConsoleStop.notFound }
+        return try await htmlPart(of: job)
+    }
+
+    func htmlPart(of job: Job) async throws -> Response {
+        guard let payer = try await store.payer(ref: job.payerRef) else { throw ConsoleStop.notFound }
+        var subject = job
+        if subject.attempt == 0 { subject.attempt = 1 }
+        let rendered: RenderedMessage
+        do { rendered = try environment.composer().render(job: subject, payer: payer) } catch {
+            throw ConsoleStop.badInput(DispatchFailure.composing(error).message)
+        }
+        guard let html = rendered.parts[.emailHTML] else { throw ConsoleStop.notFound }
+        var response = Self.html(html)
+        // Its own document, sandboxed: no script, no form, no request anywhere.
+        response.headers[.contentSecurityPolicy] = ConsoleHeaders.previewPolicy
+        response.headers[.xFrameOptions] = "SAMEORIGIN"
+        return response
+    }
+
+    func letterPDF(_ request: Request, _ context: ConsoleContext, id: Int64) async throws -> Response {
+        _ = try gate(request, .personalData)
+        guard let job = try await store.job(id: id) else { throw ConsoleStop.notFound }
+        return try await pdf(of: job, name: "job-\(id)")
+    }
+
+    func pdf(of job: Job, name: String) async throws -> Response {
+        guard job.channel == RelanceCore.Channel.letter.rawValue, let payer = try await store.payer(ref: job.payerRef)
+        else {
+            throw ConsoleStop.notFound
+        }
+        var subject = job
+        if subject.attempt == 0 { subject.attempt = 1 }
+        let letter: [UInt8]
+        do { letter = try environment.composer().letter(job: subject, payer: payer).letter.pdf } catch {
+            throw ConsoleStop.badInput(DispatchFailure.composing(error).message)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/pdf"
+        headers[.contentDisposition] = "inline; filename=\"\(name).pdf\""
+        return Response(
+            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: letter)))
+    }
+
+    // MARK: templates
+
+    func templatesPage(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        let visitor = try gate(request, .personalData)
+        let catalog = environment.composer().catalog
+        let parts: [(RelanceCore.Channel, TemplatePart)] = [(.email, .emailText), (.sms, .sms), (.letter, .letter)]
+        let messages = catalog.messages.map { message -> [String: Any] in
+            let channels = parts.filter {
+                (try? catalog.resolve(message: message, part: $0.1, locale: catalog.defaultLocale, segment: nil)) != nil
+            }
+            return [
+                "message": message, "locales": catalog.locales.joined(separator: ", "),
+                "channels": channels.map(\.0.rawValue).joined(separator: ", "),
+            ]
+        }
+        return page(
+            request, visitor, title: visitor.language.text("templates"), template: "templates",
+            context: ["messages": messages, "all_channels": RelanceCore.Channel.allCases.map(\.rawValue)])
+    }
+
+    /// A message for a stored payer with the sample data of `samples/<message>.json`.
+    func sampleJob(_ request: Request) throws -> Job {
+        guard let payer = try query(request, "payer"), let message = try query(request, "message", max: 100),
+            let channel = try query(request, "channel", max: 10), RelanceCore.Channel(rawValue: channel) != nil
+        else { throw ConsoleStop.badInput("give a payer, a message and a channel") }
+        guard environment.composer().catalog.messages.contains(message) else {
+            throw ConsoleStop.badInput("message: no such template")
+        }
+        let data =
+            (try? String(contentsOfFile: environment.templatesDirectory + "/samples/\(message).json", encoding: .utf8))
+            ?? "{}"
+        return Job(
+            id: 0, payerRef: payer, caseRef: nil, channel: channel, template: message, data: data, runAt: "", dueAt: "",
+            createdAt: "", updatedAt: "")
+    }
+
+    func templatePreview(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        let visitor = try gate(request, .personalData)
+        let job = try sampleJob(request)
+        switch try query(request, "part", max: 10) {
+        case "html": return try await htmlPart(of: job)
+        case "pdf": return try await pdf(of: job, name: "preview-\(job.template)")
+        default: break
+        }
+        let base =
+            "/templates/preview?"
+            + FormEncoding.encode([
+                ("payer", job.payerRef), ("message", job.template), ("channel", job.channel),
+            ])
+        var body = try await preview(job, base: base, visitor.language)
+        if body["html_href"] != nil { body["html_href"] = base + "&part=html" }
+        if body["pdf_href"] != nil { body["pdf_href"] = base + "&part=pdf" }
+        body["fields"] = [
+            ["label": visitor.language.text("payer"), "value": job.payerRef],
+            ["label": visitor.language.text("message"), "value": job.template],
+            ["label": visitor.language.text("channel"), "value": job.channel],
+        ]
+        body["timeline"] = [Any]()
+        return page(
+            request, visitor, title: "\(visitor.language.text("preview")): \(job.template)", template: "job",
+            context: body)
+    }
+}

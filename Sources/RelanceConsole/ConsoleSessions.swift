@@ -1,0 +1,121 @@
+import Foundation
+import Synchronization
+
+/// A signed-in user's session, kept in the daemon's memory only: a restart signs
+/// everyone out, and behind a load balancer each node has its own (sticky sessions).
+public struct ConsoleSession: Sendable {
+    public var user: String
+    public var role: ConsoleRole
+    /// The token every form carries (CSRF), compared with the one posted.
+    public var csrf: String
+    public var created: Date
+    public var lastSeen: Date
+}
+
+/// Sessions by token, with an idle and an absolute lifetime, and the login throttle.
+public final class ConsoleSessions: Sendable {
+    public let idleLifetime: TimeInterval
+    public let absoluteLifetime: TimeInterval
+    /// Beyond this many sessions the least recently seen one is dropped.
+    let capacity: Int
+    private let sessions = Mutex<[String: ConsoleSession]>([:])
+    private let failures = Mutex<[String: [Date]]>([:])
+
+    public init(
+        idleLifetime: TimeInterval = 30 * 60, absoluteLifetime: TimeInterval = 12 * 3600, capacity: Int = 10_000
+    ) {
+        self.idleLifetime = idleLifetime
+        self.absoluteLifetime = absoluteLifetime
+        self.capacity = capacity
+    }
+
+    /// 32 random bytes from the kernel, as URL-safe base64 (a cookie value).
+    public static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// A new session for the user; returns its token.
+    public func open(user: String, role: ConsoleRole, now: Date = Date()) -> String {
+        let token = Self.randomToken()
+        let session = ConsoleSession(user: user, role: role, csrf: Self.randomToken(), created: now, lastSeen: now)
+        sessions.withLock { all in
+            if all.count >= capacity, let oldest = all.min(by: { $0.value.lastSeen < $1.value.lastSeen })?.key {
+                all[oldest] = nil
+            }
+            all[token] = session
+        }
+        return token
+    }
+
+    /// The live session of the token, its idle time renewed; nil when unknown or expired.
+    public func session(_ token: String, now: Date = Date()) -> ConsoleSession? {
+        sessions.withLock { all in
+            guard var session = all[token] else { return nil }
+            if now.timeIntervalSince(session.lastSeen) > idleLifetime
+                || now.timeIntervalSince(session.created) > absoluteLifetime
+            {
+                all[token] = nil
+                return nil
+            }
+            session.lastSeen = now
+            all[token] = session
+            return session
+        }
+    }
+
+    /// True while the session lives, without renewing its idle time (a live log left open
+    /// does not keep a session alive).
+    public func isLive(_ token: String, now: Date = Date()) -> Bool {
+        sessions.withLock { all in
+            guard let session = all[token] else { return false }
+            return now.timeIntervalSince(session.lastSeen) <= idleLifetime
+                && now.timeIntervalSince(session.created) <= absoluteLifetime
+        }
+    }
+
+    public func close(_ token: String) { _ = sessions.withLock { $0.removeValue(forKey: token) } }
+
+    /// Ends every session of a user (removed from the file, or given another role).
+    public func closeAll(user: String) { sessions.withLock { all in all = all.filter { $0.value.user != user } } }
+
+    // MARK: login throttle
+
+    /// Failed logins allowed per key (a user name, a client address) in `window`.
+    public static let allowedFailures = 5
+    public static let window: TimeInterval = 300
+
+    /// True when `keys` have failed too often lately: the attempt is refused unread.
+    public func isThrottled(_ keys: [String], now: Date = Date()) -> Bool {
+        failures.withLock { all in
+            keys.contains { key in
+                (all[key] ?? []).filter { now.timeIntervalSince($0) < Self.window }.count >= Self.allowedFailures
+            }
+        }
+    }
+
+    public func recordFailure(_ keys: [String], now: Date = Date()) {
+        failures.withLock { all in
+            if all.count > 100_000 {
+                all = all.filter { $0.value.contains { now.timeIntervalSince($0) < Self.window } }
+            }
+            for key in keys {
+                all[key, default: []] = (all[key] ?? []).filter { now.timeIntervalSince($0) < Self.window } + [now]
+            }
+        }
+    }
+
+    public func clearFailures(_ keys: [String]) { failures.withLock { all in for key in keys { all[key] = nil } } }
+
+    /// Two tokens compared in constant time.
+    public static func same(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count, !x.isEmpty else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<x.count { difference |= x[i] ^ y[i] }
+        return difference == 0
+    }
+}
