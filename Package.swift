@@ -40,10 +40,13 @@ let package = Package(
         ),
         // Value types and pure domain rules. No I/O.
         .target(name: "RelanceCore", dependencies: ["CCrypto"]),
+        // zlib, found through pkg-config: the message archive's compression.
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
             name: "RelanceStore",
             dependencies: [
-                "RelanceCore",
+                "RelanceCore", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -87,6 +87,7 @@ public enum APIServer {
     /// The routes and their allowed methods, for 405 answers.
     static let routes: [(pattern: [String], template: String, methods: [HTTPRequest.Method])] = [
         (["v1", "jobs"], "/v1/jobs", [.get, .post]), (["v1", "jobs", "*"], "/v1/jobs/{id}", [.get]),
+        (["v1", "jobs", "*", "content"], "/v1/jobs/{id}/content", [.get]),
         (["v1", "payers", "*"], "/v1/payers/{ref}", [.get, .put]),
         (["v1", "cases", "*", "cancel"], "/v1/cases/{case_ref}/cancel", [.post]), (["healthz"], "/healthz", [.get]),
         (["v1", "invoices"], "/v1/invoices", [.post]), (["v1", "invoices", "*"], "/v1/invoices/{number}", [.get]),
@@ -123,6 +124,9 @@ public enum APIServer {
             return decoded
         }
         router.get("/v1/jobs/:id") { request, context in try await handlers.job(request, id: parameter(context, "id")) }
+        router.get("/v1/jobs/:id/content") { request, context in
+            try await handlers.content(request, id: parameter(context, "id"))
+        }
         router.put("/v1/payers/:ref") { request, context in
             try await handlers.putPayer(request, ref: parameter(context, "ref"))
         }

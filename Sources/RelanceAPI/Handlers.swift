@@ -159,6 +159,37 @@ struct Handlers: Sendable {
         return json(.ok, .object(object))
     }
 
+    /// The exact bytes the job's attempt sent, from the archive, checked against the hash
+    /// its trace recorded (docs/API.md).
+    func content(_ request: Request, id text: String) async throws -> Response {
+        try authorize(request, .read)
+        guard let id = Int64(text), id > 0, try await environment.store.job(id: id) != nil else {
+            throw APIError.notFound("job \(text) does not exist")
+        }
+        var attempt: Int?
+        if let given = request.uri.queryParameters.get("attempt") {
+            guard let n = Int(given), n >= 1 else {
+                throw APIError.validation([FieldError("/attempt", "must be an attempt number (1 or more)")])
+            }
+            attempt = n
+        }
+        let found: SentContent
+        do { found = try await environment.store.sentContent(jobID: id, attempt: attempt) } catch let error
+            as ArchiveError
+        {
+            logger.error("archived message unusable", metadata: ["job": "\(id)", "error": "\(error)"])
+            throw APIError(status: .internalServerError, code: "archive_corrupted", message: error.description)
+        }
+        guard case .found(let sent, let message) = found else { throw APIError.notFound(found.explanation(jobID: id)) }
+        var headers = HTTPFields()
+        headers[.contentType] = message.mediaType
+        headers[HTTPField.Name("X-Content-SHA256")!] = message.sha256
+        headers[HTTPField.Name("X-Relance-Attempt")!] = String(sent)
+        headers[.contentDisposition] =
+            "attachment; filename=\"job-\(id)-\(sent).\(message.mediaType == ArchivedMessage.letter ? "pdf" : message.mediaType == ArchivedMessage.email ? "eml" : "txt")\""
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: message.bytes)))
+    }
+
     func listJobs(_ request: Request) async throws -> Response {
         try authorize(request, .read)
         let query = request.uri.queryParameters

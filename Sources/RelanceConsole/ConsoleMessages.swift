@@ -23,9 +23,17 @@ extension Console {
         let decisions = Self.decisions.filter { job.state.isFinished && $0.refusal(for: job.state) == nil }.map {
             ["href": "/jobs/\(id)/resolve?decision=\($0.rawValue)", "label": t.text($0.rawValue)]
         }
+        // What each attempt handed to its provider, as archived (the trace's hash).
+        let sent = try await store.events(jobID: id).filter { $0.kind == .rendered }.map { event -> [String: Any] in
+            let sha = event.detail["content_sha256"]?.stringValue
+            return [
+                "attempt": event.attempt, "sha256": sha ?? "—", "archived": sha != nil,
+                "href": "/jobs/\(id)/content?attempt=\(event.attempt)",
+            ]
+        }
         var body: [String: Any] = [
             "fields": fields, "settle": !decisions.isEmpty, "decisions": decisions,
-            "timeline": try await timeline([job]),
+            "timeline": try await timeline([job]), "sent": sent, "has_sent": !sent.isEmpty,
         ]
         body.merge(try await preview(job, base: "/jobs/\(id)", t), uniquingKeysWith: { $1 })
         return page(request, visitor, title: "\(t.text("job")) \(id)", template: "job", context: body)
@@ -66,6 +74,23 @@ extension Console {
             out["preview_error"] = DispatchFailure.composing(error).message
         }
         return out
+    }
+
+    /// The archived bytes of one attempt: an e-mail's MIME source and an SMS as plain text
+    /// (never rendered: the browser shows them as they are), a letter as its PDF.
+    func sentContent(_ request: Request, _ context: ConsoleContext, id: Int64) async throws -> Response {
+        _ = try gate(request, .personalData)
+        guard let given = try query(request, "attempt", max: 6), let attempt = Int(given), attempt >= 1 else {
+            throw ConsoleStop.badInput("attempt: must be an attempt number")
+        }
+        let found = try await store.sentContent(jobID: id, attempt: attempt)
+        guard case .found(_, let message) = found else { throw ConsoleStop.badInput(found.explanation(jobID: id)) }
+        var headers = HTTPFields()
+        let pdf = message.mediaType == ArchivedMessage.letter
+        headers[.contentType] = pdf ? "application/pdf" : "text/plain; charset=utf-8"
+        headers[.contentDisposition] = "inline; filename=\"job-\(id)-\(attempt).\(pdf ? "pdf" : "txt")\""
+        headers[HTTPField.Name("X-Content-SHA256")!] = message.sha256
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: message.bytes)))
     }
 
     func previewHTML(_ request: Request, _ context: ConsoleContext, id: Int64) async throws -> Response {

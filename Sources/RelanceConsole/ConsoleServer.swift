@@ -94,6 +94,9 @@ public enum ConsoleServer {
         router.get("/jobs/:id") { request, context in
             try await console.job(request, context, id: console.jobID(context))
         }
+        router.get("/jobs/:id/content") { request, context in
+            try await console.sentContent(request, context, id: console.jobID(context))
+        }
         router.get("/jobs/:id/preview.html") { request, context in
             try await console.previewHTML(request, context, id: console.jobID(context))
         }

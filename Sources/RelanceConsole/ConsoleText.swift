@@ -142,6 +142,16 @@ enum ConsoleText {
         "at": ("At", "Date"),
         "detail": ("Detail", "Détail"),
         "last_error": ("Last error", "Dernière erreur"),
+        "what_was_sent": ("What was sent", "Ce qui a été envoyé"),
+        "what_was_sent_note": (
+            "The exact bytes handed to the provider, kept in the archive; their SHA-256 is in the trace.",
+            "Les octets exacts remis au prestataire, conservés dans l’archive ; leur SHA-256 figure dans la trace."
+        ),
+        "archived_bytes": ("the message as sent", "le message tel qu’envoyé"),
+        "not_archived": (
+            "sent before messages were archived: only the trace is kept",
+            "envoyé avant l’archivage des messages : seule la trace est conservée"
+        ),
         "preview": ("Preview with today’s templates", "Aperçu avec les modèles actuels"),
         "preview_note": (
             "Rendered now with today’s templates and payer profile: not necessarily what was sent.",

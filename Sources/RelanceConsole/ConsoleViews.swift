@@ -163,6 +163,10 @@ enum ConsoleViews {
         "job": """
         <dl class="profile">{{#fields}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/fields}}</dl>
         {{#may_act}}{{#settle}}<section aria-labelledby="h-actions"><h2 id="h-actions">{{t.actions}}</h2><ul class="actions">{{#decisions}}<li><a href="{{href}}" class="button">{{label}}</a></li>{{/decisions}}</ul></section>{{/settle}}{{/may_act}}
+        {{#has_sent}}<section aria-labelledby="h-sent"><h2 id="h-sent">{{t.what_was_sent}}</h2>
+        <p class="note">{{t.what_was_sent_note}}</p>
+        <ul id="sent-content">{{#sent}}<li>{{t.attempt}} {{attempt}}: {{#archived}}<a href="{{href}}">{{t.archived_bytes}}</a> <code>sha256 {{sha256}}</code>{{/archived}}{{^archived}}{{t.not_archived}}{{/archived}}</li>{{/sent}}</ul>
+        </section>{{/has_sent}}
         <section aria-labelledby="h-preview"><h2 id="h-preview">{{t.preview}}</h2>
         <p class="note">{{t.preview_note}}</p>
         {{#preview_error}}<p class="error">{{t.preview_failed}} {{preview_error}}</p>{{/preview_error}}

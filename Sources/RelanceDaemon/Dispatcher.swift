@@ -280,11 +280,13 @@ public final class Dispatcher: Service, Sendable {
                 let cases = try await gatherInvoices(&job, owner: owner),
                 let composed = try await compose(job, payer: payer, owner: owner)
             else { return }
-            var traceDetail = composed.traceDetail
-            if !cases.isEmpty, var detail = traceDetail.objectValue {
-                detail["cases"] = .array(cases.map(JSONValue.string))
-                traceDetail = .object(detail)
-            }
+            // The exact bytes are archived before anything is sent, and the trace names them.
+            let content = composed.payload.archived
+            try await store.archive(content)
+            var detail = composed.traceDetail.objectValue ?? [:]
+            detail["content_sha256"] = .string(content.sha256)
+            if !cases.isEmpty { detail["cases"] = .array(cases.map(JSONValue.string)) }
+            let traceDetail = JSONValue.object(detail)
             // The lease the store is about to renew, as seen from here: taken before the
             // write, so it never ends later than the store's. The transport makes its
             // irrevocable write only while it covers the wait for the answer.

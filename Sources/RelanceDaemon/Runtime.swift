@@ -164,6 +164,7 @@ public struct Runtime: Sendable {
             }
         }
         let retention = config.retention
+        let archiveRetention = config.archiveRetention
         let pruner = PeriodicService(name: "pruner", interval: config.pruneInterval, logger: logger) {
             var total = 0
             while true {
@@ -172,6 +173,13 @@ public struct Runtime: Sendable {
                 if n < 500 { break }
             }
             if total > 0 { logger.info("pruned finished jobs", metadata: ["jobs": "\(total)"]) }
+            var archived = 0
+            while true {
+                let n = try await store.pruneArchive(retention: archiveRetention, batch: 500)
+                archived += n
+                if n < 500 { break }
+            }
+            if archived > 0 { logger.info("pruned archived messages", metadata: ["messages": "\(archived)"]) }
         }
         // The storage's own care (`StoreHousekeeping`): on SQLite, the write-ahead log
         // copied into the file off the write path (`SQLiteJobStore.checkpoint`).

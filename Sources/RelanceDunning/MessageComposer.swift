@@ -227,3 +227,15 @@ extension DispatchFailure {
         error as? DispatchFailure ?? DispatchFailure(reason: .template, message: "\(error)")
     }
 }
+
+extension MessageComposer.Payload {
+    /// The exact bytes handed to the provider, for the archive: the e-mail's MIME message
+    /// as given to the SMTP server, the SMS's text as given to the gateway, the letter's PDF.
+    public var archived: ArchivedMessage {
+        switch self {
+        case .email(let email, _): ArchivedMessage(mediaType: ArchivedMessage.email, bytes: email.bytes)
+        case .sms(let sms): ArchivedMessage(mediaType: ArchivedMessage.sms, bytes: Array(sms.text.utf8))
+        case .letter(let letter): ArchivedMessage(mediaType: ArchivedMessage.letter, bytes: letter.pdf)
+        }
+    }
+}

@@ -233,7 +233,33 @@ enum Schema {
                 }
             }
         }
+        // The exact bytes of every message handed to a provider (MessageArchive), compressed.
+        migrator.registerMigration("v10-message-archive") { db in
+            try db.execute(sql: ArchiveSQL.table(now: now, blob: "BLOB", timestamp: "TEXT", strict: true))
+            try db.execute(sql: ArchiveSQL.index())
+        }
         return migrator
+    }
+}
+
+/// The `message_archive` table, the same on both backends but for its types.
+public enum ArchiveSQL {
+    public static func table(now: String, blob: String, timestamp: String, strict: Bool, prefix: String = "") -> String
+    {
+        """
+        CREATE TABLE \(prefix)message_archive (
+          sha256 TEXT PRIMARY KEY,
+          media_type TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          compression TEXT NOT NULL CHECK (compression IN ('deflate', 'none')),
+          content \(blob) NOT NULL,
+          archived_at \(timestamp) NOT NULL DEFAULT (\(now))
+        )\(strict ? " STRICT" : "")
+        """
+    }
+
+    public static func index(prefix: String = "") -> String {
+        "CREATE INDEX message_archive_age ON \(prefix)message_archive(archived_at)"
     }
 }
 

@@ -281,6 +281,14 @@ enum PostgresSchema {
                 \(BankLineSQL.indexes(prefix: "\(s)."));
                 """
             ),
+            (
+                // The exact bytes of every message handed to a provider (MessageArchive).
+                "p5-message-archive",
+                """
+                \(ArchiveSQL.table(now: "now()", blob: "BYTEA", timestamp: "TIMESTAMPTZ", strict: false, prefix: "\(s)."));
+                \(ArchiveSQL.index(prefix: "\(s)."));
+                """
+            ),
         ]
     }
 }

@@ -255,6 +255,10 @@ public enum ConfigKeys {
             "retention.finished_jobs", .value("90d"), "finished jobs and their trace are deleted after this",
             seconds: 0...(3650 * day)),
         .duration("retention.prune_interval", .value("1h"), "how often they are", seconds: 1...day),
+        .duration(
+            "archive.retention", .value("3650d"),
+            "the exact bytes of each sent message are kept this long (10 years: Code de commerce L123-22)",
+            seconds: day...(36500 * day)),
         .string(
             "log.level", .value("info"), "one line per event on stdout",
             choices: ["trace", "debug", "info", "notice", "warning", "error", "critical"]),

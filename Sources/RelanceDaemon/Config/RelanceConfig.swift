@@ -34,6 +34,8 @@ public struct RelanceConfig: Sendable {
     public var lmtpListen: (host: String, port: Int)?
     /// The web console (`console.*`); nil: off.
     public var console: ConsoleSettings?
+    /// `archive.retention`: how long the exact bytes of a sent message are kept.
+    public var archiveRetention: Double = 3650 * 86400
     public var smtp: SMTPSettings?
     public var dispatcher: DispatcherSettings
     public var retry: RetryPolicy
@@ -153,6 +155,7 @@ public struct RelanceConfig: Sendable {
             windows: try windows(r))
         config.lmtpListen = try lmtpListen(r)
         config.console = try consoleSettings(r, state: state, environment: environment)
+        config.archiveRetention = try r.duration(defaulted: "archive.retention")
         config.payments = try payments(r, environment: environment)
         // The QR code carries the creditor's name and BIC: what the EPC refuses (a name over
         // 70 characters, none at all) is refused now rather than at each message.

@@ -4,6 +4,7 @@ import RelanceCore
 import RelanceDaemon
 import RelanceDunning
 import RelanceStore
+import RelanceTransport
 
 struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,9 +41,17 @@ struct Jobs: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument var id: Int64
         @Flag var json = false
+        @Flag(help: "Print the exact bytes sent (the MIME message, the SMS text, the letter's PDF), from the archive.")
+        var content = false
+        @Option(help: "With --content: this attempt rather than the last one sent.") var attempt: Int?
+        @Option(help: "With --content: write the bytes to this file instead of standard output.") var out: String?
+        func validate() throws {
+            if !content, attempt != nil || out != nil { throw ValidationError("--attempt and --out go with --content") }
+        }
         func run() async throws {
             let runtime = try await options.runtime()
             guard let job = try await runtime.store.job(id: id) else { throw CLIError("job \(id) does not exist") }
+            if content { return try await printContent(runtime.store) }
             let events = try await runtime.store.events(jobID: id)
             if json {
                 var o = TraceFormatter.json(job).objectValue!
@@ -52,6 +61,22 @@ struct Jobs: AsyncParsableCommand {
             }
             print(TraceFormatter.summary(job))
             for event in events { print("  " + TraceFormatter.line(event)) }
+        }
+
+        /// The archived bytes, checked against the trace's SHA-256 (the store refuses
+        /// bytes that no longer match); what was checked goes to standard error.
+        func printContent(_ store: any JobStore) async throws {
+            let found = try await store.sentContent(jobID: id, attempt: attempt)
+            guard case .found(_, let message) = found else { throw CLIError(found.explanation(jobID: id)) }
+            if let out, out != "-" {
+                do { try SafeFile.write(message.bytes, to: out) } catch { throw CLIError("\(error)") }
+            } else {
+                FileHandle.standardOutput.write(Data(message.bytes))
+            }
+            FileHandle.standardError.write(
+                Data(
+                    "\(found.explanation(jobID: id)), \(message.bytes.count) bytes, hash checked against the trace\n"
+                        .utf8))
         }
     }
 }

@@ -44,6 +44,12 @@ struct Render: AsyncParsableCommand {
             throw CLIError("payer \(subject.payerRef) does not exist")
         }
         if subject.attempt == 0 { subject.attempt = 1 }
+        if job != nil {
+            FileHandle.standardError.write(
+                Data(
+                    "# today's rendering (templates and payer profile as they are now), not necessarily what was sent: `relance jobs show \(subject.id) --content` prints the archived message\n"
+                        .utf8))
+        }
         if out != nil, subject.channel != Channel.letter.rawValue {
             throw CLIError(
                 "--out writes a letter's PDF; this is \(subject.channel == "sms" ? "an SMS" : "an e-mail"): print it (--mime for the whole message) and redirect"
