@@ -139,7 +139,7 @@ def test_two_nodes_migrating_at_once_apply_each_migration_once(tmp_path, pg, sch
     applied = [o for o, _ in outs if "applied" in o]
     assert len(applied) == 1, outs
     assert sql(pg, f"SELECT name FROM {schema}.schema_migrations ORDER BY name") == [
-        ("p1-jobs-payers-trace-invoices",), ("p2-inlined-clock",), ("p3-due-at-trigger-when-needed",), ("p4-bank-lines",), ("p5-message-archive",)]
+        ("p1-jobs-payers-trace-invoices",), ("p2-inlined-clock",), ("p3-due-at-trigger-when-needed",), ("p4-bank-lines",), ("p5-evidence",)]
 
 
 def test_an_insert_by_plain_sql_wakes_an_idle_daemon(tmp_path, pg, schema, smtp):

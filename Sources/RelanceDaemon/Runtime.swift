@@ -181,6 +181,10 @@ public struct Runtime: Sendable {
             }
             if archived > 0 { logger.info("pruned archived messages", metadata: ["messages": "\(archived)"]) }
         }
+        // The trace's hash chain: events sealed a moment after they are written.
+        let sealer = PeriodicService(name: "sealer", interval: 1, logger: logger) {
+            while try await store.sealTrace(batch: 2000) == 2000 {}
+        }
         // The storage's own care (`StoreHousekeeping`): on SQLite, the write-ahead log
         // copied into the file off the write path (`SQLiteJobStore.checkpoint`).
         let checkpointer = PeriodicService(name: "checkpointer", interval: 0.25, logger: logger) {
@@ -191,7 +195,7 @@ public struct Runtime: Sendable {
         // reloader, the API (which accepted jobs until then), the checkpointer, pruning
         // and the sweeper.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: sweeper), .init(service: pruner), .init(service: checkpointer),
+            .init(service: sweeper), .init(service: pruner), .init(service: sealer), .init(service: checkpointer),
         ]
         if let notifications = store as? any JobNotifications {
             services.append(

@@ -9,7 +9,7 @@ import RelanceCore
 /// Every method that completes a job is conditional on the job id, the attempt
 /// and the lease owner: a worker that lost its lease cannot overwrite a newer outcome.
 public protocol JobStore: SchemaStore, PayerStore, JobQueue, CaseStore, DeliveryReportStore, TraceReader,
-    StoreHousekeeping, LedgerStore, ConsoleReader, MessageArchive
+    StoreHousekeeping, LedgerStore, ConsoleReader, MessageArchive, TraceSealing
 {}
 
 /// A backend that tells when jobs are enqueued (PostgreSQL's LISTEN/NOTIFY), so that idle

@@ -110,3 +110,14 @@ extension JobStore {
         return .found(attempt: event.attempt, message: message)
     }
 }
+
+/// The trace's hash chain (`TraceChain`): events are sealed shortly after they are
+/// written, by the daemon, in the order they were written (a row inserted by another
+/// service's SQL too); each chain is then a list in sealing order.
+public protocol TraceSealing: Sendable {
+    /// Seals up to `batch` events not sealed yet, oldest first; returns how many.
+    func sealTrace(batch: Int) async throws -> Int
+    /// The chain of a case (`TraceChain.key`), sealed events in sealing order, and the
+    /// events of the case not sealed yet.
+    func chain(caseRef: String) async throws -> (sealed: [TraceChain.Sealed], unsealed: [DeliveryEvent])
+}

@@ -42,3 +42,66 @@ extension SQLiteJobStore {
         }
     }
 }
+
+/// The trace's hash chain (`TraceSealing`) in the SQLite file.
+extension SQLiteJobStore {
+    public func sealTrace(batch: Int) async throws -> Int {
+        try await transaction { db, _ in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM delivery_events WHERE chain_hash IS NULL ORDER BY id LIMIT ?",
+                arguments: [batch])
+            guard !rows.isEmpty else { return 0 }
+            var seq = try Int64.fetchOne(db, sql: "SELECT coalesce(max(chain_seq), 0) FROM delivery_events") ?? 0
+            var heads: [String: String] = [:]
+            for row in rows {
+                let event = Self.event(from: row)
+                let key = TraceChain.key(caseRef: event.caseRef, jobID: event.jobID)
+                let previous: String
+                if let head = heads[key] {
+                    previous = head
+                } else if let caseRef = event.caseRef {
+                    previous =
+                        try String.fetchOne(
+                            db,
+                            sql: """
+                                SELECT chain_hash FROM delivery_events WHERE case_ref = ? AND chain_seq IS NOT NULL
+                                ORDER BY chain_seq DESC LIMIT 1
+                                """, arguments: [caseRef]) ?? ""
+                } else {
+                    previous =
+                        try String.fetchOne(
+                            db,
+                            sql: """
+                                SELECT chain_hash FROM delivery_events
+                                WHERE job_id = ? AND case_ref IS NULL AND chain_seq IS NOT NULL
+                                ORDER BY chain_seq DESC LIMIT 1
+                                """, arguments: [event.jobID]) ?? ""
+                }
+                let hash = TraceChain.link(previous: previous, event)
+                seq += 1
+                try db.execute(
+                    sql: "UPDATE delivery_events SET chain_prev = ?, chain_hash = ?, chain_seq = ? WHERE id = ?",
+                    arguments: [previous, hash, seq, event.id])
+                heads[key] = hash
+            }
+            return rows.count
+        }
+    }
+
+    public func chain(caseRef: String) async throws -> (sealed: [TraceChain.Sealed], unsealed: [DeliveryEvent]) {
+        try await pool.read { db in
+            let sealed = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM delivery_events WHERE case_ref = ? AND chain_seq IS NOT NULL ORDER BY chain_seq",
+                arguments: [caseRef]
+            ).map {
+                TraceChain.Sealed(event: Self.event(from: $0), previous: $0["chain_prev"] ?? "", hash: $0["chain_hash"] ?? "")
+            }
+            let unsealed = try Row.fetchAll(
+                db, sql: "SELECT * FROM delivery_events WHERE case_ref = ? AND chain_hash IS NULL ORDER BY id",
+                arguments: [caseRef]
+            ).map(Self.event(from:))
+            return (sealed, unsealed)
+        }
+    }
+}

@@ -233,10 +233,12 @@ enum Schema {
                 }
             }
         }
-        // The exact bytes of every message handed to a provider (MessageArchive), compressed.
-        migrator.registerMigration("v10-message-archive") { db in
+        // Evidence: the exact bytes of every message handed to a provider (MessageArchive),
+        // compressed; and the trace's hash chain (TraceSealing).
+        migrator.registerMigration("v10-evidence") { db in
             try db.execute(sql: ArchiveSQL.table(now: now, blob: "BLOB", timestamp: "TEXT", strict: true))
             try db.execute(sql: ArchiveSQL.index())
+            for statement in ArchiveSQL.chain() { try db.execute(sql: statement) }
         }
         return migrator
     }
@@ -260,6 +262,18 @@ public enum ArchiveSQL {
 
     public static func index(prefix: String = "") -> String {
         "CREATE INDEX message_archive_age ON \(prefix)message_archive(archived_at)"
+    }
+
+    /// The trace's hash chain: each event's link, hash and place in the sealing order.
+    public static func chain(prefix: String = "") -> [String] {
+        [
+            "ALTER TABLE \(prefix)delivery_events ADD COLUMN chain_prev TEXT",
+            "ALTER TABLE \(prefix)delivery_events ADD COLUMN chain_hash TEXT",
+            "ALTER TABLE \(prefix)delivery_events ADD COLUMN chain_seq BIGINT",
+            "CREATE INDEX delivery_events_unsealed ON \(prefix)delivery_events(id) WHERE chain_hash IS NULL",
+            "CREATE INDEX delivery_events_case_chain ON \(prefix)delivery_events(case_ref, chain_seq)",
+            "CREATE INDEX delivery_events_sealed ON \(prefix)delivery_events(chain_seq)",
+        ]
     }
 }
 

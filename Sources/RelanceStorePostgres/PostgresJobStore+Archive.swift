@@ -55,3 +55,77 @@ extension PostgresJobStore {
         }
     }
 }
+
+/// The trace's hash chain (`TraceSealing`): one node seals at a time (a transaction-level
+/// advisory lock; the others skip their turn), in the order events were written.
+extension PostgresJobStore {
+    /// The advisory lock of the sealer ("relance-seal").
+    static let sealLock: Int64 = 0x7265_6c5f_7365_616c
+
+    public func sealTrace(batch: Int) async throws -> Int {
+        try await transaction { tx in
+            guard try await tx.one("SELECT pg_try_advisory_xact_lock($1) AS got", [.int(Self.sealLock)])?.bool("got") == true
+            else { return 0 }
+            // Only events whose transaction committed a moment ago: an id taken by a
+            // transaction still open must not be passed by later ones (ids are not
+            // handed out in commit order).
+            let rows = try await tx.query(
+                """
+                SELECT \(Self.eventColumns) FROM delivery_events
+                WHERE chain_hash IS NULL AND at < relance_now() - interval '2 seconds' ORDER BY id LIMIT $1
+                """, [.int(Int64(batch))])
+            guard !rows.isEmpty else { return 0 }
+            var seq = Int64(try await tx.one("SELECT coalesce(max(chain_seq), 0) AS n FROM delivery_events")?.int("n") ?? 0)
+            var heads: [String: String] = [:]
+            for row in rows {
+                let event = Self.event(from: row)
+                let key = TraceChain.key(caseRef: event.caseRef, jobID: event.jobID)
+                var previous = heads[key]
+                if previous == nil {
+                    let head =
+                        if let caseRef = event.caseRef {
+                            try await tx.one(
+                                """
+                                SELECT chain_hash FROM delivery_events WHERE case_ref = $1 AND chain_seq IS NOT NULL
+                                ORDER BY chain_seq DESC LIMIT 1
+                                """, [.text(caseRef)])
+                        } else {
+                            try await tx.one(
+                                """
+                                SELECT chain_hash FROM delivery_events
+                                WHERE job_id = $1 AND case_ref IS NULL AND chain_seq IS NOT NULL
+                                ORDER BY chain_seq DESC LIMIT 1
+                                """, [.int(event.jobID)])
+                        }
+                    previous = head?.text("chain_hash") ?? ""
+                }
+                let hash = TraceChain.link(previous: previous!, event)
+                seq += 1
+                try await tx.query(
+                    "UPDATE delivery_events SET chain_prev = $1, chain_hash = $2, chain_seq = $3 WHERE id = $4",
+                    [.text(previous!), .text(hash), .int(seq), .int(event.id)])
+                heads[key] = hash
+            }
+            return rows.count
+        }
+    }
+
+    public func chain(caseRef: String) async throws -> (sealed: [TraceChain.Sealed], unsealed: [DeliveryEvent]) {
+        try await withSession { session in
+            let sealed = try await session.query(
+                """
+                SELECT \(Self.eventColumns), chain_prev, chain_hash FROM delivery_events
+                WHERE case_ref = $1 AND chain_seq IS NOT NULL ORDER BY chain_seq
+                """, [.text(caseRef)]
+            ).map {
+                TraceChain.Sealed(
+                    event: Self.event(from: $0), previous: $0.text("chain_prev") ?? "", hash: $0.text("chain_hash") ?? "")
+            }
+            let unsealed = try await session.query(
+                "SELECT \(Self.eventColumns) FROM delivery_events WHERE case_ref = $1 AND chain_hash IS NULL ORDER BY id",
+                [.text(caseRef)]
+            ).map(Self.event(from:))
+            return (sealed, unsealed)
+        }
+    }
+}

@@ -282,11 +282,13 @@ enum PostgresSchema {
                 """
             ),
             (
-                // The exact bytes of every message handed to a provider (MessageArchive).
-                "p5-message-archive",
+                // Evidence: the exact bytes of every message handed to a provider
+                // (MessageArchive), and the trace's hash chain (TraceSealing).
+                "p5-evidence",
                 """
                 \(ArchiveSQL.table(now: "now()", blob: "BYTEA", timestamp: "TIMESTAMPTZ", strict: false, prefix: "\(s)."));
                 \(ArchiveSQL.index(prefix: "\(s)."));
+                \(ArchiveSQL.chain(prefix: "\(s).").joined(separator: ";\n"));
                 """
             ),
         ]

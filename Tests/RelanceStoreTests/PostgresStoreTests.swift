@@ -82,7 +82,7 @@ struct PostgresStoreTests {
         #expect(
             applied.sorted() == [
                 "p1-jobs-payers-trace-invoices", "p2-inlined-clock", "p3-due-at-trigger-when-needed", "p4-bank-lines",
-                "p5-message-archive",
+                "p5-evidence",
             ])
         for node in nodes { #expect(try await node.isMigrated()) }
     }
