@@ -19,7 +19,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev sqlite3 python3 p
 # test: IntegrationTests/postfix.py) for bounces read back, zbar (zbarimg) to read the QR
 # codes' PNG back (Tests/RelanceQRTests/ZbarTests.swift, IntegrationTests/test_payments.py),
 # xmllint to hold the test statements to the ISO 20022 schemas (IntegrationTests/test_camt_schema.py).
-TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql postfix libxml2-utils \
+TEST_APT_PACKAGES := kannel kannel-extras poppler-utils qpdf postgresql postfix libxml2-utils unzip \
   hunspell hunspell-fr hunspell-en-gb hunspell-de-de hunspell-es hunspell-it hunspell-nl
 # Without their recommends: zbar-tools recommends, through ImageMagick and Ghostscript, a
 # CJK fallback font, and the letters' tests need a machine whose fonts cannot print

@@ -219,16 +219,19 @@ def submit_login(driver, name, password):
 
 def sign_in(driver, site, name, page="/"):
     """Signs `name` in through the login form, as a person would, from a clean slate."""
+    console_errors(driver)  # what earlier pages logged was theirs to check; from here on, it is ours
     driver.get(site.base + "/login")
     driver.delete_all_cookies()
     driver.get(site.base + page)
     wait_for_path(driver, "/login")
     submit_login(driver, name, USERS[name][1])
-    try:
-        wait_for_path(driver, urllib.parse.urlsplit(page).path)
-    except AssertionError as failure:
+    target = urllib.parse.urlsplit(page).path
+    # Either the page asked for, or a refusal (an error page, or the form again with its error).
+    WebDriverWait(driver, 10, poll_frequency=0.05).until(
+        lambda d: path_of(d) == target or d.find_elements(By.CSS_SELECTOR, "main p.error"))
+    if path_of(driver) != target:
         shown = driver.find_element(By.TAG_NAME, "main").text
-        raise AssertionError(f"{name} could not sign in: {failure}; the page says: {shown!r}") from None
+        raise AssertionError(f"{name} could not sign in: on {driver.current_url}, the page says: {shown!r}")
 
 
 def browser_session(driver):
@@ -742,15 +745,16 @@ def test_every_page_passes_axe_and_the_main_ones_are_pictured(site, driver):
 
     def check(label, h1, status=None, picture=None):
         wait_for_text(driver, "h1", h1)
+        if picture:  # before axe, which scrolls the page as it checks contrasts
+            screenshot(driver, picture)
         found = axe_violations(driver)
         if found:
             violations[label] = found
-        if picture:
-            screenshot(driver, picture)
         logged = errors_besides_own_status(driver, driver.current_url, status) if status else console_errors(driver)
         if logged:
             errors[label] = logged
 
+    console_errors(driver)
     driver.get(site.base + "/login")
     driver.delete_all_cookies()
     driver.get(site.base + "/login")
@@ -782,6 +786,9 @@ def test_sigterm_stops_the_daemon_promptly_with_a_live_log_open(fresh_site, driv
         pass
     finally:
         still_running = process.poll() is None
-        driver.get("about:blank")  # closes the stream, so that the fixture's stop ends it
+        driver.get("about:blank")
+        if still_running:
+            process.kill()  # ours; the fixture would otherwise wait for the stream's next keep-alive
+            process.wait(timeout=10)
     assert not still_running, "relance serve still running 10 s after SIGTERM while a live log is open"
     assert process.returncode == 0, fresh_site.server.log()[-2000:]

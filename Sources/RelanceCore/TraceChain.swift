@@ -44,7 +44,8 @@ public enum TraceChain {
         var problems: [String] = []
         for (index, sealed) in chain.enumerated() {
             if link(previous: sealed.previous, sealed.event) != sealed.hash {
-                problems.append("event \(sealed.event.id) (\(sealed.event.kind.rawValue)) was altered: its hash does not match it")
+                problems.append(
+                    "event \(sealed.event.id) (\(sealed.event.kind.rawValue)) was altered: its hash does not match it")
             }
             if index > 0, sealed.previous != chain[index - 1].hash {
                 problems.append(

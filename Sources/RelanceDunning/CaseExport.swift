@@ -58,7 +58,9 @@ public struct CaseExport: Sendable {
                 guard event.kind == .rendered, let sha = event.detail["content_sha256"]?.stringValue else { continue }
                 let name = "job-\(job.id)-attempt-\(event.attempt)"
                 if let message = try await store.archived(sha256: sha) {
-                    let ext = message.mediaType == ArchivedMessage.letter ? "pdf" : message.mediaType == ArchivedMessage.email ? "eml" : "txt"
+                    let ext =
+                        message.mediaType == ArchivedMessage.letter
+                        ? "pdf" : message.mediaType == ArchivedMessage.email ? "eml" : "txt"
                     files.append(("messages/\(name).\(ext)", message.bytes))
                 } else {
                     missing.append("\(name) (sha256 \(sha))")
@@ -117,7 +119,8 @@ public struct CaseExport: Sendable {
 
     static func invoiceValue(_ invoice: Invoice) -> JSONValue {
         .object([
-            "number": .string(invoice.ref), "payer_ref": .string(invoice.payerRef), "currency": .string(invoice.currency),
+            "number": .string(invoice.ref), "payer_ref": .string(invoice.payerRef),
+            "currency": .string(invoice.currency),
             "amount": .string(Invoice.text(invoice.amount)), "balance": .string(Invoice.text(invoice.balance)),
             "issue_date": .string(invoice.issueDate), "due_date": .string(invoice.dueDate),
             "status": .string(invoice.status.rawValue), "paid_at": invoice.paidAt.map(JSONValue.string) ?? .null,

@@ -95,7 +95,8 @@ extension SQLiteJobStore {
                 sql: "SELECT * FROM delivery_events WHERE case_ref = ? AND chain_seq IS NOT NULL ORDER BY chain_seq",
                 arguments: [caseRef]
             ).map {
-                TraceChain.Sealed(event: Self.event(from: $0), previous: $0["chain_prev"] ?? "", hash: $0["chain_hash"] ?? "")
+                TraceChain.Sealed(
+                    event: Self.event(from: $0), previous: $0["chain_prev"] ?? "", hash: $0["chain_hash"] ?? "")
             }
             let unsealed = try Row.fetchAll(
                 db, sql: "SELECT * FROM delivery_events WHERE case_ref = ? AND chain_hash IS NULL ORDER BY id",

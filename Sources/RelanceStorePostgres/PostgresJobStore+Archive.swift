@@ -59,13 +59,14 @@ extension PostgresJobStore {
 /// The trace's hash chain (`TraceSealing`): one node seals at a time (a transaction-level
 /// advisory lock; the others skip their turn), in the order events were written.
 extension PostgresJobStore {
-    /// The advisory lock of the sealer ("relance-seal").
-    static let sealLock: Int64 = 0x7265_6c5f_7365_616c
 
     public func sealTrace(batch: Int) async throws -> Int {
         try await transaction { tx in
-            guard try await tx.one("SELECT pg_try_advisory_xact_lock($1) AS got", [.int(Self.sealLock)])?.bool("got") == true
-            else { return 0 }
+            // The lock is the schema's: nodes of another installation in the same database
+            // seal their own trace meanwhile.
+            let got = try await tx.one(
+                "SELECT pg_try_advisory_xact_lock(hashtext('relance-seal'), hashtext(current_schema())) AS got")
+            guard got?.bool("got") == true else { return 0 }
             // Only events whose transaction committed a moment ago: an id taken by a
             // transaction still open must not be passed by later ones (ids are not
             // handed out in commit order).
@@ -75,7 +76,8 @@ extension PostgresJobStore {
                 WHERE chain_hash IS NULL AND at < relance_now() - interval '2 seconds' ORDER BY id LIMIT $1
                 """, [.int(Int64(batch))])
             guard !rows.isEmpty else { return 0 }
-            var seq = Int64(try await tx.one("SELECT coalesce(max(chain_seq), 0) AS n FROM delivery_events")?.int("n") ?? 0)
+            var seq = Int64(
+                try await tx.one("SELECT coalesce(max(chain_seq), 0) AS n FROM delivery_events")?.int("n") ?? 0)
             var heads: [String: String] = [:]
             for row in rows {
                 let event = Self.event(from: row)
@@ -119,7 +121,8 @@ extension PostgresJobStore {
                 """, [.text(caseRef)]
             ).map {
                 TraceChain.Sealed(
-                    event: Self.event(from: $0), previous: $0.text("chain_prev") ?? "", hash: $0.text("chain_hash") ?? "")
+                    event: Self.event(from: $0), previous: $0.text("chain_prev") ?? "",
+                    hash: $0.text("chain_hash") ?? "")
             }
             let unsealed = try await session.query(
                 "SELECT \(Self.eventColumns) FROM delivery_events WHERE case_ref = $1 AND chain_hash IS NULL ORDER BY id",

@@ -14,7 +14,8 @@ struct Relance: AsyncParsableCommand {
         subcommands: [
             Serve.self, Migrate.self, PayerCommand.self, Enqueue.self, Cancel.self, Jobs.self, Tail.self, Render.self,
             Templates.self, Scenarios.self, InvoiceCommand.self, Report.self, ConfigCommand.self, Doctor.self,
-            DatabaseCommand.self, DKIMCommand.self, Bounce.self, PaymentsCommand.self, ConsoleCommand.self, CaseCommand.self,
+            DatabaseCommand.self, DKIMCommand.self, Bounce.self, PaymentsCommand.self, ConsoleCommand.self,
+            CaseCommand.self,
         ])
 
     /// Arguments are checked as bytes first: Swift reads them with invalid UTF-8 repaired

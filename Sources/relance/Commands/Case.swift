@@ -19,16 +19,21 @@ struct CaseCommand: AsyncParsableCommand {
 
         func run() async throws {
             let runtime = try await options.runtime()
-            let exported = try await CaseExport(store: runtime.store, clock: runtime.store.clock).export(caseRef: caseRef)
+            let exported = try await CaseExport(store: runtime.store, clock: runtime.store.clock).export(
+                caseRef: caseRef)
             do { try SafeFile.write(exported.zip, to: out) } catch { throw CLIError("\(error)") }
             print(
                 "\(out): case \(caseRef), \(exported.sealed) sealed event(s), \(exported.messages) message(s), chain head \(exported.head ?? "none")"
             )
-            if exported.unsealed > 0 { print("\(exported.unsealed) event(s) not sealed yet (the daemon seals them within seconds)") }
+            if exported.unsealed > 0 {
+                print("\(exported.unsealed) event(s) not sealed yet (the daemon seals them within seconds)")
+            }
             for name in exported.missing { print("not archived: \(name)") }
             if !exported.problems.isEmpty {
                 for problem in exported.problems { print("chain: \(problem)") }
-                throw CLIError("the trace of case \(caseRef) was altered: its hash chain is broken (written to \(out) all the same)")
+                throw CLIError(
+                    "the trace of case \(caseRef) was altered: its hash chain is broken (written to \(out) all the same)"
+                )
             }
         }
     }
