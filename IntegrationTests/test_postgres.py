@@ -277,7 +277,8 @@ def test_db_copy_moves_an_sqlite_installation_and_refuses_a_live_daemon(tmp_path
             "lease_expires_at = '2099-01-01T00:00:00.000Z', dispatch_started_at = NULL WHERE id = ?", (crashed,))
 
     before = {t: old.sql(f"SELECT count(*) AS n FROM {t}")[0]["n"]
-              for t in ("payers", "invoices", "payments", "suppressions", "jobs", "delivery_events")}
+              for t in ("payers", "invoices", "payments", "suppressions", "jobs", "delivery_events", "message_archive")}
+    assert before["message_archive"] == 1
     out = old.run("db", "copy", "--from", source, "--to", target).stdout
     for table, n in before.items():
         assert re.search(rf"^{table}: {n} rows, sha256 [0-9a-f]{{16}} on both sides$", out, re.M), out
@@ -294,6 +295,11 @@ def test_db_copy_moves_an_sqlite_installation_and_refuses_a_live_daemon(tmp_path
     # a daemon on PostgreSQL sends what was left (the crashed job, the invoice's first
     # step if due), never the job already sent.
     moved = on_postgres(tmp_path, pg, schema, smtp_port=smtp.port, name="moved")
+    # The evidence moves with it: the sent message's exact bytes, and the trace's hash
+    # chain (sealed on SQLite, checked on PostgreSQL).
+    assert moved.run("jobs", "show", str(sent), "--content").stdout == old.run("jobs", "show", str(sent), "--content").stdout
+    exported = moved.run("case", "export", "INV-1", "--out", str(tmp_path / "inv-1.zip"))
+    assert "chain head" in exported.stdout and "sealed event(s)" in exported.stdout, exported.stdout
     new = moved.enqueue("ACME", case="INV-4")
     assert new > max(states)
     moved.serve_until_idle()

@@ -12,6 +12,8 @@ public enum CopySchema {
         public var instants: Set<String> = []
         public var integers: Set<String> = []
         public var json: Set<String> = []
+        /// Bytes, copied as upper-case hex text.
+        public var binary: Set<String> = []
         /// The column rows are ordered by (and the identity is set from, for `id`).
         public var key: String
     }
@@ -49,8 +51,15 @@ public enum CopySchema {
             ], integers: ["id", "priority", "attempt", "max_attempts"], key: "id"),
         Table(
             name: "delivery_events",
-            columns: ["id", "job_id", "attempt", "at", "event", "case_ref", "channel", "detail"],
-            instants: ["at"], integers: ["id", "job_id", "attempt"], json: ["detail"], key: "id"),
+            columns: [
+                "id", "job_id", "attempt", "at", "event", "case_ref", "channel", "detail", "chain_prev", "chain_hash",
+                "chain_seq",
+            ],
+            instants: ["at"], integers: ["id", "job_id", "attempt", "chain_seq"], json: ["detail"], key: "id"),
+        Table(
+            name: "message_archive",
+            columns: ["sha256", "media_type", "size", "compression", "content", "archived_at"],
+            instants: ["archived_at"], integers: ["size"], binary: ["content"], key: "sha256"),
     ]
 
     /// A table's rows as text (nil for NULL), instants in the stored format.
@@ -115,7 +124,8 @@ extension SQLiteJobStore {
     public func exportForCopy() async throws -> [CopySchema.Rows] {
         try await pool.read { db in
             try CopySchema.tables.map { table in
-                let select = table.columns.map { "CAST(\($0) AS TEXT)" }.joined(separator: ", ")
+                let select = table.columns.map { table.binary.contains($0) ? "hex(\($0))" : "CAST(\($0) AS TEXT)" }
+                    .joined(separator: ", ")
                 let rows = try Row.fetchAll(db, sql: "SELECT \(select) FROM \(table.name) ORDER BY \(table.key)")
                 return CopySchema.Rows(
                     table: table,

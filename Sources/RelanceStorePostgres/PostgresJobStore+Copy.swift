@@ -32,6 +32,7 @@ extension PostgresJobStore {
                     if table.instants.contains(column) { return "(\(value))::timestamptz" }
                     if table.integers.contains(column) { return "(\(value))::bigint" }
                     if table.json.contains(column) { return "(\(value))::json" }
+                    if table.binary.contains(column) { return "decode(\(value), 'hex')" }
                     return value
                 }
                 for start in stride(from: 0, to: rows.rows.count, by: 500) {
@@ -78,7 +79,8 @@ extension PostgresJobStore {
         var result: [CopySchema.Rows] = []
         for table in CopySchema.tables {
             let select = table.columns.map { column in
-                table.instants.contains(column)
+                if table.binary.contains(column) { return "upper(encode(\(column), 'hex')) AS \(column)" }
+                return table.instants.contains(column)
                     ? "relance_iso(\(column)) AS \(column)" : "(\(column))::text AS \(column)"
             }
             let rows = try await session.query(

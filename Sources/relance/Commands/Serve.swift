@@ -27,6 +27,9 @@ struct Serve: AsyncParsableCommand {
             ])
         do {
             try await Runtime.run(group)
+            // The trace's last events sealed before leaving (`--until-idle` stops within
+            // the sealer's second); on PostgreSQL the next node seals the latest ones.
+            while (try? await runtime.store.sealTrace(batch: 2000)) ?? 0 > 0 {}
         } catch {
             if let api = runtime.config.api, APIServer.isListenFailure(error) {
                 throw CLIError(
