@@ -7,7 +7,7 @@ One daemon and one browser serve most of the file (the `site` and `driver` fixtu
 the tests that need a daemon of their own (the login throttle, which counts failures
 per client address too, and a SIGTERM) get a fresh one. Users are made with
 `relance console user add … --password-stdin`, invoices with `relance invoice open`.
-Screenshots go to docs/console/ (RELANCE_CONSOLE_SCREENSHOTS=1 rewrites them)."""
+Pictures of the main pages go to docs/console/ (browser.screenshot)."""
 
 import datetime
 import re
@@ -21,7 +21,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from api_support import ApiServer, describe, job_body, payer_body
+from api_support import ApiServer, describe, job_body
 from browser import axe_violations, console_errors, open_browser, screenshot, wait_for_text
 from conftest import BIN, free_port, wait_for
 from test_once_means_once import FaultyRecorder, serve
@@ -45,7 +45,6 @@ PAYERS = [
     dict(ref="P-FANTOME-0409", name="Société Fantôme <SAS>", email="absent@fantome.example",
          phone="+33556789012", postal_address=["1 cours de l’Intendance", "33000 Bordeaux"]),
 ]
-NAMES = {p["ref"]: p["name"] for p in PAYERS}
 
 # (payer, number, amount, due date in days from today): one invoice in each ageing band.
 INVOICES = [
@@ -266,6 +265,20 @@ def login_token(session, site):
     return re.search(r'name="login_token" value="([^"]+)"', r.text).group(1)
 
 
+def signed_in(site, name):
+    """A requests session signed in through the login form (its token, its cookie), and
+    the Set-Cookie of the answer."""
+    session = requests.Session()
+    data = {"name": name, "password": USERS[name][1], "login_token": login_token(session, site), "next": "/"}
+    r = session.post(site.base + "/login", data=data, timeout=10, allow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"] == "/", describe(r)
+    return session, r.headers["Set-Cookie"]
+
+
+def csrf_in(html):
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
 def field(driver, label):
     """The value shown for `label` in a page's <dl class="profile">."""
     for dt in driver.find_elements(By.CSS_SELECTOR, "dl.profile dt"):
@@ -345,7 +358,7 @@ def test_admin_signs_in_finds_a_payer_and_reads_a_job_its_preview_and_its_letter
     directives = [d.strip() for d in r.headers["Content-Security-Policy"].split(";")]
     assert "sandbox" in directives and "default-src 'none'" in directives, directives
     assert not any("allow-scripts" in d or "script-src" in d for d in directives), directives
-    assert "Dupont &amp; Fils &lt;SARL&gt;" in r.text or "Dupont &amp; Fils &lt;SARL>" in r.text, r.text[:2000]
+    assert "Dupont &amp; Fils &lt;SARL" in r.text and "<SARL>" not in r.text, r.text[:2000]  # escaped
 
     # The letter: a PDF behind the session.
     driver.back()
@@ -511,11 +524,12 @@ def test_advisor_sees_the_totals_and_nothing_personal(site, driver):
 # 6. CSRF
 
 
-def test_forms_without_their_token_or_from_another_site_are_refused_and_change_nothing(site, driver):
+def test_forms_without_their_token_or_from_another_site_are_refused_and_change_nothing(site):
     job = site.jobs["csrf"]
-    sign_in(driver, site, "alice", page=f"/jobs/{job}")
-    token = csrf_of(driver)
-    http = browser_session(driver)
+    http, _ = signed_in(site, "alice")
+    page = http.get(f"{site.base}/jobs/{job}", timeout=10)
+    assert page.status_code == 200 and "Record as sent" in page.text, describe(page)
+    token = csrf_in(page.text)
     url = f"{site.base}/jobs/{job}/resolve"
     form = {"decision": "mark-sent", "note": "forged"}
     attempts = [
@@ -530,7 +544,7 @@ def test_forms_without_their_token_or_from_another_site_are_refused_and_change_n
         assert r.status_code == 403, (what, describe(r))
         assert "This form expired or did not come from this console" in r.text, (what, describe(r))
         assert site.state(job) == "uncertain", what
-    assert not any(f'"target":"job {job}"' in line for line in site.audit_lines())
+    assert not any(f'"target":"job {job}"' in line and '"outcome":"ok' in line for line in site.audit_lines())
     # The same form with its token, from the console itself, does what it says.
     r = http.post(url, data=dict(form, csrf=token, note="checked"), headers={"Origin": site.base}, timeout=10,
                   allow_redirects=False)
@@ -604,7 +618,8 @@ def test_viewer_reads_payers_and_jobs_but_may_not_act(site, driver):
     assert site.state(job) == "uncertain"
     invoice = site.relance.sql("SELECT hold_until FROM invoices WHERE ref = 'FA-2026-0103'")
     assert invoice == [{"hold_until": None}], invoice
-    assert not any('"user":"victor"' in line and '"action":"login"' not in line for line in site.audit_lines())
+    assert not any('"user":"victor"' in line and '"action":"login"' not in line and '"outcome":"ok' in line
+                   for line in site.audit_lines())
 
 
 # 8. The login throttle (a daemon of its own: failures count per client address too)
@@ -646,22 +661,13 @@ def test_one_users_failed_logins_do_not_lock_the_other_users_out(fresh_site, dri
 
 
 def test_pages_carry_the_security_headers_and_the_session_cookie_is_strict(site, driver):
-    anonymous = requests.Session()
-    token = login_token(anonymous, site)
-    r = anonymous.post(site.base + "/login", data={"name": "alice", "password": USERS["alice"][1],
-                                                   "login_token": token}, timeout=10, allow_redirects=False)
-    assert r.status_code == 303, describe(r)
-    set_cookie = [c.strip() for c in r.headers["Set-Cookie"].split(",")]
-    session = [c for c in set_cookie if c.startswith("relance_session=")]
+    http, set_cookie = signed_in(site, "alice")
+    session = [c.strip() for c in set_cookie.split(",") if c.strip().startswith("relance_session=")]
     assert len(session) == 1, set_cookie
     attributes = [a.strip().lower() for a in session[0].split(";")[1:]]
     assert "httponly" in attributes and "samesite=strict" in attributes and "path=/" in attributes, attributes
     assert not any(a.startswith(("max-age", "expires")) for a in attributes), attributes  # ends with the browser
 
-    sign_in(driver, site, "alice")
-    cookie = session_cookie(driver)
-    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict", cookie
-    http = browser_session(driver)
     personal = ["/", "/payers?q=dupont", "/payers/P-DUPONT-7731", "/payers/P-DUPONT-7731/history", "/jobs",
                 f"/jobs/{site.jobs['email']}", f"/jobs/{site.jobs['letter']}/letter.pdf", "/log", "/audit",
                 "/templates", f"/jobs/{site.jobs['csrf']}/resolve?decision=cancel", "/jobs/999999"]
@@ -688,6 +694,11 @@ def test_pages_carry_the_security_headers_and_the_session_cookie_is_strict(site,
     with http.get(site.base + "/log/events", timeout=10, stream=True) as r:
         assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/event-stream"), describe(r)
         assert "no-store" in r.headers["Cache-Control"], r.headers
+
+    # And the browser keeps the session cookie as meant: out of scripts' reach, same-site only.
+    sign_in(driver, site, "alice")
+    cookie = session_cookie(driver)
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and "expiry" not in cookie, cookie
 
 
 # 10. Language

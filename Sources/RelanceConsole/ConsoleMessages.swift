@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import RelanceCore
+import RelanceDunning
 import RelanceStore
 import RelanceTemplates
 
@@ -91,6 +92,25 @@ extension Console {
         headers[.contentDisposition] = "inline; filename=\"job-\(id)-\(attempt).\(pdf ? "pdf" : "txt")\""
         headers[HTTPField.Name("X-Content-SHA256")!] = message.sha256
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: message.bytes)))
+    }
+
+    /// The case file a lawyer gets (`relance case export`): history, hash chain, messages.
+    func exportCase(_ request: Request, _ context: ConsoleContext, caseRef: String) async throws -> Response {
+        let visitor = try gate(request, .personalData)
+        let exported: CaseExport.Exported
+        do { exported = try await CaseExport(store: store, clock: environment.clock).export(caseRef: caseRef) } catch
+            let error as ScenarioError
+        {
+            throw ConsoleStop.badInput(error.message)
+        }
+        audit.record(
+            user: visitor.session.user, action: "export case", target: "case \(caseRef)",
+            outcome: exported.problems.isEmpty ? "ok: chain intact" : "ok: CHAIN BROKEN", client: context.client)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/zip"
+        let safe = String(caseRef.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "_" })
+        headers[.contentDisposition] = "attachment; filename=\"case-\(safe).zip\""
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: exported.zip)))
     }
 
     func previewHTML(_ request: Request, _ context: ConsoleContext, id: Int64) async throws -> Response {

@@ -158,6 +158,7 @@ extension Console {
                 [
                     "case_ref": $0, "jobs_href": "/jobs?case=\(Self.escapePath($0))",
                     "cancel_href": "/cases/\(Self.escapePath($0))/cancel",
+                    "export_href": "/cases/\(Self.escapePath($0))/export.zip",
                 ]
             },
             "timeline": try await timeline(jobs), "history_href": "/payers/\(Self.escapePath(ref))/history",

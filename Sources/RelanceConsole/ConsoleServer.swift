@@ -109,6 +109,9 @@ public enum ConsoleServer {
         router.post("/jobs/:id/resolve") { request, context in
             try await console.resolve(request, context, id: console.jobID(context))
         }
+        router.get("/cases/:ref/export.zip") { request, context in
+            try await console.exportCase(request, context, caseRef: try console.parameter(context, "ref"))
+        }
         router.get("/cases/:ref/cancel") { request, context in
             try await console.confirmCancel(request, context, caseRef: try console.parameter(context, "ref"))
         }

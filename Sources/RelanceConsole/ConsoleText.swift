@@ -167,6 +167,7 @@ enum ConsoleText {
         "requeue": ("Send again", "Renvoyer"),
         "mark-sent": ("Record as sent", "Marquer comme envoyé"),
         "cancel": ("Cancel the job", "Annuler l’envoi"),
+        "export_case": ("case file (ZIP)", "dossier de preuve (ZIP)"),
         "cancel_case": ("Cancel the case", "Annuler le dossier"),
         "hold_invoice": ("Hold the invoice", "Suspendre la facture"),
         "release": ("Release the hold", "Lever la suspension"),

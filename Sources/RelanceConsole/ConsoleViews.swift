@@ -123,7 +123,7 @@ enum ConsoleViews {
         </section>
         <section aria-labelledby="h-cases"><h2 id="h-cases">{{t.cases}}</h2>
         {{^cases}}<p>{{t.none}}</p>{{/cases}}
-        <ul>{{#cases}}<li><a href="{{jobs_href}}">{{case_ref}}</a>{{#may_act}} · <a href="{{cancel_href}}">{{t.cancel_case}}</a>{{/may_act}}</li>{{/cases}}</ul>
+        <ul>{{#cases}}<li><a href="{{jobs_href}}">{{case_ref}}</a> · <a href="{{export_href}}">{{t.export_case}}</a>{{#may_act}} · <a href="{{cancel_href}}">{{t.cancel_case}}</a>{{/may_act}}</li>{{/cases}}</ul>
         </section>
         <section aria-labelledby="h-timeline"><h2 id="h-timeline">{{t.timeline}}</h2>
         {{> timeline}}
