@@ -98,9 +98,9 @@ extension Console {
     func exportCase(_ request: Request, _ context: ConsoleContext, caseRef: String) async throws -> Response {
         let visitor = try gate(request, .personalData)
         let exported: CaseExport.Exported
-        do { exported = try await CaseExport(store: store, clock: environment.clock).export(caseRef: caseRef) } catch
-            let error as ScenarioError
-        {
+        do {
+            exported = try await CaseExport(store: store, clock: environment.clock).export(caseRef: caseRef)
+        } catch let error as ScenarioError {
             throw ConsoleStop.badInput(error.message)
         }
         audit.record(
@@ -108,7 +108,10 @@ extension Console {
             outcome: exported.problems.isEmpty ? "ok: chain intact" : "ok: CHAIN BROKEN", client: context.client)
         var headers = HTTPFields()
         headers[.contentType] = "application/zip"
-        let safe = String(caseRef.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "_" })
+        let safe = String(
+            caseRef.unicodeScalars.map {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "_"
+            })
         headers[.contentDisposition] = "attachment; filename=\"case-\(safe).zip\""
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: exported.zip)))
     }
