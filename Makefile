@@ -142,6 +142,7 @@ bench: deps-python release
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/sms_bench.py
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/letter_bench.py
 	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/postgres_bench.py
+	RELANCE_BIN=$(abspath .build/release/relance) $(PYTHON) bench/console_bench.py
 
 # ---- Fault injection (docs/RELIABILITY.md) ----------------------------------------------
 # Postfix's smtp-sink is the second SMTP peer; without it the harness uses aiosmtpd only.

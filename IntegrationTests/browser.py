@@ -209,14 +209,14 @@ def console_errors(driver):
 
 def screenshot(driver, name, directory=None):
     """Saves the page's window (WINDOW_SIZE, 1280x900) as <directory>/<name>.png, directory defaulting to the
-    repository's docs/console/. Written only when RELANCE_CONSOLE_SCREENSHOTS=1 or when the
+    repository's docs/console/. Written only when RELANCE_TEST_SCREENSHOTS=1 or when the
     file does not exist yet, so that `make test` on a clean clone leaves the tracked
     pictures alone. Returns the path either way."""
     if not name or "/" in name or "\\" in name or name.startswith("."):
         raise ValueError(f"screenshot name must be a plain file name: {name!r}")
     folder = pathlib.Path(directory) if directory is not None else SCREENSHOT_DIR
     path = folder / f"{name}.png"
-    if os.environ.get("RELANCE_CONSOLE_SCREENSHOTS") == "1" or not path.exists():
+    if os.environ.get("RELANCE_TEST_SCREENSHOTS") == "1" or not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         png = driver.get_screenshot_as_png()
         partial = path.with_name(f".{path.name}.partial")

@@ -166,7 +166,7 @@ def test_wait_for_text_fails_naming_what_it_saw(driver, site):
 
 
 def test_screenshot_writes_once_unless_asked(driver, site, tmp_path, monkeypatch):
-    monkeypatch.delenv("RELANCE_CONSOLE_SCREENSHOTS", raising=False)
+    monkeypatch.delenv("RELANCE_TEST_SCREENSHOTS", raising=False)
     driver.get(f"{site}/good.html")
     path = screenshot(driver, "good", directory=tmp_path / "console")
     png = path.read_bytes()
@@ -174,7 +174,7 @@ def test_screenshot_writes_once_unless_asked(driver, site, tmp_path, monkeypatch
     assert struct.unpack(">II", png[16:24]) == (1280, 900)
     path.write_bytes(b"kept")
     assert screenshot(driver, "good", directory=tmp_path / "console").read_bytes() == b"kept"
-    monkeypatch.setenv("RELANCE_CONSOLE_SCREENSHOTS", "1")
+    monkeypatch.setenv("RELANCE_TEST_SCREENSHOTS", "1")
     assert screenshot(driver, "good", directory=tmp_path / "console").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError):
         screenshot(driver, "../escape", directory=tmp_path)

@@ -33,6 +33,7 @@ final class Console: Sendable {
     let sessions: ConsoleSessions
     let users: UsersSource
     let audit: ConsoleAudit
+    let overviewSnapshot = OverviewSnapshot()
 
     static let sessionCookie = "relance_session"
     static let loginCookie = "relance_login"

@@ -50,8 +50,7 @@ extension Console {
         let language = language(request)
         let name = String((fields["name"] ?? "").prefix(64))
         let password = fields["password"] ?? ""
-        let keys = ["user:" + name.lowercased(), "client:" + context.client]
-        if sessions.isThrottled(keys) {
+        if sessions.isThrottled(user: name, client: context.client) {
             audit.record(user: name, action: "login", target: "", outcome: "throttled", client: context.client)
             return try await loginPage(request, context, error: language.text("login_throttled"), name: name)
         }
@@ -63,11 +62,11 @@ extension Console {
             await PasswordHash.spendVerification(password)
         }
         guard accepted, let user else {
-            sessions.recordFailure(keys)
+            sessions.recordFailure(user: name, client: context.client)
             audit.record(user: name, action: "login", target: "", outcome: "refused", client: context.client)
             return try await loginPage(request, context, error: language.text("login_failed"), name: name)
         }
-        sessions.clearFailures(["user:" + name.lowercased()])
+        sessions.clearFailures(user: name)
         let token = sessions.open(user: user.name, role: user.role)
         audit.record(
             user: user.name, action: "login", target: user.role.rawValue, outcome: "ok", client: context.client)

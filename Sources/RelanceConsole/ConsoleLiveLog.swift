@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import RelanceCore
 import RelanceStore
+import ServiceLifecycle
 
 /// The live delivery log: the trace as it is recorded, through Server-Sent Events, with
 /// the filters of `relance tail`. The store is read only while someone watches.
@@ -70,7 +71,10 @@ extension Console {
             let started = Date()
             var quietSince = Date()
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-            while Date().timeIntervalSince(started) < Self.streamSeconds, !Task.isCancelled {
+            // Ends with the daemon too: a graceful shutdown does not wait for an open log.
+            while Date().timeIntervalSince(started) < Self.streamSeconds, !Task.isCancelled,
+                !Task.isShuttingDownGracefully
+            {
                 // Signed out, expired, removed or given another role: the stream ends.
                 guard sessions.isLive(token), users.current().user(named: user)?.role == role else { break }
                 let batch = try await store.events(after: after, filter: filter, limit: 500)

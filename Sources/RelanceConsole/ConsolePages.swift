@@ -11,12 +11,10 @@ extension Console {
         let t = visitor.language
         let now = environment.clock.now()
         let reads = visitor.session.role.readsPersonalData
-        async let statistics = store.statistics()
+        async let attentionCounts = store.attentionCounts()
         async let workload = store.workload()
-        let midnight = Timestamp.isoDate(of: now, in: TimeZone(identifier: "UTC")!) + "T00:00:00.000Z"
-        let monthAgo = Timestamp.string(from: now.addingTimeInterval(-30 * 86400))
-        let today = try await store.finishedCounts(since: midnight)
-        let month = try await store.finishedCounts(since: monthAgo)
+        async let oldest = store.oldestDueAge()
+        let figures = try await overviewSnapshot.figures(store: store, now: now)
         let outcomes: [JobState] = [.sent, .delivered, .undelivered, .uncertain, .failed, .dead, .cancelled]
         func period(_ label: String, _ counts: [String: [String: Int]]) -> [String: Any] {
             let rows = RelanceCore.Channel.allCases.map(\.rawValue).map { channel -> [String: Any] in
@@ -25,24 +23,22 @@ extension Console {
             }
             return ["label": label, "columns": outcomes.map(\.rawValue), "rows": rows]
         }
-        let stats = try await statistics
-        func count(_ state: JobState) -> Int { stats.jobs[state.rawValue]?.values.reduce(0, +) ?? 0 }
-        var attention: [[String: Any]] = [JobState.uncertain, .dead, .failed, .undelivered].map { state in
-            var item: [String: Any] = ["count": count(state), "label": state.rawValue]
-            if reads { item["link"] = "/jobs?state=\(state.rawValue)" }
+        let attention = try await attentionCounts
+        var attentionItems: [[String: Any]] = attentionStates.map { state in
+            var item: [String: Any] = ["count": attention[state]?.values.reduce(0, +) ?? 0, "label": state]
+            if reads { item["link"] = "/jobs?state=\(state)" }
             return item
         }
-        attention.append(["count": try await store.suppressionCount(), "label": t.text("suppressed")])
+        attentionItems.append(["count": try await store.suppressionCount(), "label": t.text("suppressed")])
         let review = try await store.bankLines(reviewOnly: true, limit: 10_000).count
-        attention.append(["count": review, "label": t.text("unmatched")])
+        attentionItems.append(["count": review, "label": t.text("unmatched")])
         let load = try await workload
         var queue: [String: Any] = [
             "due": load.due, "running": load.running, "scheduled": load.scheduled,
-            "oldest": String(Int(stats.oldestDueAge.rounded())),
+            "oldest": String(Int(try await oldest.rounded())),
         ]
         if let next = load.nextRunAt { queue["next"] = next }
-        let aging = Aging(
-            try await store.openBalances(), today: Timestamp.isoDate(of: now, in: TimeZone(identifier: "UTC")!))
+        let aging = Aging(figures.balances, today: Timestamp.isoDate(of: now, in: TimeZone(identifier: "UTC")!))
         let bandNames = (0..<5).map { t.text("band\($0)") }
         let agingViews = aging.amounts.keys.sorted().map { currency -> [String: Any] in
             let amounts = aging.amounts[currency] ?? []
@@ -79,8 +75,9 @@ extension Console {
         return page(
             request, visitor, title: t.text("overview"), template: "overview",
             context: [
-                "periods": [period(t.text("today"), today), period(t.text("last30"), month)],
-                "attention": attention, "queue": queue, "aging": agingViews, "steps": stepRows,
+                "periods": [period(t.text("today"), figures.today), period(t.text("last30"), figures.month)],
+                "attention": attentionItems, "computed_at": Timestamp.string(from: figures.computedAt), "queue": queue,
+                "aging": agingViews, "steps": stepRows,
                 "has_steps": !stepRows.isEmpty,
                 "steps_svg": SVGChart(title: t.text("paid30_chart"), bars: stepBars).svg,
             ])

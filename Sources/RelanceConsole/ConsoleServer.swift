@@ -198,7 +198,9 @@ enum ConsoleHeaders {
     static func secure(_ headers: inout HTTPFields, path: String) {
         if headers[.contentSecurityPolicy] == nil { headers[.contentSecurityPolicy] = policy }
         headers[.xContentTypeOptions] = "nosniff"
-        headers[.referrerPolicy] = "no-referrer"
+        // Not `no-referrer`: under it Chromium sends `Origin: null` with a form, which the
+        // console refuses as foreign.
+        headers[.referrerPolicy] = "same-origin"
         if headers[.xFrameOptions] == nil { headers[.xFrameOptions] = "DENY" }
         headers[HTTPField.Name("Cross-Origin-Opener-Policy")!] = "same-origin"
         headers[HTTPField.Name("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=()"

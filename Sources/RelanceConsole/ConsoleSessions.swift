@@ -83,31 +83,41 @@ public final class ConsoleSessions: Sendable {
 
     // MARK: login throttle
 
-    /// Failed logins allowed per key (a user name, a client address) in `window`.
-    public static let allowedFailures = 5
+    /// Failed sign-ins allowed in `window`: per user name (a password guessed), and per
+    /// client address (names tried in turn). The address's limit is far higher: behind a
+    /// proxy every visitor has the proxy's address, and a stranger must not be able to
+    /// lock the team out by failing five times.
+    public static let allowedFailuresPerUser = 5
+    public static let allowedFailuresPerClient = 100
     public static let window: TimeInterval = 300
 
-    /// True when `keys` have failed too often lately: the attempt is refused unread.
-    public func isThrottled(_ keys: [String], now: Date = Date()) -> Bool {
+    /// True when the user name or the client address failed too often lately: the attempt
+    /// is refused unread.
+    public func isThrottled(user: String, client: String, now: Date = Date()) -> Bool {
         failures.withLock { all in
-            keys.contains { key in
-                (all[key] ?? []).filter { now.timeIntervalSince($0) < Self.window }.count >= Self.allowedFailures
+            func recent(_ key: String) -> Int {
+                (all[key] ?? []).filter { now.timeIntervalSince($0) < Self.window }.count
             }
+            return recent("user:" + user.lowercased()) >= Self.allowedFailuresPerUser
+                || recent("client:" + client) >= Self.allowedFailuresPerClient
         }
     }
 
-    public func recordFailure(_ keys: [String], now: Date = Date()) {
+    public func recordFailure(user: String, client: String, now: Date = Date()) {
         failures.withLock { all in
             if all.count > 100_000 {
                 all = all.filter { $0.value.contains { now.timeIntervalSince($0) < Self.window } }
             }
-            for key in keys {
-                all[key, default: []] = (all[key] ?? []).filter { now.timeIntervalSince($0) < Self.window } + [now]
+            for key in ["user:" + user.lowercased(), "client:" + client] {
+                all[key] = (all[key] ?? []).filter { now.timeIntervalSince($0) < Self.window } + [now]
             }
         }
     }
 
-    public func clearFailures(_ keys: [String]) { failures.withLock { all in for key in keys { all[key] = nil } } }
+    /// After a sign-in: that user's failures are forgotten (not the address's).
+    public func clearFailures(user: String) {
+        _ = failures.withLock { $0.removeValue(forKey: "user:" + user.lowercased()) }
+    }
 
     /// Two tokens compared in constant time.
     public static func same(_ a: String, _ b: String) -> Bool {

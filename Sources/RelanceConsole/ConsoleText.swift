@@ -63,6 +63,10 @@ enum ConsoleText {
         "today": ("Today (UTC)", "Aujourd’hui (UTC)"),
         "last30": ("Last 30 days", "30 derniers jours"),
         "messages": ("Messages", "Messages"),
+        "computed_at": (
+            "Messages, amounts and the effect of the steps are counted at most once a minute; these were counted at",
+            "Messages, montants et effet des étapes sont comptés au plus une fois par minute ; ceux-ci l’ont été le"
+        ),
         "channel": ("Channel", "Canal"),
         "total": ("Total", "Total"),
         "needs_person": ("Needs a person", "À traiter"),

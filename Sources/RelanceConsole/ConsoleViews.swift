@@ -27,6 +27,7 @@ enum ConsoleViews {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Relance</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/static/console.css">
         {{#script}}<script src="/static/{{script}}" defer></script>{{/script}}
         </head>
@@ -65,6 +66,7 @@ enum ConsoleViews {
         </form>
         """,
         "overview": """
+        <p class="note">{{t.computed_at}} {{computed_at}}.</p>
         <section aria-labelledby="h-messages"><h2 id="h-messages">{{t.messages}}</h2>
         {{#periods}}
         <table class="grid"><caption>{{label}}</caption>

@@ -18,9 +18,18 @@ public protocol ConsoleReader: Sendable {
     func openBalances() async throws -> [OpenBalance]
     /// Jobs finished since `since` (a timestamp), counted by channel then state.
     func finishedCounts(since: String) async throws -> [String: [String: Int]]
+    /// Jobs that need a person (`uncertain`, `dead`, `failed`, `undelivered`), by state
+    /// then channel: read through a partial index, so it costs the same with a million
+    /// jobs sent.
+    func attentionCounts() async throws -> [String: [String: Int]]
+    /// Seconds since the oldest queued job became due (0 when none is due).
+    func oldestDueAge() async throws -> Double
     /// The last `limit` trace events matching `filter`, oldest first.
     func recentEvents(filter: EventFilter, limit: Int) async throws -> [DeliveryEvent]
 }
+
+/// The states `attentionCounts` counts (and the partial index `jobs_attention` holds).
+public let attentionStates = ["uncertain", "dead", "failed", "undelivered"]
 
 public struct PayerSummary: Sendable, Equatable {
     public var ref: String

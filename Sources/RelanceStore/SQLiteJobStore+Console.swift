@@ -92,4 +92,31 @@ extension SQLiteJobStore {
             ).map(Self.event(from:)).reversed()
         }
     }
+
+    public func attentionCounts() async throws -> [String: [String: Int]] {
+        try await pool.read { db in
+            var counts: [String: [String: Int]] = [:]
+            let states = attentionStates.map { "'\($0)'" }.joined(separator: ", ")
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT state, channel, count(*) AS n FROM jobs WHERE state IN (\(states)) GROUP BY state, channel"
+            ) {
+                counts[row["state"] ?? "", default: [:]][row["channel"] ?? ""] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    public func oldestDueAge() async throws -> Double {
+        try await pool.read { db in
+            let age =
+                try Double.fetchOne(
+                    db,
+                    sql: """
+                        SELECT (julianday(\(clockNow)) - julianday(min(run_at))) * 86400.0 FROM jobs
+                        WHERE state = 'queued' AND run_at <= \(clockNow)
+                        """) ?? 0
+            return max(age, 0)
+        }
+    }
 }

@@ -238,7 +238,7 @@ enum Schema {
         migrator.registerMigration("v10-evidence") { db in
             try db.execute(sql: ArchiveSQL.table(now: now, blob: "BLOB", timestamp: "TEXT", strict: true))
             try db.execute(sql: ArchiveSQL.index())
-            for statement in ArchiveSQL.chain() { try db.execute(sql: statement) }
+            for statement in ArchiveSQL.evidence() { try db.execute(sql: statement) }
         }
         return migrator
     }
@@ -264,8 +264,9 @@ public enum ArchiveSQL {
         "CREATE INDEX message_archive_age ON \(prefix)message_archive(archived_at)"
     }
 
-    /// The trace's hash chain: each event's link, hash and place in the sealing order.
-    public static func chain(prefix: String = "") -> [String] {
+    /// The trace's hash chain (each event's link, hash and place in the sealing order),
+    /// and the console's index of the jobs that need a person.
+    public static func evidence(prefix: String = "") -> [String] {
         [
             "ALTER TABLE \(prefix)delivery_events ADD COLUMN chain_prev TEXT",
             "ALTER TABLE \(prefix)delivery_events ADD COLUMN chain_hash TEXT",
@@ -273,6 +274,11 @@ public enum ArchiveSQL {
             "CREATE INDEX delivery_events_unsealed ON \(prefix)delivery_events(id) WHERE chain_hash IS NULL",
             "CREATE INDEX delivery_events_case_chain ON \(prefix)delivery_events(case_ref, chain_seq)",
             "CREATE INDEX delivery_events_sealed ON \(prefix)delivery_events(chain_seq)",
+            // The console's "needs a person": a few rows, never the million sent.
+            """
+            CREATE INDEX jobs_attention ON \(prefix)jobs(state, channel)
+              WHERE state IN (\(attentionStates.map { "'\($0)'" }.joined(separator: ", ")))
+            """,
         ]
     }
 }

@@ -102,4 +102,28 @@ extension PostgresJobStore {
             ).map(Self.event(from:)).reversed()
         }
     }
+
+    public func attentionCounts() async throws -> [String: [String: Int]] {
+        try await withSession { session in
+            var counts: [String: [String: Int]] = [:]
+            let states = attentionStates.map { "'\($0)'" }.joined(separator: ", ")
+            for row in try await session.query(
+                "SELECT state, channel, count(*) AS n FROM jobs WHERE state IN (\(states)) GROUP BY state, channel")
+            {
+                counts[row.text("state") ?? "", default: [:]][row.text("channel") ?? ""] = row.int("n") ?? 0
+            }
+            return counts
+        }
+    }
+
+    public func oldestDueAge() async throws -> Double {
+        let age = try await read { session in
+            try await session.one(
+                """
+                SELECT extract(epoch FROM relance_now() - min(run_at))::float8 AS age FROM jobs
+                WHERE state = 'queued' AND run_at <= relance_now()
+                """)?.double("age") ?? 0
+        }
+        return max(age, 0)
+    }
 }

@@ -288,7 +288,7 @@ enum PostgresSchema {
                 """
                 \(ArchiveSQL.table(now: "now()", blob: "BYTEA", timestamp: "TIMESTAMPTZ", strict: false, prefix: "\(s)."));
                 \(ArchiveSQL.index(prefix: "\(s)."));
-                \(ArchiveSQL.chain(prefix: "\(s).").joined(separator: ";\n"));
+                \(ArchiveSQL.evidence(prefix: "\(s).").joined(separator: ";\n"));
                 """
             ),
         ]

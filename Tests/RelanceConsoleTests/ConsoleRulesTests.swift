@@ -95,18 +95,24 @@ struct ConsoleRulesTests {
         #expect(sessions.session(token, now: start + 301) == nil, "absolute lifetime")
     }
 
-    @Test("failed logins are throttled per key, and forgotten after the window")
+    @Test("failed sign-ins are throttled per user, and per address only far above that; then forgotten")
     func throttle() {
         let sessions = ConsoleSessions()
         let start = Date(timeIntervalSince1970: 1_000_000)
-        for i in 0..<ConsoleSessions.allowedFailures {
-            #expect(!sessions.isThrottled(["user:alice"], now: start + Double(i)))
-            sessions.recordFailure(["user:alice", "client:127.0.0.1"], now: start + Double(i))
+        for i in 0..<ConsoleSessions.allowedFailuresPerUser {
+            #expect(!sessions.isThrottled(user: "alice", client: "127.0.0.1", now: start + Double(i)))
+            sessions.recordFailure(user: "Alice", client: "127.0.0.1", now: start + Double(i))
         }
-        #expect(sessions.isThrottled(["user:alice"], now: start + 10))
-        #expect(sessions.isThrottled(["user:bob", "client:127.0.0.1"], now: start + 10))
-        #expect(!sessions.isThrottled(["user:bob", "client:10.0.0.2"], now: start + 10))
-        #expect(!sessions.isThrottled(["user:alice"], now: start + ConsoleSessions.window + 10))
+        #expect(sessions.isThrottled(user: "alice", client: "10.0.0.9", now: start + 10), "per user, any address")
+        #expect(!sessions.isThrottled(user: "bob", client: "127.0.0.1", now: start + 10), "bob is not locked out")
+        for i in 0..<(ConsoleSessions.allowedFailuresPerClient - ConsoleSessions.allowedFailuresPerUser) {
+            sessions.recordFailure(user: "nobody-\(i)", client: "127.0.0.1", now: start + 20)
+        }
+        #expect(sessions.isThrottled(user: "bob", client: "127.0.0.1", now: start + 30), "names tried in turn")
+        #expect(!sessions.isThrottled(user: "bob", client: "10.0.0.2", now: start + 30))
+        #expect(!sessions.isThrottled(user: "alice", client: "10.0.0.2", now: start + ConsoleSessions.window + 10))
+        sessions.clearFailures(user: "ALICE")
+        #expect(!sessions.isThrottled(user: "alice", client: "10.0.0.2", now: start + 30))
     }
 
     @Test("tokens compare in constant time, and an empty one never matches")
