@@ -4,8 +4,11 @@ and a case exported with its hash chain, checked by unzip and sha256sum, then al
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 import zipfile
+
+import pytest
 
 from api_support import ApiServer, job_body
 from conftest import Relance
@@ -101,8 +104,15 @@ def test_a_case_export_holds_history_messages_and_an_intact_chain_and_tells_tamp
     assert (folder / "messages" / sent[0]).read_bytes() in [m[2] for m in smtp.messages]
     assert "is intact" in (folder / "README.txt").read_text()
 
-    # Someone edits a trace event and deletes another: the export says which.
+    # A sealed event cannot be edited, nor unsealed to be sealed again...
     rows = r.sql("SELECT id, event FROM delivery_events WHERE case_ref = 'F-3' ORDER BY chain_seq")
+    for statement in ("UPDATE delivery_events SET detail = '{}' WHERE id = ?",
+                      "UPDATE delivery_events SET chain_hash = NULL, chain_seq = NULL WHERE id = ?"):
+        with pytest.raises(sqlite3.IntegrityError, match="a sealed trace event cannot be changed"):
+            r.sql(statement, (rows[3]["id"],))
+    # ... but someone who drops the guard, edits a trace event and deletes another: the
+    # export says which.
+    r.sql("DROP TRIGGER delivery_events_sealed")
     r.sql("UPDATE delivery_events SET detail = '{\"code\":250}' WHERE id = ?", (rows[3]["id"],))
     r.sql("DELETE FROM delivery_events WHERE id = ?", (rows[5]["id"],))
     tampered = r.run("case", "export", "F-3", "--out", str(tmp_path / "again.zip"), check=False)

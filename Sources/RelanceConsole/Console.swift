@@ -34,6 +34,8 @@ final class Console: Sendable {
     let users: UsersSource
     let audit: ConsoleAudit
     let overviewSnapshot = OverviewSnapshot()
+    let streams = StreamCount()
+    let auditThrottle = AuditThrottle()
 
     static let sessionCookie = "relance_session"
     static let loginCookie = "relance_login"
@@ -60,12 +62,17 @@ final class Console: Sendable {
     }
 
     /// The signed-in visitor, if the session cookie names a live session whose user is
-    /// still in the users file with the same role.
-    func visitor(_ request: Request) -> Visitor? {
-        guard let token = request.cookies[Self.sessionCookie]?.value, let session = sessions.session(token) else {
+    /// still in the users file with the same role and password. `renew` false: the
+    /// request does not count as activity (the live log's stream).
+    func visitor(_ request: Request, renew: Bool = true) -> Visitor? {
+        guard let token = request.cookies[Self.sessionCookie]?.value,
+            let session = renew ? sessions.session(token) : sessions.peek(token)
+        else {
             return nil
         }
-        guard let user = users.current().user(named: session.user), user.role == session.role else {
+        guard let user = users.current().user(named: session.user), user.role == session.role,
+            user.hash == session.hash
+        else {
             sessions.close(token)
             return nil
         }
@@ -73,8 +80,8 @@ final class Console: Sendable {
     }
 
     /// Lets the visitor in if their role allows `need`; otherwise stops the request.
-    func gate(_ request: Request, _ need: Need) throws -> Visitor {
-        guard let visitor = visitor(request) else {
+    func gate(_ request: Request, _ need: Need, renew: Bool = true) throws -> Visitor {
+        guard let visitor = visitor(request, renew: renew) else {
             let next = request.method == .get ? request.uri.description : "/"
             throw ConsoleStop.signIn(next: next)
         }
@@ -211,6 +218,7 @@ final class Console: Sendable {
         switch stop {
         case .signIn(let next): return Self.redirect("/login?next=" + Self.escapePath(next))
         case .redirect(let location): return Self.redirect(location)
+        case .tooMany(let why): return messagePage(request, status: .tooManyRequests, text: why)
         case .forbidden: return messagePage(request, status: .forbidden, text: language.text("forbidden"))
         case .notFound: return messagePage(request, status: .notFound, text: language.text("not_found"))
         case .csrf: return messagePage(request, status: .forbidden, text: language.text("csrf_failed"))

@@ -33,13 +33,19 @@ extension Console {
         return response
     }
 
-    /// Only a path of this console: never another site (an open redirect).
+    /// Only a path of this console: never another site (an open redirect). A path of
+    /// printable ASCII (what a browser sends, percent-encoded), starting with one `/`; no
+    /// backslash, no tab or other control character (browsers drop them: `/\t/evil`
+    /// would be `//evil`).
     func safeNext(_ request: Request, _ value: String? = nil) throws -> String? {
-        guard let next = try value ?? query(request, "next", max: 2000) else { return nil }
-        guard next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), !next.contains("\\") else {
-            return nil
-        }
+        guard let next = value ?? request.uri.queryParameters.get("next").map({ String($0) }) else { return nil }
+        guard Self.isLocalPath(next) else { return nil }
         return next
+    }
+
+    static func isLocalPath(_ path: String) -> Bool {
+        path.utf8.count <= 2000 && path.hasPrefix("/") && !path.hasPrefix("//")
+            && path.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }
     }
 
     func login(_ request: Request, _ context: ConsoleContext) async throws -> Response {
@@ -50,8 +56,14 @@ extension Console {
         let language = language(request)
         let name = String((fields["name"] ?? "").prefix(64))
         let password = fields["password"] ?? ""
-        if sessions.isThrottled(user: name, client: context.client) {
-            audit.record(user: name, action: "login", target: "", outcome: "throttled", client: context.client)
+        guard sessions.startVerification() else {
+            return try await loginPage(request, context, error: language.text("login_busy"), name: name)
+        }
+        defer { sessions.endVerification() }
+        guard sessions.reserveAttempt(user: name, client: context.client) else {
+            if auditThrottle.shouldRecord(name) {
+                audit.record(user: name, action: "login", target: "", outcome: "throttled", client: context.client)
+            }
             return try await loginPage(request, context, error: language.text("login_throttled"), name: name)
         }
         let user = users.current().user(named: name)
@@ -62,12 +74,11 @@ extension Console {
             await PasswordHash.spendVerification(password)
         }
         guard accepted, let user else {
-            sessions.recordFailure(user: name, client: context.client)
             audit.record(user: name, action: "login", target: "", outcome: "refused", client: context.client)
             return try await loginPage(request, context, error: language.text("login_failed"), name: name)
         }
-        sessions.clearFailures(user: name)
-        let token = sessions.open(user: user.name, role: user.role)
+        sessions.attemptSucceeded(user: name, client: context.client)
+        let token = sessions.open(user: user.name, role: user.role, hash: user.hash)
         audit.record(
             user: user.name, action: "login", target: user.role.rawValue, outcome: "ok", client: context.client)
         var response = Self.redirect(try safeNext(request, fields["next"]) ?? "/")

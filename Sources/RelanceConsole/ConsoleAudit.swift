@@ -48,7 +48,8 @@ final class ConsoleAudit: Sendable {
             defer { close(fd) }
             let bytes = Array(line.utf8)
             let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written != bytes.count || fsync(fd) != 0 {
+            // No fsync per line: sign-in attempts must not make the daemon wait on the disk.
+            if written != bytes.count {
                 logger.error("console audit line not written whole", metadata: ["file": "\(path)"])
             }
         }
@@ -75,5 +76,20 @@ final class ConsoleAudit: Sendable {
                     outcome: text("outcome")))
         }
         return entries
+    }
+}
+
+/// Throttled sign-ins are told to the audit trail once a minute per user name at most:
+/// an attacker's flood must not fill the disk.
+final class AuditThrottle: Sendable {
+    private let last = Mutex<[String: Date]>([:])
+
+    func shouldRecord(_ user: String, now: Date = Date()) -> Bool {
+        last.withLock { last in
+            if last.count > 10_000 { last = last.filter { now.timeIntervalSince($0.value) < 60 } }
+            if let previous = last[user.lowercased()], now.timeIntervalSince(previous) < 60 { return false }
+            last[user.lowercased()] = now
+            return true
+        }
     }
 }

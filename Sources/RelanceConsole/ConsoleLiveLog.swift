@@ -5,6 +5,7 @@ import NIOCore
 import RelanceCore
 import RelanceStore
 import ServiceLifecycle
+import Synchronization
 
 /// The live delivery log: the trace as it is recorded, through Server-Sent Events, with
 /// the filters of `relance tail`. The store is read only while someone watches.
@@ -45,7 +46,8 @@ extension Console {
     }
 
     func liveEvents(_ request: Request, _ context: ConsoleContext) async throws -> Response {
-        let visitor = try gate(request, .personalData)
+        // A stream is not activity: an unattended tab does not keep its session alive.
+        let visitor = try gate(request, .personalData, renew: false)
         let filter = try logFilter(request)
         var start: Int64
         if let last = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap({ Int64($0) }) {
@@ -56,9 +58,16 @@ extension Console {
         } else {
             start = try await store.recentEvents(filter: filter, limit: 1).last?.id ?? 0
         }
+        guard streams.open(session: visitor.token) else {
+            throw ConsoleStop.tooMany(
+                "too many live logs open: close one (at most \(StreamCount.perSession) a session, \(StreamCount.total) in all)"
+            )
+        }
+        let counter = streams
         let token = visitor.token
         let user = visitor.session.user
         let role = visitor.session.role
+        let hash = visitor.session.hash
         let sessions = self.sessions
         let users = self.users
         let store = self.store
@@ -67,6 +76,7 @@ extension Console {
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
         let first = start
         let body = ResponseBody { writer in
+            defer { counter.close(session: token) }
             var after = first
             let started = Date()
             var quietSince = Date()
@@ -76,7 +86,9 @@ extension Console {
                 !Task.isShuttingDownGracefully
             {
                 // Signed out, expired, removed or given another role: the stream ends.
-                guard sessions.isLive(token), users.current().user(named: user)?.role == role else { break }
+                guard sessions.isLive(token), let current = users.current().user(named: user), current.role == role,
+                    current.hash == hash
+                else { break }
                 let batch = try await store.events(after: after, filter: filter, limit: 500)
                 if batch.isEmpty {
                     if Date().timeIntervalSince(quietSince) > 15 {
@@ -105,5 +117,29 @@ extension Console {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+}
+
+/// Live logs open now, per session and in all: each reads the store every 300 ms.
+final class StreamCount: Sendable {
+    static let perSession = 3
+    static let total = 50
+    private let counts = Mutex<[String: Int]>([:])
+
+    func open(session: String) -> Bool {
+        counts.withLock { counts in
+            guard counts[session, default: 0] < Self.perSession, counts.values.reduce(0, +) < Self.total else {
+                return false
+            }
+            counts[session, default: 0] += 1
+            return true
+        }
+    }
+
+    func close(session: String) {
+        counts.withLock { counts in
+            let left = counts[session, default: 1] - 1
+            counts[session] = left > 0 ? left : nil
+        }
     }
 }

@@ -30,7 +30,7 @@ extension Console {
             return item
         }
         attentionItems.append(["count": try await store.suppressionCount(), "label": t.text("suppressed")])
-        let review = try await store.bankLines(reviewOnly: true, limit: 10_000).count
+        let review = try await store.reviewLineCount()
         attentionItems.append(["count": review, "label": t.text("unmatched")])
         let load = try await workload
         var queue: [String: Any] = [
@@ -55,8 +55,7 @@ extension Console {
                 },
             ]
         }
-        let steps = try await store.stepReport(
-            since: Timestamp.string(from: now.addingTimeInterval(-90 * 86400)), scenario: nil)
+        let steps = figures.steps
         let stepRows = steps.map { figure -> [String: Any] in
             [
                 "scenario": figure.scenario, "step": figure.step, "sent": figure.sent, "delivered": figure.delivered,
@@ -212,7 +211,10 @@ extension Console {
             throw ConsoleStop.badInput("\(name): must be YYYY-MM-DD")
         }
         filter.createdSince = from.map { $0 + "T00:00:00.000Z" }
-        filter.createdBefore = to.map { $0 + "T00:00:00.000Z" }
+        // "Created before" the day after `to`: the day itself is included.
+        filter.createdBefore = to.flatMap(Scenario.day).map {
+            Scenario.format($0.addingTimeInterval(86400)) + "T00:00:00.000Z"
+        }
         if let before = try query(request, "before", max: 20) {
             guard let id = Int64(before) else { throw ConsoleStop.badInput("before: must be a job id") }
             filter.afterID = id

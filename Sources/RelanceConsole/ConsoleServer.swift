@@ -153,6 +153,8 @@ enum ConsoleStop: Error {
     /// A parameter that cannot be used, said in words.
     case badInput(String)
     case redirect(String)
+    /// A limit reached (live logs open): 429.
+    case tooMany(String)
 }
 
 /// Security headers on every answer; errors turned into pages.

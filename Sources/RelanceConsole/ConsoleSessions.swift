@@ -6,6 +6,8 @@ import Synchronization
 public struct ConsoleSession: Sendable {
     public var user: String
     public var role: ConsoleRole
+    /// The user's password hash when the session opened: a new password ends it.
+    public var hash: String
     /// The token every form carries (CSRF), compared with the one posted.
     public var csrf: String
     public var created: Date
@@ -38,9 +40,10 @@ public final class ConsoleSessions: Sendable {
     }
 
     /// A new session for the user; returns its token.
-    public func open(user: String, role: ConsoleRole, now: Date = Date()) -> String {
+    public func open(user: String, role: ConsoleRole, hash: String = "", now: Date = Date()) -> String {
         let token = Self.randomToken()
-        let session = ConsoleSession(user: user, role: role, csrf: Self.randomToken(), created: now, lastSeen: now)
+        let session = ConsoleSession(
+            user: user, role: role, hash: hash, csrf: Self.randomToken(), created: now, lastSeen: now)
         sessions.withLock { all in
             if all.count >= capacity, let oldest = all.min(by: { $0.value.lastSeen < $1.value.lastSeen })?.key {
                 all[oldest] = nil
@@ -76,6 +79,11 @@ public final class ConsoleSessions: Sendable {
         }
     }
 
+    /// The live session of the token, its idle time not renewed.
+    public func peek(_ token: String, now: Date = Date()) -> ConsoleSession? {
+        isLive(token, now: now) ? sessions.withLock { $0[token] } : nil
+    }
+
     public func close(_ token: String) { _ = sessions.withLock { $0.removeValue(forKey: token) } }
 
     /// Ends every session of a user (removed from the file, or given another role).
@@ -102,6 +110,56 @@ public final class ConsoleSessions: Sendable {
                 || recent("client:" + client) >= Self.allowedFailuresPerClient
         }
     }
+
+    /// Checks the throttle and counts this attempt as a failure in one step, before the
+    /// password is verified: attempts sent at once cannot all pass the check while the
+    /// first ones are still being verified. False when throttled (nothing counted).
+    public func reserveAttempt(user: String, client: String, now: Date = Date()) -> Bool {
+        failures.withLock { all in
+            func recent(_ key: String) -> [Date] { (all[key] ?? []).filter { now.timeIntervalSince($0) < Self.window } }
+            let userKey = "user:" + user.lowercased()
+            let clientKey = "client:" + client
+            if recent(userKey).count >= Self.allowedFailuresPerUser
+                || recent(clientKey).count >= Self.allowedFailuresPerClient
+            {
+                return false
+            }
+            if all.count > 100_000 {
+                all = all.filter { $0.value.contains { now.timeIntervalSince($0) < Self.window } }
+            }
+            all[userKey] = recent(userKey) + [now]
+            all[clientKey] = recent(clientKey) + [now]
+            return true
+        }
+    }
+
+    /// After a sign-in succeeded: the user's failures are forgotten, and the attempt
+    /// reserved for it is taken back from the address's count.
+    public func attemptSucceeded(user: String, client: String) {
+        failures.withLock { all in
+            all["user:" + user.lowercased()] = nil
+            if var times = all["client:" + client], !times.isEmpty {
+                times.removeLast()
+                all["client:" + client] = times
+            }
+        }
+    }
+
+    /// Password verifications running now, across the console: bcrypt takes a quarter of
+    /// a second of a core each, and a burst of sign-ins must not take the daemon's.
+    public static let maximumVerifications = 2
+    private let verifications = Mutex(0)
+
+    /// Takes a verification slot; false when all are busy (the attempt is refused).
+    public func startVerification() -> Bool {
+        verifications.withLock { running in
+            guard running < Self.maximumVerifications else { return false }
+            running += 1
+            return true
+        }
+    }
+
+    public func endVerification() { verifications.withLock { $0 -= 1 } }
 
     public func recordFailure(user: String, client: String, now: Date = Date()) {
         failures.withLock { all in

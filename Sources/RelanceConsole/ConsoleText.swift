@@ -56,6 +56,10 @@ enum ConsoleText {
             "Too many failed attempts: try again in a few minutes.",
             "Trop d’essais manqués : réessayez dans quelques minutes."
         ),
+        "login_busy": (
+            "Several sign-ins are being checked: try again in a second.",
+            "Plusieurs connexions sont en cours de vérification : réessayez dans une seconde."
+        ),
         "no_users": (
             "No console user is configured (console.users_file): see docs/CONSOLE.md.",
             "Aucun utilisateur de la console n’est configuré (console.users_file) : voir docs/CONSOLE.md."
@@ -184,7 +188,7 @@ enum ConsoleText {
         "filter": ("Filter", "Filtrer"),
         "any": ("Any", "Tous"),
         "from": ("Created from (YYYY-MM-DD)", "Créés depuis le (AAAA-MM-JJ)"),
-        "to": ("Created before (YYYY-MM-DD)", "Créés avant le (AAAA-MM-JJ)"),
+        "to": ("Created until (YYYY-MM-DD)", "Créés jusqu’au (AAAA-MM-JJ)"),
         "older": ("Older", "Plus anciens"),
         "live_hint": (
             "Trace events appear here as they are recorded. Without JavaScript, reload the page.",

@@ -129,8 +129,13 @@ public enum PasswordHash {
         }
     }
 
+    /// Every refusal takes a verification's time, the early ones too (a password too long
+    /// for bcrypt): how long an answer takes must not tell which names exist.
     public static func verify(_ password: String, hash: String) async -> Bool {
-        guard isBcrypt(hash), password.utf8.count <= 72, !password.utf8.contains(0) else { return false }
+        guard isBcrypt(hash), password.utf8.count <= 72, !password.utf8.contains(0) else {
+            await spendVerification("")
+            return false
+        }
         return (try? await offThread { relance_bcrypt_verify(password, hash) == 1 }) ?? false
     }
 
@@ -145,7 +150,8 @@ public enum PasswordHash {
 
     /// Spends the time of a verification, for a name that does not exist.
     public static func spendVerification(_ password: String) async {
-        _ = try? await offThread { relance_bcrypt_verify(password, decoy) }
+        let bounded = String(decoding: password.utf8.prefix(72).filter { $0 != 0 }, as: UTF8.self)
+        _ = try? await offThread { relance_bcrypt_verify(bounded, decoy) }
     }
 
     private static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

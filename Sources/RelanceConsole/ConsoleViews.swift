@@ -1,14 +1,19 @@
 import Foundation
 import Mustache
+import RelanceTemplates
 
 /// The console's pages as Mustache templates (the engine the messages use), compiled
 /// once. `{{x}}` escapes HTML; `{{{x}}}` is used only for markup the console built
 /// itself (another template's output, an SVG chart whose every label is escaped).
 enum ConsoleViews {
     static let library: MustacheLibrary = {
+        // Escaped byte by byte (`MarkupEscaping`, as the messages' HTML): swift-mustache's
+        // own HTML escaping walks graphemes, and lets a `"` followed by a combining mark
+        // through (an attribute broken out of by a search term).
+        MarkupEscaping.registered
         var library = MustacheLibrary()
         for (name, text) in templates {
-            do { try library.register(text, named: name) } catch {
+            do { try library.register("{{% CONTENT_TYPE: \(MarkupEscaping.name)}}" + text, named: name) } catch {
                 preconditionFailure("console template \(name) does not parse: \(error)")
             }
         }

@@ -8,6 +8,7 @@ public struct ZipWriter: Sendable {
     private var count = 0
     private var names: Set<String> = []
     /// The files' time, in MS-DOS form (the ZIP format's).
+    private let nameBytesLimit = 0x1_0000
     private let dosTime: UInt16
     private let dosDate: UInt16
 
@@ -22,8 +23,12 @@ public struct ZipWriter: Sendable {
     /// Adds a file; a name is a relative path with `/` (no `..`, no leading `/`), once.
     public mutating func add(_ name: String, _ bytes: [UInt8]) throws {
         guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains(".."), !names.contains(name),
-            name.utf8.count < 0xFFFF, bytes.count < 0xFFFF_FFFF
+            name.utf8.count < 0xFFFF
         else { throw ZipError("cannot add \(name) to the archive") }
+        // The classic format's limits (no ZIP64): 65,535 files, 4 GiB in all.
+        guard count < 0xFFFF, data.count + bytes.count + nameBytesLimit < 0xFFFF_0000 else {
+            throw ZipError("the archive would exceed the ZIP format's limits (65,535 files, 4 GiB)")
+        }
         names.insert(name)
         let nameBytes = Array(name.utf8)
         let crc = Self.crc32(bytes)

@@ -72,9 +72,9 @@ extension Dispatcher {
     /// Step 6: records that sending starts, with the worker's previous accepted send
     /// written in the same transaction. False when the job was cancelled or another worker
     /// has it.
-    func beginDispatch(_ job: Job, rendered: JSONValue, owner: String, accepted: inout Accepted?) async throws
-        -> Bool
-    {
+    func beginDispatch(
+        _ job: Job, rendered: JSONValue, content: ArchivedMessage?, owner: String, accepted: inout Accepted?
+    ) async throws -> Bool {
         let permission: DispatchPermission
         if let done = accepted {
             accepted = nil
@@ -82,7 +82,7 @@ extension Dispatcher {
             do {
                 written = try await store.complete(
                     done.job, outcome: done.outcome, retry: retry, random: 0, thenBeginDispatch: job,
-                    owner: owner, leaseSeconds: settings.lease, rendered: rendered)
+                    owner: owner, leaseSeconds: settings.lease, rendered: rendered, content: content)
             } catch {
                 accepted = done  // written on its own at the end of the batch
                 throw error
@@ -93,7 +93,7 @@ extension Dispatcher {
             permission = written.permission
         } else {
             permission = try await store.beginDispatch(
-                job, owner: owner, leaseSeconds: settings.lease, rendered: rendered)
+                job, owner: owner, leaseSeconds: settings.lease, rendered: rendered, content: content)
         }
         switch permission {
         case .proceed: return true

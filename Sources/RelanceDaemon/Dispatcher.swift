@@ -282,7 +282,6 @@ public final class Dispatcher: Service, Sendable {
             else { return }
             // The exact bytes are archived before anything is sent, and the trace names them.
             let content = composed.payload.archived
-            try await store.archive(content)
             var detail = composed.traceDetail.objectValue ?? [:]
             detail["content_sha256"] = .string(content.sha256)
             if !cases.isEmpty { detail["cases"] = .array(cases.map(JSONValue.string)) }
@@ -291,7 +290,10 @@ public final class Dispatcher: Service, Sendable {
             // write, so it never ends later than the store's. The transport makes its
             // irrevocable write only while it covers the wait for the answer.
             let fence = DispatchFence.lease(seconds: settings.lease)
-            guard try await beginDispatch(job, rendered: traceDetail, owner: owner, accepted: &accepted) else { return }
+            guard
+                try await beginDispatch(
+                    job, rendered: traceDetail, content: content, owner: owner, accepted: &accepted)
+            else { return }
             dispatching = true
             let outcome = await send(composed.payload, of: job, sessions: sessions, fence: fence)
             if case .accepted = outcome {

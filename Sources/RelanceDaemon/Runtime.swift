@@ -183,7 +183,8 @@ public struct Runtime: Sendable {
         }
         // The trace's hash chain: events sealed a moment after they are written.
         let sealer = PeriodicService(name: "sealer", interval: 1, logger: logger) {
-            while try await store.sealTrace(batch: 2000) == 2000 {}
+            // Batches of 500: on SQLite the writer is held a few milliseconds at a time.
+            while try await store.sealTrace(batch: 500) == 500 {}
         }
         // The storage's own care (`StoreHousekeeping`): on SQLite, the write-ahead log
         // copied into the file off the write path (`SQLiteJobStore.checkpoint`).

@@ -8,6 +8,9 @@ import RelanceStore
 public struct CaseExport: Sendable {
     public let store: any JobStore
     public let clock: any WallClock
+    /// A case's jobs in one file at most (a reminder chain has a few; a `case_ref` reused
+    /// by an API client for thousands would make a file nobody reads).
+    public static let maximumJobs = 5000
 
     public init(store: any JobStore, clock: any WallClock) {
         self.store = store
@@ -29,7 +32,10 @@ public struct CaseExport: Sendable {
     }
 
     public func export(caseRef: String) async throws -> Exported {
-        let jobs = try await store.jobs(JobFilter(caseRef: caseRef, limit: 100_000))
+        let jobs = try await store.jobs(JobFilter(caseRef: caseRef, limit: Self.maximumJobs + 1))
+        guard jobs.count <= Self.maximumJobs else {
+            throw ScenarioError("case \(caseRef) has more than \(Self.maximumJobs) jobs: too many for one case file")
+        }
         let invoice = try await store.invoice(ref: caseRef)
         guard !jobs.isEmpty || invoice != nil else { throw ScenarioError("case \(caseRef) has no job and no invoice") }
         let chain = try await store.chain(caseRef: caseRef)
@@ -107,11 +113,15 @@ public struct CaseExport: Sendable {
         files.insert(("history.json", Array(history.jsonText.utf8)), at: 0)
         files.insert(("README.txt", Array(readme.utf8)), at: 0)
         var sums = ""
-        for (name, bytes) in files {
-            try zip.add(name, bytes)
-            sums += "\(SHA256.hex(bytes))  \(name)\n"
+        do {
+            for (name, bytes) in files {
+                try zip.add(name, bytes)
+                sums += "\(SHA256.hex(bytes))  \(name)\n"
+            }
+            try zip.add("SHA256SUMS", Array(sums.utf8))
+        } catch let error as ZipError {
+            throw ScenarioError("case \(caseRef): \(error.description)")
         }
-        try zip.add("SHA256SUMS", Array(sums.utf8))
         return Exported(
             zip: zip.finish(), head: head, problems: problems, sealed: chain.sealed.count,
             unsealed: chain.unsealed.count, messages: files.count - 3, missing: missing)

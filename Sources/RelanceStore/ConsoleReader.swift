@@ -14,6 +14,8 @@ public protocol ConsoleReader: Sendable {
     /// Suppressed contact points: of one payer, or of everyone (nil), newest first.
     func suppressions(payerRef: String?, limit: Int) async throws -> [SuppressionEntry]
     func suppressionCount() async throws -> Int
+    /// Bank statement lines waiting for a person (`payments unmatched`).
+    func reviewLineCount() async throws -> Int
     /// Currency, due date and balance of every open invoice with a balance.
     func openBalances() async throws -> [OpenBalance]
     /// Jobs finished since `since` (a timestamp), counted by channel then state.

@@ -101,9 +101,11 @@ public protocol JobQueue: Sendable {
     func claim(owner: String, limit: Int, leaseSeconds: Double) async throws -> [ClaimedJob]
 
     /// Records the rendered message and that sending starts, re-checking just before
-    /// dispatch that the job is still ours and its case was not cancelled.
-    func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws
-        -> DispatchPermission
+    /// dispatch that the job is still ours and its case was not cancelled; `content` (the
+    /// exact bytes about to be handed over) goes to the archive first (`MessageArchive`).
+    func beginDispatch(
+        _ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue, content: ArchivedMessage?
+    ) async throws -> DispatchPermission
 
     /// Records the outcome of an attempt. Returns false when the lease was lost.
     @discardableResult
@@ -116,7 +118,7 @@ public protocol JobQueue: Sendable {
     /// (a lost lease, a cancelled case); a store error fails both.
     func complete(
         _ done: Job, outcome: DispatchOutcome, retry: RetryPolicy, random: Double, thenBeginDispatch job: Job,
-        owner: String, leaseSeconds: Double, rendered: JSONValue
+        owner: String, leaseSeconds: Double, rendered: JSONValue, content: ArchivedMessage?
     ) async throws -> (completed: Bool, permission: DispatchPermission)
 
     /// Puts claimed jobs that were never dispatched back in the queue (graceful shutdown).
@@ -142,7 +144,9 @@ public protocol JobQueue: Sendable {
     /// Cancels every job of the case not yet dispatched.
     func cancelCase(_ caseRef: String, reason: CancelReason) async throws -> CaseCancellation
 
-    /// Deletes finished jobs, and their trace, finished more than `retention` seconds ago.
+    /// Deletes finished jobs, and their trace, finished more than `retention` seconds ago;
+    /// a case's jobs go together, once every one of them is that old (a case's trace is
+    /// one hash chain: pruning part of it would look like a removed event).
     func prune(retention: Double, batch: Int) async throws -> Int
 }
 

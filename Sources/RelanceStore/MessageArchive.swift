@@ -121,3 +121,21 @@ public protocol TraceSealing: Sendable {
     /// events of the case not sealed yet.
     func chain(caseRef: String) async throws -> (sealed: [TraceChain.Sealed], unsealed: [DeliveryEvent])
 }
+
+extension JobQueue {
+    /// Begins a dispatch with nothing to archive.
+    public func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws
+        -> DispatchPermission
+    {
+        try await beginDispatch(job, owner: owner, leaseSeconds: leaseSeconds, rendered: rendered, content: nil)
+    }
+
+    public func complete(
+        _ done: Job, outcome: DispatchOutcome, retry: RetryPolicy, random: Double, thenBeginDispatch job: Job,
+        owner: String, leaseSeconds: Double, rendered: JSONValue
+    ) async throws -> (completed: Bool, permission: DispatchPermission) {
+        try await complete(
+            done, outcome: outcome, retry: retry, random: random, thenBeginDispatch: job, owner: owner,
+            leaseSeconds: leaseSeconds, rendered: rendered, content: nil)
+    }
+}

@@ -5,16 +5,24 @@ import RelanceCore
 /// The message archive (`MessageArchive`) in the SQLite file.
 extension SQLiteJobStore {
     public func archive(_ message: ArchivedMessage) async throws {
-        let (compression, content) = ArchiveCodec.encode(message.bytes)
-        try await transaction { db, _ in
-            try db.execute(
-                sql: """
-                    INSERT INTO message_archive(sha256, media_type, size, compression, content, archived_at)
-                    VALUES (?, ?, ?, ?, ?, \(clockNow))
-                    ON CONFLICT(sha256) DO UPDATE SET archived_at = excluded.archived_at
-                    """,
-                arguments: [message.sha256, message.mediaType, message.bytes.count, compression, Data(content)])
-        }
+        let encoded = ArchiveCodec.encode(message.bytes)
+        try await transaction { db, _ in try Self.archive(db, message, encoded) }
+    }
+
+    /// In the caller's write transaction (`beginDispatch`): the bytes are kept exactly
+    /// when the dispatch is recorded as begun.
+    static func archive(_ db: Database, _ message: ArchivedMessage, _ encoded: (compression: String, content: [UInt8]))
+        throws
+    {
+        try db.executeCached(
+            sql: """
+                INSERT INTO message_archive(sha256, media_type, size, compression, content, archived_at)
+                VALUES (?, ?, ?, ?, ?, \(clockNow))
+                ON CONFLICT(sha256) DO UPDATE SET archived_at = excluded.archived_at
+                """,
+            arguments: [
+                message.sha256, message.mediaType, message.bytes.count, encoded.compression, Data(encoded.content),
+            ])
     }
 
     public func archived(sha256: String) async throws -> ArchivedMessage? {
@@ -46,7 +54,13 @@ extension SQLiteJobStore {
 /// The trace's hash chain (`TraceSealing`) in the SQLite file.
 extension SQLiteJobStore {
     public func sealTrace(batch: Int) async throws -> Int {
-        try await transaction { db, _ in
+        // A read first: with nothing to seal, the writer is not taken (every second).
+        let pending = try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM delivery_events WHERE chain_hash IS NULL)")
+                ?? false
+        }
+        guard pending else { return 0 }
+        return try await transaction { db, _ in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT * FROM delivery_events WHERE chain_hash IS NULL ORDER BY id LIMIT ?",
                 arguments: [batch])

@@ -6,8 +6,8 @@ import RelanceCore
 extension SQLiteJobStore {
     public func searchPayers(_ text: String, limit: Int) async throws -> [PayerSummary] {
         try await pool.read { db in
-            // lower() is ASCII-only in SQLite: "É" matches "É" only, which is what the
-            // PostgreSQL backend does too with lower() under the C collation.
+            // lower() is ASCII-only in SQLite ("É" matches "É" only); PostgreSQL's follows
+            // the database's locale: a search by a non-ASCII name may find more there.
             try Row.fetchAll(
                 db,
                 sql: """
@@ -48,6 +48,12 @@ extension SQLiteJobStore {
 
     public func suppressionCount() async throws -> Int {
         try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM suppressions") ?? 0 }
+    }
+
+    public func reviewLineCount() async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM bank_lines WHERE status = 'review'") ?? 0
+        }
     }
 
     public func openBalances() async throws -> [OpenBalance] {

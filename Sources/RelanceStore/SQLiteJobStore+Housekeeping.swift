@@ -141,9 +141,14 @@ extension SQLiteJobStore {
             let ids = try Int64.fetchAll(
                 db,
                 sql: """
-                    SELECT id FROM jobs WHERE finished_at IS NOT NULL
-                      AND finished_at < strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), ?) LIMIT ?
-                    """, arguments: [cutoff, batch])
+                    SELECT id FROM jobs j WHERE finished_at IS NOT NULL
+                      AND finished_at < strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), :cutoff)
+                      AND (case_ref IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM jobs k WHERE k.case_ref = j.case_ref
+                          AND (k.finished_at IS NULL
+                            OR k.finished_at >= strftime('%Y-%m-%dT%H:%M:%fZ', \(clockNow), :cutoff))))
+                    LIMIT :batch
+                    """, arguments: ["cutoff": cutoff, "batch": batch])
             guard !ids.isEmpty else { return 0 }
             let list = ids.map(String.init).joined(separator: ",")
             try db.execute(sql: "DELETE FROM delivery_events WHERE job_id IN (\(list))")

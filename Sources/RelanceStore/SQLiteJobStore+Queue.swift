@@ -117,23 +117,30 @@ extension SQLiteJobStore {
             detail: ["reason": .string(FailureReason.data.rawValue), "message": .string(message)])
     }
 
-    public func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws
-        -> DispatchPermission
-    {
-        try await transaction { db, events in
-            try Self.beginDispatch(db, &events, job: job, owner: owner, leaseSeconds: leaseSeconds, rendered: rendered)
+    public func beginDispatch(
+        _ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue, content: ArchivedMessage?
+    ) async throws -> DispatchPermission {
+        let stored = content.map { ($0, ArchiveCodec.encode($0.bytes)) }
+        return try await transaction { db, events in
+            let permission = try Self.beginDispatch(
+                db, &events, job: job, owner: owner, leaseSeconds: leaseSeconds, rendered: rendered)
+            if permission == .proceed, let stored { try Self.archive(db, stored.0, stored.1) }
+            return permission
         }
     }
 
     public func complete(
         _ done: Job, outcome: DispatchOutcome, retry: RetryPolicy, random: Double, thenBeginDispatch job: Job,
-        owner: String, leaseSeconds: Double, rendered: JSONValue
+        owner: String, leaseSeconds: Double, rendered: JSONValue, content: ArchivedMessage?
     ) async throws -> (completed: Bool, permission: DispatchPermission) {
-        try await transaction { db, events in
+        // Deflated before the write transaction: the writer waits for no compression.
+        let stored = content.map { ($0, ArchiveCodec.encode($0.bytes)) }
+        return try await transaction { db, events in
             let completed = try self.complete(
                 db, &events, job: done, owner: owner, outcome: outcome, retry: retry, random: random)
             let permission = try Self.beginDispatch(
                 db, &events, job: job, owner: owner, leaseSeconds: leaseSeconds, rendered: rendered)
+            if permission == .proceed, let stored { try Self.archive(db, stored.0, stored.1) }
             return (completed, permission)
         }
     }

@@ -239,6 +239,14 @@ enum Schema {
             try db.execute(sql: ArchiveSQL.table(now: now, blob: "BLOB", timestamp: "TEXT", strict: true))
             try db.execute(sql: ArchiveSQL.index())
             for statement in ArchiveSQL.evidence() { try db.execute(sql: statement) }
+            // A sealed event is never changed (the sealer only fills unsealed ones): an edit
+            // needs the trigger dropped first, and then breaks the chain.
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER delivery_events_sealed BEFORE UPDATE ON delivery_events
+                    WHEN OLD.chain_hash IS NOT NULL
+                    BEGIN SELECT RAISE(ABORT, 'a sealed trace event cannot be changed'); END
+                    """)
         }
         return migrator
     }

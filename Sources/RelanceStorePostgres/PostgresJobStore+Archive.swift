@@ -76,38 +76,55 @@ extension PostgresJobStore {
                 WHERE chain_hash IS NULL AND at < relance_now() - interval '2 seconds' ORDER BY id LIMIT $1
                 """, [.int(Int64(batch))])
             guard !rows.isEmpty else { return 0 }
+            let events = rows.map(Self.event(from:))
             var seq = Int64(
                 try await tx.one("SELECT coalesce(max(chain_seq), 0) AS n FROM delivery_events")?.int("n") ?? 0)
+            // Every chain's head in two statements (cases, and jobs without one), not one per event.
             var heads: [String: String] = [:]
-            for row in rows {
-                let event = Self.event(from: row)
-                let key = TraceChain.key(caseRef: event.caseRef, jobID: event.jobID)
-                var previous = heads[key]
-                if previous == nil {
-                    let head =
-                        if let caseRef = event.caseRef {
-                            try await tx.one(
-                                """
-                                SELECT chain_hash FROM delivery_events WHERE case_ref = $1 AND chain_seq IS NOT NULL
-                                ORDER BY chain_seq DESC LIMIT 1
-                                """, [.text(caseRef)])
-                        } else {
-                            try await tx.one(
-                                """
-                                SELECT chain_hash FROM delivery_events
-                                WHERE job_id = $1 AND case_ref IS NULL AND chain_seq IS NOT NULL
-                                ORDER BY chain_seq DESC LIMIT 1
-                                """, [.int(event.jobID)])
-                        }
-                    previous = head?.text("chain_hash") ?? ""
+            let cases = Array(Set(events.compactMap(\.caseRef)))
+            if !cases.isEmpty {
+                for row in try await tx.query(
+                    """
+                    SELECT DISTINCT ON (case_ref) case_ref, chain_hash FROM delivery_events
+                    WHERE case_ref = ANY($1::text[]) AND chain_seq IS NOT NULL ORDER BY case_ref, chain_seq DESC
+                    """, [.texts(cases)])
+                {
+                    heads[TraceChain.key(caseRef: row.text("case_ref"), jobID: 0)] = row.text("chain_hash")
                 }
-                let hash = TraceChain.link(previous: previous!, event)
+            }
+            let loose = Array(Set(events.filter { $0.caseRef == nil }.map(\.jobID)))
+            if !loose.isEmpty {
+                for row in try await tx.query(
+                    """
+                    SELECT DISTINCT ON (job_id) job_id, chain_hash FROM delivery_events
+                    WHERE job_id = ANY($1::bigint[]) AND case_ref IS NULL AND chain_seq IS NOT NULL
+                    ORDER BY job_id, chain_seq DESC
+                    """, [.ints(loose)])
+                {
+                    heads[TraceChain.key(caseRef: nil, jobID: row.int64("job_id"))] = row.text("chain_hash")
+                }
+            }
+            var ids: [Int64] = []
+            var previous: [String] = []
+            var hashes: [String] = []
+            var seqs: [Int64] = []
+            for event in events {
+                let key = TraceChain.key(caseRef: event.caseRef, jobID: event.jobID)
+                let before = heads[key] ?? ""
+                let hash = TraceChain.link(previous: before, event)
                 seq += 1
-                try await tx.query(
-                    "UPDATE delivery_events SET chain_prev = $1, chain_hash = $2, chain_seq = $3 WHERE id = $4",
-                    [.text(previous!), .text(hash), .int(seq), .int(event.id)])
+                ids.append(event.id)
+                previous.append(before)
+                hashes.append(hash)
+                seqs.append(seq)
                 heads[key] = hash
             }
+            try await tx.query(
+                """
+                UPDATE delivery_events d SET chain_prev = u.prev, chain_hash = u.hash, chain_seq = u.seq
+                FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS u(id, prev, hash, seq)
+                WHERE d.id = u.id
+                """, [.ints(ids), .texts(previous), .texts(hashes), .ints(seqs)])
             return rows.count
         }
     }

@@ -56,6 +56,12 @@ extension PostgresJobStore {
         }
     }
 
+    public func reviewLineCount() async throws -> Int {
+        try await withSession { session in
+            try await session.one("SELECT count(*) AS n FROM bank_lines WHERE status = 'review'")?.int("n") ?? 0
+        }
+    }
+
     public func openBalances() async throws -> [OpenBalance] {
         try await withSession { session in
             try await session.query("SELECT currency, due_date, balance FROM invoices WHERE status = 'open'").compactMap

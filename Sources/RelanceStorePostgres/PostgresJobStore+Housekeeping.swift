@@ -152,8 +152,11 @@ extension PostgresJobStore {
         try await transaction { tx in
             let ids = try await tx.query(
                 """
-                SELECT id FROM jobs WHERE finished_at IS NOT NULL
+                SELECT id FROM jobs j WHERE finished_at IS NOT NULL
                   AND finished_at < relance_now() - make_interval(secs => $1)
+                  AND (case_ref IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM jobs k WHERE k.case_ref = j.case_ref
+                      AND (k.finished_at IS NULL OR k.finished_at >= relance_now() - make_interval(secs => $1))))
                 LIMIT $2 FOR UPDATE SKIP LOCKED
                 """, [.double(retention), .int(batch)]
             ).map { $0.int64("id") }

@@ -73,9 +73,13 @@ extension PostgresJobStore {
             detail: ["reason": .string(FailureReason.data.rawValue), "message": .string(message)])
     }
 
-    public func beginDispatch(_ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue) async throws
-        -> DispatchPermission
-    {
+    /// The archive's row is written first, in a statement of its own (the usual writes
+    /// are one grouped statement): a dispatch that is then refused leaves an unreferenced
+    /// row, which `archive.retention` prunes.
+    public func beginDispatch(
+        _ job: Job, owner: String, leaseSeconds: Double, rendered: JSONValue, content: ArchivedMessage?
+    ) async throws -> DispatchPermission {
+        if let content { try await archive(content) }
         let usual = try await usualWrite(
             accepted: nil, begin: (job, leaseSeconds, rendered.objectValue ?? [:]), owner: owner)
         if usual.began { return .proceed }
@@ -86,8 +90,9 @@ extension PostgresJobStore {
 
     public func complete(
         _ done: Job, outcome: DispatchOutcome, retry: RetryPolicy, random: Double, thenBeginDispatch job: Job,
-        owner: String, leaseSeconds: Double, rendered: JSONValue
+        owner: String, leaseSeconds: Double, rendered: JSONValue, content: ArchivedMessage?
     ) async throws -> (completed: Bool, permission: DispatchPermission) {
+        if let content { try await archive(content) }
         guard case .accepted(let response) = outcome else {
             return try await transaction { tx in
                 let completed = try await Self.complete(

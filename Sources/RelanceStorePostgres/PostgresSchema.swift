@@ -289,6 +289,14 @@ enum PostgresSchema {
                 \(ArchiveSQL.table(now: "now()", blob: "BYTEA", timestamp: "TIMESTAMPTZ", strict: false, prefix: "\(s)."));
                 \(ArchiveSQL.index(prefix: "\(s)."));
                 \(ArchiveSQL.evidence(prefix: "\(s).").joined(separator: ";\n"));
+                -- A sealed event is never changed (the sealer only fills unsealed ones).
+                CREATE FUNCTION \(s).relance_sealed_event() RETURNS trigger LANGUAGE plpgsql \(path) AS $$
+                BEGIN
+                  RAISE EXCEPTION 'a sealed trace event cannot be changed';
+                END
+                $$;
+                CREATE TRIGGER delivery_events_sealed BEFORE UPDATE ON \(s).delivery_events
+                  FOR EACH ROW WHEN (OLD.chain_hash IS NOT NULL) EXECUTE FUNCTION \(s).relance_sealed_event();
                 """
             ),
         ]

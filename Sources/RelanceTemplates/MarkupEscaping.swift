@@ -6,16 +6,16 @@ import Mustache
 /// this one works on UTF-8 bytes and returns the text as it is when nothing needs
 /// escaping, which is most values. Being byte-wise it also escapes a `<` that a
 /// combining mark follows, where the Character walk saw one unknown grapheme.
-struct MarkupEscaping: MustacheContentType {
+public struct MarkupEscaping: MustacheContentType {
     /// The pragma name templates are parsed with (`{{% CONTENT_TYPE: RELANCE_MARKUP}}`).
-    static let name = "RELANCE_MARKUP"
+    public static let name = "RELANCE_MARKUP"
 
     /// Registers the content type with swift-mustache; templates can name it after this.
-    static let registered: Void = MustacheContentTypes.register(MarkupEscaping(), named: name)
+    public static let registered: Void = MustacheContentTypes.register(MarkupEscaping(), named: name)
 
-    func escapeText(_ text: String) -> String { Self.escape(text) }
+    public func escapeText(_ text: String) -> String { Self.escape(text) }
 
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var text = text
         let extra = text.withUTF8 { input in
             var extra = 0

@@ -95,7 +95,8 @@ struct DispatcherStepsTests {
         let fence = DispatchFence.lease(seconds: 60)
         #expect(
             try await sim.dispatcher.beginDispatch(
-                item.job, rendered: composed.traceDetail, owner: Self.owner, accepted: &accepted))
+                item.job, rendered: composed.traceDetail, content: composed.payload.archived, owner: Self.owner,
+                accepted: &accepted))
         let sessions = Sessions(transports: sim.dispatcher.transports, logger: sim.dispatcher.logger)
         let outcome = await sim.dispatcher.send(composed.payload, of: item.job, sessions: sessions, fence: fence)
         await sessions.close()

@@ -52,6 +52,17 @@ struct TraceChainStoreTests {
     func tampering() async throws {
         let (fx, _) = try await Self.sealedStore()
         let chain = try await fx.store.chain(caseRef: "CASE-1").sealed
+        // A sealed event cannot be changed, its seal neither...
+        for sql in [
+            "UPDATE delivery_events SET detail = '{\"n\":2}' WHERE id = ?",
+            "UPDATE delivery_events SET chain_hash = NULL, chain_prev = NULL, chain_seq = NULL WHERE id = ?",
+        ] {
+            await #expect(throws: (any Error).self) { try await fx.execute(sql, [chain[2].event.id]) }
+        }
+        // ... unless someone with the rights to drop the guard does so: the chain tells.
+        try await fx.execute(
+            StoreFixture.onPostgres
+                ? "DROP TRIGGER delivery_events_sealed ON delivery_events" : "DROP TRIGGER delivery_events_sealed")
         try await fx.execute(
             "UPDATE delivery_events SET detail = '{\"n\":2}' WHERE id = ?", [chain[2].event.id])
         try await fx.execute("DELETE FROM delivery_events WHERE id = ?", [chain[5].event.id])

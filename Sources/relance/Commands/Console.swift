@@ -79,11 +79,19 @@ struct ConsoleCommand: AsyncParsableCommand {
         do { return try ConsoleUsers.parse(text, source: path) } catch { throw CLIError("\(error)") }
     }
 
-    /// Written whole or not at all (a temporary file renamed), readable by its owner only.
+    /// Written whole or not at all (a temporary file renamed). A new file is readable by
+    /// its owner only; an existing one keeps its owner, group and mode (the daemon's
+    /// user must still read it).
     static func save(_ users: ConsoleUsers, to path: String) throws {
         let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        var existing = stat()
+        let exists = lstat(path, &existing) == 0
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CLIError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        if exists {
+            _ = fchown(fd, existing.st_uid, existing.st_gid)
+            _ = fchmod(fd, existing.st_mode & 0o7777)
+        }
         let bytes = Array(users.text.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0
