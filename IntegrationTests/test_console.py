@@ -318,6 +318,11 @@ def test_admin_signs_in_finds_a_payer_and_reads_a_job_its_preview_and_its_letter
     wait_for_text(driver, "#payer-results", "Dupont & Fils <SARL>")
     assert table_rows(driver, "#payer-results") == [
         ["P-DUPONT-7731", "Dupont & Fils <SARL>", "compta@dupont-fils.example", "+33612345678"]]
+    # With a space: the browser sends `q=dupont+%26+fils`, a `+` for each space.
+    fill(driver, "q", "dupont & fils")
+    driver.find_element(By.CSS_SELECTOR, "form[role='search'] button").click()
+    wait_for_text(driver, "#payer-results", "Dupont & Fils <SARL>")
+    assert "q=dupont+%26+fils" in driver.current_url, driver.current_url
     fill(driver, "q", "FA-2026-0104")  # an overdue invoice: no job names it, only the invoice
     driver.find_element(By.CSS_SELECTOR, "form[role='search'] button").click()
     wait_for_text(driver, "#payer-results", "Hélène Côté Conseil")

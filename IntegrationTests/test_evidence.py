@@ -119,5 +119,27 @@ def test_a_case_export_holds_history_messages_and_an_intact_chain_and_tells_tamp
     assert tampered.returncode == 1, tampered.stdout
     assert f"event {rows[3]['id']} ({rows[3]['event']}) was altered" in tampered.stdout
     assert f"before event {rows[6]['id']} an event is missing" in tampered.stdout
-    assert "THE HASH CHAIN IS BROKEN" in zipfile.ZipFile(tmp_path / "again.zip").read("README.txt").decode()
+    assert "THE EVIDENCE WAS ALTERED" in zipfile.ZipFile(tmp_path / "again.zip").read("README.txt").decode()
     assert r.run("case", "export", "NOPE", "--out", str(tmp_path / "n.zip"), check=False).returncode == 1
+
+
+def test_a_case_file_names_a_message_removed_or_corrupted_and_is_written_all_the_same(tmp_path, smtp):
+    r = Relance(tmp_path, smtp_port=smtp.port)
+    r.run("migrate")
+    r.run("payer", "upsert", "--ref", "ACME", "--name", "Boulangerie Martin", "--locale", "fr-FR",
+          "--email", "compta@martin.example.fr")
+    first = r.enqueue("ACME", case="F-5")
+    second = r.enqueue("ACME", template="reminder-2", case="F-5")
+    r.serve_until_idle()
+    removed, corrupted = rendered_hash(r, first), rendered_hash(r, second)
+    r.sql("DELETE FROM message_archive WHERE sha256 = ?", (removed,))
+    r.sql("UPDATE message_archive SET content = X'789C0300', compression = 'deflate' WHERE sha256 = ?", (corrupted,))
+    path = tmp_path / "f-5.zip"
+    out = r.run("case", "export", "F-5", "--out", str(path), check=False)
+    assert out.returncode == 1, out.stdout
+    assert f"the message of job-{first}-attempt-1 is missing from the archive" in out.stdout
+    assert f"the message of job-{second}-attempt-1: archived message {corrupted}" in out.stdout
+    readme = zipfile.ZipFile(path).read("README.txt").decode()
+    assert "THE EVIDENCE WAS ALTERED" in readme and "is missing from the archive" in readme
+    said = r.run("jobs", "show", str(first), "--content", check=False)
+    assert said.returncode == 1 and "pruned after archive.retention, or removed" in said.stderr

@@ -138,9 +138,15 @@ final class Console: Sendable {
         return nil
     }
 
+    /// The query string's fields, decoded as a browser's form encodes them (`+` is a
+    /// space, as in `?q=Boulangerie+Martin`).
+    static func queryFields(_ request: Request) -> [String: String] {
+        FormEncoding.decode(Substring(request.uri.query ?? ""))
+    }
+
     /// A query parameter, checked like a form field; empty counts as absent.
     func query(_ request: Request, _ name: String, max: Int = 200) throws -> String? {
-        guard let value = request.uri.queryParameters.get(name), !value.isEmpty else { return nil }
+        guard let value = Self.queryFields(request)[name], !value.isEmpty else { return nil }
         if let problem = Self.textProblem(value) { throw ConsoleStop.badInput("\(name): \(problem)") }
         if value.count > max { throw ConsoleStop.badInput("\(name): longer than \(max) characters") }
         return value

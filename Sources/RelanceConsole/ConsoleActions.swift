@@ -38,7 +38,7 @@ extension Console {
     /// backslash, no tab or other control character (browsers drop them: `/\t/evil`
     /// would be `//evil`).
     func safeNext(_ request: Request, _ value: String? = nil) throws -> String? {
-        guard let next = value ?? request.uri.queryParameters.get("next").map({ String($0) }) else { return nil }
+        guard let next = value ?? Self.queryFields(request)["next"] else { return nil }
         guard Self.isLocalPath(next) else { return nil }
         return next
     }
@@ -98,8 +98,9 @@ extension Console {
     }
 
     func switchLanguage(_ request: Request) -> Response {
-        let chosen = request.uri.queryParameters.get("set").flatMap { ConsoleLanguage(rawValue: String($0)) } ?? .en
-        let back = request.uri.queryParameters.get("back").map { String($0) }
+        let fields = Self.queryFields(request)
+        let chosen = fields["set"].flatMap { ConsoleLanguage(rawValue: $0) } ?? .en
+        let back = fields["back"]
         var response = Self.redirect(((try? safeNext(request, back)) ?? nil) ?? "/")
         var cookie = cookie(request, name: Self.languageCookie, value: chosen.rawValue, maxAge: 365 * 86400)
         cookie = Cookie(
@@ -195,7 +196,7 @@ extension Console {
             outcome: "ok: \(result.cancelled) cancelled, \(result.inFlight) in flight", client: context.client)
         return messagePage(
             request, status: .ok,
-            text: "\(visitor.language.text("done")) \(caseRef): \(result.cancelled) + \(result.inFlight)",
+            text: "\(caseRef): \(result.cancelled) + \(result.inFlight) (\(reason.stored))",
             kind: "flash", back: "/jobs?case=\(Self.escapePath(caseRef))")
     }
 

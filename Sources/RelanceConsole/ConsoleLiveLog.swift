@@ -58,6 +58,10 @@ extension Console {
         } else {
             start = try await store.recentEvents(filter: filter, limit: 1).last?.id ?? 0
         }
+        // A reconnection replays what it missed, at most the last 1,000 events: an old or
+        // forged id does not replay the whole trace.
+        let floor = try await store.recentEvents(filter: filter, limit: 1000).first.map { $0.id - 1 } ?? 0
+        start = max(start, floor)
         guard streams.open(session: visitor.token) else {
             throw ConsoleStop.tooMany(
                 "too many live logs open: close one (at most \(StreamCount.perSession) a session, \(StreamCount.total) in all)"

@@ -236,9 +236,8 @@ extension Console {
             },
         ]
         if jobs.count == filter.limit, let last = jobs.last {
-            var items = request.uri.queryParameters.filter { $0.key != "before" }.map {
-                (String($0.key), String($0.value))
-            }
+            var items = Self.queryFields(request).filter { $0.key != "before" }.sorted { $0.key < $1.key }
+                .map { ($0.key, $0.value) }
             items.append(("before", String(last.id)))
             context["older_href"] = "/jobs?" + FormEncoding.encode(items)
         }

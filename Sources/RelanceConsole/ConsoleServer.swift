@@ -174,6 +174,9 @@ struct ConsoleMiddleware: RouterMiddleware {
             response = console.stopPage(.notFound, request)
         } catch let error as any HTTPResponseError {
             response = console.messagePage(request, status: error.status, text: error.status.reasonPhrase)
+        } catch let error as ArchiveError {
+            console.logger.error("archived message unusable", metadata: ["error": "\(error)"])
+            response = console.messagePage(request, status: .internalServerError, text: error.description)
         } catch let error as any DatabaseUnavailable where error.isUnavailable {
             response = console.messagePage(
                 request, status: .serviceUnavailable, text: console.language(request).text("unavailable"))

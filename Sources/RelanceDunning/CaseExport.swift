@@ -39,13 +39,14 @@ public struct CaseExport: Sendable {
         let invoice = try await store.invoice(ref: caseRef)
         guard !jobs.isEmpty || invoice != nil else { throw ScenarioError("case \(caseRef) has no job and no invoice") }
         let chain = try await store.chain(caseRef: caseRef)
-        let problems = TraceChain.problems(chain.sealed)
+        var problems = TraceChain.problems(chain.sealed)
         let links = Dictionary(chain.sealed.map { ($0.event.id, $0) }, uniquingKeysWith: { a, _ in a })
         let now = clock.now()
         var zip = ZipWriter(date: now)
         var files: [(String, [UInt8])] = []
         var missing: [String] = []
         var jobValues: [JSONValue] = []
+        var archiveProblems: [String] = []
         var text = "History of case \(caseRef), exported \(Timestamp.string(from: now))\n"
         for job in jobs {
             let events = try await store.events(jobID: job.id)
@@ -63,13 +64,20 @@ public struct CaseExport: Sendable {
                 text += "  \(event.at)  \(event.kind.rawValue) (attempt \(event.attempt))  \(event.detail.jsonText)\n"
                 guard event.kind == .rendered, let sha = event.detail["content_sha256"]?.stringValue else { continue }
                 let name = "job-\(job.id)-attempt-\(event.attempt)"
-                if let message = try await store.archived(sha256: sha) {
-                    let ext =
-                        message.mediaType == ArchivedMessage.letter
-                        ? "pdf" : message.mediaType == ArchivedMessage.email ? "eml" : "txt"
-                    files.append(("messages/\(name).\(ext)", message.bytes))
-                } else {
-                    missing.append("\(name) (sha256 \(sha))")
+                do {
+                    if let message = try await store.archived(sha256: sha) {
+                        let ext =
+                            message.mediaType == ArchivedMessage.letter
+                            ? "pdf" : message.mediaType == ArchivedMessage.email ? "eml" : "txt"
+                        files.append(("messages/\(name).\(ext)", message.bytes))
+                    } else {
+                        // Its trace is still here, and the trace is pruned long before the
+                        // archive (retention.finished_jobs < archive.retention): removed.
+                        missing.append("\(name) (sha256 \(sha))")
+                        archiveProblems.append("the message of \(name) is missing from the archive (sha256 \(sha))")
+                    }
+                } catch let error as ArchiveError {
+                    archiveProblems.append("the message of \(name): \(error.description)")
                 }
             }
         }
@@ -77,6 +85,7 @@ public struct CaseExport: Sendable {
         for ref in Set(jobs.map(\.payerRef) + (invoice.map { [$0.payerRef] } ?? [])).sorted() {
             payers.append((try? await store.payer(ref: ref))??.jsonValue ?? .object(["ref": .string(ref)]))
         }
+        problems += archiveProblems
         let head = chain.sealed.last?.hash
         let history = JSONValue.object([
             "case_ref": .string(caseRef), "exported_at": .string(Timestamp.string(from: now)),
@@ -91,8 +100,8 @@ public struct CaseExport: Sendable {
         ])
         let verdict =
             problems.isEmpty
-            ? "The hash chain of its \(chain.sealed.count) sealed events is intact."
-            : "THE HASH CHAIN IS BROKEN:\n" + problems.map { "  - " + $0 }.joined(separator: "\n")
+            ? "The hash chain of its \(chain.sealed.count) sealed events is intact, and every message sent is here."
+            : "THE EVIDENCE WAS ALTERED:\n" + problems.map { "  - " + $0 }.joined(separator: "\n")
         let readme = """
             Case \(caseRef), exported by Relance at \(Timestamp.string(from: now)).
 
@@ -107,7 +116,7 @@ public struct CaseExport: Sendable {
             Chain head: \(head ?? "none (no event sealed yet)")
             \(verdict)
             \(chain.unsealed.isEmpty ? "" : "\(chain.unsealed.count) event(s) were too recent to be sealed yet.\n")\
-            \(missing.isEmpty ? "" : "Not in the archive (sent before it existed, or pruned): \(missing.joined(separator: ", ")).\n")
+            \(missing.isEmpty ? "" : "Not in the archive: \(missing.joined(separator: ", ")).\n")
             """
         files.insert(("history.txt", Array((text + "\n" + verdict + "\n").utf8)), at: 0)
         files.insert(("history.json", Array(history.jsonText.utf8)), at: 0)

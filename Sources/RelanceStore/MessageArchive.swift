@@ -31,13 +31,15 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible, Equatable {
 
 /// zlib's deflate for the stored bytes; the row says which was used.
 public enum ArchiveCodec {
-    /// What to store: deflated when that saves space, else the bytes as they are.
+    /// What to store: deflated when that saves space, else the bytes as they are. Level 1
+    /// (zlib's fastest): at level 6 deflate took 11 % of the e-mail benchmark's CPU, for
+    /// a few hundred bytes saved per message (docs/PERFORMANCE.md).
     public static func encode(_ bytes: [UInt8]) -> (compression: String, content: [UInt8]) {
         var length = compressBound(uLong(bytes.count))
         var out = [UInt8](repeating: 0, count: Int(length))
         let status = out.withUnsafeMutableBufferPointer { target in
             bytes.withUnsafeBufferPointer { source in
-                compress2(target.baseAddress, &length, source.baseAddress, uLong(source.count), 6)
+                compress2(target.baseAddress, &length, source.baseAddress, uLong(source.count), Z_BEST_SPEED)
             }
         }
         guard status == Z_OK, Int(length) < bytes.count else { return ("none", bytes) }
@@ -87,7 +89,7 @@ public enum SentContent: Sendable, Equatable {
         case .notArchived(let attempt, nil):
             "job \(jobID) attempt \(attempt) was sent before this version kept the messages' bytes: only its trace is left"
         case .notArchived(let attempt, let sha?):
-            "job \(jobID) attempt \(attempt): the archive no longer holds \(sha) (archive.retention)"
+            "job \(jobID) attempt \(attempt): the archive no longer holds \(sha) (pruned after archive.retention, or removed)"
         }
     }
 }

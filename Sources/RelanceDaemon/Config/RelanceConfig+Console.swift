@@ -13,6 +13,14 @@ extension RelanceConfig {
             return nil
         }
         let (host, port) = try hostPort(r, "console.listen", listen, example: "127.0.0.1:8427")
+        if try r.bool(defaulted: "api.enabled") {
+            let api = try hostPort(r, "api.listen", try r.string(defaulted: "api.listen"), example: "127.0.0.1:8425")
+            if api.0 == host && api.1 == port {
+                throw ConfigError(
+                    "\(r.origin("console.listen")): console.listen \(listen) is the HTTP API's address (api.listen): give the console a port of its own"
+                )
+            }
+        }
         var usersFile: String?
         if let file = try r.string("console.users_file"), !file.isEmpty {
             let text = try ConfigSources.readSecret(

@@ -30,9 +30,9 @@ struct CaseCommand: AsyncParsableCommand {
             }
             for name in exported.missing { print("not archived: \(name)") }
             if !exported.problems.isEmpty {
-                for problem in exported.problems { print("chain: \(problem)") }
+                for problem in exported.problems { print("evidence: \(problem)") }
                 throw CLIError(
-                    "the trace of case \(caseRef) was altered: its hash chain is broken (written to \(out) all the same)"
+                    "the evidence of case \(caseRef) was altered: a trace event changed or removed, or a message missing or corrupted (written to \(out) all the same)"
                 )
             }
         }

@@ -30,7 +30,6 @@ struct ConsoleCommand: AsyncParsableCommand {
                 throw CLIError(
                     "--role: unknown role '\(role)' (\(ConsoleRole.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
-            var users = try ConsoleCommand.read(file.file, missingIsEmpty: true)
             let password: String
             if passwordStdin {
                 guard let line = readLine(strippingNewline: true) else {
@@ -41,8 +40,12 @@ struct ConsoleCommand: AsyncParsableCommand {
                 password = try ConsoleCommand.askTwice()
             }
             if let problem = PasswordHash.problem(password) { throw CLIError("the password \(problem)") }
-            users.set(ConsoleUser(name: name, role: role, hash: try await PasswordHash.hash(password)))
-            try ConsoleCommand.save(users, to: file.file)
+            let hash = try await PasswordHash.hash(password)
+            try ConsoleCommand.locked(file.file) {
+                var users = try ConsoleCommand.read(file.file, missingIsEmpty: true)
+                users.set(ConsoleUser(name: name, role: role, hash: hash))
+                try ConsoleCommand.save(users, to: file.file)
+            }
             print("\(name): \(role.rawValue) in \(file.file)")
         }
     }
@@ -52,10 +55,12 @@ struct ConsoleCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var file: FileOption
         func run() async throws {
-            var users = try ConsoleCommand.read(file.file, missingIsEmpty: false)
-            guard users.user(named: name) != nil else { throw CLIError("no user \(name) in \(file.file)") }
-            users.users.removeAll { $0.name == name }
-            try ConsoleCommand.save(users, to: file.file)
+            try ConsoleCommand.locked(file.file) {
+                var users = try ConsoleCommand.read(file.file, missingIsEmpty: false)
+                guard users.user(named: name) != nil else { throw CLIError("no user \(name) in \(file.file)") }
+                users.users.removeAll { $0.name == name }
+                try ConsoleCommand.save(users, to: file.file)
+            }
             print("\(name) removed from \(file.file)")
         }
     }
@@ -68,6 +73,17 @@ struct ConsoleCommand: AsyncParsableCommand {
                 print("\(user.name) \(user.role.rawValue)")
             }
         }
+    }
+
+    /// Runs `body` holding an exclusive lock on `<file>.lock`: two `user add` at once both
+    /// land, instead of the last one's file replacing the first's.
+    static func locked(_ path: String, _ body: () throws -> Void) throws {
+        let fd = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw CLIError("cannot lock \(path).lock: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX) == 0 else { throw CLIError("cannot lock \(path).lock") }
+        defer { flock(fd, LOCK_UN) }
+        try body()
     }
 
     static func read(_ path: String, missingIsEmpty: Bool) throws -> ConsoleUsers {
