@@ -14,6 +14,7 @@ extension Console {
         async throws -> Response
     {
         if error == nil, visitor(request) != nil { return Self.redirect(try safeNext(request) ?? "/") }
+        if !users.current().users.isEmpty { overviewSnapshot.warm(store: store, now: environment.clock.now()) }
         let language = language(request)
         // The login form's own CSRF token: a cookie and a field that must match (before
         // any session exists, there is nothing else to tie the form to).

@@ -47,6 +47,25 @@ final class OverviewSnapshot: Sendable {
         return fresh
     }
 
+    /// Starts counting in the background when nothing is counted yet: called by the sign-in
+    /// page, so that the figures are ready when the overview is asked for a few seconds
+    /// later (someone is about to look).
+    func warm(store: any JobStore, now: Date) {
+        let start = state.withLock { state -> Bool in
+            guard state.figures == nil, !state.refreshing else { return false }
+            state.refreshing = true
+            return true
+        }
+        guard start else { return }
+        Task {
+            let fresh = try? await Self.compute(store: store, now: now)
+            state.withLock { state in
+                if let fresh, state.figures == nil { state.figures = fresh }
+                state.refreshing = false
+            }
+        }
+    }
+
     static func compute(store: any JobStore, now: Date) async throws -> Figures {
         let utc = TimeZone(identifier: "UTC")!
         async let today = store.finishedCounts(since: Timestamp.isoDate(of: now, in: utc) + "T00:00:00.000Z")
