@@ -251,7 +251,33 @@ public enum MessageContext {
         var path: [String] = []
         check(data, base: pointer, path: &path, into: &errors)
         if errors.isEmpty { errors += invoiceErrors(fields, pointer: pointer) }
+        if let problem = linkProblem(fields["payment_link"]) {
+            errors.append(FieldError("\(pointer)/payment_link", problem))
+        }
         return errors
+    }
+
+    /// `payment_link` goes into an `href` the payer clicks: an `https://` address (or
+    /// `http://`), nothing a mail reader would run (`javascript:`, `data:`) or read
+    /// another way (spaces, control characters, quotes, angle brackets).
+    static func linkProblem(_ value: JSONValue?) -> String? {
+        switch value {
+        case .none, .null: return nil
+        case .string(let link):
+            if link.isEmpty { return nil }  // no link: the templates show none
+            let lower = link.lowercased()
+            guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else {
+                return "must be an https:// address (a payment page), not '\(link.prefix(30))'"
+            }
+            if link.utf8.count > 2000 { return "must be at most 2,000 bytes" }
+            if link.unicodeScalars.contains(where: {
+                $0.value <= 0x20 || $0.value == 0x7F || "\"'<>\\`".unicodeScalars.contains($0)
+            }) {
+                return "must not contain spaces, control characters, quotes or angle brackets"
+            }
+            return nil
+        default: return "must be an https:// address as a string"
+        }
     }
 
     /// The invoices of a message and its total, against each other: each invoice an object
