@@ -571,7 +571,7 @@ def test_readyz_and_the_served_openapi_document(api):
     from openapi_spec_validator import validate
     validate(document)
     assert set(document["paths"]) == {
-        "/v1/jobs", "/v1/jobs/{id}", "/v1/payers/{ref}", "/v1/cases/{case_ref}/cancel", "/v1/callbacks/{provider}/{job_id}/{attempt}",
+        "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/content", "/v1/payers/{ref}", "/v1/cases/{case_ref}/cancel", "/v1/callbacks/{provider}/{job_id}/{attempt}",
         "/v1/invoices", "/v1/invoices/{number}", "/v1/invoices/{number}/payments", "/v1/invoices/{number}/hold",
         "/v1/reports/steps", "/healthz", "/readyz", "/metrics", "/openapi.yaml",
         "/v1/payments/statements", "/v1/payments/unmatched", "/v1/payments/lines/{line}/dismiss",

@@ -187,6 +187,9 @@ def test_sample_config_needs_no_secret_and_every_commented_option_is_valid(tmp_p
     (credentials / "webhook-headers").write_text("X-Api-Key: s3cret\n")
     (credentials / "bounce-secret").write_text("0123456789abcdef0123\n")
     (credentials / "payment-link-secret").write_text("0123456789abcdef0123\n")
+    sh(BIN, "console", "user", "add", "alice", "--role", "admin", "--file", str(credentials / "console-users"),
+       "--password-stdin", input="a long enough password\n")
+    (credentials / "console-users.lock").unlink()
     for algorithm in ("ed25519", "rsa"):
         sh(BIN, "dkim", "keygen", "--selector", "s", "--domain", "lumen-conseil.example", "--algorithm", algorithm,
            "--key-file", str(credentials / f"dkim-{algorithm}.key"))

@@ -24,7 +24,11 @@ final class OverviewSnapshot: Sendable {
 
     func figures(store: any JobStore, now: Date) async throws -> Figures {
         let (current, start) = state.withLock { state -> (Figures?, Bool) in
-            guard let figures = state.figures else { return (nil, false) }
+            // Figures much older than the minute (nobody looked for a while) are not
+            // shown: counted again, now.
+            guard let figures = state.figures, now.timeIntervalSince(figures.computedAt) <= 5 * maxAge else {
+                return (nil, false)
+            }
             let stale = now.timeIntervalSince(figures.computedAt) > maxAge
             let start = stale && !state.refreshing
             if start { state.refreshing = true }
