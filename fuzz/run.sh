@@ -25,7 +25,7 @@ newer=$(find "${SOURCES[@]}" Sources/CCrypto -newer "$BIN" 2>/dev/null | head -1
 if [ ! -x "$BIN" ] || [ -n "$newer" ]; then
   "$CLANG" -c -O1 -fsanitize=fuzzer-no-link,address -I Sources/CCrypto/include Sources/CCrypto/CCrypto.c -o "$OUT/CCrypto.o"
   "$SWIFTC" -sanitize=fuzzer,address -parse-as-library -O -module-name RelanceCore -suppress-warnings \
-    -I "$OUT/ccrypto" "${SOURCES[@]}" "$OUT/CCrypto.o" -lcrypto -o "$BIN" 2>&1 | grep -v "Cannot export local symbol" || true
+    -I "$OUT/ccrypto" "${SOURCES[@]}" "$OUT/CCrypto.o" -lcrypto -lcrypt -o "$BIN" 2>&1 | grep -v "Cannot export local symbol" || true
 fi
 TARGETS=(json smtp-replies smtp-capabilities delivery-reports postal-address phone-number email-address mime-header
   instant references tokens-file bounces camt)
