@@ -84,11 +84,8 @@ extension SQLiteJobStore {
 
     public func recentEvents(filter: EventFilter, limit: Int) async throws -> [DeliveryEvent] {
         try await pool.read { db in
-            var clauses = ["1"]
-            var arguments: StatementArguments = []
-            if let caseRef = filter.caseRef { clauses.append("case_ref = ?"); arguments += [caseRef] }
-            if let channel = filter.channel { clauses.append("channel = ?"); arguments += [channel] }
-            if let jobID = filter.jobID { clauses.append("job_id = ?"); arguments += [jobID] }
+            var (clauses, arguments) = Self.clauses(of: filter)
+            clauses.append("1")
             arguments += [limit]
             return try Row.fetchAll(
                 db,

@@ -42,12 +42,9 @@ extension SQLiteJobStore {
 
     public func events(after afterID: Int64, filter: EventFilter, limit: Int) async throws -> [DeliveryEvent] {
         try await pool.read { db in
-            var clauses = ["id > ?"]
-            var arguments: StatementArguments = [afterID]
-            if let caseRef = filter.caseRef { clauses.append("case_ref = ?"); arguments += [caseRef] }
-            if let channel = filter.channel { clauses.append("channel = ?"); arguments += [channel] }
-            if let jobID = filter.jobID { clauses.append("job_id = ?"); arguments += [jobID] }
-            arguments += [limit]
+            var (clauses, arguments) = Self.clauses(of: filter)
+            clauses.append("id > ?")
+            arguments += [afterID, limit]
             return try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM delivery_events WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?",
@@ -97,5 +94,15 @@ extension SQLiteJobStore {
                         """) ?? 0
             return QueueStatistics(jobs: jobs, oldestDueAge: max(age, 0))
         }
+    }
+
+    /// The `WHERE` clauses of an event filter, and their arguments.
+    static func clauses(of filter: EventFilter) -> ([String], StatementArguments) {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if let caseRef = filter.caseRef { clauses.append("case_ref = ?"); arguments += [caseRef] }
+        if let channel = filter.channel { clauses.append("channel = ?"); arguments += [channel] }
+        if let jobID = filter.jobID { clauses.append("job_id = ?"); arguments += [jobID] }
+        return (clauses, arguments)
     }
 }
